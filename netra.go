@@ -1,0 +1,156 @@
+package netra
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"time"
+)
+
+// Tier is a user's plan; it sets limits and scheduling weight.
+type Tier string
+
+// The tiers of the wire contract.
+const (
+	TierFree       Tier = "free"
+	TierEarly      Tier = "early"
+	TierMid        Tier = "mid"
+	TierEnterprise Tier = "enterprise"
+)
+
+// Valid reports whether t is one of the known tiers.
+func (t Tier) Valid() bool {
+	switch t {
+	case TierFree, TierEarly, TierMid, TierEnterprise:
+		return true
+	}
+	return false
+}
+
+// Role is what a user may do beyond their own data.
+type Role string
+
+// The roles of the wire contract.
+const (
+	RoleUser  Role = "user"
+	RoleAdmin Role = "admin"
+)
+
+// Valid reports whether r is one of the known roles.
+func (r Role) Valid() bool { return r == RoleUser || r == RoleAdmin }
+
+// Identity is who an authenticated request acts for. Only the auth layer makes one.
+type Identity struct {
+	UserID string
+	Tier   Tier
+	Role   Role
+}
+
+// Thread is a conversation owned by one user.
+type Thread struct {
+	ID        string    `json:"id"`
+	Owner     string    `json:"-"`
+	Title     string    `json:"title"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Message roles.
+const (
+	MessageUser      = "user"
+	MessageAssistant = "assistant"
+)
+
+// Message is one entry of a thread.
+type Message struct {
+	ID        string    `json:"id"`
+	Owner     string    `json:"-"`
+	ThreadID  string    `json:"-"`
+	Role      string    `json:"role"`
+	Content   string    `json:"content"`
+	RunID     string    `json:"run_id"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// RunStatus is the lifecycle state of a run.
+type RunStatus string
+
+// Run statuses.
+const (
+	RunQueued    RunStatus = "queued"
+	RunRunning   RunStatus = "running"
+	RunCompleted RunStatus = "completed"
+	RunFailed    RunStatus = "failed"
+	RunCancelled RunStatus = "cancelled"
+)
+
+// Ended reports whether s is terminal.
+func (s RunStatus) Ended() bool {
+	return s == RunCompleted || s == RunFailed || s == RunCancelled
+}
+
+// Multitask says what a new run does when its thread already has an active run.
+type Multitask string
+
+// Multitask strategies.
+const (
+	MultitaskEnqueue   Multitask = "enqueue"
+	MultitaskReject    Multitask = "reject"
+	MultitaskInterrupt Multitask = "interrupt"
+)
+
+// Valid reports whether m is a known strategy.
+func (m Multitask) Valid() bool {
+	return m == MultitaskEnqueue || m == MultitaskReject || m == MultitaskInterrupt
+}
+
+// RunError is the error a failed run ended with.
+type RunError struct {
+	Code    Code   `json:"code"`
+	Message string `json:"message"`
+}
+
+// Run is one execution of an agent for one user message.
+type Run struct {
+	ID        string          `json:"id"`
+	Owner     string          `json:"-"`
+	ThreadID  string          `json:"thread_id"`
+	Agent     string          `json:"agent"`
+	Status    RunStatus       `json:"status"`
+	Tier      Tier            `json:"-"`
+	Role      Role            `json:"-"`
+	Input     string          `json:"-"`
+	Params    json.RawMessage `json:"-"`
+	CreatedAt time.Time       `json:"created_at"`
+	StartedAt *time.Time      `json:"started_at,omitempty"`
+	EndedAt   *time.Time      `json:"ended_at,omitempty"`
+	// QueuePosition is filled in by the scheduler's view, never stored.
+	QueuePosition *int            `json:"queue_position"`
+	Output        json.RawMessage `json:"output,omitempty"`
+	Error         *RunError       `json:"error,omitempty"`
+}
+
+// Identity returns the identity the run was accepted for.
+func (r *Run) Identity() Identity { return Identity{UserID: r.Owner, Tier: r.Tier, Role: r.Role} }
+
+// NewID returns an unguessable id with the given prefix: 128 random bits in lower-case base32.
+func NewID(prefix string) string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyz234567"
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	out := make([]byte, 0, len(prefix)+26)
+	out = append(out, prefix...)
+	var acc uint32
+	bits := 0
+	for _, c := range b {
+		acc = acc<<8 | uint32(c)
+		bits += 8
+		for bits >= 5 {
+			bits -= 5
+			out = append(out, alphabet[(acc>>bits)&31])
+		}
+	}
+	if bits > 0 {
+		out = append(out, alphabet[(acc<<(5-bits))&31])
+	}
+	return string(out)
+}
