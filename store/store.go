@@ -1,0 +1,97 @@
+// Package store defines how Netra keeps threads, messages, runs and events. Every method that
+// touches user data takes the owner and filters by it in the query itself: another user's id
+// answers not_found exactly like an id that never existed. Implementations live in
+// sub-packages and all pass the suite in store/storetest.
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/netra-ai/netra"
+)
+
+// NewRun is what CreateRun writes: the run (queued), its user message and, when ThreadID is
+// empty, a new thread titled from the input.
+type NewRun struct {
+	ID        string // made by the caller so that it can be known before the run exists
+	Identity  netra.Identity
+	ThreadID  string // existing thread, or "" for a new one
+	Agent     string
+	Input     string
+	Params    json.RawMessage
+	CreatedAt time.Time
+}
+
+// Threads keeps conversations.
+type Threads interface {
+	CreateThread(ctx context.Context, owner, title string) (netra.Thread, error)
+	GetThread(ctx context.Context, owner, id string) (netra.Thread, error)
+	// ListThreads returns up to limit threads, newest created first, after the opaque cursor
+	// ("" for the first page); next is "" when no further thread exists.
+	ListThreads(ctx context.Context, owner string, limit int, cursor string) (threads []netra.Thread, next string, err error)
+	// DeleteThread removes the thread with its messages, runs and events.
+	DeleteThread(ctx context.Context, owner, id string) error
+	ListMessages(ctx context.Context, owner, threadID string) ([]netra.Message, error)
+}
+
+// Runs keeps runs and their events.
+type Runs interface {
+	// CreateRun writes, in one transaction, the thread when new, the user message and the run.
+	CreateRun(ctx context.Context, r NewRun) (netra.Run, error)
+	GetRun(ctx context.Context, owner, id string) (netra.Run, error)
+	// ListRuns returns a thread's runs, oldest first.
+	ListRuns(ctx context.Context, owner, threadID string) ([]netra.Run, error)
+	// ListEvents returns the run's events with seq > afterSeq in seq order, at most limit
+	// (0: no bound). Only Seq, Type, RunID, Owner and Frame are filled in.
+	ListEvents(ctx context.Context, owner, runID string, afterSeq int64, limit int) ([]netra.Event, error)
+	// Append commits a batch of events, with their run transitions, in one transaction.
+	// Events of a run must come in seq order; a transition belongs to its event's run.
+	Append(ctx context.Context, batch []Record) error
+}
+
+// Record is one event to append and the run transition that commits with it, if any.
+type Record struct {
+	Event      *netra.Event
+	Transition *netra.Transition
+}
+
+// Store is everything the server needs of persistence.
+type Store interface {
+	Threads
+	Runs
+	// ActiveRuns lists every queued or running run of every user, oldest first. It is for the
+	// scheduler's recovery at start-up, never for answering a user.
+	ActiveRuns(ctx context.Context) ([]netra.Run, error)
+	// LastSeq returns the highest event seq of a run (0 when it has none), for recovery.
+	LastSeq(ctx context.Context, runID string) (int64, error)
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// MaxTitle is the longest thread title kept; longer titles are cut.
+const MaxTitle = 200
+
+// TitleFromInput makes a thread title from a run's input: its first line, cut to MaxTitle.
+func TitleFromInput(input string) string {
+	for i, c := range input {
+		if c == '\n' || c == '\r' {
+			input = input[:i]
+			break
+		}
+	}
+	return CutTitle(input)
+}
+
+// CutTitle cuts a title to MaxTitle bytes on a character boundary.
+func CutTitle(t string) string {
+	if len(t) <= MaxTitle {
+		return t
+	}
+	cut := MaxTitle
+	for cut > 0 && t[cut]&0xC0 == 0x80 {
+		cut--
+	}
+	return t[:cut]
+}

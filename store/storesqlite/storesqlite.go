@@ -1,0 +1,457 @@
+// Package storesqlite is the embedded store: SQLite through modernc.org/sqlite (no cgo), in
+// WAL mode with synchronous=NORMAL, so a commit does not wait for fsync; the WAL is synced at
+// checkpoints. One connection writes (SQLite allows one writer) and a small pool reads.
+package storesqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is the SQLite store.
+type Store struct {
+	w *sql.DB // exactly one connection: the writer
+	r *sql.DB // readers
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating when needed) the database file at path and applies migrations.
+func Open(ctx context.Context, path string) (*Store, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)", "foreign_keys(ON)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	dsn := "file:" + abs + "?" + q.Encode()
+	w, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	s := &Store{w: w}
+	if err := s.migrate(ctx); err != nil {
+		_ = w.Close()
+		return nil, fmt.Errorf("sqlite migrate: %w", err)
+	}
+	r, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		_ = w.Close()
+		return nil, err
+	}
+	r.SetMaxOpenConns(4)
+	r.SetMaxIdleConns(4)
+	s.r = r
+	return s, nil
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY)`); err != nil {
+		return err
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		version := strings.TrimSuffix(filepath.Base(name), ".sql")
+		var n int
+		if err := s.w.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			continue
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		tx, err := s.w.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			_ = tx.Rollback()
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version) VALUES (?)`, version); err != nil {
+			_ = tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error {
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.r.PingContext(ctx) }
+
+func nanos(t time.Time) int64 { return t.UnixNano() }
+
+func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
+
+func notFound(what string) error { return netra.Errorf(netra.CodeNotFound, "%s not found", what) }
+
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ne *netra.Error
+	if errors.As(err, &ne) {
+		return err
+	}
+	return netra.Internal(fmt.Errorf("sqlite %s: %w", op, err))
+}
+
+// CreateThread creates an empty thread.
+func (s *Store) CreateThread(ctx context.Context, owner, title string) (netra.Thread, error) {
+	now := time.Now().UTC()
+	t := netra.Thread{ID: netra.NewID("thr_"), Owner: owner, Title: store.CutTitle(title), CreatedAt: now, UpdatedAt: now}
+	_, err := s.w.ExecContext(ctx, `INSERT INTO threads (id, owner, title, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
+		t.ID, owner, t.Title, nanos(now), nanos(now))
+	return t, wrap("create thread", err)
+}
+
+// GetThread returns the owner's thread.
+func (s *Store) GetThread(ctx context.Context, owner, id string) (netra.Thread, error) {
+	var t netra.Thread
+	var c, u int64
+	err := s.r.QueryRowContext(ctx, `SELECT id, owner, title, created_at, updated_at FROM threads WHERE id = ? AND owner = ?`, id, owner).
+		Scan(&t.ID, &t.Owner, &t.Title, &c, &u)
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, notFound("thread")
+	}
+	t.CreatedAt, t.UpdatedAt = fromNanos(c), fromNanos(u)
+	return t, wrap("get thread", err)
+}
+
+func encodeCursor(createdAt int64, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(createdAt, 10) + "|" + id))
+}
+
+func decodeCursor(c string) (int64, string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err == nil {
+		if at, id, ok := strings.Cut(string(b), "|"); ok {
+			if n, err := strconv.ParseInt(at, 10, 64); err == nil {
+				return n, id, nil
+			}
+		}
+	}
+	return 0, "", netra.Errorf(netra.CodeInvalidRequest, "invalid cursor")
+}
+
+// ListThreads pages through the owner's threads, newest first.
+func (s *Store) ListThreads(ctx context.Context, owner string, limit int, cursor string) ([]netra.Thread, string, error) {
+	args := []any{owner}
+	q := `SELECT id, owner, title, created_at, updated_at FROM threads WHERE owner = ?`
+	if cursor != "" {
+		at, id, err := decodeCursor(cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		q += ` AND (created_at < ? OR (created_at = ? AND id < ?))`
+		args = append(args, at, at, id)
+	}
+	q += ` ORDER BY created_at DESC, id DESC LIMIT ?`
+	args = append(args, limit+1)
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, "", wrap("list threads", err)
+	}
+	defer rows.Close()
+	out := make([]netra.Thread, 0, limit)
+	var lastAt int64
+	for rows.Next() {
+		var t netra.Thread
+		var c, u int64
+		if err := rows.Scan(&t.ID, &t.Owner, &t.Title, &c, &u); err != nil {
+			return nil, "", wrap("list threads", err)
+		}
+		if len(out) == limit {
+			return out, encodeCursor(lastAt, out[len(out)-1].ID), nil
+		}
+		t.CreatedAt, t.UpdatedAt = fromNanos(c), fromNanos(u)
+		lastAt = c
+		out = append(out, t)
+	}
+	return out, "", wrap("list threads", rows.Err())
+}
+
+// DeleteThread deletes the owner's thread with its messages, runs and events.
+func (s *Store) DeleteThread(ctx context.Context, owner, id string) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap("delete thread", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM events WHERE owner = ? AND run_id IN (SELECT id FROM runs WHERE thread_id = ? AND owner = ?)`, owner, id, owner); err != nil {
+		return wrap("delete thread", err)
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM threads WHERE id = ? AND owner = ?`, id, owner)
+	if err != nil {
+		return wrap("delete thread", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFound("thread")
+	}
+	return wrap("delete thread", tx.Commit())
+}
+
+// ListMessages returns a thread's messages, oldest first.
+func (s *Store) ListMessages(ctx context.Context, owner, threadID string) ([]netra.Message, error) {
+	if _, err := s.GetThread(ctx, owner, threadID); err != nil {
+		return nil, err
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT id, owner, thread_id, run_id, role, content, created_at FROM messages
+		WHERE owner = ? AND thread_id = ? ORDER BY created_at, rowid`, owner, threadID)
+	if err != nil {
+		return nil, wrap("list messages", err)
+	}
+	defer rows.Close()
+	out := []netra.Message{}
+	for rows.Next() {
+		var m netra.Message
+		var c int64
+		if err := rows.Scan(&m.ID, &m.Owner, &m.ThreadID, &m.RunID, &m.Role, &m.Content, &c); err != nil {
+			return nil, wrap("list messages", err)
+		}
+		m.CreatedAt = fromNanos(c)
+		out = append(out, m)
+	}
+	return out, wrap("list messages", rows.Err())
+}
+
+// CreateRun writes the thread (when new), the user message and the queued run in one transaction.
+func (s *Store) CreateRun(ctx context.Context, nr store.NewRun) (netra.Run, error) {
+	at := nanos(nr.CreatedAt)
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return netra.Run{}, wrap("create run", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	owner := nr.Identity.UserID
+	threadID := nr.ThreadID
+	if threadID == "" {
+		threadID = netra.NewID("thr_")
+		if _, err := tx.ExecContext(ctx, `INSERT INTO threads (id, owner, title, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
+			threadID, owner, store.TitleFromInput(nr.Input), at, at); err != nil {
+			return netra.Run{}, wrap("create run", err)
+		}
+	} else {
+		res, err := tx.ExecContext(ctx, `UPDATE threads SET updated_at = ? WHERE id = ? AND owner = ?`, at, threadID, owner)
+		if err != nil {
+			return netra.Run{}, wrap("create run", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return netra.Run{}, notFound("thread")
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO runs (id, owner, thread_id, agent, tier, role, status, input, params, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, nr.ID, owner, threadID, nr.Agent, string(nr.Identity.Tier), string(nr.Identity.Role),
+		string(netra.RunQueued), nr.Input, []byte(nr.Params), at); err != nil {
+		return netra.Run{}, wrap("create run", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO messages (id, owner, thread_id, run_id, role, content, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		netra.NewID("msg_"), owner, threadID, nr.ID, netra.MessageUser, nr.Input, at); err != nil {
+		return netra.Run{}, wrap("create run", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return netra.Run{}, wrap("create run", err)
+	}
+	return netra.Run{ID: nr.ID, Owner: owner, ThreadID: threadID, Agent: nr.Agent, Status: netra.RunQueued,
+		Tier: nr.Identity.Tier, Role: nr.Identity.Role, Input: nr.Input, Params: nr.Params, CreatedAt: fromNanos(at)}, nil
+}
+
+const runColumns = `id, owner, thread_id, agent, tier, role, status, input, params, created_at, started_at, ended_at, output, error_code, error_message`
+
+type scanner interface{ Scan(...any) error }
+
+func scanRun(sc scanner) (netra.Run, error) {
+	var r netra.Run
+	var tier, role, status string
+	var params, output []byte
+	var created int64
+	var started, ended sql.NullInt64
+	var code, msg sql.NullString
+	if err := sc.Scan(&r.ID, &r.Owner, &r.ThreadID, &r.Agent, &tier, &role, &status, &r.Input, &params, &created,
+		&started, &ended, &output, &code, &msg); err != nil {
+		return r, err
+	}
+	r.Tier, r.Role, r.Status = netra.Tier(tier), netra.Role(role), netra.RunStatus(status)
+	r.CreatedAt = fromNanos(created)
+	if len(params) > 0 {
+		r.Params = params
+	}
+	if len(output) > 0 {
+		r.Output = output
+	}
+	if started.Valid {
+		t := fromNanos(started.Int64)
+		r.StartedAt = &t
+	}
+	if ended.Valid {
+		t := fromNanos(ended.Int64)
+		r.EndedAt = &t
+	}
+	if code.Valid {
+		r.Error = &netra.RunError{Code: netra.Code(code.String), Message: msg.String}
+	}
+	return r, nil
+}
+
+// GetRun returns the owner's run.
+func (s *Store) GetRun(ctx context.Context, owner, id string) (netra.Run, error) {
+	r, err := scanRun(s.r.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ? AND owner = ?`, id, owner))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, notFound("run")
+	}
+	return r, wrap("get run", err)
+}
+
+func (s *Store) queryRuns(ctx context.Context, op, q string, args ...any) ([]netra.Run, error) {
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	defer rows.Close()
+	out := []netra.Run{}
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			return nil, wrap(op, err)
+		}
+		out = append(out, r)
+	}
+	return out, wrap(op, rows.Err())
+}
+
+// ListRuns returns a thread's runs, oldest first.
+func (s *Store) ListRuns(ctx context.Context, owner, threadID string) ([]netra.Run, error) {
+	if _, err := s.GetThread(ctx, owner, threadID); err != nil {
+		return nil, err
+	}
+	return s.queryRuns(ctx, "list runs", `SELECT `+runColumns+` FROM runs WHERE owner = ? AND thread_id = ? ORDER BY created_at, rowid`, owner, threadID)
+}
+
+// ActiveRuns lists all queued and running runs, oldest first (recovery only).
+func (s *Store) ActiveRuns(ctx context.Context) ([]netra.Run, error) {
+	return s.queryRuns(ctx, "active runs", `SELECT `+runColumns+` FROM runs WHERE status IN ('queued', 'running') ORDER BY created_at, rowid`)
+}
+
+// LastSeq returns the highest stored seq of a run.
+func (s *Store) LastSeq(ctx context.Context, runID string) (int64, error) {
+	var n int64
+	err := s.r.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM events WHERE run_id = ?`, runID).Scan(&n)
+	return n, wrap("last seq", err)
+}
+
+// ListEvents returns the owner's run events after afterSeq.
+func (s *Store) ListEvents(ctx context.Context, owner, runID string, afterSeq int64, limit int) ([]netra.Event, error) {
+	q := `SELECT seq, type, frame FROM events WHERE run_id = ? AND owner = ? AND seq > ? ORDER BY seq`
+	args := []any{runID, owner, afterSeq}
+	if limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, limit)
+	}
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, wrap("list events", err)
+	}
+	defer rows.Close()
+	out := []netra.Event{}
+	for rows.Next() {
+		e := netra.Event{Owner: owner, RunID: runID}
+		var typ string
+		if err := rows.Scan(&e.Seq, &typ, &e.Frame); err != nil {
+			return nil, wrap("list events", err)
+		}
+		e.Type = netra.EventType(typ)
+		out = append(out, e)
+	}
+	return out, wrap("list events", rows.Err())
+}
+
+// Append commits the batch in one transaction.
+func (s *Store) Append(ctx context.Context, batch []store.Record) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap("append", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO events (run_id, seq, owner, type, frame) VALUES (?, ?, ?, ?, ?)`)
+	if err != nil {
+		return wrap("append", err)
+	}
+	defer ins.Close()
+	for _, rec := range batch {
+		e := rec.Event
+		if _, err := ins.ExecContext(ctx, e.RunID, e.Seq, e.Owner, string(e.Type), e.Frame); err != nil {
+			return wrap("append", err)
+		}
+		if rec.Transition != nil {
+			if err := applyTransition(ctx, tx, e, rec.Transition); err != nil {
+				return wrap("append", err)
+			}
+		}
+	}
+	return wrap("append", tx.Commit())
+}
+
+func applyTransition(ctx context.Context, tx *sql.Tx, e *netra.Event, t *netra.Transition) error {
+	at := nanos(t.At)
+	var err error
+	switch t.Status {
+	case netra.RunRunning:
+		_, err = tx.ExecContext(ctx, `UPDATE runs SET status = ?, started_at = ? WHERE id = ? AND owner = ?`, string(t.Status), at, e.RunID, e.Owner)
+	default:
+		var code, msg any
+		if t.Error != nil {
+			code, msg = string(t.Error.Code), t.Error.Message
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE runs SET status = ?, ended_at = ?, output = ?, error_code = ?, error_message = ? WHERE id = ? AND owner = ?`,
+			string(t.Status), at, t.Output, code, msg, e.RunID, e.Owner)
+	}
+	if err != nil || t.Assistant == nil {
+		return err
+	}
+	m := t.Assistant
+	// The thread may have been deleted while the run ended; then there is nothing to add to.
+	_, err = tx.ExecContext(ctx, `INSERT INTO messages (id, owner, thread_id, run_id, role, content, created_at)
+		SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM threads WHERE id = ? AND owner = ?)`,
+		m.ID, e.Owner, e.ThreadID, e.RunID, netra.MessageAssistant, m.Content, at, e.ThreadID, e.Owner)
+	return err
+}

@@ -1,0 +1,314 @@
+// Package storetest is the conformance suite every store.Store implementation passes.
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/store"
+)
+
+// Run runs the suite. open returns an empty store; the suite closes it.
+func Run(t *testing.T, open func(t *testing.T) store.Store) {
+	t.Helper()
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s store.Store)
+	}{
+		{"ThreadsAreScopedByOwner", threadsScoped},
+		{"ListThreadsPagesNewestFirst", listThreadsPages},
+		{"CreateRunWritesThreadMessageAndRun", createRun},
+		{"CreateRunOnForeignThreadIsNotFound", createRunForeignThread},
+		{"AppendEventsAndTransitions", appendEvents},
+		{"EventsAreScopedByOwner", eventsScoped},
+		{"DeleteThreadRemovesEverything", deleteThread},
+		{"ActiveRunsForRecovery", activeRuns},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := open(t)
+			t.Cleanup(func() { _ = s.Close() })
+			tc.fn(t, s)
+		})
+	}
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+func ident(user string) netra.Identity {
+	return netra.Identity{UserID: user, Tier: netra.TierFree, Role: netra.RoleUser}
+}
+
+func wantCode(t *testing.T, err error, code netra.Code) {
+	t.Helper()
+	if err == nil || netra.ErrorCode(err) != code {
+		t.Fatalf("err = %v, want code %s", err, code)
+	}
+}
+
+func newRun(t *testing.T, s store.Store, user, threadID, input string) netra.Run {
+	t.Helper()
+	r, err := s.CreateRun(ctx(t), store.NewRun{ID: netra.NewID("run_"), Identity: ident(user), ThreadID: threadID,
+		Agent: "echo", Input: input, Params: json.RawMessage(`{"delay_ms":0}`), CreatedAt: time.Now().UTC()})
+	if err != nil {
+		t.Fatalf("CreateRun: %v", err)
+	}
+	return r
+}
+
+func frame(e *netra.Event) []byte {
+	return []byte(fmt.Sprintf(`{"type":%q,"run_id":%q,"seq":%d}`, e.Type, e.RunID, e.Seq))
+}
+
+func event(r netra.Run, seq int64, typ netra.EventType) *netra.Event {
+	e := &netra.Event{Owner: r.Owner, RunID: r.ID, ThreadID: r.ThreadID, Seq: seq, Type: typ, TS: time.Now().UTC()}
+	e.Frame = frame(e)
+	return e
+}
+
+func threadsScoped(t *testing.T, s store.Store) {
+	c := ctx(t)
+	th, err := s.CreateThread(c, "alice", "hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetThread(c, "alice", th.ID)
+	if err != nil || got.ID != th.ID || got.Title != "hello" || got.Owner != "alice" {
+		t.Fatalf("GetThread = %+v, %v", got, err)
+	}
+	if got.CreatedAt.Location() != time.UTC {
+		t.Fatalf("created_at not UTC: %v", got.CreatedAt)
+	}
+	_, err = s.GetThread(c, "bob", th.ID)
+	wantCode(t, err, netra.CodeNotFound)
+	_, err = s.GetThread(c, "alice", "thr_missing")
+	wantCode(t, err, netra.CodeNotFound)
+	wantCode(t, s.DeleteThread(c, "bob", th.ID), netra.CodeNotFound)
+	_, err = s.ListMessages(c, "bob", th.ID)
+	wantCode(t, err, netra.CodeNotFound)
+	_, err = s.ListRuns(c, "bob", th.ID)
+	wantCode(t, err, netra.CodeNotFound)
+	list, _, err := s.ListThreads(c, "bob", 10, "")
+	if err != nil || len(list) != 0 {
+		t.Fatalf("bob sees %d threads, err %v", len(list), err)
+	}
+}
+
+func listThreadsPages(t *testing.T, s store.Store) {
+	c := ctx(t)
+	var ids []string
+	for i := 0; i < 7; i++ {
+		th, err := s.CreateThread(c, "carol", fmt.Sprint("t", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, th.ID)
+	}
+	if _, err := s.CreateThread(c, "dave", "other"); err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	cursor := ""
+	for pages := 0; ; pages++ {
+		page, next, err := s.ListThreads(c, "carol", 3, cursor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 1; i < len(page); i++ {
+			if page[i].CreatedAt.After(page[i-1].CreatedAt) {
+				t.Fatalf("page not newest first: %v then %v", page[i-1].CreatedAt, page[i].CreatedAt)
+			}
+		}
+		for _, th := range page {
+			seen = append(seen, th.ID)
+		}
+		if next == "" {
+			break
+		}
+		if pages > 5 {
+			t.Fatal("pagination does not end")
+		}
+		cursor = next
+	}
+	if len(seen) != len(ids) {
+		t.Fatalf("saw %d threads, want %d", len(seen), len(ids))
+	}
+	for i := range ids {
+		if seen[i] != ids[len(ids)-1-i] {
+			t.Fatalf("order %v, want reverse of %v", seen, ids)
+		}
+	}
+	_, _, err := s.ListThreads(c, "carol", 3, "not-a-cursor!")
+	wantCode(t, err, netra.CodeInvalidRequest)
+}
+
+func createRun(t *testing.T, s store.Store) {
+	c := ctx(t)
+	r := newRun(t, s, "erin", "", "first line\nsecond")
+	if r.Status != netra.RunQueued || r.ThreadID == "" || r.Owner != "erin" {
+		t.Fatalf("run = %+v", r)
+	}
+	th, err := s.GetThread(c, "erin", r.ThreadID)
+	if err != nil || th.Title != "first line" {
+		t.Fatalf("thread = %+v, %v", th, err)
+	}
+	r2 := newRun(t, s, "erin", r.ThreadID, "again")
+	got, err := s.GetRun(c, "erin", r2.ID)
+	if err != nil || got.Status != netra.RunQueued || got.Input != "again" || got.Tier != netra.TierFree ||
+		string(got.Params) != `{"delay_ms":0}` || got.StartedAt != nil {
+		t.Fatalf("GetRun = %+v, %v", got, err)
+	}
+	_, err = s.GetRun(c, "frank", r2.ID)
+	wantCode(t, err, netra.CodeNotFound)
+	runs, err := s.ListRuns(c, "erin", r.ThreadID)
+	if err != nil || len(runs) != 2 || runs[0].ID != r.ID || runs[1].ID != r2.ID {
+		t.Fatalf("ListRuns = %v, %v", runs, err)
+	}
+	msgs, err := s.ListMessages(c, "erin", r.ThreadID)
+	if err != nil || len(msgs) != 2 || msgs[0].Role != netra.MessageUser || msgs[0].RunID != r.ID ||
+		msgs[0].Content != "first line\nsecond" || msgs[1].Content != "again" {
+		t.Fatalf("ListMessages = %+v, %v", msgs, err)
+	}
+}
+
+func createRunForeignThread(t *testing.T, s store.Store) {
+	r := newRun(t, s, "gina", "", "mine")
+	_, err := s.CreateRun(ctx(t), store.NewRun{ID: netra.NewID("run_"), Identity: ident("hank"), ThreadID: r.ThreadID,
+		Agent: "echo", Input: "x", CreatedAt: time.Now().UTC()})
+	wantCode(t, err, netra.CodeNotFound)
+	msgs, _ := s.ListMessages(ctx(t), "gina", r.ThreadID)
+	if len(msgs) != 1 {
+		t.Fatalf("foreign run wrote a message: %d messages", len(msgs))
+	}
+}
+
+func appendEvents(t *testing.T, s store.Store) {
+	c := ctx(t)
+	a := newRun(t, s, "ivy", "", "hi")
+	b := newRun(t, s, "jack", "", "yo")
+	start := time.Now().UTC()
+	batch := []store.Record{
+		{Event: event(a, 1, netra.EventRunQueued)},
+		{Event: event(b, 1, netra.EventRunQueued)},
+		{Event: event(a, 2, netra.EventRunStarted), Transition: &netra.Transition{Status: netra.RunRunning, At: start}},
+	}
+	if err := s.Append(c, batch); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.GetRun(c, "ivy", a.ID)
+	if got.Status != netra.RunRunning || got.StartedAt == nil || !got.StartedAt.Equal(start) {
+		t.Fatalf("after start: %+v", got)
+	}
+	end := start.Add(time.Millisecond)
+	msg := &netra.Message{ID: netra.NewID("msg_"), Content: "hi"}
+	if err := s.Append(c, []store.Record{
+		{Event: event(a, 3, netra.EventRunCompleted), Transition: &netra.Transition{Status: netra.RunCompleted, At: end, Output: []byte(`"hi"`), Assistant: msg}},
+		{Event: event(b, 2, netra.EventRunFailed), Transition: &netra.Transition{Status: netra.RunFailed, At: end, Error: &netra.RunError{Code: "internal", Message: "boom"}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.GetRun(c, "ivy", a.ID)
+	if got.Status != netra.RunCompleted || got.EndedAt == nil || string(got.Output) != `"hi"` || got.Error != nil {
+		t.Fatalf("after completion: %+v", got)
+	}
+	gb, _ := s.GetRun(c, "jack", b.ID)
+	if gb.Status != netra.RunFailed || gb.Error == nil || gb.Error.Code != "internal" || gb.Error.Message != "boom" {
+		t.Fatalf("failed run: %+v", gb)
+	}
+	evs, err := s.ListEvents(c, "ivy", a.ID, 0, 0)
+	if err != nil || len(evs) != 3 {
+		t.Fatalf("ListEvents = %d, %v", len(evs), err)
+	}
+	for i, e := range evs {
+		if e.Seq != int64(i+1) || string(e.Frame) != string(frame(&e)) {
+			t.Fatalf("event %d = seq %d frame %s", i, e.Seq, e.Frame)
+		}
+	}
+	if evs[2].Type != netra.EventRunCompleted {
+		t.Fatalf("last type = %s", evs[2].Type)
+	}
+	after, _ := s.ListEvents(c, "ivy", a.ID, 1, 1)
+	if len(after) != 1 || after[0].Seq != 2 {
+		t.Fatalf("after_seq=1 limit 1 = %+v", after)
+	}
+	msgs, _ := s.ListMessages(c, "ivy", a.ThreadID)
+	if len(msgs) != 2 || msgs[1].Role != netra.MessageAssistant || msgs[1].Content != "hi" || msgs[1].RunID != a.ID {
+		t.Fatalf("messages = %+v", msgs)
+	}
+	if n, err := s.LastSeq(c, a.ID); err != nil || n != 3 {
+		t.Fatalf("LastSeq = %d, %v", n, err)
+	}
+	// A duplicate (run, seq) is refused and the whole batch with it.
+	err = s.Append(c, []store.Record{{Event: event(b, 3, netra.EventRunCancelled)}, {Event: event(a, 3, netra.EventRunCancelled)}})
+	if err == nil {
+		t.Fatal("duplicate seq accepted")
+	}
+	if n, _ := s.LastSeq(c, b.ID); n != 2 {
+		t.Fatalf("failed batch was partly written: last seq %d", n)
+	}
+}
+
+func eventsScoped(t *testing.T, s store.Store) {
+	c := ctx(t)
+	a := newRun(t, s, "kim", "", "hi")
+	if err := s.Append(c, []store.Record{{Event: event(a, 1, netra.EventRunQueued)}}); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := s.ListEvents(c, "lee", a.ID, 0, 0)
+	if err != nil || len(evs) != 0 {
+		t.Fatalf("foreign ListEvents = %v, %v", evs, err)
+	}
+}
+
+func deleteThread(t *testing.T, s store.Store) {
+	c := ctx(t)
+	a := newRun(t, s, "mia", "", "hi")
+	other := newRun(t, s, "mia", "", "keep")
+	if err := s.Append(c, []store.Record{{Event: event(a, 1, netra.EventRunQueued)}, {Event: event(other, 1, netra.EventRunQueued)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteThread(c, "mia", a.ThreadID); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.GetThread(c, "mia", a.ThreadID)
+	wantCode(t, err, netra.CodeNotFound)
+	_, err = s.GetRun(c, "mia", a.ID)
+	wantCode(t, err, netra.CodeNotFound)
+	if evs, _ := s.ListEvents(c, "mia", a.ID, 0, 0); len(evs) != 0 {
+		t.Fatalf("events survived: %d", len(evs))
+	}
+	if evs, _ := s.ListEvents(c, "mia", other.ID, 0, 0); len(evs) != 1 {
+		t.Fatalf("other thread's events gone: %d", len(evs))
+	}
+	wantCode(t, s.DeleteThread(c, "mia", a.ThreadID), netra.CodeNotFound)
+}
+
+func activeRuns(t *testing.T, s store.Store) {
+	c := ctx(t)
+	a := newRun(t, s, "ned", "", "1")
+	b := newRun(t, s, "olga", "", "2")
+	d := newRun(t, s, "ned", "", "3")
+	now := time.Now().UTC()
+	if err := s.Append(c, []store.Record{
+		{Event: event(a, 1, netra.EventRunStarted), Transition: &netra.Transition{Status: netra.RunRunning, At: now}},
+		{Event: event(d, 1, netra.EventRunCancelled), Transition: &netra.Transition{Status: netra.RunCancelled, At: now}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	runs, err := s.ActiveRuns(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 2 || runs[0].ID != a.ID || runs[0].Status != netra.RunRunning || runs[1].ID != b.ID {
+		t.Fatalf("ActiveRuns = %+v", runs)
+	}
+}
