@@ -1,0 +1,183 @@
+package event_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/event"
+	"github.com/netra-ai/netra/event/eventmem"
+	"github.com/netra-ai/netra/store"
+)
+
+// memAppender is a hand-written store fake that records batches and can fail on demand.
+type memAppender struct {
+	mu      sync.Mutex
+	batches [][]store.Record
+	failSeq int64 // refuse any batch holding an event with this seq
+}
+
+func (m *memAppender) Append(_ context.Context, batch []store.Record) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, r := range batch {
+		if r.Event.Seq == m.failSeq {
+			return errors.New("refused")
+		}
+	}
+	m.batches = append(m.batches, append([]store.Record(nil), batch...))
+	return nil
+}
+
+func (m *memAppender) events() []*netra.Event {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []*netra.Event
+	for _, b := range m.batches {
+		for _, r := range b {
+			out = append(out, r.Event)
+		}
+	}
+	return out
+}
+
+type sub struct {
+	mu  sync.Mutex
+	evs []*netra.Event
+}
+
+func (s *sub) Deliver(ev *netra.Event) { s.mu.Lock(); s.evs = append(s.evs, ev); s.mu.Unlock() }
+func (s *sub) n() int                  { s.mu.Lock(); defer s.mu.Unlock(); return len(s.evs) }
+
+func setup(t *testing.T, app *memAppender) (*event.Pipeline, *event.Hub) {
+	bus := eventmem.New()
+	hub := event.NewHub()
+	stop, _ := bus.Subscribe(hub.Dispatch)
+	p := event.NewPipeline(event.PipelineConfig{Retries: 1}, app, bus, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	p.Start()
+	t.Cleanup(func() { p.Stop(); stop() })
+	return p, hub
+}
+
+func TestEmitterStampsAndOrders(t *testing.T) {
+	t.Parallel()
+	app := &memAppender{}
+	p, hub := setup(t, app)
+	alice, bob := &sub{}, &sub{}
+	defer hub.Subscribe("alice", alice)()
+	defer hub.Subscribe("bob", bob)()
+	closed := 0
+	em := p.NewEmitter("alice", "run_a", "thr_a", 0, func() { closed++ })
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for i := 0; i < 50; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = em.Emit(ctx, netra.EventAgentThinking, "echo", map[string]any{"text": "hi", "api_key": "sk-abcdefghijklmnopqrstuvwxyz"})
+		}()
+	}
+	wg.Wait()
+	if err := em.End(ctx, netra.EventRunCompleted, map[string]any{"output": "x"}, &netra.Transition{Status: netra.RunCompleted}); err != nil {
+		t.Fatal(err)
+	}
+	if err := em.Emit(ctx, netra.EventAgentThinking, "echo", nil); netra.ErrorCode(err) != netra.CodeConflict {
+		t.Fatalf("emit after end: %v", err)
+	}
+	if closed != 1 {
+		t.Fatalf("onClose called %d times", closed)
+	}
+	evs := app.events()
+	if len(evs) != 51 {
+		t.Fatalf("stored %d events", len(evs))
+	}
+	for i, ev := range evs {
+		if ev.Seq != int64(i+1) || ev.Owner != "alice" || ev.RunID != "run_a" {
+			t.Fatalf("event %d: %+v", i, ev)
+		}
+		var w map[string]any
+		if err := json.Unmarshal(ev.Frame, &w); err != nil {
+			t.Fatal(err)
+		}
+		if w["seq"] != float64(i+1) || w["run_id"] != "run_a" || w["thread_id"] != "thr_a" {
+			t.Fatalf("frame %s", ev.Frame)
+		}
+		if ts, err := time.Parse(time.RFC3339Nano, w["ts"].(string)); err != nil || ts.Location() != time.UTC {
+			t.Fatalf("ts %v: %v", w["ts"], err)
+		}
+		if i < 50 && (w["agent"] != "echo" || w["data"].(map[string]any)["api_key"] != "[REDACTED]") {
+			t.Fatalf("frame %s", ev.Frame)
+		}
+		if i == 50 && w["agent"] != nil {
+			t.Fatalf("run event has agent: %s", ev.Frame)
+		}
+	}
+	if alice.n() != 51 || bob.n() != 0 {
+		t.Fatalf("hub delivered alice=%d bob=%d", alice.n(), bob.n())
+	}
+}
+
+func TestBadEventDoesNotSinkTheBatch(t *testing.T) {
+	t.Parallel()
+	app := &memAppender{failSeq: 3}
+	p, hub := setup(t, app)
+	s := &sub{}
+	defer hub.Subscribe("carol", s)()
+	em := p.NewEmitter("carol", "run_c", "thr_c", 0, nil)
+	ctx := context.Background()
+	for i := 0; i < 4; i++ {
+		_ = em.Emit(ctx, netra.EventAgentThinking, "echo", nil)
+	}
+	err := em.End(ctx, netra.EventRunCompleted, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// seq 3 is lost (and logged); the others are stored and delivered.
+	if n := len(app.events()); n != 4 {
+		t.Fatalf("stored %d, want 4", n)
+	}
+	if s.n() != 4 {
+		t.Fatalf("delivered %d, want 4", s.n())
+	}
+}
+
+func TestStopRefusesLateEmits(t *testing.T) {
+	t.Parallel()
+	app := &memAppender{}
+	bus := eventmem.New()
+	p := event.NewPipeline(event.PipelineConfig{}, app, bus, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	p.Start()
+	em := p.NewEmitter("dan", "run_d", "thr_d", 7, nil)
+	if err := em.Emit(context.Background(), netra.EventAgentThinking, "x", nil); err != nil {
+		t.Fatal(err)
+	}
+	p.Stop()
+	p.Stop()
+	if evs := app.events(); len(evs) != 1 || evs[0].Seq != 8 {
+		t.Fatalf("buffered event not committed on stop: %+v", evs)
+	}
+	if err := em.Emit(context.Background(), netra.EventAgentThinking, "x", nil); netra.ErrorCode(err) != netra.CodeUnavailable {
+		t.Fatalf("emit after stop: %v", err)
+	}
+}
+
+func TestEncodeDataBounds(t *testing.T) {
+	t.Parallel()
+	big := make([]byte, event.MaxData+10)
+	for i := range big {
+		big[i] = 'a'
+	}
+	raw, err := event.EncodeData(map[string]string{"x": string(big)})
+	if err != nil || string(raw) != `{"truncated":true,"bytes":262162}` {
+		t.Fatalf("EncodeData = %s, %v", raw, err)
+	}
+	if raw, _ := event.EncodeData(nil); string(raw) != `{}` {
+		t.Fatalf("nil data = %s", raw)
+	}
+}

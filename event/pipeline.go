@@ -1,0 +1,191 @@
+package event
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/store"
+)
+
+// Appender is the part of the store the pipeline writes to.
+type Appender interface {
+	Append(ctx context.Context, batch []store.Record) error
+}
+
+// PipelineConfig tunes the pipeline. Zero values mean the documented defaults.
+type PipelineConfig struct {
+	// MaxBatch is the most events committed in one transaction. Default 512.
+	MaxBatch int
+	// Buffer is how many events may wait for the committer before emitters block. Default 8192.
+	Buffer int
+	// Retries is how often a failed batch is tried again before its events are tried one by
+	// one. Default 3.
+	Retries int
+}
+
+func (c PipelineConfig) withDefaults() PipelineConfig {
+	if c.MaxBatch <= 0 {
+		c.MaxBatch = 512
+	}
+	if c.Buffer <= 0 {
+		c.Buffer = 8192
+	}
+	if c.Retries <= 0 {
+		c.Retries = 3
+	}
+	return c
+}
+
+type pending struct {
+	rec  store.Record
+	done chan error // nil unless the emitter waits for the commit
+}
+
+// Pipeline appends events to the store in group commits (many events, one transaction) and
+// publishes each committed event on the bus, in order. Publishing after the commit is what
+// makes resume gap-free: an event a reader did not find in the store reaches it live later.
+type Pipeline struct {
+	cfg   PipelineConfig
+	store Appender
+	bus   Bus
+	log   *slog.Logger
+	in    chan pending
+	quit  chan struct{}
+	done  chan struct{}
+	start sync.Once
+	stop  sync.Once
+
+	// mu orders Stop after every submit under way: submits hold it shared, Stop exclusively,
+	// so that nothing enters the buffer after the final drain.
+	mu      sync.RWMutex
+	stopped bool
+}
+
+// NewPipeline returns a pipeline; call Start before emitting.
+func NewPipeline(cfg PipelineConfig, s Appender, bus Bus, log *slog.Logger) *Pipeline {
+	cfg = cfg.withDefaults()
+	return &Pipeline{cfg: cfg, store: s, bus: bus, log: log, in: make(chan pending, cfg.Buffer),
+		quit: make(chan struct{}), done: make(chan struct{})}
+}
+
+// Start runs the committer until Stop.
+func (p *Pipeline) Start() {
+	p.start.Do(func() { go p.loop() })
+}
+
+// Stop commits what is buffered, then stops. Emitters must be done before Stop is called;
+// later emits fail with unavailable.
+func (p *Pipeline) Stop() {
+	p.stop.Do(func() {
+		p.mu.Lock()
+		p.stopped = true
+		p.mu.Unlock()
+		close(p.quit)
+		<-p.done
+	})
+}
+
+func (p *Pipeline) submit(ctx context.Context, pd pending) error {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.stopped {
+		return netra.Errorf(netra.CodeUnavailable, "server is shutting down")
+	}
+	select {
+	case p.in <- pd:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (p *Pipeline) loop() {
+	defer close(p.done)
+	batch := make([]pending, 0, p.cfg.MaxBatch)
+	for {
+		select {
+		case pd := <-p.in:
+			batch = append(batch[:0], pd)
+		case <-p.quit:
+			// Drain what emitters handed over before the stop.
+			for {
+				batch = batch[:0]
+				for len(batch) < p.cfg.MaxBatch {
+					select {
+					case pd := <-p.in:
+						batch = append(batch, pd)
+						continue
+					default:
+					}
+					break
+				}
+				if len(batch) == 0 {
+					return
+				}
+				p.commit(batch)
+			}
+		}
+	fill:
+		for len(batch) < p.cfg.MaxBatch {
+			select {
+			case pd := <-p.in:
+				batch = append(batch, pd)
+			default:
+				break fill
+			}
+		}
+		p.commit(batch)
+	}
+}
+
+// commit writes the batch, publishes what was written, and answers the waiters.
+func (p *Pipeline) commit(batch []pending) {
+	// The commit must not be cut short by a request's cancellation: the events are accepted.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	recs := make([]store.Record, len(batch))
+	for i := range batch {
+		recs[i] = batch[i].rec
+	}
+	err := p.store.Append(ctx, recs)
+	for try := 1; err != nil && try <= p.cfg.Retries; try++ {
+		p.log.Warn("event batch commit failed, retrying", "events", len(batch), "try", try, "err", err)
+		time.Sleep(time.Duration(try*try) * 10 * time.Millisecond)
+		err = p.store.Append(ctx, recs)
+	}
+	if err == nil {
+		for i := range batch {
+			p.publish(ctx, &batch[i], nil)
+		}
+		return
+	}
+	// One bad event must not take the others with it: try them one at a time.
+	for i := range batch {
+		e := p.store.Append(ctx, recs[i:i+1])
+		if e != nil {
+			ev := batch[i].rec.Event
+			p.log.Error("event lost: store refused it", "run_id", ev.RunID, "user_id", ev.Owner, "seq", ev.Seq, "type", ev.Type, "err", e)
+		}
+		p.publish(ctx, &batch[i], e)
+	}
+}
+
+func (p *Pipeline) publish(ctx context.Context, pd *pending, commitErr error) {
+	if commitErr == nil {
+		if err := p.bus.Publish(ctx, pd.rec.Event); err != nil {
+			// The event is stored; a client that missed it live gets it with resume.
+			ev := pd.rec.Event
+			p.log.Warn("event publish failed", "run_id", ev.RunID, "user_id", ev.Owner, "seq", ev.Seq, "err", err)
+		}
+	}
+	if pd.done != nil {
+		if commitErr != nil {
+			commitErr = errors.Join(netra.Errorf(netra.CodeInternal, "event not stored"), commitErr)
+		}
+		pd.done <- commitErr
+	}
+}
