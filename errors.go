@@ -25,6 +25,8 @@ const (
 	CodeUnavailable     Code = "unavailable"
 	CodeTimeout         Code = "timeout"
 	CodeInterrupted     Code = "interrupted"
+	// CodeCancelled reports work stopped because its run was cancelled (tool and agent errors).
+	CodeCancelled Code = "cancelled"
 )
 
 // Error is the domain error. Message is safe to show a person: it never holds stack traces,

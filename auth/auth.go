@@ -1,0 +1,215 @@
+// Package auth verifies and signs the JWTs of the wire contract (protocol-v1 §1) and issues
+// single-use WebSocket tickets. Verification fails closed: anything not explicitly valid is
+// refused with unauthorized.
+package auth
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/netra-ai/netra"
+)
+
+// Audience is the audience every token must contain.
+const Audience = "netra"
+
+// MinSecretLen is the shortest HS256 secret accepted.
+const MinSecretLen = 32
+
+var subPattern = regexp.MustCompile(`^[A-Za-z0-9._@-]{1,128}$`)
+
+// Config configures verification.
+type Config struct {
+	// Secret is the HS256 key, at least MinSecretLen bytes.
+	Secret []byte
+	// Issuer, when set, must equal the token's iss.
+	Issuer string
+	// Leeway tolerates clock skew on exp, nbf and iat. Default 5 s.
+	Leeway time.Duration
+}
+
+// Claims are the token claims Netra reads.
+type Claims struct {
+	jwt.RegisteredClaims
+	Tier string `json:"tier,omitempty"`
+	Role string `json:"role,omitempty"`
+}
+
+// Verifier checks tokens. It is safe for concurrent use.
+type Verifier struct {
+	secret []byte
+	parser *jwt.Parser
+}
+
+// NewVerifier returns a verifier for cfg.
+func NewVerifier(cfg Config) (*Verifier, error) {
+	if len(cfg.Secret) < MinSecretLen {
+		return nil, fmt.Errorf("JWT secret must be at least %d bytes, got %d", MinSecretLen, len(cfg.Secret))
+	}
+	if cfg.Leeway <= 0 {
+		cfg.Leeway = 5 * time.Second
+	}
+	opts := []jwt.ParserOption{
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithAudience(Audience),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(cfg.Leeway),
+	}
+	if cfg.Issuer != "" {
+		opts = append(opts, jwt.WithIssuer(cfg.Issuer))
+	}
+	return &Verifier{secret: cfg.Secret, parser: jwt.NewParser(opts...)}, nil
+}
+
+func unauthorized(msg string) *netra.Error {
+	return &netra.Error{Code: netra.CodeUnauthorized, Message: msg}
+}
+
+// Verify checks a token and returns the identity it carries.
+func (v *Verifier) Verify(token string) (netra.Identity, error) {
+	if token == "" {
+		return netra.Identity{}, unauthorized("missing token")
+	}
+	if len(token) > 8192 {
+		return netra.Identity{}, unauthorized("invalid token")
+	}
+	var c Claims
+	_, err := v.parser.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) {
+		if t.Method != jwt.SigningMethodHS256 {
+			return nil, errors.New("unexpected signing method")
+		}
+		return v.secret, nil
+	})
+	if err != nil {
+		e := unauthorized("invalid token")
+		switch {
+		case errors.Is(err, jwt.ErrTokenExpired):
+			e.Message = "token expired"
+		case errors.Is(err, jwt.ErrTokenNotValidYet):
+			e.Message = "token not valid yet"
+		case errors.Is(err, jwt.ErrTokenInvalidAudience):
+			e.Message = "token audience must contain netra"
+		case errors.Is(err, jwt.ErrTokenInvalidIssuer):
+			e.Message = "token issuer not accepted"
+		case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+			e.Message = "token lacks a required claim"
+		}
+		e.Err = err
+		return netra.Identity{}, e
+	}
+	if !subPattern.MatchString(c.Subject) {
+		return netra.Identity{}, unauthorized("token subject missing or invalid")
+	}
+	id := netra.Identity{UserID: c.Subject, Tier: netra.Tier(c.Tier), Role: netra.Role(c.Role)}
+	if id.Tier == "" {
+		id.Tier = netra.TierFree
+	}
+	if id.Role == "" {
+		id.Role = netra.RoleUser
+	}
+	if !id.Tier.Valid() {
+		return netra.Identity{}, unauthorized("token tier unknown")
+	}
+	if !id.Role.Valid() {
+		return netra.Identity{}, unauthorized("token role unknown")
+	}
+	return id, nil
+}
+
+// Sign returns an HS256 token for id, valid for ttl.
+func Sign(secret []byte, id netra.Identity, ttl time.Duration, issuer string) (string, error) {
+	if len(secret) < MinSecretLen {
+		return "", fmt.Errorf("JWT secret must be at least %d bytes", MinSecretLen)
+	}
+	if !subPattern.MatchString(id.UserID) {
+		return "", fmt.Errorf("user id must be 1–128 characters of [A-Za-z0-9._@-]")
+	}
+	if id.Tier != "" && !id.Tier.Valid() {
+		return "", fmt.Errorf("unknown tier %q", id.Tier)
+	}
+	if id.Role != "" && !id.Role.Valid() {
+		return "", fmt.Errorf("unknown role %q", id.Role)
+	}
+	now := time.Now()
+	c := Claims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Subject:   id.UserID,
+			Audience:  jwt.ClaimStrings{Audience},
+			Issuer:    issuer,
+			IssuedAt:  jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
+		},
+		Tier: string(id.Tier),
+		Role: string(id.Role),
+	}
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(secret)
+}
+
+// BearerToken extracts the token of an "Authorization: Bearer <token>" header value.
+func BearerToken(header string) (string, bool) {
+	scheme, tok, ok := strings.Cut(strings.TrimSpace(header), " ")
+	if !ok || !strings.EqualFold(scheme, "bearer") {
+		return "", false
+	}
+	tok = strings.TrimSpace(tok)
+	return tok, tok != ""
+}
+
+// SecretFile is the name of the generated secret in the data directory.
+const SecretFile = "jwt-secret"
+
+// LoadOrCreateSecret returns the secret kept in dataDir, creating a random one (0600) when
+// there is none, so that a fresh machine works without configuration.
+func LoadOrCreateSecret(dataDir string) ([]byte, error) {
+	path := filepath.Join(dataDir, SecretFile)
+	b, err := os.ReadFile(path)
+	if err == nil {
+		s := strings.TrimSpace(string(b))
+		if len(s) < MinSecretLen {
+			return nil, fmt.Errorf("%s holds fewer than %d bytes; delete it to have a new one made", path, MinSecretLen)
+		}
+		return []byte(s), nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, err
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, err
+	}
+	secret := hex.EncodeToString(raw)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) { // another process made it first
+		return LoadOrCreateSecret(dataDir)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.WriteString(secret + "\n"); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return []byte(secret), f.Close()
+}
+
+// ReadSecret returns the secret kept in dataDir without creating one.
+func ReadSecret(dataDir string) ([]byte, error) {
+	b, err := os.ReadFile(filepath.Join(dataDir, SecretFile))
+	if err != nil {
+		return nil, err
+	}
+	return []byte(strings.TrimSpace(string(b))), nil
+}

@@ -1,0 +1,62 @@
+package auth
+
+import (
+	"sync"
+	"time"
+
+	"github.com/netra-ai/netra"
+)
+
+// TicketTTL is how long a WebSocket ticket is valid.
+const TicketTTL = 60 * time.Second
+
+// MaxTickets bounds the tickets outstanding at once on a node.
+const MaxTickets = 100_000
+
+type ticket struct {
+	id      netra.Identity
+	expires time.Time
+}
+
+// Tickets issues single-use WebSocket tickets, for browsers that cannot set headers on an
+// upgrade. They live in this node's memory: a ticket is redeemed on the node that issued it.
+type Tickets struct {
+	mu sync.Mutex
+	m  map[string]ticket
+}
+
+// NewTickets returns an empty ticket book.
+func NewTickets() *Tickets { return &Tickets{m: make(map[string]ticket)} }
+
+// Issue returns a new ticket for id and its expiry.
+func (t *Tickets) Issue(id netra.Identity) (string, time.Time, error) {
+	now := time.Now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.m) >= MaxTickets/2 {
+		for k, v := range t.m {
+			if now.After(v.expires) {
+				delete(t.m, k)
+			}
+		}
+	}
+	if len(t.m) >= MaxTickets {
+		return "", time.Time{}, netra.Errorf(netra.CodeUnavailable, "too many outstanding tickets; try again shortly")
+	}
+	k := netra.NewID("tkt_")
+	exp := now.Add(TicketTTL)
+	t.m[k] = ticket{id: id, expires: exp}
+	return k, exp, nil
+}
+
+// Redeem consumes a ticket. A used, expired or unknown ticket answers unauthorized.
+func (t *Tickets) Redeem(k string) (netra.Identity, error) {
+	t.mu.Lock()
+	v, ok := t.m[k]
+	delete(t.m, k)
+	t.mu.Unlock()
+	if !ok || time.Now().After(v.expires) {
+		return netra.Identity{}, unauthorized("invalid or expired ticket")
+	}
+	return v.id, nil
+}

@@ -1,0 +1,265 @@
+// Package engine executes runs. The Factory is built once at start-up; for each accepted run
+// it makes a Run holding the run's emitter, and when the scheduler starts the run it builds the
+// run's UserExecutionContext from the stored run (never from anything a client sent), its tool
+// dispatcher and agent runtime, runs the entry agent, and ends the run with exactly one
+// terminal event on every exit path: success, error, timeout, cancellation or panic.
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+
+	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/agent"
+	"github.com/netra-ai/netra/event"
+	"github.com/netra-ai/netra/execctx"
+	"github.com/netra-ai/netra/redact"
+	"github.com/netra-ai/netra/sched"
+	"github.com/netra-ai/netra/tool"
+)
+
+// Config tunes the factory. Zero values mean the defaults.
+type Config struct {
+	// RunTimeout bounds a run's execution (not its time in the queue). Default 10 minutes.
+	RunTimeout time.Duration
+}
+
+// Factory makes the per-run objects. It is safe for concurrent use.
+type Factory struct {
+	cfg      Config
+	agents   *agent.Registry
+	tools    *tool.Registry
+	pipeline *event.Pipeline
+	log      *slog.Logger
+
+	emitters    atomic.Int64
+	engines     atomic.Int64
+	dispatchers atomic.Int64
+}
+
+// NewFactory returns a factory.
+func NewFactory(cfg Config, agents *agent.Registry, tools *tool.Registry, p *event.Pipeline, log *slog.Logger) *Factory {
+	if cfg.RunTimeout <= 0 {
+		cfg.RunTimeout = 10 * time.Minute
+	}
+	return &Factory{cfg: cfg, agents: agents, tools: tools, pipeline: p, log: log}
+}
+
+// Gauges reports the live per-run objects; all return to zero when no run is in flight.
+type Gauges struct {
+	Emitters, Engines, Dispatchers int64
+}
+
+// Gauges returns the current gauges.
+func (f *Factory) Gauges() Gauges {
+	return Gauges{Emitters: f.emitters.Load(), Engines: f.engines.Load(), Dispatchers: f.dispatchers.Load()}
+}
+
+// Agents returns the agent registry.
+func (f *Factory) Agents() *agent.Registry { return f.agents }
+
+// Run is one accepted run on its way through the queue and the engine. It implements
+// sched.Job.
+type Run struct {
+	f      *Factory
+	run    netra.Run
+	connID string
+	em     *event.Emitter
+	ready  chan struct{}
+	log    *slog.Logger
+}
+
+var _ sched.Job = (*Run)(nil)
+
+// NewRun prepares an accepted run. lastSeq is the run's highest stored seq (0 when new).
+// connID is the WebSocket connection that started it, or "".
+func (f *Factory) NewRun(r netra.Run, connID string, lastSeq int64) *Run {
+	f.emitters.Add(1)
+	var released atomic.Bool
+	em := f.pipeline.NewEmitter(r.Owner, r.ID, r.ThreadID, lastSeq, func() {
+		if released.CompareAndSwap(false, true) {
+			f.emitters.Add(-1)
+		}
+	})
+	return &Run{f: f, run: r, connID: connID, em: em, ready: make(chan struct{}),
+		log: f.log.With("run_id", r.ID, "user_id", r.Owner, "thread_id", r.ThreadID)}
+}
+
+// RunID implements sched.Job.
+func (r *Run) RunID() string { return r.run.ID }
+
+// Owner implements sched.Job.
+func (r *Run) Owner() string { return r.run.Owner }
+
+// Tier implements sched.Job.
+func (r *Run) Tier() netra.Tier { return r.run.Tier }
+
+// ThreadID implements sched.Job.
+func (r *Run) ThreadID() string { return r.run.ThreadID }
+
+type queued struct {
+	Position int `json:"position"`
+}
+
+// Accepted emits run_queued with the run's position and lets the run start. It must be
+// called once, right after the scheduler accepted the run, so that run_queued is the run's
+// first event even when a slot was free.
+func (r *Run) Accepted(ctx context.Context, position int) {
+	defer close(r.ready)
+	if position < 1 {
+		position = 1
+	}
+	if err := r.em.Emit(ctx, netra.EventRunQueued, "", queued{Position: position}); err != nil && !r.em.Ended() {
+		r.log.Warn("run_queued not emitted", "err", err)
+	}
+}
+
+// Cancelled implements sched.Job: the run left the queue before it started.
+func (r *Run) Cancelled() {
+	<-r.ready
+	r.end(context.Background(), netra.RunCancelled, nil, nil)
+}
+
+// Interrupted ends a run that a crash left running (recovery).
+func (r *Run) Interrupted() {
+	r.end(context.Background(), netra.RunFailed, nil, netra.Errorf(netra.CodeInterrupted, "the server stopped while the run was executing"))
+}
+
+// Execute implements sched.Job.
+func (r *Run) Execute(ctx context.Context) {
+	<-r.ready
+	f := r.f
+	f.engines.Add(1)
+	defer f.engines.Add(-1)
+	var disp *tool.Dispatcher
+	defer func() {
+		if p := recover(); p != nil {
+			r.log.Error("engine panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			r.end(ctx, netra.RunFailed, nil, netra.Errorf(netra.CodeInternal, "internal error"))
+		}
+		if disp != nil {
+			disp.Close()
+		}
+		if !r.em.Ended() { // every exit path ends the run
+			r.end(ctx, netra.RunFailed, nil, netra.Errorf(netra.CodeInternal, "internal error"))
+		}
+	}()
+
+	ec, err := execctx.New(execctx.Params{Identity: r.run.Identity(), ThreadID: r.run.ThreadID, RunID: r.run.ID,
+		RequestID: netra.NewID("req_"), TraceID: netra.NewID("trc_"), ConnectionID: r.connID})
+	if err != nil {
+		r.log.Error("execution context refused", "err", err)
+		r.end(ctx, netra.RunFailed, nil, netra.Errorf(netra.CodeInternal, "internal error"))
+		return
+	}
+	if ctx.Err() != nil { // cancelled between the pick and now
+		r.endCtx(ctx, ctx)
+		return
+	}
+	if err := r.em.Transition(ctx, netra.EventRunStarted, nil, &netra.Transition{Status: netra.RunRunning, At: time.Now().UTC()}); err != nil {
+		r.log.Error("run_started not stored", "err", err)
+	}
+	runCtx, cancel := context.WithTimeout(ctx, f.cfg.RunTimeout)
+	defer cancel()
+	f.dispatchers.Add(1)
+	disp = tool.NewDispatcher(ec, r.em, f.tools, r.log, func() { f.dispatchers.Add(-1) })
+	rt := agent.NewRuntime(ec, r.em, disp, f.agents, r.log)
+	res, err := rt.RunAgent(runCtx, r.run.Agent, agent.Input{Text: r.run.Input, Params: r.run.Params})
+	disp.Close()
+	if runCtx.Err() != nil {
+		r.endCtx(ctx, runCtx)
+		return
+	}
+	if err != nil {
+		r.end(ctx, netra.RunFailed, nil, err)
+		return
+	}
+	r.end(ctx, netra.RunCompleted, res.Output, nil)
+}
+
+// endCtx ends a run whose context ended: cancelled by the user, stopped by shutdown, or
+// timed out.
+func (r *Run) endCtx(parent, runCtx context.Context) {
+	switch cause := context.Cause(parent); {
+	case errors.Is(cause, sched.ErrShutdown):
+		r.end(parent, netra.RunFailed, nil, netra.Errorf(netra.CodeInterrupted, "the server stopped while the run was executing"))
+	case parent.Err() != nil:
+		r.end(parent, netra.RunCancelled, nil, nil)
+	case errors.Is(runCtx.Err(), context.DeadlineExceeded):
+		r.end(parent, netra.RunFailed, nil, netra.Errorf(netra.CodeTimeout, "the run took longer than %s", r.f.cfg.RunTimeout))
+	default:
+		r.end(parent, netra.RunCancelled, nil, nil)
+	}
+}
+
+type completedData struct {
+	Output json.RawMessage `json:"output"`
+}
+
+// end emits the terminal event with the run's final state; the emitter ignores all but the
+// first call.
+func (r *Run) end(ctx context.Context, status netra.RunStatus, output any, runErr error) {
+	ctx = context.WithoutCancel(ctx) // the terminal event is written whatever ended the run
+	tr := &netra.Transition{Status: status, At: time.Now().UTC()}
+	var typ netra.EventType
+	var data any
+	switch status {
+	case netra.RunCompleted:
+		typ = netra.EventRunCompleted
+		raw, err := encodeOutput(output)
+		if err != nil {
+			r.log.Error("run output not encodable", "err", err)
+			r.end(ctx, netra.RunFailed, nil, netra.Errorf(netra.CodeInternal, "the run's output could not be encoded"))
+			return
+		}
+		tr.Output = raw
+		tr.Assistant = &netra.Message{ID: netra.NewID("msg_"), Content: assistantContent(raw)}
+		data = completedData{Output: raw}
+	case netra.RunFailed:
+		typ = netra.EventRunFailed
+		tr.Error = &netra.RunError{Code: netra.ErrorCode(runErr), Message: redact.String(netra.ErrorMessage(runErr))}
+		if tr.Error.Code == netra.CodeInternal {
+			r.log.Error("run failed", "err", runErr)
+		}
+		data = tr.Error
+	default:
+		typ = netra.EventRunCancelled
+	}
+	if err := r.em.End(ctx, typ, data, tr); err != nil && netra.ErrorCode(err) != netra.CodeConflict {
+		r.log.Error("terminal event not stored", "type", typ, "err", err)
+	}
+}
+
+// encodeOutput encodes and redacts a run's output: a string or a JSON object.
+func encodeOutput(output any) (json.RawMessage, error) {
+	if output == nil {
+		output = ""
+	}
+	raw, err := json.Marshal(output)
+	if err != nil {
+		return nil, err
+	}
+	return redact.JSON(raw)
+}
+
+// assistantContent is the output when it is a string, its markdown when it is an object that
+// has one, else its JSON text.
+func assistantContent(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var obj struct {
+		Markdown *string `json:"markdown"`
+	}
+	if json.Unmarshal(raw, &obj) == nil && obj.Markdown != nil {
+		return *obj.Markdown
+	}
+	return string(raw)
+}

@@ -1,0 +1,442 @@
+// Package sched decides which accepted run executes next. It bounds the runs executing at once
+// on the node, each user's running and queued runs by tier, keeps each user's runs in FIFO
+// order and one run per thread at a time, and shares free slots across users by deficit round
+// robin weighted by tier. Its memory is a view of the store, which remains the record of truth
+// for queued and running runs.
+package sched
+
+import (
+	"container/list"
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+
+	"github.com/netra-ai/netra"
+)
+
+// Job is a run as the scheduler sees it. The engine implements it.
+type Job interface {
+	RunID() string
+	Owner() string
+	Tier() netra.Tier
+	ThreadID() string
+	// Execute runs the job to its end. ctx is cancelled when the run is cancelled; its cause
+	// is ErrCancelled or ErrShutdown.
+	Execute(ctx context.Context)
+	// Cancelled ends a job that was removed from the queue before it started.
+	Cancelled()
+}
+
+// Causes of a running job's context cancellation.
+var (
+	ErrCancelled = errors.New("run cancelled")
+	ErrShutdown  = errors.New("server shutting down")
+)
+
+// Limit bounds one user's runs.
+type Limit struct {
+	// Running is how many of the user's runs may execute at once.
+	Running int `json:"max_running"`
+	// Queued is how many may wait, the running ones not counted.
+	Queued int `json:"max_queued"`
+}
+
+// Config configures the scheduler. Zero values mean the defaults.
+type Config struct {
+	// MaxRunning bounds the runs executing at once on this node. Default 64.
+	MaxRunning int
+	// Limits per tier. Defaults: free 1/10, early 2/20, mid 3/50, enterprise 5/200.
+	Limits map[netra.Tier]Limit
+	// Weights per tier for sharing slots. Defaults: free 1, early 2, mid 3, enterprise 5.
+	Weights map[netra.Tier]int
+}
+
+// DefaultLimits are the tier limits of the wire contract.
+func DefaultLimits() map[netra.Tier]Limit {
+	return map[netra.Tier]Limit{
+		netra.TierFree: {1, 10}, netra.TierEarly: {2, 20}, netra.TierMid: {3, 50}, netra.TierEnterprise: {5, 200},
+	}
+}
+
+// DefaultWeights are the tier weights of the wire contract.
+func DefaultWeights() map[netra.Tier]int {
+	return map[netra.Tier]int{netra.TierFree: 1, netra.TierEarly: 2, netra.TierMid: 3, netra.TierEnterprise: 5}
+}
+
+func (c Config) withDefaults() Config {
+	if c.MaxRunning <= 0 {
+		c.MaxRunning = 64
+	}
+	limits, weights := DefaultLimits(), DefaultWeights()
+	for t, l := range c.Limits {
+		limits[t] = l
+	}
+	for t, w := range c.Weights {
+		weights[t] = w
+	}
+	c.Limits, c.Weights = limits, weights
+	return c
+}
+
+type user struct {
+	id       string
+	tier     netra.Tier
+	queue    []Job // FIFO
+	reserved int   // accepted, not yet submitted
+	running  int
+	credit   int
+	elem     *list.Element // in ring while the queue is not empty
+}
+
+type running struct {
+	job    Job
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+}
+
+// Scheduler is the fair scheduler. Start it before use; Stop cancels what runs.
+type Scheduler struct {
+	cfg Config
+	log *slog.Logger
+
+	mu         sync.Mutex
+	users      map[string]*user
+	ring       *list.List // of *user with queued jobs, in round-robin order
+	cursor     *list.Element
+	queued     map[string]*user // run id → owner's entry, for queued jobs
+	running    map[string]*running
+	threadBusy map[string]bool
+	cancelled  map[string]bool // reserved run ids cancelled before Submit
+	slots      int
+	stopped    bool
+	ctx        context.Context
+	wg         sync.WaitGroup
+}
+
+// New returns a scheduler.
+func New(cfg Config, log *slog.Logger) *Scheduler {
+	cfg = cfg.withDefaults()
+	return &Scheduler{cfg: cfg, log: log, users: map[string]*user{}, ring: list.New(), queued: map[string]*user{},
+		running: map[string]*running{}, threadBusy: map[string]bool{}, cancelled: map[string]bool{}}
+}
+
+// Start lets the scheduler execute jobs; ctx is the parent of every run's context.
+func (s *Scheduler) Start(ctx context.Context) {
+	s.mu.Lock()
+	s.ctx = ctx
+	s.mu.Unlock()
+}
+
+// Stop refuses new jobs, cancels the running ones with ErrShutdown and waits for them to
+// end. Queued jobs stay queued in the store and are recovered on the next start.
+func (s *Scheduler) Stop() {
+	s.mu.Lock()
+	s.stopped = true
+	for _, r := range s.running {
+		r.cancel(ErrShutdown)
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+}
+
+// Limit returns the limit of a tier.
+func (s *Scheduler) Limit(t netra.Tier) Limit { return s.cfg.Limits[t] }
+
+func (s *Scheduler) userOf(id string, t netra.Tier) *user {
+	u := s.users[id]
+	if u == nil {
+		u = &user{id: id, tier: t}
+		s.users[id] = u
+	}
+	u.tier = t // the newest token's tier applies
+	return u
+}
+
+func (s *Scheduler) forget(u *user) {
+	if len(u.queue) == 0 && u.reserved == 0 && u.running == 0 {
+		delete(s.users, u.id)
+	}
+}
+
+// Reserve claims a queue place for a run that is about to be stored, so that the queue bound
+// holds without storing anything first. It answers queue_full when the user's queue is full,
+// and unavailable after Stop. Call release if the run is not submitted after all.
+func (s *Scheduler) Reserve(id netra.Identity) (release func(), err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return nil, netra.Errorf(netra.CodeUnavailable, "server is shutting down")
+	}
+	u := s.userOf(id.UserID, id.Tier)
+	if lim := s.cfg.Limits[id.Tier]; len(u.queue)+u.reserved >= lim.Queued {
+		s.forget(u)
+		return nil, netra.Errorf(netra.CodeQueueFull, "queue full: at most %d runs may wait on the %s tier", lim.Queued, id.Tier)
+	}
+	u.reserved++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			u.reserved--
+			s.forget(u)
+			s.mu.Unlock()
+		})
+	}, nil
+}
+
+// Submit queues a job whose place was reserved, consuming the reservation, and returns its
+// queue position (1 = next to start). A job cancelled while reserved is ended at once.
+func (s *Scheduler) Submit(j Job) int {
+	s.mu.Lock()
+	u := s.userOf(j.Owner(), j.Tier())
+	if u.reserved > 0 {
+		u.reserved--
+	}
+	if s.cancelled[j.RunID()] || s.stopped {
+		delete(s.cancelled, j.RunID())
+		s.forget(u)
+		s.mu.Unlock()
+		// Cancelled waits until the submitter has emitted run_queued, which it does after
+		// Submit returns; so it must not run in the submitter's goroutine.
+		go j.Cancelled()
+		return 0
+	}
+	u.queue = append(u.queue, j)
+	s.queued[j.RunID()] = u
+	if u.elem == nil {
+		u.credit = 0 // no banked credit for idle time
+		u.elem = s.ring.PushBack(u)
+	}
+	pos := s.positionLocked(j.RunID())
+	starts := s.dispatchLocked()
+	s.mu.Unlock()
+	s.launch(starts)
+	return pos
+}
+
+// Cancel cancels a run the scheduler knows. It reports false when the run is neither
+// reserved, queued nor running here.
+func (s *Scheduler) Cancel(runID string) bool {
+	s.mu.Lock()
+	if r, ok := s.running[runID]; ok {
+		r.cancel(ErrCancelled)
+		s.mu.Unlock()
+		return true
+	}
+	if u, ok := s.queued[runID]; ok {
+		var job Job
+		for i, j := range u.queue {
+			if j.RunID() == runID {
+				job = j
+				u.queue = append(u.queue[:i], u.queue[i+1:]...)
+				break
+			}
+		}
+		delete(s.queued, runID)
+		s.leaveRingIfIdle(u)
+		s.forget(u)
+		starts := s.dispatchLocked()
+		s.mu.Unlock()
+		job.Cancelled()
+		s.launch(starts)
+		return true
+	}
+	s.mu.Unlock()
+	return false
+}
+
+// CancelReserved marks a run id that has been reserved but not yet submitted as cancelled;
+// Submit then ends it at once.
+func (s *Scheduler) CancelReserved(runID string) {
+	s.mu.Lock()
+	s.cancelled[runID] = true
+	s.mu.Unlock()
+}
+
+// Position returns the queue position of a queued run, or 0.
+func (s *Scheduler) Position(runID string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.positionLocked(runID)
+}
+
+// ActiveInThread lists the runs of a thread that are queued or running here.
+func (s *Scheduler) ActiveInThread(owner, threadID string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for id, r := range s.running {
+		if r.job.ThreadID() == threadID && r.job.Owner() == owner {
+			out = append(out, id)
+		}
+	}
+	if u := s.users[owner]; u != nil {
+		for _, j := range u.queue {
+			if j.ThreadID() == threadID {
+				out = append(out, j.RunID())
+			}
+		}
+	}
+	return out
+}
+
+// Usage reports a user's running and queued runs.
+func (s *Scheduler) Usage(userID string) (running, queued int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u := s.users[userID]; u != nil {
+		return u.running, len(u.queue)
+	}
+	return 0, 0
+}
+
+// Running reports how many runs execute now.
+func (s *Scheduler) Running() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.slots
+}
+
+func (s *Scheduler) leaveRingIfIdle(u *user) {
+	if len(u.queue) == 0 && u.elem != nil {
+		if s.cursor == u.elem {
+			s.cursor = u.elem.Next()
+		}
+		s.ring.Remove(u.elem)
+		u.elem = nil
+		u.credit = 0
+	}
+}
+
+// eligible returns the index of the user's first queued job that may start now, or -1.
+func (s *Scheduler) eligible(u *user) int {
+	if u.running >= s.cfg.Limits[u.tier].Running {
+		return -1
+	}
+	for i, j := range u.queue {
+		if !s.threadBusy[j.ThreadID()] {
+			return i
+		}
+	}
+	return -1
+}
+
+// dispatchLocked picks the jobs to start now by weighted deficit round robin: a user whose
+// turn comes gets credit equal to its weight and starts up to that many runs before the turn
+// passes on. A user that cannot start anything now loses its turn and its credit.
+func (s *Scheduler) dispatchLocked() []*running {
+	if s.ctx == nil || s.stopped {
+		return nil
+	}
+	var starts []*running
+	for s.slots < s.cfg.MaxRunning && s.ring.Len() > 0 {
+		started := false
+		for visited := 0; visited < s.ring.Len() && !started; visited++ {
+			if s.cursor == nil {
+				s.cursor = s.ring.Front()
+			}
+			u := s.cursor.Value.(*user)
+			i := s.eligible(u)
+			if i < 0 {
+				u.credit = 0
+				s.cursor = s.cursor.Next()
+				continue
+			}
+			if u.credit <= 0 {
+				u.credit = s.cfg.Weights[u.tier]
+			}
+			j := u.queue[i]
+			u.queue = append(u.queue[:i], u.queue[i+1:]...)
+			delete(s.queued, j.RunID())
+			u.running++
+			u.credit--
+			s.slots++
+			s.threadBusy[j.ThreadID()] = true
+			ctx, cancel := context.WithCancelCause(s.ctx)
+			r := &running{job: j, ctx: ctx, cancel: cancel}
+			s.running[j.RunID()] = r
+			s.wg.Add(1) // under the lock, so that Stop's Wait never races an Add
+			starts = append(starts, r)
+			started = true
+			if u.credit <= 0 {
+				s.cursor = s.cursor.Next()
+			}
+			s.leaveRingIfIdle(u)
+		}
+		if !started {
+			break
+		}
+	}
+	return starts
+}
+
+func (s *Scheduler) launch(starts []*running) {
+	for _, r := range starts {
+		go func() {
+			defer s.finish(r)
+			r.job.Execute(r.ctx)
+		}()
+	}
+}
+
+func (s *Scheduler) finish(r *running) {
+	r.cancel(nil)
+	s.mu.Lock()
+	id := r.job.RunID()
+	delete(s.running, id)
+	delete(s.threadBusy, r.job.ThreadID())
+	s.slots--
+	if u := s.users[r.job.Owner()]; u != nil {
+		u.running--
+		s.forget(u)
+	}
+	starts := s.dispatchLocked()
+	s.mu.Unlock()
+	s.wg.Done()
+	s.launch(starts)
+}
+
+// positionLocked estimates a queued run's place in the fair order: it replays the round robin
+// from the current turn over the queued jobs, as if every slot were free and no other run
+// arrived. 1 means next to start.
+func (s *Scheduler) positionLocked(runID string) int {
+	target, ok := s.queued[runID]
+	if !ok {
+		return 0
+	}
+	k := -1
+	for i, j := range target.queue {
+		if j.RunID() == runID {
+			k = i
+			break
+		}
+	}
+	taken := make(map[*user]int, s.ring.Len())
+	pos := 0
+	first := true
+	for rounds := 0; rounds <= len(target.queue)+1; rounds++ {
+		e := s.cursor
+		if e == nil {
+			e = s.ring.Front()
+		}
+		for n := 0; n < s.ring.Len(); n++ {
+			u := e.Value.(*user)
+			credit := s.cfg.Weights[u.tier]
+			if first && u.credit > 0 {
+				credit = u.credit // the user whose turn it is keeps what is left of it
+			}
+			first = false
+			take := min(credit, len(u.queue)-taken[u])
+			if u == target && taken[u]+take > k {
+				return pos + (k - taken[u]) + 1
+			}
+			taken[u] += take
+			pos += take
+			if e = e.Next(); e == nil {
+				e = s.ring.Front()
+			}
+		}
+	}
+	return pos + 1
+}

@@ -1,0 +1,152 @@
+package tool
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+
+	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/execctx"
+)
+
+// Emitter is what the dispatcher needs of the run's emitter.
+type Emitter interface {
+	Emit(ctx context.Context, typ netra.EventType, agent string, data any) error
+}
+
+// Dispatcher runs tool calls for one run. Make one per run with NewDispatcher and Close it
+// when the run ends; calls after Close fail.
+type Dispatcher struct {
+	ec      *execctx.Context
+	em      Emitter
+	reg     *Registry
+	log     *slog.Logger
+	closed  atomic.Bool
+	onClose func()
+}
+
+// NewDispatcher binds a dispatcher to one run. onClose, when set, runs once on Close.
+func NewDispatcher(ec *execctx.Context, em Emitter, reg *Registry, log *slog.Logger, onClose func()) *Dispatcher {
+	return &Dispatcher{ec: ec, em: em, reg: reg, log: log, onClose: onClose}
+}
+
+// Close releases the dispatcher. It is idempotent.
+func (d *Dispatcher) Close() {
+	if d.closed.CompareAndSwap(false, true) && d.onClose != nil {
+		d.onClose()
+	}
+}
+
+// CallError describes a failed tool call in tool_completed.
+type CallError struct {
+	Code    netra.Code `json:"code"`
+	Message string     `json:"message"`
+}
+
+type executing struct {
+	Tool   string          `json:"tool"`
+	CallID string          `json:"call_id"`
+	Args   json.RawMessage `json:"args"`
+}
+
+type completed struct {
+	Tool       string          `json:"tool"`
+	CallID     string          `json:"call_id"`
+	OK         bool            `json:"ok"`
+	DurationMS float64         `json:"duration_ms"`
+	Result     json.RawMessage `json:"result,omitempty"`
+	Error      *CallError      `json:"error,omitempty"`
+}
+
+// Call runs the tool name with args (any JSON-encodable value) for agent and returns its
+// result as JSON. Every outcome, success or failure, is reported in tool_completed; a failure
+// is also returned as a *netra.Error for the agent to decide on.
+func (d *Dispatcher) Call(ctx context.Context, agent, name string, args any) (json.RawMessage, error) {
+	if d.closed.Load() {
+		return nil, netra.Errorf(netra.CodeUnavailable, "tool dispatcher of run %s is closed", d.ec.RunID())
+	}
+	raw, err := json.Marshal(args)
+	if err != nil {
+		return nil, netra.Errorf(netra.CodeInvalidRequest, "tool %s: arguments are not JSON-encodable", name)
+	}
+	if args == nil {
+		raw = []byte(`{}`)
+	}
+	callID := netra.NewID("call_")
+	start := time.Now()
+	// Args are redacted by the emitter, like all event data.
+	if err := d.em.Emit(ctx, netra.EventToolExecuting, agent, executing{Tool: name, CallID: callID, Args: raw}); err != nil {
+		return nil, err
+	}
+	result, callErr := d.run(ctx, name, raw)
+	done := completed{Tool: name, CallID: callID, OK: callErr == nil, DurationMS: ms(time.Since(start))}
+	if callErr != nil {
+		done.Error = &CallError{Code: netra.ErrorCode(callErr), Message: netra.ErrorMessage(callErr)}
+	} else {
+		done.Result = result
+	}
+	// The completion is reported even when ctx has ended, so every tool_executing is closed.
+	if err := d.em.Emit(context.WithoutCancel(ctx), netra.EventToolCompleted, agent, done); err != nil && callErr == nil {
+		return nil, err
+	}
+	return result, callErr
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func (d *Dispatcher) run(ctx context.Context, name string, args json.RawMessage) (_ json.RawMessage, err error) {
+	e, ok := d.reg.tools[name]
+	if !ok {
+		return nil, netra.Errorf(netra.CodeNotFound, "unknown tool %q", name)
+	}
+	if !e.allows(d.ec.Tier()) {
+		return nil, netra.Errorf(netra.CodeForbidden, "tool %s is not available on the %s tier", name, d.ec.Tier())
+	}
+	if err := e.args.Validate("tool "+name+" arguments", args); err != nil {
+		return nil, err
+	}
+	child, err := d.ec.Child()
+	if err != nil {
+		return nil, err
+	}
+	tctx, cancel := context.WithTimeout(ctx, e.Timeout)
+	defer cancel()
+	defer func() {
+		if p := recover(); p != nil {
+			d.log.Error("tool panicked", "tool", name, "run_id", d.ec.RunID(), "user_id", d.ec.UserID(),
+				"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			err = netra.Errorf(netra.CodeInternal, "tool %s failed", name)
+		}
+	}()
+	out, err := e.Run(tctx, child, args)
+	if err != nil {
+		return nil, toolError(ctx, tctx, name, e.Timeout, err)
+	}
+	res, err := json.Marshal(out)
+	if err != nil {
+		return nil, netra.Errorf(netra.CodeInternal, "tool %s returned a result that is not JSON-encodable", name)
+	}
+	if len(res) > MaxResult {
+		return nil, netra.Errorf(netra.CodeInternal, "tool %s returned %d bytes, more than the %d allowed", name, len(res), MaxResult)
+	}
+	return res, nil
+}
+
+func toolError(ctx, tctx context.Context, name string, timeout time.Duration, err error) error {
+	switch {
+	case ctx.Err() != nil:
+		return netra.Errorf(netra.CodeCancelled, "tool %s stopped: the run ended", name)
+	case errors.Is(tctx.Err(), context.DeadlineExceeded):
+		return netra.Errorf(netra.CodeTimeout, "tool %s timed out after %s", name, timeout)
+	}
+	var ne *netra.Error
+	if errors.As(err, &ne) {
+		return err
+	}
+	return &netra.Error{Code: netra.CodeInternal, Message: fmt.Sprintf("tool %s failed", name), Err: err}
+}
