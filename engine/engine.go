@@ -126,9 +126,16 @@ func (r *Run) Cancelled() {
 	r.end(context.Background(), netra.RunCancelled, nil, nil)
 }
 
-// Interrupted ends a run that a crash left running (recovery).
-func (r *Run) Interrupted() {
-	r.end(context.Background(), netra.RunFailed, nil, netra.Errorf(netra.CodeInterrupted, "the server stopped while the run was executing"))
+// EndOrphan ends a stored run that no scheduler holds, such as one a crash left behind:
+// cancelled when runErr is nil, else failed with runErr. lastSeq is its highest stored seq.
+func (f *Factory) EndOrphan(ctx context.Context, run netra.Run, lastSeq int64, runErr error) {
+	r := f.NewRun(run, "", lastSeq)
+	close(r.ready)
+	if runErr == nil {
+		r.end(ctx, netra.RunCancelled, nil, nil)
+		return
+	}
+	r.end(ctx, netra.RunFailed, nil, runErr)
 }
 
 // Execute implements sched.Job.

@@ -107,7 +107,7 @@ type Scheduler struct {
 	queued     map[string]*user // run id → owner's entry, for queued jobs
 	running    map[string]*running
 	threadBusy map[string]bool
-	cancelled  map[string]bool // reserved run ids cancelled before Submit
+	reserved   map[string]bool // run id → cancelled before Submit
 	slots      int
 	stopped    bool
 	ctx        context.Context
@@ -118,7 +118,7 @@ type Scheduler struct {
 func New(cfg Config, log *slog.Logger) *Scheduler {
 	cfg = cfg.withDefaults()
 	return &Scheduler{cfg: cfg, log: log, users: map[string]*user{}, ring: list.New(), queued: map[string]*user{},
-		running: map[string]*running{}, threadBusy: map[string]bool{}, cancelled: map[string]bool{}}
+		running: map[string]*running{}, threadBusy: map[string]bool{}, reserved: map[string]bool{}}
 }
 
 // Start lets the scheduler execute jobs; ctx is the parent of every run's context.
@@ -162,7 +162,7 @@ func (s *Scheduler) forget(u *user) {
 // Reserve claims a queue place for a run that is about to be stored, so that the queue bound
 // holds without storing anything first. It answers queue_full when the user's queue is full,
 // and unavailable after Stop. Call release if the run is not submitted after all.
-func (s *Scheduler) Reserve(id netra.Identity) (release func(), err error) {
+func (s *Scheduler) Reserve(id netra.Identity, runID string) (release func(), err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopped {
@@ -174,27 +174,33 @@ func (s *Scheduler) Reserve(id netra.Identity) (release func(), err error) {
 		return nil, netra.Errorf(netra.CodeQueueFull, "queue full: at most %d runs may wait on the %s tier", lim.Queued, id.Tier)
 	}
 	u.reserved++
+	s.reserved[runID] = false
 	var once sync.Once
 	return func() {
 		once.Do(func() {
 			s.mu.Lock()
-			u.reserved--
-			s.forget(u)
+			if _, ok := s.reserved[runID]; ok {
+				delete(s.reserved, runID)
+				u.reserved--
+				s.forget(u)
+			}
 			s.mu.Unlock()
 		})
 	}, nil
 }
 
 // Submit queues a job whose place was reserved, consuming the reservation, and returns its
-// queue position (1 = next to start). A job cancelled while reserved is ended at once.
+// queue position (1 = next to start), or 0 when it started at once. A job cancelled while
+// reserved is ended at once.
 func (s *Scheduler) Submit(j Job) int {
 	s.mu.Lock()
 	u := s.userOf(j.Owner(), j.Tier())
-	if u.reserved > 0 {
+	cancelled, wasReserved := s.reserved[j.RunID()]
+	if wasReserved {
+		delete(s.reserved, j.RunID())
 		u.reserved--
 	}
-	if s.cancelled[j.RunID()] || s.stopped {
-		delete(s.cancelled, j.RunID())
+	if cancelled || s.stopped {
 		s.forget(u)
 		s.mu.Unlock()
 		// Cancelled waits until the submitter has emitted run_queued, which it does after
@@ -208,8 +214,8 @@ func (s *Scheduler) Submit(j Job) int {
 		u.credit = 0 // no banked credit for idle time
 		u.elem = s.ring.PushBack(u)
 	}
-	pos := s.positionLocked(j.RunID())
 	starts := s.dispatchLocked()
+	pos := s.positionLocked(j.RunID())
 	s.mu.Unlock()
 	s.launch(starts)
 	return pos
@@ -219,6 +225,11 @@ func (s *Scheduler) Submit(j Job) int {
 // reserved, queued nor running here.
 func (s *Scheduler) Cancel(runID string) bool {
 	s.mu.Lock()
+	if _, ok := s.reserved[runID]; ok {
+		s.reserved[runID] = true // Submit ends it
+		s.mu.Unlock()
+		return true
+	}
 	if r, ok := s.running[runID]; ok {
 		r.cancel(ErrCancelled)
 		s.mu.Unlock()
@@ -244,14 +255,6 @@ func (s *Scheduler) Cancel(runID string) bool {
 	}
 	s.mu.Unlock()
 	return false
-}
-
-// CancelReserved marks a run id that has been reserved but not yet submitted as cancelled;
-// Submit then ends it at once.
-func (s *Scheduler) CancelReserved(runID string) {
-	s.mu.Lock()
-	s.cancelled[runID] = true
-	s.mu.Unlock()
 }
 
 // Position returns the queue position of a queued run, or 0.

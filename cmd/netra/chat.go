@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"os/user"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/auth"
+	"github.com/netra-ai/netra/client"
+)
+
+func chat(args []string) error {
+	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
+	var (
+		agentName = fs.String("agent", "", "agent to run (default: the server's default, supervisor)")
+		baseURL   = fs.String("url", envOr("NETRA_URL", ""), "server URL (NETRA_URL); default http://<NETRA_ADDR or 127.0.0.1:8080>")
+		tok       = fs.String("token", envOr("NETRA_TOKEN", ""), "bearer token (NETRA_TOKEN); default: a local token for --user")
+		userID    = fs.String("user", "", "user for a local token when no token is given (default: your login name)")
+		threadID  = fs.String("thread", "", "continue this thread")
+		params    = fs.String("params", "", `run params as JSON, e.g. '{"delay_ms":500}'`)
+		dataDir   = fs.String("data-dir", envOr("NETRA_DATA_DIR", "./netra-data"), "where a local server keeps its secret, for local tokens")
+		quiet     = fs.Bool("quiet", false, "print only the output")
+	)
+	words, err := parseInterspersed(fs, args)
+	if err != nil {
+		return exitCode(2)
+	}
+	input := strings.TrimSpace(strings.Join(words, " "))
+	if input == "" {
+		return fmt.Errorf(`chat: say something, e.g. netra chat --agent echo "hello"`)
+	}
+	if *baseURL == "" {
+		*baseURL = "http://" + envOr("NETRA_ADDR", "127.0.0.1:8080")
+	}
+	if *tok == "" {
+		if *tok, err = localToken(*dataDir, *userID); err != nil {
+			return fmt.Errorf("chat: no token: set NETRA_TOKEN or pass --token (%w)", err)
+		}
+	}
+	req := client.StartRun{Input: input, Agent: *agentName, ThreadID: *threadID}
+	if *params != "" {
+		if err := json.Unmarshal([]byte(*params), &req.Params); err != nil {
+			return fmt.Errorf("chat: --params must be a JSON object: %w", err)
+		}
+	}
+	progress := io.Writer(os.Stderr)
+	if *quiet {
+		progress = io.Discard
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	return runChat(ctx, client.New(*baseURL, *tok), req, os.Stdout, progress)
+}
+
+// parseInterspersed parses flags that may come before, between or after the words.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var words []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return words, nil
+		}
+		words = append(words, rest[0])
+		args = rest[1:]
+	}
+}
+
+var loginChars = regexp.MustCompile(`[^A-Za-z0-9._@-]`)
+
+func localToken(dataDir, userID string) (string, error) {
+	if userID == "" {
+		userID = "cli-user"
+		if u, err := user.Current(); err == nil && u.Username != "" {
+			userID = loginChars.ReplaceAllString(u.Username, "-")
+		}
+	}
+	secret, err := secretFor(dataDir)
+	if err != nil {
+		return "", err
+	}
+	return auth.Sign(secret, netra.Identity{UserID: userID, Tier: netra.TierFree, Role: netra.RoleUser}, time.Hour, envOr("NETRA_JWT_ISSUER", ""))
+}
+
+// runChat starts the run over WebSocket, prints its progress and then its output. Ctrl-C
+// cancels the run and waits for its end.
+func runChat(ctx context.Context, c *client.Client, req client.StartRun, out, progress io.Writer) error {
+	dialCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	conn, err := c.Connect(dialCtx, client.ConnOptions{Reconnect: true})
+	cancel()
+	if err != nil {
+		return fmt.Errorf("chat: connecting: %w", err)
+	}
+	defer conn.Close()
+	start := time.Now()
+	line := func(format string, args ...any) {
+		fmt.Fprintf(progress, "[%7.3fs] %s\n", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
+	}
+	acc, err := conn.Start(context.WithoutCancel(ctx), req)
+	if err != nil {
+		return fmt.Errorf("chat: %w", err)
+	}
+	line("run %s accepted in thread %s", acc.RunID, acc.ThreadID)
+	cancelled := false
+	for {
+		select {
+		case <-ctx.Done():
+			if !cancelled {
+				cancelled = true
+				line("cancelling…")
+				cctx, cc := context.WithTimeout(context.Background(), 5*time.Second)
+				_ = conn.Cancel(cctx, acc.RunID)
+				cc()
+			}
+			ctx = context.Background()
+		case ev, ok := <-conn.Events():
+			if !ok {
+				return fmt.Errorf("chat: connection lost: %v", conn.Err())
+			}
+			if ev.RunID != acc.RunID {
+				continue
+			}
+			if done, err := show(ev, line, out); done {
+				return err
+			}
+		}
+	}
+}
+
+type eventData struct {
+	Position   int             `json:"position"`
+	Text       string          `json:"text"`
+	Tool       string          `json:"tool"`
+	Args       json.RawMessage `json:"args"`
+	OK         bool            `json:"ok"`
+	DurationMS float64         `json:"duration_ms"`
+	Code       string          `json:"code"`
+	Message    string          `json:"message"`
+	Output     json.RawMessage `json:"output"`
+	Error      *struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// show prints one event; done is true after the terminal event.
+func show(ev client.Event, line func(string, ...any), out io.Writer) (done bool, err error) {
+	var d eventData
+	_ = json.Unmarshal(ev.Data, &d)
+	who := ev.Agent + " ▸ "
+	switch ev.Type {
+	case "run_queued":
+		line("queued, position %d", d.Position)
+	case "run_started":
+		line("started")
+	case "agent_started":
+		line("%sstarted", who)
+	case "agent_thinking":
+		line("%s%s", who, d.Text)
+	case "tool_executing":
+		line("%scalling %s %s", who, d.Tool, clip(string(d.Args), 120))
+	case "tool_completed":
+		if d.OK {
+			line("%s%s done in %.1f ms", who, d.Tool, d.DurationMS)
+		} else if d.Error != nil {
+			line("%s%s failed: %s (%s)", who, d.Tool, d.Error.Message, d.Error.Code)
+		}
+	case "agent_completed":
+		line("%scompleted in %.1f ms", who, d.DurationMS)
+	case "agent_error":
+		line("%sfailed: %s (%s)", who, d.Message, d.Code)
+	case "run_completed":
+		line("completed")
+		fmt.Fprintln(out, outputText(d.Output))
+		return true, nil
+	case "run_failed":
+		line("failed: %s (%s)", d.Message, d.Code)
+		return true, exitCode(1)
+	case "run_cancelled":
+		line("cancelled")
+		return true, exitCode(130)
+	default:
+		line("%s%s", who, ev.Type)
+	}
+	return false, nil
+}
+
+// outputText is the output when it is a string, its markdown when it has one, else its JSON.
+func outputText(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var o struct {
+		Markdown *string `json:"markdown"`
+	}
+	if json.Unmarshal(raw, &o) == nil && o.Markdown != nil {
+		return *o.Markdown
+	}
+	return string(raw)
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,71 @@
+// Command netra is the Netra agent execution server and its command-line tools.
+//
+//	netra serve              run the server (embedded SQLite, no configuration needed)
+//	netra token --user ID    print a signed token for a user
+//	netra chat "question"    ask the server and watch the agents work
+//	netra version            print the version
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `netra — multi-user AI agent execution server
+
+Usage:
+  netra serve [flags]              run the server
+  netra token --user ID [flags]    print a signed JWT for a user
+  netra chat [flags] "question"    start a run and show its progress
+  netra version                    print the version
+
+Run "netra <command> -h" for a command's flags.
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	args := os.Args[2:]
+	var err error
+	switch os.Args[1] {
+	case "serve":
+		err = serve(args)
+	case "token":
+		err = token(args, os.Stdout)
+	case "chat":
+		err = chat(args)
+	case "version", "--version", "-v":
+		fmt.Printf("netra %s (%s, %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "netra: unknown command %q\n\n%s", os.Args[1], usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		if ec, ok := err.(exitCode); ok {
+			os.Exit(int(ec))
+		}
+		fmt.Fprintln(os.Stderr, "netra:", err)
+		os.Exit(1)
+	}
+}
+
+// exitCode ends the process with a status and no further message.
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit %d", int(e)) }
+
+// envOr returns the environment variable or def.
+func envOr(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}

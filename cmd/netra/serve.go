@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/netra-ai/netra/node"
+)
+
+func serve(args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	maxRunning, _ := strconv.Atoi(envOr("NETRA_MAX_RUNNING", "64"))
+	var (
+		addr       = fs.String("addr", envOr("NETRA_ADDR", "127.0.0.1:8080"), "listen address (NETRA_ADDR)")
+		dataDir    = fs.String("data-dir", envOr("NETRA_DATA_DIR", "./netra-data"), "embedded database and generated secret (NETRA_DATA_DIR)")
+		dbURL      = fs.String("database-url", envOr("NETRA_DATABASE_URL", ""), "postgres://... to use PostgreSQL (NETRA_DATABASE_URL)")
+		secret     = fs.String("jwt-secret", envOr("NETRA_JWT_SECRET", ""), "HS256 secret, at least 32 bytes (NETRA_JWT_SECRET); default: generated in the data dir")
+		issuer     = fs.String("jwt-issuer", envOr("NETRA_JWT_ISSUER", ""), "required token issuer (NETRA_JWT_ISSUER)")
+		origins    = fs.String("allowed-origins", envOr("NETRA_ALLOWED_ORIGINS", ""), "extra WebSocket origins, comma-separated (NETRA_ALLOWED_ORIGINS)")
+		maxRun     = fs.Int("max-running", maxRunning, "runs executing at once (NETRA_MAX_RUNNING)")
+		logLevel   = fs.String("log-level", envOr("NETRA_LOG_LEVEL", "info"), "debug, info, warn or error (NETRA_LOG_LEVEL)")
+		grace      = fs.Duration("shutdown-grace", 10*time.Second, "how long running runs may finish on SIGTERM before they are cancelled")
+		runTimeout = fs.Duration("run-timeout", 10*time.Minute, "longest a run may execute")
+	)
+	if err := fs.Parse(args); err != nil {
+		return exitCode(2)
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	var allowed []string
+	for _, o := range strings.Split(*origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			allowed = append(allowed, o)
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	n, err := node.New(ctx, node.Config{Addr: *addr, DataDir: *dataDir, DatabaseURL: *dbURL, JWTSecret: *secret,
+		JWTIssuer: *issuer, AllowedOrigins: allowed, MaxRunning: *maxRun, ShutdownGrace: *grace, RunTimeout: *runTimeout, Logger: log})
+	if err != nil {
+		return err
+	}
+	if err := n.Start(ctx); err != nil {
+		return err
+	}
+	url := n.URL()
+	fmt.Printf(`Netra is serving on %s (data in %s)
+
+  Get a token:   export NETRA_TOKEN=$(netra token --user alice)
+  Chat:          netra chat --agent echo hi
+  HTTP:          curl -H "Authorization: Bearer $NETRA_TOKEN" %s/v1/me
+  WebSocket:     ws://%s/v1/ws  (Authorization: Bearer <token>)
+
+Press Ctrl-C to stop.
+`, url, *dataDir, url, n.Addr())
+	<-ctx.Done()
+	stop()
+	fmt.Println("\nStopping: letting running runs finish…")
+	stopCtx, cancel := context.WithTimeout(context.Background(), *grace+30*time.Second)
+	defer cancel()
+	return n.Stop(stopCtx)
+}

@@ -1,0 +1,233 @@
+// Package node assembles one Netra node from its configuration: store, event pipeline and
+// bus, hub, scheduler, engine factory and transport. cmd/netra builds a node from flags and
+// environment; tests build nodes the same way, so that what is tested is what runs.
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/agent"
+	"github.com/netra-ai/netra/agent/echo"
+	"github.com/netra-ai/netra/auth"
+	"github.com/netra-ai/netra/engine"
+	"github.com/netra-ai/netra/event"
+	"github.com/netra-ai/netra/event/eventmem"
+	"github.com/netra-ai/netra/metrics"
+	"github.com/netra-ai/netra/sched"
+	"github.com/netra-ai/netra/server"
+	"github.com/netra-ai/netra/store"
+	"github.com/netra-ai/netra/store/storesqlite"
+	"github.com/netra-ai/netra/tool"
+)
+
+// Config configures a node. Zero values mean the documented defaults.
+type Config struct {
+	// Addr is the listen address. Default 127.0.0.1:8080; ":0" style picks a free port.
+	Addr string
+	// DataDir holds the embedded database and the generated JWT secret. Default ./netra-data.
+	DataDir string
+	// DatabaseURL selects PostgreSQL instead of the embedded store (not available yet).
+	DatabaseURL string
+	// JWTSecret is the HS256 secret; empty means the one kept in DataDir (made when missing).
+	JWTSecret string
+	// JWTIssuer, when set, is required in every token's iss.
+	JWTIssuer string
+	// AllowedOrigins are extra WebSocket origins.
+	AllowedOrigins []string
+	// MaxRunning bounds the runs executing at once. Default 64.
+	MaxRunning int
+	// Limits and Weights override the tier defaults of the scheduler.
+	Limits  map[netra.Tier]sched.Limit
+	Weights map[netra.Tier]int
+	// RunTimeout bounds a run's execution. Default 10 minutes.
+	RunTimeout time.Duration
+	// SendQueue is each connection's outgoing queue length. Default 1024.
+	SendQueue int
+	// ShutdownGrace is how long Stop lets running runs finish before cancelling them. Default 10 s.
+	ShutdownGrace time.Duration
+	// Agents and Tools are added to the built-in ones (echo); for extensions and tests.
+	Agents []agent.Spec
+	Tools  []tool.Tool
+	// Logger receives the node's logs. Default: JSON to stderr at info level.
+	Logger *slog.Logger
+}
+
+// Node is a running Netra node.
+type Node struct {
+	cfg      Config
+	log      *slog.Logger
+	store    store.Store
+	pipeline *event.Pipeline
+	stopBus  func()
+	hub      *event.Hub
+	sched    *sched.Scheduler
+	factory  *engine.Factory
+	metrics  *metrics.Metrics
+	srv      *http.Server
+	ln       net.Listener
+	cancel   context.CancelFunc
+	served   chan error
+}
+
+// New opens the store and builds the node; Start makes it serve.
+func New(ctx context.Context, cfg Config) (*Node, error) {
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:8080"
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = "netra-data"
+	}
+	if cfg.ShutdownGrace <= 0 {
+		cfg.ShutdownGrace = 10 * time.Second
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	if cfg.DatabaseURL != "" {
+		return nil, errors.New("NETRA_DATABASE_URL: the PostgreSQL store is not part of this build yet; unset it to use the embedded store")
+	}
+	secret := []byte(cfg.JWTSecret)
+	if len(secret) == 0 {
+		s, err := auth.LoadOrCreateSecret(cfg.DataDir)
+		if err != nil {
+			return nil, fmt.Errorf("JWT secret: %w", err)
+		}
+		secret = s
+	}
+	verifier, err := auth.NewVerifier(auth.Config{Secret: secret, Issuer: cfg.JWTIssuer})
+	if err != nil {
+		return nil, err
+	}
+	agents, err := agent.NewRegistry(append([]agent.Spec{echo.Spec()}, cfg.Agents...)...)
+	if err != nil {
+		return nil, err
+	}
+	tools, err := tool.NewRegistry(append([]tool.Tool{echo.Tool()}, cfg.Tools...)...)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, err
+	}
+	st, err := storesqlite.Open(ctx, filepath.Join(cfg.DataDir, "netra.db"))
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{cfg: cfg, log: log, store: st, hub: event.NewHub()}
+	bus := eventmem.New()
+	if n.stopBus, err = bus.Subscribe(n.hub.Dispatch); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	n.pipeline = event.NewPipeline(event.PipelineConfig{}, st, bus, log)
+	n.sched = sched.New(sched.Config{MaxRunning: cfg.MaxRunning, Limits: cfg.Limits, Weights: cfg.Weights}, log)
+	n.factory = engine.NewFactory(engine.Config{RunTimeout: cfg.RunTimeout}, agents, tools, n.pipeline, log)
+	n.metrics = metrics.New(
+		metrics.Gauge{Name: "netra_engines_live", Help: "Run engines alive now.", Value: func() float64 { return float64(n.factory.Gauges().Engines) }},
+		metrics.Gauge{Name: "netra_dispatchers_live", Help: "Tool dispatchers alive now.", Value: func() float64 { return float64(n.factory.Gauges().Dispatchers) }},
+		metrics.Gauge{Name: "netra_emitters_live", Help: "Run emitters alive now.", Value: func() float64 { return float64(n.factory.Gauges().Emitters) }},
+		metrics.Gauge{Name: "netra_runs_running", Help: "Runs executing now.", Value: func() float64 { return float64(n.sched.Running()) }},
+	)
+	srv := server.New(server.Config{Verifier: verifier, Tickets: auth.NewTickets(), Store: st, Scheduler: n.sched,
+		Factory: n.factory, Hub: n.hub, Metrics: n.metrics, Logger: log, AllowedOrigins: cfg.AllowedOrigins, SendQueue: cfg.SendQueue})
+	n.srv = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	return n, nil
+}
+
+// Start recovers the runs a previous process left, then listens and serves until Stop.
+func (n *Node) Start(ctx context.Context) error {
+	ln, err := net.Listen("tcp", n.cfg.Addr)
+	if err != nil {
+		return err
+	}
+	n.ln = ln
+	base, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	n.cancel = cancel
+	n.pipeline.Start()
+	n.sched.Start(base)
+	if err := n.recover(ctx); err != nil {
+		cancel()
+		_ = ln.Close()
+		return fmt.Errorf("recovering runs: %w", err)
+	}
+	n.srv.BaseContext = func(net.Listener) context.Context { return base }
+	n.served = make(chan error, 1)
+	go func() { n.served <- n.srv.Serve(ln) }()
+	n.log.Info("netra serving", "addr", ln.Addr().String(), "data_dir", n.cfg.DataDir)
+	return nil
+}
+
+// recover ends runs a crash left running (run_failed, interrupted) and queues again the runs
+// left queued, in their original order, so that no accepted run is lost or stuck.
+func (n *Node) recover(ctx context.Context) error {
+	runs, err := n.store.ActiveRuns(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range runs {
+		last, err := n.store.LastSeq(ctx, r.ID)
+		if err != nil {
+			return err
+		}
+		if r.Status == netra.RunRunning {
+			n.factory.EndOrphan(ctx, r, last, netra.Errorf(netra.CodeInterrupted, "the server stopped while the run was executing"))
+			continue
+		}
+		job := n.factory.NewRun(r, "", last)
+		// Recovered runs bypass the queue bound: they were accepted before.
+		pos := n.sched.Submit(job)
+		job.Accepted(ctx, pos)
+	}
+	if len(runs) > 0 {
+		n.log.Info("recovered runs", "count", len(runs))
+	}
+	return nil
+}
+
+// Addr returns the address the node listens on.
+func (n *Node) Addr() string { return n.ln.Addr().String() }
+
+// URL returns the node's base URL.
+func (n *Node) URL() string { return "http://" + n.Addr() }
+
+// Metrics returns the node's metrics.
+func (n *Node) Metrics() *metrics.Metrics { return n.metrics }
+
+// Gauges returns the live per-run object counts.
+func (n *Node) Gauges() engine.Gauges { return n.factory.Gauges() }
+
+// Running returns how many runs execute now.
+func (n *Node) Running() int { return n.sched.Running() }
+
+// Stop stops accepting connections, lets running runs finish for the grace period, then
+// cancels what is left, commits the last events and closes the store.
+func (n *Node) Stop(ctx context.Context) error {
+	shutdownCtx, cancel := context.WithTimeout(ctx, n.cfg.ShutdownGrace)
+	defer cancel()
+	// Closing the listener first stops new work; open connections end when base is cancelled.
+	_ = n.ln.Close()
+	for n.sched.Running() > 0 && shutdownCtx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
+	n.sched.Stop()
+	n.cancel() // ends WebSocket connections (1001) and SSE streams
+	err := n.srv.Shutdown(shutdownCtx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = n.srv.Close()
+	}
+	<-n.served
+	n.pipeline.Stop()
+	n.stopBus()
+	return errors.Join(err, n.store.Close())
+}

@@ -1,0 +1,169 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"time"
+	"unicode/utf8"
+
+	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/execctx"
+	"github.com/netra-ai/netra/store"
+)
+
+// startRequest is start_run on the WebSocket and the body of POST /v1/runs.
+type startRequest struct {
+	Input     *string         `json:"input"`
+	ThreadID  *string         `json:"thread_id"`
+	Agent     *string         `json:"agent"`
+	Params    json.RawMessage `json:"params"`
+	Multitask *string         `json:"multitask"`
+}
+
+// DefaultAgent runs when a start request names none.
+const DefaultAgent = "supervisor"
+
+type validStart struct {
+	input, threadID, agent string
+	params                 json.RawMessage
+	multitask              netra.Multitask
+}
+
+// validate refuses bad input before anything is stored.
+func (s *Server) validate(req startRequest) (validStart, error) {
+	v := validStart{agent: DefaultAgent, multitask: netra.MultitaskEnqueue}
+	if req.Input == nil {
+		return v, netra.Errorf(netra.CodeInvalidRequest, "input is required")
+	}
+	v.input = *req.Input
+	switch {
+	case v.input == "":
+		return v, netra.Errorf(netra.CodeInvalidRequest, "input must not be empty")
+	case len(v.input) > MaxInput:
+		return v, netra.Errorf(netra.CodePayloadTooLarge, "input longer than %d bytes", MaxInput)
+	case !utf8.ValidString(v.input):
+		return v, netra.Errorf(netra.CodeInvalidRequest, "input must be UTF-8")
+	}
+	if req.ThreadID != nil {
+		v.threadID = *req.ThreadID
+		// An id that could never have been made answers like an unknown one.
+		if !execctx.ValidID(v.threadID) || len(v.threadID) > maxThreadID {
+			return v, netra.Errorf(netra.CodeNotFound, "thread not found")
+		}
+	}
+	if req.Multitask != nil {
+		v.multitask = netra.Multitask(*req.Multitask)
+		if !v.multitask.Valid() {
+			return v, netra.Errorf(netra.CodeInvalidRequest, "multitask must be enqueue, reject or interrupt")
+		}
+	}
+	if len(req.Params) > MaxParams {
+		return v, netra.Errorf(netra.CodePayloadTooLarge, "params longer than %d bytes", MaxParams)
+	}
+	if p := bytes.TrimSpace(req.Params); len(p) > 0 && !bytes.Equal(p, []byte("null")) {
+		if p[0] != '{' {
+			return v, netra.Errorf(netra.CodeInvalidRequest, "params must be an object")
+		}
+		v.params = p
+	}
+	if req.Agent != nil {
+		v.agent = *req.Agent
+	}
+	if err := s.cfg.Factory.Agents().CheckEntry(v.agent, v.params); err != nil {
+		return v, err
+	}
+	return v, nil
+}
+
+// startRun accepts a run: validated, owner-checked, stored (thread, user message, run) in one
+// transaction, queued, and announced with run_queued. hold, when set, is called with the new
+// run's id before anything about the run can be published, so that a WebSocket can hold the
+// run's events until its run_accepted reply has gone out.
+func (s *Server) startRun(ctx context.Context, id netra.Identity, req startRequest, connID string, hold func(runID string)) (netra.Run, int, error) {
+	v, err := s.validate(req)
+	if err != nil {
+		return netra.Run{}, 0, err
+	}
+	if v.threadID != "" {
+		if _, err := s.cfg.Store.GetThread(ctx, id.UserID, v.threadID); err != nil {
+			return netra.Run{}, 0, err
+		}
+		active := s.cfg.Scheduler.ActiveInThread(id.UserID, v.threadID)
+		switch {
+		case len(active) > 0 && v.multitask == netra.MultitaskReject:
+			return netra.Run{}, 0, netra.Errorf(netra.CodeConflict, "thread %s already has an active run", v.threadID)
+		case v.multitask == netra.MultitaskInterrupt:
+			// The scheduler runs one run per thread at a time, so the new run starts only
+			// once the cancelled ones have released the thread.
+			for _, runID := range active {
+				s.cfg.Scheduler.Cancel(runID)
+			}
+		}
+	}
+	runID := netra.NewID("run_")
+	release, err := s.cfg.Scheduler.Reserve(id, runID)
+	if err != nil {
+		return netra.Run{}, 0, err
+	}
+	if hold != nil {
+		hold(runID)
+	}
+	run, err := s.cfg.Store.CreateRun(ctx, store.NewRun{ID: runID, Identity: id, ThreadID: v.threadID, Agent: v.agent,
+		Input: v.input, Params: v.params, CreatedAt: time.Now().UTC()})
+	if err != nil {
+		release()
+		return netra.Run{}, 0, err
+	}
+	s.cfg.Metrics.RunsAccepted.WithLabelValues(string(id.Tier)).Inc()
+	job := s.cfg.Factory.NewRun(run, connID, 0)
+	pos := s.cfg.Scheduler.Submit(job)
+	job.Accepted(context.WithoutCancel(ctx), pos)
+	if pos > 0 {
+		run.QueuePosition = &pos
+	} else {
+		run.Status = netra.RunRunning
+	}
+	return run, pos, nil
+}
+
+// cancelRun cancels the owner's run. A run that has already ended answers conflict.
+func (s *Server) cancelRun(ctx context.Context, id netra.Identity, runID string) (netra.Run, error) {
+	if !execctx.ValidID(runID) {
+		return netra.Run{}, netra.Errorf(netra.CodeNotFound, "run not found")
+	}
+	run, err := s.cfg.Store.GetRun(ctx, id.UserID, runID)
+	if err != nil {
+		return netra.Run{}, err
+	}
+	if run.Status.Ended() {
+		return run, netra.Errorf(netra.CodeConflict, "run %s has already ended (%s)", runID, run.Status)
+	}
+	if !s.cfg.Scheduler.Cancel(runID) {
+		// Not reserved, queued or running here: it may have ended a moment ago, or a crash
+		// left it behind. End it so that it is not stuck.
+		if run, err = s.cfg.Store.GetRun(ctx, id.UserID, runID); err != nil {
+			return netra.Run{}, err
+		}
+		if run.Status.Ended() {
+			return run, netra.Errorf(netra.CodeConflict, "run %s has already ended (%s)", runID, run.Status)
+		}
+		last, err := s.cfg.Store.LastSeq(ctx, runID)
+		if err != nil {
+			return netra.Run{}, err
+		}
+		s.cfg.Factory.EndOrphan(ctx, run, last, nil)
+	}
+	return s.withPosition(run), nil
+}
+
+// withPosition fills in the queue position of a queued run from the scheduler's view.
+func (s *Server) withPosition(r netra.Run) netra.Run {
+	r.QueuePosition = nil
+	if r.Status == netra.RunQueued {
+		if p := s.cfg.Scheduler.Position(r.ID); p > 0 {
+			r.QueuePosition = &p
+		}
+	}
+	return r
+}

@@ -1,0 +1,257 @@
+// Package server is Netra's HTTP and WebSocket transport (protocol-v1 §2–§3): it
+// authenticates every call, maps domain errors to statuses and frames at the edge, and hands
+// run events to the connections and streams of their owner.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/auth"
+	"github.com/netra-ai/netra/engine"
+	"github.com/netra-ai/netra/event"
+	"github.com/netra-ai/netra/metrics"
+	"github.com/netra-ai/netra/sched"
+	"github.com/netra-ai/netra/store"
+)
+
+// Config holds the server's collaborators and settings.
+type Config struct {
+	Verifier  *auth.Verifier
+	Tickets   *auth.Tickets
+	Store     store.Store
+	Scheduler *sched.Scheduler
+	Factory   *engine.Factory
+	Hub       *event.Hub
+	Metrics   *metrics.Metrics
+	Logger    *slog.Logger
+	// AllowedOrigins are extra WebSocket origins, matched exactly ("https://app.example.com").
+	AllowedOrigins []string
+	// SendQueue is each connection's outgoing queue length; a connection whose queue fills is
+	// closed with 1013. Default 1024.
+	SendQueue int
+	// WriteTimeout bounds one frame write to a client. Default 10 s.
+	WriteTimeout time.Duration
+	// Ready reports whether the node can serve (readyz). Default: the store answers a ping.
+	Ready func(ctx context.Context) error
+}
+
+// Limits of the transport.
+const (
+	MaxFrame    = 65536   // bytes in one WebSocket message
+	MaxBody     = 1 << 20 // bytes in one JSON request body
+	MaxInput    = 65536   // bytes of a run's input
+	MaxParams   = 16384   // bytes of a run's params
+	maxThreadID = 128
+)
+
+// Server is the transport. Build it with New; Handler serves it.
+type Server struct {
+	cfg Config
+	log *slog.Logger
+	mux *http.ServeMux
+}
+
+// New returns a server.
+func New(cfg Config) *Server {
+	if cfg.SendQueue <= 0 {
+		cfg.SendQueue = 1024
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = 10 * time.Second
+	}
+	if cfg.Ready == nil {
+		cfg.Ready = cfg.Store.Ping
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
+	s.routes()
+	return s
+}
+
+// Handler returns the root handler.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+type handler func(w http.ResponseWriter, r *http.Request, id netra.Identity) error
+
+func (s *Server) routes() {
+	m := s.mux
+	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	m.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.cfg.Ready(ctx); err != nil {
+			s.writeError(w, r, netra.Errorf(netra.CodeUnavailable, "not ready"), err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+	m.Handle("GET /metrics", s.authed(func(w http.ResponseWriter, r *http.Request, id netra.Identity) error {
+		if id.Role != netra.RoleAdmin {
+			return netra.Errorf(netra.CodeForbidden, "metrics need an admin token")
+		}
+		promhttp.HandlerFor(s.cfg.Metrics.Registry, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+		return nil
+	}))
+	m.Handle("GET /v1/me", s.authed(s.me))
+	m.Handle("POST /v1/threads", s.authed(s.createThread))
+	m.Handle("GET /v1/threads", s.authed(s.listThreads))
+	m.Handle("GET /v1/threads/{id}", s.authed(s.getThread))
+	m.Handle("DELETE /v1/threads/{id}", s.authed(s.deleteThread))
+	m.Handle("GET /v1/threads/{id}/messages", s.authed(s.listMessages))
+	m.Handle("POST /v1/threads/{id}/runs", s.authed(s.createRunInThread))
+	m.Handle("GET /v1/threads/{id}/runs", s.authed(s.listRuns))
+	m.Handle("POST /v1/runs", s.authed(s.createRun))
+	m.Handle("GET /v1/runs/{id}", s.authed(s.getRun))
+	m.Handle("POST /v1/runs/{id}/cancel", s.authed(s.cancelRunHTTP))
+	m.Handle("GET /v1/runs/{id}/events", s.authed(s.events))
+	m.Handle("POST /v1/ws-tickets", s.authed(s.issueTicket))
+	m.HandleFunc("GET /v1/ws", s.websocket)
+	// Anything else under /v1 answers the contract's error body rather than a bare 404.
+	m.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, netra.Errorf(netra.CodeNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path), nil)
+	})
+}
+
+// authenticate returns the identity of an HTTP request's bearer token.
+func (s *Server) authenticate(r *http.Request) (netra.Identity, error) {
+	tok, ok := auth.BearerToken(r.Header.Get("Authorization"))
+	if !ok {
+		return netra.Identity{}, netra.Errorf(netra.CodeUnauthorized, "missing bearer token")
+	}
+	return s.cfg.Verifier.Verify(tok)
+}
+
+func (s *Server) authed(h handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := s.authenticate(r)
+		if err != nil {
+			s.cfg.Metrics.AuthFailures.Inc()
+			s.writeError(w, r, err, err)
+			return
+		}
+		if err := h(w, r, id); err != nil {
+			s.writeError(w, r, err, err)
+		}
+	})
+}
+
+// Status maps an error code to its HTTP status.
+func Status(c netra.Code) int {
+	switch c {
+	case netra.CodeInvalidRequest:
+		return http.StatusBadRequest
+	case netra.CodeUnauthorized:
+		return http.StatusUnauthorized
+	case netra.CodeForbidden:
+		return http.StatusForbidden
+	case netra.CodeNotFound:
+		return http.StatusNotFound
+	case netra.CodeConflict, netra.CodeCancelled:
+		return http.StatusConflict
+	case netra.CodePayloadTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case netra.CodeRateLimited, netra.CodeQueueFull:
+		return http.StatusTooManyRequests
+	case netra.CodeUnavailable, netra.CodeInterrupted:
+		return http.StatusServiceUnavailable
+	case netra.CodeTimeout:
+		return http.StatusGatewayTimeout
+	}
+	return http.StatusInternalServerError
+}
+
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    netra.Code `json:"code"`
+	Message string     `json:"message"`
+	Ref     string     `json:"ref"`
+}
+
+// writeError answers err as the contract's error body; detail (may be nil) is logged beside
+// the ref and never sent.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err, detail error) {
+	code := netra.ErrorCode(err)
+	ref := netra.NewID("ref_")
+	level := slog.LevelInfo
+	if code == netra.CodeInternal || code == netra.CodeUnavailable {
+		level = slog.LevelError
+	}
+	attrs := []any{"ref", ref, "code", code, "method", r.Method, "path", r.URL.Path}
+	if detail != nil {
+		attrs = append(attrs, "err", detail.Error())
+	}
+	s.log.Log(r.Context(), level, "request refused", attrs...)
+	status := Status(code)
+	if status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", "1")
+	}
+	writeJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: netra.ErrorMessage(err), Ref: ref}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// decodeBody reads a JSON object body of at most MaxBody bytes into v. An empty body is {}.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return netra.Errorf(netra.CodePayloadTooLarge, "request body larger than %d bytes", MaxBody)
+		}
+		return netra.Errorf(netra.CodeInvalidRequest, "could not read the request body")
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		body = []byte(`{}`)
+	}
+	return decodeObject(body, v)
+}
+
+// decodeObject decodes a JSON object into v, with messages that say which field is wrong.
+func decodeObject(data []byte, v any) error {
+	if err := json.Unmarshal(data, v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			if te.Field == "" {
+				return netra.Errorf(netra.CodeInvalidRequest, "expected a JSON object")
+			}
+			return netra.Errorf(netra.CodeInvalidRequest, "field %q must be of type %s", te.Field, jsonType(te.Type.Kind().String()))
+		}
+		return netra.Errorf(netra.CodeInvalidRequest, "malformed JSON")
+	}
+	return nil
+}
+
+func jsonType(kind string) string {
+	switch kind {
+	case "string":
+		return "string"
+	case "int", "int64", "int32", "float64", "uint", "uint64":
+		return "number"
+	case "bool":
+		return "boolean"
+	case "map", "struct":
+		return "object"
+	case "slice":
+		return "array"
+	}
+	return kind
+}

@@ -1,0 +1,502 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"github.com/coder/websocket"
+
+	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/execctx"
+)
+
+// Protocol is the WebSocket subprotocol of the wire contract.
+const Protocol = "netra.v1"
+
+var (
+	errSlow       = errors.New("slow consumer")
+	errReaderDone = errors.New("reader done")
+)
+
+// checkOrigin refuses cross-site WebSocket requests (before authentication): an Origin must
+// name the request's own host and port, or be listed in AllowedOrigins. No Origin passes.
+func (s *Server) checkOrigin(r *http.Request) error {
+	origin := r.Header.Get("Origin")
+	if origin == "" || slices.Contains(s.cfg.AllowedOrigins, origin) {
+		return nil
+	}
+	refused := netra.Errorf(netra.CodeForbidden, "origin not allowed")
+	if origin == "null" {
+		return refused
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" || !strings.EqualFold(u.Host, r.Host) {
+		return refused
+	}
+	return nil
+}
+
+// wsIdentity authenticates an upgrade by header, subprotocol token or ticket.
+func (s *Server) wsIdentity(r *http.Request) (netra.Identity, error) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		return s.authenticate(r)
+	}
+	for _, p := range strings.Split(strings.Join(r.Header.Values("Sec-WebSocket-Protocol"), ","), ",") {
+		if tok, ok := strings.CutPrefix(strings.TrimSpace(p), "bearer."); ok {
+			return s.cfg.Verifier.Verify(tok)
+		}
+	}
+	if t := r.URL.Query().Get("ticket"); t != "" {
+		return s.cfg.Tickets.Redeem(t)
+	}
+	return netra.Identity{}, netra.Errorf(netra.CodeUnauthorized, "missing credentials")
+}
+
+func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
+	if err := s.checkOrigin(r); err != nil {
+		s.writeError(w, r, err, nil)
+		return
+	}
+	id, err := s.wsIdentity(r)
+	if err != nil {
+		s.cfg.Metrics.AuthFailures.Inc()
+		s.writeError(w, r, err, err)
+		return
+	}
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		Subprotocols:       []string{Protocol},
+		InsecureSkipVerify: true, // checkOrigin above is the contract's check
+		CompressionMode:    websocket.CompressionDisabled,
+	})
+	if err != nil {
+		return // Accept has answered
+	}
+	ctx, cancel := context.WithCancelCause(r.Context())
+	c := &wsConn{s: s, ws: ws, user: id, connID: netra.NewID("conn_"), ctx: ctx, cancel: cancel,
+		out: make(chan outItem, s.cfg.SendQueue), sent: map[string]*seqSet{}, held: map[string][]*netra.Event{}}
+	c.serve()
+}
+
+type itemKind uint8
+
+const (
+	itemEvent   itemKind = iota // a run event from the hub
+	itemFrame                   // a direct reply
+	itemHold                    // hold the events of runID until its release
+	itemRelease                 // write frame, then the held events of runID
+	itemResume                  // replay stored events of runID after afterSeq, then frame (the ack)
+)
+
+type outItem struct {
+	kind     itemKind
+	ev       *netra.Event
+	frame    []byte
+	runID    string
+	afterSeq int64
+	id       *string // the client's frame id, for an error reply
+}
+
+// wsConn is one WebSocket connection. The reader goroutine handles client frames; the writer
+// goroutine owns every write and the per-run delivery state (what was sent, what is held),
+// so that state needs no lock.
+type wsConn struct {
+	s      *Server
+	ws     *websocket.Conn
+	user   netra.Identity
+	connID string
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	out    chan outItem
+	slow   atomic.Bool
+
+	// writer-owned
+	sent map[string]*seqSet
+	held map[string][]*netra.Event
+}
+
+// Deliver is called by the hub; it never blocks. A connection whose queue is full is closed
+// with 1013 and resumes by seq.
+func (c *wsConn) Deliver(ev *netra.Event) {
+	select {
+	case c.out <- outItem{kind: itemEvent, ev: ev}:
+	default:
+		if c.slow.CompareAndSwap(false, true) {
+			c.s.cfg.Metrics.SlowDisconnects.Inc()
+			c.cancel(errSlow)
+		}
+	}
+}
+
+func (c *wsConn) serve() {
+	m := c.s.cfg.Metrics
+	m.Connections.Inc()
+	defer m.Connections.Dec()
+	c.ws.SetReadLimit(MaxFrame)
+	// Subscribe before "connected", so that every event emitted after the client has seen
+	// it reaches the client.
+	unsubscribe := c.s.cfg.Hub.Subscribe(c.user.UserID, c)
+	defer unsubscribe()
+	hello, _ := json.Marshal(struct {
+		Type         string `json:"type"`
+		ConnectionID string `json:"connection_id"`
+		UserID       string `json:"user_id"`
+		Protocol     string `json:"protocol"`
+	}{"connected", c.connID, c.user.UserID, Protocol})
+	if err := c.write(hello); err != nil {
+		_ = c.ws.CloseNow()
+		return
+	}
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		c.writeLoop()
+	}()
+	c.readLoop()
+	c.cancel(errReaderDone)
+	<-writerDone
+}
+
+func (c *wsConn) write(frame []byte) error {
+	ctx, cancel := context.WithTimeout(context.Background(), c.s.cfg.WriteTimeout)
+	defer cancel()
+	return c.ws.Write(ctx, websocket.MessageText, frame)
+}
+
+func (c *wsConn) writeLoop() {
+	for {
+		select {
+		case <-c.ctx.Done():
+			switch cause := context.Cause(c.ctx); {
+			case errors.Is(cause, errSlow):
+				_ = c.ws.Close(websocket.StatusTryAgainLater, "too slow: reconnect and resume with after_seq")
+			case errors.Is(cause, errReaderDone):
+				_ = c.ws.CloseNow()
+			default:
+				_ = c.ws.Close(websocket.StatusGoingAway, "server shutting down")
+			}
+			return
+		case it := <-c.out:
+			if err := c.handleOut(it); err != nil {
+				c.cancel(errReaderDone)
+				_ = c.ws.CloseNow()
+				return
+			}
+		}
+	}
+}
+
+func (c *wsConn) handleOut(it outItem) error {
+	switch it.kind {
+	case itemEvent:
+		ev := it.ev
+		if ev.Owner != c.user.UserID { // the last line of defence; must never happen
+			c.s.cfg.Metrics.IsolationViolations.Inc()
+			c.s.log.Error("isolation violation: event for another user reached a connection",
+				"connection_id", c.connID, "user_id", c.user.UserID, "run_id", ev.RunID)
+			return nil
+		}
+		if h, ok := c.held[ev.RunID]; ok {
+			c.held[ev.RunID] = append(h, ev)
+			return nil
+		}
+		return c.sendEvent(ev.RunID, ev.Seq, ev.Type, ev.Frame)
+	case itemFrame:
+		return c.write(it.frame)
+	case itemHold:
+		c.held[it.runID] = nil
+		return nil
+	case itemRelease:
+		if err := c.write(it.frame); err != nil {
+			return err
+		}
+		held := c.held[it.runID]
+		delete(c.held, it.runID)
+		for _, ev := range held {
+			if err := c.sendEvent(ev.RunID, ev.Seq, ev.Type, ev.Frame); err != nil {
+				return err
+			}
+		}
+		return nil
+	case itemResume:
+		evs, err := c.s.cfg.Store.ListEvents(c.ctx, c.user.UserID, it.runID, it.afterSeq, 0)
+		if err != nil {
+			return c.write(errorWithID(it.id, err))
+		}
+		for i := range evs {
+			if err := c.sendEvent(it.runID, evs[i].Seq, evs[i].Type, evs[i].Frame); err != nil {
+				return err
+			}
+		}
+		return c.write(it.frame) // the ack
+	}
+	return nil
+}
+
+// maxTrackedRuns bounds the per-run delivery state of one connection; ended runs are
+// forgotten first.
+const maxTrackedRuns = 4096
+
+// sendEvent writes an event unless this connection has sent it already.
+func (c *wsConn) sendEvent(runID string, seq int64, typ netra.EventType, frame []byte) error {
+	set := c.sent[runID]
+	if set == nil {
+		if len(c.sent) >= maxTrackedRuns {
+			for id, s := range c.sent {
+				if s.ended {
+					delete(c.sent, id)
+				}
+			}
+		}
+		set = &seqSet{}
+		c.sent[runID] = set
+	}
+	if set.has(seq) {
+		return nil
+	}
+	if err := c.write(frame); err != nil {
+		return err
+	}
+	set.add(seq)
+	if typ.Terminal() {
+		set.ended = true
+	}
+	return nil
+}
+
+// enqueue hands an item to the writer, waiting while the queue is full.
+func (c *wsConn) enqueue(it outItem) bool {
+	select {
+	case c.out <- it:
+		return true
+	case <-c.ctx.Done():
+		return false
+	}
+}
+
+func (c *wsConn) readLoop() {
+	// Reads use a context of their own: cancelling a read's context closes the connection
+	// without a status, and the writer closes it properly instead.
+	ctx := context.WithoutCancel(c.ctx)
+	for {
+		typ, data, err := c.ws.Read(ctx)
+		if err != nil {
+			return // closed by the peer, by the writer, or with 1009 for a message over MaxFrame
+		}
+		if typ != websocket.MessageText {
+			_ = c.ws.Close(websocket.StatusUnsupportedData, "binary messages are not supported")
+			return
+		}
+		if !c.handleFrame(data) {
+			return
+		}
+	}
+}
+
+// reply is a direct reply frame: pong, ack or error.
+type reply struct {
+	Type    string     `json:"type"`
+	ID      *string    `json:"id,omitempty"`
+	Code    netra.Code `json:"code,omitempty"`
+	Message string     `json:"message,omitempty"`
+}
+
+func frameOf(v any) []byte {
+	b, _ := json.Marshal(v)
+	return b
+}
+
+// errorWithID encodes err as an error frame carrying the client's id, if it sent one.
+func errorWithID(id *string, err error) []byte {
+	return frameOf(reply{Type: "error", ID: id, Code: netra.ErrorCode(err), Message: netra.ErrorMessage(err)})
+}
+
+func invalid(format string, args ...any) error {
+	return netra.Errorf(netra.CodeInvalidRequest, format, args...)
+}
+
+// handleFrame answers one client frame. It reports false when the connection is closing.
+func (c *wsConn) handleFrame(data []byte) bool {
+	trimmed := bytes.TrimSpace(data)
+	if !json.Valid(trimmed) {
+		return c.enqueue(outItem{kind: itemFrame, frame: errorWithID(nil, invalid("malformed JSON"))})
+	}
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return c.enqueue(outItem{kind: itemFrame, frame: errorWithID(nil, invalid("a frame must be a JSON object"))})
+	}
+	var head struct {
+		Type json.RawMessage `json:"type"`
+		ID   json.RawMessage `json:"id"`
+	}
+	_ = json.Unmarshal(trimmed, &head)
+	var id *string
+	if len(head.ID) > 0 && string(head.ID) != "null" {
+		var s string
+		if err := json.Unmarshal(head.ID, &s); err != nil {
+			return c.enqueue(outItem{kind: itemFrame, frame: errorWithID(nil, invalid("id must be a string"))})
+		}
+		id = &s
+	}
+	var typ string
+	if err := json.Unmarshal(head.Type, &typ); err != nil || typ == "" {
+		return c.enqueue(outItem{kind: itemFrame, frame: errorWithID(id, invalid("type is required and must be a string"))})
+	}
+	fail := func(err error) bool {
+		return c.enqueue(outItem{kind: itemFrame, frame: errorWithID(id, err)})
+	}
+	ack := frameOf(reply{Type: "ack", ID: id})
+	switch typ {
+	case "ping":
+		return c.enqueue(outItem{kind: itemFrame, frame: frameOf(reply{Type: "pong", ID: id})})
+	case "start_run":
+		var req startRequest
+		if err := decodeObject(trimmed, &req); err != nil {
+			return fail(err)
+		}
+		return c.startRun(id, req)
+	case "cancel_run":
+		runID, err := stringField(trimmed, "run_id")
+		if err != nil {
+			return fail(err)
+		}
+		if _, err := c.s.cancelRun(c.ctx, c.user, runID); err != nil {
+			return fail(err)
+		}
+		return c.enqueue(outItem{kind: itemFrame, frame: ack})
+	case "resume":
+		runID, err := stringField(trimmed, "run_id")
+		if err != nil {
+			return fail(err)
+		}
+		after, err := seqField(trimmed, "after_seq")
+		if err != nil {
+			return fail(err)
+		}
+		if !execctx.ValidID(runID) {
+			return fail(netra.Errorf(netra.CodeNotFound, "run not found"))
+		}
+		if _, err := c.s.cfg.Store.GetRun(c.ctx, c.user.UserID, runID); err != nil {
+			return fail(err)
+		}
+		return c.enqueue(outItem{kind: itemResume, runID: runID, afterSeq: after, frame: ack, id: id})
+	default:
+		return fail(invalid("unknown type %q", truncate(typ, 40)))
+	}
+}
+
+func (c *wsConn) startRun(id *string, req startRequest) bool {
+	var held string
+	hold := func(runID string) {
+		if c.enqueue(outItem{kind: itemHold, runID: runID}) {
+			held = runID
+		}
+	}
+	run, pos, err := c.s.startRun(c.ctx, c.user, req, c.connID, hold)
+	var frame []byte
+	if err != nil {
+		frame = errorWithID(id, err)
+	} else {
+		frame = acceptedFrame(id, run, pos)
+	}
+	if held != "" {
+		return c.enqueue(outItem{kind: itemRelease, runID: held, frame: frame})
+	}
+	return c.enqueue(outItem{kind: itemFrame, frame: frame})
+}
+
+// acceptedFrame encodes run_accepted; queue_position is always present, null unless queued.
+func acceptedFrame(id *string, run netra.Run, pos int) []byte {
+	var qp *int
+	if pos > 0 {
+		qp = &pos
+	}
+	return frameOf(struct {
+		Type          string          `json:"type"`
+		ID            *string         `json:"id,omitempty"`
+		RunID         string          `json:"run_id"`
+		ThreadID      string          `json:"thread_id"`
+		Status        netra.RunStatus `json:"status"`
+		QueuePosition *int            `json:"queue_position"`
+	}{"run_accepted", id, run.ID, run.ThreadID, run.Status, qp})
+}
+
+func stringField(frame []byte, name string) (string, error) {
+	var m map[string]json.RawMessage
+	_ = json.Unmarshal(frame, &m)
+	raw, ok := m[name]
+	if !ok || string(raw) == "null" {
+		return "", invalid("%s is required", name)
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", invalid("%s must be a string", name)
+	}
+	return s, nil
+}
+
+func seqField(frame []byte, name string) (int64, error) {
+	var m map[string]json.RawMessage
+	_ = json.Unmarshal(frame, &m)
+	raw, ok := m[name]
+	if !ok || string(raw) == "null" {
+		return 0, invalid("%s is required", name)
+	}
+	n, err := strconv.ParseInt(string(raw), 10, 64)
+	if err != nil || n < 0 {
+		return 0, invalid("%s must be an integer ≥ 0", name)
+	}
+	return n, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// seqSet is the set of seqs a connection has sent for one run, as sorted disjoint intervals;
+// live delivery and replays each add contiguous stretches, so it stays one or two intervals.
+type seqSet struct {
+	iv    [][2]int64
+	ended bool
+}
+
+func (s *seqSet) has(seq int64) bool {
+	for _, r := range s.iv {
+		if seq >= r[0] && seq <= r[1] {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *seqSet) add(seq int64) {
+	for i := range s.iv {
+		r := &s.iv[i]
+		if seq == r[1]+1 {
+			r[1] = seq
+			if i+1 < len(s.iv) && s.iv[i+1][0] == seq+1 { // merge with the next interval
+				r[1] = s.iv[i+1][1]
+				s.iv = append(s.iv[:i+1], s.iv[i+2:]...)
+			}
+			return
+		}
+		if seq == r[0]-1 {
+			r[0] = seq
+			return
+		}
+		if seq < r[0] {
+			s.iv = slices.Insert(s.iv, i, [2]int64{seq, seq})
+			return
+		}
+	}
+	s.iv = append(s.iv, [2]int64{seq, seq})
+}
