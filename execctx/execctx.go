@@ -39,10 +39,10 @@ func ValidID(id string) bool {
 // Context is the UserExecutionContext. The zero value is invalid; make one with New.
 type Context struct {
 	userID, threadID, runID, requestID, traceID, connectionID, parentRequestID string
-	tier                                                                      netra.Tier
-	role                                                                      netra.Role
-	depth                                                                     int
-	createdAt                                                                 time.Time
+	tier                                                                       netra.Tier
+	role                                                                       netra.Role
+	depth                                                                      int
+	createdAt                                                                  time.Time
 }
 
 // Params are the inputs of New. ConnectionID may be empty (HTTP-started runs).

@@ -1,0 +1,846 @@
+package node_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/agent"
+	"github.com/netra-ai/netra/client"
+	"github.com/netra-ai/netra/execctx"
+	"github.com/netra-ai/netra/node"
+	"github.com/netra-ai/netra/tool"
+)
+
+// rawHTTP sends a request and returns status and decoded JSON body.
+func rawHTTP(t *testing.T, method, url, token string, body string, hdr map[string]string) (int, map[string]any, http.Header) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(ctxT(t), method, url, strings.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	var m map[string]any
+	_ = json.Unmarshal(data, &m)
+	return resp.StatusCode, m, resp.Header
+}
+
+func errCode(m map[string]any) string {
+	e, _ := m["error"].(map[string]any)
+	if e == nil {
+		return ""
+	}
+	if ref, _ := e["ref"].(string); ref == "" {
+		return "missing ref"
+	}
+	c, _ := e["code"].(string)
+	return c
+}
+
+// finishedRun starts an echo run for c and waits for its end.
+func finishedRun(t *testing.T, c *client.Client, input string) client.Run {
+	t.Helper()
+	run, err := c.StartRun(ctxT(t), client.StartRun{Input: input, Agent: "echo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return waitRun(t, c, run.ID)
+}
+
+func waitRun(t *testing.T, c *client.Client, id string) client.Run {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r, err := c.GetRun(ctxT(t), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Status == "completed" || r.Status == "failed" || r.Status == "cancelled" {
+			return r
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("run %s still %s", id, r.Status)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestCrossUserIDsAnswerNotFound(t *testing.T) {
+	t.Parallel()
+	h := start(t, nil)
+	alice := h.client("alice")
+	run := finishedRun(t, alice, "alice's secret")
+	// A run that is still active too, so that cancel is tried on a live run.
+	live, err := alice.StartRun(ctxT(t), client.StartRun{Input: "slow", Agent: "echo", Params: map[string]any{"delay_ms": 5000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob := h.token("bob", netra.TierFree)
+	for _, tc := range []struct{ method, path, body string }{
+		{"GET", "/v1/threads/" + run.ThreadID, ""},
+		{"DELETE", "/v1/threads/" + run.ThreadID, ""},
+		{"GET", "/v1/threads/" + run.ThreadID + "/messages", ""},
+		{"GET", "/v1/threads/" + run.ThreadID + "/runs", ""},
+		{"POST", "/v1/threads/" + run.ThreadID + "/runs", `{"input":"x","agent":"echo"}`},
+		{"POST", "/v1/runs", `{"input":"x","agent":"echo","thread_id":"` + run.ThreadID + `"}`},
+		{"GET", "/v1/runs/" + run.ID, ""},
+		{"GET", "/v1/runs/" + live.ID, ""},
+		{"POST", "/v1/runs/" + live.ID + "/cancel", ""},
+		{"POST", "/v1/runs/" + run.ID + "/cancel", ""},
+		{"GET", "/v1/runs/" + run.ID + "/events", ""},
+		{"GET", "/v1/runs/thr_nonexistent", ""},
+		{"GET", "/v1/threads/default", ""},
+	} {
+		status, body, _ := rawHTTP(t, tc.method, h.url+tc.path, bob, tc.body, nil)
+		if status != http.StatusNotFound || errCode(body) != "not_found" {
+			t.Errorf("%s %s as bob = %d %v, want 404 not_found", tc.method, tc.path, status, body)
+		}
+		if strings.Contains(fmt.Sprint(body), "secret") {
+			t.Errorf("%s %s leaked content: %v", tc.method, tc.path, body)
+		}
+	}
+	// SSE answers the JSON 404 before any stream starts.
+	status, body, hdr := rawHTTP(t, "GET", h.url+"/v1/runs/"+run.ID+"/events", bob, "", map[string]string{"Accept": "text/event-stream"})
+	if status != 404 || errCode(body) != "not_found" || !strings.HasPrefix(hdr.Get("Content-Type"), "application/json") {
+		t.Errorf("SSE as bob = %d %v %s", status, body, hdr.Get("Content-Type"))
+	}
+	// WebSocket commands.
+	ws := dialRaw(t, h, bob)
+	for _, f := range []string{
+		`{"type":"start_run","id":"1","input":"x","agent":"echo","thread_id":"` + run.ThreadID + `"}`,
+		`{"type":"cancel_run","id":"2","run_id":"` + live.ID + `"}`,
+		`{"type":"resume","id":"3","run_id":"` + run.ID + `","after_seq":0}`,
+		`{"type":"resume","id":"4","run_id":"run_guessed","after_seq":0}`,
+	} {
+		reply := ws.roundTrip(f)
+		if reply["type"] != "error" || reply["code"] != "not_found" {
+			t.Errorf("%s as bob = %v", f, reply)
+		}
+	}
+	// Alice's data is intact and her live run unaffected by bob's attempts.
+	if r, err := alice.GetRun(ctxT(t), live.ID); err != nil || r.Status == "cancelled" {
+		t.Fatalf("alice's run after bob's cancel: %+v %v", r, err)
+	}
+	if msgs, err := alice.Messages(ctxT(t), run.ThreadID); err != nil || len(msgs) != 2 {
+		t.Fatalf("alice's messages: %v %v", msgs, err)
+	}
+	if _, err := alice.CancelRun(ctxT(t), live.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitRun(t, alice, live.ID)
+}
+
+type rawWS struct {
+	t  *testing.T
+	ws *websocket.Conn
+}
+
+func dialRaw(t *testing.T, h *harness, token string) *rawWS {
+	t.Helper()
+	hdr := http.Header{}
+	hdr.Set("Authorization", "Bearer "+token)
+	ws, _, err := websocket.Dial(ctxT(t), "ws"+strings.TrimPrefix(h.url, "http")+"/v1/ws", &websocket.DialOptions{HTTPHeader: hdr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws.SetReadLimit(1 << 20)
+	t.Cleanup(func() { _ = ws.CloseNow() })
+	r := &rawWS{t: t, ws: ws}
+	if hello := r.read(); hello["type"] != "connected" || hello["protocol"] != "netra.v1" || hello["connection_id"] == "" {
+		t.Fatalf("first frame %v", hello)
+	}
+	return r
+}
+
+func (r *rawWS) send(frame string) {
+	r.t.Helper()
+	if err := r.ws.Write(ctxT(r.t), websocket.MessageText, []byte(frame)); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+func (r *rawWS) read() map[string]any {
+	r.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, data, err := r.ws.Read(ctx)
+	if err != nil {
+		r.t.Fatalf("read: %v", err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		r.t.Fatalf("frame %q: %v", data, err)
+	}
+	return m
+}
+
+// roundTrip sends a frame and returns the first direct reply (skipping run events).
+func (r *rawWS) roundTrip(frame string) map[string]any {
+	r.t.Helper()
+	r.send(frame)
+	for {
+		m := r.read()
+		if _, isEvent := m["seq"]; !isEvent {
+			return m
+		}
+	}
+}
+
+func TestTokensAreRefused(t *testing.T) {
+	t.Parallel()
+	h := start(t, nil)
+	now := time.Now()
+	sign := func(method jwt.SigningMethod, key any, claims jwt.MapClaims) string {
+		s, err := jwt.NewWithClaims(method, claims).SignedString(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	good := jwt.MapClaims{"sub": "eve", "aud": "netra", "exp": now.Add(time.Hour).Unix()}
+	with := func(k string, v any) jwt.MapClaims {
+		c := jwt.MapClaims{}
+		for kk, vv := range good {
+			c[kk] = vv
+		}
+		if v == nil {
+			delete(c, k)
+		} else {
+			c[k] = v
+		}
+		return c
+	}
+	none, _ := jwt.NewWithClaims(jwt.SigningMethodNone, good).SignedString(jwt.UnsafeAllowNoneSignatureType)
+	for name, tok := range map[string]string{
+		"forged":       sign(jwt.SigningMethodHS256, []byte("not-the-secret-not-the-secret-000"), good),
+		"expired":      sign(jwt.SigningMethodHS256, []byte(secret), with("exp", now.Add(-time.Minute).Unix())),
+		"wrong aud":    sign(jwt.SigningMethodHS256, []byte(secret), with("aud", "other")),
+		"missing aud":  sign(jwt.SigningMethodHS256, []byte(secret), with("aud", nil)),
+		"missing exp":  sign(jwt.SigningMethodHS256, []byte(secret), with("exp", nil)),
+		"alg none":     none,
+		"HS512":        sign(jwt.SigningMethodHS512, []byte(secret), good),
+		"unknown tier": sign(jwt.SigningMethodHS256, []byte(secret), with("tier", "platinum")),
+		"garbage":      "abc.def.ghi",
+	} {
+		status, body, _ := rawHTTP(t, "GET", h.url+"/v1/me", tok, "", nil)
+		if status != 401 || errCode(body) != "unauthorized" {
+			t.Errorf("%s over HTTP: %d %v", name, status, body)
+		}
+		hdr := http.Header{}
+		hdr.Set("Authorization", "Bearer "+tok)
+		ws, resp, err := websocket.Dial(ctxT(t), "ws"+strings.TrimPrefix(h.url, "http")+"/v1/ws", &websocket.DialOptions{HTTPHeader: hdr})
+		if err == nil {
+			_ = ws.CloseNow()
+			t.Errorf("%s: WebSocket upgraded", name)
+		} else if resp == nil || resp.StatusCode != 401 {
+			t.Errorf("%s: WebSocket refusal %v", name, resp)
+		}
+	}
+	if status, _, _ := rawHTTP(t, "GET", h.url+"/v1/me", sign(jwt.SigningMethodHS256, []byte(secret), good), "", nil); status != 200 {
+		t.Fatalf("the good token was refused: %d", status)
+	}
+	if status, _, _ := rawHTTP(t, "GET", h.url+"/healthz", "", "", nil); status != 200 {
+		t.Fatalf("healthz = %d", status)
+	}
+	if status, _, _ := rawHTTP(t, "GET", h.url+"/readyz", "", "", nil); status != 200 {
+		t.Fatalf("readyz = %d", status)
+	}
+}
+
+func TestWebSocketAuthOriginAndTickets(t *testing.T) {
+	t.Parallel()
+	h := start(t, func(c *node.Config) { c.AllowedOrigins = []string{"https://app.example.com"} })
+	tok := h.token("frank", netra.TierFree)
+	wsURL := "ws" + strings.TrimPrefix(h.url, "http") + "/v1/ws"
+	host := strings.TrimPrefix(h.url, "http://")
+	dial := func(url string, hdr http.Header, protos ...string) (*websocket.Conn, *http.Response, error) {
+		return websocket.Dial(ctxT(t), url, &websocket.DialOptions{HTTPHeader: hdr, Subprotocols: protos})
+	}
+	// Token in the subprotocol: netra.v1 is selected and the token never echoed.
+	ws, resp, err := dial(wsURL, nil, "netra.v1", "bearer."+tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ws.Subprotocol() != "netra.v1" || strings.Contains(resp.Header.Get("Sec-WebSocket-Protocol"), "bearer") {
+		t.Fatalf("subprotocol %q, header %q", ws.Subprotocol(), resp.Header.Get("Sec-WebSocket-Protocol"))
+	}
+	_ = ws.CloseNow()
+	// Origins: same host passes, a listed one passes, others and "null" are refused with 403.
+	for origin, want := range map[string]int{
+		"http://" + host:          101,
+		"https://" + host:         101,
+		"https://app.example.com": 101,
+		"https://evil.example":    403,
+		"null":                    403,
+		"http://127.0.0.1:1":      403,
+	} {
+		hdr := http.Header{}
+		hdr.Set("Origin", origin)
+		hdr.Set("Authorization", "Bearer "+tok)
+		ws, resp, err := dial(wsURL, hdr)
+		got := 0
+		if resp != nil {
+			got = resp.StatusCode
+		}
+		if err == nil {
+			_ = ws.CloseNow()
+		}
+		if got != want {
+			t.Errorf("origin %q: status %d, want %d", origin, got, want)
+		}
+	}
+	// Origin is checked before authentication: a cross-site request without a token gets 403.
+	hdr := http.Header{}
+	hdr.Set("Origin", "https://evil.example")
+	if _, resp, _ := dial(wsURL, hdr); resp == nil || resp.StatusCode != 403 {
+		t.Errorf("cross-site without token: %v", resp)
+	}
+	// Tickets: single use.
+	var tk struct {
+		Ticket    string    `json:"ticket"`
+		ExpiresAt time.Time `json:"expires_at"`
+	}
+	if err := client.New(h.url, tok).Do(ctxT(t), "POST", "/v1/ws-tickets", nil, &tk); err != nil || tk.Ticket == "" {
+		t.Fatalf("ticket: %+v %v", tk, err)
+	}
+	ws, _, err = dial(wsURL+"?ticket="+tk.Ticket, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = ws.CloseNow()
+	if _, resp, err := dial(wsURL+"?ticket="+tk.Ticket, nil); err == nil || resp == nil || resp.StatusCode != 401 {
+		t.Errorf("reused ticket: %v", resp)
+	}
+	if _, resp, err := dial(wsURL, nil); err == nil || resp == nil || resp.StatusCode != 401 {
+		t.Errorf("no credentials: %v", resp)
+	}
+}
+
+func TestBadFramesKeepTheConnection(t *testing.T) {
+	t.Parallel()
+	h := start(t, nil)
+	ws := dialRaw(t, h, h.token("gina", netra.TierFree))
+	for _, tc := range []struct{ frame, code string }{
+		{`not json`, "invalid_request"},
+		{`[1,2]`, "invalid_request"},
+		{`"str"`, "invalid_request"},
+		{`{"id":"a"}`, "invalid_request"},
+		{`{"type":"launch","id":"a"}`, "invalid_request"},
+		{`{"type":7}`, "invalid_request"},
+		{`{"type":"ping","id":5}`, "invalid_request"},
+		{`{"type":"start_run","id":"a"}`, "invalid_request"},
+		{`{"type":"start_run","id":"a","input":5}`, "invalid_request"},
+		{`{"type":"start_run","id":"a","input":"x","agent":"echo","params":{"delay_ms":60001}}`, "invalid_request"},
+		{`{"type":"start_run","id":"a","input":"x","agent":"echo","params":[1]}`, "invalid_request"},
+		{`{"type":"start_run","id":"a","input":"x","agent":"echo","multitask":"sometimes"}`, "invalid_request"},
+		{`{"type":"start_run","id":"a","input":"x","agent":"nope"}`, "not_found"},
+		{`{"type":"start_run","id":"a","input":"x"}`, "not_found"}, // supervisor arrives with the golden path
+		{`{"type":"cancel_run","id":"a"}`, "invalid_request"},
+		{`{"type":"cancel_run","id":"a","run_id":["x"]}`, "invalid_request"},
+		{`{"type":"resume","id":"a","run_id":"run_x"}`, "invalid_request"},
+		{`{"type":"resume","id":"a","run_id":"run_x","after_seq":-1}`, "invalid_request"},
+		{`{"type":"resume","id":"a","run_id":"run_x","after_seq":1.5}`, "invalid_request"},
+		{`{"type":"resume","id":"a","run_id":"run_x","after_seq":0}`, "not_found"},
+	} {
+		reply := ws.roundTrip(tc.frame)
+		if reply["type"] != "error" || reply["code"] != tc.code || reply["message"] == "" {
+			t.Errorf("%s → %v, want error %s", tc.frame, reply, tc.code)
+		}
+		if id, has := reply["id"]; has && id != "a" {
+			t.Errorf("%s → id %v", tc.frame, id)
+		}
+	}
+	// Still alive, and the id is echoed.
+	if reply := ws.roundTrip(`{"type":"ping","id":"p1","extra":{"ignored":true}}`); reply["type"] != "pong" || reply["id"] != "p1" {
+		t.Fatalf("ping → %v", reply)
+	}
+	// Nothing was stored by the refused starts.
+	var threads struct {
+		Threads []any `json:"threads"`
+	}
+	_ = client.New(h.url, h.token("gina", netra.TierFree)).Do(ctxT(t), "GET", "/v1/threads", nil, &threads)
+	if len(threads.Threads) != 0 {
+		t.Fatalf("refused starts stored %d threads", len(threads.Threads))
+	}
+}
+
+func closeStatus(t *testing.T, ws *websocket.Conn) websocket.StatusCode {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for {
+		_, _, err := ws.Read(ctx)
+		if err != nil {
+			return websocket.CloseStatus(err)
+		}
+	}
+}
+
+func TestOversizeAndBinaryFramesClose(t *testing.T) {
+	t.Parallel()
+	h := start(t, nil)
+	tok := h.token("hal", netra.TierFree)
+	big := dialRaw(t, h, tok)
+	_ = big.ws.Write(ctxT(t), websocket.MessageText, []byte(`{"type":"ping","pad":"`+strings.Repeat("x", 65*1024)+`"}`))
+	if st := closeStatus(t, big.ws); st != websocket.StatusMessageTooBig {
+		t.Errorf("65 KiB frame closed with %d, want 1009", st)
+	}
+	// Exactly the limit is fine.
+	ok := dialRaw(t, h, tok)
+	frame := `{"type":"ping","id":"x","pad":"` + strings.Repeat("x", 65536-len(`{"type":"ping","id":"x","pad":""}`)) + `"}`
+	if len(frame) != 65536 {
+		t.Fatalf("frame is %d bytes", len(frame))
+	}
+	if reply := ok.roundTrip(frame); reply["type"] != "pong" {
+		t.Errorf("64 KiB frame → %v", reply)
+	}
+	bin := dialRaw(t, h, tok)
+	_ = bin.ws.Write(ctxT(t), websocket.MessageBinary, []byte(`{"type":"ping"}`))
+	if st := closeStatus(t, bin.ws); st != websocket.StatusUnsupportedData {
+		t.Errorf("binary frame closed with %d, want 1003", st)
+	}
+}
+
+func TestResumeAfterDroppedConnection(t *testing.T) {
+	t.Parallel()
+	h := start(t, nil)
+	tok := h.token("ivan", netra.TierFree)
+	ws := dialRaw(t, h, tok)
+	accepted := ws.roundTrip(`{"type":"start_run","id":"s","input":"resume me","agent":"echo","params":{"delay_ms":400}}`)
+	runID, _ := accepted["run_id"].(string)
+	if accepted["type"] != "run_accepted" || runID == "" || accepted["id"] != "s" {
+		t.Fatalf("start → %v", accepted)
+	}
+	// Read a few events, then drop the connection mid-run.
+	var seen int64
+	for seen < 3 {
+		ev := ws.read()
+		if ev["run_id"] != runID {
+			t.Fatalf("unexpected frame %v", ev)
+		}
+		seen = int64(ev["seq"].(float64))
+	}
+	_ = ws.ws.CloseNow()
+	// A new connection resumes after what it saw: the rest, contiguous, no duplicate.
+	ws2 := dialRaw(t, h, tok)
+	ws2.send(fmt.Sprintf(`{"type":"resume","id":"r","run_id":%q,"after_seq":%d}`, runID, seen))
+	next, acked, terminal := seen+1, false, false
+	for !terminal {
+		m := ws2.read()
+		switch m["type"] {
+		case "ack":
+			if m["id"] != "r" || acked {
+				t.Fatalf("ack %v", m)
+			}
+			acked = true
+			continue
+		case "error":
+			t.Fatalf("error %v", m)
+		}
+		seq := int64(m["seq"].(float64))
+		if seq != next || m["run_id"] != runID {
+			t.Fatalf("got seq %v, want %d", m["seq"], next)
+		}
+		next++
+		terminal = m["type"] == "run_completed"
+	}
+	if !acked {
+		t.Fatal("no ack before the terminal event")
+	}
+	// Resuming again on the same connection sends nothing twice: just the ack.
+	if reply := ws2.roundTrip(fmt.Sprintf(`{"type":"resume","id":"again","run_id":%q,"after_seq":0}`, runID)); reply["type"] != "ack" {
+		t.Fatalf("second resume → %v", reply)
+	}
+	if reply := ws2.roundTrip(`{"type":"ping","id":"p"}`); reply["type"] != "pong" {
+		t.Fatalf("after second resume: %v (an event was sent twice)", reply)
+	}
+}
+
+func TestClientReconnectsAndResumes(t *testing.T) {
+	t.Parallel()
+	h := start(t, nil)
+	c := h.client("judy")
+	conn := h.connect(c, client.ConnOptions{Reconnect: true})
+	acc, err := conn.Start(ctxT(t), client.StartRun{Input: "keep going", Agent: "echo", Params: map[string]any{"delay_ms": 300}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evs []client.Event
+	dropped := false
+	for len(evs) == 0 || !evs[len(evs)-1].Terminal() {
+		select {
+		case ev, ok := <-conn.Events():
+			if !ok {
+				t.Fatalf("events closed: %v", conn.Err())
+			}
+			evs = append(evs, ev)
+			if !dropped && ev.Type == "tool_executing" {
+				dropped = true
+				conn.Drop()
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("stuck after %d events", len(evs))
+		}
+	}
+	for i, ev := range evs {
+		if ev.Seq != int64(i+1) || ev.RunID != acc.RunID {
+			t.Fatalf("event %d: seq %d run %s", i, ev.Seq, ev.RunID)
+		}
+	}
+	if evs[len(evs)-1].Type != "run_completed" {
+		t.Fatalf("ended with %s", evs[len(evs)-1].Type)
+	}
+}
+
+// panicky declares an agent that panics and a tool that panics, for the failure tests.
+func panicky(c *node.Config) {
+	c.Agents = append(c.Agents,
+		agent.Spec{Name: "panicker", Entry: true, New: func() agent.Agent { return panicAgent{} }},
+		agent.Spec{Name: "tool_panicker", Entry: true, New: func() agent.Agent { return toolPanicAgent{} }},
+	)
+	c.Tools = append(c.Tools, tool.Tool{Name: "boom", Schema: `{"type":"object"}`,
+		Run: func(context.Context, *execctx.Context, json.RawMessage) (any, error) { panic("tool exploded") }})
+}
+
+type panicAgent struct{}
+
+func (panicAgent) Run(context.Context, *agent.Runtime, agent.Input) (agent.Result, error) {
+	panic("agent exploded")
+}
+
+type toolPanicAgent struct{}
+
+func (toolPanicAgent) Run(ctx context.Context, rt *agent.Runtime, _ agent.Input) (agent.Result, error) {
+	if _, err := rt.CallTool(ctx, "boom", nil); err != nil {
+		return agent.Result{}, err
+	}
+	return agent.Result{Output: "unreachable"}, nil
+}
+
+func TestPanickingAgentFailsOnlyItsRun(t *testing.T) {
+	t.Parallel()
+	h := start(t, panicky)
+	victim, bystander := h.client("kate"), h.client("liam")
+	bconn := h.connect(bystander, client.ConnOptions{})
+	bAcc, err := bconn.Start(ctxT(t), client.StartRun{Input: "unharmed", Agent: "echo", Params: map[string]any{"delay_ms": 200}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"panicker", "tool_panicker"} {
+		run, err := victim.StartRun(ctxT(t), client.StartRun{Input: "x", Agent: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := waitRun(t, victim, run.ID)
+		if got.Status != "failed" || got.Error == nil || got.Error.Code != "internal" {
+			t.Fatalf("%s run = %+v", name, got)
+		}
+		if strings.Contains(got.Error.Message, "exploded") {
+			t.Fatalf("panic text leaked to the user: %q", got.Error.Message)
+		}
+		evs, _ := victim.Events(ctxT(t), run.ID, 0)
+		types := []string{}
+		for _, e := range evs {
+			types = append(types, e.Type)
+		}
+		want := "run_queued run_started agent_started agent_error run_failed"
+		if name == "tool_panicker" {
+			want = "run_queued run_started agent_started tool_executing tool_completed agent_error run_failed"
+		}
+		if strings.Join(types, " ") != want {
+			t.Fatalf("%s events: %v", name, types)
+		}
+	}
+	evs := collect(t, bconn, 10*time.Second, terminalsFor(map[string]bool{bAcc.RunID: true}))
+	if last := evs[len(evs)-1]; last.Type != "run_completed" || string(last.Data) != `{"output":"unharmed"}` {
+		t.Fatalf("bystander's run ended with %s %s", last.Type, last.Data)
+	}
+	h.waitIdle()
+}
+
+func TestSSEReplaysAndEnds(t *testing.T) {
+	t.Parallel()
+	h := start(t, nil)
+	c := h.client("mona")
+	run, err := c.StartRun(ctxT(t), client.StartRun{Input: "stream me", Agent: "echo", Params: map[string]any{"delay_ms": 200}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(hdr map[string]string, query string) []int64 {
+		req, _ := http.NewRequestWithContext(ctxT(t), "GET", h.url+"/v1/runs/"+run.ID+"/events"+query, nil)
+		req.Header.Set("Authorization", "Bearer "+h.token("mona", netra.TierFree))
+		req.Header.Set("Accept", "text/event-stream")
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.Header.Get("Content-Type") != "text/event-stream" {
+			t.Fatalf("content type %q", resp.Header.Get("Content-Type"))
+		}
+		var seqs []int64
+		var id int64
+		var typ string
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case strings.HasPrefix(line, "id: "):
+				fmt.Sscan(strings.TrimPrefix(line, "id: "), &id)
+			case strings.HasPrefix(line, "event: "):
+				typ = strings.TrimPrefix(line, "event: ")
+			case strings.HasPrefix(line, "data: "):
+				var ev client.Event
+				if err := json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &ev); err != nil || ev.Seq != id || ev.Type != typ {
+					t.Fatalf("data %q (id %d, event %s): %v", line, id, typ, err)
+				}
+				seqs = append(seqs, id)
+			}
+		}
+		return seqs
+	}
+	all := read(nil, "") // live: stored first, then live, ending after the terminal event
+	if len(all) < 7 {
+		t.Fatalf("stream had %v", all)
+	}
+	for i, s := range all {
+		if s != int64(i+1) {
+			t.Fatalf("stream seqs %v", all)
+		}
+	}
+	tail := read(map[string]string{"Last-Event-ID": "4"}, "?after_seq=1") // Last-Event-ID wins
+	if len(tail) != len(all)-4 || tail[0] != 5 {
+		t.Fatalf("after Last-Event-ID 4: %v", tail)
+	}
+	if none := read(nil, fmt.Sprintf("?after_seq=%d", len(all))); len(none) != 0 {
+		t.Fatalf("after the terminal event: %v", none)
+	}
+}
+
+func TestRunLifecycleOverHTTP(t *testing.T) {
+	t.Parallel()
+	h := start(t, nil)
+	tok := h.token("nina", netra.TierFree)
+	c := client.New(h.url, tok)
+	// Bad input is refused before anything is stored.
+	for body, want := range map[string]string{
+		`{"input":"x","agent":"echo","params":{"delay_ms":60001}}`: "invalid_request",
+		`{"input":"x","agent":"echo","params":{"delay_ms":-1}}`:    "invalid_request",
+		`{"agent":"echo"}`:                                    "invalid_request",
+		`{"input":"","agent":"echo"}`:                         "invalid_request",
+		`{"input":"x","agent":"unknown"}`:                     "not_found",
+		`{"input":"x"}`:                                       "not_found",
+		`{"input":"x","agent":"echo","thread_id":"thr_nope"}`: "not_found",
+		`not json`:                       "invalid_request",
+		`{"input":["x"],"agent":"echo"}`: "invalid_request",
+	} {
+		status, m, _ := rawHTTP(t, "POST", h.url+"/v1/runs", tok, body, nil)
+		if errCode(m) != want || status != map[string]int{"invalid_request": 400, "not_found": 404}[want] {
+			t.Errorf("POST %s = %d %v, want %s", body, status, m, want)
+		}
+	}
+	var list struct {
+		Threads    []client.Thread `json:"threads"`
+		NextCursor *string         `json:"next_cursor"`
+	}
+	if err := c.Do(ctxT(t), "GET", "/v1/threads", nil, &list); err != nil || len(list.Threads) != 0 || list.NextCursor != nil {
+		t.Fatalf("after refusals: %+v %v", list, err)
+	}
+	// A run in a new thread, then one in the same thread; messages and runs line up.
+	first := finishedRun(t, c, "first")
+	if first.Status != "completed" || string(first.Output) != `"first"` || first.StartedAt == nil || first.EndedAt == nil || first.QueuePosition != nil {
+		t.Fatalf("first = %+v", first)
+	}
+	var second client.Run
+	if err := c.Do(ctxT(t), "POST", "/v1/threads/"+first.ThreadID+"/runs", map[string]any{"input": "second", "agent": "echo"}, &second); err != nil {
+		t.Fatal(err)
+	}
+	waitRun(t, c, second.ID)
+	msgs, err := c.Messages(ctxT(t), first.ThreadID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range msgs {
+		got = append(got, m.Role+":"+m.Content)
+	}
+	if strings.Join(got, ",") != "user:first,assistant:first,user:second,assistant:second" {
+		t.Fatalf("messages %v", got)
+	}
+	var runs struct {
+		Runs []client.Run `json:"runs"`
+	}
+	if err := c.Do(ctxT(t), "GET", "/v1/threads/"+first.ThreadID+"/runs", nil, &runs); err != nil || len(runs.Runs) != 2 {
+		t.Fatalf("runs %+v %v", runs, err)
+	}
+	// Cancelling an ended run is a conflict.
+	if _, err := c.CancelRun(ctxT(t), first.ID); !isCode(err, "conflict", 409) {
+		t.Fatalf("cancel ended run: %v", err)
+	}
+	// Events over HTTP, in seq order, with after_seq.
+	evs, err := c.Events(ctxT(t), first.ID, 0)
+	if err != nil || len(evs) != 7 || evs[0].Type != "run_queued" || evs[6].Type != "run_completed" {
+		t.Fatalf("events %+v %v", evs, err)
+	}
+	if tail, _ := c.Events(ctxT(t), first.ID, 5); len(tail) != 2 || tail[0].Seq != 6 {
+		t.Fatalf("after_seq=5: %+v", tail)
+	}
+	// Pagination, newest first.
+	for i := 0; i < 3; i++ {
+		if _, err := c.CreateThread(ctxT(t), fmt.Sprint("t", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Do(ctxT(t), "GET", "/v1/threads?limit=2", nil, &list); err != nil || len(list.Threads) != 2 || list.NextCursor == nil || list.Threads[0].Title != "t2" {
+		t.Fatalf("page 1 %+v %v", list, err)
+	}
+	if err := c.Do(ctxT(t), "GET", "/v1/threads?limit=2&cursor="+*list.NextCursor, nil, &list); err != nil || len(list.Threads) != 2 || list.NextCursor != nil {
+		t.Fatalf("page 2 %+v %v", list, err)
+	}
+	if status, m, _ := rawHTTP(t, "GET", h.url+"/v1/threads?limit=101", tok, "", nil); status != 400 || errCode(m) != "invalid_request" {
+		t.Fatalf("limit=101: %d %v", status, m)
+	}
+	// Deleting a thread removes its runs and events.
+	if err := c.Do(ctxT(t), "DELETE", "/v1/threads/"+first.ThreadID, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetRun(ctxT(t), first.ID); !isCode(err, "not_found", 404) {
+		t.Fatalf("run after thread delete: %v", err)
+	}
+	if _, err := c.Events(ctxT(t), first.ID, 0); !isCode(err, "not_found", 404) {
+		t.Fatalf("events after thread delete: %v", err)
+	}
+}
+
+func isCode(err error, code string, status int) bool {
+	var ae *client.APIError
+	return errors.As(err, &ae) && ae.Code == code && ae.Status == status
+}
+
+func TestCancelQueuedAndRunning(t *testing.T) {
+	t.Parallel()
+	h := start(t, nil)
+	c := h.client("olga") // free tier: one run at a time, so the second waits
+	conn := h.connect(c, client.ConnOptions{})
+	ctx := ctxT(t)
+	a, err := conn.Start(ctx, client.StartRun{Input: "long", Agent: "echo", Params: map[string]any{"delay_ms": 30000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := conn.Start(ctx, client.StartRun{Input: "waiting", Agent: "echo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Status != "queued" || b.QueuePosition == nil || *b.QueuePosition != 1 {
+		t.Fatalf("second run accepted as %+v", b)
+	}
+	if r, _ := c.GetRun(ctx, b.RunID); r.QueuePosition == nil || *r.QueuePosition != 1 {
+		t.Fatalf("GET queued run: %+v", r)
+	}
+	var me struct {
+		Usage struct{ Running, Queued int } `json:"usage"`
+	}
+	if err := c.Do(ctx, "GET", "/v1/me", nil, &me); err != nil || me.Usage.Running != 1 || me.Usage.Queued != 1 {
+		t.Fatalf("me %+v %v", me, err)
+	}
+	startCancel := time.Now()
+	if err := conn.Cancel(ctx, b.RunID); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Cancel(ctx, a.RunID); err != nil {
+		t.Fatal(err)
+	}
+	evs := collect(t, conn, 5*time.Second, terminalsFor(map[string]bool{a.RunID: true, b.RunID: true}))
+	if el := time.Since(startCancel); el > time.Second {
+		t.Fatalf("cancellation took %v", el)
+	}
+	for _, e := range evs {
+		if e.Terminal() && e.Type != "run_cancelled" {
+			t.Fatalf("run %s ended with %s", e.RunID, e.Type)
+		}
+		if e.RunID == b.RunID && (e.Type == "run_started" || e.Type == "agent_started") {
+			t.Fatalf("cancelled queued run started: %s", e.Type)
+		}
+	}
+	if err := conn.Cancel(ctx, a.RunID); !isCode(err, "conflict", 0) {
+		t.Fatalf("cancel again: %v", err)
+	}
+	h.waitIdle()
+}
+
+func TestMultitaskRejectAndInterrupt(t *testing.T) {
+	t.Parallel()
+	h := start(t, func(c *node.Config) {})
+	c := client.New(h.url, h.token("pete", netra.TierMid))
+	ctx := ctxT(t)
+	first, err := c.StartRun(ctx, client.StartRun{Input: "busy", Agent: "echo", Params: map[string]any{"delay_ms": 30000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.StartRun(ctx, client.StartRun{Input: "no", Agent: "echo", ThreadID: first.ThreadID, Multitask: "reject"}); !isCode(err, "conflict", 409) {
+		t.Fatalf("reject: %v", err)
+	}
+	second, err := c.StartRun(ctx, client.StartRun{Input: "now", Agent: "echo", ThreadID: first.ThreadID, Multitask: "interrupt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := waitRun(t, c, first.ID); r.Status != "cancelled" {
+		t.Fatalf("interrupted run ended %s", r.Status)
+	}
+	if r := waitRun(t, c, second.ID); r.Status != "completed" {
+		t.Fatalf("interrupting run ended %s", r.Status)
+	}
+}
+
+func TestQueueFull(t *testing.T) {
+	t.Parallel()
+	h := start(t, nil)
+	c := h.client("quinn") // free: 1 running, 10 waiting
+	ctx := ctxT(t)
+	var ids []string
+	for i := 0; i < 11; i++ {
+		r, err := c.StartRun(ctx, client.StartRun{Input: "x", Agent: "echo", Params: map[string]any{"delay_ms": 30000}})
+		if err != nil {
+			t.Fatalf("run %d: %v", i, err)
+		}
+		ids = append(ids, r.ID)
+	}
+	_, err := c.StartRun(ctx, client.StartRun{Input: "one too many", Agent: "echo"})
+	var ae *client.APIError
+	if !errors.As(err, &ae) || ae.Code != "queue_full" || ae.Status != 429 {
+		t.Fatalf("12th run: %v", err)
+	}
+	status, _, hdr := rawHTTP(t, "POST", h.url+"/v1/runs", h.token("quinn", netra.TierFree), `{"input":"x","agent":"echo"}`, nil)
+	if status != 429 || hdr.Get("Retry-After") == "" {
+		t.Fatalf("queue_full: %d Retry-After %q", status, hdr.Get("Retry-After"))
+	}
+	for _, id := range ids {
+		if _, err := c.CancelRun(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.waitIdle()
+}
