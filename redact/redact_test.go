@@ -1,7 +1,9 @@
 package redact_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -80,6 +82,7 @@ func TestJSON(t *testing.T) {
 func FuzzJSON(f *testing.F) {
 	f.Add([]byte(`{"a":"sk-abcdefghijklmnopqrstuvwxyz"}`))
 	f.Add([]byte(`["Bearer xxxxxxxxxxxx", {"token": 1}]`))
+	f.Add([]byte(`{"passw\u006frd":"x","input_tokens":3}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		out, err := redact.JSON(b)
 		if err != nil || !json.Valid(b) {
@@ -88,5 +91,40 @@ func FuzzJSON(f *testing.F) {
 		if !json.Valid(out) {
 			t.Fatalf("invalid output %q for %q", out, b)
 		}
+		// The fast path must agree with redacting the decoded value.
+		if !reflect.DeepEqual(decode(t, out), redact.Value(decode(t, b))) {
+			t.Fatalf("JSON(%q) = %q, differs from Value", b, out)
+		}
 	})
+}
+
+func TestMixedCaseKeysAndBearer(t *testing.T) {
+	t.Parallel()
+	out, err := redact.JSON([]byte(`{"X-API_KEY":"v","msg":"BEARER abcdefghijkl1"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out) != `{"X-API_KEY":"[REDACTED]","msg":"[REDACTED]"}` {
+		t.Fatalf("got %s", out)
+	}
+}
+
+func BenchmarkJSONPlain16K(b *testing.B) {
+	raw, _ := json.Marshal(map[string]string{"text": strings.Repeat("the quick brown fox ", 820)})
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		if _, err := redact.JSON(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func decode(t *testing.T, b []byte) any {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		t.Fatalf("decode %q: %v", b, err)
+	}
+	return v
 }

@@ -1,0 +1,125 @@
+package agent_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/agent"
+	"github.com/netra-ai/netra/execctx"
+	"github.com/netra-ai/netra/tool"
+)
+
+type recEmitter struct {
+	mu  sync.Mutex
+	log []string
+}
+
+func (r *recEmitter) Emit(_ context.Context, typ netra.EventType, a string, _ any) error {
+	r.mu.Lock()
+	r.log = append(r.log, string(typ)+":"+a)
+	r.mu.Unlock()
+	return nil
+}
+
+// step is a configurable test agent.
+type step struct {
+	out  any
+	next []string
+	err  error
+	seen *[]string
+}
+
+func (s step) Run(_ context.Context, rt *agent.Runtime, in agent.Input) (agent.Result, error) {
+	keys := []string{}
+	for k := range in.Prior {
+		keys = append(keys, k)
+	}
+	*s.seen = append(*s.seen, rt.Name()+"<"+strings.Join(sorted(keys), ",")+">")
+	return agent.Result{Output: s.out, Next: s.next}, s.err
+}
+
+func sorted(s []string) []string {
+	for i := range s {
+		for j := i + 1; j < len(s); j++ {
+			if s[j] < s[i] {
+				s[i], s[j] = s[j], s[i]
+			}
+		}
+	}
+	return s
+}
+
+func TestWorkflowStepsDecideWhatFollows(t *testing.T) {
+	t.Parallel()
+	var seen []string
+	reg, err := agent.NewRegistry(
+		agent.Spec{Name: "triage", New: func() agent.Agent { return step{out: "t", next: []string{"data", "report"}, seen: &seen} }},
+		agent.Spec{Name: "skipped", New: func() agent.Agent { return step{out: "s", seen: &seen} }},
+		agent.Spec{Name: "data", New: func() agent.Agent { return step{out: map[string]int{"n": 1}, seen: &seen} }},
+		agent.Spec{Name: "report", New: func() agent.Agent { return step{out: "r", seen: &seen} }},
+		agent.Spec{Name: "broken", New: func() agent.Agent { return step{err: netra.Errorf("data_missing", "no data"), seen: &seen} }},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ec, _ := execctx.New(execctx.Params{Identity: netra.Identity{UserID: "alice", Tier: netra.TierFree, Role: netra.RoleUser},
+		ThreadID: "thr_1", RunID: "run_1", RequestID: "req_1", TraceID: "trc_1"})
+	em := &recEmitter{}
+	treg, _ := tool.NewRegistry()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	rt := agent.NewRuntime(ec, em, tool.NewDispatcher(ec, em, treg, log, nil), reg, log)
+	prior, ran, err := rt.Workflow(context.Background(), []string{"triage", "skipped"}, agent.Input{Text: "q"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(ran, ",") != "triage,data,report" || string(prior["data"]) != `{"n":1}` {
+		t.Fatalf("ran %v prior %v", ran, prior)
+	}
+	if strings.Join(seen, " ") != "triage<> data<triage> report<data,triage>" {
+		t.Fatalf("seen %v", seen)
+	}
+	want := "agent_started:triage agent_completed:triage agent_started:data agent_completed:data agent_started:report agent_completed:report"
+	if strings.Join(em.log, " ") != want {
+		t.Fatalf("events %v", em.log)
+	}
+	em.log = nil
+	_, ran, err = rt.Workflow(context.Background(), []string{"broken", "report"}, agent.Input{})
+	if netra.ErrorCode(err) != "data_missing" || len(ran) != 1 {
+		t.Fatalf("failing workflow: ran %v err %v", ran, err)
+	}
+	if strings.Join(em.log, " ") != "agent_started:broken agent_error:broken" {
+		t.Fatalf("events %v", em.log)
+	}
+}
+
+func TestRegistryChecksEntryAndParams(t *testing.T) {
+	t.Parallel()
+	reg, err := agent.NewRegistry(
+		agent.Spec{Name: "entry", Entry: true, Params: `{"type":"object","properties":{"n":{"type":"integer"}}}`, New: func() agent.Agent { return nil }},
+		agent.Spec{Name: "inner", New: func() agent.Agent { return nil }},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.CheckEntry("entry", json.RawMessage(`{"n":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.CheckEntry("entry", json.RawMessage(`{"n":"x"}`)); netra.ErrorCode(err) != netra.CodeInvalidRequest {
+		t.Fatalf("bad params: %v", err)
+	}
+	if err := reg.CheckEntry("inner", nil); netra.ErrorCode(err) != netra.CodeNotFound {
+		t.Fatalf("inner agent as entry: %v", err)
+	}
+	if err := reg.CheckEntry("missing", nil); netra.ErrorCode(err) != netra.CodeNotFound {
+		t.Fatalf("unknown agent: %v", err)
+	}
+	if _, err := agent.NewRegistry(agent.Spec{Name: "x"}); err == nil {
+		t.Fatal("spec without New accepted")
+	}
+}

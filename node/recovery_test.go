@@ -1,0 +1,203 @@
+package node_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/agent"
+	"github.com/netra-ai/netra/client"
+	"github.com/netra-ai/netra/node"
+	"github.com/netra-ai/netra/store"
+	"github.com/netra-ai/netra/store/storesqlite"
+)
+
+// TestRecoveryAfterCrash writes what a crashed process leaves behind (one run running, two
+// queued) and starts a node on it: the running run fails with interrupted, the queued ones
+// run in their original order. Nothing is lost, nothing stays stuck.
+func TestRecoveryAfterCrash(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ctx := context.Background()
+	st, err := storesqlite.Open(ctx, dir+"/netra.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := netra.Identity{UserID: "rita", Tier: netra.TierFree, Role: netra.RoleUser}
+	frame := func(r netra.Run, seq int64, typ netra.EventType) *netra.Event {
+		return &netra.Event{Owner: r.Owner, RunID: r.ID, ThreadID: r.ThreadID, Seq: seq, Type: typ,
+			Frame: []byte(fmt.Sprintf(`{"type":%q,"run_id":%q,"thread_id":%q,"seq":%d,"ts":"2026-11-22T08:00:00Z","data":{}}`, typ, r.ID, r.ThreadID, seq))}
+	}
+	var runs []netra.Run
+	for i := 0; i < 3; i++ {
+		r, err := st.CreateRun(ctx, store.NewRun{ID: netra.NewID("run_"), Identity: id, Agent: "echo", Input: fmt.Sprint("in", i),
+			CreatedAt: time.Now().UTC().Add(time.Duration(i) * time.Millisecond)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs := []store.Record{{Event: frame(r, 1, netra.EventRunQueued)}}
+		if i == 0 {
+			recs = append(recs, store.Record{Event: frame(r, 2, netra.EventRunStarted), Transition: &netra.Transition{Status: netra.RunRunning, At: time.Now().UTC()}})
+		}
+		if err := st.Append(ctx, recs); err != nil {
+			t.Fatal(err)
+		}
+		runs = append(runs, r)
+	}
+	_ = st.Close()
+
+	h := start(t, func(c *node.Config) { c.DataDir = dir })
+	c := h.client("rita")
+	crashed := waitRun(t, c, runs[0].ID)
+	if crashed.Status != "failed" || crashed.Error == nil || crashed.Error.Code != "interrupted" {
+		t.Fatalf("crashed run: %+v", crashed)
+	}
+	evs, _ := c.Events(ctxT(t), runs[0].ID, 0)
+	if len(evs) != 3 || evs[2].Type != "run_failed" || evs[2].Seq != 3 {
+		t.Fatalf("crashed run events: %+v", evs)
+	}
+	var startedAt []time.Time
+	for _, r := range runs[1:] {
+		got := waitRun(t, c, r.ID)
+		if got.Status != "completed" {
+			t.Fatalf("queued run %s ended %s", r.ID, got.Status)
+		}
+		startedAt = append(startedAt, *got.StartedAt)
+		evs, _ := c.Events(ctxT(t), r.ID, 0)
+		for i, e := range evs {
+			if e.Seq != int64(i+1) {
+				t.Fatalf("recovered run events not contiguous: %+v", evs)
+			}
+		}
+	}
+	if !startedAt[0].Before(startedAt[1]) {
+		t.Fatalf("recovered runs started out of order: %v", startedAt)
+	}
+	h.waitIdle()
+}
+
+func TestRunTimeout(t *testing.T) {
+	t.Parallel()
+	h := start(t, func(c *node.Config) { c.RunTimeout = 150 * time.Millisecond })
+	c := h.client("sam")
+	run, err := c.StartRun(ctxT(t), client.StartRun{Input: "x", Agent: "echo", Params: map[string]any{"delay_ms": 5000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := waitRun(t, c, run.ID)
+	if got.Status != "failed" || got.Error == nil || got.Error.Code != "timeout" {
+		t.Fatalf("run = %+v", got)
+	}
+	if d := got.EndedAt.Sub(*got.StartedAt); d > time.Second {
+		t.Fatalf("timeout took %v", d)
+	}
+	h.waitIdle()
+}
+
+func TestOutputIsRedacted(t *testing.T) {
+	t.Parallel()
+	h := start(t, nil)
+	c := h.client("tess")
+	key := "sk-ant-" + strings.Repeat("a", 30)
+	run := finishedRun(t, c, "my key is "+key+" and Bearer abcdefghijklmnop")
+	if strings.Contains(string(run.Output), key) || strings.Contains(string(run.Output), "abcdefghijklmnop") {
+		t.Fatalf("output not redacted: %s", run.Output)
+	}
+	evs, _ := c.Events(ctxT(t), run.ID, 0)
+	for _, e := range evs {
+		if strings.Contains(string(e.Data), key) {
+			t.Fatalf("%s leaked the key: %s", e.Type, e.Data)
+		}
+	}
+	msgs, _ := c.Messages(ctxT(t), run.ThreadID)
+	if len(msgs) != 2 || strings.Contains(msgs[1].Content, key) || !strings.Contains(msgs[1].Content, "[REDACTED]") {
+		t.Fatalf("assistant message %+v", msgs)
+	}
+}
+
+// chatty emits many large thinking events quickly, to overrun a connection that does not read.
+type chatty struct{}
+
+func (chatty) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.Result, error) {
+	text := strings.Repeat("z", 16<<10)
+	for i := 0; i < 600; i++ {
+		if err := rt.Think(ctx, text); err != nil {
+			return agent.Result{}, err
+		}
+	}
+	return agent.Result{Output: "done"}, nil
+}
+
+func TestSlowConsumerIsClosedWith1013AndResumes(t *testing.T) {
+	t.Parallel()
+	h := start(t, func(c *node.Config) {
+		c.SendQueue = 16
+		c.Agents = append(c.Agents, agent.Spec{Name: "chatty", Entry: true, New: func() agent.Agent { return chatty{} }})
+	})
+	tok := h.token("uma", netra.TierFree)
+	slow := dialRaw(t, h, tok)
+	accepted := slow.roundTrip(`{"type":"start_run","id":"s","input":"talk","agent":"chatty"}`)
+	runID := accepted["run_id"].(string)
+	// Do not read until the server has given up on this connection.
+	deadline := time.Now().Add(20 * time.Second)
+	for readMetric(h) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the slow connection was never closed")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	var lastSeq int64
+	st := closeStatusAfter(t, slow.ws, &lastSeq)
+	if st != websocket.StatusTryAgainLater {
+		t.Fatalf("closed with %d, want 1013", st)
+	}
+	// The run itself was not slowed down or harmed; resume gets the rest.
+	c := client.New(h.url, tok)
+	if r := waitRun(t, c, runID); r.Status != "completed" {
+		t.Fatalf("run ended %s", r.Status)
+	}
+	conn := h.connect(c, client.ConnOptions{})
+	if err := conn.Resume(ctxT(t), runID, lastSeq); err != nil {
+		t.Fatal(err)
+	}
+	evs := collect(t, conn, 20*time.Second, terminalsFor(map[string]bool{runID: true}))
+	if evs[0].Seq != lastSeq+1 || evs[len(evs)-1].Seq != 605 {
+		t.Fatalf("resumed %d..%d after %d", evs[0].Seq, evs[len(evs)-1].Seq, lastSeq)
+	}
+}
+
+func readMetric(h *harness) float64 {
+	var v float64
+	mfs, _ := h.n.Metrics().Registry.Gather()
+	for _, mf := range mfs {
+		if mf.GetName() == "netra_ws_slow_disconnects_total" {
+			v = mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	return v
+}
+
+// closeStatusAfter reads until the close, noting the highest contiguous seq received.
+func closeStatusAfter(t *testing.T, ws *websocket.Conn, last *int64) websocket.StatusCode {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for {
+		_, data, err := ws.Read(ctx)
+		if err != nil {
+			return websocket.CloseStatus(err)
+		}
+		var ev struct {
+			Seq int64 `json:"seq"`
+		}
+		if json.Unmarshal(data, &ev) == nil && ev.Seq == *last+1 {
+			*last = ev.Seq
+		}
+	}
+}

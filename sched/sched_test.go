@@ -1,0 +1,225 @@
+package sched_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/sched"
+)
+
+// job is a hand-written fake: Execute records its start and blocks until released.
+type job struct {
+	id, owner, thread string
+	tier              netra.Tier
+	rec               *recorder
+	release           chan struct{}
+}
+
+func (j *job) RunID() string    { return j.id }
+func (j *job) Owner() string    { return j.owner }
+func (j *job) Tier() netra.Tier { return j.tier }
+func (j *job) ThreadID() string { return j.thread }
+func (j *job) Execute(ctx context.Context) {
+	j.rec.started(j)
+	select {
+	case <-j.release:
+	case <-ctx.Done():
+		j.rec.cause(j, context.Cause(ctx))
+	}
+}
+func (j *job) Cancelled() { j.rec.cancelled(j) }
+
+type recorder struct {
+	mu     sync.Mutex
+	starts []*job
+	causes map[string]error
+	cancel []string
+	ch     chan *job
+}
+
+func newRecorder() *recorder { return &recorder{causes: map[string]error{}, ch: make(chan *job, 10000)} }
+func (r *recorder) started(j *job) {
+	r.mu.Lock()
+	r.starts = append(r.starts, j)
+	r.mu.Unlock()
+	r.ch <- j
+}
+func (r *recorder) cause(j *job, err error) { r.mu.Lock(); r.causes[j.id] = err; r.mu.Unlock() }
+func (r *recorder) cancelled(j *job)        { r.mu.Lock(); r.cancel = append(r.cancel, j.id); r.mu.Unlock() }
+
+func (r *recorder) next(t *testing.T) *job {
+	t.Helper()
+	select {
+	case j := <-r.ch:
+		return j
+	case <-time.After(5 * time.Second):
+		t.Fatal("no job started")
+		return nil
+	}
+}
+
+func newSched(t *testing.T, cfg sched.Config) *sched.Scheduler {
+	s := sched.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s.Start(context.Background())
+	t.Cleanup(s.Stop)
+	return s
+}
+
+func submit(t *testing.T, s *sched.Scheduler, rec *recorder, owner string, tier netra.Tier, thread string) (*job, int) {
+	t.Helper()
+	j := &job{id: netra.NewID("run_"), owner: owner, thread: thread, tier: tier, rec: rec, release: make(chan struct{})}
+	release, err := s.Reserve(netra.Identity{UserID: owner, Tier: tier}, j.id)
+	if err != nil {
+		t.Fatalf("Reserve: %v", err)
+	}
+	defer release()
+	return j, s.Submit(j)
+}
+
+func TestWeightsAreHonoured(t *testing.T) {
+	t.Parallel()
+	rec := newRecorder()
+	big := map[netra.Tier]sched.Limit{netra.TierFree: {1, 1000}, netra.TierEnterprise: {1, 1000}}
+	s := newSched(t, sched.Config{MaxRunning: 1, Limits: big})
+	blocker, _ := submit(t, s, rec, "blocker", netra.TierFree, "thr_block")
+	rec.next(t)
+	for i := 0; i < 300; i++ {
+		submit(t, s, rec, "ent", netra.TierEnterprise, fmt.Sprint("thr_e", i))
+		submit(t, s, rec, "free", netra.TierFree, fmt.Sprint("thr_f", i))
+	}
+	close(blocker.release)
+	counts := map[string]int{}
+	for i := 0; i < 240; i++ {
+		j := rec.next(t)
+		counts[j.owner]++
+		close(j.release)
+	}
+	// Enterprise weighs 5, free 1: 200 and 40 of 240 starts, within one round.
+	if counts["ent"] < 195 || counts["ent"] > 205 || counts["free"] < 35 || counts["free"] > 45 {
+		t.Fatalf("starts %v, want about ent 200 / free 40", counts)
+	}
+}
+
+func TestNewUserStartsWithinOneRound(t *testing.T) {
+	t.Parallel()
+	rec := newRecorder()
+	s := newSched(t, sched.Config{MaxRunning: 1, Limits: map[netra.Tier]sched.Limit{netra.TierEnterprise: {1, 1000}}})
+	blocker, _ := submit(t, s, rec, "heavy", netra.TierEnterprise, "thr_0")
+	rec.next(t)
+	for i := 1; i < 200; i++ {
+		submit(t, s, rec, "heavy", netra.TierEnterprise, fmt.Sprint("thr_", i))
+	}
+	_, pos := submit(t, s, rec, "light", netra.TierFree, "thr_light")
+	if pos < 1 || pos > 6 {
+		t.Fatalf("light user's position %d, want within one round (≤ 6)", pos)
+	}
+	close(blocker.release)
+	for i := 0; i < 6; i++ {
+		j := rec.next(t)
+		close(j.release)
+		if j.owner == "light" {
+			if i+1 != pos {
+				t.Errorf("started as %d, was told position %d", i+1, pos)
+			}
+			return
+		}
+	}
+	t.Fatal("light user did not start within one round")
+}
+
+func TestLimitsFIFOAndThreads(t *testing.T) {
+	t.Parallel()
+	rec := newRecorder()
+	s := newSched(t, sched.Config{MaxRunning: 10})
+	// Free tier: one running, ten waiting.
+	var jobs []*job
+	for i := 0; i < 11; i++ {
+		j, _ := submit(t, s, rec, "u", netra.TierFree, fmt.Sprint("thr_", i))
+		jobs = append(jobs, j)
+	}
+	if _, err := s.Reserve(netra.Identity{UserID: "u", Tier: netra.TierFree}, "run_over"); netra.ErrorCode(err) != netra.CodeQueueFull {
+		t.Fatalf("12th reserve: %v", err)
+	}
+	if r, q := s.Usage("u"); r != 1 || q != 10 {
+		t.Fatalf("usage %d/%d", r, q)
+	}
+	for i := 0; i < 11; i++ { // FIFO within the user
+		j := rec.next(t)
+		if j != jobs[i] {
+			t.Fatalf("start %d was %s", i, j.id)
+		}
+		close(j.release)
+	}
+	// One run per thread at a time, even when the tier allows more.
+	a, _ := submit(t, s, rec, "m", netra.TierMid, "thr_same")
+	b, pos := submit(t, s, rec, "m", netra.TierMid, "thr_same")
+	if rec.next(t) != a || pos != 1 {
+		t.Fatalf("second run on the thread: position %d", pos)
+	}
+	c, _ := submit(t, s, rec, "m", netra.TierMid, "thr_other")
+	if rec.next(t) != c {
+		t.Fatal("run on another thread did not start beside it")
+	}
+	close(a.release)
+	if rec.next(t) != b {
+		t.Fatal("second run on the thread did not follow the first")
+	}
+	close(b.release)
+	close(c.release)
+}
+
+func TestCancelAndStop(t *testing.T) {
+	t.Parallel()
+	rec := newRecorder()
+	s := sched.New(sched.Config{MaxRunning: 1}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s.Start(context.Background())
+	running, _ := submit(t, s, rec, "u", netra.TierEarly, "thr_1")
+	rec.next(t)
+	queued, _ := submit(t, s, rec, "u", netra.TierEarly, "thr_2")
+	if !s.Cancel(queued.id) || s.Position(queued.id) != 0 {
+		t.Fatal("queued run not cancelled")
+	}
+	if !s.Cancel(running.id) {
+		t.Fatal("running run not cancelled")
+	}
+	if s.Cancel("run_unknown") {
+		t.Fatal("unknown run reported cancelled")
+	}
+	// A cancel that arrives between Reserve and Submit ends the run at Submit.
+	j := &job{id: "run_raced", owner: "u", thread: "thr_3", tier: netra.TierEarly, rec: rec, release: make(chan struct{})}
+	if _, err := s.Reserve(netra.Identity{UserID: "u", Tier: netra.TierEarly}, j.id); err != nil {
+		t.Fatal(err)
+	}
+	if !s.Cancel(j.id) || s.Submit(j) != 0 {
+		t.Fatal("reserved run not cancelled")
+	}
+	long, _ := submit(t, s, rec, "v", netra.TierFree, "thr_4")
+	rec.next(t)
+	s.Stop()
+	s.Stop()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		rec.mu.Lock()
+		done := len(rec.cancel) == 2 && rec.causes[running.id] != nil && rec.causes[long.id] != nil
+		rec.mu.Unlock()
+		if done {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("cancelled %v causes %v", rec.cancel, rec.causes)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if rec.causes[running.id] != sched.ErrCancelled || rec.causes[long.id] != sched.ErrShutdown {
+		t.Fatalf("causes %v", rec.causes)
+	}
+	if _, err := s.Reserve(netra.Identity{UserID: "w", Tier: netra.TierFree}, "run_late"); netra.ErrorCode(err) != netra.CodeUnavailable {
+		t.Fatalf("reserve after stop: %v", err)
+	}
+}
