@@ -50,9 +50,10 @@ func (e *Emitter) Emit(ctx context.Context, typ netra.EventType, agent string, d
 }
 
 // Transition emits an event that commits together with a change of the run's stored state
-// (run_started with status running), and waits until it is committed.
+// (run_started with status running). It does not wait for the commit: nothing depends on the
+// new state being durable before the run goes on, and recovery handles either outcome.
 func (e *Emitter) Transition(ctx context.Context, typ netra.EventType, data any, tr *netra.Transition) error {
-	return e.emit(ctx, typ, "", data, tr, true)
+	return e.emit(ctx, typ, "", data, tr, false)
 }
 
 // End emits the terminal event with its transition and waits until it is committed. Only the

@@ -43,7 +43,9 @@ type recorder struct {
 	ch     chan *job
 }
 
-func newRecorder() *recorder { return &recorder{causes: map[string]error{}, ch: make(chan *job, 10000)} }
+func newRecorder() *recorder {
+	return &recorder{causes: map[string]error{}, ch: make(chan *job, 10000)}
+}
 func (r *recorder) started(j *job) {
 	r.mu.Lock()
 	r.starts = append(r.starts, j)

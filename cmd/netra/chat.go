@@ -18,19 +18,31 @@ import (
 	"github.com/netra-ai/netra/client"
 )
 
-func chat(args []string) error {
+type chatFlags struct {
+	set                                                  *flag.FlagSet
+	agent, baseURL, token, user, thread, params, dataDir *string
+	quiet                                                *bool
+}
+
+func newChatFlags() chatFlags {
 	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
-	var (
-		agentName = fs.String("agent", "", "agent to run (default: the server's default, supervisor)")
-		baseURL   = fs.String("url", envOr("NETRA_URL", ""), "server URL (NETRA_URL); default http://<NETRA_ADDR or 127.0.0.1:8080>")
-		tok       = fs.String("token", envOr("NETRA_TOKEN", ""), "bearer token (NETRA_TOKEN); default: a local token for --user")
-		userID    = fs.String("user", "", "user for a local token when no token is given (default: your login name)")
-		threadID  = fs.String("thread", "", "continue this thread")
-		params    = fs.String("params", "", `run params as JSON, e.g. '{"delay_ms":500}'`)
-		dataDir   = fs.String("data-dir", envOr("NETRA_DATA_DIR", "./netra-data"), "where a local server keeps its secret, for local tokens")
-		quiet     = fs.Bool("quiet", false, "print only the output")
-	)
-	words, err := parseInterspersed(fs, args)
+	return chatFlags{
+		set:     fs,
+		agent:   fs.String("agent", "", "agent to run (default: the server's default, supervisor)"),
+		baseURL: fs.String("url", envOr("NETRA_URL", ""), "server URL (NETRA_URL); default http://<NETRA_ADDR or 127.0.0.1:8080>"),
+		token:   fs.String("token", envOr("NETRA_TOKEN", ""), "bearer token (NETRA_TOKEN); default: a local token for --user"),
+		user:    fs.String("user", "", "user for a local token when no token is given (default: your login name)"),
+		thread:  fs.String("thread", "", "continue this thread"),
+		params:  fs.String("params", "", `run params as JSON, e.g. '{"delay_ms":500}'`),
+		dataDir: fs.String("data-dir", envOr("NETRA_DATA_DIR", "./netra-data"), "where a local server keeps its secret, for local tokens"),
+		quiet:   fs.Bool("quiet", false, "print only the output"),
+	}
+}
+
+func chat(args []string) error {
+	f := newChatFlags()
+	agentName, baseURL, tok, userID, threadID, params, dataDir, quiet := f.agent, f.baseURL, f.token, f.user, f.thread, f.params, f.dataDir, f.quiet
+	words, err := parseInterspersed(f.set, args)
 	if err != nil {
 		return exitCode(2)
 	}
