@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -73,6 +74,10 @@ type Run struct {
 	em     *event.Emitter
 	ready  chan struct{}
 	log    *slog.Logger
+
+	// mu orders position updates before run_started: once started, Moved does nothing.
+	mu      sync.Mutex
+	started bool
 }
 
 var _ sched.Job = (*Run)(nil)
@@ -120,6 +125,19 @@ func (r *Run) Accepted(ctx context.Context, position int) {
 	}
 }
 
+// Moved implements sched.Job: the queued run's position changed.
+func (r *Run) Moved(position int) {
+	<-r.ready
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.started {
+		return
+	}
+	if err := r.em.Emit(context.Background(), netra.EventRunQueued, "", queued{Position: position}); err != nil && !r.em.Ended() {
+		r.log.Warn("run_queued not emitted", "err", err)
+	}
+}
+
 // Cancelled implements sched.Job: the run left the queue before it started.
 func (r *Run) Cancelled() {
 	<-r.ready
@@ -141,6 +159,9 @@ func (f *Factory) EndOrphan(ctx context.Context, run netra.Run, lastSeq int64, r
 // Execute implements sched.Job.
 func (r *Run) Execute(ctx context.Context) {
 	<-r.ready
+	r.mu.Lock()
+	r.started = true
+	r.mu.Unlock()
 	f := r.f
 	f.engines.Add(1)
 	defer f.engines.Add(-1)

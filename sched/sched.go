@@ -11,6 +11,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/netra-ai/netra"
 )
@@ -26,6 +27,9 @@ type Job interface {
 	Execute(ctx context.Context)
 	// Cancelled ends a job that was removed from the queue before it started.
 	Cancelled()
+	// Moved tells a queued job its new position. It is called at most once per
+	// PositionInterval per job, only when the position changed, and never after Execute.
+	Moved(position int)
 }
 
 // Causes of a running job's context cancellation.
@@ -50,6 +54,8 @@ type Config struct {
 	Limits map[netra.Tier]Limit
 	// Weights per tier for sharing slots. Defaults: free 1, early 2, mid 3, enterprise 5.
 	Weights map[netra.Tier]int
+	// PositionInterval is how often queued jobs are told their changed positions. Default 1 s.
+	PositionInterval time.Duration
 }
 
 // DefaultLimits are the tier limits of the wire contract.
@@ -67,6 +73,9 @@ func DefaultWeights() map[netra.Tier]int {
 func (c Config) withDefaults() Config {
 	if c.MaxRunning <= 0 {
 		c.MaxRunning = 64
+	}
+	if c.PositionInterval <= 0 {
+		c.PositionInterval = time.Second
 	}
 	limits, weights := DefaultLimits(), DefaultWeights()
 	for t, l := range c.Limits {
@@ -108,17 +117,21 @@ type Scheduler struct {
 	running    map[string]*running
 	threadBusy map[string]bool
 	reserved   map[string]bool // run id → cancelled before Submit
+	announced  map[string]int  // run id → last position told to the job
 	slots      int
 	stopped    bool
 	ctx        context.Context
 	wg         sync.WaitGroup
+	quit       chan struct{}
+	ticker     sync.WaitGroup
 }
 
 // New returns a scheduler.
 func New(cfg Config, log *slog.Logger) *Scheduler {
 	cfg = cfg.withDefaults()
 	return &Scheduler{cfg: cfg, log: log, users: map[string]*user{}, ring: list.New(), queued: map[string]*user{},
-		running: map[string]*running{}, threadBusy: map[string]bool{}, reserved: map[string]bool{}}
+		running: map[string]*running{}, threadBusy: map[string]bool{}, reserved: map[string]bool{},
+		announced: map[string]int{}, quit: make(chan struct{})}
 }
 
 // Start lets the scheduler execute jobs; ctx is the parent of every run's context.
@@ -126,18 +139,57 @@ func (s *Scheduler) Start(ctx context.Context) {
 	s.mu.Lock()
 	s.ctx = ctx
 	s.mu.Unlock()
+	s.ticker.Add(1)
+	go func() {
+		defer s.ticker.Done()
+		t := time.NewTicker(s.cfg.PositionInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.quit:
+				return
+			case <-t.C:
+				s.announce()
+			}
+		}
+	}()
+}
+
+type move struct {
+	job Job
+	pos int
+}
+
+// announce tells every queued job whose position changed since it was last told.
+func (s *Scheduler) announce() {
+	s.mu.Lock()
+	var moves []move
+	for id, pos := range s.positionsLocked() {
+		if s.announced[id] != pos.pos {
+			s.announced[id] = pos.pos
+			moves = append(moves, move{pos.job, pos.pos})
+		}
+	}
+	s.mu.Unlock()
+	for _, m := range moves {
+		m.job.Moved(m.pos)
+	}
 }
 
 // Stop refuses new jobs, cancels the running ones with ErrShutdown and waits for them to
 // end. Queued jobs stay queued in the store and are recovered on the next start.
 func (s *Scheduler) Stop() {
 	s.mu.Lock()
+	if !s.stopped {
+		close(s.quit)
+	}
 	s.stopped = true
 	for _, r := range s.running {
 		r.cancel(ErrShutdown)
 	}
 	s.mu.Unlock()
 	s.wg.Wait()
+	s.ticker.Wait()
 }
 
 // Limit returns the limit of a tier.
@@ -216,6 +268,9 @@ func (s *Scheduler) Submit(j Job) int {
 	}
 	starts := s.dispatchLocked()
 	pos := s.positionLocked(j.RunID())
+	if pos > 0 {
+		s.announced[j.RunID()] = pos
+	}
 	s.mu.Unlock()
 	s.launch(starts)
 	return pos
@@ -245,6 +300,7 @@ func (s *Scheduler) Cancel(runID string) bool {
 			}
 		}
 		delete(s.queued, runID)
+		delete(s.announced, runID)
 		s.leaveRingIfIdle(u)
 		s.forget(u)
 		starts := s.dispatchLocked()
@@ -352,6 +408,7 @@ func (s *Scheduler) dispatchLocked() []*running {
 			j := u.queue[i]
 			u.queue = append(u.queue[:i], u.queue[i+1:]...)
 			delete(s.queued, j.RunID())
+			delete(s.announced, j.RunID())
 			u.running++
 			u.credit--
 			s.slots++
@@ -400,46 +457,67 @@ func (s *Scheduler) finish(r *running) {
 	s.launch(starts)
 }
 
-// positionLocked estimates a queued run's place in the fair order: it replays the round robin
-// from the current turn over the queued jobs, as if every slot were free and no other run
-// arrived. 1 means next to start.
-func (s *Scheduler) positionLocked(runID string) int {
-	target, ok := s.queued[runID]
-	if !ok {
-		return 0
-	}
-	k := -1
-	for i, j := range target.queue {
-		if j.RunID() == runID {
-			k = i
-			break
-		}
-	}
+type placed struct {
+	job Job
+	pos int
+}
+
+// replayLocked walks the weighted round robin from the current turn over the queued jobs, as if
+// every slot were free and no other run arrived, and calls visit with each job and its place
+// (1 = next to start) until visit returns false. It costs O(queued jobs), whatever the number
+// of idle users.
+func (s *Scheduler) replayLocked(visit func(j Job, pos int) bool) {
 	taken := make(map[*user]int, s.ring.Len())
+	left := len(s.queued)
 	pos := 0
 	first := true
-	for rounds := 0; rounds <= len(target.queue)+1; rounds++ {
-		e := s.cursor
-		if e == nil {
+	e := s.cursor
+	if e == nil {
+		e = s.ring.Front()
+	}
+	for left > 0 && e != nil {
+		u := e.Value.(*user)
+		credit := s.cfg.Weights[u.tier]
+		if first && u.credit > 0 {
+			credit = u.credit // the user whose turn it is keeps what is left of it
+		}
+		first = false
+		for ; credit > 0 && taken[u] < len(u.queue); credit-- {
+			pos++
+			left--
+			if !visit(u.queue[taken[u]], pos) {
+				return
+			}
+			taken[u]++
+		}
+		if e = e.Next(); e == nil {
 			e = s.ring.Front()
 		}
-		for n := 0; n < s.ring.Len(); n++ {
-			u := e.Value.(*user)
-			credit := s.cfg.Weights[u.tier]
-			if first && u.credit > 0 {
-				credit = u.credit // the user whose turn it is keeps what is left of it
-			}
-			first = false
-			take := min(credit, len(u.queue)-taken[u])
-			if u == target && taken[u]+take > k {
-				return pos + (k - taken[u]) + 1
-			}
-			taken[u] += take
-			pos += take
-			if e = e.Next(); e == nil {
-				e = s.ring.Front()
-			}
-		}
 	}
-	return pos + 1
+}
+
+// positionLocked returns a queued run's place in the fair order, or 0.
+func (s *Scheduler) positionLocked(runID string) int {
+	if _, ok := s.queued[runID]; !ok {
+		return 0
+	}
+	found := 0
+	s.replayLocked(func(j Job, pos int) bool {
+		if j.RunID() == runID {
+			found = pos
+			return false
+		}
+		return true
+	})
+	return found
+}
+
+// positionsLocked returns the place of every queued run.
+func (s *Scheduler) positionsLocked() map[string]placed {
+	out := make(map[string]placed, len(s.queued))
+	s.replayLocked(func(j Job, pos int) bool {
+		out[j.RunID()] = placed{j, pos}
+		return true
+	})
+	return out
 }

@@ -33,18 +33,26 @@ func (j *job) Execute(ctx context.Context) {
 		j.rec.cause(j, context.Cause(ctx))
 	}
 }
-func (j *job) Cancelled() { j.rec.cancelled(j) }
+func (j *job) Cancelled()    { j.rec.cancelled(j) }
+func (j *job) Moved(pos int) { j.rec.moved(j, pos) }
 
 type recorder struct {
 	mu     sync.Mutex
 	starts []*job
 	causes map[string]error
 	cancel []string
+	moves  map[string][]int
 	ch     chan *job
 }
 
 func newRecorder() *recorder {
-	return &recorder{causes: map[string]error{}, ch: make(chan *job, 10000)}
+	return &recorder{causes: map[string]error{}, moves: map[string][]int{}, ch: make(chan *job, 10000)}
+}
+
+func (r *recorder) moved(j *job, pos int) {
+	r.mu.Lock()
+	r.moves[j.id] = append(r.moves[j.id], pos)
+	r.mu.Unlock()
 }
 func (r *recorder) started(j *job) {
 	r.mu.Lock()
@@ -223,5 +231,56 @@ func TestCancelAndStop(t *testing.T) {
 	}
 	if _, err := s.Reserve(netra.Identity{UserID: "w", Tier: netra.TierFree}, "run_late"); netra.ErrorCode(err) != netra.CodeUnavailable {
 		t.Fatalf("reserve after stop: %v", err)
+	}
+}
+
+func TestPositionChangesAreAnnounced(t *testing.T) {
+	t.Parallel()
+	rec := newRecorder()
+	s := newSched(t, sched.Config{MaxRunning: 1, PositionInterval: 20 * time.Millisecond})
+	first, _ := submit(t, s, rec, "a", netra.TierFree, "thr_a1")
+	rec.next(t)
+	_, p1 := submit(t, s, rec, "a", netra.TierFree, "thr_a2")
+	late, p2 := submit(t, s, rec, "a", netra.TierFree, "thr_a3")
+	if p1 != 1 || p2 != 2 {
+		t.Fatalf("positions %d %d", p1, p2)
+	}
+	// Another user's arrival puts its run between a's two: late moves from 2 to 3.
+	submit(t, s, rec, "b", netra.TierFree, "thr_b1")
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		rec.mu.Lock()
+		m := append([]int(nil), rec.moves[late.id]...)
+		rec.mu.Unlock()
+		if len(m) > 0 {
+			if m[0] != 3 || len(m) != 1 {
+				t.Fatalf("late's moves %v, want [3]", m)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no move announced")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(first.release)
+	second := rec.next(t)
+	close(second.release)
+	// After the start, late is 2nd again (b's run is next): announced once more.
+	deadline = time.Now().Add(5 * time.Second)
+	for {
+		rec.mu.Lock()
+		m := append([]int(nil), rec.moves[late.id]...)
+		rec.mu.Unlock()
+		if len(m) >= 2 {
+			if m[1] >= 3 {
+				t.Fatalf("moves %v", m)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("moves %v", m)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
