@@ -226,6 +226,9 @@ func (n *Node) Stop(ctx context.Context) error {
 	if errors.Is(err, context.DeadlineExceeded) {
 		err = n.srv.Close()
 	}
+	if errors.Is(err, net.ErrClosed) { // the listener was closed above, on purpose
+		err = nil
+	}
 	<-n.served
 	n.pipeline.Stop()
 	n.stopBus()
