@@ -3,10 +3,10 @@ package node_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,7 +45,7 @@ type harness struct {
 func start(t *testing.T, mutate func(*node.Config)) *harness {
 	t.Helper()
 	cfg := node.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), JWTSecret: secret,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), ShutdownGrace: 2 * time.Second}
+		Logger: testLogger(t), ShutdownGrace: 2 * time.Second}
 	if mutate != nil {
 		mutate(&cfg)
 	}
@@ -147,4 +147,17 @@ func ctxT(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// testLogger sends a node's warnings and errors to the test's log, which go test shows only
+// when the test fails.
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+type tWriter struct{ t *testing.T }
+
+func (w tWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
 }

@@ -228,7 +228,7 @@ func (c *wsConn) handleOut(it outItem) error {
 	case itemResume:
 		evs, err := c.s.cfg.Store.ListEvents(c.ctx, c.user.UserID, it.runID, it.afterSeq, 0)
 		if err != nil {
-			return c.write(errorWithID(it.id, err))
+			return c.write(c.errorFrame(it.id, err))
 		}
 		for i := range evs {
 			if err := c.sendEvent(it.runID, evs[i].Seq, evs[i].Type, evs[i].Frame); err != nil {
@@ -313,6 +313,14 @@ func frameOf(v any) []byte {
 	return b
 }
 
+// errorFrame encodes err for the client and logs the detail of server-side failures.
+func (c *wsConn) errorFrame(id *string, err error) []byte {
+	if code := netra.ErrorCode(err); code == netra.CodeInternal || code == netra.CodeUnavailable {
+		c.s.log.Error("websocket request failed", "connection_id", c.connID, "user_id", c.user.UserID, "code", code, "err", err)
+	}
+	return errorWithID(id, err)
+}
+
 // errorWithID encodes err as an error frame carrying the client's id, if it sent one.
 func errorWithID(id *string, err error) []byte {
 	return frameOf(reply{Type: "error", ID: id, Code: netra.ErrorCode(err), Message: netra.ErrorMessage(err)})
@@ -349,7 +357,7 @@ func (c *wsConn) handleFrame(data []byte) bool {
 		return c.enqueue(outItem{kind: itemFrame, frame: errorWithID(id, invalid("type is required and must be a string"))})
 	}
 	fail := func(err error) bool {
-		return c.enqueue(outItem{kind: itemFrame, frame: errorWithID(id, err)})
+		return c.enqueue(outItem{kind: itemFrame, frame: c.errorFrame(id, err)})
 	}
 	ack := frameOf(reply{Type: "ack", ID: id})
 	switch typ {
@@ -401,7 +409,7 @@ func (c *wsConn) startRun(id *string, req startRequest) bool {
 	run, pos, err := c.s.startRun(c.ctx, c.user, req, c.connID, hold)
 	var frame []byte
 	if err != nil {
-		frame = errorWithID(id, err)
+		frame = c.errorFrame(id, err)
 	} else {
 		frame = acceptedFrame(id, run, pos)
 	}
