@@ -363,11 +363,17 @@ func (cn *Conn) Cancel(ctx context.Context, runID string) error {
 // Resume follows a run from afterSeq: its stored events after that seq, then the live ones.
 func (cn *Conn) Resume(ctx context.Context, runID string, afterSeq int64) error {
 	cn.mu.Lock()
-	if cn.follow[runID] == nil {
+	added := cn.follow[runID] == nil
+	if added {
 		cn.follow[runID] = &follower{next: afterSeq + 1, pending: map[int64]Event{}}
 	}
 	cn.mu.Unlock()
 	_, err := cn.request(ctx, map[string]any{"type": "resume", "run_id": runID, "after_seq": afterSeq})
+	if err != nil && added {
+		cn.mu.Lock()
+		delete(cn.follow, runID)
+		cn.mu.Unlock()
+	}
 	return err
 }
 

@@ -29,6 +29,10 @@ import (
 type Config struct {
 	// RunTimeout bounds a run's execution (not its time in the queue). Default 10 minutes.
 	RunTimeout time.Duration
+	// StopGrace is how long an agent may take to return once its run is cancelled or timed
+	// out; after that the run ends without it and the agent's goroutine is abandoned (its
+	// late events are refused). Default 500 ms.
+	StopGrace time.Duration
 }
 
 // Factory makes the per-run objects. It is safe for concurrent use.
@@ -48,6 +52,9 @@ type Factory struct {
 func NewFactory(cfg Config, agents *agent.Registry, tools *tool.Registry, p *event.Pipeline, log *slog.Logger) *Factory {
 	if cfg.RunTimeout <= 0 {
 		cfg.RunTimeout = 10 * time.Minute
+	}
+	if cfg.StopGrace <= 0 {
+		cfg.StopGrace = 500 * time.Millisecond
 	}
 	return &Factory{cfg: cfg, agents: agents, tools: tools, pipeline: p, log: log}
 }
@@ -198,9 +205,9 @@ func (r *Run) Execute(ctx context.Context) {
 	f.dispatchers.Add(1)
 	disp = tool.NewDispatcher(ec, r.em, f.tools, r.log, func() { f.dispatchers.Add(-1) })
 	rt := agent.NewRuntime(ec, r.em, disp, f.agents, r.log)
-	res, err := rt.RunAgent(runCtx, r.run.Agent, agent.Input{Text: r.run.Input, Params: r.run.Params})
+	res, err, ok := r.runEntry(runCtx, rt)
 	disp.Close()
-	if runCtx.Err() != nil {
+	if !ok || runCtx.Err() != nil {
 		r.endCtx(ctx, runCtx)
 		return
 	}
@@ -209,6 +216,35 @@ func (r *Run) Execute(ctx context.Context) {
 		return
 	}
 	r.end(ctx, netra.RunCompleted, res.Output, nil)
+}
+
+type outcome struct {
+	res agent.Result
+	err error
+}
+
+// runEntry runs the entry agent. ok is false when the run's context ended and the agent did
+// not return within StopGrace: a stuck agent must not keep its run, or its slot, forever.
+func (r *Run) runEntry(ctx context.Context, rt *agent.Runtime) (agent.Result, error, bool) {
+	done := make(chan outcome, 1)
+	go func() {
+		res, err := rt.RunAgent(ctx, r.run.Agent, agent.Input{Text: r.run.Input, Params: r.run.Params})
+		done <- outcome{res, err}
+	}()
+	select {
+	case o := <-done:
+		return o.res, o.err, true
+	case <-ctx.Done():
+	}
+	grace := time.NewTimer(r.f.cfg.StopGrace)
+	defer grace.Stop()
+	select {
+	case o := <-done:
+		return o.res, o.err, true
+	case <-grace.C:
+		r.log.Warn("agent did not stop after its run ended; abandoning it", "agent", r.run.Agent, "grace", r.f.cfg.StopGrace)
+		return agent.Result{}, nil, false
+	}
 }
 
 // endCtx ends a run whose context ended: cancelled by the user, stopped by shutdown, or

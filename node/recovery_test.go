@@ -201,3 +201,48 @@ func closeStatusAfter(t *testing.T, ws *websocket.Conn, last *int64) websocket.S
 		}
 	}
 }
+
+// stubborn ignores cancellation for a long time.
+type stubborn struct{}
+
+func (stubborn) Run(ctx context.Context, rt *agent.Runtime, _ agent.Input) (agent.Result, error) {
+	time.Sleep(3 * time.Second)
+	_ = rt.Think(ctx, "too late") // refused: the run has ended
+	return agent.Result{Output: "late"}, nil
+}
+
+func TestStuckAgentDoesNotKeepItsRun(t *testing.T) {
+	t.Parallel()
+	h := start(t, func(c *node.Config) {
+		c.Agents = append(c.Agents, agent.Spec{Name: "stubborn", Entry: true, New: func() agent.Agent { return stubborn{} }})
+	})
+	c := h.client("vera")
+	run, err := c.StartRun(ctxT(t), client.StartRun{Input: "x", Agent: "stubborn"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	start := time.Now()
+	if _, err := c.CancelRun(ctxT(t), run.ID); err != nil {
+		t.Fatal(err)
+	}
+	if r := waitRun(t, c, run.ID); r.Status != "cancelled" {
+		t.Fatalf("run ended %s", r.Status)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("terminal event took %v after cancel", d)
+	}
+	// The slot is free again: the user's next run starts and completes.
+	if r := finishedRun(t, c, "next"); r.Status != "completed" {
+		t.Fatalf("next run %s", r.Status)
+	}
+	evs, _ := c.Events(ctxT(t), run.ID, 0)
+	if last := evs[len(evs)-1]; last.Type != "run_cancelled" {
+		t.Fatalf("last event %s", last.Type)
+	}
+	time.Sleep(3 * time.Second) // let the abandoned agent wake up: its late event must be refused
+	evs2, _ := c.Events(ctxT(t), run.ID, 0)
+	if len(evs2) != len(evs) {
+		t.Fatalf("events after the terminal one: %d then %d", len(evs), len(evs2))
+	}
+}
