@@ -1,0 +1,418 @@
+package workload
+
+import (
+	"math"
+	"slices"
+	"sort"
+	"time"
+)
+
+// Window is a closed time range [From, To].
+type Window struct {
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+}
+
+// Days is the window's length in days.
+func (w Window) Days() float64 { return w.To.Sub(w.From).Hours() / 24 }
+
+// Contains reports whether t lies in the window.
+func (w Window) Contains(t time.Time) bool { return !t.Before(w.From) && !t.After(w.To) }
+
+// Totals count every record in the window, errors included.
+type Totals struct {
+	Requests          int64   `json:"requests"`
+	CostUSD           float64 `json:"cost_usd"`
+	InputTokens       int64   `json:"input_tokens"`
+	OutputTokens      int64   `json:"output_tokens"`
+	CachedInputTokens int64   `json:"cached_input_tokens"`
+	Errors            int64   `json:"errors"`
+	ErrorRate         float64 `json:"error_rate"`
+	Retries           int64   `json:"retries"`
+}
+
+// Spend is one line of a breakdown.
+type Spend struct {
+	Key          string  `json:"key"`
+	Model        string  `json:"model,omitempty"`
+	Route        string  `json:"route,omitempty"`
+	Provider     string  `json:"provider,omitempty"`
+	Day          string  `json:"day,omitempty"`
+	Requests     int64   `json:"requests"`
+	CostUSD      float64 `json:"cost_usd"`
+	InputTokens  int64   `json:"input_tokens"`
+	OutputTokens int64   `json:"output_tokens"`
+	Share        float64 `json:"share"` // of the window's cost
+}
+
+// Dist summarizes a distribution; percentiles are nearest-rank.
+type Dist struct {
+	Count int64   `json:"count"`
+	Mean  float64 `json:"mean"`
+	P50   float64 `json:"p50"`
+	P95   float64 `json:"p95"`
+	P99   float64 `json:"p99"`
+	Max   float64 `json:"max"`
+}
+
+// RouteLatency is the latency of one route.
+type RouteLatency struct {
+	Route string `json:"route"`
+	Dist
+}
+
+// ErrorStats is what failures cost.
+type ErrorStats struct {
+	Count  int64            `json:"count"`
+	Rate   float64          `json:"rate"`
+	ByType map[string]int64 `json:"by_type"`
+	// WasteUSD is the cost of calls that failed: paid for, nothing gained.
+	WasteUSD float64 `json:"waste_usd"`
+	// RetryWasteUSD estimates the failed attempts that were not logged as records: a record's
+	// retries times its own cost.
+	RetryWasteUSD float64 `json:"retry_waste_usd"`
+	Retries       int64   `json:"retries"`
+}
+
+// PrefixStats describes repeated prompt prefixes, the raw material of prompt caching.
+type PrefixStats struct {
+	RequestsWithPrefix int64   `json:"requests_with_prefix"`
+	RepeatedRequests   int64   `json:"repeated_requests"` // every occurrence of a prefix after its first
+	RepeatedShare      float64 `json:"repeated_share"`    // of all requests
+	DistinctPrefixes   int64   `json:"distinct_prefixes"`
+	// CacheableTokens are input tokens in repeated prefixes not already read from a cache.
+	CacheableTokens int64 `json:"cacheable_tokens"`
+	Truncated       bool  `json:"truncated,omitempty"`
+}
+
+// Stats is everything the data agent reports about a window.
+type Stats struct {
+	Window          Window         `json:"window"`
+	Totals          Totals         `json:"totals"`
+	SpendByModel    []Spend        `json:"spend_by_model"`
+	SpendByRoute    []Spend        `json:"spend_by_route"`
+	SpendByProvider []Spend        `json:"spend_by_provider"`
+	SpendByDay      []Spend        `json:"spend_by_day"`
+	InputTokens     Dist           `json:"input_tokens"`
+	OutputTokens    Dist           `json:"output_tokens"`
+	LatencyMS       Dist           `json:"latency_ms"`
+	TTFTMS          Dist           `json:"ttft_ms"`
+	LatencyByRoute  []RouteLatency `json:"latency_by_route"`
+	Errors          ErrorStats     `json:"errors"`
+	TrafficByHour   [24]int64      `json:"traffic_by_hour"`
+	Prefixes        PrefixStats    `json:"prefixes"`
+
+	// Opportunities feed the recommendations; they are not part of the JSON report.
+	Routing  []RoutingOpportunity `json:"-"`
+	Caching  []CachingOpportunity `json:"-"`
+	Batching []BatchOpportunity   `json:"-"`
+}
+
+// RoutingOpportunity: simple, successful requests of a route on a model that has a cheaper
+// sibling, and what they would have cost there.
+type RoutingOpportunity struct {
+	Route, Model, Provider, Cheaper string
+	Requests                        int64 // all requests of the route on the model
+	SimpleRequests                  int64
+	SimpleCostUSD, CheaperCostUSD   float64
+}
+
+// CachingOpportunity: cacheable input tokens of one model and what caching them saves.
+type CachingOpportunity struct {
+	Model, Provider string
+	CacheableTokens int64
+	SavingsUSD      float64
+}
+
+// BatchOpportunity: non-interactive traffic of one model and the batch discount on it.
+type BatchOpportunity struct {
+	Model, Provider string
+	Requests        int64
+	CostUSD         float64
+	SavingsUSD      float64
+}
+
+// Thresholds of a "simple" request, one a smaller model can serve.
+const (
+	SimpleMaxInput  = 4000
+	SimpleMaxOutput = 500
+)
+
+// maxKeys bounds distinct keys per breakdown; the rest is summed under "(other)".
+const maxKeys = 50
+
+// maxPrefixes bounds the distinct (model, prefix) pairs tracked.
+const maxPrefixes = 200_000
+
+type spendAcc struct {
+	Spend
+}
+
+type prefixAcc struct {
+	count, minInput, cached int64
+}
+
+type prefixKey struct{ model, hash string }
+
+type routeModel struct{ route, model string }
+
+// Analyzer accumulates records of one window. Add every record (in any order), then Stats.
+type Analyzer struct {
+	w      Window
+	prices *Prices
+
+	tot                             Totals
+	byModel, byRoute, byProv, byDay map[string]*Spend
+	in, out, lat, ttft              []float32
+	latByRoute                      map[string][]float32
+	errTypes                        map[string]int64
+	waste, retryWaste               float64
+	hours                           [24]int64
+	prefixes                        map[prefixKey]*prefixAcc
+	prefixTruncated                 bool
+	withPrefix                      int64
+	routing                         map[routeModel]*RoutingOpportunity
+	batch                           map[string]*BatchOpportunity
+	sumIn, sumOut, sumLat, sumTTFT  float64
+}
+
+// NewAnalyzer returns an analyzer for the window.
+func NewAnalyzer(w Window, prices *Prices) *Analyzer {
+	return &Analyzer{w: w, prices: prices, byModel: map[string]*Spend{}, byRoute: map[string]*Spend{},
+		byProv: map[string]*Spend{}, byDay: map[string]*Spend{}, latByRoute: map[string][]float32{},
+		errTypes: map[string]int64{}, prefixes: map[prefixKey]*prefixAcc{}, routing: map[routeModel]*RoutingOpportunity{},
+		batch: map[string]*BatchOpportunity{}}
+}
+
+func (a *Analyzer) spend(m map[string]*Spend, key string, r *Record) *Spend {
+	s := m[key]
+	if s == nil {
+		s = &Spend{Key: key}
+		m[key] = s
+	}
+	s.Requests++
+	s.CostUSD += r.CostUSD
+	s.InputTokens += r.InputTokens
+	s.OutputTokens += r.OutputTokens
+	return s
+}
+
+// Add counts one record if it lies in the window; it reports whether it did.
+func (a *Analyzer) Add(r *Record) bool {
+	if !a.w.Contains(r.TS) {
+		return false
+	}
+	t := &a.tot
+	t.Requests++
+	t.CostUSD += r.CostUSD
+	t.InputTokens += r.InputTokens
+	t.OutputTokens += r.OutputTokens
+	t.CachedInputTokens += r.CachedInputTokens
+	t.Retries += r.Retries
+	a.spend(a.byModel, r.Model, r).Provider = r.Provider
+	a.spend(a.byRoute, r.Route, r)
+	a.spend(a.byProv, r.Provider, r)
+	a.spend(a.byDay, r.TS.Format("2006-01-02"), r)
+	a.in = append(a.in, float32(r.InputTokens))
+	a.out = append(a.out, float32(r.OutputTokens))
+	a.lat = append(a.lat, float32(r.LatencyMS))
+	a.sumIn += float64(r.InputTokens)
+	a.sumOut += float64(r.OutputTokens)
+	a.sumLat += r.LatencyMS
+	if r.TTFTMS > 0 {
+		a.ttft = append(a.ttft, float32(r.TTFTMS))
+		a.sumTTFT += r.TTFTMS
+	}
+	if len(a.latByRoute) < maxKeys || a.latByRoute[r.Route] != nil {
+		a.latByRoute[r.Route] = append(a.latByRoute[r.Route], float32(r.LatencyMS))
+	}
+	if !r.OK {
+		t.Errors++
+		a.waste += r.CostUSD
+		et := r.ErrorType
+		if et == "" {
+			et = "unknown"
+		}
+		if len(a.errTypes) < maxKeys || a.errTypes[et] > 0 {
+			a.errTypes[et]++
+		} else {
+			a.errTypes["(other)"]++
+		}
+	}
+	a.retryWaste += float64(r.Retries) * r.CostUSD
+	a.hours[r.TS.Hour()]++
+	if r.PrefixHash != "" {
+		a.withPrefix++
+		k := prefixKey{r.Model, r.PrefixHash}
+		p := a.prefixes[k]
+		if p == nil && len(a.prefixes) < maxPrefixes {
+			p = &prefixAcc{minInput: r.InputTokens}
+			a.prefixes[k] = p
+		}
+		if p == nil {
+			a.prefixTruncated = true
+		} else {
+			p.count++
+			p.minInput = min(p.minInput, r.InputTokens)
+			p.cached += r.CachedInputTokens
+		}
+	}
+	if price, ok := a.prices.Lookup(r.Model); ok {
+		if price.Cheaper != "" {
+			k := routeModel{r.Route, r.Model}
+			o := a.routing[k]
+			if o == nil {
+				o = &RoutingOpportunity{Route: r.Route, Model: r.Model, Provider: r.Provider, Cheaper: price.Cheaper}
+				a.routing[k] = o
+			}
+			o.Requests++
+			if r.OK && r.InputTokens <= SimpleMaxInput && r.OutputTokens <= SimpleMaxOutput {
+				cheaper, _ := a.prices.Lookup(price.Cheaper)
+				o.SimpleRequests++
+				o.SimpleCostUSD += r.CostUSD
+				o.CheaperCostUSD += cheaper.Cost(r.InputTokens, r.CachedInputTokens, r.OutputTokens, false)
+			}
+		}
+		if !r.Interactive && price.BatchDiscount > 0 {
+			b := a.batch[r.Model]
+			if b == nil {
+				b = &BatchOpportunity{Model: r.Model, Provider: r.Provider}
+				a.batch[r.Model] = b
+			}
+			b.Requests++
+			b.CostUSD += r.CostUSD
+			b.SavingsUSD += r.CostUSD * price.BatchDiscount
+		}
+	}
+	return true
+}
+
+func dist(v []float32, sum float64) Dist {
+	if len(v) == 0 {
+		return Dist{}
+	}
+	slices.Sort(v)
+	rank := func(p float64) float64 { // nearest rank: the ceil(p·n)-th smallest value
+		i := int(math.Ceil(p*float64(len(v)))) - 1
+		return float64(v[max(i, 0)])
+	}
+	return Dist{Count: int64(len(v)), Mean: sum / float64(len(v)), P50: rank(0.50), P95: rank(0.95), P99: rank(0.99),
+		Max: float64(v[len(v)-1])}
+}
+
+func sorted(m map[string]*Spend, total float64, byKey bool) []Spend {
+	out := make([]Spend, 0, len(m))
+	for _, s := range m {
+		if total > 0 {
+			s.Share = s.CostUSD / total
+		}
+		out = append(out, *s)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if byKey {
+			return out[i].Key < out[j].Key
+		}
+		if out[i].CostUSD != out[j].CostUSD {
+			return out[i].CostUSD > out[j].CostUSD
+		}
+		return out[i].Key < out[j].Key
+	})
+	if len(out) > maxKeys && !byKey {
+		other := Spend{Key: "(other)"}
+		for _, s := range out[maxKeys-1:] {
+			other.Requests += s.Requests
+			other.CostUSD += s.CostUSD
+			other.InputTokens += s.InputTokens
+			other.OutputTokens += s.OutputTokens
+			other.Share += s.Share
+		}
+		out = append(out[:maxKeys-1], other)
+	}
+	return out
+}
+
+// Stats computes the statistics of what was added.
+func (a *Analyzer) Stats() Stats {
+	t := a.tot
+	if t.Requests > 0 {
+		t.ErrorRate = float64(t.Errors) / float64(t.Requests)
+	}
+	s := Stats{Window: a.w, Totals: t}
+	s.SpendByModel = sorted(a.byModel, t.CostUSD, false)
+	for i := range s.SpendByModel {
+		s.SpendByModel[i].Model = s.SpendByModel[i].Key
+	}
+	s.SpendByRoute = sorted(a.byRoute, t.CostUSD, false)
+	for i := range s.SpendByRoute {
+		s.SpendByRoute[i].Route = s.SpendByRoute[i].Key
+	}
+	s.SpendByProvider = sorted(a.byProv, t.CostUSD, false)
+	for i := range s.SpendByProvider {
+		s.SpendByProvider[i].Provider = s.SpendByProvider[i].Key
+	}
+	s.SpendByDay = sorted(a.byDay, t.CostUSD, true)
+	for i := range s.SpendByDay {
+		s.SpendByDay[i].Day = s.SpendByDay[i].Key
+	}
+	s.InputTokens = dist(a.in, a.sumIn)
+	s.OutputTokens = dist(a.out, a.sumOut)
+	s.LatencyMS = dist(a.lat, a.sumLat)
+	s.TTFTMS = dist(a.ttft, a.sumTTFT)
+	for route, v := range a.latByRoute {
+		var sum float64
+		for _, x := range v {
+			sum += float64(x)
+		}
+		s.LatencyByRoute = append(s.LatencyByRoute, RouteLatency{Route: route, Dist: dist(v, sum)})
+	}
+	sort.Slice(s.LatencyByRoute, func(i, j int) bool { return s.LatencyByRoute[i].Route < s.LatencyByRoute[j].Route })
+	s.Errors = ErrorStats{Count: t.Errors, Rate: t.ErrorRate, ByType: a.errTypes, WasteUSD: a.waste, RetryWasteUSD: a.retryWaste, Retries: t.Retries}
+	s.TrafficByHour = a.hours
+	ps := PrefixStats{RequestsWithPrefix: a.withPrefix, Truncated: a.prefixTruncated}
+	caching := map[string]*CachingOpportunity{}
+	for k, p := range a.prefixes {
+		ps.DistinctPrefixes++
+		if p.count < 2 {
+			continue
+		}
+		ps.RepeatedRequests += p.count - 1
+		// The shared prefix is at most as long as the shortest prompt that carries it; every
+		// occurrence after the first could read it from a cache.
+		cacheable := max(0, (p.count-1)*p.minInput-p.cached)
+		ps.CacheableTokens += cacheable
+		price, ok := a.prices.Lookup(k.model)
+		if !ok || price.CachedInput == 0 || price.CachedInput >= price.Input || cacheable == 0 {
+			continue
+		}
+		c := caching[k.model]
+		if c == nil {
+			c = &CachingOpportunity{Model: k.model, Provider: price.Provider}
+			caching[k.model] = c
+		}
+		c.CacheableTokens += cacheable
+		c.SavingsUSD += float64(cacheable) * (price.Input - price.CachedInput) / 1e6
+	}
+	if t.Requests > 0 {
+		ps.RepeatedShare = float64(ps.RepeatedRequests) / float64(t.Requests)
+	}
+	s.Prefixes = ps
+	for _, o := range a.routing {
+		s.Routing = append(s.Routing, *o)
+	}
+	sort.Slice(s.Routing, func(i, j int) bool {
+		si, sj := s.Routing[i].SimpleCostUSD-s.Routing[i].CheaperCostUSD, s.Routing[j].SimpleCostUSD-s.Routing[j].CheaperCostUSD
+		if si != sj {
+			return si > sj
+		}
+		return s.Routing[i].Route+s.Routing[i].Model < s.Routing[j].Route+s.Routing[j].Model
+	})
+	for _, c := range caching {
+		s.Caching = append(s.Caching, *c)
+	}
+	sort.Slice(s.Caching, func(i, j int) bool { return s.Caching[i].SavingsUSD > s.Caching[j].SavingsUSD })
+	for _, b := range a.batch {
+		s.Batching = append(s.Batching, *b)
+	}
+	sort.Slice(s.Batching, func(i, j int) bool { return s.Batching[i].SavingsUSD > s.Batching[j].SavingsUSD })
+	return s
+}

@@ -1,0 +1,339 @@
+package workload
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// MaxLine bounds one JSONL or CSV line.
+const MaxLine = 64 << 10
+
+// LineError is a problem with one line (or, for OTLP, one span) of an upload.
+type LineError struct {
+	Line    int    `json:"line"`
+	Message string `json:"message"`
+}
+
+// Parsed is one decoded record, or the error of its line.
+type Parsed struct {
+	Line      int
+	Record    Record
+	CostGiven bool
+	Err       error
+}
+
+// Decoder yields the records of an upload one at a time. Next returns io.EOF at the end; any
+// other error is fatal for the upload (a read failure), while line problems come in
+// Parsed.Err.
+type Decoder interface {
+	Next() (Parsed, error)
+}
+
+// Format is an upload format, chosen by Content-Type.
+type Format string
+
+// The upload formats.
+const (
+	FormatJSONL Format = "jsonl"
+	FormatCSV   Format = "csv"
+	FormatOTLP  Format = "otlp"
+)
+
+// FormatOf maps a Content-Type to a format.
+func FormatOf(contentType string) (Format, bool) {
+	ct := strings.ToLower(strings.TrimSpace(strings.Split(contentType, ";")[0]))
+	switch ct {
+	case "application/x-ndjson", "application/jsonl", "application/x-jsonlines", "application/ndjson":
+		return FormatJSONL, true
+	case "text/csv":
+		return FormatCSV, true
+	case "application/json":
+		return FormatOTLP, true
+	}
+	return "", false
+}
+
+// NewDecoder returns the decoder of a format over r.
+func NewDecoder(f Format, r io.Reader) Decoder {
+	switch f {
+	case FormatCSV:
+		return newCSVDecoder(r)
+	case FormatOTLP:
+		return newOTLPDecoder(r)
+	}
+	return newJSONLDecoder(r)
+}
+
+// ---- JSONL
+
+type jsonlDecoder struct {
+	sc   *bufio.Scanner
+	line int
+}
+
+func newJSONLDecoder(r io.Reader) *jsonlDecoder {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), MaxLine)
+	return &jsonlDecoder{sc: sc}
+}
+
+type jsonRecord struct {
+	ID                *string         `json:"id"`
+	TS                json.RawMessage `json:"ts"`
+	Provider          *string         `json:"provider"`
+	Model             *string         `json:"model"`
+	InputTokens       *int64          `json:"input_tokens"`
+	OutputTokens      *int64          `json:"output_tokens"`
+	CachedInputTokens *int64          `json:"cached_input_tokens"`
+	LatencyMS         *float64        `json:"latency_ms"`
+	TTFTMS            *float64        `json:"ttft_ms"`
+	Status            *string         `json:"status"`
+	ErrorType         *string         `json:"error_type"`
+	CostUSD           *float64        `json:"cost_usd"`
+	Route             *string         `json:"route"`
+	PrefixHash        *string         `json:"prefix_hash"`
+	Interactive       *bool           `json:"interactive"`
+	Retries           *int64          `json:"retries"`
+}
+
+func (d *jsonlDecoder) Next() (Parsed, error) {
+	for {
+		if !d.sc.Scan() {
+			if err := d.sc.Err(); err != nil {
+				if errors.Is(err, bufio.ErrTooLong) {
+					d.line++
+					return Parsed{}, fmt.Errorf("line %d: longer than %d bytes", d.line, MaxLine)
+				}
+				return Parsed{}, err
+			}
+			return Parsed{}, io.EOF
+		}
+		d.line++
+		b := bytes.TrimSpace(d.sc.Bytes())
+		if len(b) == 0 {
+			continue // blank lines are allowed
+		}
+		p := Parsed{Line: d.line}
+		var jr jsonRecord
+		if err := json.Unmarshal(b, &jr); err != nil {
+			var te *json.UnmarshalTypeError
+			if errors.As(err, &te) && te.Field != "" {
+				p.Err = fmt.Errorf("%s must be a %s", te.Field, kindName(te.Type.String()))
+			} else {
+				p.Err = fmt.Errorf("not a JSON object")
+			}
+			return p, nil
+		}
+		p.Record, p.CostGiven, p.Err = jr.record()
+		return p, nil
+	}
+}
+
+func kindName(goType string) string {
+	switch {
+	case strings.Contains(goType, "int"), strings.Contains(goType, "float"):
+		return "number"
+	case strings.Contains(goType, "bool"):
+		return "boolean"
+	}
+	return "string"
+}
+
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return strings.TrimSpace(*p)
+}
+
+func (jr *jsonRecord) record() (Record, bool, error) {
+	r := Record{ID: str(jr.ID), Provider: str(jr.Provider), Model: str(jr.Model), ErrorType: str(jr.ErrorType),
+		Route: str(jr.Route), PrefixHash: str(jr.PrefixHash), Interactive: true}
+	ts, err := parseTSJSON(jr.TS)
+	if err != nil {
+		return r, false, err
+	}
+	r.TS = ts
+	if jr.InputTokens != nil {
+		r.InputTokens = *jr.InputTokens
+	}
+	if jr.OutputTokens != nil {
+		r.OutputTokens = *jr.OutputTokens
+	}
+	if jr.CachedInputTokens != nil {
+		r.CachedInputTokens = *jr.CachedInputTokens
+	}
+	if jr.LatencyMS == nil {
+		return r, false, fmt.Errorf("latency_ms is required")
+	}
+	r.LatencyMS = *jr.LatencyMS
+	if jr.TTFTMS != nil {
+		r.TTFTMS = *jr.TTFTMS
+	}
+	if r.OK, err = normalizeStatus(str(jr.Status)); err != nil {
+		return r, false, err
+	}
+	if jr.Interactive != nil {
+		r.Interactive = *jr.Interactive
+	}
+	if jr.Retries != nil {
+		r.Retries = *jr.Retries
+	}
+	if jr.CostUSD != nil {
+		r.CostUSD = *jr.CostUSD
+	}
+	return r, jr.CostUSD != nil, nil
+}
+
+func parseTSJSON(raw json.RawMessage) (time.Time, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return time.Time{}, fmt.Errorf("ts is required (RFC 3339 or Unix seconds)")
+	}
+	if raw[0] == '"' {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return time.Time{}, fmt.Errorf("ts: invalid string")
+		}
+		return parseTS(s)
+	}
+	return parseTS(string(raw))
+}
+
+// parseTS accepts RFC 3339 or Unix seconds (fractions allowed).
+func parseTS(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, fmt.Errorf("ts is required (RFC 3339 or Unix seconds)")
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC(), nil
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil && f > 0 && f < 1e11 {
+		sec, frac := math.Modf(f)
+		return time.Unix(int64(sec), int64(frac*1e9)).UTC(), nil
+	}
+	return time.Time{}, fmt.Errorf("ts %q is neither RFC 3339 nor Unix seconds", truncate(s))
+}
+
+// ---- CSV
+
+type csvDecoder struct {
+	r      *csv.Reader
+	header map[string]int
+	line   int
+	err    error
+}
+
+func newCSVDecoder(r io.Reader) *csvDecoder {
+	cr := csv.NewReader(bufio.NewReaderSize(io.LimitReader(r, math.MaxInt64), 64<<10))
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	return &csvDecoder{r: cr}
+}
+
+// csvFields are the columns a CSV upload may have.
+func csvFields() []string {
+	return []string{"id", "ts", "provider", "model", "input_tokens", "output_tokens", "cached_input_tokens", "latency_ms",
+		"ttft_ms", "status", "error_type", "cost_usd", "route", "prefix_hash", "interactive", "retries"}
+}
+
+func (d *csvDecoder) Next() (Parsed, error) {
+	if d.header == nil {
+		row, err := d.r.Read()
+		if err == io.EOF {
+			return Parsed{}, io.EOF
+		}
+		d.line = 1
+		if err != nil {
+			return Parsed{}, fmt.Errorf("line 1: header: %v", err)
+		}
+		d.header = map[string]int{}
+		for i, name := range row {
+			d.header[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(name, "\ufeff")))] = i
+		}
+		for _, req := range []string{"ts", "model", "route", "latency_ms"} {
+			if _, ok := d.header[req]; !ok {
+				return Parsed{}, fmt.Errorf("line 1: the header lacks the %s column (columns: %s)", req, strings.Join(csvFields(), ","))
+			}
+		}
+	}
+	row, err := d.r.Read()
+	if err == io.EOF {
+		return Parsed{}, io.EOF
+	}
+	line, _ := d.r.FieldPos(0)
+	d.line = line
+	p := Parsed{Line: line}
+	if err != nil {
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			p.Line = pe.Line
+			p.Err = fmt.Errorf("malformed CSV: %v", pe.Err)
+			return p, nil
+		}
+		return Parsed{}, err
+	}
+	get := func(name string) string {
+		if i, ok := d.header[name]; ok && i < len(row) {
+			return strings.TrimSpace(row[i])
+		}
+		return ""
+	}
+	jr := jsonRecord{}
+	set := func(name string, dst **string) {
+		if v := get(name); v != "" {
+			*dst = &v
+		}
+	}
+	set("id", &jr.ID)
+	set("provider", &jr.Provider)
+	set("model", &jr.Model)
+	set("status", &jr.Status)
+	set("error_type", &jr.ErrorType)
+	set("route", &jr.Route)
+	set("prefix_hash", &jr.PrefixHash)
+	if v := get("ts"); v != "" {
+		jr.TS, _ = json.Marshal(v)
+	}
+	for name, dst := range map[string]**int64{"input_tokens": &jr.InputTokens, "output_tokens": &jr.OutputTokens,
+		"cached_input_tokens": &jr.CachedInputTokens, "retries": &jr.Retries} {
+		if v := get(name); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				p.Err = fmt.Errorf("%s must be an integer, got %q", name, truncate(v))
+				return p, nil
+			}
+			*dst = &n
+		}
+	}
+	for name, dst := range map[string]**float64{"latency_ms": &jr.LatencyMS, "ttft_ms": &jr.TTFTMS, "cost_usd": &jr.CostUSD} {
+		if v := get(name); v != "" {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				p.Err = fmt.Errorf("%s must be a number, got %q", name, truncate(v))
+				return p, nil
+			}
+			*dst = &f
+		}
+	}
+	if v := get("interactive"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			p.Err = fmt.Errorf("interactive must be true or false, got %q", truncate(v))
+			return p, nil
+		}
+		jr.Interactive = &b
+	}
+	p.Record, p.CostGiven, p.Err = jr.record()
+	return p, nil
+}

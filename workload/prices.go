@@ -1,0 +1,155 @@
+package workload
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+)
+
+//go:embed prices.json
+var defaultPrices []byte
+
+// Price is one model's list price in USD per million tokens.
+type Price struct {
+	Provider string  `json:"provider"`
+	Model    string  `json:"model"`
+	Input    float64 `json:"input_per_mtok"`
+	// CachedInput is the price of input tokens read from a prompt cache; 0 means the provider
+	// offers no discount for cached input.
+	CachedInput float64 `json:"cached_input_per_mtok"`
+	Output      float64 `json:"output_per_mtok"`
+	// BatchDiscount is the fraction saved by the provider's batch API (0.5 = half price);
+	// 0 means no batch API.
+	BatchDiscount float64 `json:"batch_discount"`
+	// Cheaper names a cheaper model of the same provider that a router may send simple
+	// requests to.
+	Cheaper string `json:"cheaper,omitempty"`
+	Source  string `json:"source"`
+	AsOf    string `json:"as_of"`
+}
+
+// Cost prices one call. input includes cached tokens.
+func (p Price) Cost(input, cached, output int64, batch bool) float64 {
+	cachedPrice := p.CachedInput
+	if cachedPrice == 0 {
+		cachedPrice = p.Input
+	}
+	c := (float64(input-cached)*p.Input + float64(cached)*cachedPrice + float64(output)*p.Output) / 1e6
+	if batch {
+		c *= 1 - p.BatchDiscount
+	}
+	return c
+}
+
+// Prices is the price table, read-only after it is built.
+type Prices struct {
+	byModel map[string]Price
+	names   []string // longest first, for prefix matching of dated model names
+}
+
+type priceFile struct {
+	Note   string  `json:"note"`
+	Models []Price `json:"models"`
+}
+
+// DefaultPrices returns the price table shipped in the binary (workload/prices.json).
+func DefaultPrices() *Prices {
+	p, err := ParsePrices(defaultPrices)
+	if err != nil {
+		panic("workload: the embedded price table is invalid: " + err.Error())
+	}
+	return p
+}
+
+// LoadPrices reads a price table file; its models replace or add to the default ones.
+func LoadPrices(path string) (*Prices, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	override, err := ParsePrices(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	base := DefaultPrices()
+	for _, m := range override.byModel {
+		base.byModel[m.Model] = m
+	}
+	base.index()
+	return base, nil
+}
+
+// ParsePrices parses a price table.
+func ParsePrices(b []byte) (*Prices, error) {
+	var f priceFile
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("price table: %w", err)
+	}
+	p := &Prices{byModel: make(map[string]Price, len(f.Models))}
+	for _, m := range f.Models {
+		if m.Model == "" || m.Provider == "" || m.Input < 0 || m.Output < 0 || m.CachedInput < 0 ||
+			m.BatchDiscount < 0 || m.BatchDiscount >= 1 {
+			return nil, fmt.Errorf("price table: invalid entry %+v", m)
+		}
+		p.byModel[strings.ToLower(m.Model)] = m
+	}
+	p.index()
+	for _, m := range p.byModel {
+		if m.Cheaper != "" {
+			if _, ok := p.byModel[strings.ToLower(m.Cheaper)]; !ok {
+				return nil, fmt.Errorf("price table: %s names unknown cheaper model %s", m.Model, m.Cheaper)
+			}
+		}
+	}
+	return p, nil
+}
+
+func (p *Prices) index() {
+	p.names = p.names[:0]
+	for n := range p.byModel {
+		p.names = append(p.names, n)
+	}
+	sort.Slice(p.names, func(i, j int) bool {
+		if len(p.names[i]) != len(p.names[j]) {
+			return len(p.names[i]) > len(p.names[j])
+		}
+		return p.names[i] < p.names[j]
+	})
+}
+
+// Lookup finds a model's price: by exact name, else by the longest known name the model starts
+// with ("gpt-4o-mini-2024-07-18" is gpt-4o-mini), ignoring case and a provider prefix such as
+// "openai/".
+func (p *Prices) Lookup(model string) (Price, bool) {
+	m := strings.ToLower(model)
+	if i := strings.LastIndexByte(m, '/'); i >= 0 {
+		m = m[i+1:]
+	}
+	if pr, ok := p.byModel[m]; ok {
+		return pr, true
+	}
+	for _, n := range p.names {
+		if strings.HasPrefix(m, n) && (len(m) == len(n) || m[len(n)] == '-' || m[len(n)] == '@' || m[len(n)] == ':') {
+			return p.byModel[n], true
+		}
+	}
+	return Price{}, false
+}
+
+// Models lists the table, sorted by provider and model.
+func (p *Prices) Models() []Price {
+	out := make([]Price, 0, len(p.byModel))
+	for _, m := range p.byModel {
+		out = append(out, m)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Provider != out[j].Provider {
+			return out[i].Provider < out[j].Provider
+		}
+		return out[i].Model < out[j].Model
+	})
+	return out
+}

@@ -1,0 +1,415 @@
+package workload_test
+
+import (
+	"io"
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/netra-ai/netra/workload"
+)
+
+func ts(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// fixture is five calls over a 10-day window (so a month is 3 windows). Prices per million
+// tokens: gpt-4o 2.50 in / 1.25 cached / 10.00 out (cheaper: gpt-4o-mini 0.15 / 0.60),
+// claude-sonnet-4 3.00 / 0.30 / 15.00 with a 50% batch discount.
+func fixture(t *testing.T) (workload.Window, []workload.Record) {
+	t.Helper()
+	w := workload.Window{From: ts("2026-11-01T00:00:00Z"), To: ts("2026-11-11T00:00:00Z")}
+	recs := []workload.Record{
+		// cost (1000·2.50 + 200·10)/1e6 = 0.0045
+		{TS: ts("2026-11-01T10:00:00Z"), Model: "gpt-4o", Route: "chat", InputTokens: 1000, OutputTokens: 200, LatencyMS: 1000, OK: true, PrefixHash: "p1", Interactive: true},
+		// (2000·2.50 + 100·10)/1e6 = 0.006
+		{TS: ts("2026-11-01T11:00:00Z"), Model: "gpt-4o", Route: "chat", InputTokens: 2000, OutputTokens: 100, LatencyMS: 2000, OK: true, PrefixHash: "p1", Interactive: true},
+		// (2500·2.50 + 500·1.25 + 1000·10)/1e6 = 0.016875; not simple (1000 output tokens)
+		{TS: ts("2026-11-02T10:00:00Z"), Model: "gpt-4o", Route: "chat", InputTokens: 3000, CachedInputTokens: 500, OutputTokens: 1000, LatencyMS: 4000, OK: true, PrefixHash: "p1", Interactive: true},
+		// 1000·2.50/1e6 = 0.0025, failed
+		{TS: ts("2026-11-03T12:00:00Z"), Model: "gpt-4o", Route: "chat", InputTokens: 1000, LatencyMS: 500, OK: false, ErrorType: "rate_limit", Interactive: true},
+		// (10000·3 + 1000·15)/1e6 = 0.045, could run in batch, needed 2 retries
+		{TS: ts("2026-11-05T02:00:00Z"), Model: "claude-sonnet-4", Route: "batch-job", InputTokens: 10000, OutputTokens: 1000, LatencyMS: 8000, OK: true, Interactive: false, Retries: 2},
+		// outside the window: ignored
+		{TS: ts("2026-11-12T00:00:00Z"), Model: "gpt-4o", Route: "chat", InputTokens: 99, OutputTokens: 99, LatencyMS: 1, OK: true, Interactive: true},
+	}
+	prices := workload.DefaultPrices()
+	for i := range recs {
+		if err := recs[i].Validate(prices, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return w, recs
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) < 1e-12 }
+
+func analyze(t *testing.T) workload.Stats {
+	w, recs := fixture(t)
+	a := workload.NewAnalyzer(w, workload.DefaultPrices())
+	for i := range recs {
+		a.Add(&recs[i])
+	}
+	return a.Stats()
+}
+
+func TestStatisticsByHand(t *testing.T) {
+	t.Parallel()
+	s := analyze(t)
+	tot := s.Totals
+	if tot.Requests != 5 || !near(tot.CostUSD, 0.074875) || tot.InputTokens != 17000 || tot.OutputTokens != 2300 ||
+		tot.CachedInputTokens != 500 || tot.Errors != 1 || !near(tot.ErrorRate, 0.2) || tot.Retries != 2 {
+		t.Fatalf("totals %+v", tot)
+	}
+	if len(s.SpendByModel) != 2 || s.SpendByModel[0].Model != "claude-sonnet-4" || !near(s.SpendByModel[0].CostUSD, 0.045) ||
+		s.SpendByModel[1].Model != "gpt-4o" || !near(s.SpendByModel[1].CostUSD, 0.029875) || s.SpendByModel[1].Requests != 4 {
+		t.Fatalf("by model %+v", s.SpendByModel)
+	}
+	if len(s.SpendByRoute) != 2 || s.SpendByRoute[0].Route != "batch-job" || s.SpendByRoute[1].Route != "chat" {
+		t.Fatalf("by route %+v", s.SpendByRoute)
+	}
+	if len(s.SpendByProvider) != 2 || s.SpendByProvider[0].Provider != "anthropic" || s.SpendByProvider[1].Provider != "openai" {
+		t.Fatalf("by provider %+v", s.SpendByProvider)
+	}
+	days := map[string]float64{}
+	for _, d := range s.SpendByDay {
+		days[d.Day] = d.CostUSD
+	}
+	if len(days) != 4 || !near(days["2026-11-01"], 0.0105) || !near(days["2026-11-02"], 0.016875) || !near(days["2026-11-03"], 0.0025) || !near(days["2026-11-05"], 0.045) {
+		t.Fatalf("by day %v", days)
+	}
+	// Latencies sorted: 500 1000 2000 4000 8000; nearest rank p50 = 3rd, p95 = p99 = 5th.
+	if l := s.LatencyMS; l.P50 != 2000 || l.P95 != 8000 || l.P99 != 8000 || l.Mean != 3100 || l.Max != 8000 || l.Count != 5 {
+		t.Fatalf("latency %+v", l)
+	}
+	if in := s.InputTokens; in.P50 != 2000 || in.P95 != 10000 || in.Mean != 3400 {
+		t.Fatalf("input tokens %+v", in)
+	}
+	if s.TTFTMS.Count != 0 {
+		t.Fatalf("ttft %+v", s.TTFTMS)
+	}
+	if e := s.Errors; !near(e.WasteUSD, 0.0025) || !near(e.RetryWasteUSD, 0.09) || e.ByType["rate_limit"] != 1 {
+		t.Fatalf("errors %+v", e)
+	}
+	want := [24]int64{}
+	want[2], want[10], want[11], want[12] = 1, 2, 1, 1
+	if s.TrafficByHour != want {
+		t.Fatalf("hours %v", s.TrafficByHour)
+	}
+	// p1 on gpt-4o: 3 calls, shortest prompt 1000 tokens, 500 already cached:
+	// (3-1)·1000 - 500 = 1500 cacheable tokens.
+	if p := s.Prefixes; p.RequestsWithPrefix != 3 || p.RepeatedRequests != 2 || !near(p.RepeatedShare, 0.4) || p.CacheableTokens != 1500 || p.DistinctPrefixes != 1 {
+		t.Fatalf("prefixes %+v", p)
+	}
+}
+
+func TestRecommendationsToTheCent(t *testing.T) {
+	t.Parallel()
+	recs := workload.Recommend(analyze(t), workload.Targets{})
+	got := map[string]workload.Recommendation{}
+	var order []string
+	for _, r := range recs {
+		got[r.Type] = r
+		order = append(order, r.Type)
+	}
+	// Monthly = window × 3.
+	// retry_waste: (0.0025 errors + 2·0.045 retries) · 50% = 0.04625 → 0.13875 → $0.14
+	// batching:    0.045 · 50% = 0.0225 → 0.0675 → $0.07
+	// routing:     chat simple calls cost 0.0105 on gpt-4o, (270 + 360)/1e6 = 0.00063 on gpt-4o-mini:
+	//              0.00987 → 0.02961 → $0.03
+	// caching:     1500 · (2.50 - 1.25)/1e6 = 0.001875 → 0.005625 → $0.01
+	for typ, want := range map[string]float64{"retry_waste": 0.14, "batching": 0.07, "model_routing": 0.03, "prompt_caching": 0.01} {
+		r, ok := got[typ]
+		if !ok || r.MonthlySavingsUSD != want {
+			t.Errorf("%s: %+v, want $%.2f", typ, r, want)
+		}
+		if ok && (r.Confidence == "" || r.Risk == "" || r.Validation == "" || r.RollbackTrigger == "" || r.Title == "") {
+			t.Errorf("%s lacks explanation: %+v", typ, r)
+		}
+	}
+	if strings.Join(order, ",") != "retry_waste,batching,model_routing,prompt_caching" {
+		t.Fatalf("order %v", order)
+	}
+	// Percent of the monthly spend (0.074875 · 3 = 0.224625).
+	if p := got["batching"].SavingsPercent; p != 31.16 {
+		t.Fatalf("batching percent %v", p)
+	}
+	if s := got["model_routing"].Scope; s.Route != "chat" || s.Model != "gpt-4o" {
+		t.Fatalf("routing scope %+v", s)
+	}
+	if _, ok := got["latency"]; ok {
+		t.Fatal("latency recommended on 5 requests")
+	}
+}
+
+func TestLatencyRecommendation(t *testing.T) {
+	t.Parallel()
+	w := workload.Window{From: ts("2026-11-01T00:00:00Z"), To: ts("2026-11-02T00:00:00Z")}
+	a := workload.NewAnalyzer(w, workload.DefaultPrices())
+	for i := 0; i < 20; i++ {
+		r := workload.Record{TS: ts("2026-11-01T10:00:00Z"), Model: "gpt-4o-mini", Route: "search", InputTokens: 10, LatencyMS: float64(1000 * (i + 1)), OK: true, Interactive: true}
+		_ = r.Validate(workload.DefaultPrices(), false)
+		a.Add(&r)
+	}
+	s := a.Stats()
+	// Latencies 1000…20000: p95 is the 19th = 19000.
+	recs := workload.Recommend(s, workload.Targets{})
+	if len(recs) != 1 || recs[0].Type != "latency" || recs[0].Evidence["p95_ms"] != 19000.0 || recs[0].MonthlySavingsUSD != 0 {
+		t.Fatalf("recs %+v", recs)
+	}
+	if recs := workload.Recommend(s, workload.Targets{P95MS: 20000}); len(recs) != 0 {
+		t.Fatalf("with a 20 s target: %+v", recs)
+	}
+	if plan := workload.PlanFor(recs0(s)); len(plan.Steps) == 0 || plan.Steps[0].N != 1 || plan.Steps[0].OwnerRole == "" {
+		t.Fatalf("plan %+v", plan)
+	}
+}
+
+func recs0(s workload.Stats) workload.Recommendation { return workload.Recommend(s, workload.Targets{})[0] }
+
+func TestPlansForEveryType(t *testing.T) {
+	t.Parallel()
+	for _, r := range workload.Recommend(analyze(t), workload.Targets{}) {
+		p := workload.PlanFor(r)
+		if len(p.Steps) < 3 || p.MonthlySavingsUSD != r.MonthlySavingsUSD {
+			t.Fatalf("%s plan %+v", r.Type, p)
+		}
+		for i, s := range p.Steps {
+			if s.N != i+1 || s.Action == "" || s.OwnerRole == "" || s.Effort == "" || s.Validation == "" {
+				t.Fatalf("%s step %+v", r.Type, s)
+			}
+		}
+	}
+}
+
+func TestEmptyWindow(t *testing.T) {
+	t.Parallel()
+	a := workload.NewAnalyzer(workload.Window{From: ts("2026-11-01T00:00:00Z"), To: ts("2026-11-02T00:00:00Z")}, workload.DefaultPrices())
+	s := a.Stats()
+	if s.Totals.Requests != 0 || s.SpendByModel == nil || len(workload.Recommend(s, workload.Targets{})) != 0 {
+		t.Fatalf("empty stats %+v", s)
+	}
+}
+
+func TestPrices(t *testing.T) {
+	t.Parallel()
+	p := workload.DefaultPrices()
+	for model, want := range map[string]string{"gpt-4o": "gpt-4o", "gpt-4o-mini-2024-07-18": "gpt-4o-mini", "GPT-4o-2024-08-06": "gpt-4o",
+		"openai/gpt-4.1-nano": "gpt-4.1-nano", "claude-sonnet-4-20250514": "claude-sonnet-4", "gemini-2.5-flash": "gemini-2.5-flash"} {
+		got, ok := p.Lookup(model)
+		if !ok || got.Model != want {
+			t.Errorf("Lookup(%s) = %s %v", model, got.Model, ok)
+		}
+	}
+	if _, ok := p.Lookup("gpt-4oo"); ok {
+		t.Error("gpt-4oo matched")
+	}
+	for _, m := range p.Models() {
+		if m.Source == "" || m.AsOf == "" || m.Input <= 0 || m.Output <= 0 {
+			t.Errorf("incomplete price %+v", m)
+		}
+	}
+	if len(p.Models()) < 20 {
+		t.Errorf("only %d models", len(p.Models()))
+	}
+}
+
+func TestCodecRoundTrip(t *testing.T) {
+	t.Parallel()
+	_, recs := fixture(t)
+	recs[0].ID, recs[0].TTFTMS = "id-1", 123.456
+	b := workload.EncodeChunk(recs)
+	var got []workload.Record
+	if err := workload.DecodeChunk(b, func(r *workload.Record) bool { got = append(got, *r); return true }); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, recs) {
+		t.Fatalf("round trip:\n%+v\n%+v", got, recs)
+	}
+	for cut := 0; cut < len(b); cut += 7 {
+		_ = workload.DecodeChunk(b[:cut], func(*workload.Record) bool { return true }) // must not panic
+	}
+}
+
+func FuzzDecodeChunk(f *testing.F) {
+	f.Add(workload.EncodeChunk([]workload.Record{{ID: "a", TS: ts("2026-11-01T00:00:00Z"), Model: "m", CostUSD: 1}}))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_ = workload.DecodeChunk(b, func(*workload.Record) bool { return true })
+	})
+}
+
+func decodeAll(t *testing.T, f workload.Format, body string) ([]workload.Parsed, error) {
+	t.Helper()
+	d := workload.NewDecoder(f, strings.NewReader(body))
+	var out []workload.Parsed
+	for {
+		p, err := d.Next()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, p)
+	}
+}
+
+func TestJSONL(t *testing.T) {
+	t.Parallel()
+	body := `{"id":"a","ts":"2026-11-01T10:00:00Z","model":"gpt-4o","route":"chat","input_tokens":1000,"output_tokens":200,"latency_ms":900,"status":"ok"}
+
+{"ts":1793527200,"model":"custom-model","route":"r","latency_ms":5,"cost_usd":0.5,"status":"error","error_type":"timeout","interactive":false,"retries":1}
+{"ts":"yesterday","model":"gpt-4o","route":"chat","latency_ms":1}
+not json
+{"ts":"2026-11-01T10:00:00Z","model":"gpt-4o","route":"chat","latency_ms":"fast"}
+{"ts":"2026-11-01T10:00:00Z","model":"unknown-model","route":"chat","latency_ms":3}
+{"ts":"2026-11-01T10:00:00Z","model":"gpt-4o","route":"chat","latency_ms":3,"input_tokens":5,"cached_input_tokens":6}
+`
+	ps, err := decodeAll(t, workload.FormatJSONL, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prices := workload.DefaultPrices()
+	lines := map[int]string{}
+	for i := range ps {
+		p := &ps[i]
+		e := p.Err
+		if e == nil {
+			e = p.Record.Validate(prices, p.CostGiven)
+		}
+		if e != nil {
+			lines[p.Line] = e.Error()
+		}
+	}
+	want := map[int]string{4: "neither RFC 3339", 5: "not a JSON object", 6: "latency_ms must be a number", 7: "not in the price table", 8: "exceeds input_tokens"}
+	if len(lines) != len(want) {
+		t.Fatalf("errors %v", lines)
+	}
+	for l, frag := range want {
+		if !strings.Contains(lines[l], frag) {
+			t.Errorf("line %d: %q, want %q", l, lines[l], frag)
+		}
+	}
+	r := ps[0].Record
+	if r.ID != "a" || r.Provider != "openai" || !near(r.CostUSD, 0.0045) || !r.OK || !r.Interactive {
+		t.Fatalf("first record %+v", r)
+	}
+	r2 := ps[1].Record
+	if ps[1].Line != 3 || r2.OK || r2.ErrorType != "timeout" || r2.CostUSD != 0.5 || r2.Interactive || r2.Retries != 1 || r2.TS.Unix() != 1793527200 {
+		t.Fatalf("second record (line %d) %+v", ps[1].Line, r2)
+	}
+}
+
+func TestCSV(t *testing.T) {
+	t.Parallel()
+	body := "ts,model,route,input_tokens,output_tokens,latency_ms,status,interactive\n" +
+		"2026-11-01T10:00:00Z,gpt-4o-mini,chat,1000,100,250.5,ok,true\n" +
+		"2026-11-01T10:00:00Z,gpt-4o-mini,chat,many,100,250,ok,true\n" +
+		"2026-11-01T10:00:00Z,gpt-4o-mini,batch,10,1,9,error,false\n"
+	ps, err := decodeAll(t, workload.FormatCSV, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 3 || ps[0].Err != nil || ps[1].Err == nil || ps[1].Line != 3 || ps[2].Record.OK || ps[2].Record.Interactive {
+		t.Fatalf("parsed %+v", ps)
+	}
+	if r := ps[0].Record; r.LatencyMS != 250.5 || r.InputTokens != 1000 {
+		t.Fatalf("record %+v", r)
+	}
+	if _, err := decodeAll(t, workload.FormatCSV, "model,route\nx,y\n"); err == nil || !strings.Contains(err.Error(), "ts") {
+		t.Fatalf("header without ts: %v", err)
+	}
+}
+
+func TestOTLP(t *testing.T) {
+	t.Parallel()
+	body := `{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"support-bot"}}]},
+	 "scopeSpans":[{"spans":[
+	  {"spanId":"s1","name":"chat gpt-4o","startTimeUnixNano":"1793527200000000000","endTimeUnixNano":"1793527201500000000",
+	   "attributes":[{"key":"gen_ai.request.model","value":{"stringValue":"gpt-4o"}},
+	                 {"key":"gen_ai.system","value":{"stringValue":"openai"}},
+	                 {"key":"gen_ai.usage.input_tokens","value":{"intValue":"1000"}},
+	                 {"key":"gen_ai.usage.output_tokens","value":{"intValue":"200"}}]},
+	  {"spanId":"s2","name":"db query","startTimeUnixNano":"1","endTimeUnixNano":"2"},
+	  {"spanId":"s3","name":"chat","startTimeUnixNano":"1793527200000000000","endTimeUnixNano":"1793527200100000000","status":{"code":2},
+	   "attributes":[{"key":"gen_ai.request.model","value":{"stringValue":"gpt-4o-mini"}},{"key":"error.type","value":{"stringValue":"rate_limit"}},
+	                 {"key":"netra.route","value":{"stringValue":"triage"}}]},
+	  {"spanId":"s4","name":"bad","startTimeUnixNano":"x","endTimeUnixNano":"2",
+	   "attributes":[{"key":"gen_ai.request.model","value":{"stringValue":"gpt-4o"}}]}
+	 ]}]}]}`
+	ps, err := decodeAll(t, workload.FormatOTLP, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 3 {
+		t.Fatalf("parsed %d", len(ps))
+	}
+	r := ps[0].Record
+	if err := r.Validate(workload.DefaultPrices(), ps[0].CostGiven); err != nil {
+		t.Fatal(err)
+	}
+	if r.ID != "s1" || r.Model != "gpt-4o" || r.Provider != "openai" || r.InputTokens != 1000 || r.OutputTokens != 200 ||
+		r.LatencyMS != 1500 || r.Route != "support-bot" || !r.OK || !near(r.CostUSD, 0.0045) {
+		t.Fatalf("span record %+v", r)
+	}
+	if e := ps[1].Record; e.OK || e.ErrorType != "rate_limit" || e.Route != "triage" || ps[1].Line != 3 {
+		t.Fatalf("error span %+v line %d", e, ps[1].Line)
+	}
+	if ps[2].Err == nil || ps[2].Line != 4 {
+		t.Fatalf("bad span %+v", ps[2])
+	}
+	if _, err := decodeAll(t, workload.FormatOTLP, `[1,2]`); err == nil {
+		t.Fatal("not a trace export accepted")
+	}
+}
+
+func TestSyntheticIsDeterministic(t *testing.T) {
+	t.Parallel()
+	spec := workload.SyntheticSpec{Preset: "mixed", Days: 7, Seed: 7, End: ts("2026-11-20T00:00:00Z")}
+	if err := spec.Normalize(time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := workload.Generate(spec, workload.DefaultPrices())
+	b, _ := workload.Generate(spec, workload.DefaultPrices())
+	if len(a) < 1000 || !reflect.DeepEqual(a, b) {
+		t.Fatalf("%d records; deterministic: %v", len(a), reflect.DeepEqual(a, b))
+	}
+	spec.Seed = 8
+	c, _ := workload.Generate(spec, workload.DefaultPrices())
+	if reflect.DeepEqual(a, c) {
+		t.Fatal("a different seed gave the same data")
+	}
+	w := workload.Window{From: spec.End.Add(-7 * 24 * time.Hour), To: spec.End}
+	prices := workload.DefaultPrices()
+	an := workload.NewAnalyzer(w, prices)
+	for i := range a {
+		if err := a[i].Validate(prices, true); err != nil {
+			t.Fatal(err)
+		}
+		if !an.Add(&a[i]) {
+			t.Fatalf("record outside its window: %v", a[i].TS)
+		}
+	}
+	s := an.Stats()
+	types := map[string]bool{}
+	for _, r := range workload.Recommend(s, workload.Targets{}) {
+		types[r.Type] = true
+	}
+	for _, typ := range []string{"model_routing", "prompt_caching", "batching", "retry_waste"} {
+		if !types[typ] {
+			t.Errorf("the demo data yields no %s recommendation (%v)", typ, types)
+		}
+	}
+	if s.Errors.Count == 0 || s.Prefixes.RepeatedShare < 0.3 || s.TTFTMS.Count == 0 {
+		t.Errorf("demo data lacks variety: %+v %+v", s.Errors, s.Prefixes)
+	}
+	if err := (&workload.SyntheticSpec{Preset: "nope"}).Normalize(time.Now()); err == nil {
+		t.Error("unknown preset accepted")
+	}
+}
