@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/workload"
 )
 
 // NewRun is what CreateRun writes: the run (queued), its user message and, when ThreadID is
@@ -61,6 +62,7 @@ type Record struct {
 type Store interface {
 	Threads
 	Runs
+	Workloads
 	// ActiveRuns lists every queued or running run of every user, oldest first. It is for the
 	// scheduler's recovery at start-up, never for answering a user.
 	ActiveRuns(ctx context.Context) ([]netra.Run, error)
@@ -94,4 +96,39 @@ func CutTitle(t string) string {
 		cut--
 	}
 	return t[:cut]
+}
+
+// Workloads keeps each user's workload records. Records are stored in chunks of up to
+// workload.ChunkSize; an upload is staged batch by batch (each its own short transaction, so
+// an upload never holds the store for long) and becomes visible all at once on Commit.
+type Workloads interface {
+	// BeginUpload starts an upload of records for owner. limit bounds the records the owner
+	// may have stored once the upload commits.
+	BeginUpload(ctx context.Context, owner string, limit int64) (Upload, error)
+	// ScanRecords calls fn for each of the owner's committed records whose time lies in w, in
+	// no particular order, until fn returns false. The record passed is reused between calls.
+	ScanRecords(ctx context.Context, owner string, w workload.Window, fn func(*workload.Record) bool) error
+	// RecordSummary counts the owner's committed records and their time span.
+	RecordSummary(ctx context.Context, owner string) (RecordSummary, error)
+	// DeleteRecords removes all the owner's records and returns how many there were.
+	DeleteRecords(ctx context.Context, owner string) (int64, error)
+}
+
+// Upload is one staged upload. Exactly one of Commit or Abort must end it.
+type Upload interface {
+	// Add stages a batch (at most workload.ChunkSize records). Records whose id the owner
+	// already has, or that repeat an id earlier in this upload, are skipped and counted as
+	// duplicates. It answers payload_too_large as soon as the limit would be passed.
+	Add(ctx context.Context, recs []workload.Record) (accepted, duplicates int64, err error)
+	// Commit makes every staged record visible at once.
+	Commit(ctx context.Context) error
+	// Abort removes every staged record.
+	Abort(ctx context.Context) error
+}
+
+// RecordSummary describes a user's stored records.
+type RecordSummary struct {
+	Records int64      `json:"records"`
+	First   *time.Time `json:"first,omitempty"`
+	Last    *time.Time `json:"last,omitempty"`
 }

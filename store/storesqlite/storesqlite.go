@@ -59,6 +59,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		_ = w.Close()
 		return nil, fmt.Errorf("sqlite migrate: %w", err)
 	}
+	if err := s.cleanStaleUploads(ctx); err != nil {
+		_ = w.Close()
+		return nil, fmt.Errorf("sqlite: removing unfinished uploads: %w", err)
+	}
 	r, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		_ = w.Close()
@@ -122,6 +126,8 @@ func (s *Store) Ping(ctx context.Context) error { return s.r.PingContext(ctx) }
 func nanos(t time.Time) int64 { return t.UnixNano() }
 
 func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
+
+func fromMicros(n int64) time.Time { return time.UnixMicro(n).UTC() }
 
 func notFound(what string) error { return netra.Errorf(netra.CodeNotFound, "%s not found", what) }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/store"
+	"github.com/netra-ai/netra/workload"
 )
 
 // Run runs the suite. open returns an empty store; the suite closes it.
@@ -27,6 +28,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"EventsAreScopedByOwner", eventsScoped},
 		{"DeleteThreadRemovesEverything", deleteThread},
 		{"ActiveRunsForRecovery", activeRuns},
+		{"UploadsAreAllOrNothing", uploadsAllOrNothing},
+		{"UploadsAreIdempotent", uploadsIdempotent},
+		{"UploadLimit", uploadLimit},
+		{"RecordsAreScopedAndWindowed", recordsScoped},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -310,5 +315,141 @@ func activeRuns(t *testing.T, s store.Store) {
 	}
 	if len(runs) != 2 || runs[0].ID != a.ID || runs[0].Status != netra.RunRunning || runs[1].ID != b.ID {
 		t.Fatalf("ActiveRuns = %+v", runs)
+	}
+}
+
+func rec(id string, at time.Time, cost float64) workload.Record {
+	return workload.Record{ID: id, TS: at.UTC().Truncate(time.Microsecond), Provider: "openai", Model: "gpt-4o", Route: "chat",
+		InputTokens: 100, OutputTokens: 10, LatencyMS: 12.5, OK: true, Interactive: true, CostUSD: cost}
+}
+
+func upload(t *testing.T, s store.Store, owner string, limit int64, batches ...[]workload.Record) (int64, int64, error) {
+	t.Helper()
+	u, err := s.BeginUpload(ctx(t), owner, limit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var acc, dup int64
+	for _, b := range batches {
+		a, d, err := u.Add(ctx(t), b)
+		if err != nil {
+			_ = u.Abort(ctx(t))
+			return acc, dup, err
+		}
+		acc, dup = acc+a, dup+d
+	}
+	return acc, dup, u.Commit(ctx(t))
+}
+
+func scanAll(t *testing.T, s store.Store, owner string, w workload.Window) []workload.Record {
+	t.Helper()
+	var out []workload.Record
+	if err := s.ScanRecords(ctx(t), owner, w, func(r *workload.Record) bool { out = append(out, *r); return true }); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func everything() workload.Window {
+	return workload.Window{From: time.Unix(0, 0), To: time.Now().Add(time.Hour)}
+}
+
+func uploadsAllOrNothing(t *testing.T, s store.Store) {
+	now := time.Now()
+	u, err := s.BeginUpload(ctx(t), "uma", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := u.Add(ctx(t), []workload.Record{rec("a", now, 1), rec("b", now, 2)}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(scanAll(t, s, "uma", everything())); n != 0 {
+		t.Fatalf("staged records visible before commit: %d", n)
+	}
+	if err := u.Abort(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	if sum, _ := s.RecordSummary(ctx(t), "uma"); sum.Records != 0 {
+		t.Fatalf("aborted upload left %d records", sum.Records)
+	}
+	// The aborted ids are free again.
+	acc, dup, err := upload(t, s, "uma", 1000, []workload.Record{rec("a", now, 1), rec("b", now, 2)}, []workload.Record{rec("c", now, 3)})
+	if err != nil || acc != 3 || dup != 0 {
+		t.Fatalf("upload: %d %d %v", acc, dup, err)
+	}
+	got := scanAll(t, s, "uma", everything())
+	if len(got) != 3 {
+		t.Fatalf("scanned %d", len(got))
+	}
+	var total float64
+	for _, r := range got {
+		total += r.CostUSD
+		if r.Model != "gpt-4o" || r.LatencyMS != 12.5 || !r.OK {
+			t.Fatalf("record changed in storage: %+v", r)
+		}
+	}
+	if total != 6 {
+		t.Fatalf("costs sum to %v", total)
+	}
+}
+
+func uploadsIdempotent(t *testing.T, s store.Store) {
+	now := time.Now()
+	acc, dup, err := upload(t, s, "vic", 1000, []workload.Record{rec("x", now, 1), rec("x", now, 1), rec("", now, 1), rec("", now, 1)})
+	if err != nil || acc != 3 || dup != 1 {
+		t.Fatalf("first upload: %d %d %v", acc, dup, err)
+	}
+	acc, dup, err = upload(t, s, "vic", 1000, []workload.Record{rec("x", now, 1), rec("y", now, 1)})
+	if err != nil || acc != 1 || dup != 1 {
+		t.Fatalf("second upload: %d %d %v", acc, dup, err)
+	}
+	// Ids are per owner: another user may use the same ones.
+	if acc, dup, err := upload(t, s, "wes", 1000, []workload.Record{rec("x", now, 1)}); err != nil || acc != 1 || dup != 0 {
+		t.Fatalf("other owner: %d %d %v", acc, dup, err)
+	}
+}
+
+func uploadLimit(t *testing.T, s store.Store) {
+	now := time.Now()
+	if _, _, err := upload(t, s, "xia", 3, []workload.Record{rec("", now, 1), rec("", now, 1)}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := upload(t, s, "xia", 3, []workload.Record{rec("", now, 1), rec("", now, 1)})
+	wantCode(t, err, netra.CodePayloadTooLarge)
+	if sum, _ := s.RecordSummary(ctx(t), "xia"); sum.Records != 2 {
+		t.Fatalf("after refused upload: %d records", sum.Records)
+	}
+}
+
+func recordsScoped(t *testing.T, s store.Store) {
+	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	var batch []workload.Record
+	for d := 0; d < 10; d++ {
+		batch = append(batch, rec("", base.Add(time.Duration(d)*24*time.Hour), float64(d)))
+	}
+	if _, _, err := upload(t, s, "yan", 1000, batch); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := upload(t, s, "zed", 1000, []workload.Record{rec("", base, 100)}); err != nil {
+		t.Fatal(err)
+	}
+	w := workload.Window{From: base.Add(2 * 24 * time.Hour), To: base.Add(4 * 24 * time.Hour)}
+	got := scanAll(t, s, "yan", w)
+	if len(got) != 3 {
+		t.Fatalf("window holds %d records, want days 2, 3, 4", len(got))
+	}
+	sum, err := s.RecordSummary(ctx(t), "yan")
+	if err != nil || sum.Records != 10 || !sum.First.Equal(base) || !sum.Last.Equal(base.Add(9*24*time.Hour)) {
+		t.Fatalf("summary %+v %v", sum, err)
+	}
+	if n := len(scanAll(t, s, "nobody", everything())); n != 0 {
+		t.Fatalf("a user without records sees %d", n)
+	}
+	n, err := s.DeleteRecords(ctx(t), "yan")
+	if err != nil || n != 10 {
+		t.Fatalf("delete: %d %v", n, err)
+	}
+	if len(scanAll(t, s, "yan", everything())) != 0 || len(scanAll(t, s, "zed", everything())) != 1 {
+		t.Fatal("delete removed the wrong records")
 	}
 }

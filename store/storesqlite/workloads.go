@@ -1,0 +1,223 @@
+package storesqlite
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+
+	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/store"
+	"github.com/netra-ai/netra/workload"
+)
+
+// cleanStaleUploads removes uploads a previous process left uncommitted.
+func (s *Store) cleanStaleUploads(ctx context.Context) error {
+	_, err := s.w.ExecContext(ctx, `DELETE FROM workload_ids WHERE upload IN (SELECT upload FROM workload_chunks WHERE committed = 0)`)
+	if err == nil {
+		_, err = s.w.ExecContext(ctx, `DELETE FROM workload_chunks WHERE committed = 0`)
+	}
+	return err
+}
+
+type upload struct {
+	s        *Store
+	owner    string
+	id       string
+	limit    int64
+	existing int64
+	mu       sync.Mutex
+	staged   int64
+	done     bool
+}
+
+// BeginUpload starts a staged upload.
+func (s *Store) BeginUpload(ctx context.Context, owner string, limit int64) (store.Upload, error) {
+	var n int64
+	if err := s.r.QueryRowContext(ctx, `SELECT coalesce(sum(n), 0) FROM workload_chunks WHERE owner = ? AND committed = 1`, owner).Scan(&n); err != nil {
+		return nil, wrap("begin upload", err)
+	}
+	return &upload{s: s, owner: owner, id: netra.NewID("upl_"), limit: limit, existing: n}, nil
+}
+
+func tooMany(limit int64) error {
+	return netra.Errorf(netra.CodePayloadTooLarge, "this upload would pass your limit of %d stored records; delete old records or upload fewer", limit)
+}
+
+func (u *upload) Add(ctx context.Context, recs []workload.Record) (int64, int64, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.done {
+		return 0, 0, netra.Errorf(netra.CodeConflict, "upload already ended")
+	}
+	if len(recs) == 0 {
+		return 0, 0, nil
+	}
+	if len(recs) > workload.ChunkSize {
+		return 0, 0, netra.Errorf(netra.CodeInvalidRequest, "a batch holds at most %d records", workload.ChunkSize)
+	}
+	tx, err := u.s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, 0, wrap("upload", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	ins, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO workload_ids (owner, rid, upload) VALUES (?, ?, ?)`)
+	if err != nil {
+		return 0, 0, wrap("upload", err)
+	}
+	defer ins.Close()
+	keep := recs[:0:0]
+	var dups int64
+	for i := range recs {
+		if id := recs[i].ID; id != "" {
+			res, err := ins.ExecContext(ctx, u.owner, id, u.id)
+			if err != nil {
+				return 0, 0, wrap("upload", err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				dups++
+				continue
+			}
+		}
+		keep = append(keep, recs[i])
+	}
+	if u.existing+u.staged+int64(len(keep)) > u.limit {
+		return 0, 0, tooMany(u.limit)
+	}
+	if len(keep) > 0 {
+		minTS, maxTS := keep[0].TS, keep[0].TS
+		for i := range keep {
+			if keep[i].TS.Before(minTS) {
+				minTS = keep[i].TS
+			}
+			if keep[i].TS.After(maxTS) {
+				maxTS = keep[i].TS
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO workload_chunks (owner, upload, committed, n, min_ts, max_ts, data) VALUES (?, ?, 0, ?, ?, ?, ?)`,
+			u.owner, u.id, len(keep), minTS.UnixMicro(), maxTS.UnixMicro(), workload.EncodeChunk(keep)); err != nil {
+			return 0, 0, wrap("upload", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, 0, wrap("upload", err)
+	}
+	u.staged += int64(len(keep))
+	return int64(len(keep)), dups, nil
+}
+
+func (u *upload) Commit(ctx context.Context) error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.done {
+		return netra.Errorf(netra.CodeConflict, "upload already ended")
+	}
+	u.done = true
+	tx, err := u.s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap("commit upload", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	// The limit again, against what other uploads committed meanwhile.
+	var n int64
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(sum(n), 0) FROM workload_chunks WHERE owner = ? AND committed = 1`, u.owner).Scan(&n); err != nil {
+		return wrap("commit upload", err)
+	}
+	if n+u.staged > u.limit {
+		_ = tx.Rollback()
+		u.abort(context.WithoutCancel(ctx))
+		return tooMany(u.limit)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE workload_chunks SET committed = 1 WHERE upload = ? AND owner = ?`, u.id, u.owner); err != nil {
+		return wrap("commit upload", err)
+	}
+	return wrap("commit upload", tx.Commit())
+}
+
+func (u *upload) Abort(ctx context.Context) error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.done {
+		return nil
+	}
+	u.done = true
+	return u.abort(ctx)
+}
+
+func (u *upload) abort(ctx context.Context) error {
+	tx, err := u.s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap("abort upload", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM workload_ids WHERE upload = ? AND owner = ?`, u.id, u.owner); err != nil {
+		return wrap("abort upload", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM workload_chunks WHERE upload = ? AND owner = ? AND committed = 0`, u.id, u.owner); err != nil {
+		return wrap("abort upload", err)
+	}
+	return wrap("abort upload", tx.Commit())
+}
+
+// ScanRecords decodes the owner's committed chunks that overlap w.
+func (s *Store) ScanRecords(ctx context.Context, owner string, w workload.Window, fn func(*workload.Record) bool) error {
+	rows, err := s.r.QueryContext(ctx, `SELECT data FROM workload_chunks WHERE owner = ? AND committed = 1 AND max_ts >= ? AND min_ts <= ?`,
+		owner, w.From.UnixMicro(), w.To.UnixMicro())
+	if err != nil {
+		return wrap("scan records", err)
+	}
+	defer rows.Close()
+	var data sql.RawBytes
+	stop := false
+	for rows.Next() && !stop {
+		if err := rows.Scan(&data); err != nil {
+			return wrap("scan records", err)
+		}
+		err := workload.DecodeChunk(data, func(r *workload.Record) bool {
+			if w.Contains(r.TS) && !fn(r) {
+				stop = true
+				return false
+			}
+			return true
+		})
+		if err != nil {
+			return wrap("scan records", err)
+		}
+	}
+	return wrap("scan records", rows.Err())
+}
+
+// RecordSummary counts the owner's records.
+func (s *Store) RecordSummary(ctx context.Context, owner string) (store.RecordSummary, error) {
+	var sum store.RecordSummary
+	var first, last sql.NullInt64
+	err := s.r.QueryRowContext(ctx, `SELECT coalesce(sum(n), 0), min(min_ts), max(max_ts) FROM workload_chunks WHERE owner = ? AND committed = 1`, owner).
+		Scan(&sum.Records, &first, &last)
+	if err != nil {
+		return sum, wrap("record summary", err)
+	}
+	if first.Valid {
+		f, l := fromMicros(first.Int64), fromMicros(last.Int64)
+		sum.First, sum.Last = &f, &l
+	}
+	return sum, nil
+}
+
+// DeleteRecords removes the owner's records.
+func (s *Store) DeleteRecords(ctx context.Context, owner string) (int64, error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, wrap("delete records", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	var n int64
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(sum(n), 0) FROM workload_chunks WHERE owner = ? AND committed = 1`, owner).Scan(&n); err != nil {
+		return 0, wrap("delete records", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM workload_chunks WHERE owner = ?`, owner); err != nil {
+		return 0, wrap("delete records", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM workload_ids WHERE owner = ?`, owner); err != nil {
+		return 0, wrap("delete records", err)
+	}
+	return n, wrap("delete records", tx.Commit())
+}
