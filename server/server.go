@@ -19,6 +19,7 @@ import (
 	"github.com/netra-ai/netra/auth"
 	"github.com/netra-ai/netra/engine"
 	"github.com/netra-ai/netra/event"
+	"github.com/netra-ai/netra/ingest"
 	"github.com/netra-ai/netra/metrics"
 	"github.com/netra-ai/netra/sched"
 	"github.com/netra-ai/netra/store"
@@ -32,6 +33,7 @@ type Config struct {
 	Scheduler *sched.Scheduler
 	Factory   *engine.Factory
 	Hub       *event.Hub
+	Ingest    *ingest.Service
 	Metrics   *metrics.Metrics
 	Logger    *slog.Logger
 	// AllowedOrigins are extra WebSocket origins, matched exactly ("https://app.example.com").
@@ -116,6 +118,10 @@ func (s *Server) routes() {
 	m.Handle("POST /v1/runs/{id}/cancel", s.authed(s.cancelRunHTTP))
 	m.Handle("GET /v1/runs/{id}/events", s.authed(s.events))
 	m.Handle("POST /v1/ws-tickets", s.authed(s.issueTicket))
+	m.Handle("POST /v1/workloads/records", s.authed(s.uploadRecords))
+	m.Handle("GET /v1/workloads/summary", s.authed(s.workloadSummary))
+	m.Handle("DELETE /v1/workloads", s.authed(s.deleteWorkloads))
+	m.Handle("POST /v1/workloads/synthetic", s.authed(s.synthetic))
 	m.HandleFunc("GET /v1/ws", s.websocket)
 	// Anything else under /v1 answers the contract's error body rather than a bare 404.
 	m.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,257 @@
+// Package ingest is the workload-data service that the HTTP API and the agents' tools share:
+// streaming uploads with per-tier limits, synthetic datasets, and analysis of a user's records.
+// It holds no per-user state; every method takes the owner from the caller's identity.
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/store"
+	"github.com/netra-ai/netra/workload"
+)
+
+// Config configures the service. Zero values mean the defaults.
+type Config struct {
+	// Limits bound the records a user may keep, by tier. Defaults: free 200,000, early
+	// 1,000,000, mid 5,000,000, enterprise 20,000,000.
+	Limits map[netra.Tier]int64
+	// Prices prices records without cost_usd. Default: the embedded price table.
+	Prices *workload.Prices
+}
+
+// DefaultLimits are the per-tier record limits.
+func DefaultLimits() map[netra.Tier]int64 {
+	return map[netra.Tier]int64{netra.TierFree: 200_000, netra.TierEarly: 1_000_000, netra.TierMid: 5_000_000, netra.TierEnterprise: 20_000_000}
+}
+
+// MaxErrors is how many line errors an answer lists.
+const MaxErrors = 100
+
+// Service is the workload-data service.
+type Service struct {
+	store  store.Workloads
+	limits map[netra.Tier]int64
+	prices *workload.Prices
+}
+
+// New returns a service over st.
+func New(cfg Config, st store.Workloads) *Service {
+	limits := DefaultLimits()
+	for t, l := range cfg.Limits {
+		limits[t] = l
+	}
+	if cfg.Prices == nil {
+		cfg.Prices = workload.DefaultPrices()
+	}
+	return &Service{store: st, limits: limits, prices: cfg.Prices}
+}
+
+// Prices returns the price table.
+func (s *Service) Prices() *workload.Prices { return s.prices }
+
+// Limit returns a tier's record limit.
+func (s *Service) Limit(t netra.Tier) int64 { return s.limits[t] }
+
+// Result is the outcome of an upload.
+type Result struct {
+	Accepted   int64                `json:"accepted"`
+	Duplicates int64                `json:"duplicates"`
+	Rejected   int64                `json:"rejected"`
+	Errors     []workload.LineError `json:"errors"`
+}
+
+// BadLines is the error of an all-or-nothing upload with bad lines; nothing was stored.
+type BadLines struct {
+	Rejected int64
+	Errors   []workload.LineError
+}
+
+func (e *BadLines) Error() string {
+	return fmt.Sprintf("%d bad line(s); first at line %d: %s", e.Rejected, e.Errors[0].Line, e.Errors[0].Message)
+}
+
+// Upload reads records from dec and stores them for id. Unless partial, one bad line stores
+// nothing and answers *BadLines; with partial, good lines are stored and bad ones counted.
+// Memory stays bounded: records are staged a chunk at a time.
+func (s *Service) Upload(ctx context.Context, id netra.Identity, dec workload.Decoder, partial bool) (Result, error) {
+	res := Result{Errors: []workload.LineError{}}
+	up, err := s.store.BeginUpload(ctx, id.UserID, s.limits[id.Tier])
+	if err != nil {
+		return res, err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			_ = up.Abort(context.WithoutCancel(ctx))
+		}
+	}()
+	batch := make([]workload.Record, 0, workload.ChunkSize)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		acc, dup, err := up.Add(ctx, batch)
+		res.Accepted += acc
+		res.Duplicates += dup
+		batch = batch[:0]
+		return err
+	}
+	for {
+		p, err := dec.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var mbe interface{ Timeout() bool }
+			if errors.As(err, &mbe) {
+				return res, netra.Errorf(netra.CodeUnavailable, "reading the upload timed out")
+			}
+			return res, &netra.Error{Code: netra.CodeInvalidRequest, Message: "upload: " + err.Error(), Err: err}
+		}
+		if p.Err == nil {
+			p.Err = p.Record.Validate(s.prices, p.CostGiven)
+		}
+		if p.Err != nil {
+			res.Rejected++
+			if len(res.Errors) < MaxErrors {
+				res.Errors = append(res.Errors, workload.LineError{Line: p.Line, Message: p.Err.Error()})
+			}
+			continue
+		}
+		if res.Rejected > 0 && !partial {
+			continue // the upload will be refused; keep reading only to report the bad lines
+		}
+		batch = append(batch, p.Record)
+		if len(batch) == workload.ChunkSize {
+			if err := flush(); err != nil {
+				return res, err
+			}
+		}
+	}
+	if res.Rejected > 0 && !partial {
+		return Result{Rejected: res.Rejected, Errors: res.Errors}, &BadLines{Rejected: res.Rejected, Errors: res.Errors}
+	}
+	if err := flush(); err != nil {
+		return res, err
+	}
+	if err := up.Commit(ctx); err != nil {
+		return res, err
+	}
+	committed = true
+	return res, nil
+}
+
+// SyntheticResult is the outcome of generating a demo dataset.
+type SyntheticResult struct {
+	Spec       workload.SyntheticSpec `json:"spec"`
+	Window     workload.Window        `json:"window"`
+	Accepted   int64                  `json:"accepted"`
+	Duplicates int64                  `json:"duplicates"`
+}
+
+// Synthetic generates a demo dataset for id and stores it like an upload. Generating the same
+// spec again stores nothing new: the records' ids repeat.
+func (s *Service) Synthetic(ctx context.Context, id netra.Identity, spec workload.SyntheticSpec) (SyntheticResult, error) {
+	if err := spec.Normalize(time.Now()); err != nil {
+		return SyntheticResult{}, netra.Errorf(netra.CodeInvalidRequest, "%v", err)
+	}
+	recs, err := workload.Generate(spec, s.prices)
+	if err != nil {
+		return SyntheticResult{}, netra.Errorf(netra.CodeInvalidRequest, "%v", err)
+	}
+	res := SyntheticResult{Spec: spec, Window: workload.Window{From: spec.End.Add(-time.Duration(spec.Days) * 24 * time.Hour), To: spec.End}}
+	up, err := s.store.BeginUpload(ctx, id.UserID, s.limits[id.Tier])
+	if err != nil {
+		return res, err
+	}
+	for i := 0; i < len(recs); i += workload.ChunkSize {
+		acc, dup, err := up.Add(ctx, recs[i:min(i+workload.ChunkSize, len(recs))])
+		if err != nil {
+			_ = up.Abort(context.WithoutCancel(ctx))
+			return res, err
+		}
+		res.Accepted += acc
+		res.Duplicates += dup
+	}
+	return res, up.Commit(ctx)
+}
+
+// Analyze computes the statistics of the owner's records in w.
+func (s *Service) Analyze(ctx context.Context, owner string, w workload.Window) (workload.Stats, error) {
+	a := workload.NewAnalyzer(w, s.prices)
+	err := s.store.ScanRecords(ctx, owner, w, func(r *workload.Record) bool {
+		a.Add(r)
+		return ctx.Err() == nil
+	})
+	if err == nil {
+		err = ctx.Err()
+	}
+	return a.Stats(), err
+}
+
+// Coverage says how much of a window the owner's data covers.
+type Coverage struct {
+	Window      workload.Window `json:"window"`
+	Records     int64           `json:"records"`
+	DaysCovered int             `json:"days_covered"`
+	WindowDays  float64         `json:"window_days"`
+	Models      []string        `json:"models"`
+	Routes      []string        `json:"routes"`
+	WithTTFT    int64           `json:"with_ttft"`
+	WithPrefix  int64           `json:"with_prefix"`
+	StoredTotal int64           `json:"stored_total"`
+}
+
+// Coverage describes the owner's data in w.
+func (s *Service) Coverage(ctx context.Context, owner string, w workload.Window) (Coverage, error) {
+	c := Coverage{Window: w, WindowDays: w.Days(), Models: []string{}, Routes: []string{}}
+	days, models, routes := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	err := s.store.ScanRecords(ctx, owner, w, func(r *workload.Record) bool {
+		c.Records++
+		days[r.TS.Format("2006-01-02")] = true
+		if len(models) < 100 {
+			models[r.Model] = true
+		}
+		if len(routes) < 100 {
+			routes[r.Route] = true
+		}
+		if r.TTFTMS > 0 {
+			c.WithTTFT++
+		}
+		if r.PrefixHash != "" {
+			c.WithPrefix++
+		}
+		return ctx.Err() == nil
+	})
+	if err != nil {
+		return c, err
+	}
+	c.DaysCovered = len(days)
+	for m := range models {
+		c.Models = append(c.Models, m)
+	}
+	for r := range routes {
+		c.Routes = append(c.Routes, r)
+	}
+	slices.Sort(c.Models)
+	slices.Sort(c.Routes)
+	sum, err := s.store.RecordSummary(ctx, owner)
+	c.StoredTotal = sum.Records
+	return c, err
+}
+
+// Delete removes all of the owner's records.
+func (s *Service) Delete(ctx context.Context, owner string) (int64, error) {
+	return s.store.DeleteRecords(ctx, owner)
+}
+
+// RecordSummary returns the owner's record count and span.
+func (s *Service) RecordSummary(ctx context.Context, owner string) (store.RecordSummary, error) {
+	return s.store.RecordSummary(ctx, owner)
+}

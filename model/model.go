@@ -1,0 +1,69 @@
+// Package model is the seam between agents and language models. Agents ask for a task
+// ("triage" a question, "write" a summary of facts) and validate what comes back; a provider
+// answers. The offline provider (model/offline) answers with rules and templates, so everything
+// works with no model configured; real providers implement the same interface. Numbers never
+// come from a model: they come from tools, and a provider only classifies and words them.
+package model
+
+import (
+	"context"
+	"encoding/json"
+)
+
+// Tasks a provider answers.
+const (
+	// TaskTriage classifies a question: Input is the question; the answer's JSON is a Triage.
+	TaskTriage = "triage"
+	// TaskWrite words a summary: Data holds the facts (JSON); the answer's Text is prose that
+	// uses only those facts.
+	TaskWrite = "write"
+)
+
+// Request is one task for a provider.
+type Request struct {
+	Task  string
+	Input string
+	Data  json.RawMessage
+}
+
+// Response is a provider's answer.
+type Response struct {
+	Text string
+	JSON json.RawMessage
+}
+
+// Provider answers tasks. Implementations must be safe for concurrent use and must honour ctx.
+type Provider interface {
+	Name() string
+	Complete(ctx context.Context, req Request) (Response, error)
+}
+
+// Triage is the answer to TaskTriage.
+type Triage struct {
+	Category string   `json:"category"`
+	Models   []string `json:"models"`
+	Routes   []string `json:"routes"`
+	// WindowDays is the rolling window the question names, ending now; 0 when it names none.
+	WindowDays  float64 `json:"window_days"`
+	WindowLabel string  `json:"window_label"`
+	Targets     struct {
+		CostCutPercent float64 `json:"cost_cut_percent,omitempty"`
+		P95MS          float64 `json:"p95_ms,omitempty"`
+	} `json:"targets"`
+	// Synthetic holds what a request for demo data asks for.
+	Synthetic struct {
+		Preset string `json:"preset,omitempty"`
+		Days   int    `json:"days,omitempty"`
+	} `json:"synthetic"`
+}
+
+// Categories of a question.
+const (
+	CategoryWorkloadAnalysis = "workload_analysis"
+	CategoryCostOptimization = "cost_optimization"
+	CategoryPerformance      = "performance_optimization"
+	CategoryModelSelection   = "model_selection"
+	CategoryMonitoring       = "monitoring_reporting"
+	CategorySyntheticData    = "synthetic_data"
+	CategoryGeneral          = "general"
+)

@@ -1,0 +1,219 @@
+// Package offline is the model provider that needs no model: triage by rules, wording by
+// templates. It is deterministic, which also makes it the provider of the tests.
+package offline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/netra-ai/netra/model"
+)
+
+// Provider is the offline provider. Known models and routes help it recognise entities.
+type Provider struct {
+	known []string
+}
+
+var _ model.Provider = (*Provider)(nil)
+
+// New returns an offline provider that recognises the given model names in questions.
+func New(knownModels []string) *Provider {
+	return &Provider{known: knownModels}
+}
+
+// Name implements model.Provider.
+func (*Provider) Name() string { return "offline" }
+
+// Complete implements model.Provider.
+func (p *Provider) Complete(ctx context.Context, req model.Request) (model.Response, error) {
+	if err := ctx.Err(); err != nil {
+		return model.Response{}, err
+	}
+	switch req.Task {
+	case model.TaskTriage:
+		t := p.triage(req.Input)
+		b, err := json.Marshal(t)
+		return model.Response{JSON: b}, err
+	case model.TaskWrite:
+		return model.Response{Text: write(req.Data)}, nil
+	}
+	return model.Response{}, fmt.Errorf("offline provider: unknown task %q", req.Task)
+}
+
+var (
+	windowRe    = regexp.MustCompile(`(?i)\b(?:last|past|previous)\s+(\d+)?\s*(hour|hours|day|days|week|weeks|month|months)\b`)
+	costCutRe   = regexp.MustCompile(`(?i)(?:cut|reduce|lower|save|decrease|trim)\b[^.%]{0,40}?(\d+(?:\.\d+)?)\s*%`)
+	p95Re       = regexp.MustCompile(`(?i)\bp95\b[^0-9]{0,20}(\d+(?:\.\d+)?)\s*(ms|s|sec|secs|seconds|milliseconds)\b`)
+	synthDays   = regexp.MustCompile(`(?i)\b(\d+)\s*days?\b`)
+	routeLikeRe = regexp.MustCompile(`(?i)\b(?:route|endpoint|feature)\s+["']?([A-Za-z0-9._/-]+)`)
+)
+
+func has(s string, words ...string) bool {
+	for _, w := range words {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *Provider) triage(q string) model.Triage {
+	l := strings.ToLower(q)
+	var t model.Triage
+	t.Models = []string{}
+	for _, name := range p.known {
+		if strings.Contains(l, strings.ToLower(name)) && !containsLonger(l, name, p.known) {
+			t.Models = append(t.Models, name)
+		}
+	}
+	switch {
+	case has(l, "synthetic", "demo data", "demo dataset", "sample data", "generate data", "generate a dataset", "fake data", "test data"):
+		t.Category = model.CategorySyntheticData
+	case len(t.Models) >= 2 || has(l, "which model", "what model", "model selection", "choose a model", "switch model", "best model", "compare"):
+		t.Category = model.CategoryModelSelection
+	case has(l, "latency", "slow", "p95", "p99", "fast", "speed", "time to first token", "ttft", "performance"):
+		t.Category = model.CategoryPerformance
+	case has(l, "cost", "spend", "cheaper", "save", "saving", "bill", "price", "expensive", "budget", "$"):
+		t.Category = model.CategoryCostOptimization
+	case has(l, "report", "monitor", "dashboard", "trend", "alert"):
+		t.Category = model.CategoryMonitoring
+	case has(l, "usage", "workload", "traffic", "tokens", "requests", "errors", "analy"):
+		t.Category = model.CategoryWorkloadAnalysis
+	default:
+		t.Category = model.CategoryGeneral
+	}
+	if m := windowRe.FindStringSubmatch(q); m != nil {
+		n := 1.0
+		if m[1] != "" {
+			n, _ = strconv.ParseFloat(m[1], 64)
+		}
+		unit := strings.ToLower(m[2])
+		switch {
+		case strings.HasPrefix(unit, "hour"):
+			t.WindowDays = n / 24
+		case strings.HasPrefix(unit, "day"):
+			t.WindowDays = n
+		case strings.HasPrefix(unit, "week"):
+			t.WindowDays = 7 * n
+		case strings.HasPrefix(unit, "month"):
+			t.WindowDays = 30 * n
+		}
+		t.WindowLabel = strings.ToLower(strings.Join(strings.Fields(m[0]), " "))
+	} else if has(l, "yesterday", "today", "24 hours") {
+		t.WindowDays, t.WindowLabel = 1, "last 24 hours"
+	} else if has(l, "this week") {
+		t.WindowDays, t.WindowLabel = 7, "last 7 days"
+	} else if has(l, "this month") {
+		t.WindowDays, t.WindowLabel = 30, "last 30 days"
+	}
+	if m := costCutRe.FindStringSubmatch(q); m != nil {
+		t.Targets.CostCutPercent, _ = strconv.ParseFloat(m[1], 64)
+	}
+	if m := p95Re.FindStringSubmatch(q); m != nil {
+		v, _ := strconv.ParseFloat(m[1], 64)
+		if u := strings.ToLower(m[2]); u == "s" || strings.HasPrefix(u, "sec") {
+			v *= 1000
+		}
+		t.Targets.P95MS = v
+	}
+	t.Routes = []string{}
+	for _, m := range routeLikeRe.FindAllStringSubmatch(q, -1) {
+		t.Routes = append(t.Routes, m[1])
+	}
+	if t.Category == model.CategorySyntheticData {
+		if m := synthDays.FindStringSubmatch(q); m != nil {
+			t.Synthetic.Days, _ = strconv.Atoi(m[1])
+		}
+		switch {
+		case has(l, "support", "chatbot", "customer"):
+			t.Synthetic.Preset = "support_chatbot"
+		case has(l, "coding", "code", "developer"):
+			t.Synthetic.Preset = "coding_assistant"
+		case has(l, "rag", "search", "retrieval"):
+			t.Synthetic.Preset = "rag_search"
+		case has(l, "batch", "nightly", "summariz"):
+			t.Synthetic.Preset = "nightly_batch"
+		}
+		t.WindowDays, t.WindowLabel = 0, ""
+	}
+	return t
+}
+
+// containsLonger reports whether the text names a longer known model that contains name
+// ("gpt-4o-mini" rather than "gpt-4o").
+func containsLonger(text, name string, known []string) bool {
+	for _, k := range known {
+		if len(k) > len(name) && strings.Contains(k, name) && strings.Contains(text, strings.ToLower(k)) {
+			return true
+		}
+	}
+	return false
+}
+
+// write words a summary from facts. It uses only the numbers in the facts.
+func write(data json.RawMessage) string {
+	var f struct {
+		Kind          string  `json:"kind"`
+		WindowLabel   string  `json:"window_label"`
+		Requests      int64   `json:"requests"`
+		CostUSD       float64 `json:"cost_usd"`
+		TopModel      string  `json:"top_model"`
+		TopModelShare float64 `json:"top_model_share"`
+		Recs          int     `json:"recommendations"`
+		SavingsUSD    float64 `json:"monthly_savings_usd"`
+		SavingsPct    float64 `json:"savings_percent"`
+		TargetPct     float64 `json:"target_percent"`
+		ErrorRate     float64 `json:"error_rate"`
+		P95MS         float64 `json:"p95_ms"`
+	}
+	_ = json.Unmarshal(data, &f)
+	var b strings.Builder
+	fmt.Fprintf(&b, "Over the %s you made %s model calls costing $%s", f.WindowLabel, thousands(f.Requests), money(f.CostUSD))
+	if f.TopModel != "" {
+		fmt.Fprintf(&b, "; %s accounts for %.0f%% of that spend", f.TopModel, f.TopModelShare*100)
+	}
+	fmt.Fprintf(&b, ". The error rate is %.1f%% and p95 latency %.0f ms.", f.ErrorRate*100, f.P95MS)
+	switch {
+	case f.Kind == "analysis":
+	case f.Recs == 0:
+		b.WriteString(" No optimization with a measurable saving stands out in this window.")
+	default:
+		fmt.Fprintf(&b, " %d recommendation(s) below would save about $%s a month (%.1f%% of spend).", f.Recs, money(f.SavingsUSD), f.SavingsPct)
+		if f.TargetPct > 0 {
+			if f.SavingsPct >= f.TargetPct {
+				fmt.Fprintf(&b, " Together they meet your %.0f%% target.", f.TargetPct)
+			} else {
+				fmt.Fprintf(&b, " That falls short of your %.0f%% target; the rest needs product changes, not configuration.", f.TargetPct)
+			}
+		}
+	}
+	return b.String()
+}
+
+func money(x float64) string {
+	s := strconv.FormatFloat(x, 'f', 2, 64)
+	whole, frac, _ := strings.Cut(s, ".")
+	n, _ := strconv.ParseInt(whole, 10, 64)
+	return thousands(n) + "." + frac
+}
+
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var out []byte
+	for i, c := range []byte(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, c)
+	}
+	if neg {
+		return "-" + string(out)
+	}
+	return string(out)
+}

@@ -1,0 +1,70 @@
+package offline_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/netra-ai/netra/model"
+	"github.com/netra-ai/netra/model/offline"
+)
+
+func triage(t *testing.T, q string) model.Triage {
+	t.Helper()
+	p := offline.New([]string{"gpt-4o", "gpt-4o-mini", "claude-sonnet-4"})
+	res, err := p.Complete(context.Background(), model.Request{Task: model.TaskTriage, Input: q})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tr model.Triage
+	if err := json.Unmarshal(res.JSON, &tr); err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+func TestTriageRules(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		q, category string
+		days        float64
+		cut, p95    float64
+		models      string
+	}{
+		{"how can I reduce my LLM costs?", model.CategoryCostOptimization, 0, 0, 0, ""},
+		{"Cut cost 30% over the last 7 days", model.CategoryCostOptimization, 7, 30, 0, ""},
+		{"why is my support bot slow? I want p95 under 2 s", model.CategoryPerformance, 0, 0, 2000, ""},
+		{"spend on gpt-4o-mini in the past 24 hours", model.CategoryCostOptimization, 1, 0, 0, "gpt-4o-mini"},
+		{"compare gpt-4o and claude-sonnet-4 for the last 2 weeks", model.CategoryModelSelection, 14, 0, 0, "gpt-4o,claude-sonnet-4"},
+		{"generate a demo dataset for 30 days", model.CategorySyntheticData, 0, 0, 0, ""},
+		{"hello there", model.CategoryGeneral, 0, 0, 0, ""},
+		{"analyze my workload traffic last month", model.CategoryWorkloadAnalysis, 30, 0, 0, ""},
+	}
+	for _, tc := range cases {
+		tr := triage(t, tc.q)
+		if tr.Category != tc.category || tr.WindowDays != tc.days || tr.Targets.CostCutPercent != tc.cut || tr.Targets.P95MS != tc.p95 ||
+			strings.Join(tr.Models, ",") != tc.models {
+			t.Errorf("%q → %+v", tc.q, tr)
+		}
+	}
+	if tr := triage(t, "generate a demo dataset for 30 days of a coding assistant"); tr.Synthetic.Days != 30 || tr.Synthetic.Preset != "coding_assistant" {
+		t.Errorf("synthetic %+v", tr.Synthetic)
+	}
+}
+
+func TestWriteUsesOnlyTheFacts(t *testing.T) {
+	t.Parallel()
+	p := offline.New(nil)
+	facts := `{"kind":"optimization","window_label":"last 30 days","requests":12345,"cost_usd":1234.5,"top_model":"gpt-4o","top_model_share":0.61,
+		"recommendations":3,"monthly_savings_usd":456.789,"savings_percent":37,"target_percent":30,"error_rate":0.021,"p95_ms":2400}`
+	res, err := p.Complete(context.Background(), model.Request{Task: model.TaskWrite, Data: json.RawMessage(facts)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"12,345 model calls", "$1,234.50", "gpt-4o accounts for 61%", "2.1%", "2400 ms", "$456.79 a month", "meet your 30% target"} {
+		if !strings.Contains(res.Text, want) {
+			t.Errorf("text lacks %q: %s", want, res.Text)
+		}
+	}
+}

@@ -1,0 +1,111 @@
+package server
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/ingest"
+	"github.com/netra-ai/netra/workload"
+)
+
+// MaxUpload bounds the bytes of one JSONL or CSV upload; the records in it are bounded by the
+// tier's record limit as well.
+const MaxUpload = 1 << 30
+
+type uploadError struct {
+	Error struct {
+		errorDetail
+		Errors []workload.LineError `json:"errors"`
+	} `json:"error"`
+}
+
+func (s *Server) uploadRecords(w http.ResponseWriter, r *http.Request, id netra.Identity) error {
+	format, ok := workload.FormatOf(r.Header.Get("Content-Type"))
+	if !ok {
+		return netra.Errorf(netra.CodeInvalidRequest,
+			"Content-Type must be application/x-ndjson (or application/jsonl), text/csv, or application/json (OTLP/JSON traces)")
+	}
+	partial := r.URL.Query().Get("partial") == "true"
+	limit := int64(MaxUpload)
+	if format == workload.FormatOTLP {
+		limit = workload.MaxOTLP
+	}
+	body := http.MaxBytesReader(w, r.Body, limit)
+	res, err := s.cfg.Ingest.Upload(r.Context(), id, workload.NewDecoder(format, body), partial)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return netra.Errorf(netra.CodePayloadTooLarge, "upload larger than %d bytes", limit)
+	}
+	var bad *ingest.BadLines
+	if errors.As(err, &bad) {
+		ref := netra.NewID("ref_")
+		s.log.Info("upload refused", "ref", ref, "user_id", id.UserID, "rejected", bad.Rejected)
+		var body uploadError
+		body.Error.Code = netra.CodeInvalidRequest
+		body.Error.Message = "upload refused, nothing stored: " + bad.Error() + " (send ?partial=true to store the good lines)"
+		body.Error.Ref = ref
+		body.Error.Errors = bad.Errors
+		writeJSON(w, http.StatusBadRequest, body)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	// Drain what the decoder did not read (trailing blank lines), so the connection can be reused.
+	_, _ = io.Copy(io.Discard, io.LimitReader(body, 1<<20))
+	writeJSON(w, http.StatusCreated, res)
+	return nil
+}
+
+type summaryResponse struct {
+	Records int64      `json:"records"`
+	First   *time.Time `json:"first"`
+	Last    *time.Time `json:"last"`
+	Limit   int64      `json:"limit"`
+	// Last30Days are the totals of the rolling 30 days that end now.
+	Last30Days workload.Totals `json:"last_30_days"`
+}
+
+func (s *Server) workloadSummary(w http.ResponseWriter, r *http.Request, id netra.Identity) error {
+	sum, err := s.cfg.Ingest.RecordSummary(r.Context(), id.UserID)
+	if err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	st, err := s.cfg.Ingest.Analyze(r.Context(), id.UserID, workload.Window{From: now.Add(-30 * 24 * time.Hour), To: now})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, summaryResponse{Records: sum.Records, First: sum.First, Last: sum.Last,
+		Limit: s.cfg.Ingest.Limit(id.Tier), Last30Days: st.Totals})
+	return nil
+}
+
+func (s *Server) deleteWorkloads(w http.ResponseWriter, r *http.Request, id netra.Identity) error {
+	n, err := s.cfg.Ingest.Delete(r.Context(), id.UserID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]int64{"deleted": n})
+	return nil
+}
+
+func (s *Server) synthetic(w http.ResponseWriter, r *http.Request, id netra.Identity) error {
+	var req struct {
+		Preset string `json:"preset"`
+		Days   int    `json:"days"`
+		Seed   uint64 `json:"seed"`
+	}
+	if err := decodeBody(w, r, &req); err != nil {
+		return err
+	}
+	res, err := s.cfg.Ingest.Synthetic(r.Context(), id, workload.SyntheticSpec{Preset: req.Preset, Days: req.Days, Seed: req.Seed})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, res)
+	return nil
+}
