@@ -266,6 +266,12 @@ type completedData struct {
 	Output json.RawMessage `json:"output"`
 }
 
+// failedData is run_failed's data: code and message, and what was done when there is some.
+type failedData struct {
+	netra.RunError
+	Output json.RawMessage `json:"output,omitempty"`
+}
+
 // end emits the terminal event with the run's final state; the emitter ignores all but the
 // first call.
 func (r *Run) end(ctx context.Context, status netra.RunStatus, output any, runErr error) {
@@ -292,6 +298,13 @@ func (r *Run) end(ctx context.Context, status netra.RunStatus, output any, runEr
 			r.log.Error("run failed", "err", runErr)
 		}
 		data = tr.Error
+		var partial *agent.PartialError
+		if errors.As(runErr, &partial) && partial.Output != nil {
+			if raw, err := encodeOutput(partial.Output); err == nil {
+				tr.Output = raw
+				data = failedData{RunError: *tr.Error, Output: raw}
+			}
+		}
 	default:
 		typ = netra.EventRunCancelled
 	}

@@ -16,17 +16,29 @@ import (
 
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/agent"
+	"github.com/netra-ai/netra/agent/actions"
+	"github.com/netra-ai/netra/agent/data"
+	"github.com/netra-ai/netra/agent/datahelper"
 	"github.com/netra-ai/netra/agent/echo"
+	"github.com/netra-ai/netra/agent/optimization"
+	"github.com/netra-ai/netra/agent/reporting"
+	"github.com/netra-ai/netra/agent/supervisor"
+	"github.com/netra-ai/netra/agent/synthetic"
+	"github.com/netra-ai/netra/agent/triage"
 	"github.com/netra-ai/netra/auth"
 	"github.com/netra-ai/netra/engine"
 	"github.com/netra-ai/netra/event"
 	"github.com/netra-ai/netra/event/eventmem"
+	"github.com/netra-ai/netra/ingest"
 	"github.com/netra-ai/netra/metrics"
+	"github.com/netra-ai/netra/model/offline"
 	"github.com/netra-ai/netra/sched"
 	"github.com/netra-ai/netra/server"
 	"github.com/netra-ai/netra/store"
 	"github.com/netra-ai/netra/store/storesqlite"
 	"github.com/netra-ai/netra/tool"
+	"github.com/netra-ai/netra/tool/workloadtool"
+	"github.com/netra-ai/netra/workload"
 )
 
 // Config configures a node. Zero values mean the documented defaults.
@@ -54,7 +66,11 @@ type Config struct {
 	SendQueue int
 	// ShutdownGrace is how long Stop lets running runs finish before cancelling them. Default 10 s.
 	ShutdownGrace time.Duration
-	// Agents and Tools are added to the built-in ones (echo); for extensions and tests.
+	// PricesFile overrides and extends the embedded price table (workload/prices.json format).
+	PricesFile string
+	// RecordLimits override the per-tier limits of stored workload records.
+	RecordLimits map[netra.Tier]int64
+	// Agents and Tools are added to the built-in ones; for extensions and tests.
 	Agents []agent.Spec
 	Tools  []tool.Tool
 	// Logger receives the node's logs. Default: JSON to stderr at info level.
@@ -108,19 +124,34 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	agents, err := agent.NewRegistry(append([]agent.Spec{echo.Spec()}, cfg.Agents...)...)
-	if err != nil {
-		return nil, err
-	}
-	tools, err := tool.NewRegistry(append([]tool.Tool{echo.Tool()}, cfg.Tools...)...)
-	if err != nil {
-		return nil, err
+	prices := workload.DefaultPrices()
+	if cfg.PricesFile != "" {
+		if prices, err = workload.LoadPrices(cfg.PricesFile); err != nil {
+			return nil, err
+		}
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, err
 	}
 	st, err := storesqlite.Open(ctx, filepath.Join(cfg.DataDir, "netra.db"))
 	if err != nil {
+		return nil, err
+	}
+	svc := ingest.New(ingest.Config{Limits: cfg.RecordLimits, Prices: prices}, st)
+	var modelNames []string
+	for _, p := range prices.Models() {
+		modelNames = append(modelNames, p.Model)
+	}
+	provider := offline.New(modelNames)
+	agents, err := agent.NewRegistry(append([]agent.Spec{echo.Spec(), supervisor.Spec(), triage.Spec(provider), datahelper.Spec(),
+		data.Spec(), optimization.Spec(), actions.Spec(), reporting.Spec(provider), synthetic.Spec(provider)}, cfg.Agents...)...)
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	tools, err := tool.NewRegistry(append(append([]tool.Tool{echo.Tool()}, workloadtool.Tools(svc)...), cfg.Tools...)...)
+	if err != nil {
+		_ = st.Close()
 		return nil, err
 	}
 	n := &Node{cfg: cfg, log: log, store: st, hub: event.NewHub()}
@@ -139,7 +170,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		metrics.Gauge{Name: "netra_runs_running", Help: "Runs executing now.", Value: func() float64 { return float64(n.sched.Running()) }},
 	)
 	srv := server.New(server.Config{Verifier: verifier, Tickets: auth.NewTickets(), Store: st, Scheduler: n.sched,
-		Factory: n.factory, Hub: n.hub, Metrics: n.metrics, Logger: log, AllowedOrigins: cfg.AllowedOrigins, SendQueue: cfg.SendQueue})
+		Factory: n.factory, Hub: n.hub, Ingest: svc, Metrics: n.metrics, Logger: log, AllowedOrigins: cfg.AllowedOrigins, SendQueue: cfg.SendQueue})
 	n.srv = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	return n, nil

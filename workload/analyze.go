@@ -59,6 +59,8 @@ type Dist struct {
 type RouteLatency struct {
 	Route string `json:"route"`
 	Dist
+	// Interactive counts the route's requests that a person waits for.
+	Interactive int64 `json:"interactive"`
 }
 
 // ErrorStats is what failures cost.
@@ -179,7 +181,7 @@ type Analyzer struct {
 // NewAnalyzer returns an analyzer for the window.
 func NewAnalyzer(w Window, prices *Prices) *Analyzer {
 	return &Analyzer{w: w, prices: prices, byModel: map[string]*Spend{}, byRoute: map[string]*Spend{},
-		byProv: map[string]*Spend{}, byDay: map[string]*Spend{}, latByRoute: map[string][]float32{},
+		byProv: map[string]*Spend{}, byDay: map[string]*Spend{}, latByRoute: map[string][]float32{}, interactiveByRoute: map[string]int64{},
 		errTypes: map[string]int64{}, prefixes: map[prefixKey]*prefixAcc{}, routing: map[routeModel]*RoutingOpportunity{},
 		batch: map[string]*BatchOpportunity{}}
 }
@@ -225,6 +227,9 @@ func (a *Analyzer) Add(r *Record) bool {
 	}
 	if len(a.latByRoute) < maxKeys || a.latByRoute[r.Route] != nil {
 		a.latByRoute[r.Route] = append(a.latByRoute[r.Route], float32(r.LatencyMS))
+		if r.Interactive {
+			a.interactiveByRoute[r.Route]++
+		}
 	}
 	if !r.OK {
 		t.Errors++
@@ -363,7 +368,7 @@ func (a *Analyzer) Stats() Stats {
 		for _, x := range v {
 			sum += float64(x)
 		}
-		s.LatencyByRoute = append(s.LatencyByRoute, RouteLatency{Route: route, Dist: dist(v, sum)})
+		s.LatencyByRoute = append(s.LatencyByRoute, RouteLatency{Route: route, Dist: dist(v, sum), Interactive: a.interactiveByRoute[route]})
 	}
 	sort.Slice(s.LatencyByRoute, func(i, j int) bool { return s.LatencyByRoute[i].Route < s.LatencyByRoute[j].Route })
 	s.Errors = ErrorStats{Count: t.Errors, Rate: t.ErrorRate, ByType: a.errTypes, WasteUSD: a.waste, RetryWasteUSD: a.retryWaste, Retries: t.Retries}

@@ -54,8 +54,12 @@ const DefaultP95MS = 5000
 // says so.
 const RetryAvoidable = 0.5
 
-// MinLatencyRequests is the fewest requests a route needs before its p95 is trusted.
-const MinLatencyRequests = 20
+// MinLatencyRequests is the fewest interactive requests a route needs before its p95 is
+// trusted; MaxLatencyRecs bounds latency recommendations to the slowest routes.
+const (
+	MinLatencyRequests = 20
+	MaxLatencyRecs     = 3
+)
 
 // Cents rounds to the cent.
 func Cents(x float64) float64 { return math.Round(x*100) / 100 }
@@ -160,10 +164,15 @@ func Recommend(s Stats, t Targets) []Recommendation {
 	if target <= 0 {
 		target = DefaultP95MS
 	}
+	slow := make([]RouteLatency, 0, len(s.LatencyByRoute))
 	for _, rl := range s.LatencyByRoute {
-		if rl.Count < MinLatencyRequests || rl.P95 <= target {
-			continue
+		// Latency matters where a person waits: mostly interactive routes only.
+		if rl.Interactive >= MinLatencyRequests && rl.Interactive*2 >= rl.Count && rl.P95 > target {
+			slow = append(slow, rl)
 		}
+	}
+	sort.Slice(slow, func(i, j int) bool { return slow[i].P95 > slow[j].P95 })
+	for _, rl := range slow[:min(len(slow), MaxLatencyRecs)] {
 		out = append(out, Recommendation{
 			Type:  TypeLatency,
 			Title: fmt.Sprintf("Bring %s p95 latency from %.0f ms under %.0f ms", rl.Route, rl.P95, target),

@@ -171,7 +171,9 @@ func TestLatencyRecommendation(t *testing.T) {
 	}
 }
 
-func recs0(s workload.Stats) workload.Recommendation { return workload.Recommend(s, workload.Targets{})[0] }
+func recs0(s workload.Stats) workload.Recommendation {
+	return workload.Recommend(s, workload.Targets{})[0]
+}
 
 func TestPlansForEveryType(t *testing.T) {
 	t.Parallel()

@@ -29,6 +29,7 @@ func serve(args []string) error {
 		logLevel   = fs.String("log-level", envOr("NETRA_LOG_LEVEL", "info"), "debug, info, warn or error (NETRA_LOG_LEVEL)")
 		grace      = fs.Duration("shutdown-grace", 10*time.Second, "how long running runs may finish on SIGTERM before they are cancelled")
 		runTimeout = fs.Duration("run-timeout", 10*time.Minute, "longest a run may execute")
+		prices     = fs.String("prices", envOr("NETRA_PRICES", ""), "price table file overriding the embedded one (NETRA_PRICES)")
 	)
 	if err := fs.Parse(args); err != nil {
 		return exitCode(2)
@@ -47,7 +48,7 @@ func serve(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	n, err := node.New(ctx, node.Config{Addr: *addr, DataDir: *dataDir, DatabaseURL: *dbURL, JWTSecret: *secret,
-		JWTIssuer: *issuer, AllowedOrigins: allowed, MaxRunning: *maxRun, ShutdownGrace: *grace, RunTimeout: *runTimeout, Logger: log})
+		JWTIssuer: *issuer, AllowedOrigins: allowed, MaxRunning: *maxRun, ShutdownGrace: *grace, RunTimeout: *runTimeout, PricesFile: *prices, Logger: log})
 	if err != nil {
 		return err
 	}

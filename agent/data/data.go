@@ -1,0 +1,53 @@
+// Package data reads the statistics of the user's records in the question's window: spend by
+// model, route, provider and day, tokens, latency and TTFT percentiles, errors and retry waste,
+// traffic by hour and repeated prefixes. The workload_stats tool computes them.
+package data
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/agent"
+	"github.com/netra-ai/netra/agent/triage"
+	"github.com/netra-ai/netra/tool/workloadtool"
+	"github.com/netra-ai/netra/workload"
+)
+
+// Name is the agent's name.
+const Name = "data"
+
+// Spec declares the agent.
+func Spec() agent.Spec {
+	return agent.Spec{Name: Name, Description: "Computes the statistics of the user's records in the window.",
+		New: func() agent.Agent { return dataAgent{} }}
+}
+
+type dataAgent struct{}
+
+func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.Result, error) {
+	t, ok, err := agent.Prior[triage.Output](in, triage.Name)
+	if err != nil {
+		return agent.Result{}, err
+	}
+	if !ok {
+		return agent.Result{}, netra.Errorf(netra.CodeInternal, "%s needs the result of %s", Name, triage.Name)
+	}
+	_ = rt.Think(ctx, fmt.Sprintf("Computing spend, tokens, latency and errors over the %s.", t.Window.Label))
+	raw, err := rt.CallTool(ctx, workloadtool.Stats, workloadtool.Args{From: t.Window.From, To: t.Window.To})
+	if err != nil {
+		return agent.Result{}, err
+	}
+	var s workload.Stats
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return agent.Result{}, netra.Internal(err)
+	}
+	top := "none"
+	if len(s.SpendByModel) > 0 {
+		top = fmt.Sprintf("%s (%.0f%%)", s.SpendByModel[0].Model, s.SpendByModel[0].Share*100)
+	}
+	_ = rt.Think(ctx, fmt.Sprintf("%d requests, $%.2f; top model %s; p95 latency %.0f ms; error rate %.1f%%.",
+		s.Totals.Requests, s.Totals.CostUSD, top, s.LatencyMS.P95, s.Totals.ErrorRate*100))
+	return agent.Result{Output: s}, nil
+}

@@ -1,0 +1,72 @@
+// Package datahelper explains, when the user's data is missing or thin, exactly what is
+// missing and how to upload it or generate a demo set.
+package datahelper
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/agent"
+	"github.com/netra-ai/netra/agent/triage"
+)
+
+// Name is the agent's name.
+const Name = "data_helper"
+
+// Output is the helper's answer.
+type Output struct {
+	Message string   `json:"message"`
+	Missing []string `json:"missing"`
+	HowTo   []string `json:"how_to"`
+}
+
+// Spec declares the agent.
+func Spec() agent.Spec {
+	return agent.Spec{Name: Name, Description: "Says what data is missing and how to provide it.",
+		New: func() agent.Agent { return helper{} }}
+}
+
+type helper struct{}
+
+func (helper) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.Result, error) {
+	t, ok, err := agent.Prior[triage.Output](in, triage.Name)
+	if err != nil {
+		return agent.Result{}, err
+	}
+	if !ok {
+		return agent.Result{}, netra.Errorf(netra.CodeInternal, "%s needs the result of %s", Name, triage.Name)
+	}
+	c := t.Coverage
+	out := Output{}
+	switch {
+	case c.Records == 0 && c.StoredTotal == 0:
+		out.Message = fmt.Sprintf("I have no usage records of yours yet, so I cannot compute anything for the %s.", t.Window.Label)
+		out.Missing = append(out.Missing, "usage records: one per model call, with ts, model, route, input_tokens, output_tokens, latency_ms and status")
+	case c.Records == 0:
+		out.Message = fmt.Sprintf("You have %d records stored, but none in the %s.", c.StoredTotal, t.Window.Label)
+		out.Missing = append(out.Missing, "records inside the window: upload recent traffic, or ask about a longer window")
+	default:
+		out.Message = fmt.Sprintf("Only %d records on %d of the %.0f days of the %s: figures below are indicative.", c.Records, c.DaysCovered, c.WindowDays, t.Window.Label)
+		if c.Records < triage.MinRecords {
+			out.Missing = append(out.Missing, fmt.Sprintf("at least %d records in the window (have %d)", triage.MinRecords, c.Records))
+		}
+		if c.DaysCovered*2 < min(int(c.WindowDays+0.5), 7) {
+			out.Missing = append(out.Missing, "records spread over more days of the window")
+		}
+	}
+	if c.Records > 0 && c.WithPrefix == 0 {
+		out.Missing = append(out.Missing, "prefix_hash on records (a hash of the shared prompt prefix), to size prompt caching")
+	}
+	if c.Records > 0 && c.WithTTFT == 0 {
+		out.Missing = append(out.Missing, "ttft_ms on records, to report time to first token")
+	}
+	out.HowTo = []string{
+		`Upload JSONL: curl -H "Authorization: Bearer $NETRA_TOKEN" -H "Content-Type: application/x-ndjson" --data-binary @calls.jsonl $NETRA_URL/v1/workloads/records`,
+		`Each line: {"id":"call-1","ts":"2026-11-01T10:00:00Z","provider":"openai","model":"gpt-4o","route":"support-chat","input_tokens":1200,"output_tokens":180,"latency_ms":950,"status":"ok"}`,
+		"Or CSV (Content-Type: text/csv) with a header row of the same field names, or OpenTelemetry GenAI traces as OTLP/JSON (Content-Type: application/json).",
+		`Or try it with demo data: netra chat "generate a demo dataset for 30 days" (or POST /v1/workloads/synthetic).`,
+	}
+	_ = rt.Think(ctx, out.Message)
+	return agent.Result{Output: out}, nil
+}

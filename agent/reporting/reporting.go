@@ -1,0 +1,244 @@
+// Package reporting writes the final answer from what the earlier steps computed: a markdown
+// report a person reads and a report object programs read. Every number in it comes from a
+// tool result; the model provider only words the summary from those numbers.
+package reporting
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/netra-ai/netra/agent"
+	"github.com/netra-ai/netra/agent/actions"
+	"github.com/netra-ai/netra/agent/datahelper"
+	"github.com/netra-ai/netra/agent/synthetic"
+	"github.com/netra-ai/netra/agent/triage"
+	"github.com/netra-ai/netra/model"
+	"github.com/netra-ai/netra/tool/workloadtool"
+	"github.com/netra-ai/netra/workload"
+)
+
+// Name is the agent's name.
+const Name = "reporting"
+
+// Totals are the report's totals over the window.
+type Totals struct {
+	Requests     int64   `json:"requests"`
+	CostUSD      float64 `json:"cost_usd"`
+	InputTokens  int64   `json:"input_tokens"`
+	OutputTokens int64   `json:"output_tokens"`
+}
+
+// ModelSpend is one line of spend_by_model.
+type ModelSpend struct {
+	Model    string  `json:"model"`
+	Requests int64   `json:"requests"`
+	CostUSD  float64 `json:"cost_usd"`
+}
+
+// Rec is one line of recommendations.
+type Rec struct {
+	Type              string  `json:"type"`
+	Title             string  `json:"title"`
+	MonthlySavingsUSD float64 `json:"monthly_savings_usd"`
+	Confidence        string  `json:"confidence"`
+}
+
+// Report is the machine-readable report; lists are empty, never null, where nothing was computed.
+type Report struct {
+	Window            workload.Window `json:"window"`
+	Totals            Totals          `json:"totals"`
+	SpendByModel      []ModelSpend    `json:"spend_by_model"`
+	Recommendations   []Rec           `json:"recommendations"`
+	Category          string          `json:"category"`
+	Sufficiency       string          `json:"sufficiency"`
+	MonthlySpendUSD   float64         `json:"monthly_spend_usd"`
+	MonthlySavingsUSD float64         `json:"monthly_savings_usd"`
+	SavingsPercent    float64         `json:"savings_percent"`
+	Steps             []string        `json:"steps"`
+}
+
+// Output is the run's answer.
+type Output struct {
+	Markdown string `json:"markdown"`
+	Report   Report `json:"report"`
+}
+
+// Spec declares the agent.
+func Spec(provider model.Provider) agent.Spec {
+	return agent.Spec{Name: Name, Description: "Writes the final report from the computed results.",
+		New: func() agent.Agent { return rep{provider: provider} }}
+}
+
+type rep struct{ provider model.Provider }
+
+func money(x float64) string { return fmt.Sprintf("$%.2f", x) }
+
+func (r rep) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.Result, error) {
+	out := Output{Report: Report{SpendByModel: []ModelSpend{}, Recommendations: []Rec{}, Steps: []string{}}}
+	rp := &out.Report
+	for step := range in.Prior {
+		rp.Steps = append(rp.Steps, step)
+	}
+	t, hasTriage, err := agent.Prior[triage.Output](in, triage.Name)
+	if err != nil {
+		return agent.Result{}, err
+	}
+	stats, hasStats, err := agent.Prior[workload.Stats](in, "data")
+	if err != nil {
+		return agent.Result{}, err
+	}
+	opt, hasOpt, err := agent.Prior[workloadtool.RecommendationsResult](in, "optimization")
+	if err != nil {
+		return agent.Result{}, err
+	}
+	plans, hasPlans, err := agent.Prior[actions.Output](in, actions.Name)
+	if err != nil {
+		return agent.Result{}, err
+	}
+	helper, hasHelper, err := agent.Prior[datahelper.Output](in, datahelper.Name)
+	if err != nil {
+		return agent.Result{}, err
+	}
+	syn, hasSyn, err := agent.Prior[synthetic.Output](in, synthetic.Name)
+	if err != nil {
+		return agent.Result{}, err
+	}
+	label := "window"
+	if hasTriage {
+		rp.Window, rp.Category, rp.Sufficiency, label = t.Window.Window, t.Category, t.Sufficiency, t.Window.Label
+	}
+	if hasStats {
+		rp.Window = stats.Window
+		rp.Totals = Totals{Requests: stats.Totals.Requests, CostUSD: stats.Totals.CostUSD, InputTokens: stats.Totals.InputTokens, OutputTokens: stats.Totals.OutputTokens}
+		for _, s := range stats.SpendByModel {
+			rp.SpendByModel = append(rp.SpendByModel, ModelSpend{Model: s.Model, Requests: s.Requests, CostUSD: s.CostUSD})
+		}
+	}
+	if hasOpt {
+		rp.MonthlySpendUSD, rp.MonthlySavingsUSD, rp.SavingsPercent = opt.MonthlySpendUSD, opt.MonthlySavingsUSD, opt.SavingsPercent
+		for _, x := range opt.Recommendations {
+			rp.Recommendations = append(rp.Recommendations, Rec{Type: x.Type, Title: x.Title, MonthlySavingsUSD: x.MonthlySavingsUSD, Confidence: x.Confidence})
+		}
+	}
+	if hasSyn && !hasTriage {
+		rp.Window = syn.Window
+	}
+
+	var b strings.Builder
+	switch {
+	case hasSyn:
+		fmt.Fprintf(&b, "# Demo data ready\n\n%s\n\nThe records span %s to %s. Now ask, for example: **how can I reduce my LLM costs?**\n",
+			syn.Message, syn.Window.From.Format("2006-01-02"), syn.Window.To.Format("2006-01-02"))
+	case hasStats:
+		title := "Workload report"
+		if hasOpt {
+			title = "Optimization report"
+		}
+		fmt.Fprintf(&b, "# %s — %s\n\n", title, label)
+		b.WriteString(r.summary(ctx, label, stats, opt, hasOpt, t.Targets.CostCutPercent))
+		b.WriteString("\n\n")
+		writeStats(&b, stats)
+		if hasOpt {
+			writeRecommendations(&b, opt)
+		}
+		if hasPlans {
+			writePlans(&b, plans)
+		}
+	default:
+		fmt.Fprintf(&b, "# I need your usage data first\n\n")
+	}
+	if hasHelper {
+		fmt.Fprintf(&b, "\n## About your data\n\n%s\n", helper.Message)
+		if len(helper.Missing) > 0 {
+			b.WriteString("\nMissing:\n")
+			for _, m := range helper.Missing {
+				fmt.Fprintf(&b, "- %s\n", m)
+			}
+		}
+		b.WriteString("\nHow to provide it:\n")
+		for _, h := range helper.HowTo {
+			fmt.Fprintf(&b, "- %s\n", h)
+		}
+	}
+	out.Markdown = b.String()
+	return agent.Result{Output: out}, nil
+}
+
+func (r rep) summary(ctx context.Context, label string, s workload.Stats, o workloadtool.RecommendationsResult, hasOpt bool, target float64) string {
+	facts := map[string]any{"kind": "analysis", "window_label": label, "requests": s.Totals.Requests, "cost_usd": s.Totals.CostUSD,
+		"error_rate": s.Totals.ErrorRate, "p95_ms": s.LatencyMS.P95}
+	if len(s.SpendByModel) > 0 {
+		facts["top_model"], facts["top_model_share"] = s.SpendByModel[0].Model, s.SpendByModel[0].Share
+	}
+	if hasOpt {
+		facts["kind"] = "optimization"
+		facts["recommendations"], facts["monthly_savings_usd"], facts["savings_percent"] = len(o.Recommendations), o.MonthlySavingsUSD, o.SavingsPercent
+		facts["target_percent"] = target
+	}
+	data, _ := json.Marshal(facts)
+	res, err := r.provider.Complete(ctx, model.Request{Task: model.TaskWrite, Data: data})
+	if err != nil || res.Text == "" {
+		return fmt.Sprintf("%d requests cost %s in the %s.", s.Totals.Requests, money(s.Totals.CostUSD), label)
+	}
+	return res.Text
+}
+
+func writeStats(b *strings.Builder, s workload.Stats) {
+	t := s.Totals
+	fmt.Fprintf(b, "## Spend\n\n%d requests, %s, %d input and %d output tokens (%d read from cache); error rate %.1f%%.\n\n",
+		t.Requests, money(t.CostUSD), t.InputTokens, t.OutputTokens, t.CachedInputTokens, t.ErrorRate*100)
+	b.WriteString("| model | requests | cost | share |\n| --- | ---: | ---: | ---: |\n")
+	for _, m := range s.SpendByModel {
+		fmt.Fprintf(b, "| %s | %d | %s | %.1f%% |\n", m.Model, m.Requests, money(m.CostUSD), m.Share*100)
+	}
+	b.WriteString("\n| route | requests | cost | share |\n| --- | ---: | ---: | ---: |\n")
+	for _, r := range s.SpendByRoute {
+		fmt.Fprintf(b, "| %s | %d | %s | %.1f%% |\n", r.Route, r.Requests, money(r.CostUSD), r.Share*100)
+	}
+	fmt.Fprintf(b, "\n## Performance\n\nLatency p50 %.0f ms, p95 %.0f ms, p99 %.0f ms", s.LatencyMS.P50, s.LatencyMS.P95, s.LatencyMS.P99)
+	if s.TTFTMS.Count > 0 {
+		fmt.Fprintf(b, "; time to first token p50 %.0f ms, p95 %.0f ms", s.TTFTMS.P50, s.TTFTMS.P95)
+	}
+	fmt.Fprintf(b, ". Failed calls cost %s; unlogged retries an estimated %s. %.1f%% of requests repeat a prompt prefix.\n\n",
+		money(s.Errors.WasteUSD), money(s.Errors.RetryWasteUSD), s.Prefixes.RepeatedShare*100)
+}
+
+func writeRecommendations(b *strings.Builder, o workloadtool.RecommendationsResult) {
+	b.WriteString("## Recommendations\n\n")
+	if len(o.Recommendations) == 0 {
+		b.WriteString("None with a measurable saving in this window.\n\n")
+		return
+	}
+	fmt.Fprintf(b, "Monthly spend at this rate: %s. Together these save about %s a month (%.1f%%).\n\n", money(o.MonthlySpendUSD), money(o.MonthlySavingsUSD), o.SavingsPercent)
+	b.WriteString("| # | recommendation | type | monthly saving | confidence |\n| ---: | --- | --- | ---: | --- |\n")
+	for i, r := range o.Recommendations {
+		fmt.Fprintf(b, "| %d | %s | %s | %s (%.1f%%) | %s |\n", i+1, r.Title, r.Type, money(r.MonthlySavingsUSD), r.SavingsPercent, r.Confidence)
+	}
+	b.WriteString("\n")
+	for i, r := range o.Recommendations {
+		fmt.Fprintf(b, "**%d. %s.** Risk: %s Validate: %s Roll back if: %s\n", i+1, r.Title, r.Risk, r.Validation, r.RollbackTrigger)
+		for _, a := range r.Assumptions {
+			fmt.Fprintf(b, "Assumes: %s\n", a)
+		}
+		b.WriteString("\n")
+	}
+}
+
+func writePlans(b *strings.Builder, p actions.Output) {
+	if len(p.Plans) == 0 {
+		return
+	}
+	b.WriteString("## Action plan\n\n")
+	for i, plan := range p.Plans {
+		fmt.Fprintf(b, "### %d. %s\n\n", i+1, plan.Recommendation)
+		for _, s := range plan.Steps {
+			fmt.Fprintf(b, "%d. %s — %s, %s. Check: %s\n", s.N, s.Action, s.OwnerRole, s.Effort, s.Validation)
+			if s.Snippet != "" {
+				fmt.Fprintf(b, "   ```\n   %s\n   ```\n", strings.ReplaceAll(s.Snippet, "\n", "\n   "))
+			}
+		}
+		b.WriteString("\n")
+	}
+}

@@ -1,0 +1,139 @@
+// Package triage is the first step of the supervisor: it classifies the question (through the
+// model provider), extracts models, routes, the time window and targets, measures how much of
+// that window the user's records cover, and chooses the steps that follow.
+package triage
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/agent"
+	"github.com/netra-ai/netra/ingest"
+	"github.com/netra-ai/netra/model"
+	"github.com/netra-ai/netra/tool/workloadtool"
+	"github.com/netra-ai/netra/workload"
+)
+
+// Name is the agent's name.
+const Name = "triage"
+
+// Data sufficiency.
+const (
+	Sufficient   = "sufficient"
+	Partial      = "partial"
+	Insufficient = "insufficient"
+)
+
+// DefaultWindowDays is the window of a question that names none.
+const DefaultWindowDays = 30
+
+// MinRecords is the fewest records in the window for sufficient data.
+const MinRecords = 50
+
+// Window is the time window of the question, rolling and ending now.
+type Window struct {
+	workload.Window
+	Label string `json:"label"`
+}
+
+// Output is triage's result.
+type Output struct {
+	Category    string           `json:"category"`
+	Models      []string         `json:"models"`
+	Routes      []string         `json:"routes"`
+	Window      Window           `json:"window"`
+	Targets     workload.Targets `json:"targets"`
+	Sufficiency string           `json:"sufficiency"`
+	Coverage    ingest.Coverage  `json:"coverage"`
+	Synthetic   struct {
+		Preset string `json:"preset,omitempty"`
+		Days   int    `json:"days,omitempty"`
+	} `json:"synthetic"`
+	Next []string `json:"next"`
+}
+
+// Spec declares the agent.
+func Spec(provider model.Provider) agent.Spec {
+	return agent.Spec{Name: Name, Description: "Classifies the question, extracts entities and checks data sufficiency.",
+		New: func() agent.Agent { return &triage{provider: provider} }}
+}
+
+type triage struct{ provider model.Provider }
+
+func validCategory(c string) bool {
+	switch c {
+	case model.CategoryWorkloadAnalysis, model.CategoryCostOptimization, model.CategoryPerformance, model.CategoryModelSelection,
+		model.CategoryMonitoring, model.CategorySyntheticData, model.CategoryGeneral:
+		return true
+	}
+	return false
+}
+
+func (t *triage) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.Result, error) {
+	res, err := t.provider.Complete(ctx, model.Request{Task: model.TaskTriage, Input: in.Text})
+	if err != nil {
+		return agent.Result{}, &netra.Error{Code: netra.CodeUnavailable, Message: "the model provider could not classify the question", Err: err}
+	}
+	var m model.Triage
+	if err := json.Unmarshal(res.JSON, &m); err != nil {
+		return agent.Result{}, &netra.Error{Code: netra.CodeInternal, Message: "the model provider answered triage in an unexpected shape", Err: err}
+	}
+	if !validCategory(m.Category) {
+		m.Category = model.CategoryGeneral
+	}
+	out := Output{Category: m.Category, Models: m.Models, Routes: m.Routes,
+		Targets: workload.Targets{CostCutPercent: m.Targets.CostCutPercent, P95MS: m.Targets.P95MS}}
+	out.Synthetic.Preset, out.Synthetic.Days = m.Synthetic.Preset, m.Synthetic.Days
+	days, label := m.WindowDays, m.WindowLabel
+	if days <= 0 || days > 366 {
+		days, label = DefaultWindowDays, fmt.Sprintf("last %d days", DefaultWindowDays)
+	}
+	now := time.Now().UTC()
+	out.Window = Window{Window: workload.Window{From: now.Add(-time.Duration(days * 24 * float64(time.Hour))), To: now}, Label: label}
+	_ = rt.Think(ctx, fmt.Sprintf("Question classified as %s; looking at the %s.", strings.ReplaceAll(out.Category, "_", " "), label))
+
+	if out.Category == model.CategorySyntheticData {
+		out.Sufficiency = Sufficient // nothing to analyse: the user asks for data
+		out.Next = []string{"synthetic_data", "reporting"}
+		return agent.Result{Output: out, Next: out.Next}, nil
+	}
+	raw, err := rt.CallTool(ctx, workloadtool.Coverage, workloadtool.Args{From: out.Window.From, To: out.Window.To})
+	if err != nil {
+		return agent.Result{}, err
+	}
+	if err := json.Unmarshal(raw, &out.Coverage); err != nil {
+		return agent.Result{}, netra.Internal(err)
+	}
+	// Entities the user's own data knows about.
+	lower := strings.ToLower(in.Text)
+	for _, mdl := range out.Coverage.Models {
+		if strings.Contains(lower, strings.ToLower(mdl)) && !slices.Contains(out.Models, mdl) {
+			out.Models = append(out.Models, mdl)
+		}
+	}
+	for _, r := range out.Coverage.Routes {
+		if strings.Contains(lower, strings.ToLower(r)) && !slices.Contains(out.Routes, r) {
+			out.Routes = append(out.Routes, r)
+		}
+	}
+	c := out.Coverage
+	wantDays := min(int(c.WindowDays+0.5), 7)
+	switch {
+	case c.Records == 0:
+		out.Sufficiency = Insufficient
+		out.Next = []string{"data_helper", "reporting"}
+	case c.Records < MinRecords || c.DaysCovered*2 < wantDays:
+		out.Sufficiency = Partial
+		out.Next = []string{"data_helper", "data", "reporting"}
+	default:
+		out.Sufficiency = Sufficient
+		out.Next = []string{"data", "optimization", "actions", "reporting"}
+	}
+	_ = rt.Think(ctx, fmt.Sprintf("Found %d records on %d days of the window: data is %s.", c.Records, c.DaysCovered, out.Sufficiency))
+	return agent.Result{Output: out, Next: out.Next}, nil
+}

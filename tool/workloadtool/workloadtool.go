@@ -1,0 +1,169 @@
+// Package workloadtool declares the tools that compute over a user's workload records. Each
+// reads the owner from its execution context, never from its arguments, so a tool call can
+// only ever see the records of the run's own user.
+package workloadtool
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"time"
+
+	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/execctx"
+	"github.com/netra-ai/netra/ingest"
+	"github.com/netra-ai/netra/tool"
+	"github.com/netra-ai/netra/workload"
+)
+
+// Tool names.
+const (
+	Coverage        = "workload_coverage"
+	Stats           = "workload_stats"
+	Recommendations = "workload_recommendations"
+	ActionPlan      = "action_plan"
+	Synthetic       = "generate_synthetic"
+)
+
+const windowSchema = `"from":{"type":"string","format":"date-time"},"to":{"type":"string","format":"date-time"}`
+
+// Args is the window argument of the data tools.
+type Args struct {
+	From    time.Time        `json:"from"`
+	To      time.Time        `json:"to"`
+	Targets workload.Targets `json:"targets"`
+}
+
+func (a Args) window() (workload.Window, error) {
+	if a.From.IsZero() || a.To.IsZero() || !a.From.Before(a.To) {
+		return workload.Window{}, netra.Errorf(netra.CodeInvalidRequest, "from must be before to")
+	}
+	return workload.Window{From: a.From.UTC(), To: a.To.UTC()}, nil
+}
+
+func decode[T any](raw json.RawMessage) (T, error) {
+	var v T
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return v, netra.Errorf(netra.CodeInvalidRequest, "bad arguments")
+	}
+	return v, nil
+}
+
+// RecommendationsResult is what workload_recommendations returns.
+type RecommendationsResult struct {
+	Window            workload.Window           `json:"window"`
+	MonthlySpendUSD   float64                   `json:"monthly_spend_usd"`
+	MonthlySavingsUSD float64                   `json:"monthly_savings_usd"`
+	SavingsPercent    float64                   `json:"savings_percent"`
+	Recommendations   []workload.Recommendation `json:"recommendations"`
+}
+
+// PlanArgs is the argument of action_plan.
+type PlanArgs struct {
+	Recommendations []workload.Recommendation `json:"recommendations"`
+}
+
+// Tools declares the workload tools over svc.
+func Tools(svc *ingest.Service) []tool.Tool {
+	return []tool.Tool{
+		{
+			Name:        Coverage,
+			Description: "How much of a time window the user's records cover: count, days with data, models, routes.",
+			Schema:      `{"type":"object","required":["from","to"],"properties":{` + windowSchema + `}}`,
+			Timeout:     60 * time.Second,
+			Run: func(ctx context.Context, ec *execctx.Context, raw json.RawMessage) (any, error) {
+				a, err := decode[Args](raw)
+				if err != nil {
+					return nil, err
+				}
+				w, err := a.window()
+				if err != nil {
+					return nil, err
+				}
+				return svc.Coverage(ctx, ec.UserID(), w)
+			},
+		},
+		{
+			Name:        Stats,
+			Description: "Spend by model, route, provider and day; token, latency and TTFT percentiles; errors and retry waste; traffic by hour; repeated prefixes.",
+			Schema:      `{"type":"object","required":["from","to"],"properties":{` + windowSchema + `}}`,
+			Timeout:     60 * time.Second,
+			Run: func(ctx context.Context, ec *execctx.Context, raw json.RawMessage) (any, error) {
+				a, err := decode[Args](raw)
+				if err != nil {
+					return nil, err
+				}
+				w, err := a.window()
+				if err != nil {
+					return nil, err
+				}
+				return svc.Analyze(ctx, ec.UserID(), w)
+			},
+		},
+		{
+			Name:        Recommendations,
+			Description: "Quantified optimizations (model routing, prompt caching, batching, retry waste, latency) computed from the user's records.",
+			Schema: `{"type":"object","required":["from","to"],"properties":{` + windowSchema + `,
+				"targets":{"type":"object","properties":{"cost_cut_percent":{"type":"number","minimum":0,"maximum":100},"p95_ms":{"type":"number","minimum":0}}}}}`,
+			Timeout: 60 * time.Second,
+			Run: func(ctx context.Context, ec *execctx.Context, raw json.RawMessage) (any, error) {
+				a, err := decode[Args](raw)
+				if err != nil {
+					return nil, err
+				}
+				w, err := a.window()
+				if err != nil {
+					return nil, err
+				}
+				st, err := svc.Analyze(ctx, ec.UserID(), w)
+				if err != nil {
+					return nil, err
+				}
+				recs := workload.Recommend(st, a.Targets)
+				res := RecommendationsResult{Window: w, Recommendations: recs}
+				if d := w.Days(); d > 0 {
+					res.MonthlySpendUSD = workload.Cents(st.Totals.CostUSD * 30 / d)
+				}
+				for _, r := range recs {
+					res.MonthlySavingsUSD += r.MonthlySavingsUSD
+				}
+				res.MonthlySavingsUSD = workload.Cents(res.MonthlySavingsUSD)
+				if res.MonthlySpendUSD > 0 {
+					res.SavingsPercent = math.Round(res.MonthlySavingsUSD/res.MonthlySpendUSD*10000) / 100
+				}
+				return res, nil
+			},
+		},
+		{
+			Name:        ActionPlan,
+			Description: "An ordered plan per recommendation: steps, owner role, effort, snippets, validation.",
+			Schema:      `{"type":"object","required":["recommendations"],"properties":{"recommendations":{"type":"array","maxItems":50,"items":{"type":"object","required":["type","title"]}}}}`,
+			Timeout:     5 * time.Second,
+			Run: func(_ context.Context, _ *execctx.Context, raw json.RawMessage) (any, error) {
+				a, err := decode[PlanArgs](raw)
+				if err != nil {
+					return nil, err
+				}
+				plans := make([]workload.Plan, 0, len(a.Recommendations))
+				for _, r := range a.Recommendations {
+					plans = append(plans, workload.PlanFor(r))
+				}
+				return map[string]any{"plans": plans}, nil
+			},
+		},
+		{
+			Name:        Synthetic,
+			Description: "Generates a deterministic demo dataset into the user's records.",
+			Schema: `{"type":"object","properties":{"preset":{"type":"string","enum":["mixed","support_chatbot","coding_assistant","rag_search","nightly_batch"]},
+				"days":{"type":"integer","minimum":1,"maximum":90},"seed":{"type":"integer","minimum":0}}}`,
+			Timeout: 120 * time.Second,
+			Run: func(ctx context.Context, ec *execctx.Context, raw json.RawMessage) (any, error) {
+				spec, err := decode[workload.SyntheticSpec](raw)
+				if err != nil {
+					return nil, err
+				}
+				return svc.Synthetic(ctx, ec.Identity(), spec)
+			},
+		},
+	}
+}
