@@ -167,6 +167,7 @@ type Analyzer struct {
 	byModel, byRoute, byProv, byDay map[string]*Spend
 	in, out, lat, ttft              []float32
 	latByRoute                      map[string][]float32
+	interactiveByRoute              map[string]int64
 	errTypes                        map[string]int64
 	waste, retryWaste               float64
 	hours                           [24]int64
