@@ -38,6 +38,7 @@ type harness struct {
 	t   *testing.T
 	n   *node.Node
 	url string
+	dir string
 }
 
 // start runs a node on a loopback port with its own data directory; it stops with the test
@@ -57,7 +58,7 @@ func start(t *testing.T, mutate func(*node.Config)) *harness {
 	if err := n.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, n: n, url: n.URL()}
+	h := &harness{t: t, n: n, url: n.URL(), dir: cfg.DataDir}
 	t.Cleanup(func() {
 		if v := testutil.ToFloat64(n.Metrics().IsolationViolations); v != 0 {
 			t.Errorf("netra_isolation_violations_total = %v", v)
