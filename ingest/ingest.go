@@ -91,23 +91,35 @@ func (s *Service) Upload(ctx context.Context, id netra.Identity, dec workload.De
 			_ = up.Abort(context.WithoutCancel(ctx))
 		}
 	}()
-	batch := make([]workload.Record, 0, workload.ChunkSize)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
+	// Parsing and storing overlap: a second goroutine stores each full batch while this one
+	// parses the next, so an upload keeps two cores busy.
+	batches := make(chan []workload.Record, 2)
+	stored := make(chan error, 1)
+	go func() {
+		var err error
+		for b := range batches {
+			if err != nil {
+				continue // drain after a failure
+			}
+			var acc, dup int64
+			acc, dup, err = up.Add(ctx, b)
+			res.Accepted += acc
+			res.Duplicates += dup
 		}
-		acc, dup, err := up.Add(ctx, batch)
-		res.Accepted += acc
-		res.Duplicates += dup
-		batch = batch[:0]
-		return err
+		stored <- err
+	}()
+	finish := func() error {
+		close(batches)
+		return <-stored
 	}
+	batch := make([]workload.Record, 0, workload.ChunkSize)
 	for {
 		p, err := dec.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
+			_ = finish()
 			var mbe interface{ Timeout() bool }
 			if errors.As(err, &mbe) {
 				return res, netra.Errorf(netra.CodeUnavailable, "reading the upload timed out")
@@ -129,15 +141,24 @@ func (s *Service) Upload(ctx context.Context, id netra.Identity, dec workload.De
 		}
 		batch = append(batch, p.Record)
 		if len(batch) == workload.ChunkSize {
-			if err := flush(); err != nil {
+			select {
+			case batches <- batch:
+			case err := <-stored: // the store failed; stop reading
+				stored <- err
+				err = finish()
 				return res, err
 			}
+			batch = make([]workload.Record, 0, workload.ChunkSize)
 		}
 	}
 	if res.Rejected > 0 && !partial {
+		_ = finish()
 		return Result{Rejected: res.Rejected, Errors: res.Errors}, &BadLines{Rejected: res.Rejected, Errors: res.Errors}
 	}
-	if err := flush(); err != nil {
+	if len(batch) > 0 {
+		batches <- batch
+	}
+	if err := finish(); err != nil {
 		return res, err
 	}
 	if err := up.Commit(ctx); err != nil {

@@ -353,7 +353,7 @@ func TestBadFramesKeepTheConnection(t *testing.T) {
 		{`{"type":"start_run","id":"a","input":"x","agent":"echo","params":[1]}`, "invalid_request"},
 		{`{"type":"start_run","id":"a","input":"x","agent":"echo","multitask":"sometimes"}`, "invalid_request"},
 		{`{"type":"start_run","id":"a","input":"x","agent":"nope"}`, "not_found"},
-		{`{"type":"start_run","id":"a","input":"x"}`, "not_found"}, // supervisor arrives with the golden path
+		{`{"type":"start_run","id":"a","input":"x","agent":"data"}`, "not_found"}, // a step, not an entry agent
 		{`{"type":"cancel_run","id":"a"}`, "invalid_request"},
 		{`{"type":"cancel_run","id":"a","run_id":["x"]}`, "invalid_request"},
 		{`{"type":"resume","id":"a","run_id":"run_x"}`, "invalid_request"},

@@ -10,13 +10,67 @@ import (
 	"github.com/netra-ai/netra/workload"
 )
 
-// cleanStaleUploads removes uploads a previous process left uncommitted.
+// cleanStaleUploads removes uploads a previous process left uncommitted, with their ids.
 func (s *Store) cleanStaleUploads(ctx context.Context) error {
-	_, err := s.w.ExecContext(ctx, `DELETE FROM workload_ids WHERE upload IN (SELECT upload FROM workload_chunks WHERE committed = 0)`)
-	if err == nil {
-		_, err = s.w.ExecContext(ctx, `DELETE FROM workload_chunks WHERE committed = 0`)
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
 	}
-	return err
+	defer func() { _ = tx.Rollback() }()
+	if err := unregisterIDs(ctx, tx, `SELECT owner, data FROM workload_chunks WHERE committed = 0`); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM workload_chunks WHERE committed = 0`); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// unregisterIDs deletes the ids of the records in the chunks the query selects (owner, data):
+// staged chunks hold exactly the ids their upload registered.
+func unregisterIDs(ctx context.Context, tx *sql.Tx, query string, args ...any) error {
+	type chunk struct {
+		owner string
+		data  []byte
+	}
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	var chunks []chunk
+	for rows.Next() {
+		var c chunk
+		if err := rows.Scan(&c.owner, &c.data); err != nil {
+			rows.Close()
+			return err
+		}
+		chunks = append(chunks, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	del, err := tx.PrepareContext(ctx, `DELETE FROM workload_ids WHERE owner = ? AND rid = ?`)
+	if err != nil {
+		return err
+	}
+	defer del.Close()
+	for _, c := range chunks {
+		var derr error
+		err := workload.DecodeChunk(c.data, func(r *workload.Record) bool {
+			if r.ID != "" {
+				_, derr = del.ExecContext(ctx, c.owner, r.ID)
+			}
+			return derr == nil
+		})
+		if err != nil {
+			return err
+		}
+		if derr != nil {
+			return derr
+		}
+	}
+	return nil
 }
 
 type upload struct {
@@ -60,7 +114,7 @@ func (u *upload) Add(ctx context.Context, recs []workload.Record) (int64, int64,
 		return 0, 0, wrap("upload", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	ins, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO workload_ids (owner, rid, upload) VALUES (?, ?, ?)`)
+	ins, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO workload_ids (owner, rid) VALUES (?, ?)`)
 	if err != nil {
 		return 0, 0, wrap("upload", err)
 	}
@@ -69,7 +123,7 @@ func (u *upload) Add(ctx context.Context, recs []workload.Record) (int64, int64,
 	var dups int64
 	for i := range recs {
 		if id := recs[i].ID; id != "" {
-			res, err := ins.ExecContext(ctx, u.owner, id, u.id)
+			res, err := ins.ExecContext(ctx, u.owner, id)
 			if err != nil {
 				return 0, 0, wrap("upload", err)
 			}
@@ -149,7 +203,7 @@ func (u *upload) abort(ctx context.Context) error {
 		return wrap("abort upload", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM workload_ids WHERE upload = ? AND owner = ?`, u.id, u.owner); err != nil {
+	if err := unregisterIDs(ctx, tx, `SELECT owner, data FROM workload_chunks WHERE upload = ? AND owner = ? AND committed = 0`, u.id, u.owner); err != nil {
 		return wrap("abort upload", err)
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM workload_chunks WHERE upload = ? AND owner = ? AND committed = 0`, u.id, u.owner); err != nil {
