@@ -652,7 +652,7 @@ func TestRunLifecycleOverHTTP(t *testing.T) {
 		`{"agent":"echo"}`:                                    "invalid_request",
 		`{"input":"","agent":"echo"}`:                         "invalid_request",
 		`{"input":"x","agent":"unknown"}`:                     "not_found",
-		`{"input":"x"}`:                                       "not_found",
+		`{"input":"x","agent":"triage"}`:                      "not_found",
 		`{"input":"x","agent":"echo","thread_id":"thr_nope"}`: "not_found",
 		`not json`:                       "invalid_request",
 		`{"input":["x"],"agent":"echo"}`: "invalid_request",
