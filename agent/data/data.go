@@ -27,12 +27,9 @@ func Spec() agent.Spec {
 type dataAgent struct{}
 
 func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.Result, error) {
-	t, ok, err := agent.Prior[triage.Output](in, triage.Name)
+	t, err := triage.Required(in, Name)
 	if err != nil {
 		return agent.Result{}, err
-	}
-	if !ok {
-		return agent.Result{}, netra.Errorf(netra.CodeInternal, "%s needs the result of %s", Name, triage.Name)
 	}
 	_ = rt.Think(ctx, fmt.Sprintf("Computing spend, tokens, latency and errors over the %s.", t.Window.Label))
 	raw, err := rt.CallTool(ctx, workloadtool.Stats, workloadtool.Args{From: t.Window.From, To: t.Window.To})

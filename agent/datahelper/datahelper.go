@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/agent"
 	"github.com/netra-ai/netra/agent/triage"
 )
@@ -30,12 +29,9 @@ func Spec() agent.Spec {
 type helper struct{}
 
 func (helper) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.Result, error) {
-	t, ok, err := agent.Prior[triage.Output](in, triage.Name)
+	t, err := triage.Required(in, Name)
 	if err != nil {
 		return agent.Result{}, err
-	}
-	if !ok {
-		return agent.Result{}, netra.Errorf(netra.CodeInternal, "%s needs the result of %s", Name, triage.Name)
 	}
 	c := t.Coverage
 	out := Output{}

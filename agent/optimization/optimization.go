@@ -26,12 +26,9 @@ func Spec() agent.Spec {
 type opt struct{}
 
 func (opt) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.Result, error) {
-	t, ok, err := agent.Prior[triage.Output](in, triage.Name)
+	t, err := triage.Required(in, Name)
 	if err != nil {
 		return agent.Result{}, err
-	}
-	if !ok {
-		return agent.Result{}, netra.Errorf(netra.CodeInternal, "%s needs the result of %s", Name, triage.Name)
 	}
 	_ = rt.Think(ctx, "Looking for model routing, prompt caching, batching, retry waste and latency opportunities.")
 	raw, err := rt.CallTool(ctx, workloadtool.Recommendations, workloadtool.Args{From: t.Window.From, To: t.Window.To, Targets: t.Targets})

@@ -57,6 +57,16 @@ type Output struct {
 	Next []string `json:"next"`
 }
 
+// Required returns triage's result from a later step's input, or an internal error naming
+// the step that needed it.
+func Required(in agent.Input, step string) (Output, error) {
+	t, ok, err := agent.Prior[Output](in, Name)
+	if err == nil && !ok {
+		err = netra.Errorf(netra.CodeInternal, "%s needs the result of %s", step, Name)
+	}
+	return t, err
+}
+
 // Spec declares the agent.
 func Spec(provider model.Provider) agent.Spec {
 	return agent.Spec{Name: Name, Description: "Classifies the question, extracts entities and checks data sufficiency.",

@@ -41,6 +41,16 @@ func (a Args) window() (workload.Window, error) {
 	return workload.Window{From: a.From.UTC(), To: a.To.UTC()}, nil
 }
 
+// windowArgs decodes the arguments of a data tool and checks their window.
+func windowArgs(raw json.RawMessage) (Args, workload.Window, error) {
+	a, err := decode[Args](raw)
+	if err != nil {
+		return a, workload.Window{}, err
+	}
+	w, err := a.window()
+	return a, w, err
+}
+
 func decode[T any](raw json.RawMessage) (T, error) {
 	var v T
 	if err := json.Unmarshal(raw, &v); err != nil {
@@ -72,11 +82,7 @@ func Tools(svc *ingest.Service) []tool.Tool {
 			Schema:      `{"type":"object","required":["from","to"],"properties":{` + windowSchema + `}}`,
 			Timeout:     60 * time.Second,
 			Run: func(ctx context.Context, ec *execctx.Context, raw json.RawMessage) (any, error) {
-				a, err := decode[Args](raw)
-				if err != nil {
-					return nil, err
-				}
-				w, err := a.window()
+				_, w, err := windowArgs(raw)
 				if err != nil {
 					return nil, err
 				}
@@ -89,11 +95,7 @@ func Tools(svc *ingest.Service) []tool.Tool {
 			Schema:      `{"type":"object","required":["from","to"],"properties":{` + windowSchema + `}}`,
 			Timeout:     60 * time.Second,
 			Run: func(ctx context.Context, ec *execctx.Context, raw json.RawMessage) (any, error) {
-				a, err := decode[Args](raw)
-				if err != nil {
-					return nil, err
-				}
-				w, err := a.window()
+				_, w, err := windowArgs(raw)
 				if err != nil {
 					return nil, err
 				}
@@ -107,11 +109,7 @@ func Tools(svc *ingest.Service) []tool.Tool {
 				"targets":{"type":"object","properties":{"cost_cut_percent":{"type":"number","minimum":0,"maximum":100},"p95_ms":{"type":"number","minimum":0}}}}}`,
 			Timeout: 60 * time.Second,
 			Run: func(ctx context.Context, ec *execctx.Context, raw json.RawMessage) (any, error) {
-				a, err := decode[Args](raw)
-				if err != nil {
-					return nil, err
-				}
-				w, err := a.window()
+				a, w, err := windowArgs(raw)
 				if err != nil {
 					return nil, err
 				}
