@@ -3,6 +3,7 @@ package workload_test
 import (
 	"io"
 	"math"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -413,5 +414,34 @@ func TestSyntheticIsDeterministic(t *testing.T) {
 	}
 	if err := (&workload.SyntheticSpec{Preset: "nope"}).Normalize(time.Now()); err == nil {
 		t.Error("unknown preset accepted")
+	}
+}
+
+func TestLoadPricesOverrides(t *testing.T) {
+	t.Parallel()
+	path := t.TempDir() + "/prices.json"
+	body := `{"models":[{"provider":"openai","model":"gpt-4o","input_per_mtok":1,"output_per_mtok":2,"source":"contract","as_of":"2026-11"},
+		{"provider":"acme","model":"acme-1","input_per_mtok":0.5,"output_per_mtok":0.5,"source":"acme","as_of":"2026-11"}]}`
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p, err := workload.LoadPrices(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, _ := p.Lookup("gpt-4o"); g.Input != 1 || g.Output != 2 {
+		t.Fatalf("override not applied: %+v", g)
+	}
+	if _, ok := p.Lookup("acme-1"); !ok {
+		t.Fatal("added model missing")
+	}
+	if m, ok := p.Lookup("claude-sonnet-4"); !ok || m.Input != 3 {
+		t.Fatal("default models lost")
+	}
+	if err := os.WriteFile(path, []byte(`{"models":[{"model":"x"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := workload.LoadPrices(path); err == nil {
+		t.Fatal("invalid table accepted")
 	}
 }
