@@ -184,7 +184,13 @@ func (c *wsConn) writeLoop() {
 			}
 			return
 		case it := <-c.out:
+			if c.ctx.Err() != nil {
+				continue // closing: the next turn closes with the right status, nothing else goes out
+			}
 			if err := c.handleOut(it); err != nil {
+				if c.ctx.Err() != nil {
+					continue // closing: the Done branch closes with the right status
+				}
 				c.cancel(errReaderDone)
 				_ = c.ws.CloseNow()
 				return
@@ -228,6 +234,9 @@ func (c *wsConn) handleOut(it outItem) error {
 	case itemResume:
 		evs, err := c.s.cfg.Store.ListEvents(c.ctx, c.user.UserID, it.runID, it.afterSeq, 0)
 		if err != nil {
+			if c.ctx.Err() != nil {
+				return err // the connection is closing; the client resumes again after it
+			}
 			return c.write(c.errorFrame(it.id, err))
 		}
 		for i := range evs {
@@ -357,6 +366,9 @@ func (c *wsConn) handleFrame(data []byte) bool {
 		return c.enqueue(outItem{kind: itemFrame, frame: errorWithID(id, invalid("type is required and must be a string"))})
 	}
 	fail := func(err error) bool {
+		if c.ctx.Err() != nil {
+			return false // the connection is closing (too slow, or shutting down): no reply
+		}
 		return c.enqueue(outItem{kind: itemFrame, frame: c.errorFrame(id, err)})
 	}
 	ack := frameOf(reply{Type: "ack", ID: id})
