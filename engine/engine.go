@@ -116,31 +116,32 @@ func (r *Run) Tier() netra.Tier { return r.run.Tier }
 func (r *Run) ThreadID() string { return r.run.ThreadID }
 
 type queued struct {
-	Position int `json:"position"`
+	Position int   `json:"position"`
+	ETAMS    int64 `json:"eta_ms,omitempty"`
 }
 
 // Accepted emits run_queued with the run's position and lets the run start. It must be
 // called once, right after the scheduler accepted the run, so that run_queued is the run's
 // first event even when a slot was free.
-func (r *Run) Accepted(ctx context.Context, position int) {
+func (r *Run) Accepted(ctx context.Context, position int, eta time.Duration) {
 	defer close(r.ready)
 	if position < 1 {
 		position = 1
 	}
-	if err := r.em.Emit(ctx, netra.EventRunQueued, "", queued{Position: position}); err != nil && !r.em.Ended() {
+	if err := r.em.Emit(ctx, netra.EventRunQueued, "", queued{Position: position, ETAMS: eta.Milliseconds()}); err != nil && !r.em.Ended() {
 		r.log.Warn("run_queued not emitted", "err", err)
 	}
 }
 
 // Moved implements sched.Job: the queued run's position changed.
-func (r *Run) Moved(position int) {
+func (r *Run) Moved(position int, eta time.Duration) {
 	<-r.ready
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.started {
 		return
 	}
-	if err := r.em.Emit(context.Background(), netra.EventRunQueued, "", queued{Position: position}); err != nil && !r.em.Ended() {
+	if err := r.em.Emit(context.Background(), netra.EventRunQueued, "", queued{Position: position, ETAMS: eta.Milliseconds()}); err != nil && !r.em.Ended() {
 		r.log.Warn("run_queued not emitted", "err", err)
 	}
 }

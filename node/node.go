@@ -218,7 +218,7 @@ func (n *Node) recover(ctx context.Context) error {
 		job := n.factory.NewRun(r, "", last)
 		// Recovered runs bypass the queue bound: they were accepted before.
 		pos := n.sched.Submit(job)
-		job.Accepted(ctx, pos)
+		job.Accepted(ctx, pos, n.sched.ETA(pos))
 	}
 	if len(runs) > 0 {
 		n.log.Info("recovered runs", "count", len(runs))

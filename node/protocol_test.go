@@ -844,3 +844,35 @@ func TestQueueFull(t *testing.T) {
 	}
 	h.waitIdle()
 }
+
+func TestCancelOnDisconnect(t *testing.T) {
+	t.Parallel()
+	h := start(t, nil)
+	tok := h.token("wendy", netra.TierMid)
+	ws := dialRaw(t, h, tok)
+	tied := ws.roundTrip(`{"type":"start_run","id":"1","input":"x","agent":"echo","params":{"delay_ms":30000},"cancel_on_disconnect":true}`)
+	free := ws.roundTrip(`{"type":"start_run","id":"2","input":"y","agent":"echo","params":{"delay_ms":300}}`)
+	if tied["type"] != "run_accepted" || free["type"] != "run_accepted" {
+		t.Fatalf("starts: %v %v", tied, free)
+	}
+	_ = ws.ws.Close(websocket.StatusNormalClosure, "")
+	c := client.New(h.url, tok)
+	if r := waitRun(t, c, tied["run_id"].(string)); r.Status != "cancelled" {
+		t.Fatalf("tied run ended %s", r.Status)
+	}
+	if r := waitRun(t, c, free["run_id"].(string)); r.Status != "completed" {
+		t.Fatalf("free run ended %s", r.Status)
+	}
+	// eta_ms appears once runs have a history: the queued run of a busy free user gets one.
+	ws2 := dialRaw(t, h, h.token("xena", netra.TierFree))
+	ws2.roundTrip(`{"type":"start_run","id":"a","input":"x","agent":"echo","params":{"delay_ms":2000}}`)
+	q := ws2.roundTrip(`{"type":"start_run","id":"b","input":"x","agent":"echo"}`)
+	evs, _ := client.New(h.url, h.token("xena", netra.TierFree)).Events(ctxT(t), q["run_id"].(string), 0)
+	var d struct {
+		Position int   `json:"position"`
+		ETAMS    int64 `json:"eta_ms"`
+	}
+	if len(evs) == 0 || json.Unmarshal(evs[0].Data, &d) != nil || d.Position != 1 || d.ETAMS <= 0 {
+		t.Fatalf("run_queued %+v", evs)
+	}
+}

@@ -27,9 +27,10 @@ type Job interface {
 	Execute(ctx context.Context)
 	// Cancelled ends a job that was removed from the queue before it started.
 	Cancelled()
-	// Moved tells a queued job its new position. It is called at most once per
-	// PositionInterval per job, only when the position changed, and never after Execute.
-	Moved(position int)
+	// Moved tells a queued job its new position and estimated wait (0: unknown). It is called
+	// at most once per PositionInterval per job, only when the position changed, and never
+	// after Execute.
+	Moved(position int, eta time.Duration)
 }
 
 // Causes of a running job's context cancellation.
@@ -99,9 +100,10 @@ type user struct {
 }
 
 type running struct {
-	job    Job
-	ctx    context.Context
-	cancel context.CancelCauseFunc
+	job     Job
+	ctx     context.Context
+	cancel  context.CancelCauseFunc
+	started time.Time
 }
 
 // Scheduler is the fair scheduler. Start it before use; Stop cancels what runs.
@@ -118,6 +120,7 @@ type Scheduler struct {
 	threadBusy map[string]bool
 	reserved   map[string]bool // run id → cancelled before Submit
 	announced  map[string]int  // run id → last position told to the job
+	avgRun     time.Duration   // moving average of recent run durations, for ETAs
 	slots      int
 	stopped    bool
 	ctx        context.Context
@@ -158,6 +161,7 @@ func (s *Scheduler) Start(ctx context.Context) {
 type move struct {
 	job Job
 	pos int
+	eta time.Duration
 }
 
 // announce tells every queued job whose position changed since it was last told.
@@ -167,12 +171,12 @@ func (s *Scheduler) announce() {
 	for id, pos := range s.positionsLocked() {
 		if s.announced[id] != pos.pos {
 			s.announced[id] = pos.pos
-			moves = append(moves, move{pos.job, pos.pos})
+			moves = append(moves, move{pos.job, pos.pos, s.etaLocked(pos.pos)})
 		}
 	}
 	s.mu.Unlock()
 	for _, m := range moves {
-		m.job.Moved(m.pos)
+		m.job.Moved(m.pos, m.eta)
 	}
 }
 
@@ -313,6 +317,23 @@ func (s *Scheduler) Cancel(runID string) bool {
 	return false
 }
 
+// ETA estimates the wait of a run at a queue position: the runs ahead of it share the slots,
+// each taking the recent average run time. It is 0 while there is no history.
+func (s *Scheduler) ETA(position int) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.etaLocked(position)
+}
+
+func (s *Scheduler) etaLocked(position int) time.Duration {
+	if s.avgRun == 0 || position < 1 {
+		return 0
+	}
+	// Position 1 starts when the first slot frees: on average half a run from now when all are
+	// busy. Each further MaxRunning positions add one run time.
+	return time.Duration((float64(position-1)/float64(s.cfg.MaxRunning) + 0.5) * float64(s.avgRun))
+}
+
 // Position returns the queue position of a queued run, or 0.
 func (s *Scheduler) Position(runID string) int {
 	s.mu.Lock()
@@ -414,7 +435,7 @@ func (s *Scheduler) dispatchLocked() []*running {
 			s.slots++
 			s.threadBusy[j.ThreadID()] = true
 			ctx, cancel := context.WithCancelCause(s.ctx)
-			r := &running{job: j, ctx: ctx, cancel: cancel}
+			r := &running{job: j, ctx: ctx, cancel: cancel, started: time.Now()}
 			s.running[j.RunID()] = r
 			s.wg.Add(1) // under the lock, so that Stop's Wait never races an Add
 			starts = append(starts, r)
@@ -445,6 +466,12 @@ func (s *Scheduler) finish(r *running) {
 	s.mu.Lock()
 	id := r.job.RunID()
 	delete(s.running, id)
+	// An exponential moving average over roughly the last 20 runs.
+	if d := time.Since(r.started); s.avgRun == 0 {
+		s.avgRun = d
+	} else {
+		s.avgRun += (d - s.avgRun) / 20
+	}
 	delete(s.threadBusy, r.job.ThreadID())
 	s.slots--
 	if u := s.users[r.job.Owner()]; u != nil {

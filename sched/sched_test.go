@@ -33,8 +33,8 @@ func (j *job) Execute(ctx context.Context) {
 		j.rec.cause(j, context.Cause(ctx))
 	}
 }
-func (j *job) Cancelled()    { j.rec.cancelled(j) }
-func (j *job) Moved(pos int) { j.rec.moved(j, pos) }
+func (j *job) Cancelled()                     { j.rec.cancelled(j) }
+func (j *job) Moved(pos int, _ time.Duration) { j.rec.moved(j, pos) }
 
 type recorder struct {
 	mu     sync.Mutex

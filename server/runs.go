@@ -19,6 +19,9 @@ type startRequest struct {
 	Agent     *string         `json:"agent"`
 	Params    json.RawMessage `json:"params"`
 	Multitask *string         `json:"multitask"`
+	// CancelOnDisconnect (WebSocket only) cancels the run when the connection that started it
+	// closes before the run ends.
+	CancelOnDisconnect bool `json:"cancel_on_disconnect"`
 }
 
 // DefaultAgent runs when a start request names none.
@@ -118,7 +121,7 @@ func (s *Server) startRun(ctx context.Context, id netra.Identity, req startReque
 	s.cfg.Metrics.RunsAccepted.WithLabelValues(string(id.Tier)).Inc()
 	job := s.cfg.Factory.NewRun(run, connID, 0)
 	pos := s.cfg.Scheduler.Submit(job)
-	job.Accepted(context.WithoutCancel(ctx), pos)
+	job.Accepted(context.WithoutCancel(ctx), pos, s.cfg.Scheduler.ETA(pos))
 	if pos > 0 {
 		run.QueuePosition = &pos
 	} else {

@@ -117,6 +117,9 @@ type wsConn struct {
 	out    chan outItem
 	slow   atomic.Bool
 
+	// reader-owned: runs to cancel when the connection closes
+	cancelOnClose []string
+
 	// writer-owned
 	sent map[string]*seqSet
 	held map[string][]*netra.Event
@@ -162,6 +165,10 @@ func (c *wsConn) serve() {
 	c.readLoop()
 	c.cancel(errReaderDone)
 	<-writerDone
+	for _, runID := range c.cancelOnClose {
+		// Runs that already ended answer conflict; nothing to do for them.
+		_, _ = c.s.cancelRun(context.WithoutCancel(c.ctx), c.user, runID)
+	}
 }
 
 func (c *wsConn) write(frame []byte) error {
@@ -424,6 +431,9 @@ func (c *wsConn) startRun(id *string, req startRequest) bool {
 		frame = c.errorFrame(id, err)
 	} else {
 		frame = acceptedFrame(id, run, pos)
+		if req.CancelOnDisconnect {
+			c.cancelOnClose = append(c.cancelOnClose, run.ID)
+		}
 	}
 	if held != "" {
 		return c.enqueue(outItem{kind: itemRelease, runID: held, frame: frame})
