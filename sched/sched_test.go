@@ -284,3 +284,53 @@ func TestPositionChangesAreAnnounced(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestNoStarvationWithManyUsers: 1,000 light users with a run each and a heavy user with
+// hundreds, sharing 4 slots. Every run starts, and every light user's run starts before the
+// heavy user has started more than its weight's worth per light run (one round).
+func TestNoStarvationWithManyUsers(t *testing.T) {
+	t.Parallel()
+	rec := newRecorder()
+	s := newSched(t, sched.Config{MaxRunning: 4, Limits: map[netra.Tier]sched.Limit{netra.TierEnterprise: {5, 1000}}})
+	const light = 1000
+	total := 0
+	for i := 0; i < 500; i++ {
+		submit(t, s, rec, "heavy", netra.TierEnterprise, fmt.Sprint("thr_h", i))
+		total++
+	}
+	for i := 0; i < light; i++ {
+		submit(t, s, rec, fmt.Sprint("light-", i), netra.TierFree, fmt.Sprint("thr_l", i))
+		total++
+	}
+	heavyStarts, lightStarts, worstHeavyBetween, sinceLight := 0, 0, 0, 0
+	for n := 0; n < total; n++ {
+		j := rec.next(t)
+		if j.owner == "heavy" {
+			heavyStarts++
+			sinceLight++
+		} else {
+			lightStarts++
+			worstHeavyBetween = max(worstHeavyBetween, sinceLight)
+			sinceLight = 0
+		}
+		close(j.release)
+	}
+	if lightStarts != light || heavyStarts != 500 {
+		t.Fatalf("started %d light and %d heavy runs", lightStarts, heavyStarts)
+	}
+	// While light users wait, the heavy user (weight 5) starts at most 5 runs between two light
+	// starts — plus the ones it started before the light users arrived (at most 4 slots + 5).
+	if worstHeavyBetween > 5+4+5 {
+		t.Fatalf("the heavy user started %d runs between two light ones", worstHeavyBetween)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for s.Running() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("slots not returned: %d running", s.Running())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if r, q := s.Usage("heavy"); r != 0 || q != 0 {
+		t.Fatalf("heavy usage after all: %d %d", r, q)
+	}
+}
