@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/agent"
@@ -121,5 +122,31 @@ func TestRegistryChecksEntryAndParams(t *testing.T) {
 	}
 	if _, err := agent.NewRegistry(agent.Spec{Name: "x"}); err == nil {
 		t.Fatal("spec without New accepted")
+	}
+}
+
+type waiter struct{}
+
+func (waiter) Run(ctx context.Context, _ *agent.Runtime, _ agent.Input) (agent.Result, error) {
+	<-ctx.Done()
+	return agent.Result{}, ctx.Err()
+}
+
+func TestStepTimeout(t *testing.T) {
+	t.Parallel()
+	reg, _ := agent.NewRegistry(agent.Spec{Name: "waiter", New: func() agent.Agent { return waiter{} }})
+	ec, _ := execctx.New(execctx.Params{Identity: netra.Identity{UserID: "alice", Tier: netra.TierFree, Role: netra.RoleUser},
+		ThreadID: "thr_1", RunID: "run_1", RequestID: "req_1", TraceID: "trc_1"})
+	em := &recEmitter{}
+	treg, _ := tool.NewRegistry()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	rt := agent.NewRuntime(ec, em, tool.NewDispatcher(ec, em, treg, log, nil), reg, log)
+	rt.LimitSteps(20 * time.Millisecond)
+	_, err := rt.RunAgent(context.Background(), "waiter", agent.Input{})
+	if netra.ErrorCode(err) != netra.CodeTimeout {
+		t.Fatalf("err %v", err)
+	}
+	if strings.Join(em.log, " ") != "agent_started:waiter agent_error:waiter" {
+		t.Fatalf("events %v", em.log)
 	}
 }

@@ -18,13 +18,18 @@ import (
 // and the run's emitter, tool dispatcher and agent registry. The engine makes the root
 // runtime; RunAgent and Workflow make one per step.
 type Runtime struct {
-	name   string
-	ec     *execctx.Context
-	em     tool.Emitter
-	tools  *tool.Dispatcher
-	agents *Registry
-	log    *slog.Logger
+	name        string
+	ec          *execctx.Context
+	em          tool.Emitter
+	tools       *tool.Dispatcher
+	agents      *Registry
+	log         *slog.Logger
+	stepTimeout time.Duration // bounds each agent step; 0: none
 }
+
+// LimitSteps bounds each agent step at d (the tier's agent timeout). The engine calls it on
+// the root runtime before the run starts.
+func (rt *Runtime) LimitSteps(d time.Duration) { rt.stepTimeout = d }
 
 // NewRuntime returns the root runtime of a run. The engine calls it; agents never do.
 func NewRuntime(ec *execctx.Context, em tool.Emitter, tools *tool.Dispatcher, agents *Registry, log *slog.Logger) *Runtime {
@@ -74,12 +79,21 @@ func (rt *Runtime) RunAgent(ctx context.Context, name string, in Input) (Result,
 	if err != nil {
 		return Result{}, err
 	}
-	step := &Runtime{name: name, ec: child, em: rt.em, tools: rt.tools, agents: rt.agents, log: rt.log}
+	step := &Runtime{name: name, ec: child, em: rt.em, tools: rt.tools, agents: rt.agents, log: rt.log, stepTimeout: rt.stepTimeout}
 	start := time.Now()
 	if err := rt.em.Emit(ctx, netra.EventAgentStarted, name, nil); err != nil {
 		return Result{}, err
 	}
+	parent := ctx
+	if rt.stepTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, rt.stepTimeout)
+		defer cancel()
+	}
 	res, err := step.safeRun(ctx, a, in)
+	if err == nil && ctx.Err() != nil && parent.Err() == nil {
+		err = ctx.Err() // the step's own deadline passed, though the agent returned no error
+	}
 	if err == nil {
 		var out json.RawMessage
 		if res.Output != nil {
@@ -95,8 +109,11 @@ func (rt *Runtime) RunAgent(ctx context.Context, name string, in Input) (Result,
 			return res, nil
 		}
 	}
-	if ctx.Err() != nil {
+	switch {
+	case parent.Err() != nil:
 		err = netra.Errorf(netra.CodeCancelled, "agent %s stopped: the run ended", name)
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		err = netra.Errorf(netra.CodeTimeout, "agent %s took longer than %s", name, rt.stepTimeout)
 	}
 	// Reported even when ctx has ended, so that every agent_started is closed.
 	_ = rt.em.Emit(context.WithoutCancel(ctx), netra.EventAgentError, name, agentErr{Code: netra.ErrorCode(err), Message: netra.ErrorMessage(err)})

@@ -25,10 +25,53 @@ import (
 	"github.com/netra-ai/netra/tool"
 )
 
+// Timeouts bound one tier's runs; they must nest: Tool < Agent < Run.
+type Timeouts struct {
+	// Run bounds a run's execution (not its time in the queue).
+	Run time.Duration
+	// Agent bounds each agent step.
+	Agent time.Duration
+	// Tool caps each tool call (a tool's own, shorter timeout still applies).
+	Tool time.Duration
+}
+
+// DefaultTimeouts are the timeouts of every tier: tool 2 min, agent 5 min, run 10 min.
+func DefaultTimeouts() map[netra.Tier]Timeouts {
+	t := Timeouts{Run: 10 * time.Minute, Agent: 5 * time.Minute, Tool: 2 * time.Minute}
+	return map[netra.Tier]Timeouts{netra.TierFree: t, netra.TierEarly: t, netra.TierMid: t, netra.TierEnterprise: t}
+}
+
+// CheckTimeouts fills in defaults and refuses timeouts that do not nest (tool < agent < run).
+func CheckTimeouts(over map[netra.Tier]Timeouts) (map[netra.Tier]Timeouts, error) {
+	out := DefaultTimeouts()
+	for tier, t := range over {
+		if !tier.Valid() {
+			return nil, fmt.Errorf("timeouts: unknown tier %q", tier)
+		}
+		d := out[tier]
+		if t.Run > 0 {
+			d.Run = t.Run
+		}
+		if t.Agent > 0 {
+			d.Agent = t.Agent
+		}
+		if t.Tool > 0 {
+			d.Tool = t.Tool
+		}
+		out[tier] = d
+	}
+	for tier, t := range out {
+		if !(t.Tool < t.Agent && t.Agent < t.Run) {
+			return nil, fmt.Errorf("timeouts of the %s tier must nest, tool < agent < run: got tool %s, agent %s, run %s", tier, t.Tool, t.Agent, t.Run)
+		}
+	}
+	return out, nil
+}
+
 // Config tunes the factory. Zero values mean the defaults.
 type Config struct {
-	// RunTimeout bounds a run's execution (not its time in the queue). Default 10 minutes.
-	RunTimeout time.Duration
+	// Timeouts per tier, checked with CheckTimeouts. Default DefaultTimeouts.
+	Timeouts map[netra.Tier]Timeouts
 	// StopGrace is how long an agent may take to return once its run is cancelled or timed
 	// out; after that the run ends without it and the agent's goroutine is abandoned (its
 	// late events are refused). Default 500 ms.
@@ -49,14 +92,16 @@ type Factory struct {
 }
 
 // NewFactory returns a factory.
-func NewFactory(cfg Config, agents *agent.Registry, tools *tool.Registry, p *event.Pipeline, log *slog.Logger) *Factory {
-	if cfg.RunTimeout <= 0 {
-		cfg.RunTimeout = 10 * time.Minute
+func NewFactory(cfg Config, agents *agent.Registry, tools *tool.Registry, p *event.Pipeline, log *slog.Logger) (*Factory, error) {
+	timeouts, err := CheckTimeouts(cfg.Timeouts)
+	if err != nil {
+		return nil, err
 	}
+	cfg.Timeouts = timeouts
 	if cfg.StopGrace <= 0 {
 		cfg.StopGrace = 500 * time.Millisecond
 	}
-	return &Factory{cfg: cfg, agents: agents, tools: tools, pipeline: p, log: log}
+	return &Factory{cfg: cfg, agents: agents, tools: tools, pipeline: p, log: log}, nil
 }
 
 // Gauges reports the live per-run objects; all return to zero when no run is in flight.
@@ -201,11 +246,14 @@ func (r *Run) Execute(ctx context.Context) {
 	if err := r.em.Transition(ctx, netra.EventRunStarted, nil, &netra.Transition{Status: netra.RunRunning, At: time.Now().UTC()}); err != nil {
 		r.log.Error("run_started not stored", "err", err)
 	}
-	runCtx, cancel := context.WithTimeout(ctx, f.cfg.RunTimeout)
+	limits := f.cfg.Timeouts[r.run.Tier]
+	runCtx, cancel := context.WithTimeout(ctx, limits.Run)
 	defer cancel()
 	f.dispatchers.Add(1)
 	disp = tool.NewDispatcher(ec, r.em, f.tools, r.log, func() { f.dispatchers.Add(-1) })
+	disp.LimitTimeout(limits.Tool)
 	rt := agent.NewRuntime(ec, r.em, disp, f.agents, r.log)
+	rt.LimitSteps(limits.Agent)
 	res, err, ok := r.runEntry(runCtx, rt)
 	disp.Close()
 	if !ok || runCtx.Err() != nil {
@@ -257,7 +305,7 @@ func (r *Run) endCtx(parent, runCtx context.Context) {
 	case parent.Err() != nil:
 		r.end(parent, netra.RunCancelled, nil, nil)
 	case errors.Is(runCtx.Err(), context.DeadlineExceeded):
-		r.end(parent, netra.RunFailed, nil, netra.Errorf(netra.CodeTimeout, "the run took longer than %s", r.f.cfg.RunTimeout))
+		r.end(parent, netra.RunFailed, nil, netra.Errorf(netra.CodeTimeout, "the run took longer than %s", r.f.cfg.Timeouts[r.run.Tier].Run))
 	default:
 		r.end(parent, netra.RunCancelled, nil, nil)
 	}

@@ -8,6 +8,9 @@ package model
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+
+	"github.com/netra-ai/netra/resilience"
 )
 
 // Tasks a provider answers.
@@ -67,3 +70,31 @@ const (
 	CategorySyntheticData    = "synthetic_data"
 	CategoryGeneral          = "general"
 )
+
+// Resilient wraps a provider: calls that fail are retried by retry (unless ctx ended), and
+// breaker (nil: none) stops calling a provider that keeps failing.
+func Resilient(p Provider, retry resilience.Retry, breaker *resilience.Breaker) Provider {
+	return resilient{p: p, retry: retry, breaker: breaker}
+}
+
+type resilient struct {
+	p       Provider
+	retry   resilience.Retry
+	breaker *resilience.Breaker
+}
+
+func (r resilient) Name() string { return r.p.Name() }
+
+func (r resilient) Complete(ctx context.Context, req Request) (Response, error) {
+	if err := r.breaker.Allow(); err != nil {
+		return Response{}, fmt.Errorf("model provider %s: %w", r.p.Name(), err)
+	}
+	var res Response
+	_, err := r.retry.Do(ctx, func(error) bool { return ctx.Err() == nil }, func(ctx context.Context) error {
+		var err error
+		res, err = r.p.Complete(ctx, req)
+		r.breaker.Record(err == nil)
+		return err
+	})
+	return res, err
+}

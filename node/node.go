@@ -31,7 +31,9 @@ import (
 	"github.com/netra-ai/netra/event/eventmem"
 	"github.com/netra-ai/netra/ingest"
 	"github.com/netra-ai/netra/metrics"
+	"github.com/netra-ai/netra/model"
 	"github.com/netra-ai/netra/model/offline"
+	"github.com/netra-ai/netra/resilience"
 	"github.com/netra-ai/netra/sched"
 	"github.com/netra-ai/netra/server"
 	"github.com/netra-ai/netra/store"
@@ -60,8 +62,9 @@ type Config struct {
 	// Limits and Weights override the tier defaults of the scheduler.
 	Limits  map[netra.Tier]sched.Limit
 	Weights map[netra.Tier]int
-	// RunTimeout bounds a run's execution. Default 10 minutes.
-	RunTimeout time.Duration
+	// Timeouts per tier (run, agent step, tool call), which must nest. Default: 10 min, 5 min,
+	// 2 min for every tier.
+	Timeouts map[netra.Tier]engine.Timeouts
 	// SendQueue is each connection's outgoing queue length. Default 1024.
 	SendQueue int
 	// ShutdownGrace is how long Stop lets running runs finish before cancelling them. Default 10 s.
@@ -142,7 +145,8 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	for _, p := range prices.Models() {
 		modelNames = append(modelNames, p.Model)
 	}
-	provider := offline.New(modelNames)
+	// Model calls retry transient failures and stop calling a failing provider for a while.
+	provider := model.Resilient(offline.New(modelNames), resilience.Retry{Attempts: 3}, resilience.NewBreaker(5, 30*time.Second))
 	agents, err := agent.NewRegistry(append([]agent.Spec{echo.Spec(), supervisor.Spec(), triage.Spec(provider), datahelper.Spec(),
 		data.Spec(), optimization.Spec(), actions.Spec(), reporting.Spec(provider), synthetic.Spec(provider)}, cfg.Agents...)...)
 	if err != nil {
@@ -162,7 +166,10 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n.pipeline = event.NewPipeline(event.PipelineConfig{}, st, bus, log)
 	n.sched = sched.New(sched.Config{MaxRunning: cfg.MaxRunning, Limits: cfg.Limits, Weights: cfg.Weights}, log)
-	n.factory = engine.NewFactory(engine.Config{RunTimeout: cfg.RunTimeout}, agents, tools, n.pipeline, log)
+	if n.factory, err = engine.NewFactory(engine.Config{Timeouts: cfg.Timeouts}, agents, tools, n.pipeline, log); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
 	n.metrics = metrics.New(
 		metrics.Gauge{Name: "netra_engines_live", Help: "Run engines alive now.", Value: func() float64 { return float64(n.factory.Gauges().Engines) }},
 		metrics.Gauge{Name: "netra_dispatchers_live", Help: "Tool dispatchers alive now.", Value: func() float64 { return float64(n.factory.Gauges().Dispatchers) }},

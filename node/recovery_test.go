@@ -14,6 +14,7 @@ import (
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/agent"
 	"github.com/netra-ai/netra/client"
+	"github.com/netra-ai/netra/engine"
 	"github.com/netra-ai/netra/node"
 	"github.com/netra-ai/netra/store"
 	"github.com/netra-ai/netra/store/storesqlite"
@@ -83,9 +84,17 @@ func TestRecoveryAfterCrash(t *testing.T) {
 	h.waitIdle()
 }
 
-func TestRunTimeout(t *testing.T) {
+func TestTimeouts(t *testing.T) {
 	t.Parallel()
-	h := start(t, func(c *node.Config) { c.RunTimeout = 150 * time.Millisecond })
+	// Timeouts must nest: tool < agent < run, or the node does not start.
+	_, err := node.New(context.Background(), node.Config{DataDir: t.TempDir(), JWTSecret: secret,
+		Timeouts: map[netra.Tier]engine.Timeouts{netra.TierFree: {Run: time.Minute, Agent: time.Second, Tool: 2 * time.Second}}})
+	if err == nil || !strings.Contains(err.Error(), "nest") {
+		t.Fatalf("non-nesting timeouts: %v", err)
+	}
+	h := start(t, func(c *node.Config) {
+		c.Timeouts = map[netra.Tier]engine.Timeouts{netra.TierFree: {Run: 2 * time.Second, Agent: time.Second, Tool: 150 * time.Millisecond}}
+	})
 	c := h.client("sam")
 	run, err := c.StartRun(ctxT(t), client.StartRun{Input: "x", Agent: "echo", Params: map[string]any{"delay_ms": 5000}})
 	if err != nil {
@@ -96,7 +105,13 @@ func TestRunTimeout(t *testing.T) {
 		t.Fatalf("run = %+v", got)
 	}
 	if d := got.EndedAt.Sub(*got.StartedAt); d > time.Second {
-		t.Fatalf("timeout took %v", d)
+		t.Fatalf("the tier's 150 ms tool timeout took %v", d)
+	}
+	// Another tier keeps the defaults.
+	mid := client.New(h.url, h.token("sam", netra.TierMid))
+	run, _ = mid.StartRun(ctxT(t), client.StartRun{Input: "x", Agent: "echo", Params: map[string]any{"delay_ms": 300}})
+	if got := waitRun(t, mid, run.ID); got.Status != "completed" {
+		t.Fatalf("mid tier run %s", got.Status)
 	}
 	h.waitIdle()
 }

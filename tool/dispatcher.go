@@ -28,7 +28,12 @@ type Dispatcher struct {
 	log     *slog.Logger
 	closed  atomic.Bool
 	onClose func()
+	maxTime time.Duration // the tier's cap on one tool call; 0: the tool's own timeout
 }
+
+// LimitTimeout caps every tool call of this dispatcher at d (the tier's tool timeout). Call it
+// before the first call.
+func (d *Dispatcher) LimitTimeout(limit time.Duration) { d.maxTime = limit }
 
 // NewDispatcher binds a dispatcher to one run. onClose, when set, runs once on Close.
 func NewDispatcher(ec *execctx.Context, em Emitter, reg *Registry, log *slog.Logger, onClose func()) *Dispatcher {
@@ -59,6 +64,7 @@ type completed struct {
 	CallID     string          `json:"call_id"`
 	OK         bool            `json:"ok"`
 	DurationMS float64         `json:"duration_ms"`
+	Attempts   int             `json:"attempts,omitempty"` // when retried
 	Result     json.RawMessage `json:"result,omitempty"`
 	Error      *CallError      `json:"error,omitempty"`
 }
@@ -83,8 +89,11 @@ func (d *Dispatcher) Call(ctx context.Context, agent, name string, args any) (js
 	if err := d.em.Emit(ctx, netra.EventToolExecuting, agent, executing{Tool: name, CallID: callID, Args: raw}); err != nil {
 		return nil, err
 	}
-	result, callErr := d.run(ctx, name, raw)
+	result, attempts, callErr := d.call(ctx, name, raw)
 	done := completed{Tool: name, CallID: callID, OK: callErr == nil, DurationMS: ms(time.Since(start))}
+	if attempts > 1 {
+		done.Attempts = attempts
+	}
 	if callErr != nil {
 		done.Error = &CallError{Code: netra.ErrorCode(callErr), Message: netra.ErrorMessage(callErr)}
 	} else {
@@ -99,22 +108,57 @@ func (d *Dispatcher) Call(ctx context.Context, agent, name string, args any) (js
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-func (d *Dispatcher) run(ctx context.Context, name string, args json.RawMessage) (_ json.RawMessage, err error) {
+// call checks the call, then runs it with retries, behind the tool's breaker.
+func (d *Dispatcher) call(ctx context.Context, name string, args json.RawMessage) (json.RawMessage, int, error) {
 	e, ok := d.reg.tools[name]
 	if !ok {
-		return nil, netra.Errorf(netra.CodeNotFound, "unknown tool %q", name)
+		return nil, 0, netra.Errorf(netra.CodeNotFound, "unknown tool %q", name)
 	}
 	if !e.allows(d.ec.Tier()) {
-		return nil, netra.Errorf(netra.CodeForbidden, "tool %s is not available on the %s tier", name, d.ec.Tier())
+		return nil, 0, netra.Errorf(netra.CodeForbidden, "tool %s is not available on the %s tier", name, d.ec.Tier())
 	}
 	if err := e.args.Validate("tool "+name+" arguments", args); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
+	if err := e.breaker.Allow(); err != nil {
+		return nil, 0, netra.Errorf(netra.CodeUnavailable, "tool %s is failing and temporarily switched off; try again later", name)
+	}
+	var res json.RawMessage
+	attempts, err := e.Retry.Do(ctx, retryable, func(ctx context.Context) error {
+		var err error
+		res, err = d.run(ctx, e, args)
+		e.breaker.Record(!dependencyFailure(err))
+		return err
+	})
+	return res, attempts, err
+}
+
+// retryable: failures that may pass on their own.
+func retryable(err error) bool {
+	c := netra.ErrorCode(err)
+	return c == netra.CodeUnavailable || c == netra.CodeTimeout
+}
+
+// dependencyFailure: failures of the tool itself, not of the caller's request.
+func dependencyFailure(err error) bool {
+	if err == nil {
+		return false
+	}
+	c := netra.ErrorCode(err)
+	return c == netra.CodeUnavailable || c == netra.CodeTimeout || c == netra.CodeInternal
+}
+
+func (d *Dispatcher) run(ctx context.Context, e *entry, args json.RawMessage) (_ json.RawMessage, err error) {
+	name := e.Name
 	child, err := d.ec.Child()
 	if err != nil {
 		return nil, err
 	}
-	tctx, cancel := context.WithTimeout(ctx, e.Timeout)
+	timeout := e.Timeout
+	if d.maxTime > 0 && d.maxTime < timeout {
+		timeout = d.maxTime
+	}
+	tctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	defer func() {
 		if p := recover(); p != nil {
@@ -125,7 +169,7 @@ func (d *Dispatcher) run(ctx context.Context, name string, args json.RawMessage)
 	}()
 	out, err := e.Run(tctx, child, args)
 	if err != nil {
-		return nil, toolError(ctx, tctx, name, e.Timeout, err)
+		return nil, toolError(ctx, tctx, name, timeout, err)
 	}
 	res, err := json.Marshal(out)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/execctx"
+	"github.com/netra-ai/netra/resilience"
 	"github.com/netra-ai/netra/tool"
 )
 
@@ -157,5 +158,75 @@ func TestRegistryRefusesBadDeclarations(t *testing.T) {
 		if _, err := tool.NewRegistry(tools...); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+func TestRetriesAndBreaker(t *testing.T) {
+	t.Parallel()
+	var flakyCalls, downCalls, badCalls int
+	reg, err := tool.NewRegistry(
+		tool.Tool{Name: "flaky", Retry: resilience.Retry{Attempts: 3, Base: time.Millisecond},
+			Run: func(context.Context, *execctx.Context, json.RawMessage) (any, error) {
+				flakyCalls++
+				if flakyCalls < 3 {
+					return nil, netra.Errorf(netra.CodeUnavailable, "try again")
+				}
+				return "ok", nil
+			}},
+		tool.Tool{Name: "down", Breaker: 2, BreakerCooldown: time.Hour,
+			Run: func(context.Context, *execctx.Context, json.RawMessage) (any, error) {
+				downCalls++
+				return nil, netra.Errorf(netra.CodeUnavailable, "down")
+			}},
+		tool.Tool{Name: "picky", Breaker: 1, Retry: resilience.Retry{Attempts: 5, Base: time.Millisecond},
+			Run: func(context.Context, *execctx.Context, json.RawMessage) (any, error) {
+				badCalls++
+				return nil, netra.Errorf(netra.CodeInvalidRequest, "your input is wrong")
+			}},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ec, _ := execctx.New(execctx.Params{Identity: netra.Identity{UserID: "alice", Tier: netra.TierFree, Role: netra.RoleUser},
+		ThreadID: "thr_1", RunID: "run_1", RequestID: "req_1", TraceID: "trc_1"})
+	em := &fakeEmitter{}
+	d := tool.NewDispatcher(ec, em, reg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	ctx := context.Background()
+	if res, err := d.Call(ctx, "t", "flaky", nil); err != nil || string(res) != `"ok"` || flakyCalls != 3 {
+		t.Fatalf("flaky: %s %v after %d calls", res, err, flakyCalls)
+	}
+	if em.evs[1].data["attempts"] != 3.0 {
+		t.Fatalf("tool_completed %v", em.evs[1].data)
+	}
+	for i := 0; i < 2; i++ {
+		if _, err := d.Call(ctx, "t", "down", nil); netra.ErrorCode(err) != netra.CodeUnavailable {
+			t.Fatalf("down call %d: %v", i, err)
+		}
+	}
+	_, err = d.Call(ctx, "t", "down", nil)
+	if netra.ErrorCode(err) != netra.CodeUnavailable || downCalls != 2 || !strings.Contains(err.Error(), "switched off") {
+		t.Fatalf("open breaker: %v after %d calls", err, downCalls)
+	}
+	// A caller's mistake is neither retried nor held against the tool.
+	for i := 0; i < 3; i++ {
+		if _, err := d.Call(ctx, "t", "picky", nil); netra.ErrorCode(err) != netra.CodeInvalidRequest {
+			t.Fatalf("picky: %v", err)
+		}
+	}
+	if badCalls != 3 {
+		t.Fatalf("picky ran %d times, want 3 (no retries, no open breaker)", badCalls)
+	}
+}
+
+func TestTierCapsTheToolTimeout(t *testing.T) {
+	t.Parallel()
+	d, _, _ := setup(t, netra.TierFree)
+	d.LimitTimeout(5 * time.Millisecond)
+	start := time.Now()
+	if _, err := d.Call(context.Background(), "t", "slow", nil); netra.ErrorCode(err) != netra.CodeTimeout {
+		t.Fatalf("err %v", err)
+	}
+	if time.Since(start) > 15*time.Millisecond+10*time.Millisecond {
+		t.Fatalf("the tier's 5 ms cap did not apply: %v", time.Since(start))
 	}
 }

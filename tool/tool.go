@@ -15,6 +15,7 @@ import (
 
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/execctx"
+	"github.com/netra-ai/netra/resilience"
 	"github.com/netra-ai/netra/schema"
 )
 
@@ -31,7 +32,14 @@ type Tool struct {
 	Timeout time.Duration
 	// Tiers that may call the tool; empty means every tier.
 	Tiers []netra.Tier
-	Run   Func
+	// Retry retries a call that failed with unavailable or timeout. Default: no retry.
+	Retry resilience.Retry
+	// Breaker opens after this many consecutive failures of the tool itself (unavailable,
+	// timeout, internal) and fails calls fast with unavailable for BreakerCooldown (default
+	// 30 s). 0 turns it off. The breaker is per node: it protects the dependency, for everyone.
+	Breaker         int
+	BreakerCooldown time.Duration
+	Run             Func
 }
 
 // DefaultTimeout is a tool call's timeout when the tool declares none.
@@ -44,7 +52,8 @@ var namePattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 
 type entry struct {
 	Tool
-	args *schema.Schema
+	args    *schema.Schema
+	breaker *resilience.Breaker
 }
 
 // Registry holds the declared tools. It is built once and only read afterwards.
@@ -75,7 +84,7 @@ func NewRegistry(tools ...Tool) (*Registry, error) {
 		if t.Timeout <= 0 {
 			t.Timeout = DefaultTimeout
 		}
-		r.tools[t.Name] = &entry{Tool: t, args: s}
+		r.tools[t.Name] = &entry{Tool: t, args: s, breaker: resilience.NewBreaker(t.Breaker, t.BreakerCooldown)}
 	}
 	return r, nil
 }

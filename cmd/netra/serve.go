@@ -12,8 +12,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/engine"
 	"github.com/netra-ai/netra/node"
 )
+
+func allTiers(t engine.Timeouts) map[netra.Tier]engine.Timeouts {
+	return map[netra.Tier]engine.Timeouts{netra.TierFree: t, netra.TierEarly: t, netra.TierMid: t, netra.TierEnterprise: t}
+}
 
 func serve(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -28,7 +34,9 @@ func serve(args []string) error {
 		maxRun     = fs.Int("max-running", maxRunning, "runs executing at once (NETRA_MAX_RUNNING)")
 		logLevel   = fs.String("log-level", envOr("NETRA_LOG_LEVEL", "info"), "debug, info, warn or error (NETRA_LOG_LEVEL)")
 		grace      = fs.Duration("shutdown-grace", 10*time.Second, "how long running runs may finish on SIGTERM before they are cancelled")
-		runTimeout = fs.Duration("run-timeout", 10*time.Minute, "longest a run may execute")
+		runTimeout = fs.Duration("run-timeout", 10*time.Minute, "longest a run may execute (every tier)")
+		agentTO    = fs.Duration("agent-timeout", 5*time.Minute, "longest an agent step may take (every tier); must be under --run-timeout")
+		toolTO     = fs.Duration("tool-timeout", 2*time.Minute, "longest a tool call may take (every tier); must be under --agent-timeout")
 		prices     = fs.String("prices", envOr("NETRA_PRICES", ""), "price table file overriding the embedded one (NETRA_PRICES)")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -48,7 +56,7 @@ func serve(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	n, err := node.New(ctx, node.Config{Addr: *addr, DataDir: *dataDir, DatabaseURL: *dbURL, JWTSecret: *secret,
-		JWTIssuer: *issuer, AllowedOrigins: allowed, MaxRunning: *maxRun, ShutdownGrace: *grace, RunTimeout: *runTimeout, PricesFile: *prices, Logger: log})
+		JWTIssuer: *issuer, AllowedOrigins: allowed, MaxRunning: *maxRun, ShutdownGrace: *grace, Timeouts: allTiers(engine.Timeouts{Run: *runTimeout, Agent: *agentTO, Tool: *toolTO}), PricesFile: *prices, Logger: log})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,40 @@
+package model_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/netra-ai/netra/model"
+	"github.com/netra-ai/netra/resilience"
+)
+
+type flaky struct{ fails, calls int }
+
+func (f *flaky) Name() string { return "flaky" }
+
+func (f *flaky) Complete(context.Context, model.Request) (model.Response, error) {
+	f.calls++
+	if f.calls <= f.fails {
+		return model.Response{}, errors.New("overloaded")
+	}
+	return model.Response{Text: "fine"}, nil
+}
+
+func TestResilientRetriesAndBreaks(t *testing.T) {
+	t.Parallel()
+	f := &flaky{fails: 2}
+	p := model.Resilient(f, resilience.Retry{Attempts: 3, Base: time.Millisecond}, nil)
+	if res, err := p.Complete(context.Background(), model.Request{}); err != nil || res.Text != "fine" || f.calls != 3 {
+		t.Fatalf("res %+v err %v calls %d", res, err, f.calls)
+	}
+	down := &flaky{fails: 1000}
+	p = model.Resilient(down, resilience.Retry{Attempts: 1}, resilience.NewBreaker(2, time.Hour))
+	for i := 0; i < 3; i++ {
+		_, _ = p.Complete(context.Background(), model.Request{})
+	}
+	if down.calls != 2 {
+		t.Fatalf("the open breaker let %d calls through, want 2", down.calls)
+	}
+}
