@@ -21,6 +21,7 @@ Usage:
   netra serve [flags]              run the server
   netra token --user ID [flags]    print a signed JWT for a user
   netra chat [flags] "question"    start a run and show its progress
+  netra bench SCENARIO [flags]     load-test a server (isolation, throughput, latency, ...)
   netra version                    print the version
 
 Run "netra <command> -h" for a command's flags.
@@ -40,6 +41,8 @@ func main() {
 		err = token(args, os.Stdout)
 	case "chat":
 		err = chat(args)
+	case "bench":
+		err = benchCmd(args)
 	case "version", "--version", "-v":
 		fmt.Printf("netra %s (%s, %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	case "help", "-h", "--help":
