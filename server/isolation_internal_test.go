@@ -20,7 +20,7 @@ func TestWriterDropsAndCountsForeignEvents(t *testing.T) {
 	// ws is nil: a write would panic, so passing proves nothing was written.
 	c := &wsConn{s: s, user: netra.Identity{UserID: "alice"}, sent: map[string]*seqSet{}, held: map[string][]*netra.Event{}}
 	ev := &netra.Event{Owner: "bob", RunID: "run_b", Seq: 1, Type: netra.EventRunQueued, Frame: []byte(`{}`)}
-	if err := c.handleOut(outItem{kind: itemEvent, ev: ev}); err != nil {
+	if err := c.handleOut(outItem{ev: ev}); err != nil {
 		t.Fatal(err)
 	}
 	if v := testutil.ToFloat64(m.IsolationViolations); v != 1 {

@@ -95,9 +95,16 @@ const (
 	itemResume                  // replay stored events of runID after afterSeq, then frame (the ack)
 )
 
+// outItem is one entry of a connection's send queue: a run event, or a control item. It is
+// two pointers (16 bytes), because the queue is allocated whole for every connection: with
+// 1,024 slots this keeps an idle connection's queue at 16 KiB.
 type outItem struct {
+	ev  *netra.Event // itemEvent
+	ctl *control     // everything else
+}
+
+type control struct {
 	kind     itemKind
-	ev       *netra.Event
 	frame    []byte
 	runID    string
 	afterSeq int64
@@ -129,7 +136,7 @@ type wsConn struct {
 // with 1013 and resumes by seq.
 func (c *wsConn) Deliver(ev *netra.Event) {
 	select {
-	case c.out <- outItem{kind: itemEvent, ev: ev}:
+	case c.out <- outItem{ev: ev}:
 	default:
 		if c.slow.CompareAndSwap(false, true) {
 			c.s.cfg.Metrics.SlowDisconnects.Inc()
@@ -206,21 +213,12 @@ func (c *wsConn) writeLoop() {
 	}
 }
 
-func (c *wsConn) handleOut(it outItem) error {
+func (c *wsConn) handleOut(item outItem) error {
+	if item.ev != nil {
+		return c.handleEvent(item.ev)
+	}
+	it := item.ctl
 	switch it.kind {
-	case itemEvent:
-		ev := it.ev
-		if ev.Owner != c.user.UserID { // the last line of defence; must never happen
-			c.s.cfg.Metrics.IsolationViolations.Inc()
-			c.s.log.Error("isolation violation: event for another user reached a connection",
-				"connection_id", c.connID, "user_id", c.user.UserID, "run_id", ev.RunID)
-			return nil
-		}
-		if h, ok := c.held[ev.RunID]; ok {
-			c.held[ev.RunID] = append(h, ev)
-			return nil
-		}
-		return c.sendEvent(ev.RunID, ev.Seq, ev.Type, ev.Frame)
 	case itemFrame:
 		return c.write(it.frame)
 	case itemHold:
@@ -254,6 +252,20 @@ func (c *wsConn) handleOut(it outItem) error {
 		return c.write(it.frame) // the ack
 	}
 	return nil
+}
+
+func (c *wsConn) handleEvent(ev *netra.Event) error {
+	if ev.Owner != c.user.UserID { // the last line of defence; must never happen
+		c.s.cfg.Metrics.IsolationViolations.Inc()
+		c.s.log.Error("isolation violation: event for another user reached a connection",
+			"connection_id", c.connID, "user_id", c.user.UserID, "run_id", ev.RunID)
+		return nil
+	}
+	if h, ok := c.held[ev.RunID]; ok {
+		c.held[ev.RunID] = append(h, ev)
+		return nil
+	}
+	return c.sendEvent(ev.RunID, ev.Seq, ev.Type, ev.Frame)
 }
 
 // maxTrackedRuns bounds the per-run delivery state of one connection; ended runs are
@@ -350,10 +362,10 @@ func invalid(format string, args ...any) error {
 func (c *wsConn) handleFrame(data []byte) bool {
 	trimmed := bytes.TrimSpace(data)
 	if !json.Valid(trimmed) {
-		return c.enqueue(outItem{kind: itemFrame, frame: errorWithID(nil, invalid("malformed JSON"))})
+		return c.enqueue(outItem{ctl: &control{kind: itemFrame, frame: errorWithID(nil, invalid("malformed JSON"))}})
 	}
 	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return c.enqueue(outItem{kind: itemFrame, frame: errorWithID(nil, invalid("a frame must be a JSON object"))})
+		return c.enqueue(outItem{ctl: &control{kind: itemFrame, frame: errorWithID(nil, invalid("a frame must be a JSON object"))}})
 	}
 	var head struct {
 		Type json.RawMessage `json:"type"`
@@ -364,24 +376,24 @@ func (c *wsConn) handleFrame(data []byte) bool {
 	if len(head.ID) > 0 && string(head.ID) != "null" {
 		var s string
 		if err := json.Unmarshal(head.ID, &s); err != nil {
-			return c.enqueue(outItem{kind: itemFrame, frame: errorWithID(nil, invalid("id must be a string"))})
+			return c.enqueue(outItem{ctl: &control{kind: itemFrame, frame: errorWithID(nil, invalid("id must be a string"))}})
 		}
 		id = &s
 	}
 	var typ string
 	if err := json.Unmarshal(head.Type, &typ); err != nil || typ == "" {
-		return c.enqueue(outItem{kind: itemFrame, frame: errorWithID(id, invalid("type is required and must be a string"))})
+		return c.enqueue(outItem{ctl: &control{kind: itemFrame, frame: errorWithID(id, invalid("type is required and must be a string"))}})
 	}
 	fail := func(err error) bool {
 		if c.ctx.Err() != nil {
 			return false // the connection is closing (too slow, or shutting down): no reply
 		}
-		return c.enqueue(outItem{kind: itemFrame, frame: c.errorFrame(id, err)})
+		return c.enqueue(outItem{ctl: &control{kind: itemFrame, frame: c.errorFrame(id, err)}})
 	}
 	ack := frameOf(reply{Type: "ack", ID: id})
 	switch typ {
 	case "ping":
-		return c.enqueue(outItem{kind: itemFrame, frame: frameOf(reply{Type: "pong", ID: id})})
+		return c.enqueue(outItem{ctl: &control{kind: itemFrame, frame: frameOf(reply{Type: "pong", ID: id})}})
 	case "start_run":
 		var req startRequest
 		if err := decodeObject(trimmed, &req); err != nil {
@@ -396,7 +408,7 @@ func (c *wsConn) handleFrame(data []byte) bool {
 		if _, err := c.s.cancelRun(c.ctx, c.user, runID); err != nil {
 			return fail(err)
 		}
-		return c.enqueue(outItem{kind: itemFrame, frame: ack})
+		return c.enqueue(outItem{ctl: &control{kind: itemFrame, frame: ack}})
 	case "resume":
 		runID, err := stringField(trimmed, "run_id")
 		if err != nil {
@@ -412,7 +424,7 @@ func (c *wsConn) handleFrame(data []byte) bool {
 		if _, err := c.s.cfg.Store.GetRun(c.ctx, c.user.UserID, runID); err != nil {
 			return fail(err)
 		}
-		return c.enqueue(outItem{kind: itemResume, runID: runID, afterSeq: after, frame: ack, id: id})
+		return c.enqueue(outItem{ctl: &control{kind: itemResume, runID: runID, afterSeq: after, frame: ack, id: id}})
 	default:
 		return fail(invalid("unknown type %q", truncate(typ, 40)))
 	}
@@ -421,7 +433,7 @@ func (c *wsConn) handleFrame(data []byte) bool {
 func (c *wsConn) startRun(id *string, req startRequest) bool {
 	var held string
 	hold := func(runID string) {
-		if c.enqueue(outItem{kind: itemHold, runID: runID}) {
+		if c.enqueue(outItem{ctl: &control{kind: itemHold, runID: runID}}) {
 			held = runID
 		}
 	}
@@ -436,9 +448,9 @@ func (c *wsConn) startRun(id *string, req startRequest) bool {
 		}
 	}
 	if held != "" {
-		return c.enqueue(outItem{kind: itemRelease, runID: held, frame: frame})
+		return c.enqueue(outItem{ctl: &control{kind: itemRelease, runID: held, frame: frame}})
 	}
-	return c.enqueue(outItem{kind: itemFrame, frame: frame})
+	return c.enqueue(outItem{ctl: &control{kind: itemFrame, frame: frame}})
 }
 
 // acceptedFrame encodes run_accepted; queue_position is always present, null unless queued.
