@@ -22,6 +22,7 @@ import (
 	"github.com/netra-ai/netra/execctx"
 	"github.com/netra-ai/netra/redact"
 	"github.com/netra-ai/netra/sched"
+	"github.com/netra-ai/netra/store"
 	"github.com/netra-ai/netra/tool"
 )
 
@@ -112,6 +113,11 @@ type Gauges struct {
 // Gauges returns the current gauges.
 func (f *Factory) Gauges() Gauges {
 	return Gauges{Emitters: f.emitters.Load(), Engines: f.engines.Load(), Dispatchers: f.dispatchers.Load()}
+}
+
+// Accept stores an accepted run in the next group commit and waits for it.
+func (f *Factory) Accept(ctx context.Context, nr store.NewRun) error {
+	return f.pipeline.Accept(ctx, nr)
 }
 
 // Agents returns the agent registry.

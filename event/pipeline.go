@@ -166,16 +166,26 @@ func (p *Pipeline) commit(batch []pending) {
 	// One bad event must not take the others with it: try them one at a time.
 	for i := range batch {
 		e := p.store.Append(ctx, recs[i:i+1])
-		if e != nil {
-			ev := batch[i].rec.Event
+		if ev := batch[i].rec.Event; e != nil && ev != nil {
 			p.log.Error("event lost: store refused it", "run_id", ev.RunID, "user_id", ev.Owner, "seq", ev.Seq, "type", ev.Type, "err", e)
 		}
 		p.publish(ctx, &batch[i], e)
 	}
 }
 
+// Accept writes an accepted run (thread, user message, run) in the next group commit and
+// waits for it: acceptance shares the transaction of other runs' events instead of taking the
+// store's one writer for a transaction of its own.
+func (p *Pipeline) Accept(ctx context.Context, nr store.NewRun) error {
+	pd := pending{rec: store.Record{Create: &nr}, done: make(chan error, 1)}
+	if err := p.submit(ctx, pd); err != nil {
+		return err
+	}
+	return <-pd.done
+}
+
 func (p *Pipeline) publish(ctx context.Context, pd *pending, commitErr error) {
-	if commitErr == nil {
+	if commitErr == nil && pd.rec.Event != nil {
 		if err := p.bus.Publish(ctx, pd.rec.Event); err != nil {
 			// The event is stored; a client that missed it live gets it with resume.
 			ev := pd.rec.Event
@@ -183,7 +193,7 @@ func (p *Pipeline) publish(ctx context.Context, pd *pending, commitErr error) {
 		}
 	}
 	if pd.done != nil {
-		if commitErr != nil {
+		if commitErr != nil && pd.rec.Create == nil {
 			commitErr = errors.Join(netra.Errorf(netra.CodeInternal, "event not stored"), commitErr)
 		}
 		pd.done <- commitErr

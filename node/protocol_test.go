@@ -867,7 +867,10 @@ func TestCancelOnDisconnect(t *testing.T) {
 	ws2 := dialRaw(t, h, h.token("xena", netra.TierFree))
 	ws2.roundTrip(`{"type":"start_run","id":"a","input":"x","agent":"echo","params":{"delay_ms":2000}}`)
 	q := ws2.roundTrip(`{"type":"start_run","id":"b","input":"x","agent":"echo"}`)
-	evs, _ := client.New(h.url, h.token("xena", netra.TierFree)).Events(ctxT(t), q["run_id"].(string), 0)
+	var evs []client.Event
+	for deadline := time.Now().Add(5 * time.Second); len(evs) == 0 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		evs, _ = client.New(h.url, h.token("xena", netra.TierFree)).Events(ctxT(t), q["run_id"].(string), 0)
+	}
 	var d struct {
 		Position int   `json:"position"`
 		ETAMS    int64 `json:"eta_ms"`

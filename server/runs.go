@@ -112,11 +112,19 @@ func (s *Server) startRun(ctx context.Context, id netra.Identity, req startReque
 	if hold != nil {
 		hold(runID)
 	}
-	run, err := s.cfg.Store.CreateRun(ctx, store.NewRun{ID: runID, Identity: id, ThreadID: v.threadID, Agent: v.agent,
-		Input: v.input, Params: v.params, CreatedAt: time.Now().UTC()})
-	if err != nil {
+	nr := store.NewRun{ID: runID, Identity: id, ThreadID: v.threadID, Agent: v.agent, Input: v.input, Params: v.params,
+		CreatedAt: time.Now().UTC()}
+	if nr.ThreadID == "" {
+		nr.NewThreadID = netra.NewID("thr_")
+	}
+	if err := s.cfg.Factory.Accept(ctx, nr); err != nil {
 		release()
 		return netra.Run{}, 0, err
+	}
+	run := netra.Run{ID: runID, Owner: id.UserID, ThreadID: nr.ThreadID, Agent: nr.Agent, Status: netra.RunQueued,
+		Tier: id.Tier, Role: id.Role, Input: nr.Input, Params: nr.Params, CreatedAt: nr.CreatedAt.Truncate(0)}
+	if run.ThreadID == "" {
+		run.ThreadID = nr.NewThreadID
 	}
 	s.cfg.Metrics.RunsAccepted.WithLabelValues(string(id.Tier)).Inc()
 	job := s.cfg.Factory.NewRun(run, connID, 0)

@@ -16,13 +16,15 @@ import (
 // NewRun is what CreateRun writes: the run (queued), its user message and, when ThreadID is
 // empty, a new thread titled from the input.
 type NewRun struct {
-	ID        string // made by the caller so that it can be known before the run exists
-	Identity  netra.Identity
-	ThreadID  string // existing thread, or "" for a new one
-	Agent     string
-	Input     string
-	Params    json.RawMessage
-	CreatedAt time.Time
+	ID       string // made by the caller so that it can be known before the run exists
+	Identity netra.Identity
+	ThreadID string // existing thread, or "" for a new one
+	// NewThreadID names the new thread when ThreadID is ""; the store makes one when it is "".
+	NewThreadID string
+	Agent       string
+	Input       string
+	Params      json.RawMessage
+	CreatedAt   time.Time
 }
 
 // Threads keeps conversations.
@@ -52,10 +54,12 @@ type Runs interface {
 	Append(ctx context.Context, batch []Record) error
 }
 
-// Record is one event to append and the run transition that commits with it, if any.
+// Record is one item of a group commit: an event with the run transition that commits with
+// it, if any; or, with Create set and no Event, a run being accepted (as CreateRun writes it).
 type Record struct {
 	Event      *netra.Event
 	Transition *netra.Transition
+	Create     *NewRun
 }
 
 // Store is everything the server needs of persistence.

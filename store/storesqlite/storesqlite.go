@@ -263,24 +263,39 @@ func (s *Store) ListMessages(ctx context.Context, owner, threadID string) ([]net
 
 // CreateRun writes the thread (when new), the user message and the queued run in one transaction.
 func (s *Store) CreateRun(ctx context.Context, nr store.NewRun) (netra.Run, error) {
-	at := nanos(nr.CreatedAt)
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return netra.Run{}, wrap("create run", err)
 	}
 	defer func() { _ = tx.Rollback() }()
+	run, err := createRunTx(ctx, tx, nr)
+	if err != nil {
+		return netra.Run{}, wrap("create run", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return netra.Run{}, wrap("create run", err)
+	}
+	return run, nil
+}
+
+// createRunTx writes an accepted run inside tx.
+func createRunTx(ctx context.Context, tx *sql.Tx, nr store.NewRun) (netra.Run, error) {
+	at := nanos(nr.CreatedAt)
 	owner := nr.Identity.UserID
 	threadID := nr.ThreadID
 	if threadID == "" {
-		threadID = netra.NewID("thr_")
+		threadID = nr.NewThreadID
+		if threadID == "" {
+			threadID = netra.NewID("thr_")
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO threads (id, owner, title, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
 			threadID, owner, store.TitleFromInput(nr.Input), at, at); err != nil {
-			return netra.Run{}, wrap("create run", err)
+			return netra.Run{}, err
 		}
 	} else {
 		res, err := tx.ExecContext(ctx, `UPDATE threads SET updated_at = ? WHERE id = ? AND owner = ?`, at, threadID, owner)
 		if err != nil {
-			return netra.Run{}, wrap("create run", err)
+			return netra.Run{}, err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return netra.Run{}, notFound("thread")
@@ -289,14 +304,11 @@ func (s *Store) CreateRun(ctx context.Context, nr store.NewRun) (netra.Run, erro
 	if _, err := tx.ExecContext(ctx, `INSERT INTO runs (id, owner, thread_id, agent, tier, role, status, input, params, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, nr.ID, owner, threadID, nr.Agent, string(nr.Identity.Tier), string(nr.Identity.Role),
 		string(netra.RunQueued), nr.Input, []byte(nr.Params), at); err != nil {
-		return netra.Run{}, wrap("create run", err)
+		return netra.Run{}, err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO messages (id, owner, thread_id, run_id, role, content, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		netra.NewID("msg_"), owner, threadID, nr.ID, netra.MessageUser, nr.Input, at); err != nil {
-		return netra.Run{}, wrap("create run", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return netra.Run{}, wrap("create run", err)
+		return netra.Run{}, err
 	}
 	return netra.Run{ID: nr.ID, Owner: owner, ThreadID: threadID, Agent: nr.Agent, Status: netra.RunQueued,
 		Tier: nr.Identity.Tier, Role: nr.Identity.Role, Input: nr.Input, Params: nr.Params, CreatedAt: fromNanos(at)}, nil
@@ -424,7 +436,15 @@ func (s *Store) Append(ctx context.Context, batch []store.Record) error {
 	}
 	defer ins.Close()
 	for _, rec := range batch {
+		if rec.Create != nil {
+			if _, err := createRunTx(ctx, tx, *rec.Create); err != nil {
+				return wrap("append", err)
+			}
+		}
 		e := rec.Event
+		if e == nil {
+			continue
+		}
 		if _, err := ins.ExecContext(ctx, e.RunID, e.Seq, e.Owner, string(e.Type), e.Frame); err != nil {
 			return wrap("append", err)
 		}
