@@ -2,17 +2,15 @@ package node_test
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/auth"
+	"github.com/netra-ai/netra/bench"
 	"github.com/netra-ai/netra/client"
 	"github.com/netra-ai/netra/node"
 )
@@ -90,34 +88,16 @@ func BenchmarkEchoRun(b *testing.B) {
 	b.ReportMetric(pct(sv, 0.99), "server-p99-µs")
 }
 
-// BenchmarkEchoRunParallel runs echo runs from 32 users at once, each on its own connection.
+// BenchmarkEchoRunParallel runs echo runs from 32 users at once, each on its own connection
+// (the throughput scenario of netra bench).
 func BenchmarkEchoRunParallel(b *testing.B) {
 	n := benchNode(b, 64)
-	const users = 32
-	conns := make([]*client.Conn, users)
-	for i := range conns {
-		conns[i] = benchConn(b, n, fmt.Sprintf("bench-%d", i), netra.TierEnterprise)
+	rep, err := bench.Throughput(context.Background(), bench.Target{URL: n.URL(), Secret: []byte(secret)},
+		bench.ThroughputConfig{Concurrency: 32, Runs: b.N})
+	if err != nil {
+		b.Fatal(err)
 	}
-	var mu sync.Mutex
-	var sv []time.Duration
-	var next atomic.Int64
-	b.ResetTimer()
-	start := time.Now()
-	var wg sync.WaitGroup
-	for _, conn := range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for next.Add(1) <= int64(b.N) {
-				_, s := runEcho(b, conn)
-				mu.Lock()
-				sv = append(sv, s)
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "runs/s")
-	b.ReportMetric(pct(sv, 0.5), "server-p50-µs")
-	b.ReportMetric(pct(sv, 0.99), "server-p99-µs")
+	b.ReportMetric(rep.RunsPerS, "runs/s")
+	b.ReportMetric(rep.Overhead.P50, "server-p50-ms")
+	b.ReportMetric(rep.Overhead.P99, "server-p99-ms")
 }
