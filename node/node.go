@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/netra-ai/netra"
@@ -95,6 +96,8 @@ type Node struct {
 	ln       net.Listener
 	cancel   context.CancelFunc
 	served   chan error
+	stopOnce sync.Once
+	stopErr  error
 }
 
 // New opens the store and builds the node; Start makes it serve.
@@ -249,8 +252,13 @@ func (n *Node) Gauges() engine.Gauges { return n.factory.Gauges() }
 func (n *Node) Running() int { return n.sched.Running() }
 
 // Stop stops accepting connections, lets running runs finish for the grace period, then
-// cancels what is left, commits the last events and closes the store.
+// cancels what is left, commits the last events and closes the store. It is idempotent.
 func (n *Node) Stop(ctx context.Context) error {
+	n.stopOnce.Do(func() { n.stopErr = n.stop(ctx) })
+	return n.stopErr
+}
+
+func (n *Node) stop(ctx context.Context) error {
 	shutdownCtx, cancel := context.WithTimeout(ctx, n.cfg.ShutdownGrace)
 	defer cancel()
 	// Closing the listener first stops new work; open connections end when base is cancelled.

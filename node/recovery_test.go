@@ -275,3 +275,51 @@ func TestStuckAgentDoesNotKeepItsRun(t *testing.T) {
 		t.Fatalf("events after the terminal one: %d then %d", len(evs), len(evs2))
 	}
 }
+
+// TestRestartKeepsQueuedRunsAndSlotsExact stops a node while runs wait in its queue and starts
+// a new one on the same data: the waiting runs run there, in order, within the limits, and
+// when all are done every slot and usage count is back to zero.
+func TestRestartKeepsQueuedRunsAndSlotsExact(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg := func(c *node.Config) { c.DataDir = dir; c.MaxRunning = 1; c.ShutdownGrace = 3 * time.Second }
+	first := start(t, cfg)
+	c := client.New(first.url, first.token("yuri", netra.TierEnterprise))
+	var ids []string
+	for i := 0; i < 5; i++ {
+		r, err := c.StartRun(ctxT(t), client.StartRun{Input: fmt.Sprint("job ", i), Agent: "echo", Params: map[string]any{"delay_ms": 200}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.ID)
+	}
+	// Stop while one runs (it finishes within the grace) and four wait.
+	if err := first.n.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	second := start(t, cfg)
+	c = client.New(second.url, second.token("yuri", netra.TierEnterprise))
+	var starts []time.Time
+	for _, id := range ids {
+		r := waitRun(t, c, id)
+		if r.Status != "completed" {
+			t.Fatalf("run %s ended %s after the restart", id, r.Status)
+		}
+		starts = append(starts, *r.StartedAt)
+	}
+	for i := 1; i < len(starts); i++ {
+		if starts[i].Before(starts[i-1]) {
+			t.Fatalf("runs started out of order across the restart: %v", starts)
+		}
+		if starts[i].Sub(starts[i-1]) < 150*time.Millisecond {
+			t.Fatalf("runs overlapped with one slot: %v", starts)
+		}
+	}
+	second.waitIdle()
+	var me struct {
+		Usage struct{ Running, Queued int } `json:"usage"`
+	}
+	if err := c.Do(ctxT(t), "GET", "/v1/me", nil, &me); err != nil || me.Usage.Running != 0 || me.Usage.Queued != 0 {
+		t.Fatalf("usage after all runs: %+v %v", me.Usage, err)
+	}
+}
