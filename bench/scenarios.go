@@ -242,7 +242,9 @@ type LatencyReport struct {
 }
 
 // Latency measures event delivery latency while Active of Users connected users run echo
-// runs back to back.
+// runs back to back. The active users' first runs are spread evenly over one run length, as
+// independent users' would be; started together they would stay in lockstep and measure a
+// burst of Active simultaneous runs every DelayMS instead of delivery.
 func Latency(ctx context.Context, t Target, cfg LatencyConfig) (LatencyReport, error) {
 	rep := LatencyReport{Users: cfg.Users, Active: cfg.Active}
 	conns := make([]*client.Conn, cfg.Users)
@@ -268,10 +270,16 @@ func Latency(ctx context.Context, t Target, cfg LatencyConfig) (LatencyReport, e
 	var runs int
 	var firstErr error
 	var wg sync.WaitGroup
-	for _, conn := range conns[:min(cfg.Active, len(conns))] {
+	active := min(cfg.Active, len(conns))
+	for i, conn := range conns[:active] {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Duration(i) * time.Duration(cfg.DelayMS) * time.Millisecond / time.Duration(active)):
+			}
 			for time.Now().Before(deadline) {
 				acc, err := conn.Start(ctx, client.StartRun{Input: "lat", Agent: "echo", Params: map[string]any{"delay_ms": cfg.DelayMS}})
 				if err == nil {

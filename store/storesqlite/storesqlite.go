@@ -1,6 +1,13 @@
 // Package storesqlite is the embedded store: SQLite through modernc.org/sqlite (no cgo), in
 // WAL mode with synchronous=NORMAL, so a commit does not wait for fsync; the WAL is synced at
 // checkpoints. One connection writes (SQLite allows one writer) and a small pool reads.
+//
+// Checkpoints run mostly off the writer: a background goroutine runs a passive checkpoint at
+// most every checkpointEvery after writes, so the copy and its fsync happen beside the writer,
+// not inside a commit. A passive checkpoint alone never lets the WAL restart under constant
+// writes, so the writer keeps SQLite's automatic checkpoint at a larger threshold
+// (writerCheckpointPages): it finds most frames already copied, and it bounds the WAL. See
+// docs/benchmarks.md for the measurements behind both numbers.
 package storesqlite
 
 import (
@@ -16,6 +23,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -27,10 +35,22 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
+const (
+	checkpointEvery       = 100 * time.Millisecond
+	writerCheckpointPages = 16000 // ~64 MB of WAL with 4 KiB pages
+)
+
 // Store is the SQLite store.
 type Store struct {
 	w *sql.DB // exactly one connection: the writer
 	r *sql.DB // readers
+
+	hot writerStmts
+
+	kick chan struct{} // a write happened; buffered 1
+	stop chan struct{}
+	done chan struct{} // the checkpointer has returned
+	once sync.Once
 }
 
 var _ store.Store = (*Store)(nil)
@@ -42,7 +62,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)", "foreign_keys(ON)"} {
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)", "foreign_keys(ON)",
+		"wal_autocheckpoint(" + strconv.Itoa(writerCheckpointPages) + ")"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -63,6 +84,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		_ = w.Close()
 		return nil, fmt.Errorf("sqlite: removing unfinished uploads: %w", err)
 	}
+	if err := s.hot.prepare(ctx, w); err != nil {
+		_ = w.Close()
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
 	r, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		_ = w.Close()
@@ -71,7 +96,40 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
 	s.r = r
+	s.kick, s.stop, s.done = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
+	go s.checkpointer()
 	return s, nil
+}
+
+// wrote tells the checkpointer that the WAL grew.
+func (s *Store) wrote() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Store) checkpointer() {
+	defer close(s.done)
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-s.kick:
+		}
+		// Passive: never waits for the writer or readers, copies what it can. Errors are
+		// harmless here (the writer's own checkpoint still bounds the WAL).
+		var busy, log, done int
+		_ = s.r.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &done)
+		t.Reset(checkpointEvery)
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		}
+	}
 }
 
 func (s *Store) migrate(ctx context.Context) error {
@@ -117,6 +175,8 @@ func (s *Store) migrate(ctx context.Context) error {
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.once.Do(func() { close(s.stop) })
+	<-s.done
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 
@@ -146,8 +206,7 @@ func wrap(op string, err error) error {
 func (s *Store) CreateThread(ctx context.Context, owner, title string) (netra.Thread, error) {
 	now := time.Now().UTC()
 	t := netra.Thread{ID: netra.NewID("thr_"), Owner: owner, Title: store.CutTitle(title), CreatedAt: now, UpdatedAt: now}
-	_, err := s.w.ExecContext(ctx, `INSERT INTO threads (id, owner, title, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
-		t.ID, owner, t.Title, nanos(now), nanos(now))
+	_, err := s.hot.insThread.ExecContext(ctx, t.ID, owner, t.Title, nanos(now), nanos(now))
 	return t, wrap("create thread", err)
 }
 
@@ -268,7 +327,7 @@ func (s *Store) CreateRun(ctx context.Context, nr store.NewRun) (netra.Run, erro
 		return netra.Run{}, wrap("create run", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	run, err := createRunTx(ctx, tx, nr)
+	run, err := s.createRunTx(ctx, tx, nr)
 	if err != nil {
 		return netra.Run{}, wrap("create run", err)
 	}
@@ -279,7 +338,7 @@ func (s *Store) CreateRun(ctx context.Context, nr store.NewRun) (netra.Run, erro
 }
 
 // createRunTx writes an accepted run inside tx.
-func createRunTx(ctx context.Context, tx *sql.Tx, nr store.NewRun) (netra.Run, error) {
+func (s *Store) createRunTx(ctx context.Context, tx *sql.Tx, nr store.NewRun) (netra.Run, error) {
 	at := nanos(nr.CreatedAt)
 	owner := nr.Identity.UserID
 	threadID := nr.ThreadID
@@ -288,12 +347,12 @@ func createRunTx(ctx context.Context, tx *sql.Tx, nr store.NewRun) (netra.Run, e
 		if threadID == "" {
 			threadID = netra.NewID("thr_")
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO threads (id, owner, title, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
+		if _, err := exec(ctx, tx, s.hot.insThread,
 			threadID, owner, store.TitleFromInput(nr.Input), at, at); err != nil {
 			return netra.Run{}, err
 		}
 	} else {
-		res, err := tx.ExecContext(ctx, `UPDATE threads SET updated_at = ? WHERE id = ? AND owner = ?`, at, threadID, owner)
+		res, err := exec(ctx, tx, s.hot.touchThread, at, threadID, owner)
 		if err != nil {
 			return netra.Run{}, err
 		}
@@ -301,17 +360,56 @@ func createRunTx(ctx context.Context, tx *sql.Tx, nr store.NewRun) (netra.Run, e
 			return netra.Run{}, notFound("thread")
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO runs (id, owner, thread_id, agent, tier, role, status, input, params, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, nr.ID, owner, threadID, nr.Agent, string(nr.Identity.Tier), string(nr.Identity.Role),
+	if _, err := exec(ctx, tx, s.hot.insRun, nr.ID, owner, threadID, nr.Agent, string(nr.Identity.Tier), string(nr.Identity.Role),
 		string(netra.RunQueued), nr.Input, []byte(nr.Params), at); err != nil {
 		return netra.Run{}, err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO messages (id, owner, thread_id, run_id, role, content, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	if _, err := exec(ctx, tx, s.hot.insMessage,
 		netra.NewID("msg_"), owner, threadID, nr.ID, netra.MessageUser, nr.Input, at); err != nil {
 		return netra.Run{}, err
 	}
 	return netra.Run{ID: nr.ID, Owner: owner, ThreadID: threadID, Agent: nr.Agent, Status: netra.RunQueued,
 		Tier: nr.Identity.Tier, Role: nr.Identity.Role, Input: nr.Input, Params: nr.Params, CreatedAt: fromNanos(at)}, nil
+}
+
+// The statements of accepting and running a run, prepared once on the writer connection:
+// preparing them per transaction cost a tenth of the writer's CPU (docs/benchmarks.md).
+const (
+	qInsThread    = `INSERT INTO threads (id, owner, title, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`
+	qTouchThread  = `UPDATE threads SET updated_at = ? WHERE id = ? AND owner = ?`
+	qInsRun       = `INSERT INTO runs (id, owner, thread_id, agent, tier, role, status, input, params, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qInsMessage   = `INSERT INTO messages (id, owner, thread_id, run_id, role, content, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`
+	qInsEvent     = `INSERT INTO events (run_id, seq, owner, type, frame) VALUES (?, ?, ?, ?, ?)`
+	qSetRunning   = `UPDATE runs SET status = ?, started_at = ? WHERE id = ? AND owner = ?`
+	qSetEnded     = `UPDATE runs SET status = ?, ended_at = ?, output = ?, error_code = ?, error_message = ? WHERE id = ? AND owner = ?`
+	qInsAssistant = `INSERT INTO messages (id, owner, thread_id, run_id, role, content, created_at)
+		SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM threads WHERE id = ? AND owner = ?)`
+)
+
+type writerStmts struct {
+	insThread, touchThread, insRun, insMessage, insEvent, setRunning, setEnded, insAssistant *sql.Stmt
+}
+
+// prepare must run before any transaction: the writer has one connection, which an open
+// transaction holds.
+func (h *writerStmts) prepare(ctx context.Context, db *sql.DB) error {
+	for _, p := range []struct {
+		st **sql.Stmt
+		q  string
+	}{{&h.insThread, qInsThread}, {&h.touchThread, qTouchThread}, {&h.insRun, qInsRun}, {&h.insMessage, qInsMessage},
+		{&h.insEvent, qInsEvent}, {&h.setRunning, qSetRunning}, {&h.setEnded, qSetEnded}, {&h.insAssistant, qInsAssistant}} {
+		st, err := db.PrepareContext(ctx, p.q)
+		if err != nil {
+			return fmt.Errorf("prepare %q: %w", p.q, err)
+		}
+		*p.st = st
+	}
+	return nil
+}
+
+// exec runs a prepared statement inside tx, on the connection it was prepared on.
+func exec(ctx context.Context, tx *sql.Tx, st *sql.Stmt, args ...any) (sql.Result, error) {
+	return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 }
 
 const runColumns = `id, owner, thread_id, agent, tier, role, status, input, params, created_at, started_at, ended_at, output, error_code, error_message`
@@ -430,14 +528,10 @@ func (s *Store) Append(ctx context.Context, batch []store.Record) error {
 		return wrap("append", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO events (run_id, seq, owner, type, frame) VALUES (?, ?, ?, ?, ?)`)
-	if err != nil {
-		return wrap("append", err)
-	}
-	defer ins.Close()
+	ins := tx.StmtContext(ctx, s.hot.insEvent)
 	for _, rec := range batch {
 		if rec.Create != nil {
-			if _, err := createRunTx(ctx, tx, *rec.Create); err != nil {
+			if _, err := s.createRunTx(ctx, tx, *rec.Create); err != nil {
 				return wrap("append", err)
 			}
 		}
@@ -449,26 +543,30 @@ func (s *Store) Append(ctx context.Context, batch []store.Record) error {
 			return wrap("append", err)
 		}
 		if rec.Transition != nil {
-			if err := applyTransition(ctx, tx, e, rec.Transition); err != nil {
+			if err := s.applyTransition(ctx, tx, e, rec.Transition); err != nil {
 				return wrap("append", err)
 			}
 		}
 	}
-	return wrap("append", tx.Commit())
+	if err := tx.Commit(); err != nil {
+		return wrap("append", err)
+	}
+	s.wrote()
+	return nil
 }
 
-func applyTransition(ctx context.Context, tx *sql.Tx, e *netra.Event, t *netra.Transition) error {
+func (s *Store) applyTransition(ctx context.Context, tx *sql.Tx, e *netra.Event, t *netra.Transition) error {
 	at := nanos(t.At)
 	var err error
 	switch t.Status {
 	case netra.RunRunning:
-		_, err = tx.ExecContext(ctx, `UPDATE runs SET status = ?, started_at = ? WHERE id = ? AND owner = ?`, string(t.Status), at, e.RunID, e.Owner)
+		_, err = exec(ctx, tx, s.hot.setRunning, string(t.Status), at, e.RunID, e.Owner)
 	default:
 		var code, msg any
 		if t.Error != nil {
 			code, msg = string(t.Error.Code), t.Error.Message
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE runs SET status = ?, ended_at = ?, output = ?, error_code = ?, error_message = ? WHERE id = ? AND owner = ?`,
+		_, err = exec(ctx, tx, s.hot.setEnded,
 			string(t.Status), at, t.Output, code, msg, e.RunID, e.Owner)
 	}
 	if err != nil || t.Assistant == nil {
@@ -476,8 +574,7 @@ func applyTransition(ctx context.Context, tx *sql.Tx, e *netra.Event, t *netra.T
 	}
 	m := t.Assistant
 	// The thread may have been deleted while the run ended; then there is nothing to add to.
-	_, err = tx.ExecContext(ctx, `INSERT INTO messages (id, owner, thread_id, run_id, role, content, created_at)
-		SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM threads WHERE id = ? AND owner = ?)`,
+	_, err = exec(ctx, tx, s.hot.insAssistant,
 		m.ID, e.Owner, e.ThreadID, e.RunID, netra.MessageAssistant, m.Content, at, e.ThreadID, e.Owner)
 	return err
 }

@@ -155,6 +155,7 @@ func (u *upload) Add(ctx context.Context, recs []workload.Record) (int64, int64,
 	if err := tx.Commit(); err != nil {
 		return 0, 0, wrap("upload", err)
 	}
+	u.s.wrote()
 	u.staged += int64(len(keep))
 	return int64(len(keep)), dups, nil
 }
