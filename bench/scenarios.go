@@ -324,6 +324,9 @@ type FairnessReport struct {
 	LightUsers int         `json:"light_users"`
 	RunMS      int         `json:"run_ms"`
 	LightWait  Percentiles `json:"light_queue_wait"` // run_queued → run_started
+	// RunTime is the heavy runs' run_started → terminal: one run's duration as the server
+	// sees it (the echo delay plus the platform's time), the bound for LightWait.
+	RunTime Percentiles `json:"run_time"`
 	LightRuns  int         `json:"light_runs"`
 	HeavyRuns  int         `json:"heavy_runs_started"`
 	// Jain is Jain's fairness index, (Σx)²/(n·Σx²), over the light users' completed runs
@@ -352,12 +355,20 @@ func Fairness(ctx context.Context, t Target, cfg FairnessConfig) (FairnessReport
 		heavyRuns[acc.RunID] = true
 	}
 	var heavyStarted atomic.Int64
+	var runTimes []time.Duration // guarded by heavyDone
+	heavyDone := make(chan struct{})
 	hctx, hcancel := context.WithCancel(ctx)
 	defer hcancel()
 	go func() {
+		defer close(heavyDone)
+		started := map[string]time.Time{}
 		_ = follow(hctx, hconn, heavyRuns, func(ev client.Event) {
-			if ev.Type == "run_started" {
+			switch {
+			case ev.Type == "run_started":
 				heavyStarted.Add(1)
+				started[ev.RunID] = ev.TS
+			case ev.Type == "run_completed" && !started[ev.RunID].IsZero():
+				runTimes = append(runTimes, ev.TS.Sub(started[ev.RunID]))
 			}
 		})
 	}()
@@ -407,7 +418,9 @@ func Fairness(ctx context.Context, t Target, cfg FairnessConfig) (FairnessReport
 	}
 	wg.Wait()
 	hcancel()
+	<-heavyDone
 	rep.LightWait, rep.LightRuns, rep.HeavyRuns = Summarize(waits), len(waits), int(heavyStarted.Load())
+	rep.RunTime = Summarize(runTimes)
 	var sum, sq float64
 	for _, x := range counts {
 		sum += x
