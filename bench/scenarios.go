@@ -326,9 +326,9 @@ type FairnessReport struct {
 	LightWait  Percentiles `json:"light_queue_wait"` // run_queued → run_started
 	// RunTime is the heavy runs' run_started → terminal: one run's duration as the server
 	// sees it (the echo delay plus the platform's time), the bound for LightWait.
-	RunTime Percentiles `json:"run_time"`
-	LightRuns  int         `json:"light_runs"`
-	HeavyRuns  int         `json:"heavy_runs_started"`
+	RunTime   Percentiles `json:"run_time"`
+	LightRuns int         `json:"light_runs"`
+	HeavyRuns int         `json:"heavy_runs_started"`
 	// Jain is Jain's fairness index, (Σx)²/(n·Σx²), over the light users' completed runs
 	// (equal demand, equal weight: 1 means perfectly even).
 	Jain float64 `json:"jain_index"`
