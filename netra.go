@@ -154,3 +154,23 @@ func NewID(prefix string) string {
 	}
 	return string(out)
 }
+
+// AuditEntry is one audited action. Entries of one user form a hash chain: Seq counts from 1
+// without gaps, Prev is the Hash of the entry before (empty for the first), and Hash covers
+// every other field (package audit computes and checks it).
+type AuditEntry struct {
+	UserID    string    `json:"user_id"` // AuditAnonymous for refused credentials
+	Seq       int64     `json:"seq"`
+	At        time.Time `json:"at"`
+	Action    string    `json:"action"`
+	Outcome   string    `json:"outcome"` // "ok", or the error code that refused or ended it
+	RequestID string    `json:"request_id,omitempty"`
+	RunID     string    `json:"run_id,omitempty"`
+	Remote    string    `json:"remote,omitempty"`
+	Detail    string    `json:"detail,omitempty"` // redacted and bounded
+	Prev      string    `json:"prev_hash"`
+	Hash      string    `json:"hash"`
+}
+
+// AuditAnonymous is the chain of actions without a verified user: refused credentials.
+const AuditAnonymous = "-"

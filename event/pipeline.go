@@ -169,6 +169,9 @@ func (p *Pipeline) commit(batch []pending) {
 		if ev := batch[i].rec.Event; e != nil && ev != nil {
 			p.log.Error("event lost: store refused it", "run_id", ev.RunID, "user_id", ev.Owner, "seq", ev.Seq, "type", ev.Type, "err", e)
 		}
+		if a := batch[i].rec.Audit; e != nil && a != nil {
+			p.log.Error("audit entry lost: store refused it", "user_id", a.UserID, "seq", a.Seq, "action", a.Action, "err", e)
+		}
 		p.publish(ctx, &batch[i], e)
 	}
 }
@@ -182,6 +185,12 @@ func (p *Pipeline) Accept(ctx context.Context, nr store.NewRun) error {
 		return err
 	}
 	return <-pd.done
+}
+
+// Audit writes an audit entry in the next group commit without waiting for it. Entries are
+// committed in the order they are handed over, which keeps each user's hash chain in order.
+func (p *Pipeline) Audit(ctx context.Context, e *netra.AuditEntry) error {
+	return p.submit(ctx, pending{rec: store.Record{Audit: e}})
 }
 
 func (p *Pipeline) publish(ctx context.Context, pd *pending, commitErr error) {

@@ -60,6 +60,38 @@ type Record struct {
 	Event      *netra.Event
 	Transition *netra.Transition
 	Create     *NewRun
+	// Audit, when set, is an audit entry written in the same transaction (alone or beside
+	// the others).
+	Audit *netra.AuditEntry
+}
+
+// Audit reads a user's own audit trail. Entries are only ever appended (Record.Audit).
+type Audit interface {
+	// ListAudit returns the owner's entries with seq > afterSeq, oldest first, at most limit.
+	ListAudit(ctx context.Context, owner string, afterSeq int64, limit int) ([]netra.AuditEntry, error)
+	// LastAudit returns the owner's newest entry; ok is false when there is none. After a
+	// prune that removed every entry, it returns the anchor (Seq and Hash only).
+	LastAudit(ctx context.Context, owner string) (e netra.AuditEntry, ok bool, err error)
+}
+
+// AuditAdmin is the admin-wide view of the audit trail, for admin endpoints and
+// `netra audit verify`, never for answering a user about their own data.
+type AuditAdmin interface {
+	// ScanAudit calls fn with every entry of user (every user when user is ""), ordered by
+	// user, then seq, with seq > afterSeq when user is set; it stops at limit entries
+	// (0: no bound) or when fn returns an error.
+	ScanAudit(ctx context.Context, user string, afterSeq int64, limit int, fn func(netra.AuditEntry) error) error
+	// AuditAnchors returns, per user, the seq and hash of the last entry removed by
+	// PruneAudit, so that the chain of what is left can still be checked.
+	AuditAnchors(ctx context.Context) (map[string]AuditAnchor, error)
+	// PruneAudit removes entries older than before, keeping the anchors.
+	PruneAudit(ctx context.Context, before time.Time) (int64, error)
+}
+
+// AuditAnchor is where a pruned chain continues.
+type AuditAnchor struct {
+	Seq  int64
+	Hash string
 }
 
 // Store is everything the server needs of persistence.
@@ -67,6 +99,7 @@ type Store interface {
 	Threads
 	Runs
 	Workloads
+	Audit
 	// ActiveRuns lists every queued or running run of every user, oldest first. It is for the
 	// scheduler's recovery at start-up, never for answering a user.
 	ActiveRuns(ctx context.Context) ([]netra.Run, error)

@@ -382,12 +382,13 @@ const (
 	qInsEvent     = `INSERT INTO events (run_id, seq, owner, type, frame) VALUES (?, ?, ?, ?, ?)`
 	qSetRunning   = `UPDATE runs SET status = ?, started_at = ? WHERE id = ? AND owner = ?`
 	qSetEnded     = `UPDATE runs SET status = ?, ended_at = ?, output = ?, error_code = ?, error_message = ? WHERE id = ? AND owner = ?`
+	qInsAudit     = `INSERT INTO audit (` + auditColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qInsAssistant = `INSERT INTO messages (id, owner, thread_id, run_id, role, content, created_at)
 		SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM threads WHERE id = ? AND owner = ?)`
 )
 
 type writerStmts struct {
-	insThread, touchThread, insRun, insMessage, insEvent, setRunning, setEnded, insAssistant *sql.Stmt
+	insThread, touchThread, insRun, insMessage, insEvent, setRunning, setEnded, insAssistant, insAudit *sql.Stmt
 }
 
 // prepare must run before any transaction: the writer has one connection, which an open
@@ -397,7 +398,8 @@ func (h *writerStmts) prepare(ctx context.Context, db *sql.DB) error {
 		st **sql.Stmt
 		q  string
 	}{{&h.insThread, qInsThread}, {&h.touchThread, qTouchThread}, {&h.insRun, qInsRun}, {&h.insMessage, qInsMessage},
-		{&h.insEvent, qInsEvent}, {&h.setRunning, qSetRunning}, {&h.setEnded, qSetEnded}, {&h.insAssistant, qInsAssistant}} {
+		{&h.insEvent, qInsEvent}, {&h.setRunning, qSetRunning}, {&h.setEnded, qSetEnded}, {&h.insAssistant, qInsAssistant},
+		{&h.insAudit, qInsAudit}} {
 		st, err := db.PrepareContext(ctx, p.q)
 		if err != nil {
 			return fmt.Errorf("prepare %q: %w", p.q, err)
@@ -530,6 +532,11 @@ func (s *Store) Append(ctx context.Context, batch []store.Record) error {
 	defer func() { _ = tx.Rollback() }()
 	ins := tx.StmtContext(ctx, s.hot.insEvent)
 	for _, rec := range batch {
+		if rec.Audit != nil {
+			if err := s.insertAudit(ctx, tx, rec.Audit); err != nil {
+				return wrap("append", err)
+			}
+		}
 		if rec.Create != nil {
 			if _, err := s.createRunTx(ctx, tx, *rec.Create); err != nil {
 				return wrap("append", err)

@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"UploadsAreIdempotent", uploadsIdempotent},
 		{"UploadLimit", uploadLimit},
 		{"RecordsAreScopedAndWindowed", recordsScoped},
+		{"AuditIsScopedOrderedAndPrunedWithAnchors", auditTrail},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -451,5 +452,89 @@ func recordsScoped(t *testing.T, s store.Store) {
 	}
 	if len(scanAll(t, s, "yan", everything())) != 0 || len(scanAll(t, s, "zed", everything())) != 1 {
 		t.Fatal("delete removed the wrong records")
+	}
+}
+
+func auditTrail(t *testing.T, s store.Store) {
+	c := ctx(t)
+	admin, ok := s.(store.AuditAdmin)
+	if !ok {
+		t.Fatalf("%T does not implement store.AuditAdmin", s)
+	}
+	if _, ok, err := s.LastAudit(c, "alice"); err != nil || ok {
+		t.Fatalf("LastAudit of nobody = %v, %v", ok, err)
+	}
+	old := time.Now().UTC().Add(-48 * time.Hour)
+	var batch []store.Record
+	for i, u := range []string{"alice", "bob", "alice", "alice", "bob"} {
+		at := old
+		if i >= 3 {
+			at = time.Now().UTC()
+		}
+		seq := int64(1)
+		for _, r := range batch {
+			if r.Audit.UserID == u {
+				seq++
+			}
+		}
+		batch = append(batch, store.Record{Audit: &netra.AuditEntry{UserID: u, Seq: seq, At: at, Action: "run.start",
+			Outcome: "ok", RequestID: fmt.Sprintf("req_%d", i), RunID: "run_x", Remote: "127.0.0.1", Detail: "d",
+			Prev: fmt.Sprintf("p%d", i), Hash: fmt.Sprintf("h%d", i)}})
+	}
+	// Audit entries ride a batch beside an event, as the pipeline writes them.
+	r := newRun(t, s, "alice", "", "x")
+	batch = append(batch, store.Record{Event: event(r, 1, netra.EventRunQueued)})
+	if err := s.Append(c, batch); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ListAudit(c, "alice", 0, 0)
+	if err != nil || len(got) != 3 {
+		t.Fatalf("ListAudit(alice) = %d entries, %v", len(got), err)
+	}
+	for i, e := range got {
+		if e.UserID != "alice" || e.Seq != int64(i+1) {
+			t.Fatalf("entry %d = %+v", i, e)
+		}
+	}
+	if w := batch[0].Audit; got[0].At != w.At || got[0].RequestID != w.RequestID || got[0].Prev != w.Prev || got[0].Hash != w.Hash ||
+		got[0].Remote != w.Remote || got[0].Detail != w.Detail || got[0].Action != w.Action || got[0].Outcome != w.Outcome || got[0].RunID != w.RunID {
+		t.Fatalf("round trip: got %+v, want %+v", got[0], *w)
+	}
+	if got, _ := s.ListAudit(c, "alice", 1, 1); len(got) != 1 || got[0].Seq != 2 {
+		t.Fatalf("ListAudit after 1 limit 1 = %+v", got)
+	}
+	if got, _ := s.ListAudit(c, "carol", 0, 0); len(got) != 0 {
+		t.Fatalf("carol sees %d entries", len(got))
+	}
+	if last, ok, err := s.LastAudit(c, "alice"); err != nil || !ok || last.Seq != 3 || last.Hash != "h3" {
+		t.Fatalf("LastAudit(alice) = %+v, %v, %v", last, ok, err)
+	}
+	var order []string
+	if err := admin.ScanAudit(c, "", 0, 0, func(e netra.AuditEntry) error {
+		order = append(order, fmt.Sprintf("%s/%d", e.UserID, e.Seq))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(order) != "[alice/1 alice/2 alice/3 bob/1 bob/2]" {
+		t.Fatalf("ScanAudit order = %v", order)
+	}
+	n, err := admin.PruneAudit(c, time.Now().Add(-24*time.Hour))
+	if err != nil || n != 3 {
+		t.Fatalf("PruneAudit = %d, %v; want 3", n, err)
+	}
+	anchors, err := admin.AuditAnchors(c)
+	if err != nil || anchors["alice"] != (store.AuditAnchor{Seq: 2, Hash: "h2"}) || anchors["bob"] != (store.AuditAnchor{Seq: 1, Hash: "h1"}) {
+		t.Fatalf("anchors = %+v, %v", anchors, err)
+	}
+	if got, _ := s.ListAudit(c, "alice", 0, 0); len(got) != 1 || got[0].Seq != 3 {
+		t.Fatalf("after prune alice has %+v", got)
+	}
+	// A chain pruned to nothing still knows where it ends.
+	if _, err := admin.PruneAudit(c, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if last, ok, err := s.LastAudit(c, "bob"); err != nil || !ok || last.Seq != 2 || last.Hash != "h4" {
+		t.Fatalf("LastAudit(bob) after pruning all = %+v, %v, %v", last, ok, err)
 	}
 }

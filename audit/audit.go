@@ -1,0 +1,214 @@
+// Package audit keeps the audit trail: every authentication, connection, run start, cancel
+// and end, tool call, data upload and deletion, and admin action, as entries that form one
+// hash chain per user. Changing, removing or reordering a stored entry breaks the chain, and
+// Verify names the first entry where it breaks.
+//
+// The chain is computed in this process (the last hash of each user is kept in memory), so
+// one node writes each user's chain; a store shared by several nodes must chain in the
+// database instead (docs/security.md).
+package audit
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/redact"
+	"github.com/netra-ai/netra/store"
+)
+
+// Actions.
+const (
+	ActionAuth         = "auth"          // a credential checked (HTTP request or WebSocket upgrade)
+	ActionConnect      = "ws.connect"    // a WebSocket connection opened
+	ActionDisconnect   = "ws.disconnect" // and closed
+	ActionRunStart     = "run.start"     // a run accepted, or refused
+	ActionRunCancel    = "run.cancel"
+	ActionRunEnd       = "run.end" // outcome: ok, cancelled, or the failure's code
+	ActionToolCall     = "tool.call"
+	ActionDataUpload   = "data.upload"
+	ActionDataDelete   = "data.delete"   // workload records deleted
+	ActionThreadDelete = "thread.delete" // a thread with its messages, runs and events
+	ActionAdmin        = "admin"         // Detail says which
+)
+
+// OutcomeOK is the outcome of an action that succeeded.
+const OutcomeOK = "ok"
+
+// MaxDetail bounds an entry's detail, in bytes.
+const MaxDetail = 512
+
+// Sink takes entries to store, in order, without waiting for the commit.
+type Sink interface {
+	Audit(ctx context.Context, e *netra.AuditEntry) error
+}
+
+// Heads finds where a user's chain ends in the store.
+type Heads interface {
+	LastAudit(ctx context.Context, owner string) (netra.AuditEntry, bool, error)
+}
+
+// Log appends entries to the users' chains. It is safe for concurrent use.
+type Log struct {
+	sink  Sink
+	heads Heads
+	log   *slog.Logger
+
+	// mu orders hashing and hand-over, so that each chain is committed in order. It is held
+	// across Sink.Audit, which only queues.
+	mu   sync.Mutex
+	last map[string]link // user → the newest entry handed over (every user seen since start)
+}
+
+type link struct {
+	seq  int64
+	hash string
+}
+
+// NewLog returns a log that writes through sink and finds chain heads in heads.
+func NewLog(sink Sink, heads Heads, log *slog.Logger) *Log {
+	return &Log{sink: sink, heads: heads, log: log, last: map[string]link{}}
+}
+
+// Record appends e to its user's chain: it sets Seq, At (when zero), Prev and Hash, redacts
+// and bounds Detail. A failure is logged, never returned: the audited action has happened
+// and must not be undone by its record; a lost entry shows as a gap in the chain.
+func (l *Log) Record(ctx context.Context, e netra.AuditEntry) {
+	if e.UserID == "" {
+		e.UserID = netra.AuditAnonymous
+	}
+	if e.At.IsZero() {
+		e.At = time.Now().UTC()
+	}
+	if e.Outcome == "" {
+		e.Outcome = OutcomeOK
+	}
+	e.Detail = Clean(e.Detail)
+	ctx = context.WithoutCancel(ctx)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	head, ok := l.last[e.UserID]
+	if !ok {
+		// First entry of this user since start: the store knows where the chain ends. Nothing
+		// of this user is in flight, since nothing was handed over.
+		last, found, err := l.heads.LastAudit(ctx, e.UserID)
+		if err != nil {
+			l.log.Error("audit entry lost: cannot read the chain head", "user_id", e.UserID, "action", e.Action, "err", err)
+			return
+		}
+		if found {
+			head = link{seq: last.Seq, hash: last.Hash}
+		}
+	}
+	e.Seq, e.Prev = head.seq+1, head.hash
+	e.Hash = Hash(&e)
+	if err := l.sink.Audit(ctx, &e); err != nil {
+		l.log.Error("audit entry lost", "user_id", e.UserID, "action", e.Action, "err", err)
+		return
+	}
+	l.last[e.UserID] = link{seq: e.Seq, hash: e.Hash}
+}
+
+// Clean redacts credentials in s and bounds it to MaxDetail bytes on a rune boundary.
+func Clean(s string) string {
+	s = redact.String(s)
+	if len(s) <= MaxDetail {
+		return s
+	}
+	cut := MaxDetail - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// Hash is the hex SHA-256 of every field of e but Hash, each length-prefixed, after Prev.
+func Hash(e *netra.AuditEntry) string {
+	h := sha256.New()
+	var n [8]byte
+	field := func(s string) {
+		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	num := func(v int64) {
+		binary.BigEndian.PutUint64(n[:], uint64(v))
+		h.Write(n[:])
+	}
+	field(e.Prev)
+	field(e.UserID)
+	num(e.Seq)
+	num(e.At.UnixNano())
+	for _, s := range []string{e.Action, e.Outcome, e.RequestID, e.RunID, e.Remote, e.Detail} {
+		field(s)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Break is where a chain fails verification.
+type Break struct {
+	UserID string
+	Seq    int64
+	Reason string
+}
+
+func (b *Break) Error() string {
+	return fmt.Sprintf("audit chain of user %q breaks at seq %d: %s", b.UserID, b.Seq, b.Reason)
+}
+
+// Report sums up a verification.
+type Report struct {
+	Users   int               `json:"users"`
+	Entries int64             `json:"entries"`
+	Heads   map[string]string `json:"heads"` // user → hash of the newest entry: keep them elsewhere to detect truncation
+	Breaks  []Break           `json:"breaks"`
+}
+
+// Verify checks every chain in the store: seqs without gaps from 1 (or from the anchor left
+// by pruning), each Prev equal to the previous Hash, each Hash equal to the entry's own. It
+// reports the first break of each user's chain; err is for failures to read.
+func Verify(ctx context.Context, s store.AuditAdmin) (Report, error) {
+	rep := Report{Heads: map[string]string{}}
+	anchors, err := s.AuditAnchors(ctx)
+	if err != nil {
+		return rep, err
+	}
+	var user string
+	var prev link
+	broken := false
+	err = s.ScanAudit(ctx, "", 0, 0, func(e netra.AuditEntry) error {
+		rep.Entries++
+		if e.UserID != user {
+			user, broken = e.UserID, false
+			rep.Users++
+			a := anchors[user]
+			prev = link{seq: a.Seq, hash: a.Hash}
+		}
+		if broken {
+			return nil
+		}
+		fail := func(reason string) {
+			rep.Breaks = append(rep.Breaks, Break{UserID: e.UserID, Seq: e.Seq, Reason: reason})
+			broken = true
+		}
+		switch {
+		case e.Seq != prev.seq+1:
+			fail(fmt.Sprintf("expected seq %d: an entry is missing or was moved", prev.seq+1))
+		case e.Prev != prev.hash:
+			fail("prev_hash does not match the entry before: an entry before it was changed or removed")
+		case Hash(&e) != e.Hash:
+			fail("hash does not match the entry: the entry was changed")
+		}
+		prev = link{seq: e.Seq, hash: e.Hash}
+		rep.Heads[user] = e.Hash
+		return nil
+	})
+	return rep, err
+}
