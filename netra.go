@@ -1,6 +1,7 @@
 package netra
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"time"
@@ -172,5 +173,36 @@ type AuditEntry struct {
 	Hash      string    `json:"hash"`
 }
 
-// AuditAnonymous is the chain of actions without a verified user: refused credentials.
-const AuditAnonymous = "-"
+// AuditAnonymous is the chain of actions without a verified user: refused credentials. No
+// token subject can take this name ('~' is outside the allowed characters).
+const AuditAnonymous = "~anonymous"
+
+// Audited actions.
+const (
+	AuditAuth         = "auth"          // a credential checked (HTTP request or WebSocket upgrade)
+	AuditConnect      = "ws.connect"    // a WebSocket connection opened
+	AuditDisconnect   = "ws.disconnect" // and closed
+	AuditRunStart     = "run.start"     // a run accepted, or refused
+	AuditRunCancel    = "run.cancel"
+	AuditRunEnd       = "run.end" // outcome: ok, cancelled, or the failure's code
+	AuditToolCall     = "tool.call"
+	AuditDataUpload   = "data.upload"
+	AuditDataDelete   = "data.delete"   // workload records deleted
+	AuditThreadDelete = "thread.delete" // a thread with its messages, runs and events
+	AuditAdmin        = "admin"         // an admin action; Detail says which
+)
+
+// AuditOK is the outcome of an action that succeeded.
+const AuditOK = "ok"
+
+// Auditor appends entries to the audit trail (package audit). Record never fails the action
+// it records.
+type Auditor interface {
+	Record(ctx context.Context, e AuditEntry)
+}
+
+// NoAudit records nothing; for tests and tools that run without a trail.
+type NoAudit struct{}
+
+// Record does nothing.
+func (NoAudit) Record(context.Context, AuditEntry) {}

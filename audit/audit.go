@@ -24,24 +24,6 @@ import (
 	"github.com/netra-ai/netra/store"
 )
 
-// Actions.
-const (
-	ActionAuth         = "auth"          // a credential checked (HTTP request or WebSocket upgrade)
-	ActionConnect      = "ws.connect"    // a WebSocket connection opened
-	ActionDisconnect   = "ws.disconnect" // and closed
-	ActionRunStart     = "run.start"     // a run accepted, or refused
-	ActionRunCancel    = "run.cancel"
-	ActionRunEnd       = "run.end" // outcome: ok, cancelled, or the failure's code
-	ActionToolCall     = "tool.call"
-	ActionDataUpload   = "data.upload"
-	ActionDataDelete   = "data.delete"   // workload records deleted
-	ActionThreadDelete = "thread.delete" // a thread with its messages, runs and events
-	ActionAdmin        = "admin"         // Detail says which
-)
-
-// OutcomeOK is the outcome of an action that succeeded.
-const OutcomeOK = "ok"
-
 // MaxDetail bounds an entry's detail, in bytes.
 const MaxDetail = 512
 
@@ -88,7 +70,7 @@ func (l *Log) Record(ctx context.Context, e netra.AuditEntry) {
 		e.At = time.Now().UTC()
 	}
 	if e.Outcome == "" {
-		e.Outcome = OutcomeOK
+		e.Outcome = netra.AuditOK
 	}
 	e.Detail = Clean(e.Detail)
 	ctx = context.WithoutCancel(ctx)

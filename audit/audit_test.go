@@ -48,7 +48,7 @@ func fill(t *testing.T, s store.Store, n int) {
 		go func() {
 			defer wg.Done()
 			for i := range n {
-				l.Record(context.Background(), netra.AuditEntry{UserID: u, Action: audit.ActionRunStart, RunID: fmt.Sprintf("run_%d", i),
+				l.Record(context.Background(), netra.AuditEntry{UserID: u, Action: netra.AuditRunStart, RunID: fmt.Sprintf("run_%d", i),
 					RequestID: "req_1", Remote: "127.0.0.1:5000", Detail: "agent echo"})
 			}
 		}()
@@ -142,7 +142,7 @@ func TestPrunedChainsStillVerify(t *testing.T) {
 	ctx := context.Background()
 	old := time.Now().UTC().Add(-72 * time.Hour)
 	for i := range 6 {
-		e := netra.AuditEntry{UserID: "alice", Action: audit.ActionAuth}
+		e := netra.AuditEntry{UserID: "alice", Action: netra.AuditAuth}
 		if i < 3 {
 			e.At = old.Add(time.Duration(i) * time.Second)
 		}

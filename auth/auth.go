@@ -75,6 +75,9 @@ func unauthorized(msg string) *netra.Error {
 	return &netra.Error{Code: netra.CodeUnauthorized, Message: msg}
 }
 
+// ValidSubject reports whether s is an acceptable user id (a token's sub).
+func ValidSubject(s string) bool { return subPattern.MatchString(s) }
+
 // Verify checks a token and returns the identity it carries.
 func (v *Verifier) Verify(token string) (netra.Identity, error) {
 	if token == "" {

@@ -77,6 +77,8 @@ type Config struct {
 	// out; after that the run ends without it and the agent's goroutine is abandoned (its
 	// late events are refused). Default 500 ms.
 	StopGrace time.Duration
+	// Audit records each run's end and tool calls. Default: nothing recorded.
+	Audit netra.Auditor
 }
 
 // Factory makes the per-run objects. It is safe for concurrent use.
@@ -99,6 +101,9 @@ func NewFactory(cfg Config, agents *agent.Registry, tools *tool.Registry, p *eve
 		return nil, err
 	}
 	cfg.Timeouts = timeouts
+	if cfg.Audit == nil {
+		cfg.Audit = netra.NoAudit{}
+	}
 	if cfg.StopGrace <= 0 {
 		cfg.StopGrace = 500 * time.Millisecond
 	}
@@ -258,6 +263,7 @@ func (r *Run) Execute(ctx context.Context) {
 	f.dispatchers.Add(1)
 	disp = tool.NewDispatcher(ec, r.em, f.tools, r.log, func() { f.dispatchers.Add(-1) })
 	disp.LimitTimeout(limits.Tool)
+	disp.Audit(f.cfg.Audit)
 	rt := agent.NewRuntime(ec, r.em, disp, f.agents, r.log)
 	rt.LimitSteps(limits.Agent)
 	res, err, ok := r.runEntry(runCtx, rt)
@@ -363,8 +369,19 @@ func (r *Run) end(ctx context.Context, status netra.RunStatus, output any, runEr
 	default:
 		typ = netra.EventRunCancelled
 	}
-	if err := r.em.End(ctx, typ, data, tr); err != nil && netra.ErrorCode(err) != netra.CodeConflict {
+	err := r.em.End(ctx, typ, data, tr)
+	if err != nil && netra.ErrorCode(err) != netra.CodeConflict {
 		r.log.Error("terminal event not stored", "type", typ, "err", err)
+	}
+	if err == nil {
+		outcome := netra.AuditOK
+		if tr.Error != nil {
+			outcome = string(tr.Error.Code)
+		} else if status == netra.RunCancelled {
+			outcome = string(netra.CodeCancelled)
+		}
+		r.f.cfg.Audit.Record(ctx, netra.AuditEntry{UserID: r.run.Owner, Action: netra.AuditRunEnd, Outcome: outcome, RunID: r.run.ID,
+			Detail: "agent " + r.run.Agent})
 	}
 }
 

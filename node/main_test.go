@@ -68,6 +68,7 @@ func start(t *testing.T, mutate func(*node.Config)) *harness {
 		if err := n.Stop(stopCtx); err != nil {
 			t.Errorf("Stop: %v", err)
 		}
+		verifyAudit(t, cfg.DataDir)
 	})
 	return h
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/netra-ai/netra/agent/supervisor"
 	"github.com/netra-ai/netra/agent/synthetic"
 	"github.com/netra-ai/netra/agent/triage"
+	"github.com/netra-ai/netra/audit"
 	"github.com/netra-ai/netra/auth"
 	"github.com/netra-ai/netra/engine"
 	"github.com/netra-ai/netra/event"
@@ -77,16 +78,27 @@ type Config struct {
 	// Agents and Tools are added to the built-in ones; for extensions and tests.
 	Agents []agent.Spec
 	Tools  []tool.Tool
+	// AuditRetention is how long audit entries are kept; older ones are pruned every hour,
+	// keeping each chain's anchor. Zero keeps them forever (the default).
+	AuditRetention time.Duration
 	// Logger receives the node's logs. Default: JSON to stderr at info level.
 	Logger *slog.Logger
+}
+
+// fullStore is what a node needs of its store: the user-scoped interface and the admin one.
+type fullStore interface {
+	store.Store
+	store.AuditAdmin
 }
 
 // Node is a running Netra node.
 type Node struct {
 	cfg      Config
 	log      *slog.Logger
-	store    store.Store
+	store    fullStore
 	pipeline *event.Pipeline
+	pruned   chan struct{} // closed when pruneAudit returns
+	api      *server.Server
 	stopBus  func()
 	hub      *event.Hub
 	sched    *sched.Scheduler
@@ -168,8 +180,9 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.pipeline = event.NewPipeline(event.PipelineConfig{}, st, bus, log)
+	trail := audit.NewLog(n.pipeline, st, log)
 	n.sched = sched.New(sched.Config{MaxRunning: cfg.MaxRunning, Limits: cfg.Limits, Weights: cfg.Weights}, log)
-	if n.factory, err = engine.NewFactory(engine.Config{Timeouts: cfg.Timeouts}, agents, tools, n.pipeline, log); err != nil {
+	if n.factory, err = engine.NewFactory(engine.Config{Timeouts: cfg.Timeouts, Audit: trail}, agents, tools, n.pipeline, log); err != nil {
 		_ = st.Close()
 		return nil, err
 	}
@@ -179,9 +192,10 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		metrics.Gauge{Name: "netra_emitters_live", Help: "Run emitters alive now.", Value: func() float64 { return float64(n.factory.Gauges().Emitters) }},
 		metrics.Gauge{Name: "netra_runs_running", Help: "Runs executing now.", Value: func() float64 { return float64(n.sched.Running()) }},
 	)
-	srv := server.New(server.Config{Verifier: verifier, Tickets: auth.NewTickets(), Store: st, Scheduler: n.sched,
-		Factory: n.factory, Hub: n.hub, Ingest: svc, Metrics: n.metrics, Logger: log, AllowedOrigins: cfg.AllowedOrigins, SendQueue: cfg.SendQueue})
-	n.srv = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
+	n.api = server.New(server.Config{Verifier: verifier, Tickets: auth.NewTickets(), Store: st, Scheduler: n.sched,
+		Factory: n.factory, Hub: n.hub, Ingest: svc, Metrics: n.metrics, Logger: log, AllowedOrigins: cfg.AllowedOrigins, SendQueue: cfg.SendQueue,
+		Audit: trail, AuditAdmin: st})
+	n.srv = &http.Server{Handler: n.api.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	return n, nil
 }
@@ -203,6 +217,8 @@ func (n *Node) Start(ctx context.Context) error {
 		return fmt.Errorf("recovering runs: %w", err)
 	}
 	n.srv.BaseContext = func(net.Listener) context.Context { return base }
+	n.pruned = make(chan struct{})
+	go n.pruneAudit(base)
 	n.served = make(chan error, 1)
 	go func() { n.served <- n.srv.Serve(ln) }()
 	n.log.Info("netra serving", "addr", ln.Addr().String(), "data_dir", n.cfg.DataDir)
@@ -234,6 +250,30 @@ func (n *Node) recover(ctx context.Context) error {
 		n.log.Info("recovered runs", "count", len(runs))
 	}
 	return nil
+}
+
+// pruneAudit removes audit entries older than the retention, at start and every hour, until
+// ctx ends.
+func (n *Node) pruneAudit(ctx context.Context) {
+	defer close(n.pruned)
+	if n.cfg.AuditRetention <= 0 {
+		return
+	}
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		pruned, err := n.store.PruneAudit(ctx, time.Now().Add(-n.cfg.AuditRetention))
+		if err != nil && ctx.Err() == nil {
+			n.log.Error("pruning the audit trail", "err", err)
+		} else if pruned > 0 {
+			n.log.Info("pruned the audit trail", "entries", pruned, "retention", n.cfg.AuditRetention.String())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Addr returns the address the node listens on.
@@ -276,6 +316,14 @@ func (n *Node) stop(ctx context.Context) error {
 		err = nil
 	}
 	<-n.served
+	// WebSocket connections are hijacked; they end on the cancelled base context, and their
+	// last audit entries must reach the pipeline before it stops.
+	connCtx, connCancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	if werr := n.api.WaitConns(connCtx); werr != nil {
+		n.log.Warn("WebSocket connections still open at shutdown", "err", werr)
+	}
+	connCancel()
+	<-n.pruned
 	n.pipeline.Stop()
 	n.stopBus()
 	return errors.Join(err, n.store.Close())

@@ -158,8 +158,14 @@ func TestSlowConsumerIsClosedWith1013AndResumes(t *testing.T) {
 	})
 	tok := h.token("uma", netra.TierFree)
 	slow := dialRaw(t, h, tok)
-	accepted := slow.roundTrip(`{"type":"start_run","id":"s","input":"talk","agent":"chatty"}`)
-	runID := accepted["run_id"].(string)
+	c := client.New(h.url, tok)
+	// Started over HTTP: a start_run on the slow connection itself could be dropped before its
+	// run_accepted reply (the flood can fill a 16-frame queue first), leaving no run id.
+	started, err := c.StartRun(ctxT(t), client.StartRun{Input: "talk", Agent: "chatty"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runID := started.ID
 	// Do not read until the server has given up on this connection.
 	deadline := time.Now().Add(20 * time.Second)
 	for readMetric(h) == 0 {
@@ -174,7 +180,6 @@ func TestSlowConsumerIsClosedWith1013AndResumes(t *testing.T) {
 		t.Fatalf("closed with %d, want 1013", st)
 	}
 	// The run itself was not slowed down or harmed; resume gets the rest.
-	c := client.New(h.url, tok)
 	if r := waitRun(t, c, runID); r.Status != "completed" {
 		t.Fatalf("run ended %s", r.Status)
 	}

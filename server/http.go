@@ -97,7 +97,8 @@ func (s *Server) getThread(w http.ResponseWriter, r *http.Request, id netra.Iden
 	return nil
 }
 
-func (s *Server) deleteThread(w http.ResponseWriter, r *http.Request, id netra.Identity) error {
+func (s *Server) deleteThread(w http.ResponseWriter, r *http.Request, id netra.Identity) (err error) {
+	defer func() { s.audit(r.Context(), id.UserID, netra.AuditThreadDelete, "", "thread "+r.PathValue("id"), err) }()
 	tid, err := pathID(r, "thread")
 	if err != nil {
 		return err

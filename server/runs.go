@@ -83,7 +83,14 @@ func (s *Server) validate(req startRequest) (validStart, error) {
 // transaction, queued, and announced with run_queued. hold, when set, is called with the new
 // run's id before anything about the run can be published, so that a WebSocket can hold the
 // run's events until its run_accepted reply has gone out.
-func (s *Server) startRun(ctx context.Context, id netra.Identity, req startRequest, connID string, hold func(runID string)) (netra.Run, int, error) {
+func (s *Server) startRun(ctx context.Context, id netra.Identity, req startRequest, connID string, hold func(runID string)) (run netra.Run, pos int, err error) {
+	defer func() {
+		agent := DefaultAgent
+		if req.Agent != nil {
+			agent = *req.Agent
+		}
+		s.audit(ctx, id.UserID, netra.AuditRunStart, run.ID, "agent "+agent, err)
+	}()
 	v, err := s.validate(req)
 	if err != nil {
 		return netra.Run{}, 0, err
@@ -121,14 +128,14 @@ func (s *Server) startRun(ctx context.Context, id netra.Identity, req startReque
 		release()
 		return netra.Run{}, 0, err
 	}
-	run := netra.Run{ID: runID, Owner: id.UserID, ThreadID: nr.ThreadID, Agent: nr.Agent, Status: netra.RunQueued,
+	run = netra.Run{ID: runID, Owner: id.UserID, ThreadID: nr.ThreadID, Agent: nr.Agent, Status: netra.RunQueued,
 		Tier: id.Tier, Role: id.Role, Input: nr.Input, Params: nr.Params, CreatedAt: nr.CreatedAt.Truncate(0)}
 	if run.ThreadID == "" {
 		run.ThreadID = nr.NewThreadID
 	}
 	s.cfg.Metrics.RunsAccepted.WithLabelValues(string(id.Tier)).Inc()
 	job := s.cfg.Factory.NewRun(run, connID, 0)
-	pos := s.cfg.Scheduler.Submit(job)
+	pos = s.cfg.Scheduler.Submit(job)
 	job.Accepted(context.WithoutCancel(ctx), pos, s.cfg.Scheduler.ETA(pos))
 	if pos > 0 {
 		run.QueuePosition = &pos
@@ -139,7 +146,8 @@ func (s *Server) startRun(ctx context.Context, id netra.Identity, req startReque
 }
 
 // cancelRun cancels the owner's run. A run that has already ended answers conflict.
-func (s *Server) cancelRun(ctx context.Context, id netra.Identity, runID string) (netra.Run, error) {
+func (s *Server) cancelRun(ctx context.Context, id netra.Identity, runID string) (_ netra.Run, err error) {
+	defer func() { s.audit(ctx, id.UserID, netra.AuditRunCancel, runID, "", err) }()
 	if !execctx.ValidID(runID) {
 		return netra.Run{}, netra.Errorf(netra.CodeNotFound, "run not found")
 	}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -45,6 +46,11 @@ type Config struct {
 	WriteTimeout time.Duration
 	// Ready reports whether the node can serve (readyz). Default: the store answers a ping.
 	Ready func(ctx context.Context) error
+	// Audit records authentications, connections, run starts and cancels, uploads and
+	// deletions, and admin actions. Default: nothing recorded.
+	Audit netra.Auditor
+	// AuditAdmin serves GET /v1/admin/audit. Default: the endpoint answers unavailable.
+	AuditAdmin store.AuditAdmin
 }
 
 // Limits of the transport.
@@ -58,9 +64,26 @@ const (
 
 // Server is the transport. Build it with New; Handler serves it.
 type Server struct {
-	cfg Config
-	log *slog.Logger
-	mux *http.ServeMux
+	cfg   Config
+	log   *slog.Logger
+	mux   *http.ServeMux
+	conns sync.WaitGroup // WebSocket connections being served (hijacked: http.Server does not wait for them)
+}
+
+// WaitConns waits until every WebSocket connection has ended, or ctx ends. Cancel the
+// connections' base context first.
+func (s *Server) WaitConns(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		s.conns.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // New returns a server.
@@ -73,6 +96,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Ready == nil {
 		cfg.Ready = cfg.Store.Ping
+	}
+	if cfg.Audit == nil {
+		cfg.Audit = netra.NoAudit{}
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
 	s.routes()
@@ -122,6 +148,8 @@ func (s *Server) routes() {
 	m.Handle("GET /v1/workloads/summary", s.authed(s.workloadSummary))
 	m.Handle("DELETE /v1/workloads", s.authed(s.deleteWorkloads))
 	m.Handle("POST /v1/workloads/synthetic", s.authed(s.synthetic))
+	m.Handle("GET /v1/audit", s.authed(s.ownAudit))
+	m.Handle("GET /v1/admin/audit", s.authed(s.adminAudit))
 	m.HandleFunc("GET /v1/ws", s.websocket)
 	// Anything else under /v1 answers the contract's error body rather than a bare 404.
 	m.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
@@ -140,7 +168,9 @@ func (s *Server) authenticate(r *http.Request) (netra.Identity, error) {
 
 func (s *Server) authed(h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = withRequest(w, r)
 		id, err := s.authenticate(r)
+		s.auditAuth(r, id, err)
 		if err != nil {
 			s.cfg.Metrics.AuthFailures.Inc()
 			s.writeError(w, r, err, err)
@@ -150,6 +180,49 @@ func (s *Server) authed(h handler) http.Handler {
 			s.writeError(w, r, err, err)
 		}
 	})
+}
+
+type requestKey struct{}
+
+// request is what the audit trail says of where an action came from.
+type request struct {
+	id, remote string
+}
+
+// withRequest gives the request an id (answered in X-Request-Id) for the log and the audit
+// trail.
+func withRequest(w http.ResponseWriter, r *http.Request) *http.Request {
+	rq := request{id: netra.NewID("req_"), remote: r.RemoteAddr}
+	w.Header().Set("X-Request-Id", rq.id)
+	return r.WithContext(context.WithValue(r.Context(), requestKey{}, rq))
+}
+
+func requestOf(ctx context.Context) request {
+	rq, _ := ctx.Value(requestKey{}).(request)
+	return rq
+}
+
+// audit records an action of user from the request in ctx; outcome is "ok" when err is nil,
+// else err's code.
+func (s *Server) audit(ctx context.Context, user, action, runID, detail string, err error) {
+	rq := requestOf(ctx)
+	outcome := netra.AuditOK
+	if err != nil {
+		outcome = string(netra.ErrorCode(err))
+	}
+	s.cfg.Audit.Record(ctx, netra.AuditEntry{UserID: user, Action: action, Outcome: outcome, RequestID: rq.id,
+		RunID: runID, Remote: rq.remote, Detail: detail})
+}
+
+// auditAuth records a credential check. A refused credential goes to the anonymous chain:
+// the subject of a token that did not verify is not trusted, not even for the log.
+func (s *Server) auditAuth(r *http.Request, id netra.Identity, err error) {
+	detail := r.Method + " " + r.URL.Path
+	if err != nil {
+		detail += ": " + netra.ErrorMessage(err)
+		id.UserID = netra.AuditAnonymous
+	}
+	s.audit(r.Context(), id.UserID, netra.AuditAuth, "", detail, err)
 }
 
 // Status maps an error code to its HTTP status.

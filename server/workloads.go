@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"time"
@@ -22,7 +23,13 @@ type uploadError struct {
 	} `json:"error"`
 }
 
-func (s *Server) uploadRecords(w http.ResponseWriter, r *http.Request, id netra.Identity) error {
+func (s *Server) uploadRecords(w http.ResponseWriter, r *http.Request, id netra.Identity) (err error) {
+	detail, audited := "records", false
+	defer func() {
+		if !audited {
+			s.audit(r.Context(), id.UserID, netra.AuditDataUpload, "", detail, err)
+		}
+	}()
 	format, ok := workload.FormatOf(r.Header.Get("Content-Type"))
 	if !ok {
 		return netra.Errorf(netra.CodeInvalidRequest,
@@ -33,6 +40,7 @@ func (s *Server) uploadRecords(w http.ResponseWriter, r *http.Request, id netra.
 	if format == workload.FormatOTLP {
 		limit = workload.MaxOTLP
 	}
+	detail = string(format) + " records"
 	body := http.MaxBytesReader(w, r.Body, limit)
 	res, err := s.cfg.Ingest.Upload(r.Context(), id, workload.NewDecoder(format, body), partial)
 	var mbe *http.MaxBytesError
@@ -49,6 +57,9 @@ func (s *Server) uploadRecords(w http.ResponseWriter, r *http.Request, id netra.
 		body.Error.Ref = ref
 		body.Error.Errors = bad.Errors
 		writeJSON(w, http.StatusBadRequest, body)
+		s.audit(r.Context(), id.UserID, netra.AuditDataUpload, "", fmt.Sprintf("%s: refused, %d bad lines, nothing stored", detail, bad.Rejected),
+			netra.Errorf(netra.CodeInvalidRequest, "bad lines"))
+		audited = true
 		return nil
 	}
 	if err != nil {
@@ -56,6 +67,7 @@ func (s *Server) uploadRecords(w http.ResponseWriter, r *http.Request, id netra.
 	}
 	// Drain what the decoder did not read (trailing blank lines), so the connection can be reused.
 	_, _ = io.Copy(io.Discard, io.LimitReader(body, 1<<20))
+	detail += fmt.Sprintf(": %d accepted, %d duplicates, %d rejected", res.Accepted, res.Duplicates, res.Rejected)
 	writeJSON(w, http.StatusCreated, res)
 	return nil
 }
@@ -86,6 +98,7 @@ func (s *Server) workloadSummary(w http.ResponseWriter, r *http.Request, id netr
 
 func (s *Server) deleteWorkloads(w http.ResponseWriter, r *http.Request, id netra.Identity) error {
 	n, err := s.cfg.Ingest.Delete(r.Context(), id.UserID)
+	s.audit(r.Context(), id.UserID, netra.AuditDataDelete, "", fmt.Sprintf("%d records", n), err)
 	if err != nil {
 		return err
 	}
@@ -103,6 +116,7 @@ func (s *Server) synthetic(w http.ResponseWriter, r *http.Request, id netra.Iden
 		return err
 	}
 	res, err := s.cfg.Ingest.Synthetic(r.Context(), id, workload.SyntheticSpec{Preset: req.Preset, Days: req.Days, Seed: req.Seed})
+	s.audit(r.Context(), id.UserID, netra.AuditDataUpload, "", fmt.Sprintf("synthetic %q, %d days: %d accepted", req.Preset, req.Days, res.Accepted), err)
 	if err != nil {
 		return err
 	}

@@ -61,16 +61,21 @@ func (s *Server) wsIdentity(r *http.Request) (netra.Identity, error) {
 }
 
 func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
+	r = withRequest(w, r)
 	if err := s.checkOrigin(r); err != nil {
+		s.audit(r.Context(), netra.AuditAnonymous, netra.AuditConnect, "", "origin "+r.Header.Get("Origin"), err)
 		s.writeError(w, r, err, nil)
 		return
 	}
 	id, err := s.wsIdentity(r)
+	s.auditAuth(r, id, err)
 	if err != nil {
 		s.cfg.Metrics.AuthFailures.Inc()
 		s.writeError(w, r, err, err)
 		return
 	}
+	s.conns.Add(1)
+	defer s.conns.Done()
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
 		Subprotocols:       []string{Protocol},
 		InsecureSkipVerify: true, // checkOrigin above is the contract's check
@@ -150,6 +155,8 @@ func (c *wsConn) serve() {
 	m.Connections.Inc()
 	defer m.Connections.Dec()
 	c.ws.SetReadLimit(MaxFrame)
+	c.s.audit(c.ctx, c.user.UserID, netra.AuditConnect, "", "connection "+c.connID, nil)
+	defer c.s.audit(context.WithoutCancel(c.ctx), c.user.UserID, netra.AuditDisconnect, "", "connection "+c.connID, nil)
 	// Subscribe before "connected", so that every event emitted after the client has seen
 	// it reaches the client.
 	unsubscribe := c.s.cfg.Hub.Subscribe(c.user.UserID, c)

@@ -29,7 +29,11 @@ type Dispatcher struct {
 	closed  atomic.Bool
 	onClose func()
 	maxTime time.Duration // the tier's cap on one tool call; 0: the tool's own timeout
+	audit   netra.Auditor
 }
+
+// Audit records every call of this dispatcher in a. Call it before the first call.
+func (d *Dispatcher) Audit(a netra.Auditor) { d.audit = a }
 
 // LimitTimeout caps every tool call of this dispatcher at d (the tier's tool timeout). Call it
 // before the first call.
@@ -37,7 +41,7 @@ func (d *Dispatcher) LimitTimeout(limit time.Duration) { d.maxTime = limit }
 
 // NewDispatcher binds a dispatcher to one run. onClose, when set, runs once on Close.
 func NewDispatcher(ec *execctx.Context, em Emitter, reg *Registry, log *slog.Logger, onClose func()) *Dispatcher {
-	return &Dispatcher{ec: ec, em: em, reg: reg, log: log, onClose: onClose}
+	return &Dispatcher{ec: ec, em: em, reg: reg, log: log, onClose: onClose, audit: netra.NoAudit{}}
 }
 
 // Close releases the dispatcher. It is idempotent.
@@ -94,11 +98,15 @@ func (d *Dispatcher) Call(ctx context.Context, agent, name string, args any) (js
 	if attempts > 1 {
 		done.Attempts = attempts
 	}
+	outcome := netra.AuditOK
 	if callErr != nil {
 		done.Error = &CallError{Code: netra.ErrorCode(callErr), Message: netra.ErrorMessage(callErr)}
+		outcome = string(done.Error.Code)
 	} else {
 		done.Result = result
 	}
+	d.audit.Record(ctx, netra.AuditEntry{UserID: d.ec.UserID(), Action: netra.AuditToolCall, Outcome: outcome,
+		RequestID: d.ec.RequestID(), RunID: d.ec.RunID(), Detail: "tool " + name + " by agent " + agent})
 	// The completion is reported even when ctx has ended, so every tool_executing is closed.
 	if err := d.em.Emit(context.WithoutCancel(ctx), netra.EventToolCompleted, agent, done); err != nil && callErr == nil {
 		return nil, err
