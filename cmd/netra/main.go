@@ -3,6 +3,7 @@
 //	netra serve              run the server (embedded SQLite, no configuration needed)
 //	netra token --user ID    print a signed token for a user
 //	netra chat "question"    ask the server and watch the agents work
+//	netra audit verify       check the audit trail's hash chains
 //	netra version            print the version
 package main
 
@@ -22,6 +23,7 @@ Usage:
   netra token --user ID [flags]    print a signed JWT for a user
   netra chat [flags] "question"    start a run and show its progress
   netra bench SCENARIO [flags]     load-test a server (isolation, throughput, latency, ...)
+  netra audit verify [flags]       check every hash chain of the audit trail
   netra version                    print the version
 
 Run "netra <command> -h" for a command's flags.
@@ -43,6 +45,8 @@ func main() {
 		err = chat(args)
 	case "bench":
 		err = benchCmd(args)
+	case "audit":
+		err = auditCmd(args, os.Stdout)
 	case "version", "--version", "-v":
 		fmt.Printf("netra %s (%s, %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	case "help", "-h", "--help":

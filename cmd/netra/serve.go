@@ -38,6 +38,7 @@ func serve(args []string) error {
 		agentTO    = fs.Duration("agent-timeout", 5*time.Minute, "longest an agent step may take (every tier); must be under --run-timeout")
 		toolTO     = fs.Duration("tool-timeout", 2*time.Minute, "longest a tool call may take (every tier); must be under --agent-timeout")
 		prices     = fs.String("prices", envOr("NETRA_PRICES", ""), "price table file overriding the embedded one (NETRA_PRICES)")
+		retention  = fs.Duration("audit-retention", 0, "how long audit entries are kept, e.g. 8760h; 0 keeps them forever")
 	)
 	if err := fs.Parse(args); err != nil {
 		return exitCode(2)
@@ -56,7 +57,8 @@ func serve(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	n, err := node.New(ctx, node.Config{Addr: *addr, DataDir: *dataDir, DatabaseURL: *dbURL, JWTSecret: *secret,
-		JWTIssuer: *issuer, AllowedOrigins: allowed, MaxRunning: *maxRun, ShutdownGrace: *grace, Timeouts: allTiers(engine.Timeouts{Run: *runTimeout, Agent: *agentTO, Tool: *toolTO}), PricesFile: *prices, Logger: log})
+		JWTIssuer: *issuer, AllowedOrigins: allowed, MaxRunning: *maxRun, ShutdownGrace: *grace, Timeouts: allTiers(engine.Timeouts{Run: *runTimeout, Agent: *agentTO, Tool: *toolTO}), PricesFile: *prices,
+		AuditRetention: *retention, Logger: log})
 	if err != nil {
 		return err
 	}
