@@ -29,8 +29,14 @@ var subPattern = regexp.MustCompile(`^[A-Za-z0-9._@-]{1,128}$`)
 
 // Config configures verification.
 type Config struct {
-	// Secret is the HS256 key, at least MinSecretLen bytes.
+	// Secret is the HS256 key, at least MinSecretLen bytes; required when HS256 is allowed.
 	Secret []byte
+	// Keys verify RS256 and EdDSA tokens (LoadKeys). With several keys of one algorithm a
+	// token must name its key with kid.
+	Keys []PublicKey
+	// Algorithms is the allowlist. Default: the algorithms of Keys when there are keys, else
+	// HS256. HS256 with keys must be listed explicitly.
+	Algorithms []string
 	// Issuer, when set, must equal the token's iss.
 	Issuer string
 	// Leeway tolerates clock skew on exp, nbf and iat. Default 5 s.
@@ -44,22 +50,60 @@ type Claims struct {
 	Role string `json:"role,omitempty"`
 }
 
+// Grant is what a verified token grants: an identity, until Expires.
+type Grant struct {
+	netra.Identity
+	Expires time.Time
+}
+
 // Verifier checks tokens. It is safe for concurrent use.
 type Verifier struct {
-	secret []byte
-	parser *jwt.Parser
+	secret  []byte
+	allowed map[string]bool
+	byKid   map[string]PublicKey
+	byAlg   map[string][]PublicKey
+	parser  *jwt.Parser
 }
 
 // NewVerifier returns a verifier for cfg.
 func NewVerifier(cfg Config) (*Verifier, error) {
-	if len(cfg.Secret) < MinSecretLen {
-		return nil, fmt.Errorf("JWT secret must be at least %d bytes, got %d", MinSecretLen, len(cfg.Secret))
-	}
 	if cfg.Leeway <= 0 {
 		cfg.Leeway = 5 * time.Second
 	}
+	v := &Verifier{secret: cfg.Secret, allowed: map[string]bool{}, byKid: map[string]PublicKey{}, byAlg: map[string][]PublicKey{}}
+	for _, k := range cfg.Keys {
+		if k.ID != "" {
+			v.byKid[k.ID] = k
+		}
+		v.byAlg[k.Alg] = append(v.byAlg[k.Alg], k)
+	}
+	algs := cfg.Algorithms
+	if len(algs) == 0 {
+		algs = []string{jwt.SigningMethodHS256.Alg()}
+		if len(cfg.Keys) > 0 {
+			algs = algs[:0]
+			for alg := range v.byAlg {
+				algs = append(algs, alg)
+			}
+		}
+	}
+	for _, alg := range algs {
+		switch alg {
+		case "HS256":
+			if len(cfg.Secret) < MinSecretLen {
+				return nil, fmt.Errorf("JWT secret must be at least %d bytes, got %d", MinSecretLen, len(cfg.Secret))
+			}
+		case "RS256", "EdDSA":
+			if len(v.byAlg[alg]) == 0 {
+				return nil, fmt.Errorf("algorithm %s is allowed but no %s public key is configured", alg, alg)
+			}
+		default:
+			return nil, fmt.Errorf("algorithm %q is not supported (HS256, RS256, EdDSA)", alg)
+		}
+		v.allowed[alg] = true
+	}
 	opts := []jwt.ParserOption{
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithValidMethods(algs),
 		jwt.WithAudience(Audience),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
@@ -68,11 +112,50 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	if cfg.Issuer != "" {
 		opts = append(opts, jwt.WithIssuer(cfg.Issuer))
 	}
-	return &Verifier{secret: cfg.Secret, parser: jwt.NewParser(opts...)}, nil
+	v.parser = jwt.NewParser(opts...)
+	return v, nil
 }
 
 func unauthorized(msg string) *netra.Error {
 	return &netra.Error{Code: netra.CodeUnauthorized, Message: msg}
+}
+
+// key picks the verification key for t, by its algorithm and kid. Each key serves the one
+// algorithm it was configured for, so a token cannot make an RSA public key an HMAC secret.
+func (v *Verifier) key(t *jwt.Token) (any, error) {
+	alg := t.Method.Alg()
+	if !v.allowed[alg] {
+		return nil, errors.New("algorithm not allowed")
+	}
+	if typ, ok := t.Header["typ"]; ok {
+		s, _ := typ.(string)
+		switch strings.ToLower(strings.TrimPrefix(strings.ToLower(s), "application/")) {
+		case "jwt", "at+jwt":
+		default:
+			return nil, errors.New("token type not accepted")
+		}
+	}
+	switch alg {
+	case "HS256":
+		if t.Method != jwt.SigningMethodHS256 {
+			return nil, errors.New("unexpected signing method")
+		}
+		return v.secret, nil
+	case "RS256", "EdDSA":
+		if kid, ok := t.Header["kid"]; ok {
+			s, _ := kid.(string)
+			k, found := v.byKid[s]
+			if !found || k.Alg != alg {
+				return nil, errors.New("unknown key id")
+			}
+			return k.Key, nil
+		}
+		if keys := v.byAlg[alg]; len(keys) == 1 {
+			return keys[0].Key, nil
+		}
+		return nil, errors.New("token must name its key with kid")
+	}
+	return nil, errors.New("algorithm not allowed")
 }
 
 // ValidSubject reports whether s is an acceptable user id (a token's sub).
@@ -80,19 +163,20 @@ func ValidSubject(s string) bool { return subPattern.MatchString(s) }
 
 // Verify checks a token and returns the identity it carries.
 func (v *Verifier) Verify(token string) (netra.Identity, error) {
+	g, err := v.Check(token)
+	return g.Identity, err
+}
+
+// Check checks a token and returns what it grants, with its expiry.
+func (v *Verifier) Check(token string) (Grant, error) {
 	if token == "" {
-		return netra.Identity{}, unauthorized("missing token")
+		return Grant{}, unauthorized("missing token")
 	}
 	if len(token) > 8192 {
-		return netra.Identity{}, unauthorized("invalid token")
+		return Grant{}, unauthorized("invalid token")
 	}
 	var c Claims
-	_, err := v.parser.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) {
-		if t.Method != jwt.SigningMethodHS256 {
-			return nil, errors.New("unexpected signing method")
-		}
-		return v.secret, nil
-	})
+	_, err := v.parser.ParseWithClaims(token, &c, v.key)
 	if err != nil {
 		e := unauthorized("invalid token")
 		switch {
@@ -108,10 +192,10 @@ func (v *Verifier) Verify(token string) (netra.Identity, error) {
 			e.Message = "token lacks a required claim"
 		}
 		e.Err = err
-		return netra.Identity{}, e
+		return Grant{}, e
 	}
 	if !subPattern.MatchString(c.Subject) {
-		return netra.Identity{}, unauthorized("token subject missing or invalid")
+		return Grant{}, unauthorized("token subject missing or invalid")
 	}
 	id := netra.Identity{UserID: c.Subject, Tier: netra.Tier(c.Tier), Role: netra.Role(c.Role)}
 	if id.Tier == "" {
@@ -121,12 +205,12 @@ func (v *Verifier) Verify(token string) (netra.Identity, error) {
 		id.Role = netra.RoleUser
 	}
 	if !id.Tier.Valid() {
-		return netra.Identity{}, unauthorized("token tier unknown")
+		return Grant{}, unauthorized("token tier unknown")
 	}
 	if !id.Role.Valid() {
-		return netra.Identity{}, unauthorized("token role unknown")
+		return Grant{}, unauthorized("token role unknown")
 	}
-	return id, nil
+	return Grant{Identity: id, Expires: c.ExpiresAt.Time}, nil
 }
 
 // Sign returns an HS256 token for id, valid for ttl.

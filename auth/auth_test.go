@@ -134,7 +134,7 @@ func TestSecretFile(t *testing.T) {
 func TestTickets(t *testing.T) {
 	t.Parallel()
 	tk := auth.NewTickets()
-	id := netra.Identity{UserID: "carol", Tier: netra.TierFree, Role: netra.RoleUser}
+	id := auth.Grant{Identity: netra.Identity{UserID: "carol", Tier: netra.TierFree, Role: netra.RoleUser}, Expires: time.Now().Add(time.Hour)}
 	k, exp, err := tk.Issue(id)
 	if err != nil || time.Until(exp) > auth.TicketTTL || time.Until(exp) < auth.TicketTTL-time.Second {
 		t.Fatalf("Issue = %q %v %v", k, exp, err)
@@ -148,6 +148,11 @@ func TestTickets(t *testing.T) {
 	}
 	if _, err := tk.Redeem("tkt_unknown"); netra.ErrorCode(err) != netra.CodeUnauthorized {
 		t.Fatal("unknown ticket accepted")
+	}
+	// A ticket is no better than the token it came from.
+	k, _, _ = tk.Issue(auth.Grant{Identity: id.Identity, Expires: time.Now().Add(-time.Second)})
+	if _, err := tk.Redeem(k); netra.ErrorCode(err) != netra.CodeUnauthorized {
+		t.Fatal("ticket of an expired token accepted")
 	}
 }
 

@@ -14,7 +14,7 @@ const TicketTTL = 60 * time.Second
 const MaxTickets = 100_000
 
 type ticket struct {
-	id      netra.Identity
+	grant   Grant
 	expires time.Time
 }
 
@@ -28,8 +28,8 @@ type Tickets struct {
 // NewTickets returns an empty ticket book.
 func NewTickets() *Tickets { return &Tickets{m: make(map[string]ticket)} }
 
-// Issue returns a new ticket for id and its expiry.
-func (t *Tickets) Issue(id netra.Identity) (string, time.Time, error) {
+// Issue returns a new ticket for what g grants, and the ticket's expiry.
+func (t *Tickets) Issue(g Grant) (string, time.Time, error) {
 	now := time.Now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -45,18 +45,18 @@ func (t *Tickets) Issue(id netra.Identity) (string, time.Time, error) {
 	}
 	k := netra.NewID("tkt_")
 	exp := now.Add(TicketTTL)
-	t.m[k] = ticket{id: id, expires: exp}
+	t.m[k] = ticket{grant: g, expires: exp}
 	return k, exp, nil
 }
 
 // Redeem consumes a ticket. A used, expired or unknown ticket answers unauthorized.
-func (t *Tickets) Redeem(k string) (netra.Identity, error) {
+func (t *Tickets) Redeem(k string) (Grant, error) {
 	t.mu.Lock()
 	v, ok := t.m[k]
 	delete(t.m, k)
 	t.mu.Unlock()
-	if !ok || time.Now().After(v.expires) {
-		return netra.Identity{}, unauthorized("invalid or expired ticket")
+	if !ok || time.Now().After(v.expires) || time.Now().After(v.grant.Expires) {
+		return Grant{}, unauthorized("invalid or expired ticket")
 	}
-	return v.id, nil
+	return v.grant, nil
 }

@@ -13,19 +13,28 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
 // Client talks to one Netra server as one user.
 type Client struct {
 	base  string
-	token string
+	token atomic.Pointer[string] // replaced by SetToken when a token is renewed
 	http  *http.Client
 }
 
+// Token returns the bearer token the client sends.
+func (c *Client) Token() string { return *c.token.Load() }
+
+// SetToken replaces the bearer token, for requests and redials from now on.
+func (c *Client) SetToken(tok string) { c.token.Store(&tok) }
+
 // New returns a client for the server at baseURL ("http://127.0.0.1:8080") with a bearer token.
 func New(baseURL, token string) *Client {
-	return &Client{base: strings.TrimRight(baseURL, "/"), token: token, http: &http.Client{Timeout: 30 * time.Second}}
+	c := &Client{base: strings.TrimRight(baseURL, "/"), http: &http.Client{Timeout: 30 * time.Second}}
+	c.token.Store(&token)
+	return c
 }
 
 // APIError is an error answered by the server.
@@ -121,8 +130,8 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 	if err != nil {
 		return err
 	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
+	if tok := c.Token(); tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")

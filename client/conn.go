@@ -21,7 +21,14 @@ type ConnOptions struct {
 	MaxReconnects int
 	// Buffer is the length of the Events channel. Default 4096.
 	Buffer int
+	// RefreshToken, when set, gives a new token after the server closed the connection
+	// because the token expired (StatusTokenExpired); the Conn then redials with it. Without
+	// it such a connection ends.
+	RefreshToken func(ctx context.Context) (string, error)
 }
+
+// StatusTokenExpired is the close status of a connection whose token expired.
+const StatusTokenExpired websocket.StatusCode = 4401
 
 // Conn is a WebSocket connection to the server as one user. Run events of the user's runs
 // arrive on Events. Runs started or resumed through this Conn are followed: their events are
@@ -83,7 +90,7 @@ func (c *Client) Connect(ctx context.Context, opts ConnOptions) (*Conn, error) {
 
 func (cn *Conn) dial(ctx context.Context) error {
 	h := http.Header{}
-	h.Set("Authorization", "Bearer "+cn.c.token)
+	h.Set("Authorization", "Bearer "+cn.c.Token())
 	ws, resp, err := websocket.Dial(ctx, cn.c.wsURL(), &websocket.DialOptions{HTTPHeader: h, Subprotocols: []string{"netra.v1"}})
 	if err != nil {
 		if resp != nil {
@@ -152,6 +159,11 @@ func (cn *Conn) Drop() {
 func (cn *Conn) run(life context.Context) {
 	defer close(cn.done)
 	defer close(cn.events)
+	end := func(err error) {
+		cn.mu.Lock()
+		cn.err = err
+		cn.mu.Unlock()
+	}
 	for {
 		err := cn.readLoop(life)
 		cn.mu.Lock()
@@ -164,13 +176,35 @@ func (cn *Conn) run(life context.Context) {
 		if closed || life.Err() != nil {
 			return
 		}
-		if !cn.opts.Reconnect || !cn.redial(life) {
-			cn.mu.Lock()
-			cn.err = err
-			cn.mu.Unlock()
+		if !cn.opts.Reconnect {
+			end(err)
+			return
+		}
+		if websocket.CloseStatus(err) == StatusTokenExpired {
+			if rerr := cn.refresh(life, err); rerr != nil {
+				end(rerr)
+				return
+			}
+		}
+		if !cn.redial(life) {
+			end(err)
 			return
 		}
 	}
+}
+
+// refresh gets a new token after the old one expired; it returns nil when there is one to
+// redial with, else why the connection must end.
+func (cn *Conn) refresh(ctx context.Context, closed error) error {
+	if cn.opts.RefreshToken == nil {
+		return closed
+	}
+	tok, err := cn.opts.RefreshToken(ctx)
+	if err != nil {
+		return fmt.Errorf("token expired and could not be refreshed: %w (%w)", err, closed)
+	}
+	cn.c.SetToken(tok)
+	return nil
 }
 
 func (cn *Conn) redial(life context.Context) bool {

@@ -57,6 +57,11 @@ type Config struct {
 	JWTSecret string
 	// JWTIssuer, when set, is required in every token's iss.
 	JWTIssuer string
+	// JWTKeysFile is a JWKS or PEM file of RS256/EdDSA public keys (auth.LoadKeys). With keys,
+	// only their algorithms are accepted unless JWTAlgorithms says otherwise.
+	JWTKeysFile string
+	// JWTAlgorithms is the token algorithm allowlist. Default: HS256, or the keys' algorithms.
+	JWTAlgorithms []string
 	// AllowedOrigins are extra WebSocket origins.
 	AllowedOrigins []string
 	// MaxRunning bounds the runs executing at once. Default 64.
@@ -138,7 +143,14 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		}
 		secret = s
 	}
-	verifier, err := auth.NewVerifier(auth.Config{Secret: secret, Issuer: cfg.JWTIssuer})
+	var keys []auth.PublicKey
+	if cfg.JWTKeysFile != "" {
+		var err error
+		if keys, err = auth.LoadKeys(cfg.JWTKeysFile); err != nil {
+			return nil, fmt.Errorf("JWT keys: %w", err)
+		}
+	}
+	verifier, err := auth.NewVerifier(auth.Config{Secret: secret, Keys: keys, Algorithms: cfg.JWTAlgorithms, Issuer: cfg.JWTIssuer})
 	if err != nil {
 		return nil, err
 	}

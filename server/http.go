@@ -280,8 +280,13 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, id netra.Identit
 	return nil
 }
 
-func (s *Server) issueTicket(w http.ResponseWriter, _ *http.Request, id netra.Identity) error {
-	t, exp, err := s.cfg.Tickets.Issue(id)
+func (s *Server) issueTicket(w http.ResponseWriter, r *http.Request, _ netra.Identity) error {
+	// The ticket carries the token's expiry, which ends the connection it opens.
+	g, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	t, exp, err := s.cfg.Tickets.Issue(g)
 	if err != nil {
 		return err
 	}

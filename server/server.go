@@ -157,19 +157,20 @@ func (s *Server) routes() {
 	})
 }
 
-// authenticate returns the identity of an HTTP request's bearer token.
-func (s *Server) authenticate(r *http.Request) (netra.Identity, error) {
+// authenticate checks an HTTP request's bearer token.
+func (s *Server) authenticate(r *http.Request) (auth.Grant, error) {
 	tok, ok := auth.BearerToken(r.Header.Get("Authorization"))
 	if !ok {
-		return netra.Identity{}, netra.Errorf(netra.CodeUnauthorized, "missing bearer token")
+		return auth.Grant{}, netra.Errorf(netra.CodeUnauthorized, "missing bearer token")
 	}
-	return s.cfg.Verifier.Verify(tok)
+	return s.cfg.Verifier.Check(tok)
 }
 
 func (s *Server) authed(h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r = withRequest(w, r)
-		id, err := s.authenticate(r)
+		g, err := s.authenticate(r)
+		id := g.Identity
 		s.auditAuth(r, id, err)
 		if err != nil {
 			s.cfg.Metrics.AuthFailures.Inc()

@@ -11,10 +11,12 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/coder/websocket"
 
 	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/auth"
 	"github.com/netra-ai/netra/execctx"
 )
 
@@ -24,7 +26,12 @@ const Protocol = "netra.v1"
 var (
 	errSlow       = errors.New("slow consumer")
 	errReaderDone = errors.New("reader done")
+	errExpired    = errors.New("token expired")
 )
+
+// StatusTokenExpired closes a connection whose token has expired; the client reconnects with
+// a new token (and resumes by seq).
+const StatusTokenExpired websocket.StatusCode = 4401
 
 // checkOrigin refuses cross-site WebSocket requests (before authentication): an Origin must
 // name the request's own host and port, or be listed in AllowedOrigins. No Origin passes.
@@ -44,20 +51,20 @@ func (s *Server) checkOrigin(r *http.Request) error {
 	return nil
 }
 
-// wsIdentity authenticates an upgrade by header, subprotocol token or ticket.
-func (s *Server) wsIdentity(r *http.Request) (netra.Identity, error) {
+// wsGrant authenticates an upgrade by header, subprotocol token or ticket.
+func (s *Server) wsGrant(r *http.Request) (auth.Grant, error) {
 	if h := r.Header.Get("Authorization"); h != "" {
 		return s.authenticate(r)
 	}
 	for _, p := range strings.Split(strings.Join(r.Header.Values("Sec-WebSocket-Protocol"), ","), ",") {
 		if tok, ok := strings.CutPrefix(strings.TrimSpace(p), "bearer."); ok {
-			return s.cfg.Verifier.Verify(tok)
+			return s.cfg.Verifier.Check(tok)
 		}
 	}
 	if t := r.URL.Query().Get("ticket"); t != "" {
 		return s.cfg.Tickets.Redeem(t)
 	}
-	return netra.Identity{}, netra.Errorf(netra.CodeUnauthorized, "missing credentials")
+	return auth.Grant{}, netra.Errorf(netra.CodeUnauthorized, "missing credentials")
 }
 
 func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
@@ -67,7 +74,8 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err, nil)
 		return
 	}
-	id, err := s.wsIdentity(r)
+	g, err := s.wsGrant(r)
+	id := g.Identity
 	s.auditAuth(r, id, err)
 	if err != nil {
 		s.cfg.Metrics.AuthFailures.Inc()
@@ -85,7 +93,7 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 		return // Accept has answered
 	}
 	ctx, cancel := context.WithCancelCause(r.Context())
-	c := &wsConn{s: s, ws: ws, user: id, connID: netra.NewID("conn_"), ctx: ctx, cancel: cancel,
+	c := &wsConn{s: s, ws: ws, user: id, expires: g.Expires, connID: netra.NewID("conn_"), ctx: ctx, cancel: cancel,
 		out: make(chan outItem, s.cfg.SendQueue), sent: map[string]*seqSet{}, held: map[string][]*netra.Event{}}
 	c.serve()
 }
@@ -120,14 +128,15 @@ type control struct {
 // goroutine owns every write and the per-run delivery state (what was sent, what is held),
 // so that state needs no lock.
 type wsConn struct {
-	s      *Server
-	ws     *websocket.Conn
-	user   netra.Identity
-	connID string
-	ctx    context.Context
-	cancel context.CancelCauseFunc
-	out    chan outItem
-	slow   atomic.Bool
+	s       *Server
+	ws      *websocket.Conn
+	user    netra.Identity
+	expires time.Time // the token's; the connection closes then (StatusTokenExpired)
+	connID  string
+	ctx     context.Context
+	cancel  context.CancelCauseFunc
+	out     chan outItem
+	slow    atomic.Bool
 
 	// reader-owned: runs to cancel when the connection closes
 	cancelOnClose []string
@@ -171,6 +180,8 @@ func (c *wsConn) serve() {
 		_ = c.ws.CloseNow()
 		return
 	}
+	expiry := time.AfterFunc(time.Until(c.expires), func() { c.cancel(errExpired) })
+	defer expiry.Stop()
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)
@@ -198,6 +209,8 @@ func (c *wsConn) writeLoop() {
 			switch cause := context.Cause(c.ctx); {
 			case errors.Is(cause, errSlow):
 				_ = c.ws.Close(websocket.StatusTryAgainLater, "too slow: reconnect and resume with after_seq")
+			case errors.Is(cause, errExpired):
+				_ = c.ws.Close(StatusTokenExpired, "token expired: reconnect with a new token")
 			case errors.Is(cause, errReaderDone):
 				_ = c.ws.CloseNow()
 			default:

@@ -30,6 +30,8 @@ func serve(args []string) error {
 		dbURL      = fs.String("database-url", envOr("NETRA_DATABASE_URL", ""), "postgres://... to use PostgreSQL (NETRA_DATABASE_URL)")
 		secret     = fs.String("jwt-secret", envOr("NETRA_JWT_SECRET", ""), "HS256 secret, at least 32 bytes (NETRA_JWT_SECRET); default: generated in the data dir")
 		issuer     = fs.String("jwt-issuer", envOr("NETRA_JWT_ISSUER", ""), "required token issuer (NETRA_JWT_ISSUER)")
+		keysFile   = fs.String("jwt-keys", envOr("NETRA_JWT_KEYS", ""), "JWKS or PEM file of RS256/EdDSA public keys (NETRA_JWT_KEYS)")
+		algs       = fs.String("jwt-algorithms", envOr("NETRA_JWT_ALGORITHMS", ""), "accepted token algorithms, comma-separated (NETRA_JWT_ALGORITHMS); default HS256, or the keys' algorithms")
 		origins    = fs.String("allowed-origins", envOr("NETRA_ALLOWED_ORIGINS", ""), "extra WebSocket origins, comma-separated (NETRA_ALLOWED_ORIGINS)")
 		maxRun     = fs.Int("max-running", maxRunning, "runs executing at once (NETRA_MAX_RUNNING)")
 		logLevel   = fs.String("log-level", envOr("NETRA_LOG_LEVEL", "info"), "debug, info, warn or error (NETRA_LOG_LEVEL)")
@@ -54,10 +56,16 @@ func serve(args []string) error {
 			allowed = append(allowed, o)
 		}
 	}
+	var algorithms []string
+	for _, a := range strings.Split(*algs, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			algorithms = append(algorithms, a)
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	n, err := node.New(ctx, node.Config{Addr: *addr, DataDir: *dataDir, DatabaseURL: *dbURL, JWTSecret: *secret,
-		JWTIssuer: *issuer, AllowedOrigins: allowed, MaxRunning: *maxRun, ShutdownGrace: *grace, Timeouts: allTiers(engine.Timeouts{Run: *runTimeout, Agent: *agentTO, Tool: *toolTO}), PricesFile: *prices,
+		JWTIssuer: *issuer, JWTKeysFile: *keysFile, JWTAlgorithms: algorithms, AllowedOrigins: allowed, MaxRunning: *maxRun, ShutdownGrace: *grace, Timeouts: allTiers(engine.Timeouts{Run: *runTimeout, Agent: *agentTO, Tool: *toolTO}), PricesFile: *prices,
 		AuditRetention: *retention, Logger: log})
 	if err != nil {
 		return err
