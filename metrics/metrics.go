@@ -17,6 +17,7 @@ type Metrics struct {
 	SlowDisconnects     prometheus.Counter
 	RunsAccepted        *prometheus.CounterVec
 	AuthFailures        prometheus.Counter
+	RateLimited         *prometheus.CounterVec
 }
 
 // Gauge is a value read at scrape time.
@@ -40,8 +41,10 @@ func New(gauges ...Gauge) *Metrics {
 			Help: "Runs accepted, by tier."}, []string{"tier"}),
 		AuthFailures: prometheus.NewCounter(prometheus.CounterOpts{Name: "netra_auth_failures_total",
 			Help: "Requests refused for a missing or invalid credential."}),
+		RateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "netra_rate_limited_total",
+			Help: "Requests, frames and connections refused by a per-user or server limit, by kind."}, []string{"kind"}),
 	}
-	r.MustRegister(m.IsolationViolations, m.Connections, m.SlowDisconnects, m.RunsAccepted, m.AuthFailures,
+	r.MustRegister(m.IsolationViolations, m.Connections, m.SlowDisconnects, m.RunsAccepted, m.AuthFailures, m.RateLimited,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, g := range gauges {
 		r.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: g.Name, Help: g.Help}, g.Value))

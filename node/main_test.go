@@ -16,6 +16,7 @@ import (
 	"github.com/netra-ai/netra/auth"
 	"github.com/netra-ai/netra/client"
 	"github.com/netra-ai/netra/node"
+	"github.com/netra-ai/netra/ratelimit"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
@@ -45,8 +46,11 @@ type harness struct {
 // and then checks that no isolation violation was counted and every per-run object is gone.
 func start(t *testing.T, mutate func(*node.Config)) *harness {
 	t.Helper()
+	// Tests poll and flood on purpose; the limits have tests of their own (TestRateLimits).
+	unlimited := ratelimit.Limit{RequestsPerSec: 1e6, RequestBurst: 1e6, FramesPerSec: 1e6, FrameBurst: 1e6, Connections: 1e6}
 	cfg := node.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), JWTSecret: secret,
-		Logger: testLogger(t), ShutdownGrace: 2 * time.Second}
+		Logger: testLogger(t), ShutdownGrace: 2 * time.Second,
+		RateLimits: map[netra.Tier]ratelimit.Limit{netra.TierFree: unlimited, netra.TierEarly: unlimited, netra.TierMid: unlimited, netra.TierEnterprise: unlimited}}
 	if mutate != nil {
 		mutate(&cfg)
 	}

@@ -35,6 +35,7 @@ import (
 	"github.com/netra-ai/netra/metrics"
 	"github.com/netra-ai/netra/model"
 	"github.com/netra-ai/netra/model/offline"
+	"github.com/netra-ai/netra/ratelimit"
 	"github.com/netra-ai/netra/resilience"
 	"github.com/netra-ai/netra/sched"
 	"github.com/netra-ai/netra/server"
@@ -78,6 +79,16 @@ type Config struct {
 	ShutdownGrace time.Duration
 	// PricesFile overrides and extends the embedded price table (workload/prices.json format).
 	PricesFile string
+	// RateLimits override, per tier and field, the per-user request, frame and connection
+	// limits of ratelimit.Defaults.
+	RateLimits map[netra.Tier]ratelimit.Limit
+	// MaxConnections bounds the WebSocket connections of the node. Default 20,000.
+	MaxConnections int
+	// PingEvery and PongWait: an idle WebSocket is pinged every PingEvery and closed when
+	// the pong has not come within PongWait. Defaults 30 s and 15 s.
+	PingEvery, PongWait time.Duration
+	// CORSOrigins are browser origins allowed to call the HTTP API. Default none.
+	CORSOrigins []string
 	// RecordLimits override the per-tier limits of stored workload records.
 	RecordLimits map[netra.Tier]int64
 	// Agents and Tools are added to the built-in ones; for extensions and tests.
@@ -206,7 +217,8 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	)
 	n.api = server.New(server.Config{Verifier: verifier, Tickets: auth.NewTickets(), Store: st, Scheduler: n.sched,
 		Factory: n.factory, Hub: n.hub, Ingest: svc, Metrics: n.metrics, Logger: log, AllowedOrigins: cfg.AllowedOrigins, SendQueue: cfg.SendQueue,
-		Audit: trail, AuditAdmin: st})
+		Audit: trail, AuditAdmin: st, Limits: ratelimit.New(cfg.RateLimits), MaxConnections: cfg.MaxConnections, CORSOrigins: cfg.CORSOrigins,
+		PingEvery: cfg.PingEvery, PongWait: cfg.PongWait})
 	n.srv = &http.Server{Handler: n.api.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	return n, nil

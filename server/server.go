@@ -9,9 +9,13 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -22,6 +26,7 @@ import (
 	"github.com/netra-ai/netra/event"
 	"github.com/netra-ai/netra/ingest"
 	"github.com/netra-ai/netra/metrics"
+	"github.com/netra-ai/netra/ratelimit"
 	"github.com/netra-ai/netra/sched"
 	"github.com/netra-ai/netra/store"
 )
@@ -51,6 +56,17 @@ type Config struct {
 	Audit netra.Auditor
 	// AuditAdmin serves GET /v1/admin/audit. Default: the endpoint answers unavailable.
 	AuditAdmin store.AuditAdmin
+	// Limits rate-limits each user's requests and frames and caps their connections.
+	// Default: ratelimit.Defaults.
+	Limits *ratelimit.Limiter
+	// MaxConnections bounds the WebSocket connections of the whole server. Default 20,000.
+	MaxConnections int
+	// PingEvery is how often an idle WebSocket is pinged; a peer that has not answered
+	// within PongWait is disconnected. Defaults 30 s and 15 s.
+	PingEvery, PongWait time.Duration
+	// CORSOrigins are the browser origins allowed to call the HTTP API (exact match). Default
+	// none: no CORS headers are sent.
+	CORSOrigins []string
 }
 
 // Limits of the transport.
@@ -68,6 +84,7 @@ type Server struct {
 	log   *slog.Logger
 	mux   *http.ServeMux
 	conns sync.WaitGroup // WebSocket connections being served (hijacked: http.Server does not wait for them)
+	open  atomic.Int64   // WebSocket connections open now, for MaxConnections
 }
 
 // WaitConns waits until every WebSocket connection has ended, or ctx ends. Cancel the
@@ -100,13 +117,46 @@ func New(cfg Config) *Server {
 	if cfg.Audit == nil {
 		cfg.Audit = netra.NoAudit{}
 	}
+	if cfg.Limits == nil {
+		cfg.Limits = ratelimit.New(nil)
+	}
+	if cfg.MaxConnections <= 0 {
+		cfg.MaxConnections = 20_000
+	}
+	if cfg.PingEvery <= 0 {
+		cfg.PingEvery = 30 * time.Second
+	}
+	if cfg.PongWait <= 0 {
+		cfg.PongWait = 15 * time.Second
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
 	s.routes()
 	return s
 }
 
-// Handler returns the root handler.
-func (s *Server) Handler() http.Handler { return s.mux }
+// Handler returns the root handler: the routes behind the security headers and CORS.
+func (s *Server) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		if origin := r.Header.Get("Origin"); origin != "" && slices.Contains(s.cfg.CORSOrigins, origin) {
+			h.Set("Access-Control-Allow-Origin", origin)
+			h.Add("Vary", "Origin")
+			h.Set("Access-Control-Expose-Headers", "X-Request-Id, Retry-After")
+			if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+				h.Set("Access-Control-Allow-Methods", "GET, POST, DELETE")
+				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Last-Event-ID")
+				h.Set("Access-Control-Max-Age", "600")
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+		}
+		s.mux.ServeHTTP(w, r)
+	})
+}
 
 type handler func(w http.ResponseWriter, r *http.Request, id netra.Identity) error
 
@@ -175,6 +225,12 @@ func (s *Server) authed(h handler) http.Handler {
 		if err != nil {
 			s.cfg.Metrics.AuthFailures.Inc()
 			s.writeError(w, r, err, err)
+			return
+		}
+		if ok, wait := s.cfg.Limits.Allow(id, ratelimit.Requests); !ok {
+			s.cfg.Metrics.RateLimited.WithLabelValues("request").Inc()
+			err := RetryAfter(netra.Errorf(netra.CodeRateLimited, "too many requests; retry in %s", wait.Round(time.Millisecond)), wait)
+			s.writeError(w, r, err, nil)
 			return
 		}
 		if err := h(w, r, id); err != nil {
@@ -277,10 +333,26 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err, detail 
 	s.log.Log(r.Context(), level, "request refused", attrs...)
 	status := Status(code)
 	if status == http.StatusTooManyRequests {
-		w.Header().Set("Retry-After", "1")
+		secs := 1
+		var ra *retryAfter
+		if errors.As(err, &ra) {
+			secs = max(1, int(math.Ceil(ra.wait.Seconds())))
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
 	}
 	writeJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: netra.ErrorMessage(err), Ref: ref}})
 }
+
+// retryAfter is an error that says when to try again (Retry-After, in whole seconds up).
+type retryAfter struct {
+	error
+	wait time.Duration
+}
+
+func (e *retryAfter) Unwrap() error { return e.error }
+
+// RetryAfter attaches a wait to err for the Retry-After header.
+func RetryAfter(err error, wait time.Duration) error { return &retryAfter{err, wait} }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
@@ -289,8 +361,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// bodyTimeout bounds reading a JSON body, against clients that send it slowly.
+const bodyTimeout = 30 * time.Second
+
 // decodeBody reads a JSON object body of at most MaxBody bytes into v. An empty body is {}.
 func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(bodyTimeout))
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
 	if err != nil {
 		var mbe *http.MaxBytesError

@@ -23,6 +23,9 @@ type uploadError struct {
 	} `json:"error"`
 }
 
+// uploadTimeout bounds reading one upload.
+const uploadTimeout = 10 * time.Minute
+
 func (s *Server) uploadRecords(w http.ResponseWriter, r *http.Request, id netra.Identity) (err error) {
 	detail, audited := "records", false
 	defer func() {
@@ -41,6 +44,8 @@ func (s *Server) uploadRecords(w http.ResponseWriter, r *http.Request, id netra.
 		limit = workload.MaxOTLP
 	}
 	detail = string(format) + " records"
+	// Uploads are large; the deadline only stops a client that trickles one forever.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(uploadTimeout))
 	body := http.MaxBytesReader(w, r.Body, limit)
 	res, err := s.cfg.Ingest.Upload(r.Context(), id, workload.NewDecoder(format, body), partial)
 	var mbe *http.MaxBytesError

@@ -18,6 +18,7 @@ import (
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/auth"
 	"github.com/netra-ai/netra/execctx"
+	"github.com/netra-ai/netra/ratelimit"
 )
 
 // Protocol is the WebSocket subprotocol of the wire contract.
@@ -27,6 +28,7 @@ var (
 	errSlow       = errors.New("slow consumer")
 	errReaderDone = errors.New("reader done")
 	errExpired    = errors.New("token expired")
+	errNoPong     = errors.New("no pong")
 )
 
 // StatusTokenExpired closes a connection whose token has expired; the client reconnects with
@@ -82,6 +84,19 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err, err)
 		return
 	}
+	if s.open.Add(1) > int64(s.cfg.MaxConnections) {
+		s.open.Add(-1)
+		s.cfg.Metrics.RateLimited.WithLabelValues("server_connection").Inc()
+		s.writeError(w, r, RetryAfter(netra.Errorf(netra.CodeUnavailable, "the server holds its most connections; try again shortly"), 5*time.Second), nil)
+		return
+	}
+	defer s.open.Add(-1)
+	if !s.cfg.Limits.Connect(id) {
+		s.cfg.Metrics.RateLimited.WithLabelValues("connection").Inc()
+		s.writeError(w, r, RetryAfter(netra.Errorf(netra.CodeRateLimited, "at most %d connections at once for tier %s", s.cfg.Limits.Limits(id.Tier).Connections, id.Tier), 5*time.Second), nil)
+		return
+	}
+	defer s.cfg.Limits.Disconnect(id.UserID)
 	s.conns.Add(1)
 	defer s.conns.Done()
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
@@ -182,6 +197,18 @@ func (c *wsConn) serve() {
 	}
 	expiry := time.AfterFunc(time.Until(c.expires), func() { c.cancel(errExpired) })
 	defer expiry.Stop()
+	// Pings run on a timer, not a goroutine of their own: idle connections cost no goroutine.
+	var pinger *time.Timer
+	pinger = time.AfterFunc(c.s.cfg.PingEvery, func() {
+		ctx, cancel := context.WithTimeout(c.ctx, c.s.cfg.PongWait)
+		defer cancel()
+		if err := c.ws.Ping(ctx); err != nil {
+			c.cancel(errNoPong)
+			return
+		}
+		pinger.Reset(c.s.cfg.PingEvery)
+	})
+	defer pinger.Stop()
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)
@@ -209,6 +236,8 @@ func (c *wsConn) writeLoop() {
 			switch cause := context.Cause(c.ctx); {
 			case errors.Is(cause, errSlow):
 				_ = c.ws.Close(websocket.StatusTryAgainLater, "too slow: reconnect and resume with after_seq")
+			case errors.Is(cause, errNoPong):
+				_ = c.ws.CloseNow() // the peer is gone or stuck: nobody to send a status to
 			case errors.Is(cause, errExpired):
 				_ = c.ws.Close(StatusTokenExpired, "token expired: reconnect with a new token")
 			case errors.Is(cause, errReaderDone):
@@ -341,6 +370,14 @@ func (c *wsConn) readLoop() {
 		if typ != websocket.MessageText {
 			_ = c.ws.Close(websocket.StatusUnsupportedData, "binary messages are not supported")
 			return
+		}
+		if ok, wait := c.s.cfg.Limits.Allow(c.user, ratelimit.Frames); !ok {
+			c.s.cfg.Metrics.RateLimited.WithLabelValues("frame").Inc()
+			err := netra.Errorf(netra.CodeRateLimited, "too many frames; retry in %s", wait.Round(time.Millisecond))
+			if !c.enqueue(outItem{ctl: &control{kind: itemFrame, frame: errorWithID(frameID(data), err)}}) {
+				return
+			}
+			continue
 		}
 		if !c.handleFrame(data) {
 			return
@@ -561,4 +598,15 @@ func (s *seqSet) add(seq int64) {
 		}
 	}
 	s.iv = append(s.iv, [2]int64{seq, seq})
+}
+
+// frameID returns the client's id of a frame, when it has a string one.
+func frameID(data []byte) *string {
+	var head struct {
+		ID *string `json:"id"`
+	}
+	if json.Unmarshal(data, &head) != nil {
+		return nil
+	}
+	return head.ID
 }

@@ -40,6 +40,8 @@ func serve(args []string) error {
 		agentTO    = fs.Duration("agent-timeout", 5*time.Minute, "longest an agent step may take (every tier); must be under --run-timeout")
 		toolTO     = fs.Duration("tool-timeout", 2*time.Minute, "longest a tool call may take (every tier); must be under --agent-timeout")
 		prices     = fs.String("prices", envOr("NETRA_PRICES", ""), "price table file overriding the embedded one (NETRA_PRICES)")
+		cors       = fs.String("cors-origins", envOr("NETRA_CORS_ORIGINS", ""), "browser origins allowed to call the HTTP API, comma-separated (NETRA_CORS_ORIGINS); default none")
+		maxConns   = fs.Int("max-connections", 20000, "WebSocket connections the server holds at once")
 		retention  = fs.Duration("audit-retention", 0, "how long audit entries are kept, e.g. 8760h; 0 keeps them forever")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -56,6 +58,12 @@ func serve(args []string) error {
 			allowed = append(allowed, o)
 		}
 	}
+	var corsOrigins []string
+	for _, o := range strings.Split(*cors, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			corsOrigins = append(corsOrigins, o)
+		}
+	}
 	var algorithms []string
 	for _, a := range strings.Split(*algs, ",") {
 		if a = strings.TrimSpace(a); a != "" {
@@ -66,7 +74,7 @@ func serve(args []string) error {
 	defer stop()
 	n, err := node.New(ctx, node.Config{Addr: *addr, DataDir: *dataDir, DatabaseURL: *dbURL, JWTSecret: *secret,
 		JWTIssuer: *issuer, JWTKeysFile: *keysFile, JWTAlgorithms: algorithms, AllowedOrigins: allowed, MaxRunning: *maxRun, ShutdownGrace: *grace, Timeouts: allTiers(engine.Timeouts{Run: *runTimeout, Agent: *agentTO, Tool: *toolTO}), PricesFile: *prices,
-		AuditRetention: *retention, Logger: log})
+		AuditRetention: *retention, CORSOrigins: corsOrigins, MaxConnections: *maxConns, Logger: log})
 	if err != nil {
 		return err
 	}

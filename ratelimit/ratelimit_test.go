@@ -1,0 +1,61 @@
+package ratelimit
+
+import (
+	"testing"
+	"time"
+
+	"github.com/netra-ai/netra"
+)
+
+func TestBucketsArePerUserAndKind(t *testing.T) {
+	t.Parallel()
+	l := New(map[netra.Tier]Limit{netra.TierFree: {RequestsPerSec: 2, RequestBurst: 3}})
+	clock := time.Unix(1_800_000_000, 0)
+	l.now = func() time.Time { return clock }
+	ann := netra.Identity{UserID: "ann", Tier: netra.TierFree}
+	for i := range 3 {
+		if ok, _ := l.Allow(ann, Requests); !ok {
+			t.Fatalf("request %d refused within the burst", i)
+		}
+	}
+	ok, wait := l.Allow(ann, Requests)
+	if ok || wait <= 0 || wait > 500*time.Millisecond {
+		t.Fatalf("4th request: ok %v, retry after %v; want refused, ≤ 500 ms", ok, wait)
+	}
+	// Another user, and the same user's frames, have their own buckets.
+	if ok, _ := l.Allow(netra.Identity{UserID: "ben", Tier: netra.TierFree}, Requests); !ok {
+		t.Fatal("ben refused because of ann")
+	}
+	if ok, _ := l.Allow(ann, Frames); !ok {
+		t.Fatal("ann's frames refused because of her requests")
+	}
+	clock = clock.Add(wait)
+	if ok, _ := l.Allow(ann, Requests); !ok {
+		t.Fatal("refused after waiting the retry-after")
+	}
+}
+
+func TestConnectionCapAndSweep(t *testing.T) {
+	t.Parallel()
+	l := New(map[netra.Tier]Limit{netra.TierFree: {Connections: 2}})
+	clock := time.Unix(1_800_000_000, 0)
+	l.now = func() time.Time { return clock }
+	cy := netra.Identity{UserID: "cy", Tier: netra.TierFree}
+	if !l.Connect(cy) || !l.Connect(cy) || l.Connect(cy) {
+		t.Fatal("cap of 2 not enforced")
+	}
+	if ent := (netra.Identity{UserID: "cy-ent", Tier: netra.TierEnterprise}); !l.Connect(ent) {
+		t.Fatal("enterprise refused")
+	}
+	l.Disconnect("cy")
+	if !l.Connect(cy) {
+		t.Fatal("a freed connection slot was not given back")
+	}
+	// Users with open connections are kept; idle, refilled ones are forgotten.
+	l.Allow(netra.Identity{UserID: "dee", Tier: netra.TierFree}, Requests)
+	clock = clock.Add(time.Hour)
+	l.Allow(netra.Identity{UserID: "eve", Tier: netra.TierFree}, Requests)
+	if n := l.Users(); n != 3 { // cy (connected), cy-ent (connected), eve (new)
+		t.Fatalf("tracking %d users after the sweep, want 3", n)
+	}
+}
