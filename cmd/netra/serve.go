@@ -52,24 +52,9 @@ func serve(args []string) error {
 		return fmt.Errorf("--log-level: %w", err)
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	var allowed []string
-	for _, o := range strings.Split(*origins, ",") {
-		if o = strings.TrimSpace(o); o != "" {
-			allowed = append(allowed, o)
-		}
-	}
-	var corsOrigins []string
-	for _, o := range strings.Split(*cors, ",") {
-		if o = strings.TrimSpace(o); o != "" {
-			corsOrigins = append(corsOrigins, o)
-		}
-	}
-	var algorithms []string
-	for _, a := range strings.Split(*algs, ",") {
-		if a = strings.TrimSpace(a); a != "" {
-			algorithms = append(algorithms, a)
-		}
-	}
+	allowed := splitList(*origins)
+	corsOrigins := splitList(*cors)
+	algorithms := splitList(*algs)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	n, err := node.New(ctx, node.Config{Addr: *addr, DataDir: *dataDir, DatabaseURL: *dbURL, JWTSecret: *secret,
@@ -97,4 +82,15 @@ Press Ctrl-C to stop.
 	stopCtx, cancel := context.WithTimeout(context.Background(), *grace+30*time.Second)
 	defer cancel()
 	return n.Stop(stopCtx)
+}
+
+// splitList splits a comma-separated flag value, dropping blanks.
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
