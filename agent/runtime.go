@@ -25,7 +25,12 @@ type Runtime struct {
 	agents      *Registry
 	log         *slog.Logger
 	stepTimeout time.Duration // bounds each agent step; 0: none
+	guard       func(agent string) error
 }
+
+// Guard checks every agent step with g first (the kill switches); a non-nil answer fails the
+// step before it starts. The engine calls it on the root runtime before the run starts.
+func (rt *Runtime) Guard(g func(agent string) error) { rt.guard = g }
 
 // LimitSteps bounds each agent step at d (the tier's agent timeout). The engine calls it on
 // the root runtime before the run starts.
@@ -75,11 +80,16 @@ func (rt *Runtime) RunAgent(ctx context.Context, name string, in Input) (Result,
 	if err != nil {
 		return Result{}, err
 	}
+	if rt.guard != nil {
+		if err := rt.guard(name); err != nil {
+			return Result{}, err
+		}
+	}
 	child, err := rt.ec.Child()
 	if err != nil {
 		return Result{}, err
 	}
-	step := &Runtime{name: name, ec: child, em: rt.em, tools: rt.tools, agents: rt.agents, log: rt.log, stepTimeout: rt.stepTimeout}
+	step := &Runtime{name: name, ec: child, em: rt.em, tools: rt.tools, agents: rt.agents, log: rt.log, stepTimeout: rt.stepTimeout, guard: rt.guard}
 	start := time.Now()
 	if err := rt.em.Emit(ctx, netra.EventAgentStarted, name, nil); err != nil {
 		return Result{}, err

@@ -20,6 +20,7 @@ import (
 	"github.com/netra-ai/netra/agent"
 	"github.com/netra-ai/netra/event"
 	"github.com/netra-ai/netra/execctx"
+	"github.com/netra-ai/netra/killswitch"
 	"github.com/netra-ai/netra/redact"
 	"github.com/netra-ai/netra/sched"
 	"github.com/netra-ai/netra/store"
@@ -79,6 +80,8 @@ type Config struct {
 	StopGrace time.Duration
 	// Audit records each run's end and tool calls. Default: nothing recorded.
 	Audit netra.Auditor
+	// Switches turn agents and tools off at run time. Default: a board with all on.
+	Switches *killswitch.Board
 }
 
 // Factory makes the per-run objects. It is safe for concurrent use.
@@ -104,6 +107,9 @@ func NewFactory(cfg Config, agents *agent.Registry, tools *tool.Registry, p *eve
 	if cfg.Audit == nil {
 		cfg.Audit = netra.NoAudit{}
 	}
+	if cfg.Switches == nil {
+		cfg.Switches = killswitch.New()
+	}
 	if cfg.StopGrace <= 0 {
 		cfg.StopGrace = 500 * time.Millisecond
 	}
@@ -127,6 +133,9 @@ func (f *Factory) Accept(ctx context.Context, nr store.NewRun) error {
 
 // Agents returns the agent registry.
 func (f *Factory) Agents() *agent.Registry { return f.agents }
+
+// Tools returns the tool registry.
+func (f *Factory) Tools() *tool.Registry { return f.tools }
 
 // Run is one accepted run on its way through the queue and the engine. It implements
 // sched.Job.
@@ -164,6 +173,9 @@ func (r *Run) RunID() string { return r.run.ID }
 
 // Owner implements sched.Job.
 func (r *Run) Owner() string { return r.run.Owner }
+
+// Agent is the run's entry agent.
+func (r *Run) Agent() string { return r.run.Agent }
 
 // Tier implements sched.Job.
 func (r *Run) Tier() netra.Tier { return r.run.Tier }
@@ -254,7 +266,8 @@ func (r *Run) Execute(ctx context.Context) {
 		r.endCtx(ctx, ctx)
 		return
 	}
-	if err := r.em.Transition(ctx, netra.EventRunStarted, nil, &netra.Transition{Status: netra.RunRunning, At: time.Now().UTC()}); err != nil {
+	started := time.Now().UTC()
+	if err := r.em.Transition(ctx, netra.EventRunStarted, nil, &netra.Transition{Status: netra.RunRunning, At: started}); err != nil {
 		r.log.Error("run_started not stored", "err", err)
 	}
 	limits := f.cfg.Timeouts[r.run.Tier]
@@ -264,8 +277,10 @@ func (r *Run) Execute(ctx context.Context) {
 	disp = tool.NewDispatcher(ec, r.em, f.tools, r.log, func() { f.dispatchers.Add(-1) })
 	disp.LimitTimeout(limits.Tool)
 	disp.Audit(f.cfg.Audit)
+	disp.Guard(func(name string) error { return f.cfg.Switches.Check(killswitch.Tool, name, started) })
 	rt := agent.NewRuntime(ec, r.em, disp, f.agents, r.log)
 	rt.LimitSteps(limits.Agent)
+	rt.Guard(func(name string) error { return f.cfg.Switches.Check(killswitch.Agent, name, started) })
 	res, err, ok := r.runEntry(runCtx, rt)
 	disp.Close()
 	if !ok || runCtx.Err() != nil {

@@ -32,6 +32,7 @@ import (
 	"github.com/netra-ai/netra/event"
 	"github.com/netra-ai/netra/event/eventmem"
 	"github.com/netra-ai/netra/ingest"
+	"github.com/netra-ai/netra/killswitch"
 	"github.com/netra-ai/netra/metrics"
 	"github.com/netra-ai/netra/model"
 	"github.com/netra-ai/netra/model/offline"
@@ -204,8 +205,9 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n.pipeline = event.NewPipeline(event.PipelineConfig{}, st, bus, log)
 	trail := audit.NewLog(n.pipeline, st, log)
+	switches := killswitch.New()
 	n.sched = sched.New(sched.Config{MaxRunning: cfg.MaxRunning, Limits: cfg.Limits, Weights: cfg.Weights}, log)
-	if n.factory, err = engine.NewFactory(engine.Config{Timeouts: cfg.Timeouts, Audit: trail}, agents, tools, n.pipeline, log); err != nil {
+	if n.factory, err = engine.NewFactory(engine.Config{Timeouts: cfg.Timeouts, Audit: trail, Switches: switches}, agents, tools, n.pipeline, log); err != nil {
 		_ = st.Close()
 		return nil, err
 	}
@@ -218,7 +220,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	n.api = server.New(server.Config{Verifier: verifier, Tickets: auth.NewTickets(), Store: st, Scheduler: n.sched,
 		Factory: n.factory, Hub: n.hub, Ingest: svc, Metrics: n.metrics, Logger: log, AllowedOrigins: cfg.AllowedOrigins, SendQueue: cfg.SendQueue,
 		Audit: trail, AuditAdmin: st, Limits: ratelimit.New(cfg.RateLimits), MaxConnections: cfg.MaxConnections, CORSOrigins: cfg.CORSOrigins,
-		PingEvery: cfg.PingEvery, PongWait: cfg.PongWait})
+		PingEvery: cfg.PingEvery, PongWait: cfg.PongWait, Switches: switches})
 	n.srv = &http.Server{Handler: n.api.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	return n, nil

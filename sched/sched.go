@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sort"
 	"sync"
 	"time"
 
@@ -369,6 +370,68 @@ func (s *Scheduler) Usage(userID string) (running, queued int) {
 		return u.running, len(u.queue)
 	}
 	return 0, 0
+}
+
+// LiveRun is a run the scheduler holds, for the admin view.
+type LiveRun struct {
+	Job      Job
+	Running  bool
+	Position int       // queue position while queued
+	Started  time.Time // when it got its slot, while running
+}
+
+// Live lists the runs running and queued here: running ones first (oldest start first), then
+// the queue in its fair order. It costs O(running + queued).
+func (s *Scheduler) Live() []LiveRun {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]LiveRun, 0, len(s.running)+len(s.queued))
+	for _, r := range s.running {
+		out = append(out, LiveRun{Job: r.job, Running: true, Started: r.started})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Started.Before(out[j].Started) })
+	s.replayLocked(func(j Job, pos int) bool {
+		out = append(out, LiveRun{Job: j, Position: pos})
+		return true
+	})
+	return out
+}
+
+// UserUsage is one user's share of the scheduler now.
+type UserUsage struct {
+	UserID          string
+	Tier            netra.Tier
+	Running, Queued int
+	Limit           Limit
+}
+
+// Users lists the users with runs running or queued here, by user id.
+func (s *Scheduler) Users() []UserUsage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]UserUsage, 0, len(s.users))
+	for _, u := range s.users {
+		if u.running+len(u.queue)+u.reserved == 0 {
+			continue
+		}
+		out = append(out, UserUsage{UserID: u.id, Tier: u.tier, Running: u.running, Queued: len(u.queue), Limit: s.cfg.Limits[u.tier]})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].UserID < out[j].UserID })
+	return out
+}
+
+// Owner returns the owner of a run held here, reserved, queued or running; ok is false for
+// any other run.
+func (s *Scheduler) Owner(runID string) (owner string, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r, ok := s.running[runID]; ok {
+		return r.job.Owner(), true
+	}
+	if u, ok := s.queued[runID]; ok {
+		return u.id, true
+	}
+	return "", false
 }
 
 // Running reports how many runs execute now.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/execctx"
+	"github.com/netra-ai/netra/killswitch"
 	"github.com/netra-ai/netra/store"
 )
 
@@ -74,6 +75,9 @@ func (s *Server) validate(req startRequest) (validStart, error) {
 		v.agent = *req.Agent
 	}
 	if err := s.cfg.Factory.Agents().CheckEntry(v.agent, v.params); err != nil {
+		return v, err
+	}
+	if err := s.cfg.Switches.Check(killswitch.Agent, v.agent, time.Time{}); err != nil {
 		return v, err
 	}
 	return v, nil

@@ -25,6 +25,7 @@ import (
 	"github.com/netra-ai/netra/engine"
 	"github.com/netra-ai/netra/event"
 	"github.com/netra-ai/netra/ingest"
+	"github.com/netra-ai/netra/killswitch"
 	"github.com/netra-ai/netra/metrics"
 	"github.com/netra-ai/netra/ratelimit"
 	"github.com/netra-ai/netra/sched"
@@ -67,6 +68,8 @@ type Config struct {
 	// CORSOrigins are the browser origins allowed to call the HTTP API (exact match). Default
 	// none: no CORS headers are sent.
 	CORSOrigins []string
+	// Switches are the agent and tool kill switches; share the engine's. Default: all on.
+	Switches *killswitch.Board
 }
 
 // Limits of the transport.
@@ -119,6 +122,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Limits == nil {
 		cfg.Limits = ratelimit.New(nil)
+	}
+	if cfg.Switches == nil {
+		cfg.Switches = killswitch.New()
 	}
 	if cfg.MaxConnections <= 0 {
 		cfg.MaxConnections = 20_000
@@ -199,7 +205,13 @@ func (s *Server) routes() {
 	m.Handle("DELETE /v1/workloads", s.authed(s.deleteWorkloads))
 	m.Handle("POST /v1/workloads/synthetic", s.authed(s.synthetic))
 	m.Handle("GET /v1/audit", s.authed(s.ownAudit))
-	m.Handle("GET /v1/admin/audit", s.authed(s.adminAudit))
+	m.Handle("GET /v1/admin/audit", s.admin(s.adminAudit))
+	m.Handle("GET /v1/admin/users", s.admin(s.adminUsers))
+	m.Handle("GET /v1/admin/runs", s.admin(s.adminRuns))
+	m.Handle("POST /v1/admin/runs/{id}/cancel", s.admin(s.adminCancel))
+	m.Handle("GET /v1/admin/switches", s.admin(s.listSwitches))
+	m.Handle("POST /v1/admin/switches", s.admin(s.throwSwitch))
+	m.Handle("DELETE /v1/admin/switches/{kind}/{name}", s.admin(s.clearSwitch))
 	m.HandleFunc("GET /v1/ws", s.websocket)
 	// Anything else under /v1 answers the contract's error body rather than a bare 404.
 	m.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {

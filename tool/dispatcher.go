@@ -30,7 +30,12 @@ type Dispatcher struct {
 	onClose func()
 	maxTime time.Duration // the tier's cap on one tool call; 0: the tool's own timeout
 	audit   netra.Auditor
+	guard   func(tool string) error
 }
+
+// Guard checks every call with g first (the kill switches); a non-nil answer fails the call.
+// Call it before the first call.
+func (d *Dispatcher) Guard(g func(tool string) error) { d.guard = g }
 
 // Audit records every call of this dispatcher in a. Call it before the first call.
 func (d *Dispatcher) Audit(a netra.Auditor) { d.audit = a }
@@ -121,6 +126,11 @@ func (d *Dispatcher) call(ctx context.Context, name string, args json.RawMessage
 	e, ok := d.reg.tools[name]
 	if !ok {
 		return nil, 0, netra.Errorf(netra.CodeNotFound, "unknown tool %q", name)
+	}
+	if d.guard != nil {
+		if err := d.guard(name); err != nil {
+			return nil, 0, err
+		}
 	}
 	if !e.allows(d.ec.Tier()) {
 		return nil, 0, netra.Errorf(netra.CodeForbidden, "tool %s is not available on the %s tier", name, d.ec.Tier())
