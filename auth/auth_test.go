@@ -14,7 +14,7 @@ import (
 
 var secret = []byte("0123456789abcdef0123456789abcdef")
 
-func sign(t *testing.T, method jwt.SigningMethod, key any, claims jwt.MapClaims) string {
+func sign(t testing.TB, method jwt.SigningMethod, key any, claims jwt.MapClaims) string {
 	t.Helper()
 	tok := jwt.NewWithClaims(method, claims)
 	s, err := tok.SignedString(key)

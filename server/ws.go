@@ -415,75 +415,88 @@ func invalid(format string, args ...any) error {
 	return netra.Errorf(netra.CodeInvalidRequest, format, args...)
 }
 
-// handleFrame answers one client frame. It reports false when the connection is closing.
-func (c *wsConn) handleFrame(data []byte) bool {
+// clientFrame is a decoded client frame.
+type clientFrame struct {
+	typ      string
+	id       *string // the client's id, copied into the reply
+	start    startRequest
+	runID    string
+	afterSeq int64
+}
+
+// decodeFrame parses and checks one client frame (protocol-v1 §3). A refused frame's error is
+// invalid_request (or not_found for an id that can name nothing); f.id is set whenever the
+// frame had a string id, also with an error, so the reply can carry it.
+func decodeFrame(data []byte) (f clientFrame, err error) {
 	trimmed := bytes.TrimSpace(data)
 	if !json.Valid(trimmed) {
-		return c.enqueue(outItem{ctl: &control{kind: itemFrame, frame: errorWithID(nil, invalid("malformed JSON"))}})
+		return f, invalid("malformed JSON")
 	}
 	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return c.enqueue(outItem{ctl: &control{kind: itemFrame, frame: errorWithID(nil, invalid("a frame must be a JSON object"))}})
+		return f, invalid("a frame must be a JSON object")
 	}
 	var head struct {
 		Type json.RawMessage `json:"type"`
 		ID   json.RawMessage `json:"id"`
 	}
 	_ = json.Unmarshal(trimmed, &head)
-	var id *string
 	if len(head.ID) > 0 && string(head.ID) != "null" {
 		var s string
 		if err := json.Unmarshal(head.ID, &s); err != nil {
-			return c.enqueue(outItem{ctl: &control{kind: itemFrame, frame: errorWithID(nil, invalid("id must be a string"))}})
+			return f, invalid("id must be a string")
 		}
-		id = &s
+		f.id = &s
 	}
-	var typ string
-	if err := json.Unmarshal(head.Type, &typ); err != nil || typ == "" {
-		return c.enqueue(outItem{ctl: &control{kind: itemFrame, frame: errorWithID(id, invalid("type is required and must be a string"))}})
+	if err := json.Unmarshal(head.Type, &f.typ); err != nil || f.typ == "" {
+		return f, invalid("type is required and must be a string")
 	}
+	switch f.typ {
+	case "ping":
+	case "start_run":
+		err = decodeObject(trimmed, &f.start)
+	case "cancel_run":
+		f.runID, err = stringField(trimmed, "run_id")
+	case "resume":
+		if f.runID, err = stringField(trimmed, "run_id"); err == nil {
+			f.afterSeq, err = seqField(trimmed, "after_seq")
+		}
+		if err == nil && !execctx.ValidID(f.runID) {
+			err = netra.Errorf(netra.CodeNotFound, "run not found")
+		}
+	default:
+		err = invalid("unknown type %q", truncate(f.typ, 40))
+	}
+	return f, err
+}
+
+// handleFrame answers one client frame. It reports false when the connection is closing.
+func (c *wsConn) handleFrame(data []byte) bool {
+	f, err := decodeFrame(data)
 	fail := func(err error) bool {
 		if c.ctx.Err() != nil {
 			return false // the connection is closing (too slow, or shutting down): no reply
 		}
-		return c.enqueue(outItem{ctl: &control{kind: itemFrame, frame: c.errorFrame(id, err)}})
+		return c.enqueue(outItem{ctl: &control{kind: itemFrame, frame: c.errorFrame(f.id, err)}})
 	}
-	ack := frameOf(reply{Type: "ack", ID: id})
-	switch typ {
+	if err != nil {
+		return fail(err)
+	}
+	ack := frameOf(reply{Type: "ack", ID: f.id})
+	switch f.typ {
 	case "ping":
-		return c.enqueue(outItem{ctl: &control{kind: itemFrame, frame: frameOf(reply{Type: "pong", ID: id})}})
+		return c.enqueue(outItem{ctl: &control{kind: itemFrame, frame: frameOf(reply{Type: "pong", ID: f.id})}})
 	case "start_run":
-		var req startRequest
-		if err := decodeObject(trimmed, &req); err != nil {
-			return fail(err)
-		}
-		return c.startRun(id, req)
+		return c.startRun(f.id, f.start)
 	case "cancel_run":
-		runID, err := stringField(trimmed, "run_id")
-		if err != nil {
-			return fail(err)
-		}
-		if _, err := c.s.cancelRun(c.ctx, c.user, runID); err != nil {
+		if _, err := c.s.cancelRun(c.ctx, c.user, f.runID); err != nil {
 			return fail(err)
 		}
 		return c.enqueue(outItem{ctl: &control{kind: itemFrame, frame: ack}})
-	case "resume":
-		runID, err := stringField(trimmed, "run_id")
-		if err != nil {
+	default: // resume
+		if _, err := c.s.cfg.Store.GetRun(c.ctx, c.user.UserID, f.runID); err != nil {
 			return fail(err)
 		}
-		after, err := seqField(trimmed, "after_seq")
-		if err != nil {
-			return fail(err)
-		}
-		if !execctx.ValidID(runID) {
-			return fail(netra.Errorf(netra.CodeNotFound, "run not found"))
-		}
-		if _, err := c.s.cfg.Store.GetRun(c.ctx, c.user.UserID, runID); err != nil {
-			return fail(err)
-		}
-		return c.enqueue(outItem{ctl: &control{kind: itemResume, runID: runID, afterSeq: after, frame: ack, id: id}})
-	default:
-		return fail(invalid("unknown type %q", truncate(typ, 40)))
+		return c.enqueue(outItem{ctl: &control{kind: itemResume, runID: f.runID, afterSeq: f.afterSeq, frame: ack, id: f.id}})
 	}
 }
 

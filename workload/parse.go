@@ -271,18 +271,18 @@ func (d *csvDecoder) Next() (Parsed, error) {
 	if err == io.EOF {
 		return Parsed{}, io.EOF
 	}
-	line, _ := d.r.FieldPos(0)
-	d.line = line
-	p := Parsed{Line: line}
 	if err != nil {
+		// FieldPos is only defined for a record that was read (it panics otherwise).
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
-			p.Line = pe.Line
-			p.Err = fmt.Errorf("malformed CSV: %v", pe.Err)
-			return p, nil
+			d.line = pe.Line
+			return Parsed{Line: pe.Line, Err: fmt.Errorf("malformed CSV: %v", pe.Err)}, nil
 		}
 		return Parsed{}, err
 	}
+	line, _ := d.r.FieldPos(0)
+	d.line = line
+	p := Parsed{Line: line}
 	get := func(name string) string {
 		if i, ok := d.header[name]; ok && i < len(row) {
 			return strings.TrimSpace(row[i])

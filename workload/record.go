@@ -40,7 +40,13 @@ type Record struct {
 const (
 	MaxStringLen = 256
 	MaxTokens    = 100_000_000
+	MaxRetries   = 1_000_000
+	MaxLatencyMS = 24 * 60 * 60 * 1000 // a day: anything longer is a unit mistake
 )
+
+// minUnix (2000-01-01) is the earliest record time accepted: older ones are unit mistakes or
+// zero times.
+const minUnix = 946_684_800
 
 // Status returns "ok" or "error".
 func (r *Record) Status() string {
@@ -58,6 +64,8 @@ func (r *Record) Validate(prices *Prices, costGiven bool) error {
 		return fmt.Errorf("ts is required (RFC 3339 or Unix seconds)")
 	case r.TS.After(time.Now().Add(24 * time.Hour)):
 		return fmt.Errorf("ts is more than a day in the future")
+	case r.TS.Unix() < minUnix:
+		return fmt.Errorf("ts is before 2000-01-01")
 	case r.Model == "":
 		return fmt.Errorf("model is required")
 	case r.Route == "":
@@ -68,10 +76,12 @@ func (r *Record) Validate(prices *Prices, costGiven bool) error {
 		return fmt.Errorf("token counts above %d", MaxTokens)
 	case r.CachedInputTokens > r.InputTokens:
 		return fmt.Errorf("cached_input_tokens (%d) exceeds input_tokens (%d)", r.CachedInputTokens, r.InputTokens)
-	case r.LatencyMS < 0 || math.IsNaN(r.LatencyMS) || math.IsInf(r.LatencyMS, 0):
-		return fmt.Errorf("latency_ms must be a number ≥ 0")
-	case r.TTFTMS < 0 || math.IsNaN(r.TTFTMS) || math.IsInf(r.TTFTMS, 0):
-		return fmt.Errorf("ttft_ms must be a number ≥ 0")
+	case r.Retries > MaxRetries:
+		return fmt.Errorf("retries above %d", MaxRetries)
+	case !(r.LatencyMS >= 0 && r.LatencyMS <= MaxLatencyMS): // NaN fails both
+		return fmt.Errorf("latency_ms must be a number from 0 to %d", MaxLatencyMS)
+	case !(r.TTFTMS >= 0 && r.TTFTMS <= MaxLatencyMS):
+		return fmt.Errorf("ttft_ms must be a number from 0 to %d", MaxLatencyMS)
 	}
 	for name, v := range map[string]string{"id": r.ID, "provider": r.Provider, "model": r.Model, "route": r.Route,
 		"error_type": r.ErrorType, "prefix_hash": r.PrefixHash} {
@@ -79,7 +89,10 @@ func (r *Record) Validate(prices *Prices, costGiven bool) error {
 			return fmt.Errorf("%s longer than %d bytes", name, MaxStringLen)
 		}
 	}
-	r.TS = r.TS.UTC()
+	// Stored at microsecond precision (the chunk codec): what validates is what is kept.
+	r.TS = r.TS.UTC().Truncate(time.Microsecond)
+	r.LatencyMS = math.Round(r.LatencyMS*1000) / 1000
+	r.TTFTMS = math.Round(r.TTFTMS*1000) / 1000
 	if r.Provider == "" {
 		if p, ok := prices.Lookup(r.Model); ok {
 			r.Provider = p.Provider
