@@ -11,6 +11,7 @@ import (
 
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/execctx"
+	"github.com/netra-ai/netra/redact"
 	"github.com/netra-ai/netra/tool"
 )
 
@@ -126,7 +127,7 @@ func (rt *Runtime) RunAgent(ctx context.Context, name string, in Input) (Result,
 		err = netra.Errorf(netra.CodeTimeout, "agent %s took longer than %s", name, rt.stepTimeout)
 	}
 	// Reported even when ctx has ended, so that every agent_started is closed.
-	_ = rt.em.Emit(context.WithoutCancel(ctx), netra.EventAgentError, name, agentErr{Code: netra.ErrorCode(err), Message: netra.ErrorMessage(err)})
+	_ = rt.em.Emit(context.WithoutCancel(ctx), netra.EventAgentError, name, agentErr{Code: netra.ErrorCode(err), Message: redact.Message(netra.ErrorMessage(err))})
 	return Result{}, err
 }
 

@@ -17,7 +17,6 @@ import (
 	"log/slog"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/redact"
@@ -98,18 +97,8 @@ func (l *Log) Record(ctx context.Context, e netra.AuditEntry) {
 	l.last[e.UserID] = link{seq: e.Seq, hash: e.Hash}
 }
 
-// Clean redacts credentials in s and bounds it to MaxDetail bytes on a rune boundary.
-func Clean(s string) string {
-	s = redact.String(s)
-	if len(s) <= MaxDetail {
-		return s
-	}
-	cut := MaxDetail - len("…")
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
+// Clean sanitizes a detail as logs and errors are (redact.Message), to MaxDetail bytes.
+func Clean(s string) string { return redact.Truncate(redact.Message(s), MaxDetail) }
 
 // Hash is the hex SHA-256 of every field of e but Hash, each length-prefixed, after Prev.
 func Hash(e *netra.AuditEntry) string {

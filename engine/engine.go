@@ -369,7 +369,7 @@ func (r *Run) end(ctx context.Context, status netra.RunStatus, output any, runEr
 		data = completedData{Output: raw}
 	case netra.RunFailed:
 		typ = netra.EventRunFailed
-		tr.Error = &netra.RunError{Code: netra.ErrorCode(runErr), Message: redact.String(netra.ErrorMessage(runErr))}
+		tr.Error = &netra.RunError{Code: netra.ErrorCode(runErr), Message: redact.Message(netra.ErrorMessage(runErr))}
 		if tr.Error.Code == netra.CodeInternal {
 			r.log.Error("run failed", "err", runErr)
 		}

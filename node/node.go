@@ -37,6 +37,7 @@ import (
 	"github.com/netra-ai/netra/model"
 	"github.com/netra-ai/netra/model/offline"
 	"github.com/netra-ai/netra/ratelimit"
+	"github.com/netra-ai/netra/redact"
 	"github.com/netra-ai/netra/resilience"
 	"github.com/netra-ai/netra/sched"
 	"github.com/netra-ai/netra/server"
@@ -144,6 +145,9 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	if log == nil {
 		log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}
+	// Every log line of the node goes through the one sanitizer: no tokens, credentials,
+	// people's words or file paths (redact.Handler).
+	log = slog.New(redact.Handler(log.Handler()))
 	if cfg.DatabaseURL != "" {
 		return nil, errors.New("NETRA_DATABASE_URL: the PostgreSQL store is not part of this build yet; unset it to use the embedded store")
 	}

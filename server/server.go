@@ -28,6 +28,7 @@ import (
 	"github.com/netra-ai/netra/killswitch"
 	"github.com/netra-ai/netra/metrics"
 	"github.com/netra-ai/netra/ratelimit"
+	"github.com/netra-ai/netra/redact"
 	"github.com/netra-ai/netra/sched"
 	"github.com/netra-ai/netra/store"
 )
@@ -288,7 +289,7 @@ func (s *Server) audit(ctx context.Context, user, action, runID, detail string, 
 func (s *Server) auditAuth(r *http.Request, id netra.Identity, err error) {
 	detail := r.Method + " " + r.URL.Path
 	if err != nil {
-		detail += ": " + netra.ErrorMessage(err)
+		detail += ": " + redact.Message(netra.ErrorMessage(err))
 		id.UserID = netra.AuditAnonymous
 	}
 	s.audit(r.Context(), id.UserID, netra.AuditAuth, "", detail, err)
@@ -352,7 +353,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err, detail 
 		}
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 	}
-	writeJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: netra.ErrorMessage(err), Ref: ref}})
+	writeJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: redact.Message(netra.ErrorMessage(err)), Ref: ref}})
 }
 
 // retryAfter is an error that says when to try again (Retry-After, in whole seconds up).

@@ -19,6 +19,7 @@ import (
 	"github.com/netra-ai/netra/auth"
 	"github.com/netra-ai/netra/execctx"
 	"github.com/netra-ai/netra/ratelimit"
+	"github.com/netra-ai/netra/redact"
 )
 
 // Protocol is the WebSocket subprotocol of the wire contract.
@@ -408,7 +409,7 @@ func (c *wsConn) errorFrame(id *string, err error) []byte {
 
 // errorWithID encodes err as an error frame carrying the client's id, if it sent one.
 func errorWithID(id *string, err error) []byte {
-	return frameOf(reply{Type: "error", ID: id, Code: netra.ErrorCode(err), Message: netra.ErrorMessage(err)})
+	return frameOf(reply{Type: "error", ID: id, Code: netra.ErrorCode(err), Message: redact.Message(netra.ErrorMessage(err))})
 }
 
 func invalid(format string, args ...any) error {

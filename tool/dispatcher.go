@@ -12,6 +12,7 @@ import (
 
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/execctx"
+	"github.com/netra-ai/netra/redact"
 )
 
 // Emitter is what the dispatcher needs of the run's emitter.
@@ -105,7 +106,7 @@ func (d *Dispatcher) Call(ctx context.Context, agent, name string, args any) (js
 	}
 	outcome := netra.AuditOK
 	if callErr != nil {
-		done.Error = &CallError{Code: netra.ErrorCode(callErr), Message: netra.ErrorMessage(callErr)}
+		done.Error = &CallError{Code: netra.ErrorCode(callErr), Message: redact.Message(netra.ErrorMessage(callErr))}
 		outcome = string(done.Error.Code)
 	} else {
 		done.Result = result
