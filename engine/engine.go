@@ -21,6 +21,7 @@ import (
 	"github.com/netra-ai/netra/event"
 	"github.com/netra-ai/netra/execctx"
 	"github.com/netra-ai/netra/killswitch"
+	"github.com/netra-ai/netra/metrics"
 	"github.com/netra-ai/netra/redact"
 	"github.com/netra-ai/netra/sched"
 	"github.com/netra-ai/netra/store"
@@ -82,6 +83,8 @@ type Config struct {
 	Audit netra.Auditor
 	// Switches turn agents and tools off at run time. Default: a board with all on.
 	Switches *killswitch.Board
+	// Metrics, when set, receive queue waits, run durations and ends, and tool call outcomes.
+	Metrics *metrics.Metrics
 }
 
 // Factory makes the per-run objects. It is safe for concurrent use.
@@ -146,6 +149,9 @@ type Run struct {
 	em     *event.Emitter
 	ready  chan struct{}
 	log    *slog.Logger
+	// startedAt is when the run got its slot; written and read only by the goroutine that
+	// executes it.
+	startedAt time.Time
 
 	// mu orders position updates before run_started: once started, Moved does nothing.
 	mu      sync.Mutex
@@ -267,8 +273,12 @@ func (r *Run) Execute(ctx context.Context) {
 		return
 	}
 	started := time.Now().UTC()
+	r.startedAt = started
 	if err := r.em.Transition(ctx, netra.EventRunStarted, nil, &netra.Transition{Status: netra.RunRunning, At: started}); err != nil {
 		r.log.Error("run_started not stored", "err", err)
+	}
+	if m := f.cfg.Metrics; m != nil {
+		m.QueueWait.WithLabelValues(string(r.run.Tier)).Observe(started.Sub(r.run.CreatedAt).Seconds())
 	}
 	limits := f.cfg.Timeouts[r.run.Tier]
 	runCtx, cancel := context.WithTimeout(ctx, limits.Run)
@@ -278,6 +288,9 @@ func (r *Run) Execute(ctx context.Context) {
 	disp.LimitTimeout(limits.Tool)
 	disp.Audit(f.cfg.Audit)
 	disp.Guard(func(name string) error { return f.cfg.Switches.Check(killswitch.Tool, name, started) })
+	if m := f.cfg.Metrics; m != nil {
+		disp.Observe(func(tool, outcome string) { m.ToolCalls.WithLabelValues(tool, outcome).Inc() })
+	}
 	rt := agent.NewRuntime(ec, r.em, disp, f.agents, r.log)
 	rt.LimitSteps(limits.Agent)
 	rt.Guard(func(name string) error { return f.cfg.Switches.Check(killswitch.Agent, name, started) })
@@ -387,6 +400,13 @@ func (r *Run) end(ctx context.Context, status netra.RunStatus, output any, runEr
 	err := r.em.End(ctx, typ, data, tr)
 	if err != nil && netra.ErrorCode(err) != netra.CodeConflict {
 		r.log.Error("terminal event not stored", "type", typ, "err", err)
+	}
+	if err == nil && r.f.cfg.Metrics != nil {
+		m := r.f.cfg.Metrics
+		m.RunsEnded.WithLabelValues(string(status), string(r.run.Tier)).Inc()
+		if !r.startedAt.IsZero() {
+			m.RunDuration.WithLabelValues(r.run.Agent).Observe(time.Since(r.startedAt).Seconds())
+		}
 	}
 	if err == nil {
 		outcome := netra.AuditOK

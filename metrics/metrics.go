@@ -18,6 +18,28 @@ type Metrics struct {
 	RunsAccepted        *prometheus.CounterVec
 	AuthFailures        prometheus.Counter
 	RateLimited         *prometheus.CounterVec
+	// RunsEnded counts finished runs by status (completed, failed, cancelled) and tier.
+	RunsEnded *prometheus.CounterVec
+	// QueueWait is a run's time from acceptance to start, by tier.
+	QueueWait *prometheus.HistogramVec
+	// RunDuration is a run's time from start to end, by agent.
+	RunDuration *prometheus.HistogramVec
+	// EventLatency is an event's time from emission (its ts) to being written to a
+	// WebSocket: the group commit, the bus, the hub and the connection's queue.
+	EventLatency prometheus.Histogram
+	// ToolCalls and ModelCalls count calls by name and outcome ("ok" or an error code).
+	ToolCalls  *prometheus.CounterVec
+	ModelCalls *prometheus.CounterVec
+}
+
+// latencyBuckets spans 50 µs to 10 s, for the platform's own latencies.
+func latencyBuckets() []float64 {
+	return prometheus.ExponentialBucketsRange(0.00005, 10, 18)
+}
+
+// durationBuckets spans 10 ms to 30 min, for runs and their queueing.
+func durationBuckets() []float64 {
+	return prometheus.ExponentialBucketsRange(0.01, 1800, 18)
 }
 
 // Gauge is a value read at scrape time.
@@ -43,8 +65,21 @@ func New(gauges ...Gauge) *Metrics {
 			Help: "Requests refused for a missing or invalid credential."}),
 		RateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "netra_rate_limited_total",
 			Help: "Requests, frames and connections refused by a per-user or server limit, by kind."}, []string{"kind"}),
+		RunsEnded: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "netra_runs_ended_total",
+			Help: "Runs ended, by status and tier."}, []string{"status", "tier"}),
+		QueueWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "netra_queue_wait_seconds",
+			Help: "Time from a run's acceptance to its start, by tier.", Buckets: durationBuckets()}, []string{"tier"}),
+		RunDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "netra_run_duration_seconds",
+			Help: "Time from a run's start to its end, by entry agent.", Buckets: durationBuckets()}, []string{"agent"}),
+		EventLatency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "netra_event_latency_seconds",
+			Help: "Time from an event's emission to its write on a WebSocket.", Buckets: latencyBuckets()}),
+		ToolCalls: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "netra_tool_calls_total",
+			Help: "Tool calls by tool and outcome (ok or an error code)."}, []string{"tool", "outcome"}),
+		ModelCalls: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "netra_model_calls_total",
+			Help: "Model calls by provider and outcome (ok or error)."}, []string{"provider", "outcome"}),
 	}
 	r.MustRegister(m.IsolationViolations, m.Connections, m.SlowDisconnects, m.RunsAccepted, m.AuthFailures, m.RateLimited,
+		m.RunsEnded, m.QueueWait, m.RunDuration, m.EventLatency, m.ToolCalls, m.ModelCalls,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, g := range gauges {
 		r.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: g.Name, Help: g.Help}, g.Value))

@@ -98,3 +98,23 @@ func (r resilient) Complete(ctx context.Context, req Request) (Response, error) 
 	})
 	return res, err
 }
+
+// Observed reports the outcome of every call of p ("ok" or "error") to o, for metrics.
+func Observed(p Provider, o func(provider, outcome string)) Provider { return observed{p, o} }
+
+type observed struct {
+	p Provider
+	o func(provider, outcome string)
+}
+
+func (o observed) Name() string { return o.p.Name() }
+
+func (o observed) Complete(ctx context.Context, req Request) (Response, error) {
+	res, err := o.p.Complete(ctx, req)
+	outcome := "ok"
+	if err != nil {
+		outcome = "error"
+	}
+	o.o(o.p.Name(), outcome)
+	return res, err
+}

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/agent"
 	"github.com/netra-ai/netra/agent/actions"
@@ -96,6 +98,9 @@ type Config struct {
 	// Agents and Tools are added to the built-in ones; for extensions and tests.
 	Agents []agent.Spec
 	Tools  []tool.Tool
+	// MetricsAddr, when set, serves /metrics there without authentication, for a scraper on
+	// a private network. /metrics on Addr always needs an admin token.
+	MetricsAddr string
 	// AuditRetention is how long audit entries are kept; older ones are pruned every hour,
 	// keeping each chain's anchor. Zero keeps them forever (the default).
 	AuditRetention time.Duration
@@ -116,6 +121,9 @@ type Node struct {
 	store    fullStore
 	pipeline *event.Pipeline
 	pruned   chan struct{} // closed when pruneAudit returns
+	msrv     *http.Server  // the metrics listener, when MetricsAddr is set
+	mserved  chan error
+	maddr    string
 	api      *server.Server
 	stopBus  func()
 	hub      *event.Hub
@@ -188,8 +196,20 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	for _, p := range prices.Models() {
 		modelNames = append(modelNames, p.Model)
 	}
-	// Model calls retry transient failures and stop calling a failing provider for a while.
-	provider := model.Resilient(offline.New(modelNames), resilience.Retry{Attempts: 3}, resilience.NewBreaker(5, 30*time.Second))
+	n := &Node{cfg: cfg, log: log, store: st, hub: event.NewHub()}
+	// The gauges are read at scrape time, when the factory and scheduler exist.
+	n.metrics = metrics.New(
+		metrics.Gauge{Name: "netra_engines_live", Help: "Run engines alive now.", Value: func() float64 { return float64(n.factory.Gauges().Engines) }},
+		metrics.Gauge{Name: "netra_dispatchers_live", Help: "Tool dispatchers alive now.", Value: func() float64 { return float64(n.factory.Gauges().Dispatchers) }},
+		metrics.Gauge{Name: "netra_emitters_live", Help: "Run emitters alive now.", Value: func() float64 { return float64(n.factory.Gauges().Emitters) }},
+		metrics.Gauge{Name: "netra_runs_running", Help: "Runs executing now.", Value: func() float64 { return float64(n.sched.Running()) }},
+		metrics.Gauge{Name: "netra_runs_queued", Help: "Runs waiting in the queue now.", Value: func() float64 { return float64(n.sched.Queued()) }},
+	)
+	// Model calls retry transient failures and stop calling a failing provider for a while;
+	// each attempt's outcome is counted.
+	provider := model.Resilient(model.Observed(offline.New(modelNames), func(p, outcome string) {
+		n.metrics.ModelCalls.WithLabelValues(p, outcome).Inc()
+	}), resilience.Retry{Attempts: 3}, resilience.NewBreaker(5, 30*time.Second))
 	agents, err := agent.NewRegistry(append([]agent.Spec{echo.Spec(), supervisor.Spec(), triage.Spec(provider), datahelper.Spec(),
 		data.Spec(), optimization.Spec(), actions.Spec(), reporting.Spec(provider), synthetic.Spec(provider)}, cfg.Agents...)...)
 	if err != nil {
@@ -201,7 +221,6 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		_ = st.Close()
 		return nil, err
 	}
-	n := &Node{cfg: cfg, log: log, store: st, hub: event.NewHub()}
 	bus := eventmem.New()
 	if n.stopBus, err = bus.Subscribe(n.hub.Dispatch); err != nil {
 		_ = st.Close()
@@ -211,16 +230,10 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	trail := audit.NewLog(n.pipeline, st, log)
 	switches := killswitch.New()
 	n.sched = sched.New(sched.Config{MaxRunning: cfg.MaxRunning, Limits: cfg.Limits, Weights: cfg.Weights}, log)
-	if n.factory, err = engine.NewFactory(engine.Config{Timeouts: cfg.Timeouts, Audit: trail, Switches: switches}, agents, tools, n.pipeline, log); err != nil {
+	if n.factory, err = engine.NewFactory(engine.Config{Timeouts: cfg.Timeouts, Audit: trail, Switches: switches, Metrics: n.metrics}, agents, tools, n.pipeline, log); err != nil {
 		_ = st.Close()
 		return nil, err
 	}
-	n.metrics = metrics.New(
-		metrics.Gauge{Name: "netra_engines_live", Help: "Run engines alive now.", Value: func() float64 { return float64(n.factory.Gauges().Engines) }},
-		metrics.Gauge{Name: "netra_dispatchers_live", Help: "Tool dispatchers alive now.", Value: func() float64 { return float64(n.factory.Gauges().Dispatchers) }},
-		metrics.Gauge{Name: "netra_emitters_live", Help: "Run emitters alive now.", Value: func() float64 { return float64(n.factory.Gauges().Emitters) }},
-		metrics.Gauge{Name: "netra_runs_running", Help: "Runs executing now.", Value: func() float64 { return float64(n.sched.Running()) }},
-	)
 	n.api = server.New(server.Config{Verifier: verifier, Tickets: auth.NewTickets(), Store: st, Scheduler: n.sched,
 		Factory: n.factory, Hub: n.hub, Ingest: svc, Metrics: n.metrics, Logger: log, AllowedOrigins: cfg.AllowedOrigins, SendQueue: cfg.SendQueue,
 		Audit: trail, AuditAdmin: st, Limits: ratelimit.New(cfg.RateLimits), MaxConnections: cfg.MaxConnections, CORSOrigins: cfg.CORSOrigins,
@@ -249,6 +262,22 @@ func (n *Node) Start(ctx context.Context) error {
 	n.srv.BaseContext = func(net.Listener) context.Context { return base }
 	n.pruned = make(chan struct{})
 	go n.pruneAudit(base)
+	if n.cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", n.cfg.MetricsAddr)
+		if err != nil {
+			cancel()
+			_ = ln.Close()
+			<-n.pruned
+			return fmt.Errorf("metrics listener: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", promhttp.HandlerFor(n.metrics.Registry, promhttp.HandlerOpts{}))
+		n.msrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		n.mserved = make(chan error, 1)
+		go func() { n.mserved <- n.msrv.Serve(mln) }()
+		n.maddr = mln.Addr().String()
+		n.log.Info("metrics serving", "addr", n.maddr)
+	}
 	n.served = make(chan error, 1)
 	go func() { n.served <- n.srv.Serve(ln) }()
 	n.log.Info("netra serving", "addr", ln.Addr().String(), "data_dir", n.cfg.DataDir)
@@ -312,6 +341,14 @@ func (n *Node) Addr() string { return n.ln.Addr().String() }
 // URL returns the node's base URL.
 func (n *Node) URL() string { return "http://" + n.Addr() }
 
+// MetricsURL returns the URL of the separate metrics listener, "" without one.
+func (n *Node) MetricsURL() string {
+	if n.maddr == "" {
+		return ""
+	}
+	return "http://" + n.maddr + "/metrics"
+}
+
 // Metrics returns the node's metrics.
 func (n *Node) Metrics() *metrics.Metrics { return n.metrics }
 
@@ -354,6 +391,10 @@ func (n *Node) stop(ctx context.Context) error {
 	}
 	connCancel()
 	<-n.pruned
+	if n.msrv != nil {
+		_ = n.msrv.Close()
+		<-n.mserved
+	}
 	n.pipeline.Stop()
 	n.stopBus()
 	return errors.Join(err, n.store.Close())

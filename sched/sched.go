@@ -434,6 +434,13 @@ func (s *Scheduler) Owner(runID string) (owner string, ok bool) {
 	return "", false
 }
 
+// Queued reports how many runs wait in the queue now.
+func (s *Scheduler) Queued() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.queued)
+}
+
 // Running reports how many runs execute now.
 func (s *Scheduler) Running() int {
 	s.mu.Lock()

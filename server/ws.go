@@ -315,7 +315,11 @@ func (c *wsConn) handleEvent(ev *netra.Event) error {
 		c.held[ev.RunID] = append(h, ev)
 		return nil
 	}
-	return c.sendEvent(ev.RunID, ev.Seq, ev.Type, ev.Frame)
+	err := c.sendEvent(ev.RunID, ev.Seq, ev.Type, ev.Frame)
+	if err == nil {
+		c.s.cfg.Metrics.EventLatency.Observe(time.Since(ev.TS).Seconds())
+	}
+	return err
 }
 
 // maxTrackedRuns bounds the per-run delivery state of one connection; ended runs are

@@ -32,7 +32,12 @@ type Dispatcher struct {
 	maxTime time.Duration // the tier's cap on one tool call; 0: the tool's own timeout
 	audit   netra.Auditor
 	guard   func(tool string) error
+	observe func(tool, outcome string)
 }
+
+// Observe reports every call's outcome ("ok" or the error code) to o, for metrics. Call it
+// before the first call.
+func (d *Dispatcher) Observe(o func(tool, outcome string)) { d.observe = o }
 
 // Guard checks every call with g first (the kill switches); a non-nil answer fails the call.
 // Call it before the first call.
@@ -110,6 +115,9 @@ func (d *Dispatcher) Call(ctx context.Context, agent, name string, args any) (js
 		outcome = string(done.Error.Code)
 	} else {
 		done.Result = result
+	}
+	if d.observe != nil {
+		d.observe(name, outcome)
 	}
 	d.audit.Record(ctx, netra.AuditEntry{UserID: d.ec.UserID(), Action: netra.AuditToolCall, Outcome: outcome,
 		RequestID: d.ec.RequestID(), RunID: d.ec.RunID(), Detail: "tool " + name + " by agent " + agent})
