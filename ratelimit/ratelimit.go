@@ -57,7 +57,14 @@ type user struct {
 	buckets [2]*rate.Limiter
 	conns   int
 	seen    time.Time
+	// refusals not yet reported, and when they were last reported, per kind
+	refused  [2]int
+	reported [2]time.Time
 }
+
+// ReportEvery is how often Allow hands back the count of refusals to record: a flood is
+// audited as one entry a second, not one per refused request.
+const ReportEvery = time.Second
 
 // New returns a limiter; limits override Defaults per tier, field by field.
 func New(limits map[netra.Tier]Limit) *Limiter {
@@ -106,16 +113,38 @@ func (l *Limiter) userLocked(id netra.Identity, now time.Time) *user {
 // Allow takes one token from the user's bucket of kind. When the bucket is empty it answers
 // false and how long until a token is there.
 func (l *Limiter) Allow(id netra.Identity, kind Kind) (bool, time.Duration) {
+	ok, wait, _ := l.AllowReport(id, kind)
+	return ok, wait
+}
+
+// AllowReport is Allow that also counts refusals: report is the number of refusals (this one
+// included, when refused) to record now, at most once per ReportEvery per user and kind; 0
+// otherwise. Allowed calls can carry a report too.
+func (l *Limiter) AllowReport(id netra.Identity, kind Kind) (ok bool, wait time.Duration, report int) {
 	now := l.now()
 	l.mu.Lock()
-	b := l.userLocked(id, now).buckets[kind]
+	u := l.userLocked(id, now)
 	l.mu.Unlock()
-	r := b.ReserveN(now, 1)
-	if d := r.DelayFrom(now); d > 0 {
+	r := u.buckets[kind].ReserveN(now, 1)
+	d := r.DelayFrom(now)
+	ok = d <= 0
+	if !ok {
 		r.CancelAt(now)
-		return false, d
 	}
-	return true, 0
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !ok {
+		u.refused[kind]++
+	}
+	// Refusals still to report go out with the next call a second on, refused or not, so that
+	// the end of a flood is recorded too.
+	if u.refused[kind] > 0 && now.Sub(u.reported[kind]) >= ReportEvery {
+		report, u.refused[kind], u.reported[kind] = u.refused[kind], 0, now
+	}
+	if ok {
+		return true, 0, report
+	}
+	return false, d, report
 }
 
 // Connect counts a new connection of the user; it answers false when the tier's cap is

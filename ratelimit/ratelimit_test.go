@@ -59,3 +59,30 @@ func TestConnectionCapAndSweep(t *testing.T) {
 		t.Fatalf("tracking %d users after the sweep, want 3", n)
 	}
 }
+
+// TestRefusalsAreReportedOnceASecond: a flood is summed up, not recorded refusal by refusal.
+func TestRefusalsAreReportedOnceASecond(t *testing.T) {
+	t.Parallel()
+	l := New(map[netra.Tier]Limit{netra.TierFree: {RequestsPerSec: 1, RequestBurst: 1}})
+	clock := time.Unix(1_800_000_000, 0)
+	l.now = func() time.Time { return clock }
+	fay := netra.Identity{UserID: "fay", Tier: netra.TierFree}
+	if ok, _, r := l.AllowReport(fay, Requests); !ok || r != 0 {
+		t.Fatal("first request refused or reported")
+	}
+	if _, _, r := l.AllowReport(fay, Requests); r != 1 {
+		t.Fatalf("first refusal reported %d, want 1 (at once)", r)
+	}
+	reports := 0
+	for range 50 {
+		clock = clock.Add(10 * time.Millisecond)
+		if _, _, r := l.AllowReport(fay, Requests); r > 0 {
+			reports++
+		}
+	}
+	clock = clock.Add(600 * time.Millisecond)
+	_, _, r := l.AllowReport(fay, Requests)
+	if reports != 0 || r == 0 {
+		t.Fatalf("within a second: %d reports; after it: %d refusals reported", reports, r)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -234,18 +235,26 @@ func (s *Server) authed(h handler) http.Handler {
 		r = withRequest(w, r)
 		g, err := s.authenticate(r)
 		id := g.Identity
-		s.auditAuth(r, id, err)
 		if err != nil {
+			s.auditAuth(r, id, err)
 			s.cfg.Metrics.AuthFailures.Inc()
 			s.writeError(w, r, err, err)
 			return
 		}
-		if ok, wait := s.cfg.Limits.Allow(id, ratelimit.Requests); !ok {
+		// A flood must not become a flood of audit writes: refused requests are audited as one
+		// entry a second with their count.
+		ok, wait, report := s.cfg.Limits.AllowReport(id, ratelimit.Requests)
+		if report > 0 {
+			s.audit(r.Context(), id.UserID, netra.AuditAuth, "", fmt.Sprintf("%d requests refused by the rate limit", report),
+				netra.Errorf(netra.CodeRateLimited, "rate limited"))
+		}
+		if !ok {
 			s.cfg.Metrics.RateLimited.WithLabelValues("request").Inc()
 			err := RetryAfter(netra.Errorf(netra.CodeRateLimited, "too many requests; retry in %s", wait.Round(time.Millisecond)), wait)
 			s.writeError(w, r, err, nil)
 			return
 		}
+		s.auditAuth(r, id, nil)
 		if err := h(w, r, id); err != nil {
 			s.writeError(w, r, err, err)
 		}

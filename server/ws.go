@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -376,7 +377,12 @@ func (c *wsConn) readLoop() {
 			_ = c.ws.Close(websocket.StatusUnsupportedData, "binary messages are not supported")
 			return
 		}
-		if ok, wait := c.s.cfg.Limits.Allow(c.user, ratelimit.Frames); !ok {
+		ok, wait, report := c.s.cfg.Limits.AllowReport(c.user, ratelimit.Frames)
+		if report > 0 {
+			c.s.audit(c.ctx, c.user.UserID, netra.AuditConnect, "", fmt.Sprintf("connection %s: %d frames refused by the rate limit", c.connID, report),
+				netra.Errorf(netra.CodeRateLimited, "rate limited"))
+		}
+		if !ok {
 			c.s.cfg.Metrics.RateLimited.WithLabelValues("frame").Inc()
 			err := netra.Errorf(netra.CodeRateLimited, "too many frames; retry in %s", wait.Round(time.Millisecond))
 			if !c.enqueue(outItem{ctl: &control{kind: itemFrame, frame: errorWithID(frameID(data), err)}}) {

@@ -1,0 +1,217 @@
+package node_test
+
+import (
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/client"
+	"github.com/netra-ai/netra/node"
+)
+
+// TestGuessedAndMalformedIDs: every endpoint and WebSocket command that takes an id answers a
+// guessed id not_found and a malformed one not_found or invalid_request, with nothing of
+// anybody's data in the answer.
+func TestGuessedAndMalformedIDs(t *testing.T) {
+	t.Parallel()
+	h := start(t, nil)
+	alice := h.client("alice")
+	run := finishedRun(t, alice, "alice's secret")
+	bob := h.token("bob", netra.TierFree)
+	ids := []string{
+		"run_" + strings.Repeat("a", 26), "thr_" + strings.Repeat("b", 26), // guessed, well formed
+		"../" + run.ID, "%2e%2e%2f" + run.ID, run.ID + "'--", "' OR '1'='1", strings.Repeat("x", 300),
+		"null", "0", "-1", "\u202e" + run.ID, "run_%00", run.ID + "%20", strings.ToUpper(run.ID), run.ID[:len(run.ID)-1],
+	}
+	for _, id := range ids {
+		p := url.PathEscape(id)
+		for _, tc := range []struct{ method, path, body string }{
+			{"GET", "/v1/threads/" + p, ""},
+			{"DELETE", "/v1/threads/" + p, ""},
+			{"GET", "/v1/threads/" + p + "/messages", ""},
+			{"GET", "/v1/threads/" + p + "/runs", ""},
+			{"POST", "/v1/threads/" + p + "/runs", `{"input":"x","agent":"echo"}`},
+			{"GET", "/v1/runs/" + p, ""},
+			{"POST", "/v1/runs/" + p + "/cancel", ""},
+			{"GET", "/v1/runs/" + p + "/events", ""},
+			{"POST", "/v1/runs", `{"input":"x","agent":"echo","thread_id":` + quote(id) + `}`},
+		} {
+			status, body, _ := rawHTTP(t, tc.method, h.url+tc.path, bob, tc.body, nil)
+			if code := errCode(body); !(status == 404 && code == "not_found") && !(status == 400 && code == "invalid_request") {
+				t.Errorf("%s %s = %d %v", tc.method, tc.path, status, body)
+			}
+			if s := strings.ToLower(strings.Join(flatten(body), " ")); strings.Contains(s, "secret") || strings.Contains(s, "alice") || strings.Contains(s, strings.ToLower(run.ThreadID)) {
+				t.Errorf("%s %s leaked: %v", tc.method, tc.path, body)
+			}
+		}
+	}
+	ws := dialRaw(t, h, bob)
+	for _, id := range ids {
+		for _, f := range []string{
+			`{"type":"cancel_run","id":"c","run_id":` + quote(id) + `}`,
+			`{"type":"resume","id":"r","run_id":` + quote(id) + `,"after_seq":0}`,
+			`{"type":"start_run","id":"s","input":"x","agent":"echo","thread_id":` + quote(id) + `}`,
+		} {
+			reply := ws.roundTrip(f)
+			if reply["type"] != "error" || (reply["code"] != "not_found" && reply["code"] != "invalid_request") {
+				t.Errorf("%s = %v", f, reply)
+			}
+		}
+	}
+}
+
+func quote(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r < 0x20:
+			b.WriteString(`\u00`)
+			b.WriteByte("0123456789abcdef"[r>>4])
+			b.WriteByte("0123456789abcdef"[r&15])
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+func flatten(m map[string]any) []string {
+	var out []string
+	for k, v := range m {
+		out = append(out, k)
+		switch x := v.(type) {
+		case map[string]any:
+			out = append(out, flatten(x)...)
+		case string:
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// TestForeignIDsAreNotTimingVisible: asking for another user's run costs what asking for a
+// run that never existed costs (one owner-filtered lookup either way), so response times do
+// not reveal existence. Medians of interleaved requests must be within 25% or 200 µs. Not
+// parallel: it measures time.
+func TestForeignIDsAreNotTimingVisible(t *testing.T) {
+	h := start(t, nil)
+	run := finishedRun(t, h.client("alice"), "hidden")
+	bob := h.token("bob", netra.TierFree)
+	var foreign, missing []time.Duration
+	for i := 0; i < 300; i++ {
+		for _, c := range []struct {
+			id  string
+			out *[]time.Duration
+		}{{run.ID, &foreign}, {"run_" + strings.Repeat("q", 26), &missing}} {
+			t0 := time.Now()
+			status, _, _ := rawHTTP(t, "GET", h.url+"/v1/runs/"+c.id, bob, "", nil)
+			*c.out = append(*c.out, time.Since(t0))
+			if status != 404 {
+				t.Fatalf("status %d", status)
+			}
+		}
+	}
+	mf, mm := median(foreign), median(missing)
+	diff := mf - mm
+	if diff < 0 {
+		diff = -diff
+	}
+	if diff > 200*time.Microsecond && float64(diff) > 0.25*float64(min(mf, mm)) {
+		t.Fatalf("median for a foreign run %v, for a missing one %v: existence is visible", mf, mm)
+	}
+	t.Logf("median foreign %v, missing %v", mf, mm)
+}
+
+func median(d []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+// TestFloodDoesNotSlowOthers: while one user floods the server with HTTP requests, WebSocket
+// frames and runs, another user's echo runs keep their latency: the flooder is refused
+// cheaply (rate_limited, queue_full) and runs in its own queue. Bound, under -race on two
+// cores shared with the flooding client: the quiet user's median round trip at most triples
+// plus 10 ms, its p90 stays under 250 ms. Not parallel: it measures time.
+func TestFloodDoesNotSlowOthers(t *testing.T) {
+	h := start(t, func(c *node.Config) { c.RateLimits = nil }) // the default limits
+	quiet := h.connect(client.New(h.url, h.token("quinn", netra.TierFree)), client.ConnOptions{})
+	roundTrips := func(n int) []time.Duration {
+		var out []time.Duration
+		for i := 0; i < n; i++ {
+			t0 := time.Now()
+			acc, err := quiet.Start(ctxT(t), client.StartRun{Input: "q", Agent: "echo"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			collect(t, quiet, 10*time.Second, terminalsFor(map[string]bool{acc.RunID: true}))
+			out = append(out, time.Since(t0))
+		}
+		return out
+	}
+	base := roundTrips(30)
+
+	floodTok := h.token("flo", netra.TierFree)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var refused atomic.Int64
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				status, _, _ := rawHTTP(t, "POST", h.url+"/v1/runs", floodTok, `{"input":"flood","agent":"echo","params":{"delay_ms":50}}`, nil)
+				if status == 429 {
+					refused.Add(1)
+				}
+			}
+		}()
+	}
+	fws := dialRaw(t, h, floodTok)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			// The server drops this never-reading connection as too slow at some point;
+			// the flood goes on over HTTP.
+			if fws.ws.Write(ctxT(t), websocket.MessageText, []byte(`{"type":"ping","id":"f"}`)) != nil {
+				return
+			}
+		}
+	}()
+	time.Sleep(200 * time.Millisecond)
+	flooded := roundTrips(30)
+	close(stop)
+	wg.Wait()
+	sort.Slice(flooded, func(i, j int) bool { return flooded[i] < flooded[j] })
+	mb, mf, p90 := median(base), median(flooded), flooded[len(flooded)*9/10]
+	t.Logf("quiet user's round trip: median %v alone, %v under flood (p90 %v); flooder refused %d times", mb, mf, p90, refused.Load())
+	if refused.Load() == 0 {
+		t.Fatal("the flood was never rate-limited")
+	}
+	if mf > 3*mb+10*time.Millisecond || p90 > 250*time.Millisecond {
+		t.Fatalf("flood raised the quiet user's median from %v to %v (p90 %v)", mb, mf, p90)
+	}
+}
