@@ -9,6 +9,11 @@ import (
 	"runtime/debug"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/execctx"
 	"github.com/netra-ai/netra/redact"
@@ -27,7 +32,11 @@ type Runtime struct {
 	log         *slog.Logger
 	stepTimeout time.Duration // bounds each agent step; 0: none
 	guard       func(agent string) error
+	tracer      trace.Tracer
 }
+
+// Trace makes a span of every agent step with t. The engine calls it on the root runtime.
+func (rt *Runtime) Trace(t trace.Tracer) { rt.tracer = t }
 
 // Guard checks every agent step with g first (the kill switches); a non-nil answer fails the
 // step before it starts. The engine calls it on the root runtime before the run starts.
@@ -39,7 +48,7 @@ func (rt *Runtime) LimitSteps(d time.Duration) { rt.stepTimeout = d }
 
 // NewRuntime returns the root runtime of a run. The engine calls it; agents never do.
 func NewRuntime(ec *execctx.Context, em tool.Emitter, tools *tool.Dispatcher, agents *Registry, log *slog.Logger) *Runtime {
-	return &Runtime{ec: ec, em: em, tools: tools, agents: agents, log: log}
+	return &Runtime{ec: ec, em: em, tools: tools, agents: agents, log: log, tracer: noop.NewTracerProvider().Tracer("")}
 }
 
 // Context is the execution context of this agent step.
@@ -90,7 +99,13 @@ func (rt *Runtime) RunAgent(ctx context.Context, name string, in Input) (Result,
 	if err != nil {
 		return Result{}, err
 	}
-	step := &Runtime{name: name, ec: child, em: rt.em, tools: rt.tools, agents: rt.agents, log: rt.log, stepTimeout: rt.stepTimeout, guard: rt.guard}
+	step := &Runtime{name: name, ec: child, em: rt.em, tools: rt.tools, agents: rt.agents, log: rt.log, stepTimeout: rt.stepTimeout,
+		guard: rt.guard, tracer: rt.tracer}
+	ctx, span := rt.tracer.Start(ctx, "agent "+name)
+	defer span.End()
+	if span.IsRecording() {
+		span.SetAttributes(attribute.String("netra.agent", name), attribute.String("netra.request_id", child.RequestID()))
+	}
 	start := time.Now()
 	if err := rt.em.Emit(ctx, netra.EventAgentStarted, name, nil); err != nil {
 		return Result{}, err
@@ -126,6 +141,7 @@ func (rt *Runtime) RunAgent(ctx context.Context, name string, in Input) (Result,
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		err = netra.Errorf(netra.CodeTimeout, "agent %s took longer than %s", name, rt.stepTimeout)
 	}
+	span.SetStatus(codes.Error, string(netra.ErrorCode(err)))
 	// Reported even when ctx has ended, so that every agent_started is closed.
 	_ = rt.em.Emit(context.WithoutCancel(ctx), netra.EventAgentError, name, agentErr{Code: netra.ErrorCode(err), Message: redact.Message(netra.ErrorMessage(err))})
 	return Result{}, err

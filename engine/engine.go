@@ -16,6 +16,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/agent"
 	"github.com/netra-ai/netra/event"
@@ -85,6 +90,9 @@ type Config struct {
 	Switches *killswitch.Board
 	// Metrics, when set, receive queue waits, run durations and ends, and tool call outcomes.
 	Metrics *metrics.Metrics
+	// Tracer makes a span of each run, with its agent steps and tool calls as children.
+	// Default: no tracing.
+	Tracer trace.Tracer
 }
 
 // Factory makes the per-run objects. It is safe for concurrent use.
@@ -112,6 +120,9 @@ func NewFactory(cfg Config, agents *agent.Registry, tools *tool.Registry, p *eve
 	}
 	if cfg.Switches == nil {
 		cfg.Switches = killswitch.New()
+	}
+	if cfg.Tracer == nil {
+		cfg.Tracer = noop.NewTracerProvider().Tracer("")
 	}
 	if cfg.StopGrace <= 0 {
 		cfg.StopGrace = 500 * time.Millisecond
@@ -149,9 +160,10 @@ type Run struct {
 	em     *event.Emitter
 	ready  chan struct{}
 	log    *slog.Logger
-	// startedAt is when the run got its slot; written and read only by the goroutine that
-	// executes it.
+	// startedAt is when the run got its slot, span its trace span; written and read only by
+	// the goroutine that executes it.
 	startedAt time.Time
+	span      trace.Span
 
 	// mu orders position updates before run_started: once started, Moved does nothing.
 	mu      sync.Mutex
@@ -281,18 +293,28 @@ func (r *Run) Execute(ctx context.Context) {
 		m.QueueWait.WithLabelValues(string(r.run.Tier)).Observe(started.Sub(r.run.CreatedAt).Seconds())
 	}
 	limits := f.cfg.Timeouts[r.run.Tier]
+	ctx, span := f.cfg.Tracer.Start(ctx, "run")
+	defer span.End()
+	if span.IsRecording() { // attributes cost allocations; only for a real tracer
+		span.SetAttributes(attribute.String("netra.run_id", r.run.ID), attribute.String("netra.user_id", r.run.Owner),
+			attribute.String("netra.thread_id", r.run.ThreadID), attribute.String("netra.agent", r.run.Agent),
+			attribute.String("netra.tier", string(r.run.Tier)), attribute.String("netra.request_id", ec.RequestID()))
+		r.span = span
+	}
 	runCtx, cancel := context.WithTimeout(ctx, limits.Run)
 	defer cancel()
 	f.dispatchers.Add(1)
 	disp = tool.NewDispatcher(ec, r.em, f.tools, r.log, func() { f.dispatchers.Add(-1) })
 	disp.LimitTimeout(limits.Tool)
 	disp.Audit(f.cfg.Audit)
+	disp.Trace(f.cfg.Tracer)
 	disp.Guard(func(name string) error { return f.cfg.Switches.Check(killswitch.Tool, name, started) })
 	if m := f.cfg.Metrics; m != nil {
 		disp.Observe(func(tool, outcome string) { m.ToolCalls.WithLabelValues(tool, outcome).Inc() })
 	}
 	rt := agent.NewRuntime(ec, r.em, disp, f.agents, r.log)
 	rt.LimitSteps(limits.Agent)
+	rt.Trace(f.cfg.Tracer)
 	rt.Guard(func(name string) error { return f.cfg.Switches.Check(killswitch.Agent, name, started) })
 	res, err, ok := r.runEntry(runCtx, rt)
 	disp.Close()
@@ -400,6 +422,12 @@ func (r *Run) end(ctx context.Context, status netra.RunStatus, output any, runEr
 	err := r.em.End(ctx, typ, data, tr)
 	if err != nil && netra.ErrorCode(err) != netra.CodeConflict {
 		r.log.Error("terminal event not stored", "type", typ, "err", err)
+	}
+	if err == nil && r.span != nil {
+		r.span.SetAttributes(attribute.String("netra.status", string(status)))
+		if tr.Error != nil {
+			r.span.SetStatus(codes.Error, string(tr.Error.Code))
+		}
 	}
 	if err == nil && r.f.cfg.Metrics != nil {
 		m := r.f.cfg.Metrics

@@ -12,10 +12,16 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/agent"
@@ -101,6 +107,11 @@ type Config struct {
 	// MetricsAddr, when set, serves /metrics there without authentication, for a scraper on
 	// a private network. /metrics on Addr always needs an admin token.
 	MetricsAddr string
+	// OTLPEndpoint, when set ("http://collector:4318"), exports a trace of every run (its agent
+	// steps and tool calls as child spans) with OTLP over HTTP. Default: no tracing.
+	OTLPEndpoint string
+	// TracerProvider, when set, is used instead of OTLPEndpoint (for embedding and tests).
+	TracerProvider trace.TracerProvider
 	// AuditRetention is how long audit entries are kept; older ones are pruned every hour,
 	// keeping each chain's anchor. Zero keeps them forever (the default).
 	AuditRetention time.Duration
@@ -120,8 +131,9 @@ type Node struct {
 	log      *slog.Logger
 	store    fullStore
 	pipeline *event.Pipeline
-	pruned   chan struct{} // closed when pruneAudit returns
-	msrv     *http.Server  // the metrics listener, when MetricsAddr is set
+	pruned   chan struct{}            // closed when pruneAudit returns
+	msrv     *http.Server             // the metrics listener, when MetricsAddr is set
+	traces   *sdktrace.TracerProvider // the OTLP exporter's provider, flushed at Stop
 	mserved  chan error
 	maddr    string
 	api      *server.Server
@@ -228,9 +240,27 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n.pipeline = event.NewPipeline(event.PipelineConfig{}, st, bus, log)
 	trail := audit.NewLog(n.pipeline, st, log)
+	tp := cfg.TracerProvider
+	if tp == nil && cfg.OTLPEndpoint != "" {
+		exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(strings.TrimRight(cfg.OTLPEndpoint, "/")+"/v1/traces"))
+		if err != nil {
+			_ = st.Close()
+			return nil, fmt.Errorf("OTLP exporter: %w", err)
+		}
+		n.traces = sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp),
+			sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", "netra"))))
+		tp = n.traces
+	}
+	var tracer trace.Tracer
+	if tp != nil {
+		tracer = tp.Tracer("github.com/netra-ai/netra")
+	}
 	switches := killswitch.New()
 	n.sched = sched.New(sched.Config{MaxRunning: cfg.MaxRunning, Limits: cfg.Limits, Weights: cfg.Weights}, log)
-	if n.factory, err = engine.NewFactory(engine.Config{Timeouts: cfg.Timeouts, Audit: trail, Switches: switches, Metrics: n.metrics}, agents, tools, n.pipeline, log); err != nil {
+	if n.factory, err = engine.NewFactory(engine.Config{Timeouts: cfg.Timeouts, Audit: trail, Switches: switches, Metrics: n.metrics, Tracer: tracer}, agents, tools, n.pipeline, log); err != nil {
+		if n.traces != nil {
+			_ = n.traces.Shutdown(ctx)
+		}
 		_ = st.Close()
 		return nil, err
 	}
@@ -394,6 +424,14 @@ func (n *Node) stop(ctx context.Context) error {
 	if n.msrv != nil {
 		_ = n.msrv.Close()
 		<-n.mserved
+	}
+	if n.traces != nil {
+		// Flush the last spans; a collector that does not answer costs at most 5 s.
+		tctx, tcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		if terr := n.traces.Shutdown(tctx); terr != nil {
+			n.log.Warn("flushing traces", "err", terr)
+		}
+		tcancel()
 	}
 	n.pipeline.Stop()
 	n.stopBus()

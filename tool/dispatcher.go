@@ -10,6 +10,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/execctx"
 	"github.com/netra-ai/netra/redact"
@@ -33,7 +38,11 @@ type Dispatcher struct {
 	audit   netra.Auditor
 	guard   func(tool string) error
 	observe func(tool, outcome string)
+	tracer  trace.Tracer
 }
+
+// Trace makes a span of every call with t. Call it before the first call.
+func (d *Dispatcher) Trace(t trace.Tracer) { d.tracer = t }
 
 // Observe reports every call's outcome ("ok" or the error code) to o, for metrics. Call it
 // before the first call.
@@ -52,7 +61,7 @@ func (d *Dispatcher) LimitTimeout(limit time.Duration) { d.maxTime = limit }
 
 // NewDispatcher binds a dispatcher to one run. onClose, when set, runs once on Close.
 func NewDispatcher(ec *execctx.Context, em Emitter, reg *Registry, log *slog.Logger, onClose func()) *Dispatcher {
-	return &Dispatcher{ec: ec, em: em, reg: reg, log: log, onClose: onClose, audit: netra.NoAudit{}}
+	return &Dispatcher{ec: ec, em: em, reg: reg, log: log, onClose: onClose, audit: netra.NoAudit{}, tracer: noop.NewTracerProvider().Tracer("")}
 }
 
 // Close releases the dispatcher. It is idempotent.
@@ -99,6 +108,11 @@ func (d *Dispatcher) Call(ctx context.Context, agent, name string, args any) (js
 		raw = []byte(`{}`)
 	}
 	callID := netra.NewID("call_")
+	ctx, span := d.tracer.Start(ctx, "tool "+name)
+	defer span.End()
+	if span.IsRecording() { // attributes cost allocations; only for a real tracer
+		span.SetAttributes(attribute.String("netra.tool", name), attribute.String("netra.agent", agent), attribute.String("netra.call_id", callID))
+	}
 	start := time.Now()
 	// Args are redacted by the emitter, like all event data.
 	if err := d.em.Emit(ctx, netra.EventToolExecuting, agent, executing{Tool: name, CallID: callID, Args: raw}); err != nil {
@@ -118,6 +132,9 @@ func (d *Dispatcher) Call(ctx context.Context, agent, name string, args any) (js
 	}
 	if d.observe != nil {
 		d.observe(name, outcome)
+	}
+	if callErr != nil {
+		span.SetStatus(codes.Error, outcome)
 	}
 	d.audit.Record(ctx, netra.AuditEntry{UserID: d.ec.UserID(), Action: netra.AuditToolCall, Outcome: outcome,
 		RequestID: d.ec.RequestID(), RunID: d.ec.RunID(), Detail: "tool " + name + " by agent " + agent})

@@ -42,6 +42,7 @@ func serve(args []string) error {
 		prices     = fs.String("prices", envOr("NETRA_PRICES", ""), "price table file overriding the embedded one (NETRA_PRICES)")
 		cors       = fs.String("cors-origins", envOr("NETRA_CORS_ORIGINS", ""), "browser origins allowed to call the HTTP API, comma-separated (NETRA_CORS_ORIGINS); default none")
 		metricsAt  = fs.String("metrics-addr", envOr("NETRA_METRICS_ADDR", ""), "also serve /metrics here without authentication, for a private scraper (NETRA_METRICS_ADDR)")
+		otlp       = fs.String("otlp-endpoint", envOr("NETRA_OTLP_ENDPOINT", os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT")), "export run traces with OTLP/HTTP to this collector, e.g. http://127.0.0.1:4318 (NETRA_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT)")
 		maxConns   = fs.Int("max-connections", 20000, "WebSocket connections the server holds at once")
 		retention  = fs.Duration("audit-retention", 0, "how long audit entries are kept, e.g. 8760h; 0 keeps them forever")
 	)
@@ -60,7 +61,7 @@ func serve(args []string) error {
 	defer stop()
 	n, err := node.New(ctx, node.Config{Addr: *addr, DataDir: *dataDir, DatabaseURL: *dbURL, JWTSecret: *secret,
 		JWTIssuer: *issuer, JWTKeysFile: *keysFile, JWTAlgorithms: algorithms, AllowedOrigins: allowed, MaxRunning: *maxRun, ShutdownGrace: *grace, Timeouts: allTiers(engine.Timeouts{Run: *runTimeout, Agent: *agentTO, Tool: *toolTO}), PricesFile: *prices,
-		AuditRetention: *retention, CORSOrigins: corsOrigins, MaxConnections: *maxConns, MetricsAddr: *metricsAt, Logger: log})
+		AuditRetention: *retention, CORSOrigins: corsOrigins, MaxConnections: *maxConns, MetricsAddr: *metricsAt, OTLPEndpoint: *otlp, Logger: log})
 	if err != nil {
 		return err
 	}
