@@ -349,6 +349,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err, detail 
 		level = slog.LevelError
 	}
 	attrs := []any{"ref", ref, "code", code, "method", r.Method, "path", r.URL.Path}
+	if rq := requestOf(r.Context()); rq.id != "" {
+		attrs = append(attrs, "request_id", rq.id, "remote", rq.remote)
+	}
 	if detail != nil {
 		attrs = append(attrs, "err", detail.Error())
 	}
