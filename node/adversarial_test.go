@@ -166,8 +166,8 @@ func TestFloodDoesNotSlowOthers(t *testing.T) {
 	floodTok := h.token("flo", netra.TierFree)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	var refused atomic.Int64
-	for g := 0; g < 4; g++ {
+	// flood calls send until stop, or until send reports false.
+	flood := func(send func() bool) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -177,30 +177,26 @@ func TestFloodDoesNotSlowOthers(t *testing.T) {
 					return
 				default:
 				}
-				status, _, _ := rawHTTP(t, "POST", h.url+"/v1/runs", floodTok, `{"input":"flood","agent":"echo","params":{"delay_ms":50}}`, nil)
-				if status == 429 {
-					refused.Add(1)
+				if !send() {
+					return
 				}
 			}
 		}()
 	}
+	var refused atomic.Int64
+	for range 4 {
+		flood(func() bool {
+			status, _, _ := rawHTTP(t, "POST", h.url+"/v1/runs", floodTok, `{"input":"flood","agent":"echo","params":{"delay_ms":50}}`, nil)
+			if status == 429 {
+				refused.Add(1)
+			}
+			return true
+		})
+	}
+	// The server drops this never-reading connection as too slow at some point; the flood
+	// goes on over HTTP.
 	fws := dialRaw(t, h, floodTok)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			// The server drops this never-reading connection as too slow at some point;
-			// the flood goes on over HTTP.
-			if fws.ws.Write(ctxT(t), websocket.MessageText, []byte(`{"type":"ping","id":"f"}`)) != nil {
-				return
-			}
-		}
-	}()
+	flood(func() bool { return fws.ws.Write(ctxT(t), websocket.MessageText, []byte(`{"type":"ping","id":"f"}`)) == nil })
 	time.Sleep(200 * time.Millisecond)
 	flooded := roundTrips(30)
 	close(stop)

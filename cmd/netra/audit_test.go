@@ -4,44 +4,25 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"io"
-	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/netra-ai/netra/client"
-	"github.com/netra-ai/netra/node"
 )
 
 // TestAuditVerify: after real traffic `netra audit verify` passes; after any stored entry is
 // changed it fails (exit 1) and names that entry.
 func TestAuditVerify(t *testing.T) {
-	dir := t.TempDir()
-	t.Setenv("NETRA_JWT_SECRET", "")
-	var tok bytes.Buffer
-	if err := token([]string{"--user", "alice", "--data-dir", dir}, &tok); err != nil {
-		t.Fatal(err)
-	}
+	n, c, dir := startWithToken(t)
 	ctx := context.Background()
-	n, err := node.New(ctx, node.Config{Addr: "127.0.0.1:0", DataDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	c := client.New(n.URL(), strings.TrimSpace(tok.String()))
 	var out, progress bytes.Buffer
 	for range 3 {
 		if err := runChat(ctx, c, client.StartRun{Input: "hi", Agent: "echo"}, &out, &progress); err != nil {
 			t.Fatal(err)
 		}
 	}
-	stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if err := n.Stop(stopCtx); err != nil {
+	if err := stop(n); err != nil {
 		t.Fatal(err)
 	}
 

@@ -16,6 +16,32 @@ import (
 // TestTokenAndChat is the README tour: a token from `netra token` (with the data directory's
 // generated secret) and `netra chat --agent echo hi` against a server on the same data dir.
 func TestTokenAndChat(t *testing.T) {
+	n, c, _ := startWithToken(t)
+	defer stop(n)
+	ctx := context.Background()
+	var out, progress bytes.Buffer
+	if err := runChat(ctx, c, client.StartRun{Input: "hi", Agent: "echo"}, &out, &progress); err != nil {
+		t.Fatalf("chat: %v\n%s", err, progress.String())
+	}
+	if out.String() != "hi\n" {
+		t.Fatalf("output %q", out.String())
+	}
+	for _, want := range []string{"queued, position 1", "started", "echo ▸ started", "echo ▸ calling echo", "echo ▸ echo done", "echo ▸ completed", "completed"} {
+		if !strings.Contains(progress.String(), want) {
+			t.Errorf("progress lacks %q:\n%s", want, progress.String())
+		}
+	}
+	// A failing run exits non-zero with its reason.
+	err := runChat(ctx, c, client.StartRun{Input: "hi", Agent: "nope"}, &out, &progress)
+	if err == nil || !strings.Contains(err.Error(), "not_found") {
+		t.Fatalf("unknown agent: %v", err)
+	}
+}
+
+// startWithToken signs a token with `netra token` (making the data directory's secret), then
+// starts a node on that directory, as a user of a fresh machine would.
+func startWithToken(t *testing.T) (*node.Node, *client.Client, string) {
+	t.Helper()
 	dir := t.TempDir()
 	t.Setenv("NETRA_JWT_SECRET", "")
 	var tok bytes.Buffer
@@ -30,29 +56,13 @@ func TestTokenAndChat(t *testing.T) {
 	if err := n.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
-		stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		_ = n.Stop(stopCtx)
-	}()
-	var out, progress bytes.Buffer
-	c := client.New(n.URL(), strings.TrimSpace(tok.String()))
-	if err := runChat(ctx, c, client.StartRun{Input: "hi", Agent: "echo"}, &out, &progress); err != nil {
-		t.Fatalf("chat: %v\n%s", err, progress.String())
-	}
-	if out.String() != "hi\n" {
-		t.Fatalf("output %q", out.String())
-	}
-	for _, want := range []string{"queued, position 1", "started", "echo ▸ started", "echo ▸ calling echo", "echo ▸ echo done", "echo ▸ completed", "completed"} {
-		if !strings.Contains(progress.String(), want) {
-			t.Errorf("progress lacks %q:\n%s", want, progress.String())
-		}
-	}
-	// A failing run exits non-zero with its reason.
-	err = runChat(ctx, c, client.StartRun{Input: "hi", Agent: "nope"}, &out, &progress)
-	if err == nil || !strings.Contains(err.Error(), "not_found") {
-		t.Fatalf("unknown agent: %v", err)
-	}
+	return n, client.New(n.URL(), strings.TrimSpace(tok.String())), dir
+}
+
+func stop(n *node.Node) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return n.Stop(ctx)
 }
 
 func TestParseInterspersed(t *testing.T) {
