@@ -196,7 +196,9 @@ func TestFloodDoesNotSlowOthers(t *testing.T) {
 	// The server drops this never-reading connection as too slow at some point; the flood
 	// goes on over HTTP.
 	fws := dialRaw(t, h, floodTok)
-	flood(func() bool { return fws.ws.Write(ctxT(t), websocket.MessageText, []byte(`{"type":"ping","id":"f"}`)) == nil })
+	flood(func() bool {
+		return fws.ws.Write(ctxT(t), websocket.MessageText, []byte(`{"type":"ping","id":"f"}`)) == nil
+	})
 	time.Sleep(200 * time.Millisecond)
 	flooded := roundTrips(30)
 	close(stop)
