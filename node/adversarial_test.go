@@ -1,6 +1,9 @@
 package node_test
 
 import (
+	"context"
+	"io"
+	"net/http"
 	"net/url"
 	"sort"
 	"strings"
@@ -183,11 +186,20 @@ func TestFloodDoesNotSlowOthers(t *testing.T) {
 			}
 		}()
 	}
+	fctx, fcancel := context.WithCancel(context.Background())
+	defer fcancel()
 	var refused atomic.Int64
 	for range 4 {
 		flood(func() bool {
-			status, _, _ := rawHTTP(t, "POST", h.url+"/v1/runs", floodTok, `{"input":"flood","agent":"echo","params":{"delay_ms":50}}`, nil)
-			if status == 429 {
+			req, _ := http.NewRequestWithContext(fctx, "POST", h.url+"/v1/runs", strings.NewReader(`{"input":"flood","agent":"echo","params":{"delay_ms":50}}`))
+			req.Header.Set("Authorization", "Bearer "+floodTok)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return false
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == 429 {
 				refused.Add(1)
 			}
 			return true
@@ -197,7 +209,7 @@ func TestFloodDoesNotSlowOthers(t *testing.T) {
 	// goes on over HTTP.
 	fws := dialRaw(t, h, floodTok)
 	flood(func() bool {
-		return fws.ws.Write(ctxT(t), websocket.MessageText, []byte(`{"type":"ping","id":"f"}`)) == nil
+		return fws.ws.Write(fctx, websocket.MessageText, []byte(`{"type":"ping","id":"f"}`)) == nil
 	})
 	time.Sleep(200 * time.Millisecond)
 	flooded := roundTrips(30)
