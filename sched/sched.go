@@ -97,6 +97,7 @@ type user struct {
 	reserved int   // accepted, not yet submitted
 	running  int
 	credit   int
+	cut      bool          // this turn was cut short by a newcomer once; it is not cut again
 	elem     *list.Element // in ring while the queue is not empty
 }
 
@@ -116,6 +117,7 @@ type Scheduler struct {
 	users      map[string]*user
 	ring       *list.List // of *user with queued jobs, in round-robin order
 	cursor     *list.Element
+	newTail    *list.Element // the last user that joined ahead of the round and is not reached yet
 	queued     map[string]*user // run id → owner's entry, for queued jobs
 	running    map[string]*running
 	threadBusy map[string]bool
@@ -211,7 +213,7 @@ func (s *Scheduler) userOf(id string, t netra.Tier) *user {
 }
 
 func (s *Scheduler) forget(u *user) {
-	if len(u.queue) == 0 && u.reserved == 0 && u.running == 0 {
+	if len(u.queue) == 0 && u.reserved == 0 && u.running == 0 && u.elem == nil {
 		delete(s.users, u.id)
 	}
 }
@@ -269,7 +271,7 @@ func (s *Scheduler) Submit(j Job) int {
 	s.queued[j.RunID()] = u
 	if u.elem == nil {
 		u.credit = 0 // no banked credit for idle time
-		u.elem = s.ring.PushBack(u)
+		s.joinLocked(u)
 	}
 	starts := s.dispatchLocked()
 	pos := s.positionLocked(j.RunID())
@@ -448,15 +450,62 @@ func (s *Scheduler) Running() int {
 	return s.slots
 }
 
+// joinLocked puts a user whose queue was empty into the round. It goes ahead of the users
+// already waiting: right after the current turn, behind other such newcomers not reached yet
+// (so they keep their order). The current turn ends at once if it has started a run already,
+// and its user keeps the rest of its credit for its next turn, which no newcomer cuts short
+// again. So a light user usually waits for one start of a heavy one rather than a whole turn
+// of its weight, while each backlogged user still gets its weight's worth of starts per
+// round: users who keep rejoining cannot starve it.
+func (s *Scheduler) joinLocked(u *user) {
+	if s.ring.Len() == 0 {
+		u.elem = s.ring.PushBack(u)
+		return
+	}
+	if s.cursor == nil { // past the end of the round: its next turn is the front's
+		s.cursor = s.ring.Front()
+	}
+	after := s.cursor
+	if s.newTail != nil {
+		after = s.newTail
+	}
+	u.elem = s.ring.InsertAfter(u, after)
+	s.newTail = u.elem
+	if cur := s.cursor.Value.(*user); !cur.cut && cur.credit > 0 && cur.credit < s.cfg.Weights[cur.tier] {
+		cur.cut = true
+		s.advanceLocked()
+	}
+}
+
+// advanceLocked passes the turn to the next user in the round.
+func (s *Scheduler) advanceLocked() {
+	if s.cursor == s.newTail {
+		s.newTail = nil // every newcomer has been reached
+	}
+	s.cursor = s.cursor.Next()
+}
+
+// leaveRingIfIdle takes a user whose queue was emptied by a cancellation out of the round.
 func (s *Scheduler) leaveRingIfIdle(u *user) {
 	if len(u.queue) == 0 && u.elem != nil {
-		if s.cursor == u.elem {
-			s.cursor = u.elem.Next()
-		}
-		s.ring.Remove(u.elem)
-		u.elem = nil
-		u.credit = 0
+		s.removeLocked(u)
 	}
+}
+
+// removeLocked takes u out of the round, passing the turn on if it was u's.
+func (s *Scheduler) removeLocked(u *user) {
+	if s.cursor == u.elem {
+		s.advanceLocked()
+	}
+	if s.newTail == u.elem {
+		s.newTail = u.elem.Prev()
+		if s.newTail == s.cursor {
+			s.newTail = nil
+		}
+	}
+	s.ring.Remove(u.elem)
+	u.elem = nil
+	u.credit, u.cut = 0, false
 }
 
 // eligible returns the index of the user's first queued job that may start now, or -1.
@@ -489,8 +538,17 @@ func (s *Scheduler) dispatchLocked() []*running {
 			u := s.cursor.Value.(*user)
 			i := s.eligible(u)
 			if i < 0 {
-				u.credit = 0
-				s.cursor = s.cursor.Next()
+				if len(u.queue) == 0 {
+					// A user that emptied its queue stays in the round until the round comes
+					// back to it; only then does it leave, so that coming back at once does not
+					// make it a newcomer again (joinLocked).
+					s.removeLocked(u)
+					s.forget(u)
+					visited-- // the round is one shorter; the users after it are still to visit
+					continue
+				}
+				u.credit, u.cut = 0, false
+				s.advanceLocked()
 				continue
 			}
 			if u.credit <= 0 {
@@ -510,10 +568,11 @@ func (s *Scheduler) dispatchLocked() []*running {
 			s.wg.Add(1) // under the lock, so that Stop's Wait never races an Add
 			starts = append(starts, r)
 			started = true
-			if u.credit <= 0 {
-				s.cursor = s.cursor.Next()
+			if u.credit <= 0 || len(u.queue) == 0 {
+				// Its turn is complete (or it has nothing left): the next one may be cut again.
+				u.credit, u.cut = 0, false
+				s.advanceLocked()
 			}
-			s.leaveRingIfIdle(u)
 		}
 		if !started {
 			break

@@ -338,3 +338,52 @@ func TestNoStarvationWithManyUsers(t *testing.T) {
 		t.Fatalf("heavy usage after all: %d %d", r, q)
 	}
 }
+
+// TestNewcomersCutATurnOnceAndNeverStarve: a user whose queue was empty starts after one
+// start of the user whose turn it is, not after its whole weight; and light users who keep
+// coming back cannot take a backlogged heavy user's share: it still gets its weight's worth
+// of starts per round.
+func TestNewcomersCutATurnOnceAndNeverStarve(t *testing.T) {
+	t.Parallel()
+	rec := newRecorder()
+	s := newSched(t, sched.Config{MaxRunning: 1, Limits: map[netra.Tier]sched.Limit{netra.TierEnterprise: {1, 1000}, netra.TierFree: {1, 1000}}})
+	blocker, _ := submit(t, s, rec, "blocker", netra.TierFree, "thr_b")
+	rec.next(t)
+	for i := 0; i < 400; i++ {
+		submit(t, s, rec, "heavy", netra.TierEnterprise, fmt.Sprint("thr_h", i))
+	}
+	close(blocker.release)
+	first := rec.next(t) // heavy's turn has started one run
+	if first.owner != "heavy" {
+		t.Fatalf("%s started", first.owner)
+	}
+	_, pos := submit(t, s, rec, "light-0", netra.TierFree, "thr_l0_0")
+	if pos != 1 {
+		t.Fatalf("newcomer's position %d, want 1 (right after the one start)", pos)
+	}
+	close(first.release)
+	if j := rec.next(t); j.owner != "light-0" {
+		t.Fatalf("after the cut, %s started", j.owner)
+	} else {
+		close(j.release)
+	}
+	// Three light users who submit again whenever their run starts.
+	counts := map[string]int{}
+	seq := map[string]int{}
+	for i := 1; i <= 3; i++ {
+		submit(t, s, rec, fmt.Sprint("light-", i), netra.TierFree, fmt.Sprint("thr_l", i, "_0"))
+	}
+	for n := 0; n < 240; n++ {
+		j := rec.next(t)
+		counts[j.owner]++
+		if j.owner != "heavy" {
+			seq[j.owner]++
+			submit(t, s, rec, j.owner, netra.TierFree, fmt.Sprint("thr_", j.owner, "_", seq[j.owner]))
+		}
+		close(j.release)
+	}
+	// Per round: heavy 5, each light 1 (8 starts): heavy about 150 of 240.
+	if counts["heavy"] < 140 {
+		t.Fatalf("heavy started %d of 240 while light users kept coming back: %v", counts["heavy"], counts)
+	}
+}
