@@ -117,7 +117,7 @@ type Scheduler struct {
 	users      map[string]*user
 	ring       *list.List // of *user with queued jobs, in round-robin order
 	cursor     *list.Element
-	newTail    *list.Element // the last user that joined ahead of the round and is not reached yet
+	newTail    *list.Element    // the last user that joined ahead of the round and is not reached yet
 	queued     map[string]*user // run id → owner's entry, for queued jobs
 	running    map[string]*running
 	threadBusy map[string]bool
