@@ -98,7 +98,7 @@ type user struct {
 	running  int
 	credit   int
 	cut      bool          // this turn was cut short by a newcomer once; it is not cut again
-	elem     *list.Element // in ring while the queue is not empty
+	elem     *list.Element // in ring while the queue is not empty, and until the round reaches it after
 }
 
 type running struct {
@@ -115,7 +115,7 @@ type Scheduler struct {
 
 	mu         sync.Mutex
 	users      map[string]*user
-	ring       *list.List // of *user with queued jobs, in round-robin order
+	ring       *list.List // of *user with queued jobs (and ones that just emptied), in round-robin order
 	cursor     *list.Element
 	newTail    *list.Element    // the last user that joined ahead of the round and is not reached yet
 	queued     map[string]*user // run id → owner's entry, for queued jobs
