@@ -106,8 +106,8 @@ func flatten(m map[string]any) []string {
 
 // TestForeignIDsAreNotTimingVisible: asking for another user's run costs what asking for a
 // run that never existed costs (one owner-filtered lookup either way), so response times do
-// not reveal existence. Medians of interleaved requests must be within 25% or 200 µs. Not
-// parallel: it measures time.
+// not reveal existence. Medians of interleaved requests must be within 25% or 200 µs (both
+// with and without -race; .ci/run runs it without too). Not parallel: it measures time.
 func TestForeignIDsAreNotTimingVisible(t *testing.T) {
 	h := start(t, nil)
 	run := finishedRun(t, h.client("alice"), "hidden")
@@ -145,9 +145,11 @@ func median(d []time.Duration) time.Duration {
 
 // TestFloodDoesNotSlowOthers: while one user floods the server with HTTP requests, WebSocket
 // frames and runs, another user's echo runs keep their latency: the flooder is refused
-// cheaply (rate_limited, queue_full) and runs in its own queue. Bound, under -race on two
-// cores shared with the flooding client: the quiet user's median round trip at most triples
-// plus 10 ms, its p90 stays under 250 ms. Not parallel: it measures time.
+// cheaply (rate_limited, queue_full; refusals are not logged one by one) and runs in its own
+// queue. Bound, on two cores shared with the flooding client: the quiet user's median round
+// trip at most triples plus 5 ms, its p90 stays under 100 ms. The race detector makes the
+// flood's handling 5-10x dearer, so under -race only a p90 under 1 s is checked, and .ci/run
+// runs this test once more without it. Not parallel: it measures time.
 func TestFloodDoesNotSlowOthers(t *testing.T) {
 	h := start(t, func(c *node.Config) { c.RateLimits = nil }) // the default limits
 	quiet := h.connect(client.New(h.url, h.token("quinn", netra.TierFree)), client.ConnOptions{})
@@ -221,7 +223,13 @@ func TestFloodDoesNotSlowOthers(t *testing.T) {
 	if refused.Load() == 0 {
 		t.Fatal("the flood was never rate-limited")
 	}
-	if mf > 3*mb+10*time.Millisecond || p90 > 250*time.Millisecond {
+	if raceDetector {
+		if p90 > time.Second {
+			t.Fatalf("under -race, the flood raised the quiet user's p90 to %v", p90)
+		}
+		return
+	}
+	if mf > 3*mb+5*time.Millisecond || p90 > 100*time.Millisecond {
 		t.Fatalf("flood raised the quiet user's median from %v to %v (p90 %v)", mb, mf, p90)
 	}
 }

@@ -345,8 +345,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err, detail 
 	code := netra.ErrorCode(err)
 	ref := netra.NewID("ref_")
 	level := slog.LevelInfo
-	if code == netra.CodeInternal || code == netra.CodeUnavailable {
+	switch code {
+	case netra.CodeInternal, netra.CodeUnavailable:
 		level = slog.LevelError
+	case netra.CodeRateLimited:
+		level = slog.LevelDebug // a flood must not become a flood of log lines; the audit trail counts it
 	}
 	attrs := []any{"ref", ref, "code", code, "method", r.Method, "path", r.URL.Path}
 	if rq := requestOf(r.Context()); rq.id != "" {
