@@ -64,7 +64,7 @@ func TestAdminEndpoints(t *testing.T) {
 		t.Fatalf("admin users = %d %v", status, body)
 	}
 	if u := users[0].(map[string]any); u["user_id"] != "alice" || u["running"] != 1.0 || u["queued"] != 1.0 ||
-		u["limits"].(map[string]any)["max_running"] != 1.0 || u["rate_limits"] == nil {
+		u["limits"].(map[string]any)["max_running"] != 1.0 || u["rate_limits"].(map[string]any)["connections"] == nil {
 		t.Fatalf("admin users = %v", users)
 	}
 

@@ -33,8 +33,12 @@ func TestRateLimits(t *testing.T) {
 	if ra, _ := strconv.Atoi(hdr.Get("Retry-After")); status != 429 || errCode(body) != "rate_limited" || ra < 1 {
 		t.Fatalf("4th request = %d %v Retry-After %q", status, body, hdr.Get("Retry-After"))
 	}
-	if status, _, _ := rawHTTP(t, "GET", h.url+"/v1/me", ben, "", nil); status != 200 {
+	status, me, _ := rawHTTP(t, "GET", h.url+"/v1/me", ben, "", nil)
+	if status != 200 {
 		t.Fatalf("ben is limited by ann's requests: %d", status)
+	}
+	if rl, _ := me["rate_limits"].(map[string]any); rl["requests_per_sec"] != 1.0 || rl["request_burst"] != 3.0 || rl["connections"] != 2.0 {
+		t.Fatalf("/v1/me rate_limits = %v", me["rate_limits"])
 	}
 
 	// Frames: the 4th ping in a burst is refused with its id, and the connection stays open.

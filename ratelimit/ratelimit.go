@@ -15,11 +15,11 @@ import (
 
 // Limit is one tier's limits. Zero fields take the tier's default.
 type Limit struct {
-	RequestsPerSec float64 // HTTP requests
-	RequestBurst   int
-	FramesPerSec   float64 // WebSocket frames from the client
-	FrameBurst     int
-	Connections    int // WebSocket connections open at once
+	RequestsPerSec float64 `json:"requests_per_sec"` // HTTP requests
+	RequestBurst   int     `json:"request_burst"`
+	FramesPerSec   float64 `json:"frames_per_sec"` // WebSocket frames from the client
+	FrameBurst     int     `json:"frame_burst"`
+	Connections    int     `json:"connections"` // WebSocket connections open at once
 }
 
 // Defaults are the tier limits when nothing is configured: generous for a person or a

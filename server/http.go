@@ -9,15 +9,17 @@ import (
 
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/execctx"
+	"github.com/netra-ai/netra/ratelimit"
 	"github.com/netra-ai/netra/sched"
 )
 
 type meResponse struct {
-	UserID string      `json:"user_id"`
-	Tier   netra.Tier  `json:"tier"`
-	Role   netra.Role  `json:"role"`
-	Limits sched.Limit `json:"limits"`
-	Usage  usage       `json:"usage"`
+	UserID     string          `json:"user_id"`
+	Tier       netra.Tier      `json:"tier"`
+	Role       netra.Role      `json:"role"`
+	Limits     sched.Limit     `json:"limits"`
+	RateLimits ratelimit.Limit `json:"rate_limits"`
+	Usage      usage           `json:"usage"`
 }
 
 type usage struct {
@@ -28,7 +30,7 @@ type usage struct {
 func (s *Server) me(w http.ResponseWriter, _ *http.Request, id netra.Identity) error {
 	running, queued := s.cfg.Scheduler.Usage(id.UserID)
 	writeJSON(w, http.StatusOK, meResponse{UserID: id.UserID, Tier: id.Tier, Role: id.Role,
-		Limits: s.cfg.Scheduler.Limit(id.Tier), Usage: usage{Running: running, Queued: queued}})
+		Limits: s.cfg.Scheduler.Limit(id.Tier), RateLimits: s.cfg.Limits.Limits(id.Tier), Usage: usage{Running: running, Queued: queued}})
 	return nil
 }
 
