@@ -31,7 +31,7 @@ func auditCmd(args []string, out io.Writer) error {
 		return fmt.Errorf("no database at %s: %w", path, err)
 	}
 	ctx := context.Background()
-	s, err := storesqlite.Open(ctx, path)
+	s, err := storesqlite.OpenReadOnly(ctx, path) // safe beside a running server
 	if err != nil {
 		return err
 	}

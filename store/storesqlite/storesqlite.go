@@ -101,6 +101,40 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	return s, nil
 }
 
+// OpenReadOnly opens an existing database for reading only, beside a server that may be
+// using it: no migration, no clean-up of the server's unfinished uploads, no checkpoints;
+// every write fails. It is for tools such as `netra audit verify`.
+func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	q := url.Values{}
+	q.Set("mode", "ro")
+	q.Add("_pragma", "busy_timeout(10000)")
+	db, err := sql.Open("sqlite", "file:"+abs+"?"+q.Encode())
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(2)
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("sqlite %s: %w", abs, err)
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("sqlite %s is not a Netra database: %w", abs, err)
+	}
+	s := &Store{w: db, r: db, stop: make(chan struct{}), done: make(chan struct{})}
+	close(s.done) // no checkpointer
+	if err := s.hot.prepare(ctx, db); err != nil { // writes then fail with "readonly database"
+		_ = db.Close()
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	return s, nil
+}
+
 // wrote tells the checkpointer that the WAL grew.
 func (s *Store) wrote() {
 	select {

@@ -7,9 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/store"
 	"github.com/netra-ai/netra/store/storesqlite"
 	"github.com/netra-ai/netra/store/storetest"
+	"github.com/netra-ai/netra/workload"
 )
 
 func TestConformance(t *testing.T) {
@@ -94,5 +96,55 @@ func TestCancelledContextsDoNotInterruptOthers(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// TestReadOnlyBesideAServer: a tool opens the database of a running server read-only: it reads
+// what the server committed, cannot write, and leaves the server's work alone.
+func TestReadOnlyBesideAServer(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "netra.db")
+	rw, err := storesqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rw.Close()
+	e := &netra.AuditEntry{UserID: "ann", Seq: 1, At: time.Now().UTC(), Action: "auth", Outcome: "ok", Hash: "h"}
+	if err := rw.Append(ctx, []store.Record{{Audit: e}}); err != nil {
+		t.Fatal(err)
+	}
+	up, err := rw.BeginUpload(ctx, "ann", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := up.Add(ctx, []workload.Record{{ID: "r1", TS: time.Now().UTC(), Provider: "p", Model: "m", Route: "r", OK: true}}); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := storesqlite.OpenReadOnly(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ro.ListAudit(ctx, "ann", 0, 0); err != nil || len(got) != 1 {
+		t.Fatalf("read-only ListAudit = %v, %v", got, err)
+	}
+	if err := ro.Append(ctx, []store.Record{{Audit: &netra.AuditEntry{UserID: "ann", Seq: 2, At: time.Now(), Hash: "x"}}}); err == nil {
+		t.Fatal("a read-only store wrote")
+	}
+	if err := ro.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The server's unfinished upload survived the tool's open, and the server still writes.
+	if err := up.Commit(ctx); err != nil {
+		t.Fatalf("the server's upload: %v", err)
+	}
+	if sum, err := rw.RecordSummary(ctx, "ann"); err != nil || sum.Records != 1 {
+		t.Fatalf("the server's staged record after the tool's open: %+v, %v", sum, err)
+	}
+	if err := rw.Append(ctx, []store.Record{{Audit: &netra.AuditEntry{UserID: "ann", Seq: 2, At: time.Now(), Hash: "y"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := storesqlite.OpenReadOnly(ctx, filepath.Join(t.TempDir(), "missing.db")); err == nil {
+		t.Fatal("opened a database that does not exist")
 	}
 }
