@@ -127,7 +127,7 @@ func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite %s is not a Netra database: %w", abs, err)
 	}
 	s := &Store{w: db, r: db, stop: make(chan struct{}), done: make(chan struct{})}
-	close(s.done) // no checkpointer
+	close(s.done)                                  // no checkpointer
 	if err := s.hot.prepare(ctx, db); err != nil { // writes then fail with "readonly database"
 		_ = db.Close()
 		return nil, fmt.Errorf("sqlite: %w", err)
