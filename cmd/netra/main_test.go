@@ -72,3 +72,18 @@ func TestParseInterspersed(t *testing.T) {
 		t.Fatalf("words %v err %v agent %q quiet %v", words, err, *fs.agent, *fs.quiet)
 	}
 }
+
+func TestParseRateLimits(t *testing.T) {
+	m, err := parseRateLimits(`{"free":{"requests_per_sec":5,"connections":4},"enterprise":{"frame_burst":5000}}`)
+	if err != nil || m["free"].RequestsPerSec != 5 || m["free"].Connections != 4 || m["enterprise"].FrameBurst != 5000 {
+		t.Fatalf("parsed %+v, %v", m, err)
+	}
+	if m, err := parseRateLimits(" "); err != nil || m != nil {
+		t.Fatalf("empty: %v %v", m, err)
+	}
+	for _, bad := range []string{`{"gold":{}}`, `{"free":{"requests_per_sec":-1}}`, `{"free":{"rps":1}}`, `[`} {
+		if _, err := parseRateLimits(bad); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+}

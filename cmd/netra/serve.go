@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/engine"
 	"github.com/netra-ai/netra/node"
+	"github.com/netra-ai/netra/ratelimit"
 )
 
 func allTiers(t engine.Timeouts) map[netra.Tier]engine.Timeouts {
@@ -44,6 +46,7 @@ func serve(args []string) error {
 		metricsAt  = fs.String("metrics-addr", envOr("NETRA_METRICS_ADDR", ""), "also serve /metrics here without authentication, for a private scraper (NETRA_METRICS_ADDR)")
 		otlp       = fs.String("otlp-endpoint", envOr("NETRA_OTLP_ENDPOINT", os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT")), "export run traces with OTLP/HTTP to this collector, e.g. http://127.0.0.1:4318 (NETRA_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT)")
 		maxConns   = fs.Int("max-connections", 20000, "WebSocket connections the server holds at once")
+		rateLimits = fs.String("rate-limits", envOr("NETRA_RATE_LIMITS", ""), `per-tier overrides of the per-user limits, as JSON (NETRA_RATE_LIMITS), e.g. {"free":{"requests_per_sec":5,"connections":4}}`)
 		retention  = fs.Duration("audit-retention", 0, "how long audit entries are kept, e.g. 8760h; 0 keeps them forever")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -56,12 +59,16 @@ func serve(args []string) error {
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	allowed := splitList(*origins)
 	corsOrigins := splitList(*cors)
+	limits, err := parseRateLimits(*rateLimits)
+	if err != nil {
+		return fmt.Errorf("--rate-limits: %w", err)
+	}
 	algorithms := splitList(*algs)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	n, err := node.New(ctx, node.Config{Addr: *addr, DataDir: *dataDir, DatabaseURL: *dbURL, JWTSecret: *secret,
 		JWTIssuer: *issuer, JWTKeysFile: *keysFile, JWTAlgorithms: algorithms, AllowedOrigins: allowed, MaxRunning: *maxRun, ShutdownGrace: *grace, Timeouts: allTiers(engine.Timeouts{Run: *runTimeout, Agent: *agentTO, Tool: *toolTO}), PricesFile: *prices,
-		AuditRetention: *retention, CORSOrigins: corsOrigins, MaxConnections: *maxConns, MetricsAddr: *metricsAt, OTLPEndpoint: *otlp, Logger: log})
+		AuditRetention: *retention, CORSOrigins: corsOrigins, MaxConnections: *maxConns, MetricsAddr: *metricsAt, OTLPEndpoint: *otlp, RateLimits: limits, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -95,4 +102,27 @@ func splitList(v string) []string {
 		}
 	}
 	return out
+}
+
+// parseRateLimits reads per-tier overrides of the rate limits: a JSON object from tier to
+// ratelimit.Limit fields; absent or zero fields keep their defaults.
+func parseRateLimits(v string) (map[netra.Tier]ratelimit.Limit, error) {
+	if strings.TrimSpace(v) == "" {
+		return nil, nil
+	}
+	dec := json.NewDecoder(strings.NewReader(v))
+	dec.DisallowUnknownFields()
+	var m map[netra.Tier]ratelimit.Limit
+	if err := dec.Decode(&m); err != nil {
+		return nil, err
+	}
+	for tier, l := range m {
+		if !tier.Valid() {
+			return nil, fmt.Errorf("unknown tier %q", tier)
+		}
+		if l.RequestsPerSec < 0 || l.RequestBurst < 0 || l.FramesPerSec < 0 || l.FrameBurst < 0 || l.Connections < 0 {
+			return nil, fmt.Errorf("tier %s: limits must not be negative", tier)
+		}
+	}
+	return m, nil
 }
