@@ -419,33 +419,37 @@ func (r *Run) end(ctx context.Context, status netra.RunStatus, output any, runEr
 	default:
 		typ = netra.EventRunCancelled
 	}
-	err := r.em.End(ctx, typ, data, tr)
-	if err != nil && netra.ErrorCode(err) != netra.CodeConflict {
-		r.log.Error("terminal event not stored", "type", typ, "err", err)
+	if err := r.em.End(ctx, typ, data, tr); err != nil {
+		if netra.ErrorCode(err) != netra.CodeConflict {
+			r.log.Error("terminal event not stored", "type", typ, "err", err)
+		}
+		return // not stored, or the run had already ended: nothing ended here
 	}
-	if err == nil && r.span != nil {
+	r.record(ctx, status, tr)
+}
+
+// record reports the run's end to the trace, the metrics and the audit trail.
+func (r *Run) record(ctx context.Context, status netra.RunStatus, tr *netra.Transition) {
+	outcome := netra.AuditOK
+	if tr.Error != nil {
+		outcome = string(tr.Error.Code)
+	} else if status == netra.RunCancelled {
+		outcome = string(netra.CodeCancelled)
+	}
+	if r.span != nil {
 		r.span.SetAttributes(attribute.String("netra.status", string(status)))
 		if tr.Error != nil {
-			r.span.SetStatus(codes.Error, string(tr.Error.Code))
+			r.span.SetStatus(codes.Error, outcome)
 		}
 	}
-	if err == nil && r.f.cfg.Metrics != nil {
-		m := r.f.cfg.Metrics
+	if m := r.f.cfg.Metrics; m != nil {
 		m.RunsEnded.WithLabelValues(string(status), string(r.run.Tier)).Inc()
 		if !r.startedAt.IsZero() {
 			m.RunDuration.WithLabelValues(r.run.Agent).Observe(time.Since(r.startedAt).Seconds())
 		}
 	}
-	if err == nil {
-		outcome := netra.AuditOK
-		if tr.Error != nil {
-			outcome = string(tr.Error.Code)
-		} else if status == netra.RunCancelled {
-			outcome = string(netra.CodeCancelled)
-		}
-		r.f.cfg.Audit.Record(ctx, netra.AuditEntry{UserID: r.run.Owner, Action: netra.AuditRunEnd, Outcome: outcome, RunID: r.run.ID,
-			Detail: "agent " + r.run.Agent})
-	}
+	r.f.cfg.Audit.Record(ctx, netra.AuditEntry{UserID: r.run.Owner, Action: netra.AuditRunEnd, Outcome: outcome, RunID: r.run.ID,
+		Detail: "agent " + r.run.Agent})
 }
 
 // encodeOutput encodes and redacts a run's output: a string or a JSON object.
