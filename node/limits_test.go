@@ -68,6 +68,20 @@ func TestRateLimits(t *testing.T) {
 	dialRaw(t, h, ann)
 }
 
+// TestServerConnectionCap: past --max-connections an upgrade is refused with 503 and a
+// Retry-After, whoever asks.
+func TestServerConnectionCap(t *testing.T) {
+	t.Parallel()
+	h := start(t, func(c *node.Config) { c.MaxConnections = 1 })
+	dialRaw(t, h, h.token("cap-a", netra.TierFree))
+	hdr := http.Header{}
+	hdr.Set("Authorization", "Bearer "+h.token("cap-b", netra.TierFree))
+	_, resp, err := websocket.Dial(ctxT(t), "ws"+strings.TrimPrefix(h.url, "http")+"/v1/ws", &websocket.DialOptions{HTTPHeader: hdr})
+	if err == nil || resp == nil || resp.StatusCode != 503 || resp.Header.Get("Retry-After") != "5" {
+		t.Fatalf("connection over the server cap: %v %+v", err, resp)
+	}
+}
+
 // TestIdleConnectionWithoutPongIsClosed: a peer that stops answering pings is disconnected,
 // so dead connections do not pile up.
 func TestIdleConnectionWithoutPongIsClosed(t *testing.T) {

@@ -360,13 +360,13 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err, detail 
 	}
 	s.log.Log(r.Context(), level, "request refused", attrs...)
 	status := Status(code)
-	if status == http.StatusTooManyRequests {
-		secs := 1
-		var ra *retryAfter
-		if errors.As(err, &ra) {
-			secs = max(1, int(math.Ceil(ra.wait.Seconds())))
-		}
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
+	// Every 429 says when to come back (1 s unless the error knows better); so does any other
+	// refusal that carries a wait (503 when the server holds its most connections).
+	var ra *retryAfter
+	if errors.As(err, &ra) {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(ra.wait.Seconds())))))
+	} else if status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", "1")
 	}
 	writeJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: redact.Message(netra.ErrorMessage(err)), Ref: ref}})
 }
