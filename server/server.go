@@ -243,11 +243,7 @@ func (s *Server) authed(h handler) http.Handler {
 		}
 		// A flood must not become a flood of audit writes: refused requests are audited as one
 		// entry a second with their count.
-		ok, wait, report := s.cfg.Limits.AllowReport(id, ratelimit.Requests)
-		if report > 0 {
-			s.audit(r.Context(), id.UserID, netra.AuditAuth, "", fmt.Sprintf("%d requests refused by the rate limit", report),
-				netra.Errorf(netra.CodeRateLimited, "rate limited"))
-		}
+		ok, wait := s.allow(r.Context(), id, ratelimit.Requests, netra.AuditAuth, "requests")
 		if !ok {
 			s.cfg.Metrics.RateLimited.WithLabelValues("request").Inc()
 			err := RetryAfter(netra.Errorf(netra.CodeRateLimited, "too many requests; retry in %s", wait.Round(time.Millisecond)), wait)
@@ -291,6 +287,18 @@ func (s *Server) audit(ctx context.Context, user, action, runID, detail string, 
 	}
 	s.cfg.Audit.Record(ctx, netra.AuditEntry{UserID: user, Action: action, Outcome: outcome, RequestID: rq.id,
 		RunID: runID, Remote: rq.remote, Detail: detail})
+}
+
+// allow takes a token from the user's bucket of kind. Refusals are audited as one entry a
+// second with their count (action, "N <what> refused by the rate limit"), so that a flood does
+// not become a flood of audit writes.
+func (s *Server) allow(ctx context.Context, id netra.Identity, kind ratelimit.Kind, action, what string) (bool, time.Duration) {
+	ok, wait, report := s.cfg.Limits.AllowReport(id, kind)
+	if report > 0 {
+		s.audit(ctx, id.UserID, action, "", fmt.Sprintf("%d %s refused by the rate limit", report, what),
+			netra.Errorf(netra.CodeRateLimited, "rate limited"))
+	}
+	return ok, wait
 }
 
 // auditAuth records a credential check. A refused credential goes to the anonymous chain:

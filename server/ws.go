@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -377,11 +376,7 @@ func (c *wsConn) readLoop() {
 			_ = c.ws.Close(websocket.StatusUnsupportedData, "binary messages are not supported")
 			return
 		}
-		ok, wait, report := c.s.cfg.Limits.AllowReport(c.user, ratelimit.Frames)
-		if report > 0 {
-			c.s.audit(c.ctx, c.user.UserID, netra.AuditConnect, "", fmt.Sprintf("connection %s: %d frames refused by the rate limit", c.connID, report),
-				netra.Errorf(netra.CodeRateLimited, "rate limited"))
-		}
+		ok, wait := c.s.allow(c.ctx, c.user, ratelimit.Frames, netra.AuditConnect, "frames of connection "+c.connID)
 		if !ok {
 			c.s.cfg.Metrics.RateLimited.WithLabelValues("frame").Inc()
 			err := netra.Errorf(netra.CodeRateLimited, "too many frames; retry in %s", wait.Round(time.Millisecond))
