@@ -388,8 +388,9 @@ func (n *Node) Gauges() engine.Gauges { return n.factory.Gauges() }
 // Running returns how many runs execute now.
 func (n *Node) Running() int { return n.sched.Running() }
 
-// Stop stops accepting connections, lets running runs finish for the grace period, then
-// cancels what is left, commits the last events and closes the store. It is idempotent.
+// Stop stops accepting connections and starting queued runs (they stay queued in the store
+// and start after the next Start), lets running runs finish for the grace period, then cancels
+// what is left, commits the last events and closes the store. It is idempotent.
 func (n *Node) Stop(ctx context.Context) error {
 	n.stopOnce.Do(func() { n.stopErr = n.stop(ctx) })
 	return n.stopErr
@@ -400,6 +401,7 @@ func (n *Node) stop(ctx context.Context) error {
 	defer cancel()
 	// Closing the listener first stops new work; open connections end when base is cancelled.
 	_ = n.ln.Close()
+	n.sched.Drain()
 	for n.sched.Running() > 0 && shutdownCtx.Err() == nil {
 		time.Sleep(10 * time.Millisecond)
 	}

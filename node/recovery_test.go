@@ -282,8 +282,13 @@ func TestStuckAgentDoesNotKeepItsRun(t *testing.T) {
 }
 
 // TestRestartKeepsQueuedRunsAndSlotsExact stops a node while runs wait in its queue and starts
-// a new one on the same data: the waiting runs run there, in order, within the limits, and
-// when all are done every slot and usage count is back to zero.
+// a new one on the same data: no queued run starts between the stop and the restart; after it,
+// each starts there, in its order, one at a time, with the user's usage exact throughout and
+// back to zero at the end.
+//
+// Shown to catch: recovery that does not queue the stored queued runs again (they never run),
+// and a stop that keeps starting queued runs while it waits for the running ones (they would
+// all finish before the second node exists, and this test would prove nothing).
 func TestRestartKeepsQueuedRunsAndSlotsExact(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -292,38 +297,85 @@ func TestRestartKeepsQueuedRunsAndSlotsExact(t *testing.T) {
 	c := client.New(first.url, first.token("yuri", netra.TierEnterprise))
 	var ids []string
 	for i := 0; i < 5; i++ {
-		r, err := c.StartRun(ctxT(t), client.StartRun{Input: fmt.Sprint("job ", i), Agent: "echo", Params: map[string]any{"delay_ms": 200}})
+		r, err := c.StartRun(ctxT(t), client.StartRun{Input: fmt.Sprint("job ", i), Agent: "echo", Params: map[string]any{"delay_ms": 300}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, r.ID)
 	}
-	// Stop while one runs (it finishes within the grace) and four wait.
+	waitStatus(t, c, ids[0], "running")
+	// Stop while one runs (it finishes within the grace) and four wait: they must stay queued.
 	if err := first.n.Stop(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	stopped := time.Now().UTC()
 	second := start(t, cfg)
 	c = client.New(second.url, second.token("yuri", netra.TierEnterprise))
+	if r := waitRun(t, c, ids[0]); r.Status != "completed" || r.EndedAt.After(stopped) {
+		t.Fatalf("the running run: %+v (stopped at %v)", r, stopped)
+	}
+	var me struct {
+		Usage struct{ Running, Queued int } `json:"usage"`
+	}
+	if err := c.Do(ctxT(t), "GET", "/v1/me", nil, &me); err != nil || me.Usage.Running+me.Usage.Queued != 4 || me.Usage.Running > 1 {
+		t.Fatalf("usage right after the restart: %+v %v (want the 4 queued runs, at most 1 running)", me.Usage, err)
+	}
+	// One slot: never more than one run at once while they drain.
+	done := make(chan struct{})
+	maxRunning := make(chan int, 1)
+	go func() {
+		most := 0
+		for {
+			select {
+			case <-done:
+				maxRunning <- most
+				return
+			default:
+			}
+			most = max(most, second.n.Running())
+			time.Sleep(time.Millisecond)
+		}
+	}()
 	var starts []time.Time
-	for _, id := range ids {
+	for _, id := range ids[1:] {
 		r := waitRun(t, c, id)
-		if r.Status != "completed" {
+		if r.Status != "completed" || r.StartedAt == nil {
 			t.Fatalf("run %s ended %s after the restart", id, r.Status)
 		}
+		if !r.StartedAt.After(stopped) {
+			t.Fatalf("queued run %s started at %v, before the restart (stopped at %v)", id, r.StartedAt, stopped)
+		}
 		starts = append(starts, *r.StartedAt)
+		evs, err := c.Events(ctxT(t), id, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		started := 0
+		for i, e := range evs {
+			if e.Seq != int64(i+1) {
+				t.Fatalf("run %s: events not contiguous across the restart: %+v", id, evs)
+			}
+			if e.Type == "run_started" {
+				started++
+			}
+		}
+		if started != 1 || evs[len(evs)-1].Type != "run_completed" {
+			t.Fatalf("run %s: %d run_started, last %s", id, started, evs[len(evs)-1].Type)
+		}
+	}
+	close(done)
+	if most := <-maxRunning; most > 1 {
+		t.Fatalf("%d runs executed at once with one slot", most)
 	}
 	for i := 1; i < len(starts); i++ {
 		if starts[i].Before(starts[i-1]) {
 			t.Fatalf("runs started out of order across the restart: %v", starts)
 		}
-		if starts[i].Sub(starts[i-1]) < 150*time.Millisecond {
+		if starts[i].Sub(starts[i-1]) < 250*time.Millisecond {
 			t.Fatalf("runs overlapped with one slot: %v", starts)
 		}
 	}
 	second.waitIdle()
-	var me struct {
-		Usage struct{ Running, Queued int } `json:"usage"`
-	}
 	if err := c.Do(ctxT(t), "GET", "/v1/me", nil, &me); err != nil || me.Usage.Running != 0 || me.Usage.Queued != 0 {
 		t.Fatalf("usage after all runs: %+v %v", me.Usage, err)
 	}

@@ -125,6 +125,7 @@ type Scheduler struct {
 	announced  map[string]int  // run id → last position told to the job
 	avgRun     time.Duration   // moving average of recent run durations, for ETAs
 	slots      int
+	draining   bool // no queued job starts any more (Drain)
 	stopped    bool
 	ctx        context.Context
 	wg         sync.WaitGroup
@@ -183,6 +184,15 @@ func (s *Scheduler) announce() {
 	}
 }
 
+// Drain stops starting queued jobs and refuses new reservations (unavailable); running jobs go
+// on. A node calls it first when it shuts down, so that however deep the queue, only the runs
+// already running are waited for; the queued ones stay queued in the store for the next start.
+func (s *Scheduler) Drain() {
+	s.mu.Lock()
+	s.draining = true
+	s.mu.Unlock()
+}
+
 // Stop refuses new jobs, cancels the running ones with ErrShutdown and waits for them to
 // end. Queued jobs stay queued in the store and are recovered on the next start.
 func (s *Scheduler) Stop() {
@@ -224,7 +234,7 @@ func (s *Scheduler) forget(u *user) {
 func (s *Scheduler) Reserve(id netra.Identity, runID string) (release func(), err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.stopped {
+	if s.stopped || s.draining {
 		return nil, netra.Errorf(netra.CodeUnavailable, "server is shutting down")
 	}
 	u := s.userOf(id.UserID, id.Tier)
@@ -525,7 +535,7 @@ func (s *Scheduler) eligible(u *user) int {
 // turn comes gets credit equal to its weight and starts up to that many runs before the turn
 // passes on. A user that cannot start anything now loses its turn and its credit.
 func (s *Scheduler) dispatchLocked() []*running {
-	if s.ctx == nil || s.stopped {
+	if s.ctx == nil || s.stopped || s.draining {
 		return nil
 	}
 	var starts []*running

@@ -387,3 +387,30 @@ func TestNewcomersCutATurnOnceAndNeverStarve(t *testing.T) {
 		t.Fatalf("heavy started %d of 240 while light users kept coming back: %v", counts["heavy"], counts)
 	}
 }
+
+// TestDrainStartsNothingQueued: once drained, a freed slot starts no queued job and new
+// reservations are refused, while the running job goes on to its end.
+// Shown to catch: a shutdown that keeps feeding queued runs into freed slots.
+func TestDrainStartsNothingQueued(t *testing.T) {
+	t.Parallel()
+	rec := newRecorder()
+	s := newSched(t, sched.Config{MaxRunning: 1})
+	running, _ := submit(t, s, rec, "u", netra.TierEnterprise, "thr_1")
+	rec.next(t)
+	for i := 2; i < 5; i++ {
+		submit(t, s, rec, "u", netra.TierEnterprise, fmt.Sprint("thr_", i))
+	}
+	s.Drain()
+	if _, err := s.Reserve(netra.Identity{UserID: "w", Tier: netra.TierFree}, "run_late"); netra.ErrorCode(err) != netra.CodeUnavailable {
+		t.Fatalf("Reserve after Drain: %v, want unavailable", err)
+	}
+	close(running.release)
+	select {
+	case j := <-rec.ch:
+		t.Fatalf("job %s started after Drain", j.id)
+	case <-time.After(200 * time.Millisecond):
+	}
+	if s.Running() != 0 || s.Queued() != 3 {
+		t.Fatalf("running %d, queued %d; want 0 and 3", s.Running(), s.Queued())
+	}
+}
