@@ -1,10 +1,12 @@
 package node_test
 
 import (
+	"bytes"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -117,65 +119,181 @@ func independentTotals(t *testing.T, dir, owner string, w workload.Window) (n, i
 	return n, in, out, cost
 }
 
+// fixtureRecord is one record the test writes itself, with its own cost, so that the expected
+// totals owe nothing to the project's parser, price table or storage.
+type fixtureRecord struct {
+	ID           string    `json:"id"`
+	TS           time.Time `json:"ts"`
+	Model        string    `json:"model"`
+	Route        string    `json:"route"`
+	InputTokens  int64     `json:"input_tokens"`
+	OutputTokens int64     `json:"output_tokens"`
+	LatencyMS    float64   `json:"latency_ms"`
+	Status       string    `json:"status"`
+	CostUSD      float64   `json:"cost_usd"`
+}
+
+// goldenFixture makes records over the 40 days before now, a few a day on three models and
+// two routes. None lies within two hours of a whole-day boundary back from now, so a window of
+// whole days taken a little later than now holds exactly the same records.
+func goldenFixture(now time.Time, seed int64) []fixtureRecord {
+	rng := rand.New(rand.NewPCG(uint64(seed), 7))
+	models := []string{"gpt-4o", "gpt-4o-mini", "claude-3-5-sonnet"}
+	routes := []string{"support-chat", "summarize"}
+	var out []fixtureRecord
+	for day := 0; day < 40; day++ {
+		for k := 0; k < 6; k++ {
+			age := time.Duration(day)*24*time.Hour + 2*time.Hour + time.Duration(rng.Int64N(int64(20*time.Hour)))
+			in, outTok := 200+rng.Int64N(4000), 50+rng.Int64N(800)
+			m := models[rng.IntN(len(models))]
+			status := "ok"
+			if rng.IntN(20) == 0 {
+				status = "error"
+			}
+			out = append(out, fixtureRecord{ID: fmt.Sprintf("fx-%d-%d-%d", seed, day, k), TS: now.Add(-age).Truncate(time.Second),
+				Model: m, Route: routes[rng.IntN(len(routes))], InputTokens: in, OutputTokens: outTok,
+				LatencyMS: float64(300 + rng.IntN(3000)), Status: status,
+				// Cents as integers, so that sums are exact whatever their order.
+				CostUSD: float64(1+rng.Int64N(5000)) / 100_000})
+		}
+	}
+	return out
+}
+
 // TestGoldenPath is the acceptance test of the optimization workflow: two users at once, each
-// asks before having data, generates a demo dataset, and asks again.
+// asks before having data; one uploads records the test wrote itself and asks about the last
+// 14 days, the other generates a demo dataset and asks again.
+//
+// Shown to catch: a triage that analyses a third of the asked window (the totals, taken from
+// the test's own records in the window the question names, on the test's clock, disagree).
 func TestGoldenPath(t *testing.T) {
 	t.Parallel()
 	h := start(t, nil)
-	users := map[string]string{
-		"golden-ann": "generate a demo dataset for 30 days",
-		"golden-ben": "generate a demo dataset for 20 days of a coding assistant",
-	}
 	var mu sync.Mutex
 	runsOf := map[string]map[string]bool{}
-	var wg sync.WaitGroup
-	for user, demo := range users {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c := h.client(user)
-			conn := h.connect(c, client.ConnOptions{})
-			evs, first := ask(t, c, conn, "how can I reduce my LLM costs?")
-			if got := agentsIn(evs); got != "supervisor,triage,data_helper,reporting" {
-				t.Errorf("%s, no data: agents %s", user, got)
-			}
-			if first.Report.Sufficiency != "insufficient" || first.Report.Totals.Requests != 0 || first.Report.SpendByModel == nil ||
-				first.Report.Recommendations == nil || !strings.Contains(first.Markdown, "usage data") || !strings.Contains(first.Markdown, "demo dataset") {
-				t.Errorf("%s, no data: %+v", user, first)
-			}
-			evs2, gen := ask(t, c, conn, demo)
-			if got := agentsIn(evs2); got != "supervisor,triage,synthetic_data,reporting" || !strings.Contains(gen.Markdown, "Demo data ready") {
-				t.Errorf("%s, demo: agents %s, %q", user, got, gen.Markdown)
-			}
-			evs3, rep := ask(t, c, conn, "how can I reduce my LLM costs?")
-			if got := agentsIn(evs3); got != "supervisor,triage,data,optimization,actions,reporting" {
-				t.Errorf("%s, with data: agents %s", user, got)
-			}
-			n, in, out, cost := independentTotals(t, h.dir, user, rep.Report.Window)
-			tot := rep.Report.Totals
-			if n == 0 || tot.Requests != n || tot.InputTokens != in || tot.OutputTokens != out || math.Abs(tot.CostUSD-cost) > 1e-6 {
-				t.Errorf("%s: report totals %+v, records say %d requests, %d in, %d out, $%.6f", user, tot, n, in, out, cost)
-			}
-			var bySum float64
-			for _, m := range rep.Report.SpendByModel {
-				bySum += m.CostUSD
-			}
-			if math.Abs(bySum-cost) > 1e-6 || len(rep.Report.Recommendations) == 0 {
-				t.Errorf("%s: spend by model sums to %v, want %v; %d recommendations", user, bySum, cost, len(rep.Report.Recommendations))
-			}
-			for _, want := range []string{"## Spend", "## Recommendations", "## Action plan", fmt.Sprintf("%d requests", n)} {
-				if !strings.Contains(rep.Markdown, want) {
-					t.Errorf("%s: markdown lacks %q", user, want)
-				}
-			}
-			mu.Lock()
+	remember := func(user string, evs ...[]client.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		if runsOf[user] == nil {
 			runsOf[user] = map[string]bool{}
-			for _, e := range append(append(evs, evs2...), evs3...) {
+		}
+		for _, list := range evs {
+			for _, e := range list {
 				runsOf[user][e.RunID] = true
 			}
-			mu.Unlock()
-		}()
+		}
 	}
+	noData := func(user string, c *client.Client, conn *client.Conn) []client.Event {
+		evs, first := ask(t, c, conn, "how can I reduce my LLM costs?")
+		if got := agentsIn(evs); got != "supervisor,triage,data_helper,reporting" {
+			t.Errorf("%s, no data: agents %s", user, got)
+		}
+		if first.Report.Sufficiency != "insufficient" || first.Report.Totals.Requests != 0 || first.Report.SpendByModel == nil ||
+			first.Report.Recommendations == nil || !strings.Contains(first.Markdown, "usage data") || !strings.Contains(first.Markdown, "demo dataset") {
+			t.Errorf("%s, no data: %+v", user, first)
+		}
+		return evs
+	}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { // ann: her own records, a question about the last 14 days
+		defer wg.Done()
+		const user = "golden-ann"
+		c := h.client(user)
+		conn := h.connect(c, client.ConnOptions{})
+		evs := noData(user, c, conn)
+		fixture := goldenFixture(time.Now().UTC(), 1)
+		var body bytes.Buffer
+		enc := json.NewEncoder(&body)
+		for _, r := range fixture {
+			if err := enc.Encode(r); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+		status, up, _ := rawHTTP(t, "POST", h.url+"/v1/workloads/records", h.token(user, "free"), body.String(), map[string]string{"Content-Type": "application/x-ndjson"})
+		if status != 201 || up["accepted"] != float64(len(fixture)) {
+			t.Errorf("upload: %d %v", status, up)
+			return
+		}
+		before := time.Now().UTC()
+		evs2, rep := ask(t, c, conn, "How can I reduce my LLM costs over the last 14 days?")
+		after := time.Now().UTC()
+		remember(user, evs, evs2)
+		if got := agentsIn(evs2); got != "supervisor,triage,data,optimization,actions,reporting" {
+			t.Errorf("%s, with data: agents %s", user, got)
+		}
+		// The window the question names, on the test's clock.
+		w := rep.Report.Window
+		if w.To.Before(before) || w.To.After(after) || w.To.Sub(w.From) != 14*24*time.Hour {
+			t.Errorf("%s: window %v – %v, want the 14 days ending between %v and %v", user, w.From, w.To, before, after)
+		}
+		var n, in, out int64
+		var cost float64
+		byModel := map[string]float64{}
+		for _, r := range fixture {
+			if r.TS.After(before.Add(-14*24*time.Hour)) && !r.TS.After(before) {
+				n++
+				in += r.InputTokens
+				out += r.OutputTokens
+				cost += r.CostUSD
+				byModel[r.Model] += r.CostUSD
+			}
+		}
+		tot := rep.Report.Totals
+		if n < 50 || tot.Requests != n || tot.InputTokens != in || tot.OutputTokens != out || math.Abs(tot.CostUSD-cost) > 1e-6 {
+			t.Errorf("%s: report totals %+v; the records of the last 14 days: %d requests, %d in, %d out, $%.6f", user, tot, n, in, out, cost)
+		}
+		if len(rep.Report.SpendByModel) != len(byModel) {
+			t.Errorf("%s: spend by model %+v, want %v", user, rep.Report.SpendByModel, byModel)
+		}
+		for _, m := range rep.Report.SpendByModel {
+			if math.Abs(m.CostUSD-byModel[m.Model]) > 1e-6 {
+				t.Errorf("%s: %s spend %v, its records in the window say %v", user, m.Model, m.CostUSD, byModel[m.Model])
+			}
+		}
+		if len(rep.Report.Recommendations) == 0 {
+			t.Errorf("%s: no recommendation", user)
+		}
+		for _, want := range []string{"## Spend", "## Recommendations", "## Action plan", fmt.Sprintf("%d requests", n)} {
+			if !strings.Contains(rep.Markdown, want) {
+				t.Errorf("%s: markdown lacks %q", user, want)
+			}
+		}
+	}()
+	go func() { // ben: a demo dataset, and the default window
+		defer wg.Done()
+		const user = "golden-ben"
+		c := h.client(user)
+		conn := h.connect(c, client.ConnOptions{})
+		evs := noData(user, c, conn)
+		evs2, gen := ask(t, c, conn, "generate a demo dataset for 20 days of a coding assistant")
+		if got := agentsIn(evs2); got != "supervisor,triage,synthetic_data,reporting" || !strings.Contains(gen.Markdown, "Demo data ready") {
+			t.Errorf("%s, demo: agents %s, %q", user, got, gen.Markdown)
+		}
+		before := time.Now().UTC()
+		evs3, rep := ask(t, c, conn, "how can I reduce my LLM costs?")
+		remember(user, evs, evs2, evs3)
+		if got := agentsIn(evs3); got != "supervisor,triage,data,optimization,actions,reporting" {
+			t.Errorf("%s, with data: agents %s", user, got)
+		}
+		// A question without a window means the last 30 days, on the test's clock.
+		if w := rep.Report.Window; w.To.Before(before) || w.To.Sub(w.From) != 30*24*time.Hour {
+			t.Errorf("%s: window %v – %v, want the last 30 days", user, w.From, w.To)
+		}
+		n, in, out, cost := independentTotals(t, h.dir, user, rep.Report.Window)
+		tot := rep.Report.Totals
+		if n == 0 || tot.Requests != n || tot.InputTokens != in || tot.OutputTokens != out || math.Abs(tot.CostUSD-cost) > 1e-6 {
+			t.Errorf("%s: report totals %+v, stored records say %d requests, %d in, %d out, $%.6f", user, tot, n, in, out, cost)
+		}
+		var bySum float64
+		for _, m := range rep.Report.SpendByModel {
+			bySum += m.CostUSD
+		}
+		if math.Abs(bySum-cost) > 1e-6 || len(rep.Report.Recommendations) == 0 {
+			t.Errorf("%s: spend by model sums to %v, want %v; %d recommendations", user, bySum, cost, len(rep.Report.Recommendations))
+		}
+	}()
 	wg.Wait()
 	// Each connection saw only its own user's runs.
 	for u, runs := range runsOf {
@@ -190,20 +308,15 @@ func TestGoldenPath(t *testing.T) {
 			}
 		}
 	}
-	// The two users' data differ (their demo sets differ) and stay apart.
-	c := h.client("golden-ann")
-	var sum struct {
+	// The two users' data stay apart.
+	var ann, ben struct {
 		Records int64 `json:"records"`
 	}
-	if err := c.Do(ctxT(t), "GET", "/v1/workloads/summary", nil, &sum); err != nil || sum.Records == 0 {
-		t.Fatalf("summary %+v %v", sum, err)
+	if err := h.client("golden-ann").Do(ctxT(t), "GET", "/v1/workloads/summary", nil, &ann); err != nil || ann.Records != 240 {
+		t.Fatalf("ann's summary %+v %v, want her 240 records", ann, err)
 	}
-	var other struct {
-		Records int64 `json:"records"`
-	}
-	_ = h.client("golden-ben").Do(ctxT(t), "GET", "/v1/workloads/summary", nil, &other)
-	if other.Records == sum.Records {
-		t.Fatalf("both users hold %d records: their demo sets should differ", sum.Records)
+	if err := h.client("golden-ben").Do(ctxT(t), "GET", "/v1/workloads/summary", nil, &ben); err != nil || ben.Records == 0 || ben.Records == ann.Records {
+		t.Fatalf("ben's summary %+v %v", ben, err)
 	}
 	h.waitIdle()
 }
