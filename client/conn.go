@@ -25,6 +25,10 @@ type ConnOptions struct {
 	// because the token expired (StatusTokenExpired); the Conn then redials with it. Without
 	// it such a connection ends.
 	RefreshToken func(ctx context.Context) (string, error)
+	// OnFrame, when set, is called in the reading goroutine with every frame as it comes off
+	// the wire, before de-duplication and ordering, and the server's id of the connection it
+	// came on (each reconnect is a new one). It is for tests and debugging; it must not block.
+	OnFrame func(connectionID string, frame []byte)
 }
 
 // StatusTokenExpired is the close status of a connection whose token expired.
@@ -108,6 +112,9 @@ func (cn *Conn) dial(ctx context.Context) error {
 	if json.Unmarshal(data, &hello) != nil || hello.Type != "connected" {
 		_ = ws.CloseNow()
 		return fmt.Errorf("websocket: unexpected first frame %q", data)
+	}
+	if cn.opts.OnFrame != nil {
+		cn.opts.OnFrame(hello.ConnectionID, data)
 	}
 	cn.mu.Lock()
 	cn.ws, cn.connID = ws, hello.ConnectionID
@@ -248,12 +255,15 @@ func (cn *Conn) resumeAll(ctx context.Context) {
 
 func (cn *Conn) readLoop(life context.Context) error {
 	cn.mu.Lock()
-	ws := cn.ws
+	ws, connID := cn.ws, cn.connID
 	cn.mu.Unlock()
 	for {
 		_, data, err := ws.Read(life)
 		if err != nil {
 			return err
+		}
+		if cn.opts.OnFrame != nil {
+			cn.opts.OnFrame(connID, data)
 		}
 		var f frame
 		if err := json.Unmarshal(data, &f); err != nil {

@@ -149,9 +149,14 @@ func TestCrossUserIDsAnswerNotFound(t *testing.T) {
 	waitRun(t, alice, live.ID)
 }
 
+// rawWS is a WebSocket connection read frame by frame, without the client library. Every run
+// event it reads is counted by (run, seq): a second sight fails the test, whatever the test
+// itself checks (the contract: a connection never receives the same (run, seq) twice, also
+// across resume).
 type rawWS struct {
-	t  *testing.T
-	ws *websocket.Conn
+	t    *testing.T
+	ws   *websocket.Conn
+	seen map[string]bool // "run/seq" of every event read
 }
 
 func dialRaw(t *testing.T, h *harness, token string) *rawWS {
@@ -164,7 +169,7 @@ func dialRaw(t *testing.T, h *harness, token string) *rawWS {
 	}
 	ws.SetReadLimit(1 << 20)
 	t.Cleanup(func() { _ = ws.CloseNow() })
-	r := &rawWS{t: t, ws: ws}
+	r := &rawWS{t: t, ws: ws, seen: map[string]bool{}}
 	if hello := r.read(); hello["type"] != "connected" || hello["protocol"] != "netra.v1" || hello["connection_id"] == "" {
 		t.Fatalf("first frame %v", hello)
 	}
@@ -190,10 +195,18 @@ func (r *rawWS) read() map[string]any {
 	if err := json.Unmarshal(data, &m); err != nil {
 		r.t.Fatalf("frame %q: %v", data, err)
 	}
+	if seq, ok := m["seq"]; ok {
+		key := fmt.Sprint(m["run_id"], "/", seq)
+		if r.seen[key] {
+			r.t.Errorf("event %s (%v) received twice on one connection", key, m["type"])
+		}
+		r.seen[key] = true
+	}
 	return m
 }
 
-// roundTrip sends a frame and returns the first direct reply (skipping run events).
+// roundTrip sends a frame and returns the first direct reply (skipping run events, which read
+// still counts).
 func (r *rawWS) roundTrip(frame string) map[string]any {
 	r.t.Helper()
 	r.send(frame)
@@ -420,6 +433,10 @@ func TestOversizeAndBinaryFramesClose(t *testing.T) {
 	}
 }
 
+// TestResumeAfterDroppedConnection: a new connection resumes a run after the last seq the
+// dropped one saw and gets the rest, contiguous; resuming again from 0 on it sends nothing it
+// has already sent. rawWS counts every (run, seq) read.
+// Shown to catch: the server's per-connection (run, seq) de-duplication removed.
 func TestResumeAfterDroppedConnection(t *testing.T) {
 	t.Parallel()
 	h := start(t, nil)
@@ -475,11 +492,16 @@ func TestResumeAfterDroppedConnection(t *testing.T) {
 	}
 }
 
+// TestClientReconnectsAndResumes: the client redials after a drop and resumes the run it
+// follows; every event arrives once, in order. On the wire, the new connection receives no
+// (run, seq) twice, also when the run is resumed from 0 once more.
+// Shown to catch: the server's per-connection (run, seq) de-duplication removed.
 func TestClientReconnectsAndResumes(t *testing.T) {
 	t.Parallel()
 	h := start(t, nil)
 	c := h.client("judy")
-	conn := h.connect(c, client.ConnOptions{Reconnect: true})
+	wire := newWireCounter(t)
+	conn := h.connect(c, client.ConnOptions{Reconnect: true, OnFrame: wire.observe})
 	acc, err := conn.Start(ctxT(t), client.StartRun{Input: "keep going", Agent: "echo", Params: map[string]any{"delay_ms": 300}})
 	if err != nil {
 		t.Fatal(err)
@@ -509,6 +531,24 @@ func TestClientReconnectsAndResumes(t *testing.T) {
 	if evs[len(evs)-1].Type != "run_completed" {
 		t.Fatalf("ended with %s", evs[len(evs)-1].Type)
 	}
+	// The events before the drop came on the first connection; the new one has only the rest.
+	// A resume from 0 sends the first ones to it once, and nothing it has sent already.
+	if err := conn.Resume(ctxT(t), acc.RunID, 0); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := wire.events(), len(evs)+dropSeq(evs); got < want {
+		t.Fatalf("%d distinct events on the wire, want at least %d", got, want)
+	}
+}
+
+// dropSeq is the seq of the tool_executing event, after which the test drops the connection.
+func dropSeq(evs []client.Event) int {
+	for _, e := range evs {
+		if e.Type == "tool_executing" {
+			return int(e.Seq)
+		}
+	}
+	return 0
 }
 
 // panicky declares an agent that panics and a tool that panics, for the failure tests.

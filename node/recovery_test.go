@@ -150,6 +150,10 @@ func (chatty) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent
 	return agent.Result{Output: "done"}, nil
 }
 
+// TestSlowConsumerIsClosedWith1013AndResumes: a connection that does not read is closed with
+// 1013 without slowing the run, and a new connection resumes the rest; on the wire it receives
+// no (run, seq) twice, also when it resumes once more from the same point.
+// Shown to catch: the server's per-connection (run, seq) de-duplication removed.
 func TestSlowConsumerIsClosedWith1013AndResumes(t *testing.T) {
 	t.Parallel()
 	h := start(t, func(c *node.Config) {
@@ -187,8 +191,9 @@ func TestSlowConsumerIsClosedWith1013AndResumes(t *testing.T) {
 	// queue the new connection can itself be dropped as too slow (1013). A client then
 	// reconnects and resumes, and so does this test.
 	var conn *client.Conn
+	wire := newWireCounter(t)
 	for attempt := 0; ; attempt++ {
-		conn = h.connect(c, client.ConnOptions{})
+		conn = h.connect(c, client.ConnOptions{OnFrame: wire.observe})
 		err := conn.Resume(ctxT(t), runID, lastSeq)
 		if err == nil {
 			break
@@ -203,6 +208,10 @@ func TestSlowConsumerIsClosedWith1013AndResumes(t *testing.T) {
 	evs := collect(t, conn, 20*time.Second, terminalsFor(map[string]bool{runID: true}))
 	if evs[0].Seq != lastSeq+1 || evs[len(evs)-1].Seq != 605 {
 		t.Fatalf("resumed %d..%d after %d", evs[0].Seq, evs[len(evs)-1].Seq, lastSeq)
+	}
+	// Once more from the same point: the server has sent all of it on this connection already.
+	if err := conn.Resume(ctxT(t), runID, lastSeq); err != nil {
+		t.Fatal(err)
 	}
 }
 
