@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
@@ -146,8 +147,9 @@ func median(d []time.Duration) time.Duration {
 // TestFloodDoesNotSlowOthers: while one user floods the server with HTTP requests, WebSocket
 // frames and runs, another user's echo runs keep their latency: the flooder is refused
 // cheaply (rate_limited, queue_full; refusals are not logged one by one) and runs in its own
-// queue. Bound, on two cores shared with the flooding client: the quiet user's median round
-// trip at most triples plus 5 ms, its p90 stays under 100 ms. The race detector makes the
+// queue. Bounds, on two cores shared with the flooding client, as ratios to the quiet user's
+// median alone measured first: median at most 5×, p90 at most 40× (the flooding client's
+// own CPU shows in the tail). Slot fairness under a flood is TestFairnessUnderFlood's. The race detector makes the
 // flood's handling 5-10x dearer, so under -race only a p90 under 1 s is checked, and .ci/run
 // runs this test once more without it. Not parallel: it measures time.
 func TestFloodDoesNotSlowOthers(t *testing.T) {
@@ -190,7 +192,7 @@ func TestFloodDoesNotSlowOthers(t *testing.T) {
 	}
 	fctx, fcancel := context.WithCancel(context.Background())
 	defer fcancel()
-	var refused atomic.Int64
+	var refused, queueFull, other atomic.Int64
 	for range 4 {
 		flood(func() bool {
 			req, _ := http.NewRequestWithContext(fctx, "POST", h.url+"/v1/runs", strings.NewReader(`{"input":"flood","agent":"echo","params":{"delay_ms":50}}`))
@@ -199,10 +201,20 @@ func TestFloodDoesNotSlowOthers(t *testing.T) {
 			if err != nil {
 				return false
 			}
+			var body struct {
+				Error struct{ Code string } `json:"error"`
+			}
+			_ = json.NewDecoder(resp.Body).Decode(&body)
 			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
-			if resp.StatusCode == 429 {
+			switch {
+			case resp.StatusCode == 202:
+			case resp.StatusCode == 429 && body.Error.Code == "rate_limited":
 				refused.Add(1)
+			case resp.StatusCode == 429 && body.Error.Code == "queue_full":
+				queueFull.Add(1)
+			default:
+				other.Add(1)
 			}
 			return true
 		})
@@ -219,9 +231,13 @@ func TestFloodDoesNotSlowOthers(t *testing.T) {
 	wg.Wait()
 	sort.Slice(flooded, func(i, j int) bool { return flooded[i] < flooded[j] })
 	mb, mf, p90 := median(base), median(flooded), flooded[len(flooded)*9/10]
-	t.Logf("quiet user's round trip: median %v alone, %v under flood (p90 %v); flooder refused %d times", mb, mf, p90, refused.Load())
+	t.Logf("quiet user's round trip: median %v alone, %v under flood (p90 %v, %.1f× and %.1f× the median alone); flooder refused %d times rate_limited, %d times queue_full",
+		mb, mf, p90, float64(mf)/float64(mb), float64(p90)/float64(mb), refused.Load(), queueFull.Load())
 	if refused.Load() == 0 {
 		t.Fatal("the flood was never rate-limited")
+	}
+	if other.Load() != 0 {
+		t.Fatalf("%d of the flooder's starts got neither 202, rate_limited nor queue_full", other.Load())
 	}
 	if raceDetector {
 		if p90 > time.Second {
@@ -229,7 +245,7 @@ func TestFloodDoesNotSlowOthers(t *testing.T) {
 		}
 		return
 	}
-	if mf > 3*mb+5*time.Millisecond || p90 > 100*time.Millisecond {
+	if mf > 5*mb || p90 > 40*mb {
 		t.Fatalf("flood raised the quiet user's median from %v to %v (p90 %v)", mb, mf, p90)
 	}
 }
