@@ -342,7 +342,9 @@ func TestNoStarvationWithManyUsers(t *testing.T) {
 // TestNewcomersCutATurnOnceAndNeverStarve: a user whose queue was empty starts after one
 // start of the user whose turn it is, not after its whole weight; and light users who keep
 // coming back cannot take a backlogged heavy user's share: it still gets its weight's worth
-// of starts per round.
+// of starts per round, and they get theirs.
+// Shown to catch: light users starved once the heavy user is backlogged, and light users who
+// keep coming back taking the heavy user's share.
 func TestNewcomersCutATurnOnceAndNeverStarve(t *testing.T) {
 	t.Parallel()
 	rec := newRecorder()
@@ -370,21 +372,36 @@ func TestNewcomersCutATurnOnceAndNeverStarve(t *testing.T) {
 	// Three light users who submit again whenever their run starts.
 	counts := map[string]int{}
 	seq := map[string]int{}
+	lastStart := map[string]int{}
 	for i := 1; i <= 3; i++ {
 		submit(t, s, rec, fmt.Sprint("light-", i), netra.TierFree, fmt.Sprint("thr_l", i, "_0"))
+		lastStart[fmt.Sprint("light-", i)] = -1
 	}
 	for n := 0; n < 240; n++ {
 		j := rec.next(t)
 		counts[j.owner]++
 		if j.owner != "heavy" {
+			// Both ways: a light user is not starved either; it starts once a round.
+			if gap := n - lastStart[j.owner]; gap > 9 {
+				t.Fatalf("%s waited %d starts (a round is 8) at start %d: %v", j.owner, gap, n, counts)
+			}
+			lastStart[j.owner] = n
 			seq[j.owner]++
 			submit(t, s, rec, j.owner, netra.TierFree, fmt.Sprint("thr_", j.owner, "_", seq[j.owner]))
 		}
 		close(j.release)
 	}
-	// Per round: heavy 5, each light 1 (8 starts): heavy about 150 of 240.
-	if counts["heavy"] < 140 {
+	// Per round: heavy 5, each light 1 (8 starts): heavy about 150 of 240, each light about 30.
+	if counts["heavy"] < 140 || counts["heavy"] > 160 {
 		t.Fatalf("heavy started %d of 240 while light users kept coming back: %v", counts["heavy"], counts)
+	}
+	for i := 1; i <= 3; i++ {
+		if gap := 240 - lastStart[fmt.Sprint("light-", i)]; gap > 9 {
+			t.Fatalf("light-%d has not started in the last %d starts: %v", i, gap, counts)
+		}
+		if n := counts[fmt.Sprint("light-", i)]; n < 27 || n > 33 {
+			t.Fatalf("light-%d started %d of 240, want about 30: %v", i, n, counts)
+		}
 	}
 }
 
