@@ -22,21 +22,49 @@ import (
 	"github.com/netra-ai/netra/node"
 )
 
-// TestGuessedAndMalformedIDs: every endpoint and WebSocket command that takes an id answers a
-// guessed id not_found and a malformed one not_found or invalid_request, with nothing of
-// anybody's data in the answer.
+// TestGuessedAndMalformedIDs: every endpoint and WebSocket command that takes an id answers
+// a guessed or foreign well-formed id not_found (only that), and a malformed one not_found or
+// invalid_request, with nothing of anybody's data in the answer, the asker's own included. The
+// asker owns a thread and a run of its own, so that a filter that matches the owner instead of
+// the id shows.
+// Shown to catch: an owner filter that ignores the id (the asker's own run comes back) and a
+// lookup without the owner filter (alice's run comes back).
 func TestGuessedAndMalformedIDs(t *testing.T) {
 	t.Parallel()
 	h := start(t, nil)
 	alice := h.client("alice")
 	run := finishedRun(t, alice, "alice's secret")
 	bob := h.token("bob", netra.TierFree)
-	ids := []string{
-		"run_" + strings.Repeat("a", 26), "thr_" + strings.Repeat("b", 26), // guessed, well formed
+	own := finishedRun(t, client.New(h.url, bob), "bob's private words")
+	wellFormed := []string{
+		"run_" + strings.Repeat("a", 26), "thr_" + strings.Repeat("b", 26), // guessed
+		run.ID, run.ThreadID, // alice's
+		netra.NewID("run_"), netra.NewID("thr_"),
+	}
+	malformed := []string{
 		"../" + run.ID, "%2e%2e%2f" + run.ID, run.ID + "'--", "' OR '1'='1", strings.Repeat("x", 300),
 		"null", "0", "-1", "\u202e" + run.ID, "run_%00", run.ID + "%20", strings.ToUpper(run.ID), run.ID[:len(run.ID)-1],
+		"' OR owner='bob", own.ID + "' OR '1'='1",
 	}
-	for _, id := range ids {
+	// Nothing of alice's or bob's may appear in any answer.
+	leaks := []string{"secret", "alice", "private", strings.ToLower(run.ThreadID), strings.ToLower(own.ThreadID)}
+	leaked := func(texts []string, ask string) string {
+		s := strings.ToLower(strings.Join(texts, " "))
+		for _, l := range leaks {
+			if strings.Contains(s, l) {
+				return l
+			}
+		}
+		// An answer about the id asked for may echo it; any other run id is a leak.
+		for _, id := range []string{run.ID, own.ID} {
+			if id != ask && strings.Contains(s, strings.ToLower(id)) && !strings.Contains(strings.ToLower(ask), strings.ToLower(id)) {
+				return id
+			}
+		}
+		return ""
+	}
+	for _, id := range append(append([]string(nil), wellFormed...), malformed...) {
+		guess := slices.Contains(wellFormed, id)
 		p := url.PathEscape(id)
 		for _, tc := range []struct{ method, path, body string }{
 			{"GET", "/v1/threads/" + p, ""},
@@ -50,26 +78,40 @@ func TestGuessedAndMalformedIDs(t *testing.T) {
 			{"POST", "/v1/runs", `{"input":"x","agent":"echo","thread_id":` + quote(id) + `}`},
 		} {
 			status, body, _ := rawHTTP(t, tc.method, h.url+tc.path, bob, tc.body, nil)
-			if code := errCode(body); !(status == 404 && code == "not_found") && !(status == 400 && code == "invalid_request") {
+			code := errCode(body)
+			notFound, invalid := status == 404 && code == "not_found", status == 400 && code == "invalid_request"
+			if !notFound && (guess || !invalid) {
 				t.Errorf("%s %s = %d %v", tc.method, tc.path, status, body)
 			}
-			if s := strings.ToLower(strings.Join(flatten(body), " ")); strings.Contains(s, "secret") || strings.Contains(s, "alice") || strings.Contains(s, strings.ToLower(run.ThreadID)) {
-				t.Errorf("%s %s leaked: %v", tc.method, tc.path, body)
+			if l := leaked(flatten(body), id); l != "" {
+				t.Errorf("%s %s leaked %q: %v", tc.method, tc.path, l, body)
 			}
 		}
 	}
 	ws := dialRaw(t, h, bob)
-	for _, id := range ids {
+	for _, id := range append(append([]string(nil), wellFormed...), malformed...) {
+		guess := slices.Contains(wellFormed, id)
 		for _, f := range []string{
 			`{"type":"cancel_run","id":"c","run_id":` + quote(id) + `}`,
 			`{"type":"resume","id":"r","run_id":` + quote(id) + `,"after_seq":0}`,
 			`{"type":"start_run","id":"s","input":"x","agent":"echo","thread_id":` + quote(id) + `}`,
 		} {
 			reply := ws.roundTrip(f)
-			if reply["type"] != "error" || (reply["code"] != "not_found" && reply["code"] != "invalid_request") {
+			if reply["type"] != "error" || (reply["code"] != "not_found" && (guess || reply["code"] != "invalid_request")) {
 				t.Errorf("%s = %v", f, reply)
 			}
+			if l := leaked(flatten(reply), id); l != "" {
+				t.Errorf("%s leaked %q: %v", f, l, reply)
+			}
 		}
+	}
+	// Alice's run and bob's own are still there, untouched by all of the above.
+	if r, err := alice.GetRun(ctxT(t), run.ID); err != nil || r.Status != "completed" {
+		t.Fatalf("alice's run: %+v %v", r, err)
+	}
+	// Bob's own run is still his.
+	if r, err := client.New(h.url, bob).GetRun(ctxT(t), own.ID); err != nil || r.Status != "completed" {
+		t.Fatalf("bob's own run: %+v %v", r, err)
 	}
 }
 
@@ -93,16 +135,22 @@ func quote(s string) string {
 	return b.String()
 }
 
-func flatten(m map[string]any) []string {
+// flatten lists every key and string value of a decoded JSON value, however deep, arrays
+// included.
+func flatten(v any) []string {
 	var out []string
-	for k, v := range m {
-		out = append(out, k)
-		switch x := v.(type) {
-		case map[string]any:
-			out = append(out, flatten(x)...)
-		case string:
-			out = append(out, x)
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			out = append(out, k)
+			out = append(out, flatten(e)...)
 		}
+	case []any:
+		for _, e := range x {
+			out = append(out, flatten(e)...)
+		}
+	case string:
+		out = append(out, x)
 	}
 	return out
 }

@@ -1,7 +1,9 @@
 package node_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"regexp"
 	"sync"
 	"testing"
 	"time"
@@ -9,10 +11,16 @@ import (
 	"github.com/netra-ai/netra/client"
 )
 
+// userWords finds the user index that every input of TestManyUsersIsolation carries.
+var userWords = regexp.MustCompile(`from user (\d+)`)
+
 // TestManyUsersIsolation is the isolation acceptance test: 200 users with two WebSocket
 // connections each start echo runs at once, some over WebSocket and some over HTTP. Every
 // connection must receive every event of its own user's runs in seq order, exactly one
-// terminal event per run, and not one event of anybody else's run.
+// terminal event per run, and not one event of anybody else's run; and no event's data may
+// carry another user's words: every input names its user, and the output is the run's own.
+// Shown to catch: an echo agent whose output is another run's input (a value shared across
+// runs): ids and seqs were all right, only the data was not.
 func TestManyUsersIsolation(t *testing.T) {
 	t.Parallel()
 	users := 200
@@ -23,13 +31,14 @@ func TestManyUsersIsolation(t *testing.T) {
 	type userState struct {
 		c     *client.Client
 		conns [2]*client.Conn
-		mu    sync.Mutex
-		runs  map[string]bool
+		mu     sync.Mutex
+		runs   map[string]bool
+		inputs map[string]string // run → its input
 	}
 	us := make([]*userState, users)
 	for i := range us {
 		c := h.client(fmt.Sprintf("user-%03d", i))
-		u := &userState{c: c, runs: map[string]bool{}}
+		u := &userState{c: c, runs: map[string]bool{}, inputs: map[string]string{}}
 		for k := range u.conns {
 			u.conns[k] = h.connect(c, client.ConnOptions{})
 		}
@@ -45,22 +54,24 @@ func TestManyUsersIsolation(t *testing.T) {
 			defer wg.Done()
 			<-startGate
 			ctx := ctxT(t)
-			acc, err := u.conns[0].Start(ctx, client.StartRun{Input: fmt.Sprintf("hello from %d", i), Agent: "echo"})
+			in := fmt.Sprintf("hello from user %d", i)
+			acc, err := u.conns[0].Start(ctx, client.StartRun{Input: in, Agent: "echo"})
 			if err != nil {
 				errs <- err
 				return
 			}
 			u.mu.Lock()
-			u.runs[acc.RunID] = true
+			u.runs[acc.RunID], u.inputs[acc.RunID] = true, in
 			u.mu.Unlock()
 			if i%2 == 0 {
-				run, err := u.c.StartRun(ctx, client.StartRun{Input: fmt.Sprintf("http %d", i), Agent: "echo"})
+				in := fmt.Sprintf("http from user %d", i)
+				run, err := u.c.StartRun(ctx, client.StartRun{Input: in, Agent: "echo"})
 				if err != nil {
 					errs <- err
 					return
 				}
 				u.mu.Lock()
-				u.runs[run.ID] = true
+				u.runs[run.ID], u.inputs[run.ID] = true, in
 				u.mu.Unlock()
 			}
 		}()
@@ -97,6 +108,26 @@ func TestManyUsersIsolation(t *testing.T) {
 					next[e.RunID] = e.Seq
 					if e.Terminal() {
 						terminals[e.RunID]++
+					}
+					var data any
+					if err := json.Unmarshal(e.Data, &data); err != nil {
+						t.Errorf("user %d conn %d: %s data %s: %v", i, k, e.Type, e.Data, err)
+						continue
+					}
+					for _, s := range flatten(data) {
+						for _, m := range userWords.FindAllStringSubmatch(s, -1) {
+							if m[1] != fmt.Sprint(i) {
+								t.Errorf("user %d conn %d: %s of run %s carries user %s's words: %q", i, k, e.Type, e.RunID, m[1], s)
+							}
+						}
+					}
+					if e.Type == "run_completed" {
+						var out struct {
+							Output string `json:"output"`
+						}
+						if json.Unmarshal(e.Data, &out) != nil || out.Output != u.inputs[e.RunID] {
+							t.Errorf("user %d conn %d run %s: output %s, want its input %q", i, k, e.RunID, e.Data, u.inputs[e.RunID])
+						}
 					}
 				}
 				for r := range u.runs {
