@@ -29,8 +29,8 @@ func TestManyUsersIsolation(t *testing.T) {
 	}
 	h := start(t, nil)
 	type userState struct {
-		c     *client.Client
-		conns [2]*client.Conn
+		c      *client.Client
+		conns  [2]*client.Conn
 		mu     sync.Mutex
 		runs   map[string]bool
 		inputs map[string]string // run → its input
