@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Applies each planted bug (testdata/planted/NAME.patch) alone to a scratch copy of the tree
+# and runs the test named in its header, which must fail: "caught", or "MISSED" and exit 1.
+# Usage: scripts/planted.sh [NAME...]   (default: every patch)
+# Header lines of a patch: "# run: <go test arguments>" and, optionally, "# fails: N": at least
+# N "--- FAIL" lines (for a test run several times, or several tests); default 1.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+names=("$@")
+if [ ${#names[@]} -eq 0 ]; then
+  for f in testdata/planted/*.patch; do names+=("$(basename "$f" .patch)"); done
+fi
+missed=0
+for name in "${names[@]}"; do
+  patch="$root/testdata/planted/$name.patch"
+  args=$(sed -n 's/^# run: //p' "$patch")
+  want=$(sed -n 's/^# fails: //p' "$patch"); want=${want:-1}
+  scratch=$(mktemp -d)
+  git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t "$scratch"
+  if ! (cd "$scratch" && git apply "$patch"); then
+    echo "MISSED  $name: the patch no longer applies"; missed=1; rm -rf "$scratch"; continue
+  fi
+  # shellcheck disable=SC2086
+  fails=$(cd "$scratch" && go test -v $args 2>&1 | grep -c '^\s*--- FAIL')
+  rm -rf "$scratch"
+  if [ "$fails" -ge "$want" ]; then
+    echo "caught  $name ($fails failing)"
+  else
+    echo "MISSED  $name: $fails failing, want at least $want (go test $args)"; missed=1
+  fi
+done
+exit $missed
