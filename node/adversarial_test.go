@@ -200,7 +200,7 @@ func TestForeignIDsAreNotTimingVisible(t *testing.T) {
 	}
 	rounds, band := 250, 25*time.Microsecond
 	if raceDetector {
-		rounds, band = 100, 125*time.Microsecond
+		rounds, band = 40, 125*time.Microsecond
 	}
 	type ask struct {
 		id      string

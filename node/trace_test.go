@@ -38,7 +38,7 @@ func TestRunsAreTraced(t *testing.T) {
 	}
 	attrs := map[string]string{}
 	for _, a := range root.Attributes() {
-		attrs[string(a.Key)] = a.Value.Emit()
+		attrs[string(a.Key)] = a.Value.String()
 	}
 	if attrs["netra.run_id"] != run.ID || attrs["netra.user_id"] != "tara" || attrs["netra.status"] != "completed" || attrs["netra.agent"] != "echo" {
 		t.Fatalf("run span attributes %v", attrs)

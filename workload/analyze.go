@@ -146,10 +146,6 @@ const maxKeys = 50
 // maxPrefixes bounds the distinct (model, prefix) pairs tracked.
 const maxPrefixes = 200_000
 
-type spendAcc struct {
-	Spend
-}
-
 type prefixAcc struct {
 	count, minInput, cached int64
 }

@@ -231,7 +231,6 @@ type csvDecoder struct {
 	r      *csv.Reader
 	header map[string]int
 	line   int
-	err    error
 }
 
 func newCSVDecoder(r io.Reader) *csvDecoder {
