@@ -9,6 +9,7 @@ import (
 	"container/list"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sort"
 	"sync"
@@ -29,8 +30,8 @@ type Job interface {
 	// Cancelled ends a job that was removed from the queue before it started.
 	Cancelled()
 	// Moved tells a queued job its new position and estimated wait (0: unknown). It is called
-	// at most once per PositionInterval per job, only when the position changed, and never
-	// after Execute.
+	// at most once per PositionInterval per job, only when Announce says so, and never after
+	// Execute.
 	Moved(position int, eta time.Duration)
 }
 
@@ -39,6 +40,18 @@ var (
 	ErrCancelled = errors.New("run cancelled")
 	ErrShutdown  = errors.New("server shutting down")
 )
+
+// ErrNodeQueueFull is wrapped by the unavailable error Reserve answers when MaxQueued runs
+// already wait on the node.
+var ErrNodeQueueFull = errors.New("the node's queue is full")
+
+// Announce reports whether a queued run whose position was last told as last must be told
+// its new position pos (contract v1 rev. 1.1, §3): in the first 10 places when it changed, when
+// it is at most half of last, or when it is more than 1.5 times last (newcomers cut in). So a
+// run hears a few dozen updates over its wait, however deep the queue.
+func Announce(last, pos int) bool {
+	return pos != last && (pos <= 10 || 2*pos <= last || 2*pos > 3*last)
+}
 
 // Limit bounds one user's runs.
 type Limit struct {
@@ -56,6 +69,8 @@ type Config struct {
 	Limits map[netra.Tier]Limit
 	// Weights per tier for sharing slots. Defaults: free 1, early 2, mid 3, enterprise 5.
 	Weights map[netra.Tier]int
+	// MaxQueued bounds the runs waiting on this node, all users together. Default 100,000.
+	MaxQueued int
 	// PositionInterval is how often queued jobs are told their changed positions. Default 1 s.
 	PositionInterval time.Duration
 }
@@ -75,6 +90,9 @@ func DefaultWeights() map[netra.Tier]int {
 func (c Config) withDefaults() Config {
 	if c.MaxRunning <= 0 {
 		c.MaxRunning = 64
+	}
+	if c.MaxQueued <= 0 {
+		c.MaxQueued = 100_000
 	}
 	if c.PositionInterval <= 0 {
 		c.PositionInterval = time.Second
@@ -99,6 +117,7 @@ type user struct {
 	credit   int
 	cut      bool          // this turn was cut short by a newcomer once; it is not cut again
 	elem     *list.Element // in ring while the queue is not empty, and until the round reaches it after
+	taken    int           // replayLocked's count of this user's jobs placed so far
 }
 
 type running struct {
@@ -168,16 +187,20 @@ type move struct {
 	eta time.Duration
 }
 
-// announce tells every queued job whose position changed since it was last told.
+// announce tells the queued jobs whose position crossed a threshold of Announce since they
+// were last told. It walks the queue once (one replay of the fair order, a few nanoseconds a
+// run) per PositionInterval, not on every start, and tells only the few that crossed.
 func (s *Scheduler) announce() {
 	s.mu.Lock()
 	var moves []move
-	for id, pos := range s.positionsLocked() {
-		if s.announced[id] != pos.pos {
-			s.announced[id] = pos.pos
-			moves = append(moves, move{pos.job, pos.pos, s.etaLocked(pos.pos)})
+	s.replayLocked(func(j Job, pos int) bool {
+		id := j.RunID()
+		if last := s.announced[id]; Announce(last, pos) {
+			s.announced[id] = pos
+			moves = append(moves, move{j, pos, s.etaLocked(pos)})
 		}
-	}
+		return true
+	})
 	s.mu.Unlock()
 	for _, m := range moves {
 		m.job.Moved(m.pos, m.eta)
@@ -242,6 +265,11 @@ func (s *Scheduler) Reserve(id netra.Identity, runID string) (release func(), er
 		s.forget(u)
 		return nil, netra.Errorf(netra.CodeQueueFull, "queue full: at most %d runs may wait on the %s tier", lim.Queued, id.Tier)
 	}
+	if len(s.queued)+len(s.reserved) >= s.cfg.MaxQueued {
+		s.forget(u)
+		return nil, &netra.Error{Code: netra.CodeUnavailable, Err: ErrNodeQueueFull,
+			Message: fmt.Sprintf("the server's queue is full (%d runs wait); try again shortly", s.cfg.MaxQueued)}
+	}
 	u.reserved++
 	s.reserved[runID] = false
 	var once sync.Once
@@ -284,13 +312,44 @@ func (s *Scheduler) Submit(j Job) int {
 		s.joinLocked(u)
 	}
 	starts := s.dispatchLocked()
-	pos := s.positionLocked(j.RunID())
-	if pos > 0 {
+	pos := 0
+	if _, ok := s.queued[j.RunID()]; ok {
+		// Still queued: it is the last of its user's queue (dispatch only takes from it).
+		pos = s.positionOfLocked(u, len(u.queue)-1)
 		s.announced[j.RunID()] = pos
 	}
 	s.mu.Unlock()
 	s.launch(starts)
 	return pos
+}
+
+// Recovered queues a job accepted before a restart, beyond the queue bounds (it was accepted
+// within them), and returns its position. Its last told position is taken to be that one, so
+// that it hears again by Announce's rule; a job in the first 10 places hears at the next tick.
+// The node calls it for each stored queued run, oldest first, then Resume.
+func (s *Scheduler) Recovered(j Job) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.userOf(j.Owner(), j.Tier())
+	u.queue = append(u.queue, j)
+	s.queued[j.RunID()] = u
+	if u.elem == nil {
+		u.credit = 0
+		s.joinLocked(u)
+	}
+	pos := s.positionOfLocked(u, len(u.queue)-1)
+	if pos > 10 {
+		s.announced[j.RunID()] = pos
+	}
+	return pos
+}
+
+// Resume starts what the recovered jobs allow.
+func (s *Scheduler) Resume() {
+	s.mu.Lock()
+	starts := s.dispatchLocked()
+	s.mu.Unlock()
+	s.launch(starts)
 }
 
 // Cancel cancels a run the scheduler knows. It reports false when the run is neither
@@ -565,7 +624,12 @@ func (s *Scheduler) dispatchLocked() []*running {
 				u.credit = s.cfg.Weights[u.tier]
 			}
 			j := u.queue[i]
-			u.queue = append(u.queue[:i], u.queue[i+1:]...)
+			if i == 0 {
+				u.queue[0] = nil // the backing array keeps no reference
+				u.queue = u.queue[1:]
+			} else {
+				u.queue = append(u.queue[:i], u.queue[i+1:]...)
+			}
 			delete(s.queued, j.RunID())
 			delete(s.announced, j.RunID())
 			u.running++
@@ -623,17 +687,13 @@ func (s *Scheduler) finish(r *running) {
 	s.launch(starts)
 }
 
-type placed struct {
-	job Job
-	pos int
-}
-
 // replayLocked walks the weighted round robin from the current turn over the queued jobs, as if
 // every slot were free and no other run arrived, and calls visit with each job and its place
-// (1 = next to start) until visit returns false. It costs O(queued jobs), whatever the number
-// of idle users.
+// (1 = next to start) until visit returns false. It costs O(queued jobs + users in the round).
 func (s *Scheduler) replayLocked(visit func(j Job, pos int) bool) {
-	taken := make(map[*user]int, s.ring.Len())
+	for e := s.ring.Front(); e != nil; e = e.Next() {
+		e.Value.(*user).taken = 0
+	}
 	left := len(s.queued)
 	pos := 0
 	first := true
@@ -648,13 +708,13 @@ func (s *Scheduler) replayLocked(visit func(j Job, pos int) bool) {
 			credit = u.credit // the user whose turn it is keeps what is left of it
 		}
 		first = false
-		for ; credit > 0 && taken[u] < len(u.queue); credit-- {
+		for ; credit > 0 && u.taken < len(u.queue); credit-- {
 			pos++
 			left--
-			if !visit(u.queue[taken[u]], pos) {
+			if !visit(u.queue[u.taken], pos) {
 				return
 			}
-			taken[u]++
+			u.taken++
 		}
 		if e = e.Next(); e == nil {
 			e = s.ring.Front()
@@ -662,28 +722,77 @@ func (s *Scheduler) replayLocked(visit func(j Job, pos int) bool) {
 	}
 }
 
-// positionLocked returns a queued run's place in the fair order, or 0.
-func (s *Scheduler) positionLocked(runID string) int {
-	if _, ok := s.queued[runID]; !ok {
-		return 0
+// positionOfLocked returns the place in the fair order (replayLocked's) of the k-th queued job
+// (from 0) of u, without walking the queue: it costs O(users in the round). In the replay, the
+// user whose turn it is has c jobs in its first turn and w more a round; every other user w a
+// round. u's k-th job falls in round r at offset k within u's own jobs, and the jobs ahead of
+// it are, for each other user, those of its first r+1 turns when it comes before u in the
+// round and of its first r turns when it comes after, as far as its queue reaches.
+func (s *Scheduler) positionOfLocked(u *user, k int) int {
+	start := s.cursor
+	if start == nil {
+		start = s.ring.Front()
 	}
-	found := 0
-	s.replayLocked(func(j Job, pos int) bool {
-		if j.RunID() == runID {
-			found = pos
-			return false
+	// quota is how many jobs user v may have placed by the end of its turn in round r (r ≥ -1).
+	quota := func(v *user, isFirst bool, r int) int {
+		w := s.cfg.Weights[v.tier]
+		if r < 0 {
+			return 0
 		}
-		return true
-	})
-	return found
+		if isFirst {
+			c := w
+			if v.credit > 0 {
+				c = v.credit
+			}
+			return c + r*w
+		}
+		return (r + 1) * w
+	}
+	// u's round.
+	uFirst := start.Value.(*user) == u
+	var r int
+	if w := s.cfg.Weights[u.tier]; uFirst {
+		c := w
+		if u.credit > 0 {
+			c = u.credit
+		}
+		if k >= c {
+			r = 1 + (k-c)/w
+		}
+	} else {
+		r = k / w
+	}
+	pos := k + 1
+	before := true // v comes before u in this round's order
+	e := start
+	for i := 0; i < s.ring.Len(); i++ {
+		v := e.Value.(*user)
+		if v == u {
+			before = false
+		} else {
+			rounds := r
+			if !before {
+				rounds = r - 1
+			}
+			pos += min(len(v.queue), quota(v, e == start, rounds))
+		}
+		if e = e.Next(); e == nil {
+			e = s.ring.Front()
+		}
+	}
+	return pos
 }
 
-// positionsLocked returns the place of every queued run.
-func (s *Scheduler) positionsLocked() map[string]placed {
-	out := make(map[string]placed, len(s.queued))
-	s.replayLocked(func(j Job, pos int) bool {
-		out[j.RunID()] = placed{j, pos}
-		return true
-	})
-	return out
+// positionLocked returns a queued run's place in the fair order, or 0.
+func (s *Scheduler) positionLocked(runID string) int {
+	u, ok := s.queued[runID]
+	if !ok {
+		return 0
+	}
+	for k, j := range u.queue {
+		if j.RunID() == runID {
+			return s.positionOfLocked(u, k)
+		}
+	}
+	return 0
 }
