@@ -145,6 +145,11 @@ func (f *Factory) Accept(ctx context.Context, nr store.NewRun) error {
 	return f.pipeline.Accept(ctx, nr)
 }
 
+// AcceptAsync hands an accepted run to the next group commit; wait reports the commit.
+func (f *Factory) AcceptAsync(ctx context.Context, nr store.NewRun) (wait func() error, err error) {
+	return f.pipeline.AcceptAsync(ctx, nr)
+}
+
 // Agents returns the agent registry.
 func (f *Factory) Agents() *agent.Registry { return f.agents }
 
@@ -218,6 +223,11 @@ func (r *Run) Accepted(ctx context.Context, position int, eta time.Duration) {
 		r.log.Warn("run_queued not emitted", "err", err)
 	}
 }
+
+// Recovered lets a run accepted before a restart start, without a new run_queued: it had
+// one when it was accepted, and the scheduler tells it its new position by the contract's
+// rule (sched.Announce). Call it instead of Accepted.
+func (r *Run) Recovered() { close(r.ready) }
 
 // Moved implements sched.Job: the queued run's position changed.
 func (r *Run) Moved(position int, eta time.Duration) {

@@ -77,6 +77,9 @@ type Config struct {
 	AllowedOrigins []string
 	// MaxRunning bounds the runs executing at once. Default 64.
 	MaxRunning int
+	// MaxQueued bounds the runs waiting on the node, all users together; beyond it a run is
+	// refused with 503 unavailable and Retry-After. Default 100,000.
+	MaxQueued int
 	// Limits and Weights override the tier defaults of the scheduler.
 	Limits  map[netra.Tier]sched.Limit
 	Weights map[netra.Tier]int
@@ -256,7 +259,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		tracer = tp.Tracer("github.com/netra-ai/netra")
 	}
 	switches := killswitch.New()
-	n.sched = sched.New(sched.Config{MaxRunning: cfg.MaxRunning, Limits: cfg.Limits, Weights: cfg.Weights}, log)
+	n.sched = sched.New(sched.Config{MaxRunning: cfg.MaxRunning, MaxQueued: cfg.MaxQueued, Limits: cfg.Limits, Weights: cfg.Weights}, log)
 	if n.factory, err = engine.NewFactory(engine.Config{Timeouts: cfg.Timeouts, Audit: trail, Switches: switches, Metrics: n.metrics, Tracer: tracer}, agents, tools, n.pipeline, log); err != nil {
 		if n.traces != nil {
 			_ = n.traces.Shutdown(ctx)
@@ -315,8 +318,10 @@ func (n *Node) Start(ctx context.Context) error {
 }
 
 // recover ends runs a crash left running (run_failed, interrupted) and queues again the runs
-// left queued, in their original order, so that no accepted run is lost or stuck.
+// left queued, in their original order, so that no accepted run is lost or stuck. Nothing
+// starts until all are queued again (sched.Resume), so the fair order is the one they had.
 func (n *Node) recover(ctx context.Context) error {
+	t0 := time.Now()
 	runs, err := n.store.ActiveRuns(ctx)
 	if err != nil {
 		return err
@@ -331,12 +336,13 @@ func (n *Node) recover(ctx context.Context) error {
 			continue
 		}
 		job := n.factory.NewRun(r, "", last)
-		// Recovered runs bypass the queue bound: they were accepted before.
-		pos := n.sched.Submit(job)
-		job.Accepted(ctx, pos, n.sched.ETA(pos))
+		job.Recovered()
+		// Recovered runs bypass the queue bounds: they were accepted within them.
+		n.sched.Recovered(job)
 	}
+	n.sched.Resume()
 	if len(runs) > 0 {
-		n.log.Info("recovered runs", "count", len(runs))
+		n.log.Info("recovered runs", "count", len(runs), "took", time.Since(t0).Round(time.Millisecond).String())
 	}
 	return nil
 }

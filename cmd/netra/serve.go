@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -17,6 +18,7 @@ import (
 	"github.com/netra-ai/netra/engine"
 	"github.com/netra-ai/netra/node"
 	"github.com/netra-ai/netra/ratelimit"
+	"github.com/netra-ai/netra/sched"
 )
 
 func allTiers(t engine.Timeouts) map[netra.Tier]engine.Timeouts {
@@ -26,6 +28,7 @@ func allTiers(t engine.Timeouts) map[netra.Tier]engine.Timeouts {
 func serve(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	maxRunning, _ := strconv.Atoi(envOr("NETRA_MAX_RUNNING", "64"))
+	maxQueued, _ := strconv.Atoi(envOr("NETRA_MAX_QUEUED", "100000"))
 	var (
 		addr       = fs.String("addr", envOr("NETRA_ADDR", "127.0.0.1:8080"), "listen address (NETRA_ADDR)")
 		dataDir    = fs.String("data-dir", envOr("NETRA_DATA_DIR", "./netra-data"), "embedded database and generated secret (NETRA_DATA_DIR)")
@@ -36,6 +39,8 @@ func serve(args []string) error {
 		algs       = fs.String("jwt-algorithms", envOr("NETRA_JWT_ALGORITHMS", ""), "accepted token algorithms, comma-separated (NETRA_JWT_ALGORITHMS); default HS256, or the keys' algorithms")
 		origins    = fs.String("allowed-origins", envOr("NETRA_ALLOWED_ORIGINS", ""), "extra WebSocket origins, comma-separated (NETRA_ALLOWED_ORIGINS)")
 		maxRun     = fs.Int("max-running", maxRunning, "runs executing at once (NETRA_MAX_RUNNING)")
+		maxQueue   = fs.Int("max-queued", maxQueued, "runs waiting on this server, all users together; beyond it a run is refused with 503 (NETRA_MAX_QUEUED)")
+		tierLimits = fs.String("tier-limits", envOr("NETRA_TIER_LIMITS", ""), `per-tier overrides of each user's running and queued runs, as JSON (NETRA_TIER_LIMITS), e.g. {"enterprise":{"max_queued":1000}}`)
 		logLevel   = fs.String("log-level", envOr("NETRA_LOG_LEVEL", "info"), "debug, info, warn or error (NETRA_LOG_LEVEL)")
 		grace      = fs.Duration("shutdown-grace", 10*time.Second, "how long running runs may finish on SIGTERM before they are cancelled")
 		runTimeout = fs.Duration("run-timeout", 10*time.Minute, "longest a run may execute (every tier)")
@@ -63,11 +68,15 @@ func serve(args []string) error {
 	if err != nil {
 		return fmt.Errorf("--rate-limits: %w", err)
 	}
+	tiers, err := parseTierLimits(*tierLimits)
+	if err != nil {
+		return fmt.Errorf("--tier-limits: %w", err)
+	}
 	algorithms := splitList(*algs)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	n, err := node.New(ctx, node.Config{Addr: *addr, DataDir: *dataDir, DatabaseURL: *dbURL, JWTSecret: *secret,
-		JWTIssuer: *issuer, JWTKeysFile: *keysFile, JWTAlgorithms: algorithms, AllowedOrigins: allowed, MaxRunning: *maxRun, ShutdownGrace: *grace, Timeouts: allTiers(engine.Timeouts{Run: *runTimeout, Agent: *agentTO, Tool: *toolTO}), PricesFile: *prices,
+		JWTIssuer: *issuer, JWTKeysFile: *keysFile, JWTAlgorithms: algorithms, AllowedOrigins: allowed, MaxRunning: *maxRun, MaxQueued: *maxQueue, Limits: tiers, ShutdownGrace: *grace, Timeouts: allTiers(engine.Timeouts{Run: *runTimeout, Agent: *agentTO, Tool: *toolTO}), PricesFile: *prices,
 		AuditRetention: *retention, CORSOrigins: corsOrigins, MaxConnections: *maxConns, MetricsAddr: *metricsAt, OTLPEndpoint: *otlp, RateLimits: limits, Logger: log})
 	if err != nil {
 		return err
@@ -106,6 +115,35 @@ func splitList(v string) []string {
 
 // parseRateLimits reads per-tier overrides of the rate limits: a JSON object from tier to
 // ratelimit.Limit fields; absent or zero fields keep their defaults.
+// parseTierLimits reads per-tier overrides of the scheduler's limits; a field left out keeps
+// the tier's default.
+func parseTierLimits(v string) (map[netra.Tier]sched.Limit, error) {
+	if strings.TrimSpace(v) == "" {
+		return nil, nil
+	}
+	var raw map[netra.Tier]json.RawMessage
+	if err := json.Unmarshal([]byte(v), &raw); err != nil {
+		return nil, err
+	}
+	out := map[netra.Tier]sched.Limit{}
+	for tier, b := range raw {
+		if !tier.Valid() {
+			return nil, fmt.Errorf("unknown tier %q", tier)
+		}
+		l := sched.DefaultLimits()[tier]
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&l); err != nil {
+			return nil, fmt.Errorf("tier %s: %w", tier, err)
+		}
+		if l.Running < 1 || l.Queued < 0 {
+			return nil, fmt.Errorf("tier %s: max_running must be at least 1 and max_queued not negative", tier)
+		}
+		out[tier] = l
+	}
+	return out, nil
+}
+
 func parseRateLimits(v string) (map[netra.Tier]ratelimit.Limit, error) {
 	if strings.TrimSpace(v) == "" {
 		return nil, nil
