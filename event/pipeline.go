@@ -29,7 +29,7 @@ type PipelineConfig struct {
 
 func (c PipelineConfig) withDefaults() PipelineConfig {
 	if c.MaxBatch <= 0 {
-		c.MaxBatch = 512
+		c.MaxBatch = 2048
 	}
 	if c.Buffer <= 0 {
 		c.Buffer = 8192
@@ -53,11 +53,15 @@ type Pipeline struct {
 	store Appender
 	bus   Bus
 	log   *slog.Logger
-	in    chan pending
-	quit  chan struct{}
-	done  chan struct{}
-	start sync.Once
-	stop  sync.Once
+	in    chan pending // events, transitions and audit entries, committed in this order
+	// accepts holds new runs (thread, user message, run). Their lane is separate so that a
+	// burst of acceptances does not delay the events of running runs; nothing in the other
+	// lane depends on a run whose acceptance has not been answered yet.
+	accepts chan pending
+	quit    chan struct{}
+	done    chan struct{}
+	start   sync.Once
+	stop    sync.Once
 
 	// mu orders Stop after every submit under way: submits hold it shared, Stop exclusively,
 	// so that nothing enters the buffer after the final drain.
@@ -69,7 +73,7 @@ type Pipeline struct {
 func NewPipeline(cfg PipelineConfig, s Appender, bus Bus, log *slog.Logger) *Pipeline {
 	cfg = cfg.withDefaults()
 	return &Pipeline{cfg: cfg, store: s, bus: bus, log: log, in: make(chan pending, cfg.Buffer),
-		quit: make(chan struct{}), done: make(chan struct{})}
+		accepts: make(chan pending, cfg.Buffer), quit: make(chan struct{}), done: make(chan struct{})}
 }
 
 // Start runs the committer until Stop.
@@ -95,8 +99,12 @@ func (p *Pipeline) submit(ctx context.Context, pd pending) error {
 	if p.stopped {
 		return netra.Errorf(netra.CodeUnavailable, "server is shutting down")
 	}
+	lane := p.in
+	if pd.rec.Create != nil {
+		lane = p.accepts
+	}
 	select {
-	case p.in <- pd:
+	case lane <- pd:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -107,39 +115,45 @@ func (p *Pipeline) loop() {
 	defer close(p.done)
 	batch := make([]pending, 0, p.cfg.MaxBatch)
 	for {
+		batch = batch[:0]
 		select {
 		case pd := <-p.in:
-			batch = append(batch[:0], pd)
+			batch = append(batch, pd)
+		case pd := <-p.accepts:
+			batch = append(batch, pd)
 		case <-p.quit:
 			// Drain what emitters handed over before the stop.
 			for {
-				batch = batch[:0]
-				for len(batch) < p.cfg.MaxBatch {
-					select {
-					case pd := <-p.in:
-						batch = append(batch, pd)
-						continue
-					default:
-					}
-					break
-				}
+				batch = p.fill(batch[:0])
 				if len(batch) == 0 {
 					return
 				}
 				p.commit(batch)
 			}
 		}
-	fill:
-		for len(batch) < p.cfg.MaxBatch {
+		p.commit(p.fill(batch))
+	}
+}
+
+// fill tops the batch up with what waits: run events first, up to three quarters of a batch,
+// then acceptances, then events again. Under a burst of acceptances, the runs that execute
+// keep their commit latency (their events do not queue behind thousands of new runs), and
+// acceptances still get at least a quarter of every batch.
+func (p *Pipeline) fill(batch []pending) []pending {
+	take := func(ch chan pending, limit int) {
+		for len(batch) < limit {
 			select {
-			case pd := <-p.in:
+			case pd := <-ch:
 				batch = append(batch, pd)
 			default:
-				break fill
+				return
 			}
 		}
-		p.commit(batch)
 	}
+	take(p.in, p.cfg.MaxBatch*3/4)
+	take(p.accepts, p.cfg.MaxBatch)
+	take(p.in, p.cfg.MaxBatch)
+	return batch
 }
 
 // commit writes the batch, publishes what was written, and answers the waiters.
@@ -180,11 +194,21 @@ func (p *Pipeline) commit(batch []pending) {
 // waits for it: acceptance shares the transaction of other runs' events instead of taking the
 // store's one writer for a transaction of its own.
 func (p *Pipeline) Accept(ctx context.Context, nr store.NewRun) error {
-	pd := pending{rec: store.Record{Create: &nr}, done: make(chan error, 1)}
-	if err := p.submit(ctx, pd); err != nil {
+	wait, err := p.AcceptAsync(ctx, nr)
+	if err != nil {
 		return err
 	}
-	return <-pd.done
+	return wait()
+}
+
+// AcceptAsync hands an accepted run to the next group commit and returns at once; wait
+// reports the commit's outcome. Runs handed over one after another are committed in that order.
+func (p *Pipeline) AcceptAsync(ctx context.Context, nr store.NewRun) (wait func() error, err error) {
+	pd := pending{rec: store.Record{Create: &nr}, done: make(chan error, 1)}
+	if err := p.submit(ctx, pd); err != nil {
+		return nil, err
+	}
+	return func() error { return <-pd.done }, nil
 }
 
 // Audit writes an audit entry in the next group commit without waiting for it. Entries are

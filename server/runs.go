@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 	"unicode/utf8"
 
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/execctx"
 	"github.com/netra-ai/netra/killswitch"
+	"github.com/netra-ai/netra/sched"
 	"github.com/netra-ai/netra/store"
 )
 
@@ -84,29 +86,48 @@ func (s *Server) validate(req startRequest) (validStart, error) {
 }
 
 // startRun accepts a run: validated, owner-checked, stored (thread, user message, run) in one
-// transaction, queued, and announced with run_queued. hold, when set, is called with the new
+// group commit, queued, and announced with run_queued. hold, when set, is called with the new
 // run's id before anything about the run can be published, so that a WebSocket can hold the
 // run's events until its run_accepted reply has gone out.
-func (s *Server) startRun(ctx context.Context, id netra.Identity, req startRequest, connID string, hold func(runID string)) (run netra.Run, pos int, err error) {
-	defer func() {
-		agent := DefaultAgent
-		if req.Agent != nil {
-			agent = *req.Agent
-		}
-		s.audit(ctx, id.UserID, netra.AuditRunStart, run.ID, "agent "+agent, err)
-	}()
+func (s *Server) startRun(ctx context.Context, id netra.Identity, req startRequest, connID string, hold func(runID string)) (netra.Run, int, error) {
+	return s.beginRun(ctx, id, req, connID, hold).finish()
+}
+
+// pendingStart is a run on its way to acceptance: checked, its queue place reserved and its
+// rows handed to the group commit, which finish waits for. Splitting the two lets a WebSocket
+// go on reading frames while earlier start_runs commit, and still reply in order.
+type pendingStart struct {
+	s       *Server
+	ctx     context.Context
+	id      netra.Identity
+	req     startRequest
+	connID  string
+	run     netra.Run
+	release func()
+	wait    func() error // the commit of the run's rows
+	err     error        // a refusal before anything was stored
+}
+
+// beginRun checks a start request, reserves the run's queue place and hands its rows to the
+// next group commit, without waiting for it. It does not fail: a refusal is in the result's
+// err, and finish reports it.
+func (s *Server) beginRun(ctx context.Context, id netra.Identity, req startRequest, connID string, hold func(runID string)) *pendingStart {
+	p := &pendingStart{s: s, ctx: ctx, id: id, req: req, connID: connID}
 	v, err := s.validate(req)
 	if err != nil {
-		return netra.Run{}, 0, err
+		p.err = err
+		return p
 	}
 	if v.threadID != "" {
 		if _, err := s.cfg.Store.GetThread(ctx, id.UserID, v.threadID); err != nil {
-			return netra.Run{}, 0, err
+			p.err = err
+			return p
 		}
 		active := s.cfg.Scheduler.ActiveInThread(id.UserID, v.threadID)
 		switch {
 		case len(active) > 0 && v.multitask == netra.MultitaskReject:
-			return netra.Run{}, 0, netra.Errorf(netra.CodeConflict, "thread %s already has an active run", v.threadID)
+			p.err = netra.Errorf(netra.CodeConflict, "thread %s already has an active run", v.threadID)
+			return p
 		case v.multitask == netra.MultitaskInterrupt:
 			// The scheduler runs one run per thread at a time, so the new run starts only
 			// once the cancelled ones have released the thread.
@@ -117,8 +138,12 @@ func (s *Server) startRun(ctx context.Context, id netra.Identity, req startReque
 	}
 	runID := netra.NewID("run_")
 	release, err := s.cfg.Scheduler.Reserve(id, runID)
+	if errors.Is(err, sched.ErrNodeQueueFull) {
+		err = RetryAfter(err, 5*time.Second)
+	}
 	if err != nil {
-		return netra.Run{}, 0, err
+		p.err = err
+		return p
 	}
 	if hold != nil {
 		hold(runID)
@@ -128,19 +153,44 @@ func (s *Server) startRun(ctx context.Context, id netra.Identity, req startReque
 	if nr.ThreadID == "" {
 		nr.NewThreadID = netra.NewID("thr_")
 	}
-	if err := s.cfg.Factory.Accept(ctx, nr); err != nil {
+	wait, err := s.cfg.Factory.AcceptAsync(ctx, nr)
+	if err != nil {
 		release()
+		p.err = err
+		return p
+	}
+	p.release, p.wait = release, wait
+	p.run = netra.Run{ID: runID, Owner: id.UserID, ThreadID: nr.ThreadID, Agent: nr.Agent, Status: netra.RunQueued,
+		Tier: id.Tier, Role: id.Role, Input: nr.Input, Params: nr.Params, CreatedAt: nr.CreatedAt.Truncate(0)}
+	if p.run.ThreadID == "" {
+		p.run.ThreadID = nr.NewThreadID
+	}
+	return p
+}
+
+// finish waits for the run's rows to be committed, then queues the run and emits run_queued.
+// Once the rows are stored, the run is queued whatever happened to the caller meanwhile.
+func (p *pendingStart) finish() (run netra.Run, pos int, err error) {
+	s := p.s
+	defer func() {
+		agent := DefaultAgent
+		if p.req.Agent != nil {
+			agent = *p.req.Agent
+		}
+		s.audit(p.ctx, p.id.UserID, netra.AuditRunStart, run.ID, "agent "+agent, err)
+	}()
+	if p.err != nil {
+		return netra.Run{}, 0, p.err
+	}
+	if err := p.wait(); err != nil {
+		p.release()
 		return netra.Run{}, 0, err
 	}
-	run = netra.Run{ID: runID, Owner: id.UserID, ThreadID: nr.ThreadID, Agent: nr.Agent, Status: netra.RunQueued,
-		Tier: id.Tier, Role: id.Role, Input: nr.Input, Params: nr.Params, CreatedAt: nr.CreatedAt.Truncate(0)}
-	if run.ThreadID == "" {
-		run.ThreadID = nr.NewThreadID
-	}
-	s.cfg.Metrics.RunsAccepted.WithLabelValues(string(id.Tier)).Inc()
-	job := s.cfg.Factory.NewRun(run, connID, 0)
+	run = p.run
+	s.cfg.Metrics.RunsAccepted.WithLabelValues(string(p.id.Tier)).Inc()
+	job := s.cfg.Factory.NewRun(run, p.connID, 0)
 	pos = s.cfg.Scheduler.Submit(job)
-	job.Accepted(context.WithoutCancel(ctx), pos, s.cfg.Scheduler.ETA(pos))
+	job.Accepted(context.WithoutCancel(p.ctx), pos, s.cfg.Scheduler.ETA(pos))
 	if pos > 0 {
 		run.QueuePosition = &pos
 	} else {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -154,7 +155,15 @@ type wsConn struct {
 	out     chan outItem
 	slow    atomic.Bool
 
-	// reader-owned: runs to cancel when the connection closes
+	// Direct replies in the order of their frames. A start_run's reply waits for its commit,
+	// on a replier goroutine that runs only while replies wait, so that the reader goes on
+	// with the next frames; every reply after a waiting one waits its turn behind it.
+	pmu      sync.Mutex
+	pending  []func()
+	replying bool
+	replier  sync.WaitGroup
+
+	// runs to cancel when the connection closes; appended by the replier, read after it ends
 	cancelOnClose []string
 
 	// writer-owned
@@ -218,6 +227,8 @@ func (c *wsConn) serve() {
 	c.readLoop()
 	c.cancel(errReaderDone)
 	<-writerDone
+	// Runs whose acceptance was under way are queued even though their replies are lost.
+	c.replier.Wait()
 	for _, runID := range c.cancelOnClose {
 		// Runs that already ended answer conflict; nothing to do for them.
 		_, _ = c.s.cancelRun(context.WithoutCancel(c.ctx), c.user, runID)
@@ -477,12 +488,12 @@ func decodeFrame(data []byte) (f clientFrame, err error) {
 
 // handleFrame answers one client frame. It reports false when the connection is closing.
 func (c *wsConn) handleFrame(data []byte) bool {
+	if c.ctx.Err() != nil {
+		return false // the connection is closing (too slow, or shutting down): no reply
+	}
 	f, err := decodeFrame(data)
 	fail := func(err error) bool {
-		if c.ctx.Err() != nil {
-			return false // the connection is closing (too slow, or shutting down): no reply
-		}
-		return c.enqueue(outItem{ctl: &control{kind: itemFrame, frame: c.errorFrame(f.id, err)}})
+		return c.replyInOrder(outItem{ctl: &control{kind: itemFrame, frame: c.errorFrame(f.id, err)}})
 	}
 	if err != nil {
 		return fail(err)
@@ -490,43 +501,93 @@ func (c *wsConn) handleFrame(data []byte) bool {
 	ack := frameOf(reply{Type: "ack", ID: f.id})
 	switch f.typ {
 	case "ping":
-		return c.enqueue(outItem{ctl: &control{kind: itemFrame, frame: frameOf(reply{Type: "pong", ID: f.id})}})
+		return c.replyInOrder(outItem{ctl: &control{kind: itemFrame, frame: frameOf(reply{Type: "pong", ID: f.id})}})
 	case "start_run":
-		return c.startRun(f.id, f.start)
+		c.startRun(f.id, f.start)
+		return true
 	case "cancel_run":
 		if _, err := c.s.cancelRun(c.ctx, c.user, f.runID); err != nil {
 			return fail(err)
 		}
-		return c.enqueue(outItem{ctl: &control{kind: itemFrame, frame: ack}})
+		return c.replyInOrder(outItem{ctl: &control{kind: itemFrame, frame: ack}})
 	default: // resume
 		if _, err := c.s.cfg.Store.GetRun(c.ctx, c.user.UserID, f.runID); err != nil {
 			return fail(err)
 		}
-		return c.enqueue(outItem{ctl: &control{kind: itemResume, runID: f.runID, afterSeq: f.afterSeq, frame: ack, id: f.id}})
+		return c.replyInOrder(outItem{ctl: &control{kind: itemResume, runID: f.runID, afterSeq: f.afterSeq, frame: ack, id: f.id}})
 	}
 }
 
-func (c *wsConn) startRun(id *string, req startRequest) bool {
+// replyInOrder hands a reply to the writer now, or, while earlier replies wait for their
+// commits, after them.
+func (c *wsConn) replyInOrder(it outItem) bool {
+	c.pmu.Lock()
+	if !c.replying {
+		c.pmu.Unlock()
+		return c.enqueue(it)
+	}
+	c.pending = append(c.pending, func() { c.enqueue(it) })
+	c.pmu.Unlock()
+	return true
+}
+
+// later runs fn on the replier, after the replies that wait already.
+func (c *wsConn) later(fn func()) {
+	c.pmu.Lock()
+	defer c.pmu.Unlock()
+	c.pending = append(c.pending, fn)
+	if !c.replying {
+		c.replying = true
+		c.replier.Add(1)
+		go c.reply()
+	}
+}
+
+// reply runs the waiting replies in order until none is left.
+func (c *wsConn) reply() {
+	defer c.replier.Done()
+	for {
+		c.pmu.Lock()
+		if len(c.pending) == 0 {
+			c.pending, c.replying = nil, false
+			c.pmu.Unlock()
+			return
+		}
+		fn := c.pending[0]
+		c.pending[0] = nil
+		c.pending = c.pending[1:]
+		c.pmu.Unlock()
+		fn()
+	}
+}
+
+// startRun begins a run's acceptance on the reader and finishes it on the replier: the reader
+// reads the next frames while the run's rows wait for their group commit.
+func (c *wsConn) startRun(id *string, req startRequest) {
 	var held string
 	hold := func(runID string) {
 		if c.enqueue(outItem{ctl: &control{kind: itemHold, runID: runID}}) {
 			held = runID
 		}
 	}
-	run, pos, err := c.s.startRun(c.ctx, c.user, req, c.connID, hold)
-	var frame []byte
-	if err != nil {
-		frame = c.errorFrame(id, err)
-	} else {
-		frame = acceptedFrame(id, run, pos)
-		if req.CancelOnDisconnect {
-			c.cancelOnClose = append(c.cancelOnClose, run.ID)
+	p := c.s.beginRun(c.ctx, c.user, req, c.connID, hold)
+	c.later(func() {
+		run, pos, err := p.finish()
+		var frame []byte
+		if err != nil {
+			frame = c.errorFrame(id, err)
+		} else {
+			frame = acceptedFrame(id, run, pos)
+			if req.CancelOnDisconnect {
+				c.cancelOnClose = append(c.cancelOnClose, run.ID)
+			}
 		}
-	}
-	if held != "" {
-		return c.enqueue(outItem{ctl: &control{kind: itemRelease, runID: held, frame: frame}})
-	}
-	return c.enqueue(outItem{ctl: &control{kind: itemFrame, frame: frame}})
+		if held != "" {
+			c.enqueue(outItem{ctl: &control{kind: itemRelease, runID: held, frame: frame}})
+			return
+		}
+		c.enqueue(outItem{ctl: &control{kind: itemFrame, frame: frame}})
+	})
 }
 
 // acceptedFrame encodes run_accepted; queue_position is always present, null unless queued.
