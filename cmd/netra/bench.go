@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"time"
 
 	"github.com/netra-ai/netra"
@@ -19,6 +20,7 @@ import (
 	"github.com/netra-ai/netra/bench"
 	"github.com/netra-ai/netra/node"
 	"github.com/netra-ai/netra/ratelimit"
+	"github.com/netra-ai/netra/sched"
 )
 
 const benchUsage = `netra bench SCENARIO [flags]
@@ -30,6 +32,9 @@ Scenarios:
   fairness      a heavy user floods, light users ask one at a time: light queue wait, Jain's index
   soak          many runs: server goroutines and heap before and after
   connections   idle connections: server memory and goroutines per connection
+  burst         U users start R echo runs each at once: acceptance rate, start_run reply
+                latency, completions a second against the closed-loop rate, run_queued
+                events per run, and (in process) the shutdown time with a second burst queued
 
 Without --url, bench starts a server in this process (embedded store in a temporary
 directory). With --url, tokens are signed with NETRA_JWT_SECRET or the secret in --data-dir.
@@ -66,6 +71,8 @@ func benchCmd(args []string) error {
 		Duration    time.Duration `json:"duration"`
 		DelayMS     int           `json:"delay_ms"`
 		HeavyRuns   int           `json:"heavy_runs"`
+		RunsPerUser int           `json:"runs_per_user"`
+		CPUProfile  string        `json:"-"`
 	}{}
 	fs.StringVar(&f.URL, "url", "", "server to test (default: start one in this process)")
 	fs.StringVar(&f.DataDir, "data-dir", envOr("NETRA_DATA_DIR", "./netra-data"), "the server's data dir, for its secret (with --url)")
@@ -75,16 +82,26 @@ func benchCmd(args []string) error {
 	fs.IntVar(&f.Runs, "runs", 5, "runs per user (isolation); runs in all (throughput, soak)")
 	fs.IntVar(&f.Concurrency, "concurrency", 32, "users running at once (throughput, soak)")
 	fs.IntVar(&f.Active, "active", 20, "active users (latency)")
-	fs.DurationVar(&f.Duration, "duration", 10*time.Second, "how long (latency, fairness)")
+	fs.DurationVar(&f.Duration, "duration", 10*time.Second, "how long (latency, fairness); longest drain (burst)")
 	fs.IntVar(&f.DelayMS, "delay-ms", 20, "echo delay of each run (latency, fairness)")
 	fs.IntVar(&f.HeavyRuns, "heavy-runs", 200, "runs the heavy user queues (fairness)")
+	fs.StringVar(&f.CPUProfile, "cpuprofile", "", "write a CPU profile of this process (server and client, in process) to this file")
+	fs.IntVar(&f.RunsPerUser, "runs-per-user", 20, "runs each user starts at once (burst); the in-process server's enterprise queue holds them")
 	if err := fs.Parse(args[1:]); err != nil {
 		return exitCode(2)
 	}
+	// burst waits up to --duration for its runs to complete when it is given, else 10 minutes.
+	drainLimit := 10 * time.Minute
+	fs.Visit(func(fl *flag.Flag) {
+		if fl.Name == "duration" {
+			drainLimit = f.Duration
+		}
+	})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	t := bench.Target{URL: f.URL, Prefix: fmt.Sprintf("b%d-", time.Now().Unix()%100000)}
 	inProc := f.URL == ""
+	var stopNode func() error
 	if inProc {
 		dir, err := os.MkdirTemp("", "netra-bench-")
 		if err != nil {
@@ -100,6 +117,7 @@ func benchCmd(args []string) error {
 		open := ratelimit.Limit{RequestsPerSec: 1e9, RequestBurst: 1e9, FramesPerSec: 1e9, FrameBurst: 1e9, Connections: 1e9}
 		n, err := node.New(ctx, node.Config{Addr: "127.0.0.1:0", DataDir: dir, JWTSecret: string(t.Secret), MaxRunning: f.MaxRunning,
 			RateLimits:     map[netra.Tier]ratelimit.Limit{netra.TierFree: open, netra.TierEarly: open, netra.TierMid: open, netra.TierEnterprise: open},
+			Limits:         map[netra.Tier]sched.Limit{netra.TierEnterprise: {Running: 5, Queued: max(200, f.RunsPerUser)}},
 			MaxConnections: 1e9, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		if err != nil {
 			return err
@@ -109,6 +127,7 @@ func benchCmd(args []string) error {
 		}
 		defer n.Stop(context.Background())
 		t.URL = n.URL()
+		stopNode = func() error { return n.Stop(context.Background()) }
 	} else {
 		s, err := secretFor(f.DataDir)
 		if err != nil {
@@ -118,6 +137,16 @@ func benchCmd(args []string) error {
 		if _, err := auth.NewVerifier(auth.Config{Secret: t.Secret}); err != nil {
 			return err
 		}
+	}
+	if f.CPUProfile != "" {
+		pf, err := os.Create(f.CPUProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); _ = pf.Close() }()
 	}
 	rep := benchReport{Scenario: scenario, Target: t.URL, InProc: inProc, Started: time.Now().UTC(), Go: runtime.Version(), CPUs: runtime.NumCPU(), Flags: f}
 	var err error
@@ -132,6 +161,8 @@ func benchCmd(args []string) error {
 		rep.Result, err = bench.Fairness(ctx, t, bench.FairnessConfig{LightUsers: f.Users, HeavyRuns: f.HeavyRuns, DelayMS: f.DelayMS, Duration: f.Duration})
 	case "soak":
 		rep.Result, err = bench.Soak(ctx, t, bench.SoakConfig{Runs: f.Runs, Concurrency: f.Concurrency, LocalGC: inProc})
+	case "burst":
+		rep.Result, err = bench.Burst(ctx, t, bench.BurstConfig{Users: f.Users, RunsPerUser: f.RunsPerUser, DrainLimit: drainLimit, Stop: stopNode})
 	case "connections":
 		rep.Result, err = bench.Connections(ctx, t, bench.ConnectionsConfig{Conns: f.Conns, LocalGC: inProc})
 	default:
