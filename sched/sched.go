@@ -111,13 +111,19 @@ func (c Config) withDefaults() Config {
 type user struct {
 	id       string
 	tier     netra.Tier
-	queue    []Job // FIFO
+	queue    []*queued // FIFO
 	reserved int   // accepted, not yet submitted
 	running  int
 	credit   int
 	cut      bool          // this turn was cut short by a newcomer once; it is not cut again
 	elem     *list.Element // in ring while the queue is not empty, and until the round reaches it after
 	taken    int           // replayLocked's count of this user's jobs placed so far
+}
+
+// queued is a job waiting in its user's queue, with the position it was last told.
+type queued struct {
+	job  Job
+	told int
 }
 
 type running struct {
@@ -141,7 +147,6 @@ type Scheduler struct {
 	running    map[string]*running
 	threadBusy map[string]bool
 	reserved   map[string]bool // run id → cancelled before Submit
-	announced  map[string]int  // run id → last position told to the job
 	avgRun     time.Duration   // moving average of recent run durations, for ETAs
 	slots      int
 	draining   bool // no queued job starts any more (Drain)
@@ -157,7 +162,7 @@ func New(cfg Config, log *slog.Logger) *Scheduler {
 	cfg = cfg.withDefaults()
 	return &Scheduler{cfg: cfg, log: log, users: map[string]*user{}, ring: list.New(), queued: map[string]*user{},
 		running: map[string]*running{}, threadBusy: map[string]bool{}, reserved: map[string]bool{},
-		announced: map[string]int{}, quit: make(chan struct{})}
+		quit: make(chan struct{})}
 }
 
 // Start lets the scheduler execute jobs; ctx is the parent of every run's context.
@@ -193,11 +198,10 @@ type move struct {
 func (s *Scheduler) announce() {
 	s.mu.Lock()
 	var moves []move
-	s.replayLocked(func(j Job, pos int) bool {
-		id := j.RunID()
-		if last := s.announced[id]; Announce(last, pos) {
-			s.announced[id] = pos
-			moves = append(moves, move{j, pos, s.etaLocked(pos)})
+	s.replayLocked(func(q *queued, pos int) bool {
+		if Announce(q.told, pos) {
+			q.told = pos
+			moves = append(moves, move{q.job, pos, s.etaLocked(pos)})
 		}
 		return true
 	})
@@ -305,7 +309,8 @@ func (s *Scheduler) Submit(j Job) int {
 		go j.Cancelled()
 		return 0
 	}
-	u.queue = append(u.queue, j)
+	q := &queued{job: j}
+	u.queue = append(u.queue, q)
 	s.queued[j.RunID()] = u
 	if u.elem == nil {
 		u.credit = 0 // no banked credit for idle time
@@ -316,7 +321,7 @@ func (s *Scheduler) Submit(j Job) int {
 	if _, ok := s.queued[j.RunID()]; ok {
 		// Still queued: it is the last of its user's queue (dispatch only takes from it).
 		pos = s.positionOfLocked(u, len(u.queue)-1)
-		s.announced[j.RunID()] = pos
+		q.told = pos
 	}
 	s.mu.Unlock()
 	s.launch(starts)
@@ -324,29 +329,30 @@ func (s *Scheduler) Submit(j Job) int {
 }
 
 // Recovered queues a job accepted before a restart, beyond the queue bounds (it was accepted
-// within them), and returns its position. Its last told position is taken to be that one, so
-// that it hears again by Announce's rule; a job in the first 10 places hears at the next tick.
-// The node calls it for each stored queued run, oldest first, then Resume.
-func (s *Scheduler) Recovered(j Job) int {
+// within them). The node calls it for each stored queued run, oldest first, then Resume.
+func (s *Scheduler) Recovered(j Job) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u := s.userOf(j.Owner(), j.Tier())
-	u.queue = append(u.queue, j)
+	u.queue = append(u.queue, &queued{job: j})
 	s.queued[j.RunID()] = u
 	if u.elem == nil {
 		u.credit = 0
 		s.joinLocked(u)
 	}
-	pos := s.positionOfLocked(u, len(u.queue)-1)
-	if pos > 10 {
-		s.announced[j.RunID()] = pos
-	}
-	return pos
 }
 
-// Resume starts what the recovered jobs allow.
+// Resume starts what the recovered jobs allow. Each recovered job's position now counts as
+// told, so that it hears again by Announce's rule; one in the first 10 places hears at the
+// next tick. It walks the queue once.
 func (s *Scheduler) Resume() {
 	s.mu.Lock()
+	s.replayLocked(func(q *queued, pos int) bool {
+		if q.told == 0 && pos > 10 {
+			q.told = pos
+		}
+		return true
+	})
 	starts := s.dispatchLocked()
 	s.mu.Unlock()
 	s.launch(starts)
@@ -368,15 +374,14 @@ func (s *Scheduler) Cancel(runID string) bool {
 	}
 	if u, ok := s.queued[runID]; ok {
 		var job Job
-		for i, j := range u.queue {
-			if j.RunID() == runID {
-				job = j
+		for i, q := range u.queue {
+			if q.job.RunID() == runID {
+				job = q.job
 				u.queue = append(u.queue[:i], u.queue[i+1:]...)
 				break
 			}
 		}
 		delete(s.queued, runID)
-		delete(s.announced, runID)
 		s.leaveRingIfIdle(u)
 		s.forget(u)
 		starts := s.dispatchLocked()
@@ -424,9 +429,9 @@ func (s *Scheduler) ActiveInThread(owner, threadID string) []string {
 		}
 	}
 	if u := s.users[owner]; u != nil {
-		for _, j := range u.queue {
-			if j.ThreadID() == threadID {
-				out = append(out, j.RunID())
+		for _, q := range u.queue {
+			if q.job.ThreadID() == threadID {
+				out = append(out, q.job.RunID())
 			}
 		}
 	}
@@ -461,8 +466,8 @@ func (s *Scheduler) Live() []LiveRun {
 		out = append(out, LiveRun{Job: r.job, Running: true, Started: r.started})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Started.Before(out[j].Started) })
-	s.replayLocked(func(j Job, pos int) bool {
-		out = append(out, LiveRun{Job: j, Position: pos})
+	s.replayLocked(func(q *queued, pos int) bool {
+		out = append(out, LiveRun{Job: q.job, Position: pos})
 		return true
 	})
 	return out
@@ -582,8 +587,8 @@ func (s *Scheduler) eligible(u *user) int {
 	if u.running >= s.cfg.Limits[u.tier].Running {
 		return -1
 	}
-	for i, j := range u.queue {
-		if !s.threadBusy[j.ThreadID()] {
+	for i, q := range u.queue {
+		if !s.threadBusy[q.job.ThreadID()] {
 			return i
 		}
 	}
@@ -623,7 +628,7 @@ func (s *Scheduler) dispatchLocked() []*running {
 			if u.credit <= 0 {
 				u.credit = s.cfg.Weights[u.tier]
 			}
-			j := u.queue[i]
+			j := u.queue[i].job
 			if i == 0 {
 				u.queue[0] = nil // the backing array keeps no reference
 				u.queue = u.queue[1:]
@@ -631,7 +636,6 @@ func (s *Scheduler) dispatchLocked() []*running {
 				u.queue = append(u.queue[:i], u.queue[i+1:]...)
 			}
 			delete(s.queued, j.RunID())
-			delete(s.announced, j.RunID())
 			u.running++
 			u.credit--
 			s.slots++
@@ -667,6 +671,14 @@ func (s *Scheduler) launch(starts []*running) {
 func (s *Scheduler) finish(r *running) {
 	r.cancel(nil)
 	s.mu.Lock()
+	starts := s.finishLocked(r)
+	s.mu.Unlock()
+	s.wg.Done()
+	s.launch(starts)
+}
+
+// finishLocked frees a finished run's slot and picks what starts next.
+func (s *Scheduler) finishLocked(r *running) []*running {
 	id := r.job.RunID()
 	delete(s.running, id)
 	// An exponential moving average over roughly the last 20 runs.
@@ -681,16 +693,13 @@ func (s *Scheduler) finish(r *running) {
 		u.running--
 		s.forget(u)
 	}
-	starts := s.dispatchLocked()
-	s.mu.Unlock()
-	s.wg.Done()
-	s.launch(starts)
+	return s.dispatchLocked()
 }
 
 // replayLocked walks the weighted round robin from the current turn over the queued jobs, as if
 // every slot were free and no other run arrived, and calls visit with each job and its place
 // (1 = next to start) until visit returns false. It costs O(queued jobs + users in the round).
-func (s *Scheduler) replayLocked(visit func(j Job, pos int) bool) {
+func (s *Scheduler) replayLocked(visit func(q *queued, pos int) bool) {
 	for e := s.ring.Front(); e != nil; e = e.Next() {
 		e.Value.(*user).taken = 0
 	}
@@ -789,8 +798,8 @@ func (s *Scheduler) positionLocked(runID string) int {
 	if !ok {
 		return 0
 	}
-	for k, j := range u.queue {
-		if j.RunID() == runID {
+	for k, q := range u.queue {
+		if q.job.RunID() == runID {
 			return s.positionOfLocked(u, k)
 		}
 	}
