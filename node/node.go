@@ -394,6 +394,9 @@ func (n *Node) Gauges() engine.Gauges { return n.factory.Gauges() }
 // Running returns how many runs execute now.
 func (n *Node) Running() int { return n.sched.Running() }
 
+// Queued returns how many runs wait in the queue now.
+func (n *Node) Queued() int { return n.sched.Queued() }
+
 // Stop stops accepting connections and starting queued runs (they stay queued in the store
 // and start after the next Start), lets running runs finish for the grace period, then cancels
 // what is left, commits the last events and closes the store. It is idempotent.
