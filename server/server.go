@@ -353,11 +353,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err, detail 
 	code := netra.ErrorCode(err)
 	ref := netra.NewID("ref_")
 	level := slog.LevelInfo
-	switch code {
-	case netra.CodeInternal, netra.CodeUnavailable:
-		level = slog.LevelError
-	case netra.CodeRateLimited:
+	switch {
+	case errors.Is(err, sched.ErrNodeQueueFull) || code == netra.CodeRateLimited:
 		level = slog.LevelDebug // a flood must not become a flood of log lines; the audit trail counts it
+	case code == netra.CodeInternal || code == netra.CodeUnavailable:
+		level = slog.LevelError
 	}
 	attrs := []any{"ref", ref, "code", code, "method", r.Method, "path", r.URL.Path}
 	if rq := requestOf(r.Context()); rq.id != "" {

@@ -20,6 +20,7 @@ import (
 	"github.com/netra-ai/netra/auth"
 	"github.com/netra-ai/netra/execctx"
 	"github.com/netra-ai/netra/ratelimit"
+	"github.com/netra-ai/netra/sched"
 	"github.com/netra-ai/netra/redact"
 )
 
@@ -417,7 +418,7 @@ func frameOf(v any) []byte {
 
 // errorFrame encodes err for the client and logs the detail of server-side failures.
 func (c *wsConn) errorFrame(id *string, err error) []byte {
-	if code := netra.ErrorCode(err); code == netra.CodeInternal || code == netra.CodeUnavailable {
+	if code := netra.ErrorCode(err); (code == netra.CodeInternal || code == netra.CodeUnavailable) && !errors.Is(err, sched.ErrNodeQueueFull) {
 		c.s.log.Error("websocket request failed", "connection_id", c.connID, "user_id", c.user.UserID, "code", code, "err", err)
 	}
 	return errorWithID(id, err)
