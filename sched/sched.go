@@ -112,7 +112,7 @@ type user struct {
 	id       string
 	tier     netra.Tier
 	queue    []*queued // FIFO
-	reserved int   // accepted, not yet submitted
+	reserved int       // accepted, not yet submitted
 	running  int
 	credit   int
 	cut      bool          // this turn was cut short by a newcomer once; it is not cut again

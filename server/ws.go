@@ -20,8 +20,8 @@ import (
 	"github.com/netra-ai/netra/auth"
 	"github.com/netra-ai/netra/execctx"
 	"github.com/netra-ai/netra/ratelimit"
-	"github.com/netra-ai/netra/sched"
 	"github.com/netra-ai/netra/redact"
+	"github.com/netra-ai/netra/sched"
 )
 
 // Protocol is the WebSocket subprotocol of the wire contract.
