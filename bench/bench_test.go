@@ -57,4 +57,21 @@ func TestScenarios(t *testing.T) {
 	if err != nil || conns.Open < 20 {
 		t.Fatalf("connections %+v %v", conns, err)
 	}
+	// The burst stops its own node at the end.
+	bctx := context.Background()
+	n, err := node.New(bctx, node.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), JWTSecret: secret, MaxRunning: 4,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Start(bctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = n.Stop(context.Background()) })
+	burst, err := bench.Burst(ctx, bench.Target{URL: n.URL(), Secret: []byte(secret)}, bench.BurstConfig{Users: 10, RunsPerUser: 20,
+		ClosedLoop: 300 * time.Millisecond, Stop: func() error { return n.Stop(context.Background()) }})
+	if err != nil || burst.Accepted != 200 || burst.Missing != 0 || burst.Foreign != 0 || burst.RunQueuedPerRun < 1 ||
+		burst.QueuedAtStop != 200 || burst.StartedAfterStop != 0 || burst.Reply.Count != 200 || burst.ClosedLoopPS <= 0 {
+		t.Fatalf("burst %+v %v", burst, err)
+	}
 }
