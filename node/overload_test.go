@@ -18,7 +18,8 @@ import (
 // TestOverloadAnswersFast: with every slot busy and the node's queue at its bound, 20 users
 // keep starting runs over HTTP and WebSocket. Every answer is accepted, queue_full,
 // rate_limited or, beyond the node's queue bound, 503 unavailable with Retry-After; and the
-// answers come fast: p99 under 100 ms (500 ms under -race). Not parallel: it measures time.
+// answers come fast: p99 under 100 ms (2 s under -race, which .ci/run follows with a run
+// without it). Not parallel: it measures time.
 //
 // Shown to catch: a node-wide queue without a bound (the queue grows past MaxQueued).
 func TestOverloadAnswersFast(t *testing.T) {
@@ -98,7 +99,7 @@ func TestOverloadAnswersFast(t *testing.T) {
 	}
 	bound := 100 * time.Millisecond
 	if raceDetector {
-		bound = 500 * time.Millisecond
+		bound = 2 * time.Second // beside other packages' tests; .ci/run runs this again without -race
 	}
 	if p99 > bound {
 		t.Errorf("p99 of the answers under overload %v, want under %v", p99, bound)
