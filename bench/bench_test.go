@@ -13,7 +13,8 @@ import (
 
 const secret = "bench-test-secret-bench-test-secret-000"
 
-func target(t *testing.T, maxRunning int) bench.Target {
+// startNode runs a node for the test; it stops with the test (Stop is idempotent).
+func startNode(t *testing.T, maxRunning int) *node.Node {
 	t.Helper()
 	ctx := context.Background()
 	n, err := node.New(ctx, node.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), JWTSecret: secret, MaxRunning: maxRunning,
@@ -25,7 +26,11 @@ func target(t *testing.T, maxRunning int) bench.Target {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = n.Stop(context.Background()) })
-	return bench.Target{URL: n.URL(), Secret: []byte(secret)}
+	return n
+}
+
+func target(t *testing.T, maxRunning int) bench.Target {
+	return bench.Target{URL: startNode(t, maxRunning).URL(), Secret: []byte(secret)}
 }
 
 // Every scenario runs at a small scale and reports sane numbers.
@@ -58,16 +63,7 @@ func TestScenarios(t *testing.T) {
 		t.Fatalf("connections %+v %v", conns, err)
 	}
 	// The burst stops its own node at the end.
-	bctx := context.Background()
-	n, err := node.New(bctx, node.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), JWTSecret: secret, MaxRunning: 4,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(bctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = n.Stop(context.Background()) })
+	n := startNode(t, 4)
 	burst, err := bench.Burst(ctx, bench.Target{URL: n.URL(), Secret: []byte(secret)}, bench.BurstConfig{Users: 10, RunsPerUser: 20,
 		ClosedLoop: 300 * time.Millisecond, Stop: func() error { return n.Stop(context.Background()) }})
 	if err != nil || burst.Accepted != 200 || burst.Missing != 0 || burst.Foreign != 0 || burst.RunQueuedPerRun < 1 ||

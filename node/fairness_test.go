@@ -204,22 +204,3 @@ func TestFairnessUnderFlood(t *testing.T) {
 	}
 	h.waitIdle()
 }
-
-// waitRunFor is waitRun with a deadline of its own.
-func waitRunFor(t *testing.T, c *client.Client, id string, limit time.Duration) client.Run {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		r, err := c.GetRun(ctxT(t), id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r.Status == "completed" || r.Status == "failed" || r.Status == "cancelled" {
-			return r
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("run %s still %s", id, r.Status)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}

@@ -68,7 +68,13 @@ func finishedRun(t *testing.T, c *client.Client, input string) client.Run {
 
 func waitRun(t *testing.T, c *client.Client, id string) client.Run {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	return waitRunFor(t, c, id, 10*time.Second)
+}
+
+// waitRunFor waits up to limit for a run to end.
+func waitRunFor(t *testing.T, c *client.Client, id string, limit time.Duration) client.Run {
+	t.Helper()
+	deadline := time.Now().Add(limit)
 	for {
 		r, err := c.GetRun(ctxT(t), id)
 		if err != nil {
