@@ -41,10 +41,13 @@ type BurstReport struct {
 	RepliesOver1s int `json:"replies_over_1s"`
 	// CompletedPS is completions a second in each whole second from the first completion to
 	// the last; MinRatio is the smallest of them over ClosedLoopPS.
-	CompletedPS []int   `json:"completed_per_s"`
-	DrainS      float64 `json:"drain_s"`
-	MeanPS      float64 `json:"mean_completed_per_s"`
-	MinRatio    float64 `json:"min_ratio_to_closed_loop"`
+	CompletedPS []int `json:"completed_per_s"`
+	// ServerCompletedPS counts the same completions by the terminal event's ts (when the
+	// server emitted it), so that delivery to this client is left out.
+	ServerCompletedPS []int   `json:"server_completed_per_s"`
+	DrainS            float64 `json:"drain_s"`
+	MeanPS            float64 `json:"mean_completed_per_s"`
+	MinRatio          float64 `json:"min_ratio_to_closed_loop"`
 	// RunQueuedPerRun is the run_queued events of a run (stored and sent), mean and most.
 	RunQueuedPerRun    float64 `json:"run_queued_per_run"`
 	RunQueuedPerRunMax int     `json:"run_queued_per_run_max"`
@@ -83,7 +86,7 @@ func Burst(ctx context.Context, t Target, cfg BurstConfig) (BurstReport, error) 
 	}
 	rep := BurstReport{Users: cfg.Users, RunsPerUser: cfg.RunsPerUser, Refused: map[string]int{}}
 	users := make([]*burstUser, cfg.Users)
-	var completions []time.Time
+	var completions, emitted []time.Time
 	var cmu sync.Mutex
 	for i := range users {
 		c, err := t.Client(fmt.Sprintf("burst-%d", i), netra.TierEnterprise)
@@ -121,6 +124,7 @@ func Burst(ctx context.Context, t Target, cfg BurstConfig) (BurstReport, error) 
 				if ev.Terminal() {
 					cmu.Lock()
 					completions = append(completions, now)
+					emitted = append(emitted, ev.TS)
 					cmu.Unlock()
 					u.done <- ev.RunID
 				}
@@ -156,7 +160,7 @@ func Burst(ctx context.Context, t Target, cfg BurstConfig) (BurstReport, error) 
 	wg.Wait()
 	rep.ClosedLoopPS = float64(closed) / cfg.ClosedLoop.Seconds()
 	cmu.Lock()
-	completions = completions[:0]
+	completions, emitted = completions[:0], emitted[:0]
 	cmu.Unlock()
 	for _, u := range users {
 		u.mu.Lock()
@@ -221,6 +225,12 @@ follow:
 		rep.CompletedPS = make([]int, secs+1)
 		for _, c := range completions {
 			rep.CompletedPS[int(c.Sub(start)/time.Second)]++
+		}
+		rep.ServerCompletedPS = make([]int, secs+1)
+		for _, c := range emitted {
+			if i := int(c.Sub(start) / time.Second); i >= 0 && i <= secs {
+				rep.ServerCompletedPS[i]++
+			}
 		}
 		full := rep.CompletedPS
 		if len(full) > 1 {
