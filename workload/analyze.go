@@ -33,16 +33,19 @@ type Totals struct {
 
 // Spend is one line of a breakdown.
 type Spend struct {
-	Key          string  `json:"key"`
-	Model        string  `json:"model,omitempty"`
-	Route        string  `json:"route,omitempty"`
-	Provider     string  `json:"provider,omitempty"`
-	Day          string  `json:"day,omitempty"`
-	Requests     int64   `json:"requests"`
-	CostUSD      float64 `json:"cost_usd"`
-	InputTokens  int64   `json:"input_tokens"`
-	OutputTokens int64   `json:"output_tokens"`
-	Share        float64 `json:"share"` // of the window's cost
+	Key      string `json:"key"`
+	Model    string `json:"model,omitempty"`
+	Route    string `json:"route,omitempty"`
+	Provider string `json:"provider,omitempty"`
+	Day      string `json:"day,omitempty"`
+	// Names are the names the records used for a model, when any differs from Model (the
+	// price table's name: "gpt-4o-2024-08-06" is counted as gpt-4o).
+	Names        []string `json:"names,omitempty"`
+	Requests     int64    `json:"requests"`
+	CostUSD      float64  `json:"cost_usd"`
+	InputTokens  int64    `json:"input_tokens"`
+	OutputTokens int64    `json:"output_tokens"`
+	Share        float64  `json:"share"` // of the window's cost
 }
 
 // Dist summarizes a distribution; percentiles are nearest-rank.
@@ -89,20 +92,23 @@ type PrefixStats struct {
 
 // Stats is everything the data agent reports about a window.
 type Stats struct {
-	Window          Window         `json:"window"`
-	Totals          Totals         `json:"totals"`
-	SpendByModel    []Spend        `json:"spend_by_model"`
-	SpendByRoute    []Spend        `json:"spend_by_route"`
-	SpendByProvider []Spend        `json:"spend_by_provider"`
-	SpendByDay      []Spend        `json:"spend_by_day"`
-	InputTokens     Dist           `json:"input_tokens"`
-	OutputTokens    Dist           `json:"output_tokens"`
-	LatencyMS       Dist           `json:"latency_ms"`
-	TTFTMS          Dist           `json:"ttft_ms"`
-	LatencyByRoute  []RouteLatency `json:"latency_by_route"`
-	Errors          ErrorStats     `json:"errors"`
-	TrafficByHour   [24]int64      `json:"traffic_by_hour"`
-	Prefixes        PrefixStats    `json:"prefixes"`
+	Window          Window  `json:"window"`
+	Totals          Totals  `json:"totals"`
+	SpendByModel    []Spend `json:"spend_by_model"`
+	SpendByRoute    []Spend `json:"spend_by_route"`
+	SpendByProvider []Spend `json:"spend_by_provider"`
+	SpendByDay      []Spend `json:"spend_by_day"`
+	// CoveredDays is how many days of the window the records cover, first to last day with
+	// data (at most the window): the run-rates' base.
+	CoveredDays    float64        `json:"covered_days"`
+	InputTokens    Dist           `json:"input_tokens"`
+	OutputTokens   Dist           `json:"output_tokens"`
+	LatencyMS      Dist           `json:"latency_ms"`
+	TTFTMS         Dist           `json:"ttft_ms"`
+	LatencyByRoute []RouteLatency `json:"latency_by_route"`
+	Errors         ErrorStats     `json:"errors"`
+	TrafficByHour  [24]int64      `json:"traffic_by_hour"`
+	Prefixes       PrefixStats    `json:"prefixes"`
 
 	// Opportunities feed the recommendations; they are not part of the JSON report.
 	Routing  []RoutingOpportunity `json:"-"`
@@ -173,6 +179,8 @@ type Analyzer struct {
 	routing                         map[routeModel]*RoutingOpportunity
 	batch                           map[string]*BatchOpportunity
 	sumIn, sumOut, sumLat, sumTTFT  float64
+	canon                           map[string]string   // a record's model name → the price table's
+	names                           map[string][]string // the price table's name → the names records used
 }
 
 // NewAnalyzer returns an analyzer for the window.
@@ -180,7 +188,7 @@ func NewAnalyzer(w Window, prices *Prices) *Analyzer {
 	return &Analyzer{w: w, prices: prices, byModel: map[string]*Spend{}, byRoute: map[string]*Spend{},
 		byProv: map[string]*Spend{}, byDay: map[string]*Spend{}, latByRoute: map[string][]float32{}, interactiveByRoute: map[string]int64{},
 		errTypes: map[string]int64{}, prefixes: map[prefixKey]*prefixAcc{}, routing: map[routeModel]*RoutingOpportunity{},
-		batch: map[string]*BatchOpportunity{}}
+		batch: map[string]*BatchOpportunity{}, canon: map[string]string{}, names: map[string][]string{}}
 }
 
 func (a *Analyzer) spend(m map[string]*Spend, key string, r *Record) *Spend {
@@ -196,11 +204,26 @@ func (a *Analyzer) spend(m map[string]*Spend, key string, r *Record) *Spend {
 	return s
 }
 
-// Add counts one record if it lies in the window; it reports whether it did.
+// canonical returns the price table's name of a record's model, remembering the names seen.
+func (a *Analyzer) canonical(raw string) string {
+	if c, ok := a.canon[raw]; ok {
+		return c
+	}
+	c := a.prices.Canonical(raw)
+	if len(a.canon) < maxKeys {
+		a.canon[raw] = c
+		a.names[c] = append(a.names[c], raw)
+	}
+	return c
+}
+
+// Add counts one record if it lies in the window; it reports whether it did. Models are
+// grouped under the price table's names (Prices.Canonical).
 func (a *Analyzer) Add(r *Record) bool {
 	if !a.w.Contains(r.TS) {
 		return false
 	}
+	model := a.canonical(r.Model)
 	t := &a.tot
 	t.Requests++
 	t.CostUSD += r.CostUSD
@@ -208,7 +231,7 @@ func (a *Analyzer) Add(r *Record) bool {
 	t.OutputTokens += r.OutputTokens
 	t.CachedInputTokens += r.CachedInputTokens
 	t.Retries += r.Retries
-	a.spend(a.byModel, r.Model, r).Provider = r.Provider
+	a.spend(a.byModel, model, r).Provider = r.Provider
 	a.spend(a.byRoute, r.Route, r)
 	a.spend(a.byProv, r.Provider, r)
 	a.spend(a.byDay, r.TS.Format("2006-01-02"), r)
@@ -245,7 +268,7 @@ func (a *Analyzer) Add(r *Record) bool {
 	a.hours[r.TS.Hour()]++
 	if r.PrefixHash != "" {
 		a.withPrefix++
-		k := prefixKey{r.Model, r.PrefixHash}
+		k := prefixKey{model, r.PrefixHash}
 		p := a.prefixes[k]
 		if p == nil && len(a.prefixes) < maxPrefixes {
 			p = &prefixAcc{minInput: r.InputTokens}
@@ -259,12 +282,12 @@ func (a *Analyzer) Add(r *Record) bool {
 			p.cached += r.CachedInputTokens
 		}
 	}
-	if price, ok := a.prices.Lookup(r.Model); ok {
+	if price, ok := a.prices.Lookup(model); ok {
 		if price.Cheaper != "" {
-			k := routeModel{r.Route, r.Model}
+			k := routeModel{r.Route, model}
 			o := a.routing[k]
 			if o == nil {
-				o = &RoutingOpportunity{Route: r.Route, Model: r.Model, Provider: r.Provider, Cheaper: price.Cheaper}
+				o = &RoutingOpportunity{Route: r.Route, Model: model, Provider: r.Provider, Cheaper: price.Cheaper}
 				a.routing[k] = o
 			}
 			o.Requests++
@@ -276,10 +299,10 @@ func (a *Analyzer) Add(r *Record) bool {
 			}
 		}
 		if !r.Interactive && price.BatchDiscount > 0 {
-			b := a.batch[r.Model]
+			b := a.batch[model]
 			if b == nil {
-				b = &BatchOpportunity{Model: r.Model, Provider: r.Provider}
-				a.batch[r.Model] = b
+				b = &BatchOpportunity{Model: model, Provider: r.Provider}
+				a.batch[model] = b
 			}
 			b.Requests++
 			b.CostUSD += r.CostUSD
@@ -342,7 +365,11 @@ func (a *Analyzer) Stats() Stats {
 	s := Stats{Window: a.w, Totals: t}
 	s.SpendByModel = sorted(a.byModel, t.CostUSD, false)
 	for i := range s.SpendByModel {
-		s.SpendByModel[i].Model = s.SpendByModel[i].Key
+		m := &s.SpendByModel[i]
+		m.Model = m.Key
+		if names := a.names[m.Key]; len(names) > 1 || (len(names) == 1 && names[0] != m.Key) {
+			m.Names = slices.Sorted(slices.Values(names))
+		}
 	}
 	s.SpendByRoute = sorted(a.byRoute, t.CostUSD, false)
 	for i := range s.SpendByRoute {
@@ -356,6 +383,7 @@ func (a *Analyzer) Stats() Stats {
 	for i := range s.SpendByDay {
 		s.SpendByDay[i].Day = s.SpendByDay[i].Key
 	}
+	s.CoveredDays = coveredDays(a.w, s.SpendByDay)
 	s.InputTokens = dist(a.in, a.sumIn)
 	s.OutputTokens = dist(a.out, a.sumOut)
 	s.LatencyMS = dist(a.lat, a.sumLat)

@@ -14,9 +14,12 @@ var defaultPrices []byte
 
 // Price is one model's list price in USD per million tokens.
 type Price struct {
-	Provider string  `json:"provider"`
-	Model    string  `json:"model"`
-	Input    float64 `json:"input_per_mtok"`
+	Provider string `json:"provider"`
+	Model    string `json:"model"`
+	// Aliases are other names of the same model (dated snapshots, "-latest"): records under
+	// them are priced and grouped as Model.
+	Aliases []string `json:"aliases,omitempty"`
+	Input   float64  `json:"input_per_mtok"`
 	// CachedInput is the price of input tokens read from a prompt cache; 0 means the provider
 	// offers no discount for cached input.
 	CachedInput float64 `json:"cached_input_per_mtok"`
@@ -47,7 +50,8 @@ func (p Price) Cost(input, cached, output int64, batch bool) float64 {
 // Prices is the price table, read-only after it is built.
 type Prices struct {
 	byModel map[string]Price
-	names   []string // longest first, for prefix matching of dated model names
+	alias   map[string]string // lower-case alias → lower-case model
+	names   []string          // longest first, for prefix matching of dated model names
 }
 
 type priceFile struct {
@@ -75,8 +79,8 @@ func LoadPrices(path string) (*Prices, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	base := DefaultPrices()
-	for _, m := range override.byModel {
-		base.byModel[m.Model] = m
+	for k, m := range override.byModel {
+		base.byModel[k] = m
 	}
 	base.index()
 	return base, nil
@@ -97,6 +101,16 @@ func ParsePrices(b []byte) (*Prices, error) {
 		p.byModel[strings.ToLower(m.Model)] = m
 	}
 	p.index()
+	seen := map[string]bool{}
+	for _, m := range p.byModel {
+		for _, a := range m.Aliases {
+			a = strings.ToLower(a)
+			if _, isModel := p.byModel[a]; isModel || seen[a] {
+				return nil, fmt.Errorf("price table: alias %q of %s is another model's name or alias", a, m.Model)
+			}
+			seen[a] = true
+		}
+	}
 	for _, m := range p.byModel {
 		if m.Cheaper != "" {
 			if _, ok := p.byModel[strings.ToLower(m.Cheaper)]; !ok {
@@ -109,8 +123,12 @@ func ParsePrices(b []byte) (*Prices, error) {
 
 func (p *Prices) index() {
 	p.names = p.names[:0]
-	for n := range p.byModel {
+	p.alias = map[string]string{}
+	for n, m := range p.byModel {
 		p.names = append(p.names, n)
+		for _, a := range m.Aliases {
+			p.alias[strings.ToLower(a)] = n
+		}
 	}
 	sort.Slice(p.names, func(i, j int) bool {
 		if len(p.names[i]) != len(p.names[j]) {
@@ -131,12 +149,33 @@ func (p *Prices) Lookup(model string) (Price, bool) {
 	if pr, ok := p.byModel[m]; ok {
 		return pr, true
 	}
+	if n, ok := p.alias[m]; ok {
+		return p.byModel[n], true
+	}
 	for _, n := range p.names {
 		if strings.HasPrefix(m, n) && (len(m) == len(n) || m[len(n)] == '-' || m[len(n)] == '@' || m[len(n)] == ':') {
 			return p.byModel[n], true
 		}
 	}
 	return Price{}, false
+}
+
+// Canonical names a model the way the price table does: "gpt-4o-2024-08-06" and
+// "openai/gpt-4o" are "gpt-4o". A model the table does not know keeps its name.
+func (p *Prices) Canonical(model string) string {
+	if pr, ok := p.Lookup(model); ok {
+		return pr.Model
+	}
+	return model
+}
+
+// AsOf is the table's date: the newest as_of of its models ("2025-06").
+func (p *Prices) AsOf() string {
+	var d string
+	for _, m := range p.byModel {
+		d = max(d, m.AsOf)
+	}
+	return d
 }
 
 // Models lists the table, sorted by provider and model.

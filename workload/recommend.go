@@ -27,8 +27,12 @@ type Recommendation struct {
 	Type  string `json:"type"`
 	Title string `json:"title"`
 	Scope Scope  `json:"scope"`
-	// MonthlySavingsUSD extrapolates the window's savings to 30 days, rounded to the cent.
+	// MonthlySavingsUSD extrapolates the window's savings to 30 days (from the days the data
+	// covers), rounded to the cent: what this recommendation saves alone.
 	MonthlySavingsUSD float64 `json:"monthly_savings_usd"`
+	// CombinedSavingsUSD is what it adds on top of the larger recommendations before it, on
+	// the same traffic (Combine).
+	CombinedSavingsUSD float64 `json:"combined_savings_usd"`
 	// SavingsPercent is of the monthly spend, extrapolated the same way.
 	SavingsPercent  float64        `json:"savings_percent"`
 	Confidence      string         `json:"confidence"` // high, medium, low
@@ -66,11 +70,10 @@ func Cents(x float64) float64 { return math.Round(x*100) / 100 }
 
 // Recommend turns statistics into recommendations, largest monthly saving first.
 func Recommend(s Stats, t Targets) []Recommendation {
-	days := s.Window.Days()
-	if days <= 0 || s.Totals.Requests == 0 {
+	month := s.MonthFactor()
+	if month <= 0 || s.Totals.Requests == 0 {
 		return []Recommendation{}
 	}
-	month := 30 / days
 	monthlySpend := s.Totals.CostUSD * month
 	pct := func(monthly float64) float64 {
 		if monthlySpend == 0 {

@@ -3,8 +3,10 @@ package workload_test
 import (
 	"io"
 	"math"
+	"math/rand/v2"
 	"os"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -119,13 +121,13 @@ func TestRecommendationsToTheCent(t *testing.T) {
 		got[r.Type] = r
 		order = append(order, r.Type)
 	}
-	// Monthly = window × 3.
-	// retry_waste: (0.0025 errors + 2·0.045 retries) · 50% = 0.04625 → 0.13875 → $0.14
-	// batching:    0.045 · 50% = 0.0225 → 0.0675 → $0.07
+	// The data covers Nov 1 to Nov 5 of the 10-day window: 5 days. Monthly = window × 30/5 = × 6.
+	// retry_waste: (0.0025 errors + 2·0.045 retries) · 50% = 0.04625 → 0.2775 → $0.28
+	// batching:    0.045 · 50% = 0.0225 → 0.135 → $0.14
 	// routing:     chat simple calls cost 0.0105 on gpt-4o, (270 + 360)/1e6 = 0.00063 on gpt-4o-mini:
-	//              0.00987 → 0.02961 → $0.03
-	// caching:     1500 · (2.50 - 1.25)/1e6 = 0.001875 → 0.005625 → $0.01
-	for typ, want := range map[string]float64{"retry_waste": 0.14, "batching": 0.07, "model_routing": 0.03, "prompt_caching": 0.01} {
+	//              0.00987 → 0.05922 → $0.06
+	// caching:     1500 · (2.50 - 1.25)/1e6 = 0.001875 → 0.01125 → $0.01
+	for typ, want := range map[string]float64{"retry_waste": 0.28, "batching": 0.14, "model_routing": 0.06, "prompt_caching": 0.01} {
 		r, ok := got[typ]
 		if !ok || r.MonthlySavingsUSD != want {
 			t.Errorf("%s: %+v, want $%.2f", typ, r, want)
@@ -137,7 +139,7 @@ func TestRecommendationsToTheCent(t *testing.T) {
 	if strings.Join(order, ",") != "retry_waste,batching,model_routing,prompt_caching" {
 		t.Fatalf("order %v", order)
 	}
-	// Percent of the monthly spend (0.074875 · 3 = 0.224625).
+	// Percent of the monthly spend (0.074875 · 6 = 0.44925).
 	if p := got["batching"].SavingsPercent; p != 31.16 {
 		t.Fatalf("batching percent %v", p)
 	}
@@ -443,5 +445,150 @@ func TestLoadPricesOverrides(t *testing.T) {
 	}
 	if _, err := workload.LoadPrices(path); err == nil {
 		t.Fatal("invalid table accepted")
+	}
+}
+
+// TestRunRateUsesCoveredDays: the fixture's records sit on Nov 1, 2, 3 and 5 of a 10-day
+// window: they cover 5 days, and a month is 6 times the window's figures, not 3.
+func TestRunRateUsesCoveredDays(t *testing.T) {
+	t.Parallel()
+	s := analyze(t)
+	if s.CoveredDays != 5 || s.MonthFactor() != 6 {
+		t.Fatalf("covered %v days, month factor %v; want 5 and 6", s.CoveredDays, s.MonthFactor())
+	}
+	// A window shorter than the days' span (24 hours over two dates) counts the window.
+	w := workload.Window{From: ts("2026-11-01T12:00:00Z"), To: ts("2026-11-02T12:00:00Z")}
+	a := workload.NewAnalyzer(w, workload.DefaultPrices())
+	for _, at := range []string{"2026-11-01T13:00:00Z", "2026-11-02T11:00:00Z"} {
+		r := workload.Record{TS: ts(at), Model: "gpt-4o", Route: "chat", InputTokens: 10, OK: true}
+		if err := r.Validate(workload.DefaultPrices(), false); err != nil {
+			t.Fatal(err)
+		}
+		a.Add(&r)
+	}
+	if d := a.Stats().CoveredDays; d != 1 {
+		t.Fatalf("24 hours over two dates cover %v days, want 1", d)
+	}
+}
+
+// TestSavingsCombineNotSum, by hand on the fixture (monthly spend: claude-sonnet-4 0.27,
+// gpt-4o 0.17925, all 0.44925; the four savings alone sum to 0.49, more than the spend):
+//   - retry waste 0.28 acts on all: 0.28; left claude 0.27·(1 − 0.28/0.44925) = 0.101719,
+//     gpt-4o 0.17925·(1 − 0.28/0.44925) = 0.067531;
+//   - batching 0.14 on claude: 0.14 · 0.101719/0.27 = 0.052744;
+//   - routing 0.06 on gpt-4o: 0.06 · 0.067531/0.17925 = 0.022604; left 0.044927;
+//   - caching 0.01 on gpt-4o: 0.01 · 0.044927/0.17925 = 0.002506.
+//
+// Together 0.357854 → $0.36.
+func TestSavingsCombineNotSum(t *testing.T) {
+	t.Parallel()
+	s := analyze(t)
+	recs := workload.Recommend(s, workload.Targets{})
+	spend := map[string]float64{}
+	for _, m := range s.SpendByModel {
+		spend[m.Model] = m.CostUSD * s.MonthFactor()
+	}
+	total := workload.Combine(recs, spend)
+	want := map[string]float64{"retry_waste": 0.28, "batching": 0.05, "model_routing": 0.02, "prompt_caching": 0}
+	for _, r := range recs {
+		if r.CombinedSavingsUSD != want[r.Type] {
+			t.Errorf("%s combined %v, want %v", r.Type, r.CombinedSavingsUSD, want[r.Type])
+		}
+	}
+	if total != 0.36 {
+		t.Fatalf("combined total %v, want 0.36 (the sum would be 0.49 of a 0.45 spend)", total)
+	}
+}
+
+// TestCombinedNeverExceedsSpend, over random recommendations and spends: the total never
+// exceeds the spend, and no model's combined savings exceed that model's spend.
+func TestCombinedNeverExceedsSpend(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(5, 6))
+	models := []string{"a", "b", "c", "d"}
+	for trial := 0; trial < 2000; trial++ {
+		spend := map[string]float64{}
+		var all float64
+		for _, m := range models[:1+rng.IntN(len(models))] {
+			spend[m] = float64(rng.IntN(100000)) / 100
+			all += spend[m]
+		}
+		var recs []workload.Recommendation
+		for n := rng.IntN(8); n > 0; n-- {
+			r := workload.Recommendation{MonthlySavingsUSD: float64(rng.IntN(200000)) / 100}
+			if rng.IntN(4) > 0 {
+				r.Scope.Model = models[rng.IntN(len(models))] // sometimes a model without spend
+			}
+			recs = append(recs, r)
+		}
+		sort.Slice(recs, func(i, j int) bool { return recs[i].MonthlySavingsUSD > recs[j].MonthlySavingsUSD })
+		total := workload.Combine(recs, spend)
+		if total > workload.Cents(all)+1e-9 || total < 0 {
+			t.Fatalf("trial %d: combined %v of a spend of %v: %+v %v", trial, total, all, recs, spend)
+		}
+		byModel := map[string]float64{}
+		var sum float64
+		for _, r := range recs {
+			if r.CombinedSavingsUSD < 0 {
+				t.Fatalf("trial %d: negative combined saving %+v", trial, r)
+			}
+			byModel[r.Scope.Model] += r.CombinedSavingsUSD
+			sum += r.CombinedSavingsUSD
+		}
+		for m, v := range byModel {
+			if _, ok := spend[m]; ok && m != "" && v > workload.Cents(spend[m])+0.01*float64(len(recs)) {
+				t.Fatalf("trial %d: %s saves %v of its %v", trial, m, v, spend[m])
+			}
+		}
+	}
+}
+
+// TestDatedNamesMerge: dated snapshots, aliases and provider prefixes count as the price
+// table's model, and the names the records used stay visible.
+func TestDatedNamesMerge(t *testing.T) {
+	t.Parallel()
+	w := workload.Window{From: ts("2026-11-01T00:00:00Z"), To: ts("2026-11-02T00:00:00Z")}
+	prices := workload.DefaultPrices()
+	a := workload.NewAnalyzer(w, prices)
+	for _, m := range []string{"gpt-4o", "gpt-4o-2024-08-06", "openai/gpt-4o", "claude-3-5-sonnet-20241022", "anthropic/claude-3-5-sonnet", "claude-3.5-sonnet", "my-own-model"} {
+		r := workload.Record{TS: ts("2026-11-01T10:00:00Z"), Model: m, Route: "chat", InputTokens: 100, OutputTokens: 10, OK: true, CostUSD: 0.01}
+		if err := r.Validate(prices, true); err != nil {
+			t.Fatal(err)
+		}
+		a.Add(&r)
+	}
+	s := a.Stats()
+	got := map[string]workload.Spend{}
+	for _, m := range s.SpendByModel {
+		got[m.Model] = m
+	}
+	if len(got) != 3 || got["gpt-4o"].Requests != 3 || got["claude-3-5-sonnet"].Requests != 3 || got["my-own-model"].Requests != 1 {
+		t.Fatalf("by model %+v", s.SpendByModel)
+	}
+	if n := strings.Join(got["gpt-4o"].Names, ","); n != "gpt-4o,gpt-4o-2024-08-06,openai/gpt-4o" {
+		t.Fatalf("gpt-4o's names %q", n)
+	}
+	if n := strings.Join(got["claude-3-5-sonnet"].Names, ","); n != "anthropic/claude-3-5-sonnet,claude-3-5-sonnet-20241022,claude-3.5-sonnet" {
+		t.Fatalf("claude-3-5-sonnet's names %q", n)
+	}
+	if got["my-own-model"].Names != nil {
+		t.Fatalf("a model under one name lists names: %+v", got["my-own-model"])
+	}
+	// One routing opportunity for gpt-4o on chat, not three.
+	routes := 0
+	for _, o := range s.Routing {
+		if o.Model == "gpt-4o" {
+			routes++
+		}
+		if o.Model != "gpt-4o" && o.Model != "claude-3-5-sonnet" {
+			t.Fatalf("routing under a raw name: %+v", o)
+		}
+	}
+	if routes != 1 {
+		t.Fatalf("%d routing opportunities for gpt-4o", routes)
+	}
+	// The mapping is data: an alias that names another model is refused.
+	if _, err := workload.ParsePrices([]byte(`{"models":[{"provider":"x","model":"a","aliases":["b"],"input_per_mtok":1,"output_per_mtok":1},{"provider":"x","model":"b","input_per_mtok":1,"output_per_mtok":1}]}`)); err == nil {
+		t.Fatal("an alias equal to another model's name was accepted")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/netra-ai/netra/agent"
@@ -211,10 +212,11 @@ func writeRecommendations(b *strings.Builder, o workloadtool.RecommendationsResu
 		b.WriteString("None with a measurable saving in this window.\n\n")
 		return
 	}
-	fmt.Fprintf(b, "Monthly spend at this rate: %s. Together these save about %s a month (%.1f%%).\n\n", money(o.MonthlySpendUSD), money(o.MonthlySavingsUSD), o.SavingsPercent)
-	b.WriteString("| # | recommendation | type | monthly saving | confidence |\n| ---: | --- | --- | ---: | --- |\n")
+	fmt.Fprintf(b, "Monthly spend at this rate: %s, from the %s your data covers. Together these save about %s a month (%.1f%%). %s Prices as of %s.\n\n",
+		money(o.MonthlySpendUSD), daysText(o.CoveredDays), money(o.MonthlySavingsUSD), o.SavingsPercent, o.CombineMethod, o.PricesAsOf)
+	b.WriteString("| # | recommendation | type | monthly saving alone | after the ones above | confidence |\n| ---: | --- | --- | ---: | ---: | --- |\n")
 	for i, r := range o.Recommendations {
-		fmt.Fprintf(b, "| %d | %s | %s | %s (%.1f%%) | %s |\n", i+1, r.Title, r.Type, money(r.MonthlySavingsUSD), r.SavingsPercent, r.Confidence)
+		fmt.Fprintf(b, "| %d | %s | %s | %s (%.1f%%) | %s | %s |\n", i+1, r.Title, r.Type, money(r.MonthlySavingsUSD), r.SavingsPercent, money(r.CombinedSavingsUSD), r.Confidence)
 	}
 	b.WriteString("\n")
 	for i, r := range o.Recommendations {
@@ -223,6 +225,18 @@ func writeRecommendations(b *strings.Builder, o workloadtool.RecommendationsResu
 			fmt.Fprintf(b, "Assumes: %s\n", a)
 		}
 		b.WriteString("\n")
+	}
+}
+
+// daysText says how many days the data covers: "6 days", "1 day", "0.5 day".
+func daysText(d float64) string {
+	switch {
+	case d == 1:
+		return "1 day"
+	case d == math.Trunc(d):
+		return fmt.Sprintf("%.0f days", d)
+	default:
+		return fmt.Sprintf("%.1f days", d)
 	}
 }
 

@@ -61,10 +61,16 @@ func decode[T any](raw json.RawMessage) (T, error) {
 
 // RecommendationsResult is what workload_recommendations returns.
 type RecommendationsResult struct {
-	Window            workload.Window           `json:"window"`
-	MonthlySpendUSD   float64                   `json:"monthly_spend_usd"`
+	Window workload.Window `json:"window"`
+	// CoveredDays are the days of the window the records cover: the run-rates' base.
+	CoveredDays     float64 `json:"covered_days"`
+	MonthlySpendUSD float64 `json:"monthly_spend_usd"`
+	// MonthlySavingsUSD is the recommendations combined (workload.Combine), never more than
+	// the spend they act on; CombineMethod says how.
 	MonthlySavingsUSD float64                   `json:"monthly_savings_usd"`
 	SavingsPercent    float64                   `json:"savings_percent"`
+	CombineMethod     string                    `json:"combine_method"`
+	PricesAsOf        string                    `json:"prices_as_of"`
 	Recommendations   []workload.Recommendation `json:"recommendations"`
 }
 
@@ -118,14 +124,15 @@ func Tools(svc *ingest.Service) []tool.Tool {
 					return nil, err
 				}
 				recs := workload.Recommend(st, a.Targets)
-				res := RecommendationsResult{Window: w, Recommendations: recs}
-				if d := w.Days(); d > 0 {
-					res.MonthlySpendUSD = workload.Cents(st.Totals.CostUSD * 30 / d)
+				month := st.MonthFactor()
+				res := RecommendationsResult{Window: w, CoveredDays: st.CoveredDays, Recommendations: recs,
+					CombineMethod: workload.CombineMethod, PricesAsOf: svc.Prices().AsOf(),
+					MonthlySpendUSD: workload.Cents(st.Totals.CostUSD * month)}
+				spend := make(map[string]float64, len(st.SpendByModel))
+				for _, m := range st.SpendByModel {
+					spend[m.Model] = m.CostUSD * month
 				}
-				for _, r := range recs {
-					res.MonthlySavingsUSD += r.MonthlySavingsUSD
-				}
-				res.MonthlySavingsUSD = workload.Cents(res.MonthlySavingsUSD)
+				res.MonthlySavingsUSD = workload.Combine(recs, spend)
 				if res.MonthlySpendUSD > 0 {
 					res.SavingsPercent = math.Round(res.MonthlySavingsUSD/res.MonthlySpendUSD*10000) / 100
 				}
