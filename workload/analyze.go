@@ -129,7 +129,18 @@ type RoutingOpportunity struct {
 type CachingOpportunity struct {
 	Model, Provider string
 	CacheableTokens int64
+	// SavingsUSD is what reading the prefixes from the cache saves, less the cache-write
+	// premium (WritePremiumUSD) paid when each prefix is first written.
 	SavingsUSD      float64
+	WritePremiumUSD float64
+	// Prefixes counts the repeated prefixes that qualify; Expired those never used again
+	// while a cache would hold them, and Short those under the provider's shortest cacheable
+	// prefix: neither saves anything. Reads and Writes count the qualifying uses that would
+	// read the cache and those that would write it (first uses, and uses after a pause
+	// longer than the cache lives).
+	Prefixes, Expired, Short int64
+	Reads, Writes            int64
+	Price                    Price
 }
 
 // BatchOpportunity: non-interactive traffic of one model and the batch discount on it.
@@ -154,6 +165,10 @@ const maxPrefixes = 200_000
 
 type prefixAcc struct {
 	count, minInput, cached int64
+	// writes and reads count the uses that would write the prefix to a cache (the first, and
+	// any after a pause longer than the cache lives) and those that would read it.
+	writes, reads int64
+	last          time.Time
 }
 
 type prefixKey struct{ model, hash string }
@@ -181,6 +196,7 @@ type Analyzer struct {
 	sumIn, sumOut, sumLat, sumTTFT  float64
 	canon                           map[string]string   // a record's model name → the price table's
 	names                           map[string][]string // the price table's name → the names records used
+	ttl                             map[string]time.Duration
 }
 
 // NewAnalyzer returns an analyzer for the window.
@@ -188,7 +204,7 @@ func NewAnalyzer(w Window, prices *Prices) *Analyzer {
 	return &Analyzer{w: w, prices: prices, byModel: map[string]*Spend{}, byRoute: map[string]*Spend{},
 		byProv: map[string]*Spend{}, byDay: map[string]*Spend{}, latByRoute: map[string][]float32{}, interactiveByRoute: map[string]int64{},
 		errTypes: map[string]int64{}, prefixes: map[prefixKey]*prefixAcc{}, routing: map[routeModel]*RoutingOpportunity{},
-		batch: map[string]*BatchOpportunity{}, canon: map[string]string{}, names: map[string][]string{}}
+		batch: map[string]*BatchOpportunity{}, canon: map[string]string{}, names: map[string][]string{}, ttl: map[string]time.Duration{}}
 }
 
 func (a *Analyzer) spend(m map[string]*Spend, key string, r *Record) *Spend {
@@ -202,6 +218,21 @@ func (a *Analyzer) spend(m map[string]*Spend, key string, r *Record) *Spend {
 	s.InputTokens += r.InputTokens
 	s.OutputTokens += r.OutputTokens
 	return s
+}
+
+// cacheTTL is how long the model's provider keeps a cache entry.
+func (a *Analyzer) cacheTTL(model string) time.Duration {
+	if d, ok := a.ttl[model]; ok {
+		return d
+	}
+	d := time.Duration(0) // no cache: every use writes
+	if p, ok := a.prices.Lookup(model); ok && p.CachedInput > 0 {
+		d = p.CacheTTL()
+	}
+	if len(a.ttl) < maxKeys {
+		a.ttl[model] = d
+	}
+	return d
 }
 
 // canonical returns the price table's name of a record's model, remembering the names seen.
@@ -277,9 +308,17 @@ func (a *Analyzer) Add(r *Record) bool {
 		if p == nil {
 			a.prefixTruncated = true
 		} else {
+			// Records come in time order as logged; a use within the cache's lifetime of the
+			// one before reads the prefix, any other writes it.
+			if gap := r.TS.Sub(p.last); p.count > 0 && gap <= a.cacheTTL(model) && gap >= -a.cacheTTL(model) {
+				p.reads++
+			} else {
+				p.writes++
+			}
 			p.count++
 			p.minInput = min(p.minInput, r.InputTokens)
 			p.cached += r.CachedInputTokens
+			p.last = r.TS
 		}
 	}
 	if price, ok := a.prices.Lookup(model); ok {
@@ -416,11 +455,28 @@ func (a *Analyzer) Stats() Stats {
 		}
 		c := caching[k.model]
 		if c == nil {
-			c = &CachingOpportunity{Model: k.model, Provider: price.Provider}
+			c = &CachingOpportunity{Model: k.model, Provider: price.Provider, Price: price}
 			caching[k.model] = c
 		}
-		c.CacheableTokens += cacheable
-		c.SavingsUSD += float64(cacheable) * (price.Input - price.CachedInput) / 1e6
+		// Under the provider's shortest cacheable prefix, or never used again while the cache
+		// would hold it (each use would write it anew, at the premium): nothing to save.
+		switch {
+		case p.minInput < price.MinCacheTokens:
+			c.Short++
+			continue
+		case p.reads == 0:
+			c.Expired++
+			continue
+		}
+		// Reads at the cached price (less what was cached already); each write at the premium.
+		read := max(0, p.reads*p.minInput-p.cached)
+		premium := float64(p.writes*p.minInput) * price.Input * (price.WritePremium() - 1) / 1e6
+		c.Prefixes++
+		c.Reads += p.reads
+		c.Writes += p.writes
+		c.CacheableTokens += read
+		c.WritePremiumUSD += premium
+		c.SavingsUSD += float64(read)*(price.Input-price.CachedInput)/1e6 - premium
 	}
 	if t.Requests > 0 {
 		ps.RepeatedShare = float64(ps.RepeatedRequests) / float64(t.Requests)
@@ -437,7 +493,9 @@ func (a *Analyzer) Stats() Stats {
 		return s.Routing[i].Route+s.Routing[i].Model < s.Routing[j].Route+s.Routing[j].Model
 	})
 	for _, c := range caching {
-		s.Caching = append(s.Caching, *c)
+		if c.SavingsUSD > 0 {
+			s.Caching = append(s.Caching, *c)
+		}
 	}
 	sort.Slice(s.Caching, func(i, j int) bool { return s.Caching[i].SavingsUSD > s.Caching[j].SavingsUSD })
 	for _, b := range a.batch {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"time"
 )
 
 //go:embed prices.json
@@ -23,7 +24,14 @@ type Price struct {
 	// CachedInput is the price of input tokens read from a prompt cache; 0 means the provider
 	// offers no discount for cached input.
 	CachedInput float64 `json:"cached_input_per_mtok"`
-	Output      float64 `json:"output_per_mtok"`
+	// CacheWritePremium multiplies the input price of tokens written to the cache (1.25 on
+	// Anthropic's 5-minute cache); 0 or 1: no premium.
+	CacheWritePremium float64 `json:"cache_write_premium,omitempty"`
+	// MinCacheTokens is the shortest prefix the provider caches.
+	MinCacheTokens int64 `json:"min_cache_tokens,omitempty"`
+	// CacheTTLSeconds is how long an unused cache entry lives; 0 counts as 300.
+	CacheTTLSeconds float64 `json:"cache_ttl_s,omitempty"`
+	Output          float64 `json:"output_per_mtok"`
 	// BatchDiscount is the fraction saved by the provider's batch API (0.5 = half price);
 	// 0 means no batch API.
 	BatchDiscount float64 `json:"batch_discount"`
@@ -95,7 +103,7 @@ func ParsePrices(b []byte) (*Prices, error) {
 	p := &Prices{byModel: make(map[string]Price, len(f.Models))}
 	for _, m := range f.Models {
 		if m.Model == "" || m.Provider == "" || m.Input < 0 || m.Output < 0 || m.CachedInput < 0 ||
-			m.BatchDiscount < 0 || m.BatchDiscount >= 1 {
+			m.BatchDiscount < 0 || m.BatchDiscount >= 1 || m.CacheWritePremium < 0 || m.MinCacheTokens < 0 || m.CacheTTLSeconds < 0 {
 			return nil, fmt.Errorf("price table: invalid entry %+v", m)
 		}
 		p.byModel[strings.ToLower(m.Model)] = m
@@ -159,6 +167,17 @@ func (p *Prices) Lookup(model string) (Price, bool) {
 	}
 	return Price{}, false
 }
+
+// CacheTTL is how long an unused cache entry lives (300 s when the table does not say).
+func (p Price) CacheTTL() time.Duration {
+	if p.CacheTTLSeconds <= 0 {
+		return 300 * time.Second
+	}
+	return time.Duration(p.CacheTTLSeconds * float64(time.Second))
+}
+
+// WritePremium is the factor on the input price of a cache write (at least 1).
+func (p Price) WritePremium() float64 { return max(1, p.CacheWritePremium) }
 
 // Canonical names a model the way the price table does: "gpt-4o-2024-08-06" and
 // "openai/gpt-4o" are "gpt-4o". A model the table does not know keeps its name.

@@ -114,15 +114,31 @@ func Recommend(s Stats, t Targets) []Recommendation {
 		if m < 0.01 {
 			continue
 		}
+		// High confidence only when nothing but the price decides: no write premium, and most
+		// uses read the cache.
+		conf := "high"
+		ttl := c.Price.CacheTTL()
+		if c.Price.WritePremium() > 1 || c.Writes*4 > c.Reads {
+			conf = "medium"
+		}
+		assumptions := []string{
+			"A shared prefix is as long as the shortest prompt that carries it; every occurrence after the first reads it from the cache.",
+			fmt.Sprintf("%s caches prefixes of at least %d tokens for %s after their last use; a use within that time of the one before reads the cache, any other writes it, at %.2f× the input price (price table as of %s).",
+				c.Provider, c.Price.MinCacheTokens, ttl, c.Price.WritePremium(), c.Price.AsOf),
+		}
+		if c.Expired+c.Short > 0 {
+			assumptions = append(assumptions, fmt.Sprintf("Left out: %d repeated prefixes never used again while the cache would hold them, %d shorter than the shortest cacheable prefix.", c.Expired, c.Short))
+		}
 		out = append(out, Recommendation{
 			Type:  TypePromptCaching,
 			Title: fmt.Sprintf("Cache repeated prompt prefixes on %s", c.Model),
-			Scope: Scope{Model: c.Model, Provider: c.Provider}, MonthlySavingsUSD: m, SavingsPercent: pct(m), Confidence: "high",
+			Scope: Scope{Model: c.Model, Provider: c.Provider}, MonthlySavingsUSD: m, SavingsPercent: pct(m), Confidence: conf,
 			Risk:            "Low: a cache changes price and latency, not answers. Prefixes must be byte-identical and placed first in the prompt.",
 			Validation:      "After enabling caching, cached_input_tokens should approach the cacheable tokens below within a day; cost per request on the model should fall accordingly.",
 			RollbackTrigger: "Cost per request does not fall within two days, or latency rises.",
-			Evidence:        map[string]any{"cacheable_tokens": c.CacheableTokens, "window_savings_usd": Cents(c.SavingsUSD)},
-			Assumptions:     []string{"A shared prefix is as long as the shortest prompt that carries it; every occurrence after the first reads it from the cache."},
+			Evidence: map[string]any{"cacheable_tokens": c.CacheableTokens, "window_savings_usd": Cents(c.SavingsUSD),
+				"write_premium_usd": Cents(c.WritePremiumUSD), "prefixes": c.Prefixes, "cache_reads": c.Reads, "cache_writes": c.Writes},
+			Assumptions: assumptions,
 		})
 	}
 	for _, b := range s.Batching {
