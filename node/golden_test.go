@@ -35,12 +35,18 @@ type report struct {
 			CostUSD  float64 `json:"cost_usd"`
 		} `json:"spend_by_model"`
 		Recommendations []struct {
-			Type              string  `json:"type"`
-			Title             string  `json:"title"`
-			MonthlySavingsUSD float64 `json:"monthly_savings_usd"`
-			Confidence        string  `json:"confidence"`
+			Type  string `json:"type"`
+			Title string `json:"title"`
+			Scope struct {
+				Model, Route, Provider string
+			} `json:"scope"`
+			MonthlySavingsUSD  float64 `json:"monthly_savings_usd"`
+			CombinedSavingsUSD float64 `json:"combined_savings_usd"`
+			Confidence         string  `json:"confidence"`
 		} `json:"recommendations"`
-		Sufficiency string `json:"sufficiency"`
+		MonthlySpendUSD   float64 `json:"monthly_spend_usd"`
+		MonthlySavingsUSD float64 `json:"monthly_savings_usd"`
+		Sufficiency       string  `json:"sufficiency"`
 	} `json:"report"`
 }
 
@@ -255,7 +261,21 @@ func TestGoldenPath(t *testing.T) {
 		if len(rep.Report.Recommendations) == 0 {
 			t.Errorf("%s: no recommendation", user)
 		}
-		for _, want := range []string{"## Spend", "## Recommendations", "## Action plan", fmt.Sprintf("%d requests", n)} {
+		// Savings add up: combined, never more than the spend; each scoped where it acts.
+		var combined float64
+		for _, r := range rep.Report.Recommendations {
+			combined += r.CombinedSavingsUSD
+			if r.CombinedSavingsUSD > r.MonthlySavingsUSD+0.005 {
+				t.Errorf("%s: %s adds %v after the others, more than its %v alone", user, r.Type, r.CombinedSavingsUSD, r.MonthlySavingsUSD)
+			}
+			if (r.Type == "model_routing" || r.Type == "prompt_caching" || r.Type == "batching") && r.Scope.Model == "" {
+				t.Errorf("%s: %s without a model in its scope", user, r.Type)
+			}
+		}
+		if s := rep.Report.MonthlySavingsUSD; s <= 0 || s > rep.Report.MonthlySpendUSD || math.Abs(s-combined) > 0.01*float64(len(rep.Report.Recommendations)) {
+			t.Errorf("%s: savings %v of a spend of %v; the recommendations add %v", user, s, rep.Report.MonthlySpendUSD, combined)
+		}
+		for _, want := range []string{"## Spend", "## Recommendations", "## Action plan", fmt.Sprintf("%d requests", n), "combined, not summed", "Prices as of 20"} {
 			if !strings.Contains(rep.Markdown, want) {
 				t.Errorf("%s: markdown lacks %q", user, want)
 			}

@@ -40,10 +40,14 @@ type ModelSpend struct {
 
 // Rec is one line of recommendations.
 type Rec struct {
-	Type              string  `json:"type"`
-	Title             string  `json:"title"`
-	MonthlySavingsUSD float64 `json:"monthly_savings_usd"`
-	Confidence        string  `json:"confidence"`
+	Type  string         `json:"type"`
+	Title string         `json:"title"`
+	Scope workload.Scope `json:"scope"`
+	// MonthlySavingsUSD is the saving alone; CombinedSavingsUSD what it adds after the
+	// recommendations before it (workload.Combine).
+	MonthlySavingsUSD  float64 `json:"monthly_savings_usd"`
+	CombinedSavingsUSD float64 `json:"combined_savings_usd"`
+	Confidence         string  `json:"confidence"`
 }
 
 // Report is the machine-readable report; lists are empty, never null, where nothing was computed.
@@ -120,7 +124,8 @@ func (r rep) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.
 	if hasOpt {
 		rp.MonthlySpendUSD, rp.MonthlySavingsUSD, rp.SavingsPercent = opt.MonthlySpendUSD, opt.MonthlySavingsUSD, opt.SavingsPercent
 		for _, x := range opt.Recommendations {
-			rp.Recommendations = append(rp.Recommendations, Rec{Type: x.Type, Title: x.Title, MonthlySavingsUSD: x.MonthlySavingsUSD, Confidence: x.Confidence})
+			rp.Recommendations = append(rp.Recommendations, Rec{Type: x.Type, Title: x.Title, Scope: x.Scope,
+				MonthlySavingsUSD: x.MonthlySavingsUSD, CombinedSavingsUSD: x.CombinedSavingsUSD, Confidence: x.Confidence})
 		}
 	}
 	if hasSyn && !hasTriage {
