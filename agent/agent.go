@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strings"
 
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/schema"
@@ -104,7 +105,13 @@ func (r *Registry) Names() []string {
 func (r *Registry) CheckEntry(name string, params json.RawMessage) error {
 	s, ok := r.specs[name]
 	if !ok || !s.Entry {
-		return netra.Errorf(netra.CodeNotFound, "unknown agent %q", name)
+		var entries []string
+		for _, n := range r.Names() {
+			if r.specs[n].Entry {
+				entries = append(entries, n)
+			}
+		}
+		return netra.Errorf(netra.CodeNotFound, "unknown agent %q; this server runs %s (GET /v1/agents lists them)", name, strings.Join(entries, ", "))
 	}
 	return s.params.Validate("params", params)
 }

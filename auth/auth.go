@@ -255,20 +255,28 @@ func BearerToken(header string) (string, bool) {
 // SecretFile is the name of the generated secret in the data directory.
 const SecretFile = "jwt-secret"
 
+// LoadSecret reads the secret a server keeps in dataDir, without making one: a tool that signs
+// tokens for a server must use that server's secret, and a new one would match no server. An
+// absent file is an error that wraps os.ErrNotExist.
+func LoadSecret(dataDir string) ([]byte, error) {
+	path := filepath.Join(dataDir, SecretFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	s := strings.TrimSpace(string(b))
+	if len(s) < MinSecretLen {
+		return nil, fmt.Errorf("%s holds fewer than %d bytes; delete it to have a new one made", path, MinSecretLen)
+	}
+	return []byte(s), nil
+}
+
 // LoadOrCreateSecret returns the secret kept in dataDir, creating a random one (0600) when
 // there is none, so that a fresh machine works without configuration.
 func LoadOrCreateSecret(dataDir string) ([]byte, error) {
 	path := filepath.Join(dataDir, SecretFile)
-	b, err := os.ReadFile(path)
-	if err == nil {
-		s := strings.TrimSpace(string(b))
-		if len(s) < MinSecretLen {
-			return nil, fmt.Errorf("%s holds fewer than %d bytes; delete it to have a new one made", path, MinSecretLen)
-		}
-		return []byte(s), nil
-	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return nil, err
+	if s, err := LoadSecret(dataDir); !errors.Is(err, os.ErrNotExist) {
+		return s, err
 	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, err

@@ -27,6 +27,9 @@ type Client struct {
 // Token returns the bearer token the client sends.
 func (c *Client) Token() string { return *c.token.Load() }
 
+// URL is the server's base URL.
+func (c *Client) URL() string { return c.base }
+
 // SetToken replaces the bearer token, for requests and redials from now on.
 func (c *Client) SetToken(tok string) { c.token.Store(&tok) }
 

@@ -98,6 +98,14 @@ func (cn *Conn) dial(ctx context.Context) error {
 	ws, resp, err := websocket.Dial(ctx, cn.c.wsURL(), &websocket.DialOptions{HTTPHeader: h, Subprotocols: []string{"netra.v1"}})
 	if err != nil {
 		if resp != nil {
+			// A refused upgrade answers with the contract's error body.
+			var body struct {
+				Error APIError `json:"error"`
+			}
+			if resp.Body != nil && json.NewDecoder(resp.Body).Decode(&body) == nil && body.Error.Code != "" {
+				body.Error.Status = resp.StatusCode
+				return &body.Error
+			}
 			return fmt.Errorf("websocket: %s: %w", resp.Status, err)
 		}
 		return err

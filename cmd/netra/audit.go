@@ -23,8 +23,8 @@ func auditCmd(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
 	dataDir := fs.String("data-dir", envOr("NETRA_DATA_DIR", "./netra-data"), "the server's data directory (NETRA_DATA_DIR)")
 	asJSON := fs.Bool("json", false, "print the report as JSON, with each chain's head hash")
-	if err := fs.Parse(args[1:]); err != nil {
-		return exitCode(2)
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
 	}
 	path := filepath.Join(*dataDir, "netra.db")
 	if _, err := os.Stat(path); err != nil {

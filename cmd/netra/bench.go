@@ -53,9 +53,13 @@ type benchReport struct {
 }
 
 func benchCmd(args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 {
 		fmt.Fprint(os.Stderr, benchUsage)
 		return exitCode(2)
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Print(benchUsage)
+		return nil
 	}
 	scenario := args[0]
 	fs := flag.NewFlagSet("bench "+scenario, flag.ContinueOnError)
@@ -87,8 +91,8 @@ func benchCmd(args []string) error {
 	fs.IntVar(&f.HeavyRuns, "heavy-runs", 200, "runs the heavy user queues (fairness)")
 	fs.StringVar(&f.CPUProfile, "cpuprofile", "", "write a CPU profile of this process (server and client, in process) to this file")
 	fs.IntVar(&f.RunsPerUser, "runs-per-user", 20, "runs each user starts at once (burst); the in-process server's enterprise queue holds them")
-	if err := fs.Parse(args[1:]); err != nil {
-		return exitCode(2)
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
 	}
 	// burst waits up to --duration for its runs to complete when it is given, else 10 minutes.
 	drainLimit := 10 * time.Minute

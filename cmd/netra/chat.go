@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -11,6 +13,7 @@ import (
 	"os/user"
 	"regexp"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/netra-ai/netra"
@@ -43,6 +46,9 @@ func chat(args []string) error {
 	f := newChatFlags()
 	agentName, baseURL, tok, userID, threadID, params, dataDir, quiet := f.agent, f.baseURL, f.token, f.user, f.thread, f.params, f.dataDir, f.quiet
 	words, err := parseInterspersed(f.set, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitCode(0)
+	}
 	if err != nil {
 		return exitCode(2)
 	}
@@ -112,7 +118,7 @@ func runChat(ctx context.Context, c *client.Client, req client.StartRun, out, pr
 	conn, err := c.Connect(dialCtx, client.ConnOptions{Reconnect: true})
 	cancel()
 	if err != nil {
-		return fmt.Errorf("chat: connecting: %w", err)
+		return fmt.Errorf("chat: %s", connectHint(c, err))
 	}
 	defer conn.Close()
 	start := time.Now()
@@ -148,6 +154,40 @@ func runChat(ctx context.Context, c *client.Client, req client.StartRun, out, pr
 			}
 		}
 	}
+}
+
+// connectHint says what a failed connection most likely needs: a server, or a new token.
+func connectHint(c *client.Client, err error) string {
+	var ae *client.APIError
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Sprintf("no server at %s: is `netra serve` running? (--url or NETRA_URL names another)", c.URL())
+	case errors.As(err, &ae) && ae.Status == 401:
+		if exp, ok := tokenExpiry(c.Token()); ok && time.Now().After(exp) {
+			return fmt.Sprintf("the token expired at %s: get a new one with `netra token --user ID`", exp.Format(time.RFC3339))
+		}
+		return fmt.Sprintf("the server refused the token (%s): `netra token` signs with the secret in --data-dir (NETRA_DATA_DIR), which must be the server's", ae.Message)
+	}
+	return fmt.Sprintf("connecting to %s: %v", c.URL(), err)
+}
+
+// tokenExpiry reads a JWT's exp without verifying it: only to explain a refusal.
+func tokenExpiry(tok string) (time.Time, bool) {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return time.Time{}, false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return time.Time{}, false
+	}
+	var claims struct {
+		Exp int64 `json:"exp"`
+	}
+	if json.Unmarshal(raw, &claims) != nil || claims.Exp == 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(claims.Exp, 0), true
 }
 
 type eventData struct {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/debug"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -48,7 +49,7 @@ func main() {
 	case "audit":
 		err = auditCmd(args, os.Stdout)
 	case "version", "--version", "-v":
-		fmt.Printf("netra %s (%s, %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		fmt.Println(versionLine())
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 	default:
@@ -57,11 +58,42 @@ func main() {
 	}
 	if err != nil {
 		if ec, ok := err.(exitCode); ok {
-			os.Exit(int(ec))
+			os.Exit(int(ec)) // 0 after -h
 		}
 		fmt.Fprintln(os.Stderr, "netra:", err)
 		os.Exit(1)
 	}
+}
+
+// versionLine says which build this is: the module version and the VCS revision the Go
+// toolchain stamped into the binary (-ldflags "-X main.version=..." overrides the version).
+func versionLine() string {
+	v, rev := version, ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if v == "dev" && bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
+		var at, modified string
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.time":
+				at = s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					modified = ", modified"
+				}
+			}
+		}
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		if rev != "" {
+			rev = fmt.Sprintf(" revision %s (%s%s)", rev, at, modified)
+		}
+	}
+	return fmt.Sprintf("netra %s%s, %s %s/%s", v, rev, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
 
 // exitCode ends the process with a status and no further message.

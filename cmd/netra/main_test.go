@@ -5,10 +5,15 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
+	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/auth"
 	"github.com/netra-ai/netra/client"
 	"github.com/netra-ai/netra/node"
 )
@@ -38,16 +43,12 @@ func TestTokenAndChat(t *testing.T) {
 	}
 }
 
-// startWithToken signs a token with `netra token` (making the data directory's secret), then
-// starts a node on that directory, as a user of a fresh machine would.
+// startWithToken starts a node on a fresh data directory (which makes its secret), then signs
+// a token with `netra token` on that directory, as a user of a fresh machine would.
 func startWithToken(t *testing.T) (*node.Node, *client.Client, string) {
 	t.Helper()
 	dir := t.TempDir()
 	t.Setenv("NETRA_JWT_SECRET", "")
-	var tok bytes.Buffer
-	if err := token([]string{"--user", "alice", "--data-dir", dir}, &tok); err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
 	n, err := node.New(ctx, node.Config{Addr: "127.0.0.1:0", DataDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
@@ -56,7 +57,81 @@ func startWithToken(t *testing.T) (*node.Node, *client.Client, string) {
 	if err := n.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
+	var tok bytes.Buffer
+	if err := token([]string{"--user", "alice", "--data-dir", dir}, &tok); err != nil {
+		t.Fatal(err)
+	}
 	return n, client.New(n.URL(), strings.TrimSpace(tok.String())), dir
+}
+
+// TestNewcomerErrors: the command-line tools say what to do next. `netra token` never makes
+// a secret (one of its own would match no server) and says where it looked; --ttl must be
+// positive; -h exits 0; a chat without a server or with an expired token says so; an unknown
+// agent's error names the agents; `netra version` names the build.
+func TestNewcomerErrors(t *testing.T) {
+	t.Setenv("NETRA_JWT_SECRET", "")
+	dir := t.TempDir()
+	var out bytes.Buffer
+	err := token([]string{"--user", "alice", "--data-dir", dir}, &out)
+	if err == nil || !strings.Contains(err.Error(), "Start `netra serve` first") || !strings.Contains(err.Error(), dir) {
+		t.Fatalf("token without a secret: %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("token wrote %v into the data dir", entries)
+	}
+	n, c, dir := startWithToken(t)
+	defer stop(n)
+	for _, ttl := range []string{"0s", "-1h"} {
+		if err := token([]string{"--user", "alice", "--data-dir", dir, "--ttl", ttl}, &out); err == nil || !strings.Contains(err.Error(), "--ttl must be positive") {
+			t.Fatalf("--ttl %s: %v", ttl, err)
+		}
+	}
+	if err := token([]string{"-h"}, &out); err != exitCode(0) {
+		t.Fatalf("token -h: %v, want exit 0", err)
+	}
+	if err := auditCmd([]string{"verify", "-h"}, &out); err != exitCode(0) {
+		t.Fatalf("audit verify -h: %v, want exit 0", err)
+	}
+	if err := benchCmd([]string{"throughput", "-h"}); err != exitCode(0) {
+		t.Fatalf("bench throughput -h: %v, want exit 0", err)
+	}
+	// No server: the port of a listener that has just closed.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := "http://" + ln.Addr().String()
+	ln.Close()
+	ctx := context.Background()
+	var progress bytes.Buffer
+	err = runChat(ctx, client.New(gone, c.Token()), client.StartRun{Input: "hi", Agent: "echo"}, &out, &progress)
+	if err == nil || !strings.Contains(err.Error(), "no server at "+gone) || !strings.Contains(err.Error(), "netra serve") {
+		t.Fatalf("chat without a server: %v", err)
+	}
+	expired, err := auth.Sign(mustSecret(t, dir), netra.Identity{UserID: "alice", Tier: netra.TierFree, Role: netra.RoleUser}, -time.Hour, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = runChat(ctx, client.New(n.URL(), expired), client.StartRun{Input: "hi", Agent: "echo"}, &out, &progress)
+	if err == nil || !strings.Contains(err.Error(), "token expired") || !strings.Contains(err.Error(), "netra token") {
+		t.Fatalf("chat with an expired token: %v", err)
+	}
+	err = runChat(ctx, c, client.StartRun{Input: "hi", Agent: "nope"}, &out, &progress)
+	if err == nil || !strings.Contains(err.Error(), "echo") || !strings.Contains(err.Error(), "supervisor") {
+		t.Fatalf("unknown agent: %v", err)
+	}
+	if v := versionLine(); !strings.HasPrefix(v, "netra ") || !strings.Contains(v, runtime.Version()) {
+		t.Fatalf("version %q", v)
+	}
+}
+
+func mustSecret(t *testing.T, dir string) []byte {
+	t.Helper()
+	s, err := auth.LoadSecret(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 func stop(n *node.Node) error {

@@ -54,8 +54,8 @@ func serve(args []string) error {
 		rateLimits = fs.String("rate-limits", envOr("NETRA_RATE_LIMITS", ""), `per-tier overrides of the per-user limits, as JSON (NETRA_RATE_LIMITS), e.g. {"free":{"requests_per_sec":5,"connections":4}}`)
 		retention  = fs.Duration("audit-retention", 0, "how long audit entries are kept, e.g. 8760h; 0 keeps them forever")
 	)
-	if err := fs.Parse(args); err != nil {
-		return exitCode(2)
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/netra-ai/netra"
@@ -20,11 +23,14 @@ func token(args []string, out io.Writer) error {
 		dataDir = fs.String("data-dir", envOr("NETRA_DATA_DIR", "./netra-data"), "where the server keeps its generated secret (NETRA_DATA_DIR)")
 		issuer  = fs.String("issuer", envOr("NETRA_JWT_ISSUER", ""), "iss claim (NETRA_JWT_ISSUER)")
 	)
-	if err := fs.Parse(args); err != nil {
-		return exitCode(2)
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if *user == "" {
 		return fmt.Errorf("token: --user is required")
+	}
+	if *ttl <= 0 {
+		return fmt.Errorf("token: --ttl must be positive, e.g. 1h")
 	}
 	secret, err := secretFor(*dataDir)
 	if err != nil {
@@ -38,15 +44,33 @@ func token(args []string, out io.Writer) error {
 	return err
 }
 
-// secretFor returns NETRA_JWT_SECRET, else the data directory's secret, creating it when
-// missing so that `netra token` works before the first `netra serve`, with the same secret.
+// secretFor returns NETRA_JWT_SECRET, else the secret the server keeps in its data directory.
+// It never makes one: a token signed with a new secret would match no server.
 func secretFor(dataDir string) ([]byte, error) {
 	if s := envOr("NETRA_JWT_SECRET", ""); s != "" {
 		return []byte(s), nil
 	}
-	s, err := auth.LoadOrCreateSecret(dataDir)
+	s, err := auth.LoadSecret(dataDir)
+	if errors.Is(err, os.ErrNotExist) {
+		abs, _ := filepath.Abs(filepath.Join(dataDir, auth.SecretFile))
+		return nil, fmt.Errorf("no signing secret: NETRA_JWT_SECRET is unset and %s does not exist. "+
+			"Start `netra serve` first (it makes one), or point --data-dir (NETRA_DATA_DIR) at the server's data directory, "+
+			"or set NETRA_JWT_SECRET to the server's secret", abs)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading the secret in %s: %w", dataDir, err)
 	}
 	return s, nil
+}
+
+// parseFlags parses a command's flags: -h prints them and exits 0, a bad flag exits 2.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return exitCode(0)
+	case err != nil:
+		return exitCode(2)
+	}
+	return nil
 }
