@@ -198,6 +198,11 @@ func TestGoldenPath(t *testing.T) {
 			first.Report.Recommendations == nil || !strings.Contains(first.Markdown, "usage data") || !strings.Contains(first.Markdown, "demo dataset") {
 			t.Errorf("%s, no data: %+v", user, first)
 		}
+		// Its commands work as pasted: this server's URL and a token for this user.
+		if !strings.Contains(first.Markdown, h.url+"/v1/workloads/records") || !strings.Contains(first.Markdown, "netra token --user "+user) ||
+			strings.Contains(first.Markdown, "$NETRA_URL") {
+			t.Errorf("%s, no data: the upload command is not paste-ready:\n%s", user, first.Markdown)
+		}
 		return evs
 	}
 	var wg sync.WaitGroup

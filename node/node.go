@@ -225,7 +225,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	provider := model.Resilient(model.Observed(offline.New(modelNames), func(p, outcome string) {
 		n.metrics.ModelCalls.WithLabelValues(p, outcome).Inc()
 	}), resilience.Retry{Attempts: 3}, resilience.NewBreaker(5, 30*time.Second))
-	agents, err := agent.NewRegistry(append([]agent.Spec{echo.Spec(), supervisor.Spec(), triage.Spec(provider), datahelper.Spec(),
+	agents, err := agent.NewRegistry(append([]agent.Spec{echo.Spec(), supervisor.Spec(), triage.Spec(provider), datahelper.Spec(n.URL),
 		data.Spec(), optimization.Spec(), actions.Spec(), reporting.Spec(provider), synthetic.Spec(provider)}, cfg.Agents...)...)
 	if err != nil {
 		_ = st.Close()

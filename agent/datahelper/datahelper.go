@@ -21,14 +21,16 @@ type Output struct {
 }
 
 // Spec declares the agent.
-func Spec() agent.Spec {
+//
+// baseURL returns the server's own URL, for commands the user can paste as they are.
+func Spec(baseURL func() string) agent.Spec {
 	return agent.Spec{Name: Name, Description: "Says what data is missing and how to provide it.",
-		New: func() agent.Agent { return helper{} }}
+		New: func() agent.Agent { return helper{baseURL: baseURL} }}
 }
 
-type helper struct{}
+type helper struct{ baseURL func() string }
 
-func (helper) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.Result, error) {
+func (h helper) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.Result, error) {
 	t, err := triage.Required(in, Name)
 	if err != nil {
 		return agent.Result{}, err
@@ -57,8 +59,10 @@ func (helper) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent
 	if c.Records > 0 && c.WithTTFT == 0 {
 		out.Missing = append(out.Missing, "ttft_ms on records, to report time to first token")
 	}
+	// Commands that work as pasted: the server's own URL, and a token for this user.
+	url := h.baseURL()
 	out.HowTo = []string{
-		`Upload JSONL: curl -H "Authorization: Bearer $NETRA_TOKEN" -H "Content-Type: application/x-ndjson" --data-binary @calls.jsonl $NETRA_URL/v1/workloads/records`,
+		fmt.Sprintf(`Upload JSONL: curl -H "Authorization: Bearer $(netra token --user %s)" -H "Content-Type: application/x-ndjson" --data-binary @calls.jsonl %s/v1/workloads/records`, rt.Context().UserID(), url),
 		`Each line: {"id":"call-1","ts":"2026-11-01T10:00:00Z","provider":"openai","model":"gpt-4o","route":"support-chat","input_tokens":1200,"output_tokens":180,"latency_ms":950,"status":"ok"}`,
 		"Or CSV (Content-Type: text/csv) with a header row of the same field names, or OpenTelemetry GenAI traces as OTLP/JSON (Content-Type: application/json).",
 		`Or try it with demo data: netra chat "generate a demo dataset for 30 days" (or POST /v1/workloads/synthetic).`,
