@@ -84,6 +84,15 @@ const (
 	RunCancelled RunStatus = "cancelled"
 )
 
+// Valid reports whether s is one of the run statuses.
+func (s RunStatus) Valid() bool {
+	switch s {
+	case RunQueued, RunRunning, RunCompleted, RunFailed, RunCancelled:
+		return true
+	}
+	return false
+}
+
 // Ended reports whether s is terminal.
 func (s RunStatus) Ended() bool {
 	return s == RunCompleted || s == RunFailed || s == RunCancelled

@@ -90,6 +90,24 @@ func NewRegistry(specs ...Spec) (*Registry, error) {
 	return r, nil
 }
 
+// Info describes an agent for GET /v1/agents.
+type Info struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	// Entry is true for the agents a run may name; the others are steps of a workflow.
+	Entry bool `json:"entry"`
+}
+
+// List describes the declared agents, sorted by name.
+func (r *Registry) List() []Info {
+	out := make([]Info, 0, len(r.specs))
+	for _, n := range r.Names() {
+		s := r.specs[n]
+		out = append(out, Info{Name: n, Description: s.Description, Entry: s.Entry})
+	}
+	return out
+}
+
 // Names lists the declared agents, sorted.
 func (r *Registry) Names() []string {
 	out := make([]string, 0, len(r.specs))

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -923,5 +924,80 @@ func TestCancelOnDisconnect(t *testing.T) {
 	}
 	if len(evs) == 0 || json.Unmarshal(evs[0].Data, &d) != nil || d.Position != 1 || d.ETAMS <= 0 {
 		t.Fatalf("run_queued %+v", evs)
+	}
+}
+
+// TestListRunsAndAgents: GET /v1/runs lists the caller's own runs, newest first, by status,
+// page by page; GET /v1/agents lists the agents, supervisor and echo among the ones a run may
+// name (contract rev. 1.1).
+func TestListRunsAndAgents(t *testing.T) {
+	t.Parallel()
+	h := start(t, nil)
+	mine := h.client("lena")
+	var ids []string
+	for i := 0; i < 5; i++ {
+		ids = append(ids, finishedRun(t, mine, fmt.Sprint("run ", i)).ID)
+	}
+	finishedRun(t, h.client("otto"), "not lena's")
+	type page struct {
+		Runs []struct {
+			ID, Status string
+		} `json:"runs"`
+		NextCursor *string `json:"next_cursor"`
+	}
+	var seen []string
+	path := "/v1/runs?limit=2"
+	for pages := 0; pages < 5; pages++ {
+		var p page
+		if err := mine.Do(ctxT(t), "GET", path, nil, &p); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range p.Runs {
+			seen = append(seen, r.ID)
+		}
+		if p.NextCursor == nil {
+			break
+		}
+		path = "/v1/runs?limit=2&cursor=" + url.QueryEscape(*p.NextCursor)
+	}
+	if len(seen) != 5 {
+		t.Fatalf("listed %v, want lena's 5 runs", seen)
+	}
+	for i := range ids {
+		if seen[i] != ids[len(ids)-1-i] {
+			t.Fatalf("listed %v, want newest first: %v reversed", seen, ids)
+		}
+	}
+	var completed, queued page
+	if err := mine.Do(ctxT(t), "GET", "/v1/runs?status=completed", nil, &completed); err != nil || len(completed.Runs) != 5 || completed.NextCursor != nil {
+		t.Fatalf("completed: %+v %v", completed, err)
+	}
+	if err := mine.Do(ctxT(t), "GET", "/v1/runs?status=queued", nil, &queued); err != nil || len(queued.Runs) != 0 {
+		t.Fatalf("queued: %+v %v", queued, err)
+	}
+	for _, bad := range []string{"status=done", "limit=0", "limit=101", "cursor=nonsense"} {
+		status, body, _ := rawHTTP(t, "GET", h.url+"/v1/runs?"+bad, h.token("lena", netra.TierFree), "", nil)
+		if status != 400 || errCode(body) != "invalid_request" {
+			t.Errorf("GET /v1/runs?%s = %d %v", bad, status, body)
+		}
+	}
+	var agents struct {
+		Agents []struct {
+			Name, Description string
+			Entry             bool
+		} `json:"agents"`
+	}
+	if err := mine.Do(ctxT(t), "GET", "/v1/agents", nil, &agents); err != nil {
+		t.Fatal(err)
+	}
+	entry := map[string]bool{}
+	for _, a := range agents.Agents {
+		if a.Description == "" {
+			t.Errorf("agent %s has no description", a.Name)
+		}
+		entry[a.Name] = a.Entry
+	}
+	if !entry["supervisor"] || !entry["echo"] || entry["triage"] {
+		t.Fatalf("agents %+v", agents.Agents)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/agent"
 	"github.com/netra-ai/netra/execctx"
 	"github.com/netra-ai/netra/ratelimit"
 	"github.com/netra-ai/netra/sched"
@@ -63,13 +64,9 @@ func (s *Server) createThread(w http.ResponseWriter, r *http.Request, id netra.I
 }
 
 func (s *Server) listThreads(w http.ResponseWriter, r *http.Request, id netra.Identity) error {
-	limit := 20
-	if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
-			return netra.Errorf(netra.CodeInvalidRequest, "limit must be an integer from 1 to 100")
-		}
-		limit = n
+	limit, err := limitParam(r.URL.Query().Get("limit"))
+	if err != nil {
+		return err
 	}
 	threads, next, err := s.cfg.Store.ListThreads(r.Context(), id.UserID, limit, r.URL.Query().Get("cursor"))
 	if err != nil {
@@ -84,6 +81,18 @@ func (s *Server) listThreads(w http.ResponseWriter, r *http.Request, id netra.Id
 		NextCursor *string        `json:"next_cursor"`
 	}{threads, nextCursor})
 	return nil
+}
+
+// limitParam reads a page size: default 20, at most 100.
+func limitParam(v string) (int, error) {
+	if v == "" {
+		return 20, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 100 {
+		return 0, netra.Errorf(netra.CodeInvalidRequest, "limit must be an integer from 1 to 100")
+	}
+	return n, nil
 }
 
 func (s *Server) getThread(w http.ResponseWriter, r *http.Request, id netra.Identity) error {
@@ -197,6 +206,43 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, id netra.Ident
 	writeJSON(w, http.StatusOK, struct {
 		Runs []netra.Run `json:"runs"`
 	}{runs})
+	return nil
+}
+
+// listUserRuns answers GET /v1/runs: the caller's runs, newest first, by status.
+func (s *Server) listUserRuns(w http.ResponseWriter, r *http.Request, id netra.Identity) error {
+	q := r.URL.Query()
+	limit, err := limitParam(q.Get("limit"))
+	if err != nil {
+		return err
+	}
+	status := netra.RunStatus(q.Get("status"))
+	if status != "" && !status.Valid() {
+		return netra.Errorf(netra.CodeInvalidRequest, "status must be queued, running, completed, failed or cancelled")
+	}
+	runs, next, err := s.cfg.Store.ListUserRuns(r.Context(), id.UserID, status, limit, q.Get("cursor"))
+	if err != nil {
+		return err
+	}
+	for i := range runs {
+		runs[i] = s.withPosition(runs[i])
+	}
+	var nextCursor *string
+	if next != "" {
+		nextCursor = &next
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Runs       []netra.Run `json:"runs"`
+		NextCursor *string     `json:"next_cursor"`
+	}{runs, nextCursor})
+	return nil
+}
+
+// listAgents answers GET /v1/agents.
+func (s *Server) listAgents(w http.ResponseWriter, _ *http.Request, _ netra.Identity) error {
+	writeJSON(w, http.StatusOK, struct {
+		Agents []agent.Info `json:"agents"`
+	}{s.cfg.Factory.Agents().List()})
 	return nil
 }
 

@@ -198,6 +198,8 @@ func (s *Server) routes() {
 	m.Handle("POST /v1/threads/{id}/runs", s.authed(s.createRunInThread))
 	m.Handle("GET /v1/threads/{id}/runs", s.authed(s.listRuns))
 	m.Handle("POST /v1/runs", s.authed(s.createRun))
+	m.Handle("GET /v1/runs", s.authed(s.listUserRuns))
+	m.Handle("GET /v1/agents", s.authed(s.listAgents))
 	m.Handle("GET /v1/runs/{id}", s.authed(s.getRun))
 	m.Handle("POST /v1/runs/{id}/cancel", s.authed(s.cancelRunHTTP))
 	m.Handle("GET /v1/runs/{id}/events", s.authed(s.events))

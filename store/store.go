@@ -46,6 +46,9 @@ type Runs interface {
 	GetRun(ctx context.Context, owner, id string) (netra.Run, error)
 	// ListRuns returns a thread's runs, oldest first.
 	ListRuns(ctx context.Context, owner, threadID string) ([]netra.Run, error)
+	// ListUserRuns pages through the owner's runs, newest created first, with the given status
+	// ("" for any), after the opaque cursor ("" for the first page); next is "" on the last.
+	ListUserRuns(ctx context.Context, owner string, status netra.RunStatus, limit int, cursor string) (runs []netra.Run, next string, err error)
 	// ListEvents returns the run's events with seq > afterSeq in seq order, at most limit
 	// (0: no bound). Only Seq, Type, RunID, Owner and Frame are filled in.
 	ListEvents(ctx context.Context, owner, runID string, afterSeq int64, limit int) ([]netra.Event, error)

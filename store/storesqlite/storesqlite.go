@@ -519,6 +519,35 @@ func (s *Store) ListRuns(ctx context.Context, owner, threadID string) ([]netra.R
 	return s.queryRuns(ctx, "list runs", `SELECT `+runColumns+` FROM runs WHERE owner = ? AND thread_id = ? ORDER BY created_at, rowid`, owner, threadID)
 }
 
+// ListUserRuns pages through the owner's runs, newest first, optionally of one status.
+func (s *Store) ListUserRuns(ctx context.Context, owner string, status netra.RunStatus, limit int, cursor string) ([]netra.Run, string, error) {
+	args := []any{owner}
+	q := `SELECT ` + runColumns + ` FROM runs WHERE owner = ?`
+	if status != "" {
+		q += ` AND status = ?`
+		args = append(args, string(status))
+	}
+	if cursor != "" {
+		at, id, err := decodeCursor(cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		q += ` AND (created_at < ? OR (created_at = ? AND id < ?))`
+		args = append(args, at, at, id)
+	}
+	q += ` ORDER BY created_at DESC, id DESC LIMIT ?`
+	args = append(args, limit+1)
+	runs, err := s.queryRuns(ctx, "list user runs", q, args...)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(runs) > limit {
+		last := runs[limit-1]
+		return runs[:limit], encodeCursor(last.CreatedAt.UnixNano(), last.ID), nil
+	}
+	return runs, "", nil
+}
+
 // ActiveRuns lists all queued and running runs, oldest first (recovery only).
 func (s *Store) ActiveRuns(ctx context.Context) ([]netra.Run, error) {
 	return s.queryRuns(ctx, "active runs", `SELECT `+runColumns+` FROM runs WHERE status IN ('queued', 'running') ORDER BY created_at, rowid`)

@@ -22,6 +22,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	}{
 		{"ThreadsAreScopedByOwner", threadsScoped},
 		{"ListThreadsPagesNewestFirst", listThreadsPages},
+		{"ListUserRunsPagesNewestFirstByStatus", listUserRuns},
 		{"CreateRunWritesThreadMessageAndRun", createRun},
 		{"CreateRunOnForeignThreadIsNotFound", createRunForeignThread},
 		{"AppendEventsAndTransitions", appendEvents},
@@ -154,6 +155,61 @@ func listThreadsPages(t *testing.T, s store.Store) {
 		}
 	}
 	_, _, err := s.ListThreads(c, "carol", 3, "not-a-cursor!")
+	wantCode(t, err, netra.CodeInvalidRequest)
+}
+
+func listUserRuns(t *testing.T, s store.Store) {
+	c := ctx(t)
+	var ids []string
+	for i := 0; i < 7; i++ {
+		ids = append(ids, newRun(t, s, "gina", "", fmt.Sprint("run ", i)).ID)
+	}
+	other := newRun(t, s, "hank", "", "not gina's")
+	// One of gina's runs is running.
+	running, err := s.GetRun(c, "gina", ids[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Append(c, []store.Record{{Event: event(running, 1, netra.EventRunStarted), Transition: &netra.Transition{Status: netra.RunRunning, At: time.Now().UTC()}}}); err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	cursor := ""
+	for pages := 0; ; pages++ {
+		page, next, err := s.ListUserRuns(c, "gina", "", 3, cursor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) > 3 {
+			t.Fatalf("page of %d, limit 3", len(page))
+		}
+		for _, r := range page {
+			if r.Owner != "gina" || r.ID == other.ID {
+				t.Fatalf("another user's run listed: %+v", r)
+			}
+			seen = append(seen, r.ID)
+		}
+		if next == "" {
+			break
+		}
+		if pages > 5 {
+			t.Fatal("pagination does not end")
+		}
+		cursor = next
+	}
+	if len(seen) != len(ids) {
+		t.Fatalf("saw %d runs, want %d", len(seen), len(ids))
+	}
+	for i := range ids {
+		if seen[i] != ids[len(ids)-1-i] {
+			t.Fatalf("order %v, want newest first: reverse of %v", seen, ids)
+		}
+	}
+	only, next, err := s.ListUserRuns(c, "gina", netra.RunRunning, 10, "")
+	if err != nil || next != "" || len(only) != 1 || only[0].ID != ids[2] || only[0].Status != netra.RunRunning {
+		t.Fatalf("running runs %+v %q %v", only, next, err)
+	}
+	_, _, err = s.ListUserRuns(c, "gina", "", 3, "not-a-cursor!")
 	wantCode(t, err, netra.CodeInvalidRequest)
 }
 
