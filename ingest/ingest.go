@@ -130,7 +130,7 @@ func (s *Service) Upload(ctx context.Context, id netra.Identity, dec workload.De
 			p.Err = p.Record.Validate(s.prices, p.CostGiven)
 		}
 		if p.Err != nil {
-			res.Rejected++
+			res.Rejected += int64(max(1, p.Lines))
 			if len(res.Errors) < MaxErrors {
 				res.Errors = append(res.Errors, workload.LineError{Line: p.Line, Message: p.Err.Error()})
 			}

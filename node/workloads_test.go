@@ -3,6 +3,7 @@ package node_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,6 +61,17 @@ func TestIngestion(t *testing.T) {
 	csv := "ts,model,route,input_tokens,output_tokens,latency_ms,status\n" + now.Format(time.RFC3339) + ",gpt-4o,chat,10,10,50,ok\n"
 	if status, m = post("text/csv", "", csv); status != 201 || m["accepted"] != 1.0 {
 		t.Fatalf("csv: %d %v", status, m)
+	}
+	// A quote that never closes: reported where it opens, every line it took counted (partial);
+	// refused at its line when it would outgrow a record's bound, without reading the rest.
+	open := "ts,model,route,latency_ms\n" + now.Format(time.RFC3339) + ",\"gpt-4o,chat,50\n" + strings.Repeat(now.Format(time.RFC3339)+",gpt-4o,chat,50\n", 5)
+	if status, m = post("text/csv", "?partial=true", open); status != 201 || m["accepted"] != 0.0 || m["rejected"] != 6.0 ||
+		m["errors"].([]any)[0].(map[string]any)["line"] != 2.0 {
+		t.Fatalf("open quote, partial: %d %v", status, m)
+	}
+	huge := "ts,model,route,latency_ms\n\"" + strings.Repeat("x", 200<<10) + "\n"
+	if status, m = post("text/csv", "", huge); status != 400 || !strings.Contains(fmt.Sprint(m), "line 2") {
+		t.Fatalf("open quote over the bound: %d %v", status, m)
 	}
 	// OTLP/JSON.
 	start := now.UnixNano()

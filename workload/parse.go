@@ -29,6 +29,10 @@ type Parsed struct {
 	Record    Record
 	CostGiven bool
 	Err       error
+	// Lines is how many lines of the upload the error covers when it is more than one (a
+	// CSV field whose quote opens on Line and closes further down swallows the lines
+	// between): each counts as a rejected record. 0 means one.
+	Lines int
 }
 
 // Decoder yields the records of an upload one at a time. Next returns io.EOF at the end; any
@@ -229,15 +233,48 @@ func parseTS(s string) (time.Time, error) {
 
 type csvDecoder struct {
 	r      *csv.Reader
+	in     *boundedRecords
 	header map[string]int
 	line   int
 }
 
+// MaxCSVRecord bounds the bytes of one CSV record (its line, or lines when a quoted field spans
+// several). encoding/csv reads a quoted field until its quote closes: one that never closes
+// would take the rest of an upload, gigabytes, into memory.
+const MaxCSVRecord = 64 << 10
+
 func newCSVDecoder(r io.Reader) *csvDecoder {
-	cr := csv.NewReader(bufio.NewReaderSize(io.LimitReader(r, math.MaxInt64), 64<<10))
+	in := &boundedRecords{r: bufio.NewReaderSize(io.LimitReader(r, math.MaxInt64), 64<<10)}
+	cr := csv.NewReader(in)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
-	return &csvDecoder{r: cr}
+	return &csvDecoder{r: cr, in: in}
+}
+
+// errRecordTooLong ends a CSV upload whose record outgrows MaxCSVRecord.
+var errRecordTooLong = errors.New("record too long")
+
+// boundedRecords hands the CSV reader its input, but no more than MaxCSVRecord bytes (and the
+// reader's own read-ahead) past the end of the last record it returned, so that memory stays
+// bounded whatever the input.
+type boundedRecords struct {
+	r        io.Reader
+	read     int64 // bytes handed over
+	boundary int64 // where the last record returned ends (csv.Reader.InputOffset then)
+}
+
+func (b *boundedRecords) Read(p []byte) (int, error) {
+	const readAhead = 64 << 10 // the CSV reader's buffer may hold this much of the next records
+	left := b.boundary + MaxCSVRecord + readAhead - b.read
+	if left <= 0 {
+		return 0, errRecordTooLong
+	}
+	if int64(len(p)) > left {
+		p = p[:left]
+	}
+	n, err := b.r.Read(p)
+	b.read += int64(n)
+	return n, err
 }
 
 // csvFields are the columns a CSV upload may have.
@@ -256,6 +293,7 @@ func (d *csvDecoder) Next() (Parsed, error) {
 		if err != nil {
 			return Parsed{}, fmt.Errorf("line 1: header: %v", err)
 		}
+		d.in.boundary = d.r.InputOffset()
 		d.header = map[string]int{}
 		for i, name := range row {
 			d.header[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(name, "\ufeff")))] = i
@@ -274,11 +312,24 @@ func (d *csvDecoder) Next() (Parsed, error) {
 		// FieldPos is only defined for a record that was read (it panics otherwise).
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
+			d.in.boundary = d.r.InputOffset() // the bad record is behind us; the next starts here
+		}
+		switch {
+		case errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrQuote) && pe.StartLine < pe.Line:
+			// A quote opened on StartLine and never closed: the lines up to Line went into
+			// one field. The error is where the quote opens; every line it took is rejected.
+			d.line = pe.Line
+			return Parsed{Line: pe.StartLine, Lines: pe.Line - pe.StartLine + 1,
+				Err: fmt.Errorf("malformed CSV: a quoted field opens here and does not close before line %d", pe.Line)}, nil
+		case errors.As(err, &pe):
 			d.line = pe.Line
 			return Parsed{Line: pe.Line, Err: fmt.Errorf("malformed CSV: %v", pe.Err)}, nil
+		case errors.Is(err, errRecordTooLong):
+			return Parsed{}, fmt.Errorf("line %d: a CSV record longer than %d KiB (is a quoted field left open?)", d.line+1, MaxCSVRecord>>10)
 		}
 		return Parsed{}, err
 	}
+	d.in.boundary = d.r.InputOffset()
 	line, _ := d.r.FieldPos(0)
 	d.line = line
 	p := Parsed{Line: line}

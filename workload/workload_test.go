@@ -649,3 +649,71 @@ func TestCachingPremiumAndLifetime(t *testing.T) {
 		t.Fatalf("caching confidence %v", conf)
 	}
 }
+
+// countingReader counts the bytes read from it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// endless yields a line of CSV text forever.
+type endless struct{}
+
+func (endless) Read(p []byte) (int, error) {
+	const line = "x,y,z,1,2,3\n"
+	for i := range p {
+		p[i] = line[i%len(line)]
+	}
+	return len(p), nil
+}
+
+// TestCSVQuoteThatNeverCloses: a quote that opens on line 3 and never closes is reported at
+// line 3, and every line it swallows counts as rejected; an open quote that would take more
+// than MaxCSVRecord stops the upload at its line after reading a bounded amount, whatever the
+// size of the upload.
+// Shown to catch: reading a 300 MB upload into one field (1.6 GB of memory, issue 12).
+func TestCSVQuoteThatNeverCloses(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("ts,model,route,latency_ms\n2026-11-01T10:00:00Z,gpt-4o,chat,100\n")
+	b.WriteString(`2026-11-01T10:00:01Z,"gpt-4o,chat,100` + "\n")
+	for i := 0; i < 300; i++ {
+		b.WriteString("2026-11-01T10:00:02Z,gpt-4o,chat,100\n")
+	}
+	dec := workload.NewDecoder(workload.FormatCSV, strings.NewReader(b.String()))
+	var good int
+	var bad []workload.Parsed
+	for {
+		p, err := dec.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Err != nil {
+			bad = append(bad, p)
+		} else {
+			good++
+		}
+	}
+	if good != 1 || len(bad) != 1 || bad[0].Line != 3 || bad[0].Lines != 301 || !strings.Contains(bad[0].Err.Error(), "line 303") {
+		t.Fatalf("good %d, bad %+v", good, bad)
+	}
+	// An open quote in an endless upload: a bounded read and an error at its line.
+	src := &countingReader{r: io.MultiReader(strings.NewReader("ts,model,route,latency_ms\n\"open"), endless{})}
+	dec = workload.NewDecoder(workload.FormatCSV, src)
+	_, err := dec.Next()
+	if err == nil || !strings.Contains(err.Error(), "line 2") || !strings.Contains(err.Error(), "64 KiB") {
+		t.Fatalf("endless open quote: %v", err)
+	}
+	if src.n > 4*workload.MaxCSVRecord {
+		t.Fatalf("read %d bytes of an endless upload before giving up", src.n)
+	}
+}
