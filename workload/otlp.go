@@ -2,8 +2,10 @@ package workload
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -62,26 +64,45 @@ func (a attrs) str(keys ...string) string {
 	return ""
 }
 
-func (a attrs) num(keys ...string) (float64, bool) {
+// num reads the first of keys that is present as a number. A present value that is not a
+// finite number (an object, NaN, text) is an error naming the attribute, not a silent 0.
+func (a attrs) num(keys ...string) (v float64, present bool, err error) {
 	for _, k := range keys {
 		kv, ok := a[k]
 		if !ok {
 			continue
 		}
+		var raw string
 		switch {
 		case len(kv.Value.IntValue) > 0:
-			if n, err := strconv.ParseFloat(strings.Trim(string(kv.Value.IntValue), `"`), 64); err == nil {
-				return n, true
-			}
+			raw = strings.Trim(string(kv.Value.IntValue), `"`)
 		case kv.Value.DoubleValue != nil:
-			return *kv.Value.DoubleValue, true
+			v = *kv.Value.DoubleValue
+			raw = strconv.FormatFloat(v, 'g', -1, 64)
 		case kv.Value.StringValue != nil:
-			if n, err := strconv.ParseFloat(*kv.Value.StringValue, 64); err == nil {
-				return n, true
-			}
+			raw = *kv.Value.StringValue
+		default:
+			return 0, true, fmt.Errorf("%s must be a number", k)
 		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return 0, true, fmt.Errorf("%s must be a number, got %q", k, truncate(raw))
+		}
+		return v, true, nil
 	}
-	return 0, false
+	return 0, false, nil
+}
+
+// count reads a count (tokens, retries): absent is 0; present, a whole number from 0 to max.
+func (a attrs) count(max int64, keys ...string) (int64, error) {
+	v, ok, err := a.num(keys...)
+	if err != nil || !ok {
+		return 0, err
+	}
+	if v < 0 || v > float64(max) || v != math.Trunc(v) {
+		return 0, fmt.Errorf("%s must be a whole number from 0 to %d, got %v", keys[0], max, v)
+	}
+	return int64(v), nil
 }
 
 func (a attrs) boolean(key string) (bool, bool) {
@@ -168,19 +189,18 @@ func spanRecord(sp otlpSpan, a, res attrs) (Record, bool, error) {
 	}
 	r.TS = time.Unix(0, start).UTC()
 	r.LatencyMS = float64(end-start) / 1e6
-	if v, ok := a.num("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens"); ok {
-		r.InputTokens = int64(v)
-	}
-	if v, ok := a.num("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens"); ok {
-		r.OutputTokens = int64(v)
-	}
-	if v, ok := a.num("gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens", "gen_ai.usage.cached_tokens"); ok {
-		r.CachedInputTokens = int64(v)
-	}
-	if v, ok := a.num("gen_ai.response.time_to_first_chunk"); ok { // seconds
-		r.TTFTMS = v * 1000
-	} else if v, ok := a.num("netra.ttft_ms"); ok {
-		r.TTFTMS = v
+	var errs []error
+	var err error
+	r.InputTokens, err = a.count(MaxTokens, "gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens")
+	errs = append(errs, err)
+	r.OutputTokens, err = a.count(MaxTokens, "gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens")
+	errs = append(errs, err)
+	r.CachedInputTokens, err = a.count(MaxTokens, "gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens", "gen_ai.usage.cached_tokens")
+	errs = append(errs, err)
+	if v, ok, err := a.num("gen_ai.response.time_to_first_chunk"); ok || err != nil { // seconds
+		r.TTFTMS, errs = v*1000, append(errs, err)
+	} else if v, ok, err := a.num("netra.ttft_ms"); ok || err != nil {
+		r.TTFTMS, errs = v, append(errs, err)
 	}
 	if code := strings.Trim(string(sp.Status.Code), `"`); code == "2" || code == "STATUS_CODE_ERROR" {
 		r.OK = false
@@ -200,10 +220,12 @@ func spanRecord(sp otlpSpan, a, res attrs) (Record, bool, error) {
 	if b, ok := a.boolean("netra.interactive"); ok {
 		r.Interactive = b
 	}
-	if v, ok := a.num("netra.retries"); ok {
-		r.Retries = int64(v)
-	}
-	cost, costGiven := a.num("netra.cost_usd", "gen_ai.usage.cost")
+	r.Retries, err = a.count(MaxRetries, "netra.retries")
+	errs = append(errs, err)
+	cost, costGiven, err := a.num("netra.cost_usd", "gen_ai.usage.cost")
 	r.CostUSD = cost
+	if err := errors.Join(append(errs, err)...); err != nil {
+		return r, costGiven, fmt.Errorf("span %q: %w", truncate(sp.Name), err)
+	}
 	return r, costGiven, nil
 }

@@ -717,3 +717,34 @@ func TestCSVQuoteThatNeverCloses(t *testing.T) {
 		t.Fatalf("read %d bytes of an endless upload before giving up", src.n)
 	}
 }
+
+// TestOTLPAttributesOfTheWrongType: a token count that is an object, text, NaN, fractional or
+// beyond the bound refuses its span with the attribute's name, instead of counting 0 tokens
+// or calling a huge count negative.
+func TestOTLPAttributesOfTheWrongType(t *testing.T) {
+	t.Parallel()
+	span := func(value string) string {
+		return `{"resourceSpans":[{"scopeSpans":[{"spans":[{"spanId":"s1","name":"chat","startTimeUnixNano":"1764576000000000000","endTimeUnixNano":"1764576001000000000",
+			"attributes":[{"key":"gen_ai.request.model","value":{"stringValue":"gpt-4o"}},{"key":"gen_ai.usage.input_tokens","value":` + value + `}]}]}]}]}`
+	}
+	for value, want := range map[string]string{
+		`{"intValue":{"x":[1,2]}}`: "gen_ai.usage.input_tokens must be a number",
+		`{"stringValue":"NaN"}`:    "gen_ai.usage.input_tokens must be a number",
+		`{"doubleValue":1e300}`:    "from 0 to 100000000",
+		`{"intValue":"-5"}`:        "from 0 to 100000000",
+		`{"doubleValue":12.5}`:     "whole number",
+		`{"boolValue":true}`:       "gen_ai.usage.input_tokens must be a number",
+	} {
+		ps, err := decodeAll(t, workload.FormatOTLP, span(value))
+		if err != nil {
+			t.Fatalf("%s: %v", value, err)
+		}
+		if len(ps) != 1 || ps[0].Err == nil || !strings.Contains(ps[0].Err.Error(), want) {
+			t.Errorf("%s: %+v, want an error with %q", value, ps, want)
+		}
+	}
+	ps, err := decodeAll(t, workload.FormatOTLP, span(`{"intValue":"1200"}`))
+	if err != nil || len(ps) != 1 || ps[0].Err != nil || ps[0].Record.InputTokens != 1200 {
+		t.Fatalf("a good count: %+v %v", ps, err)
+	}
+}
