@@ -9,6 +9,7 @@ import (
 
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/node"
+	"github.com/netra-ai/netra/workload"
 )
 
 func line(id string, ts time.Time, model string, in, out int) string {
@@ -90,6 +91,11 @@ func TestIngestion(t *testing.T) {
 	}
 	if n := summary(); n != 5 {
 		t.Fatalf("records %v after refusal", n)
+	}
+	// An OTLP/JSON body over its bound is 413, not a parse error.
+	big := `{"resourceSpans":[` + strings.Repeat(" ", workload.MaxOTLP) + `]}`
+	if status, m = post("application/json", "", big); status != 413 || errCode(m) != "payload_too_large" {
+		t.Fatalf("OTLP over the bound: %d %v", status, m)
 	}
 	// Unknown content type.
 	if status, m = post("text/plain", "", "x"); status != 400 || errCode(m) != "invalid_request" {

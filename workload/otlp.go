@@ -151,7 +151,7 @@ func (d *otlpDecoder) decode() error {
 	var req otlpRequest
 	dec := json.NewDecoder(io.LimitReader(d.r, MaxOTLP+1))
 	if err := dec.Decode(&req); err != nil {
-		return fmt.Errorf("not an OTLP/JSON trace export (ExportTraceServiceRequest): %v", err)
+		return fmt.Errorf("not an OTLP/JSON trace export (ExportTraceServiceRequest): %w", err)
 	}
 	n := 0
 	for _, rs := range req.ResourceSpans {
