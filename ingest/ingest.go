@@ -203,10 +203,37 @@ func (s *Service) Synthetic(ctx context.Context, id netra.Identity, spec workloa
 	return res, up.Commit(ctx)
 }
 
-// Analyze computes the statistics of the owner's records in w.
-func (s *Service) Analyze(ctx context.Context, owner string, w workload.Window) (workload.Stats, error) {
+// Scope narrows an analysis to some models (by the price table's names, so a dated snapshot
+// counts as its model) and routes; an empty list means all.
+type Scope struct {
+	Models []string `json:"models,omitempty"`
+	Routes []string `json:"routes,omitempty"`
+}
+
+// Analyze computes the statistics of the owner's records in w, within scope.
+func (s *Service) Analyze(ctx context.Context, owner string, w workload.Window, scope Scope) (workload.Stats, error) {
 	a := workload.NewAnalyzer(w, s.prices)
+	models := map[string]bool{}
+	for _, m := range scope.Models {
+		models[s.prices.Canonical(m)] = true
+	}
+	canon := map[string]string{}
 	err := s.store.ScanRecords(ctx, owner, w, func(r *workload.Record) bool {
+		if len(scope.Routes) > 0 && !slices.Contains(scope.Routes, r.Route) {
+			return ctx.Err() == nil
+		}
+		if len(models) > 0 {
+			c, ok := canon[r.Model]
+			if !ok {
+				c = s.prices.Canonical(r.Model)
+				if len(canon) < 10_000 {
+					canon[r.Model] = c
+				}
+			}
+			if !models[c] {
+				return ctx.Err() == nil
+			}
+		}
 		a.Add(r)
 		return ctx.Err() == nil
 	})

@@ -43,9 +43,15 @@ type Provider interface {
 
 // Triage is the answer to TaskTriage.
 type Triage struct {
-	Category string   `json:"category"`
-	Models   []string `json:"models"`
-	Routes   []string `json:"routes"`
+	Category string `json:"category"`
+	// Kind is the kind of answer wanted (KindReport, KindFigure, KindCapability); Metric, for
+	// a figure, which one (MetricCost, ...).
+	Kind   string `json:"kind"`
+	Metric string `json:"metric,omitempty"`
+	// OutOfScope marks a question that usage data cannot answer (KindCapability).
+	OutOfScope bool     `json:"out_of_scope,omitempty"`
+	Models     []string `json:"models"`
+	Routes     []string `json:"routes"`
 	// WindowDays is the rolling window the question names, ending now; 0 when it names none.
 	WindowDays  float64 `json:"window_days"`
 	WindowLabel string  `json:"window_label"`
@@ -59,6 +65,28 @@ type Triage struct {
 		Days   int    `json:"days,omitempty"`
 	} `json:"synthetic"`
 }
+
+// Kinds of answer.
+const (
+	// KindReport is the optimization or workload report, scoped when the question names a scope.
+	KindReport = "report"
+	// KindFigure answers a question about one figure first, then the small table behind it.
+	KindFigure = "figure"
+	// KindCapability answers a greeting, "what can you do?" or a question out of scope: what
+	// Netra can do with the user's data, what data it has, questions worth asking.
+	KindCapability = "capability"
+)
+
+// Metrics a figure question can ask about.
+const (
+	MetricCost      = "cost"       // spend in the window
+	MetricTopModel  = "top_model"  // which model costs the most
+	MetricTopRoute  = "top_route"  // which route costs the most
+	MetricErrorRate = "error_rate" // failed requests over all requests
+	MetricLatency   = "latency"    // p50/p95/p99 latency
+	MetricRequests  = "requests"   // how many calls
+	MetricTokens    = "tokens"     // input and output tokens
+)
 
 // Categories of a question.
 const (

@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -342,6 +343,110 @@ func TestGoldenPath(t *testing.T) {
 	}
 	if err := h.client("golden-ben").Do(ctxT(t), "GET", "/v1/workloads/summary", nil, &ben); err != nil || ben.Records == 0 || ben.Records == ann.Records {
 		t.Fatalf("ben's summary %+v %v", ben, err)
+	}
+	h.waitIdle()
+}
+
+// TestAnswersShapedByTheQuestion: a greeting, a question outside the data and three figure
+// questions each get their own answer, scoped to what they name, with the figures computed
+// here from the records the test wrote; none of them gets the optimization report.
+func TestAnswersShapedByTheQuestion(t *testing.T) {
+	t.Parallel()
+	h := start(t, nil)
+	const user = "shape-sam"
+	c := h.client(user)
+	conn := h.connect(c, client.ConnOptions{})
+	fixture := goldenFixture(time.Now().UTC(), 2)
+	var body bytes.Buffer
+	enc := json.NewEncoder(&body)
+	for _, r := range fixture {
+		if err := enc.Encode(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if status, up, _ := rawHTTP(t, "POST", h.url+"/v1/workloads/records", h.token(user, "free"), body.String(), map[string]string{"Content-Type": "application/x-ndjson"}); status != 201 {
+		t.Fatalf("upload: %d %v", status, up)
+	}
+	inWindow := func(days int, keep func(fixtureRecord) bool) []fixtureRecord {
+		from := time.Now().UTC().Add(-time.Duration(days) * 24 * time.Hour)
+		var out []fixtureRecord
+		for _, r := range fixture {
+			if r.TS.After(from) && keep(r) {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	all := func(fixtureRecord) bool { return true }
+	noReport := func(q string, evs []client.Event, rep report, agents string) {
+		t.Helper()
+		if got := agentsIn(evs); got != agents {
+			t.Errorf("%q: agents %s, want %s", q, got, agents)
+		}
+		if strings.Contains(rep.Markdown, "## Recommendations") || len(rep.Report.Recommendations) != 0 {
+			t.Errorf("%q got recommendations:\n%s", q, rep.Markdown)
+		}
+	}
+
+	q := "hello"
+	evs, rep := ask(t, c, conn, q)
+	noReport(q, evs, rep, "supervisor,triage,reporting")
+	if n := len(inWindow(30, all)); !strings.Contains(rep.Markdown, fmt.Sprintf("you have %d records", n)) || !strings.Contains(rep.Markdown, "Questions worth asking") ||
+		strings.Contains(rep.Markdown, "cannot answer") {
+		t.Errorf("%q:\n%s", q, rep.Markdown)
+	}
+	q = "what's the weather in Paris?"
+	evs, rep = ask(t, c, conn, q)
+	noReport(q, evs, rep, "supervisor,triage,reporting")
+	if !strings.Contains(rep.Markdown, "cannot answer") {
+		t.Errorf("%q does not say it is out of scope:\n%s", q, rep.Markdown)
+	}
+
+	// Which model costs the most in the last 14 days.
+	q = "Which model costs me the most in the last 14 days?"
+	evs, rep = ask(t, c, conn, q)
+	noReport(q, evs, rep, "supervisor,triage,data,reporting")
+	spend := map[string]float64{}
+	for _, r := range inWindow(14, all) {
+		spend[r.Model] += r.CostUSD
+	}
+	top := ""
+	for m, v := range spend {
+		if top == "" || v > spend[top] {
+			top = m
+		}
+	}
+	if want := fmt.Sprintf("**%s** costs you the most in the last 14 days: $%.2f", top, spend[top]); !strings.HasPrefix(rep.Markdown, want) {
+		t.Errorf("%q: want the answer first, %q:\n%s", q, want, rep.Markdown)
+	}
+
+	// The error rate of one route: that route's records only.
+	q = "What's my error rate on route support-chat in the last 14 days?"
+	evs, rep = ask(t, c, conn, q)
+	noReport(q, evs, rep, "supervisor,triage,data,reporting")
+	route := inWindow(14, func(r fixtureRecord) bool { return r.Route == "support-chat" })
+	failed := 0
+	for _, r := range route {
+		if r.Status == "error" {
+			failed++
+		}
+	}
+	if want := fmt.Sprintf("Your error rate on route support-chat in the last 14 days is **%.2f%%**: %d of %d requests failed", 100*float64(failed)/float64(len(route)), failed, len(route)); !strings.HasPrefix(rep.Markdown, want) {
+		t.Errorf("%q: want %q:\n%s", q, want, rep.Markdown)
+	}
+
+	// The p95 latency of another route, nearest rank.
+	q = "What is the p95 latency of summarize in the last 14 days?"
+	evs, rep = ask(t, c, conn, q)
+	noReport(q, evs, rep, "supervisor,triage,data,reporting")
+	var lat []float64
+	for _, r := range inWindow(14, func(r fixtureRecord) bool { return r.Route == "summarize" }) {
+		lat = append(lat, r.LatencyMS)
+	}
+	slices.Sort(lat)
+	p95 := lat[int(math.Ceil(0.95*float64(len(lat))))-1]
+	if want := fmt.Sprintf("**p95 %.0f ms**, ", p95); !strings.Contains(rep.Markdown, want) || !strings.HasPrefix(rep.Markdown, "Latency on route summarize in the last 14 days") {
+		t.Errorf("%q: want %q:\n%s", q, want, rep.Markdown)
 	}
 	h.waitIdle()
 }

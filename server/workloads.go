@@ -92,7 +92,7 @@ func (s *Server) workloadSummary(w http.ResponseWriter, r *http.Request, id netr
 		return err
 	}
 	now := time.Now().UTC()
-	st, err := s.cfg.Ingest.Analyze(r.Context(), id.UserID, workload.Window{From: now.Add(-30 * 24 * time.Hour), To: now})
+	st, err := s.cfg.Ingest.Analyze(r.Context(), id.UserID, workload.Window{From: now.Add(-30 * 24 * time.Hour), To: now}, ingest.Scope{})
 	if err != nil {
 		return err
 	}

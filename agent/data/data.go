@@ -32,7 +32,7 @@ func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 		return agent.Result{}, err
 	}
 	_ = rt.Think(ctx, fmt.Sprintf("Computing spend, tokens, latency and errors over the %s.", t.Window.Label))
-	raw, err := rt.CallTool(ctx, workloadtool.Stats, workloadtool.Args{From: t.Window.From, To: t.Window.To})
+	raw, err := rt.CallTool(ctx, workloadtool.Stats, workloadtool.Args{From: t.Window.From, To: t.Window.To, Models: t.Models, Routes: t.Routes})
 	if err != nil {
 		return agent.Result{}, err
 	}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 
 	"github.com/netra-ai/netra/agent"
@@ -134,6 +135,11 @@ func (r rep) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.
 
 	var b strings.Builder
 	switch {
+	case hasTriage && t.Kind == model.KindCapability:
+		writeCapability(&b, t)
+		rp.Recommendations = []Rec{}
+	case hasStats && hasTriage && t.Kind == model.KindFigure:
+		writeFigure(&b, t, stats)
 	case hasSyn:
 		fmt.Fprintf(&b, "# Demo data ready\n\n%s\n\nThe records span %s to %s. Now ask, for example: **how can I reduce my LLM costs?**\n",
 			syn.Message, syn.Window.From.Format("2006-01-02"), syn.Window.To.Format("2006-01-02"))
@@ -189,6 +195,125 @@ func (r rep) summary(ctx context.Context, label string, s workload.Stats, o work
 		return fmt.Sprintf("%d requests cost %s in the %s.", s.Totals.Requests, money(s.Totals.CostUSD), label)
 	}
 	return res.Text
+}
+
+// writeCapability answers a greeting, "what can you do?" or a question outside the data: what
+// Netra does, what it has of this user's data, and questions worth asking. No report.
+func writeCapability(b *strings.Builder, t triage.Output) {
+	b.WriteString("# Netra\n\n")
+	if t.OutOfScope {
+		b.WriteString("I answer from your own LLM usage records only, and that question is outside them, so I cannot answer it.\n\n")
+	}
+	b.WriteString("I analyse your LLM usage records (cost, tokens, latency, errors) and find savings you can act on: model routing, prompt caching, batching and retry waste, each with an action plan.\n\n")
+	c := t.Coverage
+	switch {
+	case c.StoredTotal == 0:
+		b.WriteString("I have no usage records of yours yet: upload them (one line per model call), or ask me to generate a demo dataset.\n\n")
+	case c.Records == 0:
+		fmt.Fprintf(b, "You have %d records stored, none in the %s.\n\n", c.StoredTotal, t.Window.Label)
+	default:
+		fmt.Fprintf(b, "In the %s you have %d records on %d days, for %s on %s.\n\n", t.Window.Label, c.Records, c.DaysCovered,
+			plural(len(c.Models), "model"), plural(len(c.Routes), "route"))
+	}
+	b.WriteString("Questions worth asking:\n")
+	route := "your busiest route"
+	if len(c.Routes) > 0 {
+		route = c.Routes[0]
+	}
+	qs := []string{"Which model costs me the most in the last 30 days?", fmt.Sprintf("What is the p95 latency of %s?", route), "How can I reduce my LLM costs?"}
+	if c.StoredTotal == 0 {
+		qs = []string{"Generate a demo dataset for 30 days", qs[0], qs[2]}
+	}
+	for _, q := range qs {
+		fmt.Fprintf(b, "- %s\n", q)
+	}
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// writeFigure answers a question about one figure: the answer first, in a sentence with the
+// number, then the small table it comes from. No recommendations: the question asked none.
+func writeFigure(b *strings.Builder, t triage.Output, s workload.Stats) {
+	scope := ""
+	if len(t.Models) > 0 {
+		scope += " on " + strings.Join(t.Models, ", ")
+	}
+	if len(t.Routes) > 0 {
+		scope += " on route " + strings.Join(t.Routes, ", ")
+	}
+	tot := s.Totals
+	label := t.Window.Label
+	if tot.Requests == 0 {
+		fmt.Fprintf(b, "No requests%s in the %s.\n", scope, label)
+		return
+	}
+	spendTable := func(rows []workload.Spend, what string, key func(workload.Spend) string) {
+		fmt.Fprintf(b, "\n| %s | requests | cost | share |\n| --- | ---: | ---: | ---: |\n", what)
+		for i, r := range rows {
+			if i == 10 {
+				break
+			}
+			fmt.Fprintf(b, "| %s | %d | %s | %.1f%% |\n", key(r), r.Requests, money(r.CostUSD), r.Share*100)
+		}
+	}
+	byModel := func(r workload.Spend) string { return r.Model }
+	switch t.Metric {
+	case model.MetricTopModel:
+		top := s.SpendByModel[0]
+		fmt.Fprintf(b, "**%s** costs you the most%s in the %s: %s of %s (%.1f%%), over %d requests.\n", top.Model, scope, label,
+			money(top.CostUSD), money(tot.CostUSD), top.Share*100, top.Requests)
+		spendTable(s.SpendByModel, "model", byModel)
+	case model.MetricTopRoute:
+		top := s.SpendByRoute[0]
+		fmt.Fprintf(b, "Route **%s** costs you the most%s in the %s: %s of %s (%.1f%%), over %d requests.\n", top.Route, scope, label,
+			money(top.CostUSD), money(tot.CostUSD), top.Share*100, top.Requests)
+		spendTable(s.SpendByRoute, "route", func(r workload.Spend) string { return r.Route })
+	case model.MetricErrorRate:
+		fmt.Fprintf(b, "Your error rate%s in the %s is **%.2f%%**: %d of %d requests failed, costing %s.\n", scope, label,
+			tot.ErrorRate*100, tot.Errors, tot.Requests, money(s.Errors.WasteUSD))
+		types := make([]string, 0, len(s.Errors.ByType))
+		for k := range s.Errors.ByType {
+			types = append(types, k)
+		}
+		sort.Slice(types, func(i, j int) bool {
+			if s.Errors.ByType[types[i]] != s.Errors.ByType[types[j]] {
+				return s.Errors.ByType[types[i]] > s.Errors.ByType[types[j]]
+			}
+			return types[i] < types[j]
+		})
+		if len(types) > 0 {
+			b.WriteString("\n| error type | requests |\n| --- | ---: |\n")
+			for _, k := range types {
+				fmt.Fprintf(b, "| %s | %d |\n", k, s.Errors.ByType[k])
+			}
+		}
+	case model.MetricLatency:
+		l := s.LatencyMS
+		fmt.Fprintf(b, "Latency%s in the %s: p50 %.0f ms, **p95 %.0f ms**, p99 %.0f ms, over %d requests", scope, label, l.P50, l.P95, l.P99, l.Count)
+		if s.TTFTMS.Count > 0 {
+			fmt.Fprintf(b, "; time to first token p50 %.0f ms, p95 %.0f ms", s.TTFTMS.P50, s.TTFTMS.P95)
+		}
+		b.WriteString(".\n\n| route | requests | p50 ms | p95 ms | p99 ms |\n| --- | ---: | ---: | ---: | ---: |\n")
+		for _, r := range s.LatencyByRoute {
+			fmt.Fprintf(b, "| %s | %d | %.0f | %.0f | %.0f |\n", r.Route, r.Count, r.P50, r.P95, r.P99)
+		}
+	case model.MetricRequests:
+		fmt.Fprintf(b, "**%d requests**%s in the %s, costing %s.\n", tot.Requests, scope, label, money(tot.CostUSD))
+		spendTable(s.SpendByModel, "model", byModel)
+	case model.MetricTokens:
+		fmt.Fprintf(b, "**%d input and %d output tokens**%s in the %s (%d input tokens read from cache), over %d requests.\n",
+			tot.InputTokens, tot.OutputTokens, scope, label, tot.CachedInputTokens, tot.Requests)
+		spendTable(s.SpendByModel, "model", byModel)
+	default: // MetricCost
+		fmt.Fprintf(b, "You spent **%s**%s in the %s, over %d requests.\n", money(tot.CostUSD), scope, label, tot.Requests)
+		spendTable(s.SpendByModel, "model", byModel)
+	}
+	b.WriteString("\nAsk how to reduce it for a report with recommendations.\n")
 }
 
 func writeStats(b *strings.Builder, s workload.Stats) {

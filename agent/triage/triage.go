@@ -43,7 +43,12 @@ type Window struct {
 
 // Output is triage's result.
 type Output struct {
-	Category    string           `json:"category"`
+	Category string `json:"category"`
+	// Kind is the kind of answer wanted (model.KindReport, KindFigure, KindCapability), and
+	// Metric the figure a figure question asks for.
+	Kind        string           `json:"kind"`
+	Metric      string           `json:"metric,omitempty"`
+	OutOfScope  bool             `json:"out_of_scope,omitempty"`
 	Models      []string         `json:"models"`
 	Routes      []string         `json:"routes"`
 	Window      Window           `json:"window"`
@@ -96,7 +101,10 @@ func (t *triage) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 	if !validCategory(m.Category) {
 		m.Category = model.CategoryGeneral
 	}
-	out := Output{Category: m.Category, Models: m.Models, Routes: m.Routes,
+	if m.Kind != model.KindFigure && m.Kind != model.KindCapability {
+		m.Kind = model.KindReport
+	}
+	out := Output{Category: m.Category, Kind: m.Kind, Metric: m.Metric, OutOfScope: m.OutOfScope, Models: m.Models, Routes: m.Routes,
 		Targets: workload.Targets{CostCutPercent: m.Targets.CostCutPercent, P95MS: m.Targets.P95MS}}
 	out.Synthetic.Preset, out.Synthetic.Days = m.Synthetic.Preset, m.Synthetic.Days
 	days, label := m.WindowDays, m.WindowLabel
@@ -134,12 +142,23 @@ func (t *triage) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 	c := out.Coverage
 	wantDays := min(int(c.WindowDays+0.5), 7)
 	switch {
+	case out.Kind == model.KindCapability:
+		// A short answer from what triage knows: no analysis, no report.
+		out.Sufficiency = Sufficient
+		if c.StoredTotal == 0 {
+			out.Sufficiency = Insufficient
+		}
+		out.Next = []string{"reporting"}
+		return agent.Result{Output: out, Next: out.Next}, nil
 	case c.Records == 0:
 		out.Sufficiency = Insufficient
 		out.Next = []string{"data_helper", "reporting"}
 	case c.Records < MinRecords || c.DaysCovered*2 < wantDays:
 		out.Sufficiency = Partial
 		out.Next = []string{"data_helper", "data", "reporting"}
+	case out.Kind == model.KindFigure:
+		out.Sufficiency = Sufficient
+		out.Next = []string{"data", "reporting"}
 	default:
 		out.Sufficiency = Sufficient
 		out.Next = []string{"data", "optimization", "actions", "reporting"}

@@ -124,6 +124,15 @@ func (p *Provider) triage(q string) model.Triage {
 	for _, m := range routeLikeRe.FindAllStringSubmatch(q, -1) {
 		t.Routes = append(t.Routes, m[1])
 	}
+	t.Kind = model.KindReport
+	if t.Category != model.CategorySyntheticData {
+		if m := figureMetric(l); m != "" {
+			t.Kind, t.Metric = model.KindFigure, m
+		} else if capability(l, t.Category) {
+			t.Kind = model.KindCapability
+			t.OutOfScope = !greetingRe.MatchString(strings.TrimSpace(l)) && !asksAboutNetra(l)
+		}
+	}
 	if t.Category == model.CategorySyntheticData {
 		if m := synthDays.FindStringSubmatch(q); m != nil {
 			t.Synthetic.Days, _ = strconv.Atoi(m[1])
@@ -141,6 +150,55 @@ func (p *Provider) triage(q string) model.Triage {
 		t.WindowDays, t.WindowLabel = 0, ""
 	}
 	return t
+}
+
+var greetingRe = regexp.MustCompile(`^(hi|hello|hey|hallo|hola|good (morning|afternoon|evening)|thanks|thank you|yo)\b[\s!.,]*$`)
+
+// capability reports whether the question asks what Netra is or can do, greets, or is out of
+// scope (nothing about usage, cost, latency, errors or models).
+func capability(l, category string) bool {
+	l = strings.TrimSpace(l)
+	switch {
+	case greetingRe.MatchString(l):
+		return true
+	case asksAboutNetra(l):
+		return true
+	}
+	return category == model.CategoryGeneral
+}
+
+func asksAboutNetra(l string) bool {
+	return has(l, "what can you do", "what do you do", "who are you", "what are you", "what is netra", "how do you work",
+		"help me get started", "what can i ask")
+}
+
+// figureMetric names the figure a question asks for, or "" when it asks for more than a
+// figure (advice, a report, a comparison, a diagnosis).
+func figureMetric(l string) string {
+	if has(l, "reduce", "optimi", "save", "saving", "cut ", "lower", "improve", "recommend", "report", "should", "switch",
+		"why", "slow", "compare", "versus", " vs", "cheaper", "plan") {
+		return ""
+	}
+	if !has(l, "which", "what", "how much", "how many", "show", "tell me", "?", "p50", "p95", "p99") {
+		return ""
+	}
+	switch {
+	case has(l, "which model", "what model") && has(l, "cost", "spend", "expensive", "most"):
+		return model.MetricTopModel
+	case has(l, "which route", "what route", "which feature", "which endpoint") && has(l, "cost", "spend", "expensive", "most"):
+		return model.MetricTopRoute
+	case has(l, "error rate", "errors", "failure", "fail"):
+		return model.MetricErrorRate
+	case has(l, "p50", "p95", "p99", "latency", "response time"):
+		return model.MetricLatency
+	case has(l, "how much", "spend", "spent", "cost", "bill"):
+		return model.MetricCost
+	case has(l, "how many requests", "how many calls", "requests", "calls"):
+		return model.MetricRequests
+	case has(l, "tokens"):
+		return model.MetricTokens
+	}
+	return ""
 }
 
 // containsLonger reports whether the text names a longer known model that contains name

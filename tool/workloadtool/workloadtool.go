@@ -27,12 +27,20 @@ const (
 
 const windowSchema = `"from":{"type":"string","format":"date-time"},"to":{"type":"string","format":"date-time"}`
 
+// scopeSchema narrows the stats and recommendations to models and routes.
+const scopeSchema = `,"models":{"type":"array","maxItems":20,"items":{"type":"string","maxLength":256}},"routes":{"type":"array","maxItems":20,"items":{"type":"string","maxLength":256}}`
+
 // Args is the window argument of the data tools.
 type Args struct {
 	From    time.Time        `json:"from"`
 	To      time.Time        `json:"to"`
 	Targets workload.Targets `json:"targets"`
+	// Models and Routes narrow the analysis to the question's scope; empty means all.
+	Models []string `json:"models,omitempty"`
+	Routes []string `json:"routes,omitempty"`
 }
+
+func (a Args) scope() ingest.Scope { return ingest.Scope{Models: a.Models, Routes: a.Routes} }
 
 func (a Args) window() (workload.Window, error) {
 	if a.From.IsZero() || a.To.IsZero() || !a.From.Before(a.To) {
@@ -98,20 +106,20 @@ func Tools(svc *ingest.Service) []tool.Tool {
 		{
 			Name:        Stats,
 			Description: "Spend by model, route, provider and day; token, latency and TTFT percentiles; errors and retry waste; traffic by hour; repeated prefixes.",
-			Schema:      `{"type":"object","required":["from","to"],"properties":{` + windowSchema + `}}`,
+			Schema:      `{"type":"object","required":["from","to"],"properties":{` + windowSchema + scopeSchema + `}}`,
 			Timeout:     60 * time.Second,
 			Run: func(ctx context.Context, ec *execctx.Context, raw json.RawMessage) (any, error) {
-				_, w, err := windowArgs(raw)
+				a, w, err := windowArgs(raw)
 				if err != nil {
 					return nil, err
 				}
-				return svc.Analyze(ctx, ec.UserID(), w)
+				return svc.Analyze(ctx, ec.UserID(), w, a.scope())
 			},
 		},
 		{
 			Name:        Recommendations,
 			Description: "Quantified optimizations (model routing, prompt caching, batching, retry waste, latency) computed from the user's records.",
-			Schema: `{"type":"object","required":["from","to"],"properties":{` + windowSchema + `,
+			Schema: `{"type":"object","required":["from","to"],"properties":{` + windowSchema + scopeSchema + `,
 				"targets":{"type":"object","properties":{"cost_cut_percent":{"type":"number","minimum":0,"maximum":100},"p95_ms":{"type":"number","minimum":0}}}}}`,
 			Timeout: 60 * time.Second,
 			Run: func(ctx context.Context, ec *execctx.Context, raw json.RawMessage) (any, error) {
@@ -119,7 +127,7 @@ func Tools(svc *ingest.Service) []tool.Tool {
 				if err != nil {
 					return nil, err
 				}
-				st, err := svc.Analyze(ctx, ec.UserID(), w)
+				st, err := svc.Analyze(ctx, ec.UserID(), w, a.scope())
 				if err != nil {
 					return nil, err
 				}
