@@ -45,9 +45,13 @@ type report struct {
 			CombinedSavingsUSD float64 `json:"combined_savings_usd"`
 			Confidence         string  `json:"confidence"`
 		} `json:"recommendations"`
-		MonthlySpendUSD   float64 `json:"monthly_spend_usd"`
-		MonthlySavingsUSD float64 `json:"monthly_savings_usd"`
-		Sufficiency       string  `json:"sufficiency"`
+		MonthlySpendUSD      float64 `json:"monthly_spend_usd"`
+		MonthlySavingsUSD    float64 `json:"monthly_savings_usd"`
+		MinorRecommendations struct {
+			Count             int     `json:"count"`
+			MonthlySavingsUSD float64 `json:"monthly_savings_usd"`
+		} `json:"minor_recommendations"`
+		Sufficiency string `json:"sufficiency"`
 	} `json:"report"`
 }
 
@@ -268,7 +272,7 @@ func TestGoldenPath(t *testing.T) {
 			t.Errorf("%s: no recommendation", user)
 		}
 		// Savings add up: combined, never more than the spend; each scoped where it acts.
-		var combined float64
+		combined := rep.Report.MinorRecommendations.MonthlySavingsUSD
 		for _, r := range rep.Report.Recommendations {
 			combined += r.CombinedSavingsUSD
 			if r.CombinedSavingsUSD > r.MonthlySavingsUSD+0.005 {
@@ -276,6 +280,9 @@ func TestGoldenPath(t *testing.T) {
 			}
 			if (r.Type == "model_routing" || r.Type == "prompt_caching" || r.Type == "batching") && r.Scope.Model == "" {
 				t.Errorf("%s: %s without a model in its scope", user, r.Type)
+			}
+			if r.Type != "latency" && r.MonthlySavingsUSD < 0.005*rep.Report.MonthlySpendUSD {
+				t.Errorf("%s: %s saves %v of %v: a minor item listed on its own", user, r.Type, r.MonthlySavingsUSD, rep.Report.MonthlySpendUSD)
 			}
 		}
 		if s := rep.Report.MonthlySavingsUSD; s <= 0 || s > rep.Report.MonthlySpendUSD || math.Abs(s-combined) > 0.01*float64(len(rep.Report.Recommendations)) {

@@ -77,3 +77,21 @@ func (s Stats) MonthFactor() float64 {
 	}
 	return 30 / s.CoveredDays
 }
+
+// MinorShare is the share of the monthly spend under which a recommendation is minor: it is
+// not listed on its own, only counted, with the others, on one line.
+const MinorShare = 0.005
+
+// SplitMinor separates the recommendations that save less than MinorShare of the monthly spend
+// (latency items, which save time rather than money, are never minor). Both keep their order.
+func SplitMinor(recs []Recommendation, monthlySpend float64) (kept, minor []Recommendation) {
+	kept, minor = []Recommendation{}, []Recommendation{}
+	for _, r := range recs {
+		if r.Type != TypeLatency && r.MonthlySavingsUSD < MinorShare*monthlySpend {
+			minor = append(minor, r)
+		} else {
+			kept = append(kept, r)
+		}
+	}
+	return kept, minor
+}

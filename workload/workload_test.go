@@ -748,3 +748,16 @@ func TestOTLPAttributesOfTheWrongType(t *testing.T) {
 		t.Fatalf("a good count: %+v %v", ps, err)
 	}
 }
+
+// TestMinorItemsAreCountedNotListed: an item under 0.5% of the monthly spend is minor; latency
+// items, which save no money, never are.
+func TestMinorItemsAreCountedNotListed(t *testing.T) {
+	t.Parallel()
+	recs := []workload.Recommendation{{Type: "batching", MonthlySavingsUSD: 10}, {Type: "prompt_caching", MonthlySavingsUSD: 4.99},
+		{Type: "model_routing", MonthlySavingsUSD: 5}, {Type: "latency"}}
+	kept, minor := workload.SplitMinor(recs, 1000) // 0.5% of $1,000 is $5
+	if len(kept) != 3 || kept[0].Type != "batching" || kept[1].Type != "model_routing" || kept[2].Type != "latency" ||
+		len(minor) != 1 || minor[0].Type != "prompt_caching" {
+		t.Fatalf("kept %+v, minor %+v", kept, minor)
+	}
+}

@@ -62,7 +62,13 @@ type Report struct {
 	MonthlySpendUSD   float64         `json:"monthly_spend_usd"`
 	MonthlySavingsUSD float64         `json:"monthly_savings_usd"`
 	SavingsPercent    float64         `json:"savings_percent"`
-	Steps             []string        `json:"steps"`
+	// MinorRecommendations are the items under workload.MinorShare of the spend, counted
+	// here instead of listed; their saving is within MonthlySavingsUSD.
+	MinorRecommendations struct {
+		Count             int     `json:"count"`
+		MonthlySavingsUSD float64 `json:"monthly_savings_usd"`
+	} `json:"minor_recommendations"`
+	Steps []string `json:"steps"`
 }
 
 // Output is the run's answer.
@@ -124,6 +130,7 @@ func (r rep) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.
 	}
 	if hasOpt {
 		rp.MonthlySpendUSD, rp.MonthlySavingsUSD, rp.SavingsPercent = opt.MonthlySpendUSD, opt.MonthlySavingsUSD, opt.SavingsPercent
+		rp.MinorRecommendations.Count, rp.MinorRecommendations.MonthlySavingsUSD = opt.Minor.Count, opt.Minor.MonthlySavingsUSD
 		for _, x := range opt.Recommendations {
 			rp.Recommendations = append(rp.Recommendations, Rec{Type: x.Type, Title: x.Title, Scope: x.Scope,
 				MonthlySavingsUSD: x.MonthlySavingsUSD, CombinedSavingsUSD: x.CombinedSavingsUSD, Confidence: x.Confidence})
@@ -339,6 +346,10 @@ func writeStats(b *strings.Builder, s workload.Stats) {
 func writeRecommendations(b *strings.Builder, o workloadtool.RecommendationsResult) {
 	b.WriteString("## Recommendations\n\n")
 	if len(o.Recommendations) == 0 {
+		if o.Minor.Count > 0 {
+			fmt.Fprintf(b, "Only small items: %s, each under %.1f%% of the spend, would save %s a month together.\n\n", plural(o.Minor.Count, "item"), workload.MinorShare*100, money(o.Minor.MonthlySavingsUSD))
+			return
+		}
 		b.WriteString("None with a measurable saving in this window.\n\n")
 		return
 	}
@@ -347,6 +358,9 @@ func writeRecommendations(b *strings.Builder, o workloadtool.RecommendationsResu
 	b.WriteString("| # | recommendation | type | monthly saving alone | after the ones above | confidence |\n| ---: | --- | --- | ---: | ---: | --- |\n")
 	for i, r := range o.Recommendations {
 		fmt.Fprintf(b, "| %d | %s | %s | %s (%.1f%%) | %s | %s |\n", i+1, r.Title, r.Type, money(r.MonthlySavingsUSD), r.SavingsPercent, money(r.CombinedSavingsUSD), r.Confidence)
+	}
+	if o.Minor.Count > 0 {
+		fmt.Fprintf(b, "\n%s smaller (each under %.1f%% of the spend) would add %s a month together.\n", plural(o.Minor.Count, "item"), workload.MinorShare*100, money(o.Minor.MonthlySavingsUSD))
 	}
 	b.WriteString("\n")
 	for i, r := range o.Recommendations {

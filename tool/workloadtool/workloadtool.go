@@ -80,6 +80,12 @@ type RecommendationsResult struct {
 	CombineMethod     string                    `json:"combine_method"`
 	PricesAsOf        string                    `json:"prices_as_of"`
 	Recommendations   []workload.Recommendation `json:"recommendations"`
+	// Minor counts the recommendations under workload.MinorShare of the spend, left out of
+	// Recommendations, and what they add together (within MonthlySavingsUSD).
+	Minor struct {
+		Count             int     `json:"count"`
+		MonthlySavingsUSD float64 `json:"monthly_savings_usd"`
+	} `json:"minor"`
 }
 
 // PlanArgs is the argument of action_plan.
@@ -141,6 +147,12 @@ func Tools(svc *ingest.Service) []tool.Tool {
 					spend[m.Model] = m.CostUSD * month
 				}
 				res.MonthlySavingsUSD = workload.Combine(recs, spend)
+				kept, minor := workload.SplitMinor(recs, res.MonthlySpendUSD)
+				res.Recommendations, res.Minor.Count = kept, len(minor)
+				for _, r := range minor {
+					res.Minor.MonthlySavingsUSD += r.CombinedSavingsUSD
+				}
+				res.Minor.MonthlySavingsUSD = workload.Cents(res.Minor.MonthlySavingsUSD)
 				if res.MonthlySpendUSD > 0 {
 					res.SavingsPercent = math.Round(res.MonthlySavingsUSD/res.MonthlySpendUSD*10000) / 100
 				}
