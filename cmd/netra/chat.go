@@ -238,6 +238,10 @@ func show(ev client.Event, line func(string, ...any), out io.Writer) (done bool,
 		return true, nil
 	case "run_failed":
 		line("failed: %s (%s)", d.Message, d.Code)
+		if len(d.Output) > 0 && string(d.Output) != "null" {
+			// What was done before the failure (the supervisor's partial report).
+			fmt.Fprintln(out, outputText(d.Output))
+		}
 		return true, exitCode(1)
 	case "run_cancelled":
 		line("cancelled")

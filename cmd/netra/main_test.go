@@ -162,3 +162,15 @@ func TestParseRateLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestChatPrintsPartialReport: a run that failed after some steps (a step switched off, say)
+// prints what was done before the failure, and exits 1.
+func TestChatPrintsPartialReport(t *testing.T) {
+	var out bytes.Buffer
+	ev := client.Event{Type: "run_failed", RunID: "run_x",
+		Data: []byte(`{"code":"unavailable","message":"agent optimization is switched off","output":{"markdown":"# Workload report\n\npartial figures"}}`)}
+	done, err := show(ev, func(string, ...any) {}, &out)
+	if !done || err != exitCode(1) || !strings.Contains(out.String(), "partial figures") {
+		t.Fatalf("done %v, err %v, printed %q", done, err, out.String())
+	}
+}
