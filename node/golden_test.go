@@ -442,6 +442,38 @@ func TestAnswersShapedByTheQuestion(t *testing.T) {
 		t.Errorf("%q: want %q:\n%s", q, want, rep.Markdown)
 	}
 
+	// Follow-ups in that thread keep its scope unless they name another.
+	errorRate := func(days int, route string) string {
+		rs := inWindow(days, func(r fixtureRecord) bool { return r.Route == route })
+		failed := 0
+		for _, r := range rs {
+			if r.Status == "error" {
+				failed++
+			}
+		}
+		return fmt.Sprintf("Your error rate on route %s in the last %d days is **%.2f%%**: %d of %d requests failed", route, days, 100*float64(failed)/float64(len(rs)), failed, len(rs))
+	}
+	thread := evs[0].ThreadID
+	for _, f := range []struct{ q, want string }{
+		{"and for the last 7 days?", errorRate(7, "support-chat")},
+		{"what about summarize?", errorRate(7, "summarize")},
+	} {
+		acc, err := conn.Start(ctxT(t), client.StartRun{Input: f.q, ThreadID: thread})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fevs := collect(t, conn, 60*time.Second, terminalsFor(map[string]bool{acc.RunID: true}))
+		var out struct {
+			Output report `json:"output"`
+		}
+		if last := fevs[len(fevs)-1]; last.Type != "run_completed" || json.Unmarshal(last.Data, &out) != nil {
+			t.Fatalf("%q ended %s %s", f.q, last.Type, last.Data)
+		}
+		if !strings.HasPrefix(out.Output.Markdown, f.want) {
+			t.Errorf("follow-up %q: want %q:\n%s", f.q, f.want, out.Output.Markdown)
+		}
+	}
+
 	// The p95 latency of another route, nearest rank.
 	q = "What is the p95 latency of summarize in the last 14 days?"
 	evs, rep = ask(t, c, conn, q)

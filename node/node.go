@@ -52,6 +52,7 @@ import (
 	"github.com/netra-ai/netra/store"
 	"github.com/netra-ai/netra/store/storesqlite"
 	"github.com/netra-ai/netra/tool"
+	"github.com/netra-ai/netra/tool/threadtool"
 	"github.com/netra-ai/netra/tool/workloadtool"
 	"github.com/netra-ai/netra/workload"
 )
@@ -231,7 +232,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		_ = st.Close()
 		return nil, err
 	}
-	tools, err := tool.NewRegistry(append(append([]tool.Tool{echo.Tool()}, workloadtool.Tools(svc)...), cfg.Tools...)...)
+	tools, err := tool.NewRegistry(append(append([]tool.Tool{echo.Tool(), threadtool.Tool(st.ListMessages)}, workloadtool.Tools(svc)...), cfg.Tools...)...)
 	if err != nil {
 		_ = st.Close()
 		return nil, err

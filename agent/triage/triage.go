@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/netra-ai/netra/agent"
 	"github.com/netra-ai/netra/ingest"
 	"github.com/netra-ai/netra/model"
+	"github.com/netra-ai/netra/tool/threadtool"
 	"github.com/netra-ai/netra/tool/workloadtool"
 	"github.com/netra-ai/netra/workload"
 )
@@ -89,20 +91,120 @@ func validCategory(c string) bool {
 	return false
 }
 
-func (t *triage) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.Result, error) {
-	res, err := t.provider.Complete(ctx, model.Request{Task: model.TaskTriage, Input: in.Text})
+// classify asks the provider what a question wants.
+func (t *triage) classify(ctx context.Context, q string) (model.Triage, error) {
+	res, err := t.provider.Complete(ctx, model.Request{Task: model.TaskTriage, Input: q})
 	if err != nil {
-		return agent.Result{}, &netra.Error{Code: netra.CodeUnavailable, Message: "the model provider could not classify the question", Err: err}
+		return model.Triage{}, &netra.Error{Code: netra.CodeUnavailable, Message: "the model provider could not classify the question", Err: err}
 	}
 	var m model.Triage
 	if err := json.Unmarshal(res.JSON, &m); err != nil {
-		return agent.Result{}, &netra.Error{Code: netra.CodeInternal, Message: "the model provider answered triage in an unexpected shape", Err: err}
+		return model.Triage{}, &netra.Error{Code: netra.CodeInternal, Message: "the model provider answered triage in an unexpected shape", Err: err}
 	}
 	if !validCategory(m.Category) {
 		m.Category = model.CategoryGeneral
 	}
 	if m.Kind != model.KindFigure && m.Kind != model.KindCapability {
 		m.Kind = model.KindReport
+	}
+	return m, nil
+}
+
+// followUpRe recognises a question that continues the one before it ("and for last week?",
+// "what about gpt-4o?").
+var followUpRe = regexp.MustCompile(`(?i)^\s*(and|what about|how about|same|now|only|just|also|but|then|for)\b`)
+
+// FollowUp reports whether a question continues the thread's previous one: it opens like a
+// continuation and is short.
+func FollowUp(q string) bool {
+	return followUpRe.MatchString(q) && len(strings.Fields(q)) <= 10
+}
+
+// inherit fills what a follow-up leaves out from the question it continues: the window, the
+// scope, the targets, and the kind of answer unless it asks for another.
+func inherit(m, prev model.Triage) model.Triage {
+	if m.WindowDays <= 0 {
+		m.WindowDays, m.WindowLabel = prev.WindowDays, prev.WindowLabel
+	}
+	if len(m.Models) == 0 && len(m.Routes) == 0 {
+		m.Models, m.Routes = prev.Models, prev.Routes
+	}
+	if m.Targets.CostCutPercent == 0 && m.Targets.P95MS == 0 {
+		m.Targets = prev.Targets
+	}
+	if m.Kind != model.KindFigure || m.Metric == "" {
+		if m.Kind == model.KindCapability || (m.Kind == model.KindReport && prev.Kind == model.KindFigure) {
+			m.Kind, m.Metric, m.Category, m.OutOfScope = prev.Kind, prev.Metric, prev.Category, false
+		}
+	}
+	return m
+}
+
+// thread is the scope the thread's earlier questions built up, follow-ups folded into the
+// questions they continue; ok is false for the first question of a thread.
+func (t *triage) thread(ctx context.Context, rt *agent.Runtime, known func(string, *model.Triage)) (model.Triage, bool, error) {
+	raw, err := rt.CallTool(ctx, threadtool.Name, struct{}{})
+	if err != nil {
+		return model.Triage{}, false, err
+	}
+	var prior threadtool.Result
+	if err := json.Unmarshal(raw, &prior); err != nil {
+		return model.Triage{}, false, netra.Internal(err)
+	}
+	var acc model.Triage
+	for i, q := range prior.Questions {
+		m, err := t.classify(ctx, q)
+		if err != nil {
+			return model.Triage{}, false, err
+		}
+		known(q, &m)
+		if i > 0 && FollowUp(q) {
+			m = inherit(m, acc)
+		}
+		acc = m
+	}
+	return acc, len(prior.Questions) > 0, nil
+}
+
+func (t *triage) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.Result, error) {
+	m, err := t.classify(ctx, in.Text)
+	if err != nil {
+		return agent.Result{}, err
+	}
+	// Entities of the user's own data that a question names (the data's models and routes,
+	// as the coverage of the last 90 days lists them).
+	var seen ingest.Coverage
+	known := func(q string, m *model.Triage) {
+		lower := strings.ToLower(q)
+		for _, mdl := range seen.Models {
+			if strings.Contains(lower, strings.ToLower(mdl)) && !slices.Contains(m.Models, mdl) {
+				m.Models = append(m.Models, mdl)
+			}
+		}
+		for _, r := range seen.Routes {
+			if strings.Contains(lower, strings.ToLower(r)) && !slices.Contains(m.Routes, r) {
+				m.Routes = append(m.Routes, r)
+			}
+		}
+	}
+	if FollowUp(in.Text) {
+		now := time.Now().UTC()
+		raw, err := rt.CallTool(ctx, workloadtool.Coverage, workloadtool.Args{From: now.Add(-90 * 24 * time.Hour), To: now})
+		if err != nil {
+			return agent.Result{}, err
+		}
+		if err := json.Unmarshal(raw, &seen); err != nil {
+			return agent.Result{}, netra.Internal(err)
+		}
+		prev, ok, err := t.thread(ctx, rt, known)
+		if err != nil {
+			return agent.Result{}, err
+		}
+		if ok {
+			known(in.Text, &m)
+			m = inherit(m, prev)
+			_ = rt.Think(ctx, "A follow-up: keeping the scope of the question before it unless this one names another.")
+		}
 	}
 	out := Output{Category: m.Category, Kind: m.Kind, Metric: m.Metric, OutOfScope: m.OutOfScope, Models: m.Models, Routes: m.Routes,
 		Targets: workload.Targets{CostCutPercent: m.Targets.CostCutPercent, P95MS: m.Targets.P95MS}}
