@@ -72,6 +72,8 @@ const (
 	KindReport = "report"
 	// KindFigure answers a question about one figure first, then the small table behind it.
 	KindFigure = "figure"
+	// KindPerformance diagnoses latency in the question's scope against its target.
+	KindPerformance = "performance"
 	// KindCapability answers a greeting, "what can you do?" or a question out of scope: what
 	// Netra can do with the user's data, what data it has, questions worth asking.
 	KindCapability = "capability"

@@ -487,5 +487,22 @@ func TestAnswersShapedByTheQuestion(t *testing.T) {
 	if want := fmt.Sprintf("**p95 %.0f ms**, ", p95); !strings.Contains(rep.Markdown, want) || !strings.HasPrefix(rep.Markdown, "Latency on route summarize in the last 14 days") {
 		t.Errorf("%q: want %q:\n%s", q, want, rep.Markdown)
 	}
+	// A performance question about a route named loosely, against the user's target.
+	q = "why is my support bot slow? I want p95 under 1 s"
+	evs, rep = ask(t, c, conn, q)
+	noReport(q, evs, rep, "supervisor,triage,data,reporting")
+	lat = lat[:0]
+	for _, r := range inWindow(30, func(r fixtureRecord) bool { return r.Route == "support-chat" }) {
+		lat = append(lat, r.LatencyMS)
+	}
+	slices.Sort(lat)
+	p95 = lat[int(math.Ceil(0.95*float64(len(lat))))-1]
+	want := fmt.Sprintf("p95 latency on route support-chat in the last 30 days is **%.0f ms**", p95)
+	if p95 > 1000 {
+		want += fmt.Sprintf(", over your 1000 ms target by %.0f ms", p95-1000)
+	}
+	if !strings.HasPrefix(rep.Markdown, want) || !strings.Contains(rep.Markdown, "## What drives it") || !strings.Contains(rep.Markdown, "## What would bring it down") {
+		t.Errorf("%q: want %q:\n%s", q, want, rep.Markdown)
+	}
 	h.waitIdle()
 }

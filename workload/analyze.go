@@ -59,6 +59,12 @@ type Dist struct {
 }
 
 // RouteLatency is the latency of one route.
+// ModelLatency is one model's latency distribution.
+type ModelLatency struct {
+	Model string `json:"model"`
+	Dist
+}
+
 type RouteLatency struct {
 	Route string `json:"route"`
 	Dist
@@ -106,6 +112,8 @@ type Stats struct {
 	LatencyMS      Dist           `json:"latency_ms"`
 	TTFTMS         Dist           `json:"ttft_ms"`
 	LatencyByRoute []RouteLatency `json:"latency_by_route"`
+	// LatencyByModel is each model's latency, slowest p95 first.
+	LatencyByModel []ModelLatency `json:"latency_by_model"`
 	Errors         ErrorStats     `json:"errors"`
 	TrafficByHour  [24]int64      `json:"traffic_by_hour"`
 	Prefixes       PrefixStats    `json:"prefixes"`
@@ -184,6 +192,7 @@ type Analyzer struct {
 	byModel, byRoute, byProv, byDay map[string]*Spend
 	in, out, lat, ttft              []float32
 	latByRoute                      map[string][]float32
+	latByModel                      map[string][]float32
 	interactiveByRoute              map[string]int64
 	errTypes                        map[string]int64
 	waste, retryWaste               float64
@@ -202,7 +211,7 @@ type Analyzer struct {
 // NewAnalyzer returns an analyzer for the window.
 func NewAnalyzer(w Window, prices *Prices) *Analyzer {
 	return &Analyzer{w: w, prices: prices, byModel: map[string]*Spend{}, byRoute: map[string]*Spend{},
-		byProv: map[string]*Spend{}, byDay: map[string]*Spend{}, latByRoute: map[string][]float32{}, interactiveByRoute: map[string]int64{},
+		byProv: map[string]*Spend{}, byDay: map[string]*Spend{}, latByRoute: map[string][]float32{}, latByModel: map[string][]float32{}, interactiveByRoute: map[string]int64{},
 		errTypes: map[string]int64{}, prefixes: map[prefixKey]*prefixAcc{}, routing: map[routeModel]*RoutingOpportunity{},
 		batch: map[string]*BatchOpportunity{}, canon: map[string]string{}, names: map[string][]string{}, ttl: map[string]time.Duration{}}
 }
@@ -275,6 +284,9 @@ func (a *Analyzer) Add(r *Record) bool {
 	if r.TTFTMS > 0 {
 		a.ttft = append(a.ttft, float32(r.TTFTMS))
 		a.sumTTFT += r.TTFTMS
+	}
+	if len(a.latByModel) < maxKeys || a.latByModel[model] != nil {
+		a.latByModel[model] = append(a.latByModel[model], float32(r.LatencyMS))
 	}
 	if len(a.latByRoute) < maxKeys || a.latByRoute[r.Route] != nil {
 		a.latByRoute[r.Route] = append(a.latByRoute[r.Route], float32(r.LatencyMS))
@@ -435,6 +447,19 @@ func (a *Analyzer) Stats() Stats {
 		s.LatencyByRoute = append(s.LatencyByRoute, RouteLatency{Route: route, Dist: dist(v, sum), Interactive: a.interactiveByRoute[route]})
 	}
 	sort.Slice(s.LatencyByRoute, func(i, j int) bool { return s.LatencyByRoute[i].Route < s.LatencyByRoute[j].Route })
+	for m, v := range a.latByModel {
+		var sum float64
+		for _, x := range v {
+			sum += float64(x)
+		}
+		s.LatencyByModel = append(s.LatencyByModel, ModelLatency{Model: m, Dist: dist(v, sum)})
+	}
+	sort.Slice(s.LatencyByModel, func(i, j int) bool {
+		if s.LatencyByModel[i].P95 != s.LatencyByModel[j].P95 {
+			return s.LatencyByModel[i].P95 > s.LatencyByModel[j].P95
+		}
+		return s.LatencyByModel[i].Model < s.LatencyByModel[j].Model
+	})
 	s.Errors = ErrorStats{Count: t.Errors, Rate: t.ErrorRate, ByType: a.errTypes, WasteUSD: a.waste, RetryWasteUSD: a.retryWaste, Retries: t.Retries}
 	s.TrafficByHour = a.hours
 	ps := PrefixStats{RequestsWithPrefix: a.withPrefix, Truncated: a.prefixTruncated}

@@ -147,6 +147,8 @@ func (r rep) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.
 		rp.Recommendations = []Rec{}
 	case hasStats && hasTriage && t.Kind == model.KindFigure:
 		writeFigure(&b, t, stats)
+	case hasStats && hasTriage && t.Kind == model.KindPerformance:
+		writePerformance(&b, t, stats)
 	case hasSyn:
 		fmt.Fprintf(&b, "# Demo data ready\n\n%s\n\nThe records span %s to %s. Now ask, for example: **how can I reduce my LLM costs?**\n",
 			syn.Message, syn.Window.From.Format("2006-01-02"), syn.Window.To.Format("2006-01-02"))
@@ -246,13 +248,7 @@ func plural(n int, what string) string {
 // writeFigure answers a question about one figure: the answer first, in a sentence with the
 // number, then the small table it comes from. No recommendations: the question asked none.
 func writeFigure(b *strings.Builder, t triage.Output, s workload.Stats) {
-	scope := ""
-	if len(t.Models) > 0 {
-		scope += " on " + strings.Join(t.Models, ", ")
-	}
-	if len(t.Routes) > 0 {
-		scope += " on route " + strings.Join(t.Routes, ", ")
-	}
+	scope := scopeText(t)
 	tot := s.Totals
 	label := t.Window.Label
 	if tot.Requests == 0 {
@@ -321,6 +317,70 @@ func writeFigure(b *strings.Builder, t triage.Output, s workload.Stats) {
 		spendTable(s.SpendByModel, "model", byModel)
 	}
 	b.WriteString("\nAsk how to reduce it for a report with recommendations.\n")
+}
+
+// scopeText names the question's scope: " on gpt-4o on route support-chat", or "".
+func scopeText(t triage.Output) string {
+	scope := ""
+	if len(t.Models) > 0 {
+		scope += " on " + strings.Join(t.Models, ", ")
+	}
+	if len(t.Routes) > 0 {
+		scope += " on route " + strings.Join(t.Routes, ", ")
+	}
+	return scope
+}
+
+// writePerformance diagnoses latency in the question's scope: where it stands against the
+// user's target, what drives it, and what would bring it under the target, with the
+// trade-off of each. Every number comes from the statistics.
+func writePerformance(b *strings.Builder, t triage.Output, s workload.Stats) {
+	scope, label, l := scopeText(t), t.Window.Label, s.LatencyMS
+	if l.Count == 0 {
+		fmt.Fprintf(b, "No requests%s in the %s.\n", scope, label)
+		return
+	}
+	target := t.Targets.P95MS
+	fmt.Fprintf(b, "p95 latency%s in the %s is **%.0f ms**", scope, label, l.P95)
+	switch {
+	case target > 0 && l.P95 > target:
+		fmt.Fprintf(b, ", over your %.0f ms target by %.0f ms", target, l.P95-target)
+	case target > 0:
+		fmt.Fprintf(b, ", within your %.0f ms target", target)
+	}
+	fmt.Fprintf(b, " (p50 %.0f ms, p99 %.0f ms, %d requests)", l.P50, l.P99, l.Count)
+	if s.TTFTMS.Count > 0 {
+		fmt.Fprintf(b, "; the first token comes at p95 %.0f ms", s.TTFTMS.P95)
+	}
+	b.WriteString(".\n\n## What drives it\n\n")
+	if len(s.LatencyByModel) > 0 {
+		b.WriteString("| model | requests | p50 ms | p95 ms |\n| --- | ---: | ---: | ---: |\n")
+		for _, m := range s.LatencyByModel {
+			fmt.Fprintf(b, "| %s | %d | %.0f | %.0f |\n", m.Model, m.Count, m.P50, m.P95)
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(b, "- Output length: p50 %.0f, p95 %.0f tokens a request; generation time grows with it.\n", s.OutputTokens.P50, s.OutputTokens.P95)
+	if s.Totals.Retries > 0 {
+		fmt.Fprintf(b, "- Retries: %d logged; each adds a full call to the wait.\n", s.Totals.Retries)
+	}
+	busiest := 0
+	for h, n := range s.TrafficByHour {
+		if n > s.TrafficByHour[busiest] {
+			busiest = h
+		}
+	}
+	fmt.Fprintf(b, "- Load: the busiest hour is %02d:00 UTC (%d requests).\n", busiest, s.TrafficByHour[busiest])
+	b.WriteString("\n## What would bring it down\n\n")
+	if s.TTFTMS.Count > 0 {
+		fmt.Fprintf(b, "- Stream the answer: people see the first token at p95 %.0f ms instead of waiting %.0f ms for all of it. Trade-off: the client must render partial output.\n", s.TTFTMS.P95, l.P95)
+	}
+	fmt.Fprintf(b, "- Cap the output: a max-tokens near the p50 (%.0f) shortens the slowest answers. Trade-off: long answers get cut.\n", s.OutputTokens.P50)
+	if n := len(s.LatencyByModel); n > 1 {
+		fast, slow := s.LatencyByModel[n-1], s.LatencyByModel[0]
+		fmt.Fprintf(b, "- Send simple requests to %s (p95 %.0f ms) instead of %s (p95 %.0f ms). Trade-off: answer quality on harder requests; validate on a sample first.\n",
+			fast.Model, fast.P95, slow.Model, slow.P95)
+	}
 }
 
 func writeStats(b *strings.Builder, s workload.Stats) {

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/agent"
@@ -104,10 +105,33 @@ func (t *triage) classify(ctx context.Context, q string) (model.Triage, error) {
 	if !validCategory(m.Category) {
 		m.Category = model.CategoryGeneral
 	}
-	if m.Kind != model.KindFigure && m.Kind != model.KindCapability {
+	switch m.Kind {
+	case model.KindFigure, model.KindCapability, model.KindPerformance:
+	default:
 		m.Kind = model.KindReport
 	}
 	return m, nil
+}
+
+// looseRoutes finds routes a question names loosely: "my support bot" is the route
+// support-chat when the question has the route's first word (five letters or more) and no
+// other route shares that word.
+func looseRoutes(lower string, routes []string) []string {
+	words := strings.FieldsFunc(lower, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	byFirst := map[string][]string{}
+	for _, r := range routes {
+		first := strings.FieldsFunc(strings.ToLower(r), func(c rune) bool { return c == '-' || c == '_' || c == '/' || c == '.' || c == ' ' })
+		if len(first) > 0 && len(first[0]) >= 5 {
+			byFirst[first[0]] = append(byFirst[first[0]], r)
+		}
+	}
+	var out []string
+	for _, w := range words {
+		if rs := byFirst[w]; len(rs) == 1 && !slices.Contains(out, rs[0]) {
+			out = append(out, rs[0])
+		}
+	}
+	return out
 }
 
 // followUpRe recognises a question that continues the one before it ("and for last week?",
@@ -241,6 +265,9 @@ func (t *triage) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 			out.Routes = append(out.Routes, r)
 		}
 	}
+	if len(out.Routes) == 0 {
+		out.Routes = looseRoutes(lower, out.Coverage.Routes)
+	}
 	c := out.Coverage
 	wantDays := min(int(c.WindowDays+0.5), 7)
 	switch {
@@ -258,7 +285,7 @@ func (t *triage) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 	case c.Records < MinRecords || c.DaysCovered*2 < wantDays:
 		out.Sufficiency = Partial
 		out.Next = []string{"data_helper", "data", "reporting"}
-	case out.Kind == model.KindFigure:
+	case out.Kind == model.KindFigure || out.Kind == model.KindPerformance:
 		out.Sufficiency = Sufficient
 		out.Next = []string{"data", "reporting"}
 	default:

@@ -128,6 +128,8 @@ func (p *Provider) triage(q string) model.Triage {
 	if t.Category != model.CategorySyntheticData {
 		if m := figureMetric(l); m != "" {
 			t.Kind, t.Metric = model.KindFigure, m
+		} else if t.Category == model.CategoryPerformance {
+			t.Kind = model.KindPerformance
 		} else if capability(l, t.Category) {
 			t.Kind = model.KindCapability
 			t.OutOfScope = !greetingRe.MatchString(strings.TrimSpace(l)) && !asksAboutNetra(l)
