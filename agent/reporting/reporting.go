@@ -376,7 +376,8 @@ func writePerformance(b *strings.Builder, t triage.Output, s workload.Stats) {
 		fmt.Fprintf(b, "- Stream the answer: people see the first token at p95 %.0f ms instead of waiting %.0f ms for all of it. Trade-off: the client must render partial output.\n", s.TTFTMS.P95, l.P95)
 	}
 	fmt.Fprintf(b, "- Cap the output: a max-tokens near the p50 (%.0f) shortens the slowest answers. Trade-off: long answers get cut.\n", s.OutputTokens.P50)
-	if n := len(s.LatencyByModel); n > 1 {
+	if n := len(s.LatencyByModel); n > 1 && s.LatencyByModel[n-1].P95 <= 0.8*s.LatencyByModel[0].P95 {
+		// Only when another model is clearly faster (a fifth or more at p95).
 		fast, slow := s.LatencyByModel[n-1], s.LatencyByModel[0]
 		fmt.Fprintf(b, "- Send simple requests to %s (p95 %.0f ms) instead of %s (p95 %.0f ms). Trade-off: answer quality on harder requests; validate on a sample first.\n",
 			fast.Model, fast.P95, slow.Model, slow.P95)

@@ -113,9 +113,9 @@ func (t *triage) classify(ctx context.Context, q string) (model.Triage, error) {
 	return m, nil
 }
 
-// looseRoutes finds routes a question names loosely: "my support bot" is the route
-// support-chat when the question has the route's first word (five letters or more) and no
-// other route shares that word.
+// looseRoutes finds routes a question names loosely: "support chat" is the route support-chat
+// (every word of it), and so is "my support bot" when no other route starts with "support"
+// (the first word, five letters or more).
 func looseRoutes(lower string, routes []string) []string {
 	words := strings.FieldsFunc(lower, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 	byFirst := map[string][]string{}
@@ -126,6 +126,21 @@ func looseRoutes(lower string, routes []string) []string {
 		}
 	}
 	var out []string
+	// Every word of the route in the question ("support chat" is support-chat) ...
+	for _, r := range routes {
+		parts := strings.FieldsFunc(strings.ToLower(r), func(c rune) bool { return c == '-' || c == '_' || c == '/' || c == '.' || c == ' ' })
+		all := len(parts) > 1
+		for _, p := range parts {
+			all = all && slices.Contains(words, p)
+		}
+		if all {
+			out = append(out, r)
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	// ... else its first word, when no other route starts with it.
 	for _, w := range words {
 		if rs := byFirst[w]; len(rs) == 1 && !slices.Contains(out, rs[0]) {
 			out = append(out, rs[0])

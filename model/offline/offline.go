@@ -130,7 +130,7 @@ func (p *Provider) triage(q string) model.Triage {
 			t.Kind, t.Metric = model.KindFigure, m
 		} else if t.Category == model.CategoryPerformance {
 			t.Kind = model.KindPerformance
-		} else if capability(l, t.Category) {
+		} else if capability(l, t.Category) && (len(t.Models) == 0 || asksAboutNetra(l) || greetingRe.MatchString(strings.TrimSpace(l))) {
 			t.Kind = model.KindCapability
 			t.OutOfScope = !greetingRe.MatchString(strings.TrimSpace(l)) && !asksAboutNetra(l)
 		}
