@@ -4,6 +4,7 @@
 //	netra token --user ID    print a signed token for a user
 //	netra chat "question"    ask the server and watch the agents work
 //	netra audit verify       check the audit trail's hash chains
+//	netra eval               run the agents' evaluation set
 //	netra version            print the version
 package main
 
@@ -25,6 +26,7 @@ Usage:
   netra chat [flags] "question"    start a run and show its progress
   netra bench SCENARIO [flags]     load-test a server (isolation, throughput, latency, ...)
   netra audit verify [flags]       check every hash chain of the audit trail
+  netra eval [--url URL]           run the agents' evaluation set, a score per kind of answer
   netra version                    print the version
 
 Run "netra <command> -h" for a command's flags.
@@ -48,6 +50,8 @@ func main() {
 		err = benchCmd(args)
 	case "audit":
 		err = auditCmd(args, os.Stdout)
+	case "eval":
+		err = evalCmd(args, os.Stdout)
 	case "version", "--version", "-v":
 		fmt.Println(versionLine())
 	case "help", "-h", "--help":

@@ -174,3 +174,16 @@ func TestChatPrintsPartialReport(t *testing.T) {
 		t.Fatalf("done %v, err %v, printed %q", done, err, out.String())
 	}
 }
+
+// TestEvalCommand: `netra eval` runs the set in process and prints a score per kind.
+func TestEvalCommand(t *testing.T) {
+	var out bytes.Buffer
+	if err := evalCmd(nil, &out); err != nil {
+		t.Fatalf("eval: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"cases passed", "figure", "capability", "performance", "report"} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("eval output lacks %q:\n%s", want, out.String())
+		}
+	}
+}

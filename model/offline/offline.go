@@ -52,6 +52,15 @@ var (
 	routeLikeRe = regexp.MustCompile(`(?i)\b(?:route|endpoint|feature)\s+["']?([A-Za-z0-9._/-]+)`)
 )
 
+// notRoute reports words that follow "route" in a sentence without naming one.
+func notRoute(w string) bool {
+	switch w {
+	case "costs", "cost", "is", "has", "does", "the", "with", "that", "spends", "spent", "uses", "most", "are", "was", "gets", "and":
+		return true
+	}
+	return false
+}
+
 func has(s string, words ...string) bool {
 	for _, w := range words {
 		if strings.Contains(s, w) {
@@ -122,7 +131,11 @@ func (p *Provider) triage(q string) model.Triage {
 	}
 	t.Routes = []string{}
 	for _, m := range routeLikeRe.FindAllStringSubmatch(q, -1) {
-		t.Routes = append(t.Routes, m[1])
+		// "which route costs the most" names no route: skip the words that follow "route"
+		// in a question about routes.
+		if !notRoute(strings.ToLower(m[1])) {
+			t.Routes = append(t.Routes, m[1])
+		}
 	}
 	t.Kind = model.KindReport
 	if t.Category != model.CategorySyntheticData {

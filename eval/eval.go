@@ -1,0 +1,299 @@
+// Package eval is the evaluation set of the agents: questions over a seeded dataset, each
+// with the kind of answer it wants and the facts the answer must and must not hold. The facts
+// are computed here, straight from the raw records, with none of the analysis code; a number
+// in an answer that the records do not give fails the case. The same harness runs against the
+// offline provider (in CI) and, later, against a language model, through the wire protocol.
+package eval
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/netra-ai/netra/client"
+	"github.com/netra-ai/netra/workload"
+)
+
+// Kinds of answer a case wants.
+const (
+	KindFigure      = "figure"
+	KindPerformance = "performance"
+	KindReport      = "report"
+	KindCapability  = "capability"
+)
+
+// Case is one question and what its answer must hold.
+type Case struct {
+	Question string   `json:"question"`
+	Kind     string   `json:"kind"`
+	Must     []string `json:"must"`
+	MustNot  []string `json:"must_not"`
+}
+
+// Result is how one case went.
+type Result struct {
+	Case     Case     `json:"case"`
+	Pass     bool     `json:"pass"`
+	Missing  []string `json:"missing,omitempty"`
+	Unwanted []string `json:"unwanted,omitempty"`
+	Error    string   `json:"error,omitempty"`
+	Markdown string   `json:"markdown,omitempty"`
+}
+
+// Score is the share of cases of a kind that passed.
+type Score struct {
+	Passed int `json:"passed"`
+	Total  int `json:"total"`
+}
+
+// Report is the outcome of a run of the set.
+type Report struct {
+	Passed   int               `json:"passed"`
+	Total    int               `json:"total"`
+	ByKind   map[string]*Score `json:"by_kind"`
+	Failures []Result          `json:"failures"`
+	Seconds  float64           `json:"seconds"`
+}
+
+// Dataset is the set's records: 30 days of the mixed demo traffic (a support chatbot, a coding
+// assistant, RAG search, a nightly batch), seed 7, ending at now, less the records within 15
+// minutes of a whole number of days before now, so that a window of whole days taken a few
+// minutes later holds exactly the same records.
+func Dataset(now time.Time) ([]workload.Record, error) {
+	recs, err := workload.Generate(workload.SyntheticSpec{Preset: "mixed", Days: 30, Seed: 7, End: now}, workload.DefaultPrices())
+	if err != nil {
+		return nil, err
+	}
+	out := recs[:0]
+	for _, r := range recs {
+		age := now.Sub(r.TS) % (24 * time.Hour)
+		if age > 15*time.Minute && age < 24*time.Hour-15*time.Minute {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// JSONL encodes records as an upload body, with their costs.
+func JSONL(recs []workload.Record) ([]byte, error) {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	for _, r := range recs {
+		status := "ok"
+		if !r.OK {
+			status = "error"
+		}
+		if err := enc.Encode(map[string]any{"id": r.ID, "ts": r.TS.Format(time.RFC3339Nano), "provider": r.Provider, "model": r.Model,
+			"route": r.Route, "input_tokens": r.InputTokens, "output_tokens": r.OutputTokens, "cached_input_tokens": r.CachedInputTokens,
+			"latency_ms": r.LatencyMS, "ttft_ms": r.TTFTMS, "status": status, "error_type": r.ErrorType, "cost_usd": r.CostUSD,
+			"prefix_hash": r.PrefixHash, "interactive": r.Interactive, "retries": r.Retries}); err != nil {
+			return nil, err
+		}
+	}
+	return []byte(b.String()), nil
+}
+
+// facts computes figures from raw records in the days before now.
+type facts struct {
+	recs []workload.Record
+	now  time.Time
+}
+
+func (f facts) in(days int, keep func(workload.Record) bool) []workload.Record {
+	from := f.now.Add(-time.Duration(days) * 24 * time.Hour)
+	var out []workload.Record
+	for _, r := range f.recs {
+		if r.TS.After(from) && !r.TS.After(f.now) && keep(r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func all(workload.Record) bool { return true }
+
+func route(name string) func(workload.Record) bool {
+	return func(r workload.Record) bool { return r.Route == name }
+}
+
+func cost(rs []workload.Record) (c float64) {
+	for _, r := range rs {
+		c += r.CostUSD
+	}
+	return c
+}
+
+// p95 is the nearest-rank 95th percentile of the latencies.
+func p95(rs []workload.Record) float64 {
+	v := make([]float64, 0, len(rs))
+	for _, r := range rs {
+		v = append(v, float64(float32(r.LatencyMS)))
+	}
+	slices.Sort(v)
+	return v[int(math.Ceil(0.95*float64(len(v))))-1]
+}
+
+// Cases builds the set over the records, its facts computed at now.
+func Cases(recs []workload.Record, now time.Time) []Case {
+	f := facts{recs, now}
+	noReport := []string{"## Recommendations"}
+	var cs []Case
+	for _, days := range []int{7, 14, 30} {
+		rs := f.in(days, all)
+		byModel := map[string][]workload.Record{}
+		var in, out int64
+		for _, r := range rs {
+			byModel[r.Model] = append(byModel[r.Model], r)
+			in += r.InputTokens
+			out += r.OutputTokens
+		}
+		models := make([]string, 0, len(byModel))
+		for m := range byModel {
+			models = append(models, m)
+		}
+		sort.Slice(models, func(i, j int) bool { return cost(byModel[models[i]]) > cost(byModel[models[j]]) })
+		top := models[0]
+		cs = append(cs,
+			Case{Question: fmt.Sprintf("Which model costs me the most in the last %d days?", days), Kind: KindFigure, MustNot: noReport,
+				Must: []string{fmt.Sprintf("**%s** costs you the most in the last %d days: $%.2f", top, days, cost(byModel[top]))}},
+			Case{Question: fmt.Sprintf("How much did I spend in the last %d days?", days), Kind: KindFigure, MustNot: noReport,
+				Must: []string{fmt.Sprintf("You spent **$%.2f** in the last %d days, over %d requests", cost(rs), days, len(rs))}},
+			Case{Question: fmt.Sprintf("How many requests did gpt-4o get in the last %d days?", days), Kind: KindFigure, MustNot: noReport,
+				Must: []string{fmt.Sprintf("**%d requests** on gpt-4o in the last %d days", len(byModel["gpt-4o"]), days)}},
+			Case{Question: fmt.Sprintf("How many tokens did I use in the last %d days?", days), Kind: KindFigure, MustNot: noReport,
+				Must: []string{fmt.Sprintf("**%d input and %d output tokens** in the last %d days", in, out, days)}},
+		)
+		for _, rt := range []string{"support-chat", "rag-answer", "code-complete"} {
+			rr := f.in(days, route(rt))
+			failed := 0
+			for _, r := range rr {
+				if !r.OK {
+					failed++
+				}
+			}
+			cs = append(cs, Case{Question: fmt.Sprintf("What's my error rate on route %s in the last %d days?", rt, days), Kind: KindFigure, MustNot: noReport,
+				Must: []string{fmt.Sprintf("Your error rate on route %s in the last %d days is **%.2f%%**: %d of %d requests failed", rt, days, 100*float64(failed)/float64(len(rr)), failed, len(rr))}})
+		}
+		for _, rt := range []string{"support-chat", "rag-rerank"} {
+			cs = append(cs, Case{Question: fmt.Sprintf("What is the p95 latency of route %s in the last %d days?", rt, days), Kind: KindFigure, MustNot: noReport,
+				Must: []string{fmt.Sprintf("Latency on route %s in the last %d days", rt, days), fmt.Sprintf("**p95 %.0f ms**", p95(f.in(days, route(rt))))}})
+		}
+	}
+	for _, q := range []string{"hello", "hi!", "what can you do?", "thanks"} {
+		cs = append(cs, Case{Question: q, Kind: KindCapability, Must: []string{"Questions worth asking"}, MustNot: []string{"## Recommendations", "## Spend", "cannot answer"}})
+	}
+	for _, q := range []string{"what's the weather in Paris?", "who won the world cup?"} {
+		cs = append(cs, Case{Question: q, Kind: KindCapability, Must: []string{"cannot answer", "Questions worth asking"}, MustNot: []string{"## Recommendations", "## Spend"}})
+	}
+	for _, p := range []struct{ q, route string }{
+		{"why is my support chat slow? I want p95 under 2 s", "support-chat"},
+		{"why is rag-answer slow? I want p95 under 1 s", "rag-answer"},
+		{"why is code-complete so slow?", "code-complete"},
+	} {
+		cs = append(cs, Case{Question: p.q, Kind: KindPerformance, MustNot: noReport,
+			Must: []string{fmt.Sprintf("p95 latency on route %s in the last 30 days is **%.0f ms**", p.route, p95(f.in(30, route(p.route)))), "## What drives it", "## What would bring it down"}})
+	}
+	byRoute := map[string]float64{}
+	for _, r := range f.in(30, all) {
+		byRoute[r.Route] += r.CostUSD
+	}
+	topRoute := ""
+	for r, c := range byRoute {
+		if topRoute == "" || c > byRoute[topRoute] {
+			topRoute = r
+		}
+	}
+	cs = append(cs, Case{Question: "Which route costs me the most in the last 30 days?", Kind: KindFigure, MustNot: noReport,
+		Must: []string{fmt.Sprintf("Route **%s** costs you the most in the last 30 days: $%.2f", topRoute, byRoute[topRoute])}})
+	gpt := f.in(30, func(r workload.Record) bool { return r.Model == "gpt-4o" })
+	cs = append(cs,
+		Case{Question: "how can I reduce my LLM costs?", Kind: KindReport, Must: []string{"## Recommendations", "combined, not summed", fmt.Sprintf("%d requests, $%.2f", len(f.in(30, all)), cost(f.in(30, all)))}},
+		Case{Question: "cut cost 30% over the last 7 days", Kind: KindReport, Must: []string{"## Recommendations", fmt.Sprintf("%d requests, $%.2f", len(f.in(7, all)), cost(f.in(7, all)))}},
+		Case{Question: "how can I reduce costs on gpt-4o?", Kind: KindReport, Must: []string{"## Recommendations", fmt.Sprintf("%d requests, $%.2f", len(gpt), cost(gpt))}},
+		Case{Question: "give me a report of the last 14 days", Kind: KindReport, Must: []string{"## Spend", fmt.Sprintf("%d requests, $%.2f", len(f.in(14, all)), cost(f.in(14, all)))}},
+	)
+	return cs
+}
+
+// Run asks every case over one WebSocket connection of c's user and checks the answers.
+func Run(ctx context.Context, c *client.Client, cases []Case) (Report, error) {
+	t0 := time.Now()
+	rep := Report{ByKind: map[string]*Score{}, Failures: []Result{}}
+	conn, err := c.Connect(ctx, client.ConnOptions{})
+	if err != nil {
+		return rep, err
+	}
+	defer conn.Close()
+	for _, cs := range cases {
+		res := ask(ctx, conn, cs)
+		rep.Total++
+		s := rep.ByKind[cs.Kind]
+		if s == nil {
+			s = &Score{}
+			rep.ByKind[cs.Kind] = s
+		}
+		s.Total++
+		if res.Pass {
+			rep.Passed++
+			s.Passed++
+		} else {
+			rep.Failures = append(rep.Failures, res)
+		}
+	}
+	rep.Seconds = time.Since(t0).Seconds()
+	return rep, nil
+}
+
+func ask(ctx context.Context, conn *client.Conn, cs Case) Result {
+	res := Result{Case: cs}
+	acc, err := conn.Start(ctx, client.StartRun{Input: cs.Question})
+	if err != nil {
+		res.Error = err.Error()
+		return res
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			res.Error = ctx.Err().Error()
+			return res
+		case ev, ok := <-conn.Events():
+			if !ok {
+				res.Error = fmt.Sprint("connection ended: ", conn.Err())
+				return res
+			}
+			if ev.RunID != acc.RunID || !ev.Terminal() {
+				continue
+			}
+			var out struct {
+				Output struct {
+					Markdown string `json:"markdown"`
+				} `json:"output"`
+			}
+			if ev.Type != "run_completed" || json.Unmarshal(ev.Data, &out) != nil {
+				res.Error = fmt.Sprintf("%s: %s", ev.Type, ev.Data)
+				return res
+			}
+			res.Markdown = out.Output.Markdown
+			for _, m := range cs.Must {
+				if !strings.Contains(res.Markdown, m) {
+					res.Missing = append(res.Missing, m)
+				}
+			}
+			for _, m := range cs.MustNot {
+				if strings.Contains(res.Markdown, m) {
+					res.Unwanted = append(res.Unwanted, m)
+				}
+			}
+			res.Pass = len(res.Missing) == 0 && len(res.Unwanted) == 0
+			if res.Pass {
+				res.Markdown = ""
+			}
+			return res
+		}
+	}
+}
