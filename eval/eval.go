@@ -25,6 +25,7 @@ const (
 	KindPerformance = "performance"
 	KindReport      = "report"
 	KindCapability  = "capability"
+	KindWhatIf      = "whatif"
 )
 
 // Case is one question and what its answer must hold.
@@ -210,6 +211,23 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 	}
 	cs = append(cs, Case{Question: "Which route costs me the most in the last 30 days?", Kind: KindFigure, MustNot: noReport,
 		Must: []string{fmt.Sprintf("Route **%s** costs you the most in the last 30 days: $%.2f", topRoute, byRoute[topRoute])}})
+	// What-ifs: a route's traffic priced on another model, with the price table's list prices.
+	prices := workload.DefaultPrices()
+	for _, w := range []struct{ route, target string }{{"support-chat", "gpt-4o-mini"}, {"code-chat", "claude-sonnet-4"}} {
+		p, _ := prices.Lookup(w.target)
+		rr := f.in(30, route(w.route))
+		var after float64
+		for _, r := range rr {
+			after += (float64(r.InputTokens-r.CachedInputTokens)*p.Input + float64(r.CachedInputTokens)*p.CachedInput + float64(r.OutputTokens)*p.Output) / 1e6
+		}
+		verb := "save"
+		if after > cost(rr) {
+			verb = "add"
+		}
+		cs = append(cs, Case{Question: fmt.Sprintf("Should I switch %s to %s?", w.route, w.target), Kind: KindWhatIf, MustNot: noReport,
+			Must: []string{fmt.Sprintf("Moving the %d requests on route %s of the last 30 days from %s to **%s** would %s **$%.2f**",
+				len(rr), w.route, rr[0].Model, w.target, verb, math.Abs(after-cost(rr)))}})
+	}
 	gpt := f.in(30, func(r workload.Record) bool { return r.Model == "gpt-4o" })
 	cs = append(cs,
 		Case{Question: "how can I reduce my LLM costs?", Kind: KindReport, Must: []string{"## Recommendations", "combined, not summed", fmt.Sprintf("%d requests, $%.2f", len(f.in(30, all)), cost(f.in(30, all)))}},

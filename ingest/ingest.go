@@ -243,6 +243,28 @@ func (s *Service) Analyze(ctx context.Context, owner string, w workload.Window, 
 	return a.Stats(), err
 }
 
+// WhatIf prices the owner's records in w, within scope, on the target model.
+func (s *Service) WhatIf(ctx context.Context, owner string, w workload.Window, scope Scope, target string) (workload.WhatIf, error) {
+	a, err := workload.NewWhatIf(w, target, s.prices)
+	if err != nil {
+		return workload.WhatIf{}, netra.Errorf(netra.CodeInvalidRequest, "%v", err)
+	}
+	models := map[string]bool{}
+	for _, m := range scope.Models {
+		models[s.prices.Canonical(m)] = true
+	}
+	err = s.store.ScanRecords(ctx, owner, w, func(r *workload.Record) bool {
+		if (len(scope.Routes) == 0 || slices.Contains(scope.Routes, r.Route)) && (len(models) == 0 || models[s.prices.Canonical(r.Model)]) {
+			a.Add(r)
+		}
+		return ctx.Err() == nil
+	})
+	if err == nil {
+		err = ctx.Err()
+	}
+	return a.Result(), err
+}
+
 // Coverage says how much of a window the owner's data covers.
 type Coverage struct {
 	Window      workload.Window `json:"window"`

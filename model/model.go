@@ -49,9 +49,11 @@ type Triage struct {
 	Kind   string `json:"kind"`
 	Metric string `json:"metric,omitempty"`
 	// OutOfScope marks a question that usage data cannot answer (KindCapability).
-	OutOfScope bool     `json:"out_of_scope,omitempty"`
-	Models     []string `json:"models"`
-	Routes     []string `json:"routes"`
+	OutOfScope bool `json:"out_of_scope,omitempty"`
+	// Target is the model a what-if would move the scope's traffic to (KindWhatIf).
+	Target string   `json:"target_model,omitempty"`
+	Models []string `json:"models"`
+	Routes []string `json:"routes"`
 	// WindowDays is the rolling window the question names, ending now; 0 when it names none.
 	WindowDays  float64 `json:"window_days"`
 	WindowLabel string  `json:"window_label"`
@@ -72,6 +74,8 @@ const (
 	KindReport = "report"
 	// KindFigure answers a question about one figure first, then the small table behind it.
 	KindFigure = "figure"
+	// KindWhatIf prices the scope's traffic on another model: "should I switch X to Y?".
+	KindWhatIf = "whatif"
 	// KindPerformance diagnoses latency in the question's scope against its target.
 	KindPerformance = "performance"
 	// KindCapability answers a greeting, "what can you do?" or a question out of scope: what

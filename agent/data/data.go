@@ -11,6 +11,7 @@ import (
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/agent"
 	"github.com/netra-ai/netra/agent/triage"
+	"github.com/netra-ai/netra/model"
 	"github.com/netra-ai/netra/tool/workloadtool"
 	"github.com/netra-ai/netra/workload"
 )
@@ -25,6 +26,13 @@ func Spec() agent.Spec {
 }
 
 type dataAgent struct{}
+
+// Output is the statistics, and for a what-if question the scope's traffic priced on the
+// model it names.
+type Output struct {
+	workload.Stats
+	WhatIf *workload.WhatIf `json:"whatif,omitempty"`
+}
 
 func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.Result, error) {
 	t, err := triage.Required(in, Name)
@@ -46,5 +54,17 @@ func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 	}
 	_ = rt.Think(ctx, fmt.Sprintf("%d requests, $%.2f; top model %s; p95 latency %.0f ms; error rate %.1f%%.",
 		s.Totals.Requests, s.Totals.CostUSD, top, s.LatencyMS.P95, s.Totals.ErrorRate*100))
-	return agent.Result{Output: s}, nil
+	out := Output{Stats: s}
+	if t.Kind == model.KindWhatIf && t.TargetModel != "" {
+		raw, err := rt.CallTool(ctx, workloadtool.WhatIf, workloadtool.Args{From: t.Window.From, To: t.Window.To, Models: t.Models, Routes: t.Routes, Target: t.TargetModel})
+		if err != nil {
+			return agent.Result{}, err
+		}
+		var w workload.WhatIf
+		if err := json.Unmarshal(raw, &w); err != nil {
+			return agent.Result{}, netra.Internal(err)
+		}
+		out.WhatIf = &w
+	}
+	return agent.Result{Output: out}, nil
 }

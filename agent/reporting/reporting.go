@@ -13,6 +13,7 @@ import (
 
 	"github.com/netra-ai/netra/agent"
 	"github.com/netra-ai/netra/agent/actions"
+	"github.com/netra-ai/netra/agent/data"
 	"github.com/netra-ai/netra/agent/datahelper"
 	"github.com/netra-ai/netra/agent/synthetic"
 	"github.com/netra-ai/netra/agent/triage"
@@ -149,6 +150,12 @@ func (r rep) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.
 		writeFigure(&b, t, stats)
 	case hasStats && hasTriage && t.Kind == model.KindPerformance:
 		writePerformance(&b, t, stats)
+	case hasStats && hasTriage && t.Kind == model.KindWhatIf:
+		d, _, err := agent.Prior[data.Output](in, data.Name)
+		if err != nil {
+			return agent.Result{}, err
+		}
+		writeWhatIf(&b, t, stats, d.WhatIf)
 	case hasSyn:
 		fmt.Fprintf(&b, "# Demo data ready\n\n%s\n\nThe records span %s to %s. Now ask, for example: **how can I reduce my LLM costs?**\n",
 			syn.Message, syn.Window.From.Format("2006-01-02"), syn.Window.To.Format("2006-01-02"))
@@ -329,6 +336,35 @@ func scopeText(t triage.Output) string {
 		scope += " on route " + strings.Join(t.Routes, ", ")
 	}
 	return scope
+}
+
+// writeWhatIf answers "should I switch X to Y?": the scope's traffic priced on Y, before and
+// after, the share of it within a smaller model's comfortable range, the risks and how to
+// validate. The decision stays the user's: the figures frame it.
+func writeWhatIf(b *strings.Builder, t triage.Output, s workload.Stats, w *workload.WhatIf) {
+	scope, label := scopeText(t), t.Window.Label
+	if w == nil || w.Requests == 0 {
+		fmt.Fprintf(b, "No requests%s in the %s to price on %s.\n", scope, label, t.TargetModel)
+		return
+	}
+	month := s.MonthFactor()
+	from := strings.Join(w.Models, ", ")
+	delta := w.TargetCostUSD - w.CostUSD
+	verb := "save"
+	if delta > 0 {
+		verb = "add"
+	}
+	fmt.Fprintf(b, "Moving the %d requests%s of the %s from %s to **%s** would %s **%s** in the window: %s instead of %s (%+.1f%%), about %s a month at this rate.\n\n",
+		w.Requests, scope, label, from, w.Target, verb, money(math.Abs(delta)), money(w.TargetCostUSD), money(w.CostUSD),
+		100*delta/math.Max(w.CostUSD, 1e-9), money(math.Abs(delta)*month))
+	fmt.Fprintf(b, "| | requests | cost in the window | a month at this rate |\n| --- | ---: | ---: | ---: |\n")
+	fmt.Fprintf(b, "| now (%s) | %d | %s | %s |\n", from, w.Requests, money(w.CostUSD), money(w.CostUSD*month))
+	fmt.Fprintf(b, "| on %s | %d | %s | %s |\n\n", w.Target, w.Requests, money(w.TargetCostUSD), money(w.TargetCostUSD*month))
+	share := float64(w.Simple) / float64(w.Requests)
+	fmt.Fprintf(b, "%.1f%% of these requests are simple (successful, at most %d input and %d output tokens): the range where a smaller model usually holds up. The rest are longer or failed, and are where quality would drop first.\n\n",
+		100*share, workload.SimpleMaxInput, workload.SimpleMaxOutput)
+	b.WriteString("Risks: answer quality on the longer requests; different refusals and formatting; latency changes with the model. ")
+	fmt.Fprintf(b, "Validate: send 5%% of this traffic to %s for a week and compare task success, user feedback and error rate with the current model before moving the rest; keep the switch behind a flag to roll back.\n", w.Target)
 }
 
 // writePerformance diagnoses latency in the question's scope: where it stands against the

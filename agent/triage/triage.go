@@ -52,6 +52,7 @@ type Output struct {
 	Kind        string           `json:"kind"`
 	Metric      string           `json:"metric,omitempty"`
 	OutOfScope  bool             `json:"out_of_scope,omitempty"`
+	TargetModel string           `json:"target_model,omitempty"`
 	Models      []string         `json:"models"`
 	Routes      []string         `json:"routes"`
 	Window      Window           `json:"window"`
@@ -106,11 +107,24 @@ func (t *triage) classify(ctx context.Context, q string) (model.Triage, error) {
 		m.Category = model.CategoryGeneral
 	}
 	switch m.Kind {
-	case model.KindFigure, model.KindCapability, model.KindPerformance:
+	case model.KindFigure, model.KindCapability, model.KindPerformance, model.KindWhatIf:
 	default:
 		m.Kind = model.KindReport
 	}
 	return m, nil
+}
+
+// mentions reports whether the question names model, and not only as part of a longer name
+// the data also has ("gpt-4o-mini" does not name gpt-4o).
+func mentions(lower, model string, all []string) bool {
+	m := strings.ToLower(model)
+	rest := lower
+	for _, other := range all {
+		if o := strings.ToLower(other); len(o) > len(m) && strings.Contains(o, m) {
+			rest = strings.ReplaceAll(rest, o, "")
+		}
+	}
+	return strings.Contains(rest, m)
 }
 
 // looseRoutes finds routes a question names loosely: "support chat" is the route support-chat
@@ -216,7 +230,7 @@ func (t *triage) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 	known := func(q string, m *model.Triage) {
 		lower := strings.ToLower(q)
 		for _, mdl := range seen.Models {
-			if strings.Contains(lower, strings.ToLower(mdl)) && !slices.Contains(m.Models, mdl) {
+			if mentions(lower, mdl, seen.Models) && !slices.Contains(m.Models, mdl) {
 				m.Models = append(m.Models, mdl)
 			}
 		}
@@ -245,7 +259,7 @@ func (t *triage) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 			_ = rt.Think(ctx, "A follow-up: keeping the scope of the question before it unless this one names another.")
 		}
 	}
-	out := Output{Category: m.Category, Kind: m.Kind, Metric: m.Metric, OutOfScope: m.OutOfScope, Models: m.Models, Routes: m.Routes,
+	out := Output{Category: m.Category, Kind: m.Kind, Metric: m.Metric, OutOfScope: m.OutOfScope, TargetModel: m.Target, Models: m.Models, Routes: m.Routes,
 		Targets: workload.Targets{CostCutPercent: m.Targets.CostCutPercent, P95MS: m.Targets.P95MS}}
 	out.Synthetic.Preset, out.Synthetic.Days = m.Synthetic.Preset, m.Synthetic.Days
 	days, label := m.WindowDays, m.WindowLabel
@@ -271,10 +285,12 @@ func (t *triage) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 	// Entities the user's own data knows about.
 	lower := strings.ToLower(in.Text)
 	for _, mdl := range out.Coverage.Models {
-		if strings.Contains(lower, strings.ToLower(mdl)) && !slices.Contains(out.Models, mdl) {
+		if mentions(lower, mdl, out.Coverage.Models) && !slices.Contains(out.Models, mdl) {
 			out.Models = append(out.Models, mdl)
 		}
 	}
+	// The model a what-if moves traffic to is not the scope's.
+	out.Models = slices.DeleteFunc(out.Models, func(m string) bool { return m == out.TargetModel })
 	for _, r := range out.Coverage.Routes {
 		if strings.Contains(lower, strings.ToLower(r)) && !slices.Contains(out.Routes, r) {
 			out.Routes = append(out.Routes, r)
@@ -300,7 +316,7 @@ func (t *triage) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 	case c.Records < MinRecords || c.DaysCovered*2 < wantDays:
 		out.Sufficiency = Partial
 		out.Next = []string{"data_helper", "data", "reporting"}
-	case out.Kind == model.KindFigure || out.Kind == model.KindPerformance:
+	case out.Kind == model.KindFigure || out.Kind == model.KindPerformance || out.Kind == model.KindWhatIf:
 		out.Sufficiency = Sufficient
 		out.Next = []string{"data", "reporting"}
 	default:

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -49,8 +50,24 @@ var (
 	costCutRe   = regexp.MustCompile(`(?i)(?:cut|reduce|lower|save|decrease|trim)\b[^.%]{0,40}?(\d+(?:\.\d+)?)\s*%`)
 	p95Re       = regexp.MustCompile(`(?i)\bp95\b[^0-9]{0,20}(\d+(?:\.\d+)?)\s*(ms|s|sec|secs|seconds|milliseconds)\b`)
 	synthDays   = regexp.MustCompile(`(?i)\b(\d+)\s*days?\b`)
+	switchToRe  = regexp.MustCompile(`(?i)\b(?:switch|move|migrate|change|route|send)\b.{1,80}?\bto\s+([A-Za-z0-9][A-Za-z0-9._:/-]*)`)
 	routeLikeRe = regexp.MustCompile(`(?i)\b(?:route|endpoint|feature)\s+["']?([A-Za-z0-9._/-]+)`)
 )
+
+// whatIfTarget is the model a "should I switch X to Y?" question would move traffic to, or "".
+func (p *Provider) whatIfTarget(q string) string {
+	m := switchToRe.FindStringSubmatch(q)
+	if m == nil {
+		return ""
+	}
+	target := strings.ToLower(strings.TrimRight(m[1], "?.!,"))
+	for _, k := range p.known {
+		if strings.ToLower(k) == target {
+			return k
+		}
+	}
+	return ""
+}
 
 // notRoute reports words that follow "route" in a sentence without naming one.
 func notRoute(w string) bool {
@@ -139,7 +156,10 @@ func (p *Provider) triage(q string) model.Triage {
 	}
 	t.Kind = model.KindReport
 	if t.Category != model.CategorySyntheticData {
-		if m := figureMetric(l); m != "" {
+		if target := p.whatIfTarget(q); target != "" {
+			t.Kind, t.Target = model.KindWhatIf, target
+			t.Models = slices.DeleteFunc(t.Models, func(m string) bool { return m == target })
+		} else if m := figureMetric(l); m != "" {
 			t.Kind, t.Metric = model.KindFigure, m
 		} else if t.Category == model.CategoryPerformance {
 			t.Kind = model.KindPerformance

@@ -23,6 +23,7 @@ const (
 	Recommendations = "workload_recommendations"
 	ActionPlan      = "action_plan"
 	Synthetic       = "generate_synthetic"
+	WhatIf          = "workload_whatif"
 )
 
 const windowSchema = `"from":{"type":"string","format":"date-time"},"to":{"type":"string","format":"date-time"}`
@@ -38,6 +39,8 @@ type Args struct {
 	// Models and Routes narrow the analysis to the question's scope; empty means all.
 	Models []string `json:"models,omitempty"`
 	Routes []string `json:"routes,omitempty"`
+	// Target is the model a what-if prices the traffic on.
+	Target string `json:"target,omitempty"`
 }
 
 func (a Args) scope() ingest.Scope { return ingest.Scope{Models: a.Models, Routes: a.Routes} }
@@ -157,6 +160,19 @@ func Tools(svc *ingest.Service) []tool.Tool {
 					res.SavingsPercent = math.Round(res.MonthlySavingsUSD/res.MonthlySpendUSD*10000) / 100
 				}
 				return res, nil
+			},
+		},
+		{
+			Name:        WhatIf,
+			Description: "The traffic of a scope priced on another model: cost before and after, and the share of simple requests.",
+			Schema:      `{"type":"object","required":["from","to","target"],"properties":{` + windowSchema + scopeSchema + `,"target":{"type":"string","minLength":1,"maxLength":256}}}`,
+			Timeout:     60 * time.Second,
+			Run: func(ctx context.Context, ec *execctx.Context, raw json.RawMessage) (any, error) {
+				a, w, err := windowArgs(raw)
+				if err != nil {
+					return nil, err
+				}
+				return svc.WhatIf(ctx, ec.UserID(), w, a.scope(), a.Target)
 			},
 		},
 		{
