@@ -41,9 +41,7 @@ func auditCmd(args []string, out io.Writer) error {
 		return err
 	}
 	if *asJSON {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		if err := writeIndented(out, rep); err != nil {
 			return err
 		}
 	} else {
@@ -56,4 +54,11 @@ func auditCmd(args []string, out io.Writer) error {
 		return exitCode(1)
 	}
 	return nil
+}
+
+// writeIndented prints v as indented JSON.
+func writeIndented(out io.Writer, v any) error {
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

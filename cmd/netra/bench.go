@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -173,9 +172,7 @@ func benchCmd(args []string) error {
 		fmt.Fprintf(os.Stderr, "netra bench: unknown scenario %q\n\n%s", scenario, benchUsage)
 		return exitCode(2)
 	}
-	enc := json.NewEncoder(os.Stdout)
-	enc.SetIndent("", "  ")
-	if encErr := enc.Encode(rep); encErr != nil {
+	if encErr := writeIndented(os.Stdout, rep); encErr != nil {
 		return encErr
 	}
 	if err != nil {

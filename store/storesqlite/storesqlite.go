@@ -257,6 +257,20 @@ func (s *Store) GetThread(ctx context.Context, owner, id string) (netra.Thread, 
 	return t, wrap("get thread", err)
 }
 
+// newestFirst pages query q (a SELECT ... WHERE with its args) newest created first, after
+// cursor, fetching one row more than limit to tell whether another page follows.
+func newestFirst(q string, args []any, cursor string, limit int) (string, []any, error) {
+	if cursor != "" {
+		at, id, err := decodeCursor(cursor)
+		if err != nil {
+			return "", nil, err
+		}
+		q += ` AND (created_at < ? OR (created_at = ? AND id < ?))`
+		args = append(args, at, at, id)
+	}
+	return q + ` ORDER BY created_at DESC, id DESC LIMIT ?`, append(args, limit+1), nil
+}
+
 func encodeCursor(createdAt int64, id string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(createdAt, 10) + "|" + id))
 }
@@ -275,18 +289,10 @@ func decodeCursor(c string) (int64, string, error) {
 
 // ListThreads pages through the owner's threads, newest first.
 func (s *Store) ListThreads(ctx context.Context, owner string, limit int, cursor string) ([]netra.Thread, string, error) {
-	args := []any{owner}
-	q := `SELECT id, owner, title, created_at, updated_at FROM threads WHERE owner = ?`
-	if cursor != "" {
-		at, id, err := decodeCursor(cursor)
-		if err != nil {
-			return nil, "", err
-		}
-		q += ` AND (created_at < ? OR (created_at = ? AND id < ?))`
-		args = append(args, at, at, id)
+	q, args, err := newestFirst(`SELECT id, owner, title, created_at, updated_at FROM threads WHERE owner = ?`, []any{owner}, cursor, limit)
+	if err != nil {
+		return nil, "", err
 	}
-	q += ` ORDER BY created_at DESC, id DESC LIMIT ?`
-	args = append(args, limit+1)
 	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, "", wrap("list threads", err)
@@ -527,16 +533,10 @@ func (s *Store) ListUserRuns(ctx context.Context, owner string, status netra.Run
 		q += ` AND status = ?`
 		args = append(args, string(status))
 	}
-	if cursor != "" {
-		at, id, err := decodeCursor(cursor)
-		if err != nil {
-			return nil, "", err
-		}
-		q += ` AND (created_at < ? OR (created_at = ? AND id < ?))`
-		args = append(args, at, at, id)
+	q, args, err := newestFirst(q, args, cursor, limit)
+	if err != nil {
+		return nil, "", err
 	}
-	q += ` ORDER BY created_at DESC, id DESC LIMIT ?`
-	args = append(args, limit+1)
 	runs, err := s.queryRuns(ctx, "list user runs", q, args...)
 	if err != nil {
 		return nil, "", err

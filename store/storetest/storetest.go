@@ -110,6 +110,39 @@ func threadsScoped(t *testing.T, s store.Store) {
 	}
 }
 
+// newestFirstPages pages through a listing of pages of 3 and checks that it holds exactly ids,
+// newest (the last made) first.
+func newestFirstPages(t *testing.T, ids []string, page func(cursor string) (ids []string, next string, err error)) {
+	t.Helper()
+	var seen []string
+	cursor := ""
+	for pages := 0; ; pages++ {
+		got, next, err := page(cursor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) > 3 {
+			t.Fatalf("page of %d, limit 3", len(got))
+		}
+		seen = append(seen, got...)
+		if next == "" {
+			break
+		}
+		if pages > 5 {
+			t.Fatal("pagination does not end")
+		}
+		cursor = next
+	}
+	if len(seen) != len(ids) {
+		t.Fatalf("saw %d, want %d", len(seen), len(ids))
+	}
+	for i := range ids {
+		if seen[i] != ids[len(ids)-1-i] {
+			t.Fatalf("order %v, want newest first: reverse of %v", seen, ids)
+		}
+	}
+}
+
 func listThreadsPages(t *testing.T, s store.Store) {
 	c := ctx(t)
 	var ids []string
@@ -123,37 +156,17 @@ func listThreadsPages(t *testing.T, s store.Store) {
 	if _, err := s.CreateThread(c, "dave", "other"); err != nil {
 		t.Fatal(err)
 	}
-	var seen []string
-	cursor := ""
-	for pages := 0; ; pages++ {
+	newestFirstPages(t, ids, func(cursor string) ([]string, string, error) {
 		page, next, err := s.ListThreads(c, "carol", 3, cursor)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := 1; i < len(page); i++ {
-			if page[i].CreatedAt.After(page[i-1].CreatedAt) {
-				t.Fatalf("page not newest first: %v then %v", page[i-1].CreatedAt, page[i].CreatedAt)
+		var out []string
+		for i, th := range page {
+			if i > 0 && th.CreatedAt.After(page[i-1].CreatedAt) {
+				t.Fatalf("page not newest first: %v then %v", page[i-1].CreatedAt, th.CreatedAt)
 			}
+			out = append(out, th.ID)
 		}
-		for _, th := range page {
-			seen = append(seen, th.ID)
-		}
-		if next == "" {
-			break
-		}
-		if pages > 5 {
-			t.Fatal("pagination does not end")
-		}
-		cursor = next
-	}
-	if len(seen) != len(ids) {
-		t.Fatalf("saw %d threads, want %d", len(seen), len(ids))
-	}
-	for i := range ids {
-		if seen[i] != ids[len(ids)-1-i] {
-			t.Fatalf("order %v, want reverse of %v", seen, ids)
-		}
-	}
+		return out, next, err
+	})
 	_, _, err := s.ListThreads(c, "carol", 3, "not-a-cursor!")
 	wantCode(t, err, netra.CodeInvalidRequest)
 }
@@ -173,38 +186,17 @@ func listUserRuns(t *testing.T, s store.Store) {
 	if err := s.Append(c, []store.Record{{Event: event(running, 1, netra.EventRunStarted), Transition: &netra.Transition{Status: netra.RunRunning, At: time.Now().UTC()}}}); err != nil {
 		t.Fatal(err)
 	}
-	var seen []string
-	cursor := ""
-	for pages := 0; ; pages++ {
+	newestFirstPages(t, ids, func(cursor string) ([]string, string, error) {
 		page, next, err := s.ListUserRuns(c, "gina", "", 3, cursor)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(page) > 3 {
-			t.Fatalf("page of %d, limit 3", len(page))
-		}
+		var out []string
 		for _, r := range page {
 			if r.Owner != "gina" || r.ID == other.ID {
 				t.Fatalf("another user's run listed: %+v", r)
 			}
-			seen = append(seen, r.ID)
+			out = append(out, r.ID)
 		}
-		if next == "" {
-			break
-		}
-		if pages > 5 {
-			t.Fatal("pagination does not end")
-		}
-		cursor = next
-	}
-	if len(seen) != len(ids) {
-		t.Fatalf("saw %d runs, want %d", len(seen), len(ids))
-	}
-	for i := range ids {
-		if seen[i] != ids[len(ids)-1-i] {
-			t.Fatalf("order %v, want newest first: reverse of %v", seen, ids)
-		}
-	}
+		return out, next, err
+	})
 	only, next, err := s.ListUserRuns(c, "gina", netra.RunRunning, 10, "")
 	if err != nil || next != "" || len(only) != 1 || only[0].ID != ids[2] || only[0].Status != netra.RunRunning {
 		t.Fatalf("running runs %+v %q %v", only, next, err)
