@@ -1001,3 +1001,33 @@ func TestListRunsAndAgents(t *testing.T) {
 		t.Fatalf("agents %+v", agents.Agents)
 	}
 }
+
+// TestInvalidUTF8IsRefused: a run's input or a thread's title that is not valid UTF-8 is
+// refused with invalid_request, over HTTP and WebSocket, instead of being stored with U+FFFD.
+func TestInvalidUTF8IsRefused(t *testing.T) {
+	t.Parallel()
+	h := start(t, nil)
+	tok := h.token("ulla", netra.TierFree)
+	for _, tc := range []struct{ path, body string }{
+		{"/v1/runs", "{\"input\":\"bad \xff byte\",\"agent\":\"echo\"}"},
+		{"/v1/threads", "{\"title\":\"bad \xc3\x28 title\"}"},
+	} {
+		status, body, _ := rawHTTP(t, "POST", h.url+tc.path, tok, tc.body, nil)
+		if status != 400 || errCode(body) != "invalid_request" {
+			t.Errorf("POST %s with invalid UTF-8: %d %v", tc.path, status, body)
+		}
+	}
+	ws := dialRaw(t, h, tok)
+	if err := ws.ws.Write(ctxT(t), websocket.MessageText, []byte("{\"type\":\"start_run\",\"id\":\"u\",\"input\":\"bad \xff\",\"agent\":\"echo\"}")); err != nil {
+		t.Fatal(err)
+	}
+	if reply := ws.read(); reply["type"] != "error" || reply["code"] != "invalid_request" || reply["id"] != "u" {
+		t.Fatalf("start_run with invalid UTF-8: %v", reply)
+	}
+	var runs struct {
+		Runs []any `json:"runs"`
+	}
+	if err := client.New(h.url, tok).Do(ctxT(t), "GET", "/v1/runs", nil, &runs); err != nil || len(runs.Runs) != 0 {
+		t.Fatalf("runs stored: %v %v", runs, err)
+	}
+}

@@ -2,6 +2,8 @@ package node_test
 
 import (
 	"context"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,5 +74,23 @@ func TestExpiredTokenClosesTheConnection(t *testing.T) {
 	}
 	if evs[len(evs)-1].Type != "run_completed" || refreshed != 1 {
 		t.Fatalf("last %s, refreshed %d times", evs[len(evs)-1].Type, refreshed)
+	}
+}
+
+// TestTokenInsideTheLeewayIsNotUpgraded: a token that expired a moment ago still verifies
+// within the 5 s leeway, but a WebSocket is refused 401 instead of being upgraded and closed
+// at once with 4401; over HTTP the leeway applies.
+func TestTokenInsideTheLeewayIsNotUpgraded(t *testing.T) {
+	t.Parallel()
+	h := start(t, nil)
+	tok := shortToken(t, "lee", -2*time.Second) // expired 2 s ago: inside the leeway
+	if status, body, _ := rawHTTP(t, "GET", h.url+"/v1/me", tok, "", nil); status != 200 {
+		t.Fatalf("HTTP inside the leeway: %d %v", status, body)
+	}
+	hdr := http.Header{}
+	hdr.Set("Authorization", "Bearer "+tok)
+	_, resp, err := websocket.Dial(ctxT(t), "ws"+strings.TrimPrefix(h.url, "http")+"/v1/ws", &websocket.DialOptions{HTTPHeader: hdr})
+	if err == nil || resp == nil || resp.StatusCode != 401 {
+		t.Fatalf("WebSocket inside the leeway: %v %v", resp, err)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -421,6 +422,11 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
 
 // decodeObject decodes a JSON object into v, with messages that say which field is wrong.
 func decodeObject(data []byte, v any) error {
+	// encoding/json would turn invalid UTF-8 into U+FFFD without a word: refuse it instead, so
+	// that what is stored is what was sent.
+	if !utf8.Valid(data) {
+		return netra.Errorf(netra.CodeInvalidRequest, "the request is not valid UTF-8")
+	}
 	if err := json.Unmarshal(data, v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {

@@ -80,6 +80,11 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g, err := s.wsGrant(r)
+	if err == nil && !g.Expires.IsZero() && !time.Now().Before(g.Expires) {
+		// Inside the verifier's leeway, but a connection would close at once with 4401:
+		// refuse the upgrade instead, so the client renews its token first.
+		err = netra.Errorf(netra.CodeUnauthorized, "token expired")
+	}
 	id := g.Identity
 	s.auditAuth(r, id, err)
 	if err != nil {
