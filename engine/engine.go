@@ -140,14 +140,9 @@ func (f *Factory) Gauges() Gauges {
 	return Gauges{Emitters: f.emitters.Load(), Engines: f.engines.Load(), Dispatchers: f.dispatchers.Load()}
 }
 
-// Accept stores an accepted run in the next group commit and waits for it.
-func (f *Factory) Accept(ctx context.Context, nr store.NewRun) error {
+// Accept hands an accepted run to the next group commit; wait reports the commit.
+func (f *Factory) Accept(ctx context.Context, nr store.NewRun) (wait func() error, err error) {
 	return f.pipeline.Accept(ctx, nr)
-}
-
-// AcceptAsync hands an accepted run to the next group commit; wait reports the commit.
-func (f *Factory) AcceptAsync(ctx context.Context, nr store.NewRun) (wait func() error, err error) {
-	return f.pipeline.AcceptAsync(ctx, nr)
 }
 
 // Agents returns the agent registry.

@@ -190,20 +190,11 @@ func (p *Pipeline) commit(batch []pending) {
 	}
 }
 
-// Accept writes an accepted run (thread, user message, run) in the next group commit and
-// waits for it: acceptance shares the transaction of other runs' events instead of taking the
-// store's one writer for a transaction of its own.
-func (p *Pipeline) Accept(ctx context.Context, nr store.NewRun) error {
-	wait, err := p.AcceptAsync(ctx, nr)
-	if err != nil {
-		return err
-	}
-	return wait()
-}
-
-// AcceptAsync hands an accepted run to the next group commit and returns at once; wait
-// reports the commit's outcome. Runs handed over one after another are committed in that order.
-func (p *Pipeline) AcceptAsync(ctx context.Context, nr store.NewRun) (wait func() error, err error) {
+// Accept hands an accepted run (thread, user message, run) to the next group commit and
+// returns at once; wait reports the commit's outcome. Acceptance shares the transaction of
+// other runs' events instead of taking the store's one writer for a transaction of its own,
+// and runs handed over one after another are committed in that order.
+func (p *Pipeline) Accept(ctx context.Context, nr store.NewRun) (wait func() error, err error) {
 	pd := pending{rec: store.Record{Create: &nr}, done: make(chan error, 1)}
 	if err := p.submit(ctx, pd); err != nil {
 		return nil, err

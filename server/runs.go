@@ -153,7 +153,7 @@ func (s *Server) beginRun(ctx context.Context, id netra.Identity, req startReque
 	if nr.ThreadID == "" {
 		nr.NewThreadID = netra.NewID("thr_")
 	}
-	wait, err := s.cfg.Factory.AcceptAsync(ctx, nr)
+	wait, err := s.cfg.Factory.Accept(ctx, nr)
 	if err != nil {
 		release()
 		p.err = err
