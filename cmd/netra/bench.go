@@ -106,30 +106,19 @@ func benchCmd(args []string) error {
 	inProc := f.URL == ""
 	var stopNode func() error
 	if inProc {
-		dir, err := os.MkdirTemp("", "netra-bench-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
-		raw := make([]byte, 32)
-		_, _ = rand.Read(raw)
-		t.Secret = []byte(hex.EncodeToString(raw))
 		// The scenarios measure the platform, not the per-user limits: a few users generate
 		// the load of many, so the in-process server lifts the rate limits. A server given with
 		// --url keeps its own.
 		open := ratelimit.Limit{RequestsPerSec: 1e9, RequestBurst: 1e9, FramesPerSec: 1e9, FrameBurst: 1e9, Connections: 1e9}
-		n, err := node.New(ctx, node.Config{Addr: "127.0.0.1:0", DataDir: dir, JWTSecret: string(t.Secret), MaxRunning: f.MaxRunning,
+		n, secret, cleanup, err := startLocal(ctx, node.Config{MaxRunning: f.MaxRunning,
 			RateLimits:     map[netra.Tier]ratelimit.Limit{netra.TierFree: open, netra.TierEarly: open, netra.TierMid: open, netra.TierEnterprise: open},
 			Limits:         map[netra.Tier]sched.Limit{netra.TierEnterprise: {Running: 5, Queued: max(200, f.RunsPerUser)}},
-			MaxConnections: 1e9, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			MaxConnections: 1e9})
 		if err != nil {
 			return err
 		}
-		if err := n.Start(ctx); err != nil {
-			return err
-		}
-		defer n.Stop(context.Background())
-		t.URL = n.URL()
+		defer cleanup()
+		t.URL, t.Secret = n.URL(), secret
 		stopNode = func() error { return n.Stop(context.Background()) }
 	} else {
 		s, err := secretFor(f.DataDir)
@@ -179,4 +168,26 @@ func benchCmd(args []string) error {
 		return fmt.Errorf("bench %s: %w", scenario, err)
 	}
 	return nil
+}
+
+// startLocal starts a node in this process for bench and eval: a temporary data directory, a
+// random secret, a free loopback port and no logs, on top of cfg. cleanup stops the node (Stop
+// is idempotent) and removes the directory.
+func startLocal(ctx context.Context, cfg node.Config) (n *node.Node, secret []byte, cleanup func(), err error) {
+	dir, err := os.MkdirTemp("", "netra-local-")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	raw := make([]byte, 32)
+	_, _ = rand.Read(raw)
+	secret = []byte(hex.EncodeToString(raw))
+	cfg.Addr, cfg.DataDir, cfg.JWTSecret = "127.0.0.1:0", dir, string(secret)
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	if n, err = node.New(ctx, cfg); err == nil {
+		if err = n.Start(ctx); err == nil {
+			return n, secret, func() { _ = n.Stop(context.Background()); _ = os.RemoveAll(dir) }, nil
+		}
+	}
+	_ = os.RemoveAll(dir)
+	return nil, nil, nil, err
 }

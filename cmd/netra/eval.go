@@ -3,12 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
@@ -36,23 +33,12 @@ func evalCmd(args []string, out io.Writer) error {
 	defer stop()
 	var secret []byte
 	if *url == "" {
-		dir, err := os.MkdirTemp("", "netra-eval-")
+		n, s, cleanup, err := startLocal(ctx, node.Config{})
 		if err != nil {
 			return err
 		}
-		defer os.RemoveAll(dir)
-		raw := make([]byte, 32)
-		_, _ = rand.Read(raw)
-		secret = []byte(hex.EncodeToString(raw))
-		n, err := node.New(ctx, node.Config{Addr: "127.0.0.1:0", DataDir: dir, JWTSecret: string(secret), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-		if err != nil {
-			return err
-		}
-		if err := n.Start(ctx); err != nil {
-			return err
-		}
-		defer n.Stop(context.Background())
-		*url = n.URL()
+		defer cleanup()
+		*url, secret = n.URL(), s
 	} else {
 		s, err := secretFor(*dataDir)
 		if err != nil {
