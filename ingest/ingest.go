@@ -213,33 +213,7 @@ type Scope struct {
 // Analyze computes the statistics of the owner's records in w, within scope.
 func (s *Service) Analyze(ctx context.Context, owner string, w workload.Window, scope Scope) (workload.Stats, error) {
 	a := workload.NewAnalyzer(w, s.prices)
-	models := map[string]bool{}
-	for _, m := range scope.Models {
-		models[s.prices.Canonical(m)] = true
-	}
-	canon := map[string]string{}
-	err := s.store.ScanRecords(ctx, owner, w, func(r *workload.Record) bool {
-		if len(scope.Routes) > 0 && !slices.Contains(scope.Routes, r.Route) {
-			return ctx.Err() == nil
-		}
-		if len(models) > 0 {
-			c, ok := canon[r.Model]
-			if !ok {
-				c = s.prices.Canonical(r.Model)
-				if len(canon) < 10_000 {
-					canon[r.Model] = c
-				}
-			}
-			if !models[c] {
-				return ctx.Err() == nil
-			}
-		}
-		a.Add(r)
-		return ctx.Err() == nil
-	})
-	if err == nil {
-		err = ctx.Err()
-	}
+	err := s.scan(ctx, owner, w, scope, func(r *workload.Record) { a.Add(r) })
 	return a.Stats(), err
 }
 
@@ -249,20 +223,33 @@ func (s *Service) WhatIf(ctx context.Context, owner string, w workload.Window, s
 	if err != nil {
 		return workload.WhatIf{}, netra.Errorf(netra.CodeInvalidRequest, "%v", err)
 	}
+	err = s.scan(ctx, owner, w, scope, a.Add)
+	return a.Result(), err
+}
+
+// scan calls fn with each of the owner's records in w that lies within scope.
+func (s *Service) scan(ctx context.Context, owner string, w workload.Window, scope Scope, fn func(*workload.Record)) error {
 	models := map[string]bool{}
 	for _, m := range scope.Models {
 		models[s.prices.Canonical(m)] = true
 	}
-	err = s.store.ScanRecords(ctx, owner, w, func(r *workload.Record) bool {
-		if (len(scope.Routes) == 0 || slices.Contains(scope.Routes, r.Route)) && (len(models) == 0 || models[s.prices.Canonical(r.Model)]) {
-			a.Add(r)
+	names := s.prices.NewNames()
+	err := s.store.ScanRecords(ctx, owner, w, func(r *workload.Record) bool {
+		if len(scope.Routes) > 0 && !slices.Contains(scope.Routes, r.Route) {
+			return ctx.Err() == nil
 		}
+		if len(models) > 0 {
+			if c, _ := names.Canonical(r.Model); !models[c] {
+				return ctx.Err() == nil
+			}
+		}
+		fn(r)
 		return ctx.Err() == nil
 	})
 	if err == nil {
 		err = ctx.Err()
 	}
-	return a.Result(), err
+	return err
 }
 
 // Coverage says how much of a window the owner's data covers.

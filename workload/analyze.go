@@ -203,7 +203,7 @@ type Analyzer struct {
 	routing                         map[routeModel]*RoutingOpportunity
 	batch                           map[string]*BatchOpportunity
 	sumIn, sumOut, sumLat, sumTTFT  float64
-	canon                           map[string]string   // a record's model name → the price table's
+	canon                           *Names              // a record's model name → the price table's
 	names                           map[string][]string // the price table's name → the names records used
 	ttl                             map[string]time.Duration
 }
@@ -213,7 +213,7 @@ func NewAnalyzer(w Window, prices *Prices) *Analyzer {
 	return &Analyzer{w: w, prices: prices, byModel: map[string]*Spend{}, byRoute: map[string]*Spend{},
 		byProv: map[string]*Spend{}, byDay: map[string]*Spend{}, latByRoute: map[string][]float32{}, latByModel: map[string][]float32{}, interactiveByRoute: map[string]int64{},
 		errTypes: map[string]int64{}, prefixes: map[prefixKey]*prefixAcc{}, routing: map[routeModel]*RoutingOpportunity{},
-		batch: map[string]*BatchOpportunity{}, canon: map[string]string{}, names: map[string][]string{}, ttl: map[string]time.Duration{}}
+		batch: map[string]*BatchOpportunity{}, canon: prices.NewNames(), names: map[string][]string{}, ttl: map[string]time.Duration{}}
 }
 
 func (a *Analyzer) spend(m map[string]*Spend, key string, r *Record) *Spend {
@@ -246,12 +246,8 @@ func (a *Analyzer) cacheTTL(model string) time.Duration {
 
 // canonical returns the price table's name of a record's model, remembering the names seen.
 func (a *Analyzer) canonical(raw string) string {
-	if c, ok := a.canon[raw]; ok {
-		return c
-	}
-	c := a.prices.Canonical(raw)
-	if len(a.canon) < maxKeys {
-		a.canon[raw] = c
+	c, first := a.canon.Canonical(raw)
+	if first && len(a.names) < maxKeys {
 		a.names[c] = append(a.names[c], raw)
 	}
 	return c

@@ -168,6 +168,31 @@ func (p *Prices) Lookup(model string) (Price, bool) {
 	return Price{}, false
 }
 
+// Names maps records' model names to the price table's (Prices.Canonical), looking each name
+// up once: a scan of a million records meets a handful of names. It holds at most 10,000;
+// further names are looked up every time. A Names belongs to one scan (it is not safe for
+// concurrent use).
+type Names struct {
+	prices *Prices
+	seen   map[string]string
+}
+
+// NewNames returns an empty cache over the table.
+func (p *Prices) NewNames() *Names { return &Names{prices: p, seen: map[string]string{}} }
+
+// Canonical returns the table's name of raw; first reports whether raw is met for the first time.
+func (n *Names) Canonical(raw string) (name string, first bool) {
+	if c, ok := n.seen[raw]; ok {
+		return c, false
+	}
+	c := n.prices.Canonical(raw)
+	if len(n.seen) >= 10_000 {
+		return c, false
+	}
+	n.seen[raw] = c
+	return c, true
+}
+
 // CacheTTL is how long an unused cache entry lives (300 s when the table does not say).
 func (p Price) CacheTTL() time.Duration {
 	if p.CacheTTLSeconds <= 0 {

@@ -22,8 +22,8 @@ type WhatIfAnalyzer struct {
 	w      WhatIf
 	price  Price
 	window Window
-	models map[string]bool
-	prices *Prices
+	models map[string]bool // the price table's names seen
+	canon  *Names
 }
 
 // NewWhatIf returns an analyzer for the records in w priced on target, or an error when the
@@ -33,7 +33,7 @@ func NewWhatIf(w Window, target string, prices *Prices) (*WhatIfAnalyzer, error)
 	if !ok {
 		return nil, fmt.Errorf("model %q is not in the price table", target)
 	}
-	return &WhatIfAnalyzer{w: WhatIf{Target: p.Model, Models: []string{}}, price: p, window: w, models: map[string]bool{}, prices: prices}, nil
+	return &WhatIfAnalyzer{w: WhatIf{Target: p.Model, Models: []string{}}, price: p, window: w, models: map[string]bool{}, canon: prices.NewNames()}, nil
 }
 
 // Add counts one record if it lies in the window.
@@ -50,7 +50,7 @@ func (a *WhatIfAnalyzer) Add(r *Record) {
 	if !r.OK {
 		a.w.Errors++
 	}
-	if m := a.prices.Canonical(r.Model); !a.models[m] && len(a.models) < 100 {
+	if m, _ := a.canon.Canonical(r.Model); !a.models[m] && len(a.models) < 100 {
 		a.models[m] = true
 		a.w.Models = append(a.w.Models, m)
 	}
