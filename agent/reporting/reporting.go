@@ -228,7 +228,7 @@ func writeCapability(b *strings.Builder, t triage.Output) {
 	case c.Records == 0:
 		fmt.Fprintf(b, "You have %d records stored, none in the %s.\n\n", c.StoredTotal, t.Window.Label)
 	default:
-		fmt.Fprintf(b, "In the %s you have %d records on %d days, for %s on %s.\n\n", t.Window.Label, c.Records, c.DaysCovered,
+		fmt.Fprintf(b, "In the %s you have %d records, on %d calendar dates, for %s on %s.\n\n", t.Window.Label, c.Records, c.DaysCovered,
 			plural(len(c.Models), "model"), plural(len(c.Routes), "route"))
 	}
 	b.WriteString("Questions worth asking:\n")
@@ -457,7 +457,7 @@ func writeRecommendations(b *strings.Builder, o workloadtool.RecommendationsResu
 		fmt.Fprintf(b, "| %d | %s | %s | %s (%.1f%%) | %s | %s |\n", i+1, r.Title, r.Type, money(r.MonthlySavingsUSD), r.SavingsPercent, money(r.CombinedSavingsUSD), r.Confidence)
 	}
 	if o.Minor.Count > 0 {
-		fmt.Fprintf(b, "\n%s smaller (each under %.1f%% of the spend) would add %s a month together.\n", plural(o.Minor.Count, "item"), workload.MinorShare*100, money(o.Minor.MonthlySavingsUSD))
+		fmt.Fprintf(b, "\n%s more, each under %.1f%% of the spend, would add %s a month together.\n", plural(o.Minor.Count, "item"), workload.MinorShare*100, money(o.Minor.MonthlySavingsUSD))
 	}
 	b.WriteString("\n")
 	for i, r := range o.Recommendations {
