@@ -1031,3 +1031,33 @@ func TestInvalidUTF8IsRefused(t *testing.T) {
 		t.Fatalf("runs stored: %v %v", runs, err)
 	}
 }
+
+// TestRepliesKeepFrameOrder: start_runs sent back to back with pings between them are accepted
+// in one go (the reader does not wait for each commit), and the replies still come in the
+// order of the frames.
+// Shown to catch: replies that do not wait behind an earlier start_run's (a pong first).
+func TestRepliesKeepFrameOrder(t *testing.T) {
+	t.Parallel()
+	h := start(t, nil)
+	ws := dialRaw(t, h, h.token("orla", netra.TierEnterprise))
+	var want []string
+	for i := 0; i < 10; i++ {
+		ws.send(fmt.Sprintf(`{"type":"start_run","id":"s%d","input":"x","agent":"echo"}`, i))
+		ws.send(fmt.Sprintf(`{"type":"ping","id":"p%d"}`, i))
+		want = append(want, fmt.Sprint("s", i), fmt.Sprint("p", i))
+	}
+	var got []string
+	for len(got) < len(want) {
+		m := ws.read()
+		if _, isEvent := m["seq"]; isEvent {
+			continue
+		}
+		if m["type"] != "run_accepted" && m["type"] != "pong" {
+			t.Fatalf("reply %v", m)
+		}
+		got = append(got, m["id"].(string))
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("replies in the order %v, want %v", got, want)
+	}
+}

@@ -164,8 +164,13 @@ type wsConn struct {
 	// Direct replies in the order of their frames. A start_run's reply waits for its commit,
 	// on a replier goroutine that runs only while replies wait, so that the reader goes on
 	// with the next frames; every reply after a waiting one waits its turn behind it.
+	// pending holds at most maxPendingReplies, so a client that sends faster than its replies
+	// can go out is held back at its reader, as before; waiting counts the replies handed, or
+	// about to be handed, to it. pmu guards waiting and replying; pending is made by the reader
+	// on first use.
 	pmu      sync.Mutex
-	pending  []func()
+	pending  chan func()
+	waiting  int
 	replying bool
 	replier  sync.WaitGroup
 
@@ -524,44 +529,54 @@ func (c *wsConn) handleFrame(data []byte) bool {
 	}
 }
 
+// maxPendingReplies bounds the replies of one connection that wait behind a start_run's commit.
+const maxPendingReplies = 64
+
 // replyInOrder hands a reply to the writer now, or, while earlier replies wait for their
-// commits, after them.
+// commits, after them. Only the reader calls it.
 func (c *wsConn) replyInOrder(it outItem) bool {
 	c.pmu.Lock()
 	if !c.replying {
 		c.pmu.Unlock()
 		return c.enqueue(it)
 	}
-	c.pending = append(c.pending, func() { c.enqueue(it) })
+	c.waiting++
 	c.pmu.Unlock()
+	c.pending <- func() { c.enqueue(it) }
 	return true
 }
 
-// later runs fn on the replier, after the replies that wait already.
+// later runs fn on the replier, after the replies that wait already. Only the reader calls it.
 func (c *wsConn) later(fn func()) {
+	if c.pending == nil {
+		c.pending = make(chan func(), maxPendingReplies)
+	}
 	c.pmu.Lock()
-	defer c.pmu.Unlock()
-	c.pending = append(c.pending, fn)
+	c.waiting++
 	if !c.replying {
 		c.replying = true
 		c.replier.Add(1)
 		go c.reply()
 	}
+	c.pmu.Unlock()
+	c.pending <- fn
 }
 
-// reply runs the waiting replies in order until none is left.
+// reply runs the waiting replies in order until none is left. It leaves only when nothing is
+// being handed to it: a reply counted in waiting is always received.
 func (c *wsConn) reply() {
 	defer c.replier.Done()
 	for {
 		c.pmu.Lock()
-		if len(c.pending) == 0 {
-			c.pending, c.replying = nil, false
+		if c.waiting == 0 {
+			c.replying = false
 			c.pmu.Unlock()
 			return
 		}
-		fn := c.pending[0]
-		c.pending[0] = nil
-		c.pending = c.pending[1:]
+		c.pmu.Unlock()
+		fn := <-c.pending
+		c.pmu.Lock()
+		c.waiting--
 		c.pmu.Unlock()
 		fn()
 	}
