@@ -26,6 +26,7 @@ func evalCmd(args []string, out io.Writer) error {
 	url := fs.String("url", "", "server to evaluate (default: start one in this process)")
 	dataDir := fs.String("data-dir", envOr("NETRA_DATA_DIR", "./netra-data"), "the server's data dir, for its secret (with --url)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	limit := fs.Int("limit", 0, "ask only the first N cases (0: all)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -76,7 +77,11 @@ func evalCmd(args []string, out io.Writer) error {
 	if resp.StatusCode != http.StatusCreated {
 		return fmt.Errorf("eval: uploading the dataset: %s %s", resp.Status, msg)
 	}
-	rep, err := eval.Run(ctx, client.New(*url, tok), eval.Cases(recs, now))
+	cases := eval.Cases(recs, now)
+	if *limit > 0 && *limit < len(cases) {
+		cases = cases[:*limit]
+	}
+	rep, err := eval.Run(ctx, client.New(*url, tok), cases)
 	if err != nil {
 		return err
 	}
