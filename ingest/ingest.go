@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/netra-ai/netra"
@@ -217,6 +219,37 @@ func (s *Service) Analyze(ctx context.Context, owner string, w workload.Window, 
 	return a.Stats(), err
 }
 
+// Latency computes the tally and the latencies of the owner's records in w, within scope
+// (workload.NewLatencyAnalyzer).
+func (s *Service) Latency(ctx context.Context, owner string, w workload.Window, scope Scope) (workload.Stats, error) {
+	a := workload.NewLatencyAnalyzer(w, s.prices)
+	err := s.scan(ctx, owner, w, scope, func(r *workload.Record) { a.Add(r) })
+	return a.Stats(), err
+}
+
+// Tally computes the additive statistics of the owner's records in w, within scope (totals,
+// spend by model, route, provider and day, errors), from rollups where it can: the answer to a
+// question about spend, volume, tokens or errors, at a fraction of Analyze's cost.
+func (s *Service) Tally(ctx context.Context, owner string, w workload.Window, scope Scope) (workload.Stats, error) {
+	t := workload.NewTally(w, s.prices)
+	in := s.scope(scope)
+	err := s.store.ScanRollups(ctx, owner, w, func(g *workload.Rollup) bool {
+		if in(g.Model, g.Route) {
+			t.AddRollup(g)
+		}
+		return ctx.Err() == nil
+	}, func(r *workload.Record) bool {
+		if in(r.Model, r.Route) {
+			t.Add(r)
+		}
+		return ctx.Err() == nil
+	})
+	if err == nil {
+		err = ctx.Err()
+	}
+	return t.Stats(), err
+}
+
 // WhatIf prices the owner's records in w, within scope, on the target model.
 func (s *Service) WhatIf(ctx context.Context, owner string, w workload.Window, scope Scope, target string) (workload.WhatIf, error) {
 	a, err := workload.NewWhatIf(w, target, s.prices)
@@ -229,27 +262,38 @@ func (s *Service) WhatIf(ctx context.Context, owner string, w workload.Window, s
 
 // scan calls fn with each of the owner's records in w that lies within scope.
 func (s *Service) scan(ctx context.Context, owner string, w workload.Window, scope Scope, fn func(*workload.Record)) error {
-	models := map[string]bool{}
-	for _, m := range scope.Models {
-		models[s.prices.Canonical(m)] = true
-	}
-	names := s.prices.NewNames()
+	in := s.scope(scope)
 	err := s.store.ScanRecords(ctx, owner, w, func(r *workload.Record) bool {
-		if len(scope.Routes) > 0 && !slices.Contains(scope.Routes, r.Route) {
-			return ctx.Err() == nil
+		if in(r.Model, r.Route) {
+			fn(r)
 		}
-		if len(models) > 0 {
-			if c, _ := names.Canonical(r.Model); !models[c] {
-				return ctx.Err() == nil
-			}
-		}
-		fn(r)
 		return ctx.Err() == nil
 	})
 	if err == nil {
 		err = ctx.Err()
 	}
 	return err
+}
+
+// scope returns whether a (model, route) lies in the scope: models by the price table's names,
+// each name looked up once.
+func (s *Service) scope(scope Scope) func(model, route string) bool {
+	models := map[string]bool{}
+	for _, m := range scope.Models {
+		models[s.prices.Canonical(m)] = true
+	}
+	names := s.prices.NewNames()
+	return func(model, route string) bool {
+		if len(scope.Routes) > 0 && !slices.Contains(scope.Routes, route) {
+			return false
+		}
+		if len(models) > 0 {
+			if c, _ := names.Canonical(model); !models[c] {
+				return false
+			}
+		}
+		return true
+	}
 }
 
 // Coverage says how much of a window the owner's data covers.
@@ -265,27 +309,35 @@ type Coverage struct {
 	StoredTotal int64           `json:"stored_total"`
 }
 
-// Coverage describes the owner's data in w.
+// Coverage describes the owner's data in w. It reads rollups where it can, so its cost grows
+// with the chunks in w more than with the records.
 func (s *Service) Coverage(ctx context.Context, owner string, w workload.Window) (Coverage, error) {
 	c := Coverage{Window: w, WindowDays: w.Days(), Models: []string{}, Routes: []string{}}
-	days, models, routes := map[string]bool{}, map[string]bool{}, map[string]bool{}
-	err := s.store.ScanRecords(ctx, owner, w, func(r *workload.Record) bool {
-		c.Records++
-		days[r.TS.Format("2006-01-02")] = true
-		if len(models) < 100 {
-			models[r.Model] = true
+	days, models, routes := map[int64]bool{}, map[string]bool{}, map[string]bool{}
+	lastDay := int64(math.MinInt64)
+	count := func(day int64, model, route string, n, ttft, prefix int64) bool {
+		c.Records += n
+		if day != lastDay { // records come mostly in time order
+			days[day], lastDay = true, day
 		}
-		if len(routes) < 100 {
-			routes[r.Route] = true
+		if len(models) < 100 && !models[model] {
+			models[strings.Clone(model)] = true
 		}
-		if r.TTFTMS > 0 {
-			c.WithTTFT++
+		if len(routes) < 100 && !routes[route] {
+			routes[strings.Clone(route)] = true
 		}
-		if r.PrefixHash != "" {
-			c.WithPrefix++
-		}
+		c.WithTTFT += ttft
+		c.WithPrefix += prefix
 		return ctx.Err() == nil
+	}
+	err := s.store.ScanRollups(ctx, owner, w, func(g *workload.Rollup) bool {
+		return count(g.Day, g.Model, g.Route, g.Requests, g.WithTTFT, g.WithPrefix)
+	}, func(r *workload.Record) bool {
+		return count(r.TS.Unix()/86400, r.Model, r.Route, 1, b2i(r.TTFTMS > 0), b2i(r.PrefixHash != ""))
 	})
+	if err == nil {
+		err = ctx.Err()
+	}
 	if err != nil {
 		return c, err
 	}
@@ -301,6 +353,13 @@ func (s *Service) Coverage(ctx context.Context, owner string, w workload.Window)
 	sum, err := s.store.RecordSummary(ctx, owner)
 	c.StoredTotal = sum.Records
 	return c, err
+}
+
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // Delete removes all of the owner's records.

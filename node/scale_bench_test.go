@@ -90,6 +90,7 @@ func BenchmarkGoldenPathScale(b *testing.B) {
 		for _, q := range []struct{ input, metric string }{
 			{"how can I reduce my LLM costs?", "report"},
 			{"how much did I spend in the last 30 days?", "figure"},
+			{"what's my p95 latency in the last 30 days?", "latency-figure"},
 		} {
 			acc, err := conn.Start(context.Background(), client.StartRun{Input: q.input})
 			if err != nil {

@@ -148,6 +148,11 @@ type Workloads interface {
 	// ScanRecords calls fn for each of the owner's committed records whose time lies in w, in
 	// no particular order, until fn returns false. The record passed is reused between calls.
 	ScanRecords(ctx context.Context, owner string, w workload.Window, fn func(*workload.Record) bool) error
+	// ScanRollups is ScanRecords for tallies (workload.Tally): a chunk that lies wholly in w is
+	// passed as its rollups to groups, any other chunk as its records in w to records, as is a
+	// chunk stored without rollups. Both callbacks reuse their argument; either stops the scan
+	// by returning false.
+	ScanRollups(ctx context.Context, owner string, w workload.Window, groups func(*workload.Rollup) bool, records func(*workload.Record) bool) error
 	// RecordSummary counts the owner's committed records and their time span.
 	RecordSummary(ctx context.Context, owner string) (RecordSummary, error)
 	// DeleteRecords removes all the owner's records and returns how many there were.

@@ -1,9 +1,8 @@
 package workload
 
 import (
-	"math"
-	"slices"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -183,127 +182,68 @@ type prefixKey struct{ model, hash string }
 
 type routeModel struct{ route, model string }
 
-// Analyzer accumulates records of one window. Add every record (in any order), then Stats.
+// Analyzer accumulates records of one window: the tally, and what needs every record. Add
+// every record (in any order), then Stats.
 type Analyzer struct {
-	w      Window
-	prices *Prices
-
-	tot                             Totals
-	byModel, byRoute, byProv, byDay map[string]*Spend
-	in, out, lat, ttft              []float32
-	latByRoute                      map[string][]float32
-	latByModel                      map[string][]float32
-	interactiveByRoute              map[string]int64
-	errTypes                        map[string]int64
-	waste, retryWaste               float64
-	hours                           [24]int64
-	prefixes                        map[prefixKey]*prefixAcc
-	prefixTruncated                 bool
-	withPrefix                      int64
-	routing                         map[routeModel]*RoutingOpportunity
-	batch                           map[string]*BatchOpportunity
-	sumIn, sumOut, sumLat, sumTTFT  float64
-	canon                           *Names              // a record's model name → the price table's
-	names                           map[string][]string // the price table's name → the names records used
-	ttl                             map[string]time.Duration
+	tally                          Tally
+	in, out, lat, ttft             []float32
+	hours                          [24]int64
+	prefixes                       map[prefixKey]*prefixAcc
+	prefixTruncated                bool
+	withPrefix                     int64
+	routing                        map[routeModel]*RoutingOpportunity
+	batch                          map[string]*BatchOpportunity
+	sumIn, sumOut, sumLat, sumTTFT float64
+	latencyOnly                    bool
 }
 
 // NewAnalyzer returns an analyzer for the window.
 func NewAnalyzer(w Window, prices *Prices) *Analyzer {
-	return &Analyzer{w: w, prices: prices, byModel: map[string]*Spend{}, byRoute: map[string]*Spend{},
-		byProv: map[string]*Spend{}, byDay: map[string]*Spend{}, latByRoute: map[string][]float32{}, latByModel: map[string][]float32{}, interactiveByRoute: map[string]int64{},
-		errTypes: map[string]int64{}, prefixes: map[prefixKey]*prefixAcc{}, routing: map[routeModel]*RoutingOpportunity{},
-		batch: map[string]*BatchOpportunity{}, canon: prices.NewNames(), names: map[string][]string{}, ttl: map[string]time.Duration{}}
+	a := &Analyzer{prefixes: map[prefixKey]*prefixAcc{}, routing: map[routeModel]*RoutingOpportunity{}, batch: map[string]*BatchOpportunity{}}
+	a.tally.init(w, prices)
+	a.tally.latencies = true
+	return a
 }
 
-func (a *Analyzer) spend(m map[string]*Spend, key string, r *Record) *Spend {
-	s := m[key]
-	if s == nil {
-		s = &Spend{Key: key}
-		m[key] = s
-	}
-	s.Requests++
-	s.CostUSD += r.CostUSD
-	s.InputTokens += r.InputTokens
-	s.OutputTokens += r.OutputTokens
-	return s
-}
-
-// cacheTTL is how long the model's provider keeps a cache entry.
-func (a *Analyzer) cacheTTL(model string) time.Duration {
-	if d, ok := a.ttl[model]; ok {
-		return d
-	}
-	d := time.Duration(0) // no cache: every use writes
-	if p, ok := a.prices.Lookup(model); ok && p.CachedInput > 0 {
-		d = p.CacheTTL()
-	}
-	if len(a.ttl) < maxKeys {
-		a.ttl[model] = d
-	}
-	return d
-}
-
-// canonical returns the price table's name of a record's model, remembering the names seen.
-func (a *Analyzer) canonical(raw string) string {
-	c, first := a.canon.Canonical(raw)
-	if first && len(a.names) < maxKeys {
-		a.names[c] = append(a.names[c], raw)
-	}
-	return c
+// NewLatencyAnalyzer returns an analyzer of the tally and the latencies only (overall, by route
+// and by model, and the time to first token): what a question about latency needs, at about
+// half the cost of the whole.
+func NewLatencyAnalyzer(w Window, prices *Prices) *Analyzer {
+	a := NewAnalyzer(w, prices)
+	a.latencyOnly = true
+	return a
 }
 
 // Add counts one record if it lies in the window; it reports whether it did. Models are
 // grouped under the price table's names (Prices.Canonical).
 func (a *Analyzer) Add(r *Record) bool {
-	if !a.w.Contains(r.TS) {
+	if !a.tally.w.Contains(r.TS) {
 		return false
 	}
-	model := a.canonical(r.Model)
-	t := &a.tot
-	t.Requests++
-	t.CostUSD += r.CostUSD
-	t.InputTokens += r.InputTokens
-	t.OutputTokens += r.OutputTokens
-	t.CachedInputTokens += r.CachedInputTokens
-	t.Retries += r.Retries
-	a.spend(a.byModel, model, r).Provider = r.Provider
-	a.spend(a.byRoute, r.Route, r)
-	a.spend(a.byProv, r.Provider, r)
-	a.spend(a.byDay, r.TS.Format("2006-01-02"), r)
-	a.in = append(a.in, float32(r.InputTokens))
-	a.out = append(a.out, float32(r.OutputTokens))
+	mi, ra := a.tally.add(r)
+	model := mi.name
 	a.lat = append(a.lat, float32(r.LatencyMS))
-	a.sumIn += float64(r.InputTokens)
-	a.sumOut += float64(r.OutputTokens)
 	a.sumLat += r.LatencyMS
 	if r.TTFTMS > 0 {
 		a.ttft = append(a.ttft, float32(r.TTFTMS))
 		a.sumTTFT += r.TTFTMS
 	}
-	if len(a.latByModel) < maxKeys || a.latByModel[model] != nil {
-		a.latByModel[model] = append(a.latByModel[model], float32(r.LatencyMS))
+	if mi.lat != nil {
+		*mi.lat = append(*mi.lat, float32(r.LatencyMS))
 	}
-	if len(a.latByRoute) < maxKeys || a.latByRoute[r.Route] != nil {
-		a.latByRoute[r.Route] = append(a.latByRoute[r.Route], float32(r.LatencyMS))
+	if ra.lat != nil {
+		*ra.lat = append(*ra.lat, float32(r.LatencyMS))
 		if r.Interactive {
-			a.interactiveByRoute[r.Route]++
+			ra.interactive++
 		}
 	}
-	if !r.OK {
-		t.Errors++
-		a.waste += r.CostUSD
-		et := r.ErrorType
-		if et == "" {
-			et = "unknown"
-		}
-		if len(a.errTypes) < maxKeys || a.errTypes[et] > 0 {
-			a.errTypes[et]++
-		} else {
-			a.errTypes["(other)"]++
-		}
+	if a.latencyOnly {
+		return true
 	}
-	a.retryWaste += float64(r.Retries) * r.CostUSD
+	a.in = append(a.in, float32(r.InputTokens))
+	a.out = append(a.out, float32(r.OutputTokens))
+	a.sumIn += float64(r.InputTokens)
+	a.sumOut += float64(r.OutputTokens)
 	a.hours[r.TS.Hour()]++
 	if r.PrefixHash != "" {
 		a.withPrefix++
@@ -311,6 +251,7 @@ func (a *Analyzer) Add(r *Record) bool {
 		p := a.prefixes[k]
 		if p == nil && len(a.prefixes) < maxPrefixes {
 			p = &prefixAcc{minInput: r.InputTokens}
+			k.hash = strings.Clone(k.hash)
 			a.prefixes[k] = p
 		}
 		if p == nil {
@@ -318,7 +259,7 @@ func (a *Analyzer) Add(r *Record) bool {
 		} else {
 			// Records come in time order as logged; a use within the cache's lifetime of the
 			// one before reads the prefix, any other writes it.
-			if gap := r.TS.Sub(p.last); p.count > 0 && gap <= a.cacheTTL(model) && gap >= -a.cacheTTL(model) {
+			if gap := r.TS.Sub(p.last); p.count > 0 && gap <= mi.ttl && gap >= -mi.ttl {
 				p.reads++
 			} else {
 				p.writes++
@@ -329,26 +270,27 @@ func (a *Analyzer) Add(r *Record) bool {
 			p.last = r.TS
 		}
 	}
-	if price, ok := a.prices.Lookup(model); ok {
-		if price.Cheaper != "" {
+	if mi.priced {
+		price := mi.price
+		if mi.routing {
 			k := routeModel{r.Route, model}
 			o := a.routing[k]
 			if o == nil {
-				o = &RoutingOpportunity{Route: r.Route, Model: model, Provider: r.Provider, Cheaper: price.Cheaper}
+				o = &RoutingOpportunity{Route: ra.name, Model: model, Provider: strings.Clone(r.Provider), Cheaper: price.Cheaper}
+				k.route = ra.name
 				a.routing[k] = o
 			}
 			o.Requests++
 			if r.OK && r.InputTokens <= SimpleMaxInput && r.OutputTokens <= SimpleMaxOutput {
-				cheaper, _ := a.prices.Lookup(price.Cheaper)
 				o.SimpleRequests++
 				o.SimpleCostUSD += r.CostUSD
-				o.CheaperCostUSD += cheaper.Cost(r.InputTokens, r.CachedInputTokens, r.OutputTokens, false)
+				o.CheaperCostUSD += mi.cheaper.Cost(r.InputTokens, r.CachedInputTokens, r.OutputTokens, false)
 			}
 		}
 		if !r.Interactive && price.BatchDiscount > 0 {
 			b := a.batch[model]
 			if b == nil {
-				b = &BatchOpportunity{Model: model, Provider: r.Provider}
+				b = &BatchOpportunity{Model: model, Provider: strings.Clone(r.Provider)}
 				a.batch[model] = b
 			}
 			b.Requests++
@@ -357,19 +299,6 @@ func (a *Analyzer) Add(r *Record) bool {
 		}
 	}
 	return true
-}
-
-func dist(v []float32, sum float64) Dist {
-	if len(v) == 0 {
-		return Dist{}
-	}
-	slices.Sort(v)
-	rank := func(p float64) float64 { // nearest rank: the ceil(p·n)-th smallest value
-		i := int(math.Ceil(p*float64(len(v)))) - 1
-		return float64(v[max(i, 0)])
-	}
-	return Dist{Count: int64(len(v)), Mean: sum / float64(len(v)), P50: rank(0.50), P95: rank(0.95), P99: rank(0.99),
-		Max: float64(v[len(v)-1])}
 }
 
 func sorted(m map[string]*Spend, total float64, byKey bool) []Spend {
@@ -405,45 +334,26 @@ func sorted(m map[string]*Spend, total float64, byKey bool) []Spend {
 
 // Stats computes the statistics of what was added.
 func (a *Analyzer) Stats() Stats {
-	t := a.tot
-	if t.Requests > 0 {
-		t.ErrorRate = float64(t.Errors) / float64(t.Requests)
-	}
-	s := Stats{Window: a.w, Totals: t}
-	s.SpendByModel = sorted(a.byModel, t.CostUSD, false)
-	for i := range s.SpendByModel {
-		m := &s.SpendByModel[i]
-		m.Model = m.Key
-		if names := a.names[m.Key]; len(names) > 1 || (len(names) == 1 && names[0] != m.Key) {
-			m.Names = slices.Sorted(slices.Values(names))
-		}
-	}
-	s.SpendByRoute = sorted(a.byRoute, t.CostUSD, false)
-	for i := range s.SpendByRoute {
-		s.SpendByRoute[i].Route = s.SpendByRoute[i].Key
-	}
-	s.SpendByProvider = sorted(a.byProv, t.CostUSD, false)
-	for i := range s.SpendByProvider {
-		s.SpendByProvider[i].Provider = s.SpendByProvider[i].Key
-	}
-	s.SpendByDay = sorted(a.byDay, t.CostUSD, true)
-	for i := range s.SpendByDay {
-		s.SpendByDay[i].Day = s.SpendByDay[i].Key
-	}
-	s.CoveredDays = coveredDays(a.w, s.SpendByDay)
+	s := a.tally.Stats()
+	t := s.Totals
 	s.InputTokens = dist(a.in, a.sumIn)
 	s.OutputTokens = dist(a.out, a.sumOut)
 	s.LatencyMS = dist(a.lat, a.sumLat)
 	s.TTFTMS = dist(a.ttft, a.sumTTFT)
-	for route, v := range a.latByRoute {
+	for route, ra := range a.tally.routes {
+		if ra.lat == nil {
+			continue
+		}
+		v := *ra.lat
 		var sum float64
 		for _, x := range v {
 			sum += float64(x)
 		}
-		s.LatencyByRoute = append(s.LatencyByRoute, RouteLatency{Route: route, Dist: dist(v, sum), Interactive: a.interactiveByRoute[route]})
+		s.LatencyByRoute = append(s.LatencyByRoute, RouteLatency{Route: route, Dist: dist(v, sum), Interactive: ra.interactive})
 	}
 	sort.Slice(s.LatencyByRoute, func(i, j int) bool { return s.LatencyByRoute[i].Route < s.LatencyByRoute[j].Route })
-	for m, v := range a.latByModel {
+	for m, p := range a.tally.latByModel {
+		v := *p
 		var sum float64
 		for _, x := range v {
 			sum += float64(x)
@@ -456,7 +366,6 @@ func (a *Analyzer) Stats() Stats {
 		}
 		return s.LatencyByModel[i].Model < s.LatencyByModel[j].Model
 	})
-	s.Errors = ErrorStats{Count: t.Errors, Rate: t.ErrorRate, ByType: a.errTypes, WasteUSD: a.waste, RetryWasteUSD: a.retryWaste, Retries: t.Retries}
 	s.TrafficByHour = a.hours
 	ps := PrefixStats{RequestsWithPrefix: a.withPrefix, Truncated: a.prefixTruncated}
 	caching := map[string]*CachingOpportunity{}
@@ -470,7 +379,7 @@ func (a *Analyzer) Stats() Stats {
 		// occurrence after the first could read it from a cache.
 		cacheable := max(0, (p.count-1)*p.minInput-p.cached)
 		ps.CacheableTokens += cacheable
-		price, ok := a.prices.Lookup(k.model)
+		price, ok := a.tally.prices.Lookup(k.model)
 		if !ok || price.CachedInput == 0 || price.CachedInput >= price.Input || cacheable == 0 {
 			continue
 		}

@@ -67,31 +67,34 @@ func EncodeChunk(recs []Record) []byte {
 	return append(out, body...)
 }
 
+// A reader walks a chunk. Its methods are small enough to inline on the one-byte path, which
+// is most values; a malformed chunk sets err (checked once a record) and reads zeros after.
 type reader struct {
 	b   []byte
+	p   int
 	err bool
 }
 
 func (r *reader) uvarint() uint64 {
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.err = true
-		r.b = nil
-		return 0
+	var v uint64
+	for s := uint(0); s < 64; s += 7 {
+		if r.p >= len(r.b) {
+			break
+		}
+		c := r.b[r.p]
+		r.p++
+		v |= uint64(c&0x7f) << s
+		if c < 0x80 {
+			return v
+		}
 	}
-	r.b = r.b[n:]
-	return v
+	r.err, r.p = true, len(r.b)
+	return 0
 }
 
 func (r *reader) varint() int64 {
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.err = true
-		r.b = nil
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
+	u := r.uvarint()
+	return int64(u>>1) ^ -int64(u&1) // zig-zag, as binary.AppendVarint writes
 }
 
 // DecodeChunk calls fn for each record of a chunk, reusing one Record; fn must copy what it
@@ -100,28 +103,37 @@ func DecodeChunk(b []byte, fn func(*Record) bool) error {
 	if len(b) == 0 || b[0] != chunkVersion {
 		return errChunk
 	}
-	r := reader{b: b[1:]}
+	r := reader{b: b, p: 1}
 	n := r.uvarint()
 	nw := r.uvarint()
 	if r.err || nw > uint64(len(b)) || n > uint64(len(b)) {
 		return errChunk
 	}
+	// The words are cut from one string: one allocation a chunk instead of one a record
+	// (ids are unique). A kept word holds the chunk's dictionary alive, so callers that keep
+	// names for long (as map keys) clone them.
 	words := make([]string, nw)
-	for i := range words {
+	offs := make([]int, 0, 2*nw)
+	start := r.p
+	for range words {
 		l := r.uvarint()
-		if r.err || l > uint64(len(r.b)) {
+		if r.err || l > uint64(len(b)-r.p) {
 			return errChunk
 		}
-		words[i] = string(r.b[:l])
-		r.b = r.b[l:]
+		offs = append(offs, r.p-start, int(l))
+		r.p += int(l)
+	}
+	all := string(b[start:r.p])
+	for i := range words {
+		o, l := offs[2*i], offs[2*i+1]
+		words[i] = all[o : o+l]
 	}
 	word := func() string {
-		i := r.uvarint()
-		if i >= uint64(len(words)) {
-			r.err = true
-			return ""
+		if i := r.uvarint(); i < uint64(len(words)) {
+			return words[i]
 		}
-		return words[i]
+		r.err = true
+		return ""
 	}
 	var rec Record
 	for k := uint64(0); k < n; k++ {
@@ -140,11 +152,11 @@ func DecodeChunk(b []byte, fn func(*Record) bool) error {
 		flags := r.uvarint()
 		rec.OK, rec.Interactive = flags&1 != 0, flags&2 != 0
 		rec.Retries = int64(r.uvarint())
-		if r.err || len(r.b) < 8 {
+		if r.err || len(b)-r.p < 8 {
 			return errChunk
 		}
-		rec.CostUSD = math.Float64frombits(binary.LittleEndian.Uint64(r.b))
-		r.b = r.b[8:]
+		rec.CostUSD = math.Float64frombits(binary.LittleEndian.Uint64(b[r.p:]))
+		r.p += 8
 		if !fn(&rec) {
 			return nil
 		}

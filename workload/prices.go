@@ -189,7 +189,8 @@ func (n *Names) Canonical(raw string) (name string, first bool) {
 	if len(n.seen) >= 10_000 {
 		return c, false
 	}
-	n.seen[raw] = c
+	c = strings.Clone(c) // a record's strings share its chunk's memory
+	n.seen[strings.Clone(raw)] = c
 	return c, true
 }
 

@@ -1,6 +1,8 @@
 // Package data reads the statistics of the user's records in the question's window: spend by
 // model, route, provider and day, tokens, latency and TTFT percentiles, errors and retry waste,
-// traffic by hour and repeated prefixes. The workload_stats tool computes them.
+// traffic by hour and repeated prefixes. The workload_stats tool computes them; for a figure
+// question, workload_tally (spend, volume, tokens, errors: from rollups) or workload_latency
+// computes just what it asks.
 package data
 
 import (
@@ -39,8 +41,17 @@ func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 	if err != nil {
 		return agent.Result{}, err
 	}
-	_ = rt.Think(ctx, fmt.Sprintf("Computing spend, tokens, latency and errors over the %s.", t.Window.Label))
-	raw, err := rt.CallTool(ctx, workloadtool.Stats, workloadtool.Args{From: t.Window.From, To: t.Window.To, Models: t.Models, Routes: t.Routes})
+	// A figure about spend, volume, tokens or errors needs only the tally, which the store
+	// keeps rolled up; anything else needs every record.
+	tool, what := workloadtool.Stats, "spend, tokens, latency and errors"
+	switch {
+	case t.Kind == model.KindFigure && t.Metric == model.MetricLatency:
+		tool, what = workloadtool.Latency, "latency and time to first token"
+	case t.Kind == model.KindFigure:
+		tool, what = workloadtool.Tally, "spend, requests, tokens and errors"
+	}
+	_ = rt.Think(ctx, fmt.Sprintf("Computing %s over the %s.", what, t.Window.Label))
+	raw, err := rt.CallTool(ctx, tool, workloadtool.Args{From: t.Window.From, To: t.Window.To, Models: t.Models, Routes: t.Routes})
 	if err != nil {
 		return agent.Result{}, err
 	}
@@ -52,8 +63,12 @@ func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 	if len(s.SpendByModel) > 0 {
 		top = fmt.Sprintf("%s (%.0f%%)", s.SpendByModel[0].Model, s.SpendByModel[0].Share*100)
 	}
-	_ = rt.Think(ctx, fmt.Sprintf("%d requests, $%.2f; top model %s; p95 latency %.0f ms; error rate %.1f%%.",
-		s.Totals.Requests, s.Totals.CostUSD, top, s.LatencyMS.P95, s.Totals.ErrorRate*100))
+	latency := ""
+	if tool != workloadtool.Tally {
+		latency = fmt.Sprintf("; p95 latency %.0f ms", s.LatencyMS.P95)
+	}
+	_ = rt.Think(ctx, fmt.Sprintf("%d requests, $%.2f; top model %s%s; error rate %.1f%%.",
+		s.Totals.Requests, s.Totals.CostUSD, top, latency, s.Totals.ErrorRate*100))
 	out := Output{Stats: s}
 	if t.Kind == model.KindWhatIf && t.TargetModel != "" {
 		raw, err := rt.CallTool(ctx, workloadtool.WhatIf, workloadtool.Args{From: t.Window.From, To: t.Window.To, Models: t.Models, Routes: t.Routes, Target: t.TargetModel})

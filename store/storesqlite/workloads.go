@@ -147,8 +147,8 @@ func (u *upload) Add(ctx context.Context, recs []workload.Record) (int64, int64,
 				maxTS = keep[i].TS
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO workload_chunks (owner, upload, committed, n, min_ts, max_ts, data) VALUES (?, ?, 0, ?, ?, ?, ?)`,
-			u.owner, u.id, len(keep), minTS.UnixMicro(), maxTS.UnixMicro(), workload.EncodeChunk(keep)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO workload_chunks (owner, upload, committed, n, min_ts, max_ts, data, rollup) VALUES (?, ?, 0, ?, ?, ?, ?, ?)`,
+			u.owner, u.id, len(keep), minTS.UnixMicro(), maxTS.UnixMicro(), workload.EncodeChunk(keep), workload.RollUp(keep)); err != nil {
 			return 0, 0, wrap("upload", err)
 		}
 	}
@@ -239,6 +239,42 @@ func (s *Store) ScanRecords(ctx context.Context, owner string, w workload.Window
 		}
 	}
 	return wrap("scan records", rows.Err())
+}
+
+// ScanRollups passes each committed chunk of the owner's that overlaps w as its rollups when
+// it lies wholly in w and has them, and as its records in w otherwise.
+func (s *Store) ScanRollups(ctx context.Context, owner string, w workload.Window, groups func(*workload.Rollup) bool, records func(*workload.Record) bool) error {
+	from, to := w.From.UnixMicro(), w.To.UnixMicro()
+	// A chunk wholly in w sends its rollups only; the others send their records only.
+	rows, err := s.r.QueryContext(ctx, `SELECT CASE WHEN rollup IS NOT NULL AND min_ts >= ?1 AND max_ts <= ?2 THEN rollup END,
+		CASE WHEN rollup IS NULL OR min_ts < ?1 OR max_ts > ?2 THEN data END
+		FROM workload_chunks WHERE owner = ?3 AND committed = 1 AND max_ts >= ?1 AND min_ts <= ?2`, from, to, owner)
+	if err != nil {
+		return wrap("scan rollups", err)
+	}
+	defer rows.Close()
+	var rollup, data sql.RawBytes
+	stop := false
+	for rows.Next() && !stop {
+		if err := rows.Scan(&rollup, &data); err != nil {
+			return wrap("scan rollups", err)
+		}
+		if rollup != nil {
+			err = workload.DecodeRollups(rollup, func(g *workload.Rollup) bool {
+				stop = !groups(g)
+				return !stop
+			})
+		} else {
+			err = workload.DecodeChunk(data, func(r *workload.Record) bool {
+				stop = w.Contains(r.TS) && !records(r)
+				return !stop
+			})
+		}
+		if err != nil {
+			return wrap("scan rollups", err)
+		}
+	}
+	return wrap("scan rollups", rows.Err())
 }
 
 // RecordSummary counts the owner's records.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -33,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"UploadsAreIdempotent", uploadsIdempotent},
 		{"UploadLimit", uploadLimit},
 		{"RecordsAreScopedAndWindowed", recordsScoped},
+		{"RollupsTallyAsRecords", rollupsTally},
 		{"AuditIsScopedOrderedAndPrunedWithAnchors", auditTrail},
 	}
 	for _, tc := range tests {
@@ -500,6 +502,61 @@ func recordsScoped(t *testing.T, s store.Store) {
 	}
 	if len(scanAll(t, s, "yan", everything())) != 0 || len(scanAll(t, s, "zed", everything())) != 1 {
 		t.Fatal("delete removed the wrong records")
+	}
+}
+
+// rollupsTally: three chunks (uploads) of which the window holds one wholly and cuts one; the
+// tally of ScanRollups equals that of ScanRecords, and the whole chunk came as rollups.
+func rollupsTally(t *testing.T, s store.Store) {
+	base := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	for c := range 3 {
+		var batch []workload.Record
+		for i := range 48 {
+			r := rec("", base.Add(time.Duration(c*48+i)*time.Hour), float64(i%7)+0.25)
+			r.Route = []string{"chat", "search"}[i%2]
+			if i%5 == 0 {
+				r.OK, r.ErrorType, r.Retries = false, "timeout", 2
+			}
+			batch = append(batch, r)
+		}
+		if _, _, err := upload(t, s, "roll", 1000, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := upload(t, s, "other-roll", 1000, []workload.Record{rec("", base.Add(60*time.Hour), 1000)}); err != nil {
+		t.Fatal(err)
+	}
+	// Chunk 1 (hours 48-95) wholly inside; chunk 0 (0-47) touches it at its last record and
+	// chunk 2 (96-143) is cut at hour 120, both inclusive.
+	w := workload.Window{From: base.Add(47 * time.Hour), To: base.Add(120 * time.Hour)}
+	want := workload.NewTally(w, workload.DefaultPrices())
+	for _, r := range scanAll(t, s, "roll", w) {
+		want.Add(&r)
+	}
+	got := workload.NewTally(w, workload.DefaultPrices())
+	var groups, records int
+	err := s.ScanRollups(ctx(t), "roll", w, func(g *workload.Rollup) bool {
+		groups++
+		got.AddRollup(g)
+		return true
+	}, func(r *workload.Record) bool {
+		records++
+		if !got.Add(r) {
+			t.Errorf("a record outside the window: %v", r.TS)
+		}
+		return true
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if groups == 0 || records != 1+25 {
+		t.Fatalf("%d rollups and %d records; want the whole chunk as rollups and the cut ones' 26 records in the window", groups, records)
+	}
+	a, b := want.Stats(), got.Stats()
+	// Costs are multiples of 1/4: sums in any order are exact.
+	if a.Totals != b.Totals || a.Totals.Requests != 74 || !reflect.DeepEqual(a.Errors, b.Errors) || !reflect.DeepEqual(a.SpendByRoute, b.SpendByRoute) ||
+		!reflect.DeepEqual(a.SpendByDay, b.SpendByDay) || !reflect.DeepEqual(a.SpendByModel, b.SpendByModel) {
+		t.Fatalf("rollups tally differently:\nrecords %+v\nrollups %+v", a, b)
 	}
 }
 

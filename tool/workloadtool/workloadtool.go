@@ -20,6 +20,8 @@ import (
 const (
 	Coverage        = "workload_coverage"
 	Stats           = "workload_stats"
+	Tally           = "workload_tally"
+	Latency         = "workload_latency"
 	Recommendations = "workload_recommendations"
 	ActionPlan      = "action_plan"
 	Synthetic       = "generate_synthetic"
@@ -123,6 +125,33 @@ func Tools(svc *ingest.Service) []tool.Tool {
 					return nil, err
 				}
 				return svc.Analyze(ctx, ec.UserID(), w, a.scope())
+			},
+		},
+		{
+			Name: Tally,
+			Description: "Totals, spend by model, route, provider and day, and errors by type: the additive part of workload_stats, " +
+				"read from per-chunk rollups, for questions about spend, volume, tokens or errors.",
+			Schema:  `{"type":"object","required":["from","to"],"properties":{` + windowSchema + scopeSchema + `}}`,
+			Timeout: 60 * time.Second,
+			Run: func(ctx context.Context, ec *execctx.Context, raw json.RawMessage) (any, error) {
+				a, w, err := windowArgs(raw)
+				if err != nil {
+					return nil, err
+				}
+				return svc.Tally(ctx, ec.UserID(), w, a.scope())
+			},
+		},
+		{
+			Name:        Latency,
+			Description: "Latency and time to first token (p50, p95, p99) overall, by route and by model, with the totals: for questions about latency.",
+			Schema:      `{"type":"object","required":["from","to"],"properties":{` + windowSchema + scopeSchema + `}}`,
+			Timeout:     60 * time.Second,
+			Run: func(ctx context.Context, ec *execctx.Context, raw json.RawMessage) (any, error) {
+				a, w, err := windowArgs(raw)
+				if err != nil {
+					return nil, err
+				}
+				return svc.Latency(ctx, ec.UserID(), w, a.scope())
 			},
 		},
 		{

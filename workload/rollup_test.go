@@ -1,0 +1,89 @@
+package workload_test
+
+import (
+	"math"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/netra-ai/netra/workload"
+)
+
+// A tally of a dataset's rollups equals the tally of its records: totals, every breakdown, the
+// errors by type, the waste. The dataset has errors, retries, several providers and days.
+func TestRollupsTallyAsRecords(t *testing.T) {
+	end := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	recs, err := workload.Generate(workload.SyntheticSpec{Preset: "mixed", Days: 9, Seed: 3, End: end}, workload.DefaultPrices())
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs[5].Model = "gpt-4o-2024-08-06" // a dated name, merged under gpt-4o either way
+	w := workload.Window{From: end.Add(-30 * 24 * time.Hour), To: end}
+	fromRecords := workload.NewTally(w, workload.DefaultPrices())
+	fromRollups := workload.NewTally(w, workload.DefaultPrices())
+	groups, errs := 0, 0
+	for i := 0; i < len(recs); i += workload.ChunkSize {
+		chunk := recs[i:min(i+workload.ChunkSize, len(recs))]
+		for j := range chunk {
+			fromRecords.Add(&chunk[j])
+			if !chunk[j].OK {
+				errs++
+			}
+		}
+		if err := workload.DecodeRollups(workload.RollUp(chunk), func(g *workload.Rollup) bool {
+			fromRollups.AddRollup(g)
+			groups++
+			return true
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if errs == 0 || groups >= len(recs)/4 {
+		t.Fatalf("the dataset should have errors (%d) and far fewer rollups (%d) than records (%d)", errs, groups, len(recs))
+	}
+	a, b := fromRecords.Stats(), fromRollups.Stats()
+	roundStats(&a)
+	roundStats(&b)
+	if !reflect.DeepEqual(a, b) {
+		t.Fatalf("rollups tally differently:\nrecords %+v\nrollups %+v", a, b)
+	}
+	if a.Totals.Errors != int64(errs) || a.Totals.Requests != int64(len(recs)) {
+		t.Fatalf("totals %+v, want %d requests and %d errors", a.Totals, len(recs), errs)
+	}
+	merged := false
+	for _, m := range b.SpendByModel {
+		merged = merged || m.Model == "gpt-4o" && slices.Contains(m.Names, "gpt-4o-2024-08-06")
+	}
+	if !merged {
+		t.Fatalf("the dated name is not merged under gpt-4o: %+v", b.SpendByModel)
+	}
+}
+
+// roundStats rounds sums of money to 1e-9: rollups add in another order.
+func roundStats(s *workload.Stats) {
+	r := func(f *float64) { *f = math.Round(*f*1e9) / 1e9 }
+	r(&s.Totals.CostUSD)
+	r(&s.Totals.ErrorRate)
+	r(&s.Errors.WasteUSD)
+	r(&s.Errors.RetryWasteUSD)
+	r(&s.Errors.Rate)
+	for _, l := range [][]workload.Spend{s.SpendByModel, s.SpendByRoute, s.SpendByProvider, s.SpendByDay} {
+		for i := range l {
+			r(&l[i].CostUSD)
+			r(&l[i].Share)
+		}
+	}
+}
+
+func TestDecodeRollupsRefusesCorruption(t *testing.T) {
+	end := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	recs, _ := workload.Generate(workload.SyntheticSpec{Preset: "mixed", Days: 2, Seed: 3, End: end}, workload.DefaultPrices())
+	b := workload.RollUp(recs[:500])
+	for cut := range len(b) {
+		_ = workload.DecodeRollups(b[:cut], func(*workload.Rollup) bool { return true }) // must not panic
+	}
+	if err := workload.DecodeRollups(b[:len(b)-3], func(*workload.Rollup) bool { return true }); err == nil {
+		t.Fatal("a truncated rollup decoded")
+	}
+}
