@@ -87,3 +87,10 @@ func TestDecodeRollupsRefusesCorruption(t *testing.T) {
 		t.Fatal("a truncated rollup decoded")
 	}
 }
+
+func FuzzDecodeRollups(f *testing.F) {
+	f.Add(workload.RollUp([]workload.Record{{ID: "a", TS: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Model: "m", Route: "r", CostUSD: 1}}))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_ = workload.DecodeRollups(b, func(*workload.Rollup) bool { return true })
+	})
+}

@@ -69,3 +69,24 @@ func BenchmarkScan(b *testing.B) {
 		}
 	})
 }
+
+func BenchmarkRollUp(b *testing.B) {
+	now := time.Now().UTC()
+	recs := make([]Record, ChunkSize)
+	models := []string{"gpt-4o", "gpt-4o-mini", "claude-sonnet-4", "gemini-2.5-flash"}
+	routes := []string{"chat", "search", "summarize", "classify", "agent"}
+	for i := range recs {
+		recs[i] = Record{ID: fmt.Sprintf("r%d", i), TS: now.Add(-time.Duration(i) * time.Second), Provider: "openai",
+			Model: string([]byte(models[i%4])), Route: string([]byte(routes[i%5])), OK: true, CostUSD: 0.001}
+	}
+	b.Run("rollup", func(b *testing.B) {
+		for b.Loop() {
+			RollUp(recs)
+		}
+	})
+	b.Run("encode", func(b *testing.B) {
+		for b.Loop() {
+			EncodeChunk(recs)
+		}
+	})
+}

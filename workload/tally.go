@@ -24,7 +24,9 @@ type Tally struct {
 	names                    map[string][]string // the price table's name → the names records used
 	models                   map[string]*modelInfo
 	routes                   map[string]*routeAcc // by the records' route names
-	lastRoute                *routeAcc
+	modelCache               identityCache[*modelInfo]
+	routeCache               identityCache[*routeAcc]
+	provCache                identityCache[*Spend]
 	latencies                bool // keep latency series by model and route (the Analyzer's)
 	latByModel               map[string]*[]float32
 }
@@ -84,7 +86,7 @@ func (s *Spend) add(requests int64, cost float64, in, out int64) {
 }
 
 func (t *Tally) route(name string) *routeAcc {
-	if ra := t.lastRoute; ra != nil && ra.name == name {
+	if ra, ok := t.routeCache.get(name); ok {
 		return ra
 	}
 	ra := t.routes[name]
@@ -96,14 +98,18 @@ func (t *Tally) route(name string) *routeAcc {
 		}
 		t.routes[ra.name] = ra
 	}
-	t.lastRoute = ra
+	t.routeCache.put(name, ra)
 	return ra
 }
 
 // model returns what the table says of a record's model name, remembering the names seen. At
 // most maxNames names are remembered; a scan with more looks the rest up every time.
 func (t *Tally) model(raw string) *modelInfo {
+	if mi, ok := t.modelCache.get(raw); ok {
+		return mi
+	}
 	if mi := t.models[raw]; mi != nil {
+		t.modelCache.put(raw, mi)
 		return mi
 	}
 	mi := &modelInfo{name: strings.Clone(t.prices.Canonical(raw))}
@@ -157,7 +163,12 @@ func (t *Tally) count(mi *modelInfo, ra *routeAcc, provider string, day int64, o
 		mi.spend.Provider = strings.Clone(provider)
 	}
 	ra.spend.add(n, cost, in, out)
-	entry(t.byProv, provider).add(n, cost, in, out)
+	prov, hit := t.provCache.get(provider)
+	if !hit {
+		prov = entry(t.byProv, provider)
+		t.provCache.put(provider, prov)
+	}
+	prov.add(n, cost, in, out)
 	t.day(day).add(n, cost, in, out)
 	if !ok {
 		tot.Errors += n
