@@ -30,6 +30,9 @@ const (
 
 // Case is one question and what its answer must hold.
 type Case struct {
+	// Thread are questions asked first, in one thread, before Question in the same thread: a
+	// follow-up's context.
+	Thread   []string `json:"thread,omitempty"`
 	Question string   `json:"question"`
 	Kind     string   `json:"kind"`
 	Must     []string `json:"must"`
@@ -235,6 +238,26 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 		Case{Question: "how can I reduce costs on gpt-4o?", Kind: KindReport, Must: []string{"## Recommendations", fmt.Sprintf("%d requests, $%.2f", len(gpt), cost(gpt))}},
 		Case{Question: "give me a report of the last 14 days", Kind: KindReport, Must: []string{"## Spend", fmt.Sprintf("%d requests, $%.2f", len(f.in(14, all)), cost(f.in(14, all)))}},
 	)
+	// Follow-ups: short questions that take what they leave out (window, scope, kind) from the
+	// thread's earlier questions.
+	sc7 := f.in(7, route("support-chat"))
+	failed7 := 0
+	for _, r := range sc7 {
+		if !r.OK {
+			failed7++
+		}
+	}
+	gpt7 := f.in(7, func(r workload.Record) bool { return r.Model == "gpt-4o" })
+	cs = append(cs,
+		Case{Thread: []string{"What's my error rate on route support-chat in the last 30 days?"}, Question: "and for the last 7 days?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("Your error rate on route support-chat in the last 7 days is **%.2f%%**: %d of %d requests failed", 100*float64(failed7)/float64(len(sc7)), failed7, len(sc7))}},
+		Case{Thread: []string{"How much did I spend in the last 7 days?"}, Question: "what about gpt-4o?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("You spent **$%.2f** on gpt-4o in the last 7 days, over %d requests", cost(gpt7), len(gpt7))}},
+		Case{Thread: []string{"What is the p95 latency of route support-chat in the last 14 days?"}, Question: "and rag-rerank?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{"Latency on route rag-rerank in the last 14 days", fmt.Sprintf("**p95 %.0f ms**", p95(f.in(14, route("rag-rerank"))))}},
+		Case{Thread: []string{"how can I reduce costs on gpt-4o?"}, Question: "and for the last 7 days?", Kind: KindReport,
+			Must: []string{"## Recommendations", fmt.Sprintf("%d requests, $%.2f", len(gpt7), cost(gpt7))}},
+	)
 	return cs
 }
 
@@ -269,20 +292,51 @@ func Run(ctx context.Context, c *client.Client, cases []Case) (Report, error) {
 
 func ask(ctx context.Context, conn *client.Conn, cs Case) Result {
 	res := Result{Case: cs}
-	acc, err := conn.Start(ctx, client.StartRun{Input: cs.Question})
+	thread := ""
+	for _, q := range cs.Thread {
+		var err error
+		if _, thread, err = answer(ctx, conn, q, thread); err != nil {
+			res.Error = fmt.Sprintf("asking %q first: %v", q, err)
+			return res
+		}
+	}
+	md, _, err := answer(ctx, conn, cs.Question, thread)
 	if err != nil {
 		res.Error = err.Error()
 		return res
 	}
+	res.Markdown = md
+	for _, m := range cs.Must {
+		if !strings.Contains(md, m) {
+			res.Missing = append(res.Missing, m)
+		}
+	}
+	for _, m := range cs.MustNot {
+		if strings.Contains(md, m) {
+			res.Unwanted = append(res.Unwanted, m)
+		}
+	}
+	res.Pass = len(res.Missing) == 0 && len(res.Unwanted) == 0
+	if res.Pass {
+		res.Markdown = ""
+	}
+	return res
+}
+
+// answer asks a question (in thread, or a new one when empty) and returns the answer's
+// markdown and the thread.
+func answer(ctx context.Context, conn *client.Conn, q, thread string) (string, string, error) {
+	acc, err := conn.Start(ctx, client.StartRun{Input: q, ThreadID: thread})
+	if err != nil {
+		return "", "", err
+	}
 	for {
 		select {
 		case <-ctx.Done():
-			res.Error = ctx.Err().Error()
-			return res
+			return "", "", ctx.Err()
 		case ev, ok := <-conn.Events():
 			if !ok {
-				res.Error = fmt.Sprint("connection ended: ", conn.Err())
-				return res
+				return "", "", fmt.Errorf("connection ended: %v", conn.Err())
 			}
 			if ev.RunID != acc.RunID || !ev.Terminal() {
 				continue
@@ -293,25 +347,9 @@ func ask(ctx context.Context, conn *client.Conn, cs Case) Result {
 				} `json:"output"`
 			}
 			if ev.Type != "run_completed" || json.Unmarshal(ev.Data, &out) != nil {
-				res.Error = fmt.Sprintf("%s: %s", ev.Type, ev.Data)
-				return res
+				return "", "", fmt.Errorf("%s: %s", ev.Type, ev.Data)
 			}
-			res.Markdown = out.Output.Markdown
-			for _, m := range cs.Must {
-				if !strings.Contains(res.Markdown, m) {
-					res.Missing = append(res.Missing, m)
-				}
-			}
-			for _, m := range cs.MustNot {
-				if strings.Contains(res.Markdown, m) {
-					res.Unwanted = append(res.Unwanted, m)
-				}
-			}
-			res.Pass = len(res.Missing) == 0 && len(res.Unwanted) == 0
-			if res.Pass {
-				res.Markdown = ""
-			}
-			return res
+			return out.Output.Markdown, acc.ThreadID, nil
 		}
 	}
 }
