@@ -219,12 +219,18 @@ func (s *Service) Analyze(ctx context.Context, owner string, w workload.Window, 
 	return a.Stats(), err
 }
 
-// Latency computes the tally and the latencies of the owner's records in w, within scope
-// (workload.NewLatencyAnalyzer).
+// Latency computes the tally and the latencies of the owner's records in w, within scope: the
+// tally from rollups, the latencies from the records (workload.NewLatencyAnalyzer).
 func (s *Service) Latency(ctx context.Context, owner string, w workload.Window, scope Scope) (workload.Stats, error) {
+	st, err := s.Tally(ctx, owner, w, scope)
+	if err != nil {
+		return st, err
+	}
 	a := workload.NewLatencyAnalyzer(w, s.prices)
-	err := s.scan(ctx, owner, w, scope, func(r *workload.Record) { a.Add(r) })
-	return a.Stats(), err
+	err = s.scan(ctx, owner, w, scope, func(r *workload.Record) { a.Add(r) })
+	l := a.Stats()
+	st.LatencyMS, st.TTFTMS, st.LatencyByRoute, st.LatencyByModel = l.LatencyMS, l.TTFTMS, l.LatencyByRoute, l.LatencyByModel
+	return st, err
 }
 
 // Tally computes the additive statistics of the owner's records in w, within scope (totals,

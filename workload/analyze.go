@@ -205,9 +205,9 @@ func NewAnalyzer(w Window, prices *Prices) *Analyzer {
 	return a
 }
 
-// NewLatencyAnalyzer returns an analyzer of the tally and the latencies only (overall, by route
-// and by model, and the time to first token): what a question about latency needs, at about
-// half the cost of the whole.
+// NewLatencyAnalyzer returns an analyzer of the latencies only (overall, by route and by
+// model, and the time to first token): its Stats fill those sections and the window, nothing
+// else. A question about latency takes its totals from a Tally, which rollups make cheap.
 func NewLatencyAnalyzer(w Window, prices *Prices) *Analyzer {
 	a := NewAnalyzer(w, prices)
 	a.latencyOnly = true
@@ -220,7 +220,13 @@ func (a *Analyzer) Add(r *Record) bool {
 	if !a.tally.w.Contains(r.TS) {
 		return false
 	}
-	mi, ra := a.tally.add(r)
+	var mi *modelInfo
+	var ra *routeAcc
+	if a.latencyOnly {
+		mi, ra = a.tally.model(r.Model), a.tally.route(r.Route)
+	} else {
+		mi, ra = a.tally.add(r)
+	}
 	model := mi.name
 	a.lat = append(a.lat, float32(r.LatencyMS))
 	a.sumLat += r.LatencyMS
@@ -334,7 +340,10 @@ func sorted(m map[string]*Spend, total float64, byKey bool) []Spend {
 
 // Stats computes the statistics of what was added.
 func (a *Analyzer) Stats() Stats {
-	s := a.tally.Stats()
+	s := Stats{Window: a.tally.w}
+	if !a.latencyOnly {
+		s = a.tally.Stats()
+	}
 	t := s.Totals
 	s.InputTokens = dist(a.in, a.sumIn)
 	s.OutputTokens = dist(a.out, a.sumOut)

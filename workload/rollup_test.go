@@ -94,3 +94,26 @@ func FuzzDecodeRollups(f *testing.F) {
 		_ = workload.DecodeRollups(b, func(*workload.Rollup) bool { return true })
 	})
 }
+
+// The latency analyzer's sections equal the full analyzer's, and it fills nothing else.
+func TestLatencyAnalyzerMatchesAnalyzer(t *testing.T) {
+	end := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	recs, err := workload.Generate(workload.SyntheticSpec{Preset: "mixed", Days: 5, Seed: 4, End: end}, workload.DefaultPrices())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := workload.Window{From: end.Add(-3 * 24 * time.Hour), To: end}
+	full, lat := workload.NewAnalyzer(w, workload.DefaultPrices()), workload.NewLatencyAnalyzer(w, workload.DefaultPrices())
+	for i := range recs {
+		full.Add(&recs[i])
+		lat.Add(&recs[i])
+	}
+	a, b := full.Stats(), lat.Stats()
+	if a.LatencyMS.Count == 0 || !reflect.DeepEqual(a.LatencyMS, b.LatencyMS) || !reflect.DeepEqual(a.TTFTMS, b.TTFTMS) ||
+		!reflect.DeepEqual(a.LatencyByRoute, b.LatencyByRoute) || !reflect.DeepEqual(a.LatencyByModel, b.LatencyByModel) {
+		t.Fatalf("latencies differ:\nfull    %+v %+v\nlatency %+v %+v", a.LatencyMS, a.LatencyByRoute, b.LatencyMS, b.LatencyByRoute)
+	}
+	if b.Totals.Requests != 0 || len(b.SpendByModel) != 0 || b.InputTokens.Count != 0 {
+		t.Fatalf("the latency analyzer filled other sections: %+v", b.Totals)
+	}
+}
