@@ -1032,6 +1032,39 @@ func TestInvalidUTF8IsRefused(t *testing.T) {
 	}
 }
 
+// TestJSONBodiesAreStrict: a body that is not declared JSON, a field nobody knows and a second
+// value (malformed, at its byte) are refused, naming what is wrong, and nothing is stored; JSON with parameters, or no
+// Content-Type at all, is accepted.
+func TestJSONBodiesAreStrict(t *testing.T) {
+	t.Parallel()
+	h := start(t, nil)
+	tok := h.token("jules", netra.TierFree)
+	for _, tc := range []struct{ ct, body, want string }{
+		{"text/plain", `{"input":"hi","agent":"echo"}`, `not "text/plain"`},
+		{"application/x-www-form-urlencoded", `{"input":"hi","agent":"echo"}`, "Content-Type: application/json"},
+		{"application/json", `{"input":"hi","agent":"echo","tread_id":"thr_x"}`, `unknown field "tread_id"`},
+		{"application/json", `{"input":"hi","agent":"echo"} {"input":"again"}`, "malformed JSON at byte 31"},
+	} {
+		status, body, _ := rawHTTP(t, "POST", h.url+"/v1/runs", tok, tc.body, map[string]string{"Content-Type": tc.ct})
+		e, _ := body["error"].(map[string]any)
+		if msg, _ := e["message"].(string); status != 400 || errCode(body) != "invalid_request" || !strings.Contains(msg, tc.want) {
+			t.Errorf("%s %s: %d %v, want 400 naming %q", tc.ct, tc.body, status, body, tc.want)
+		}
+	}
+	var runs struct {
+		Runs []any `json:"runs"`
+	}
+	if err := client.New(h.url, tok).Do(ctxT(t), "GET", "/v1/runs", nil, &runs); err != nil || len(runs.Runs) != 0 {
+		t.Fatalf("refused bodies stored runs: %v %v", runs, err)
+	}
+	for _, ct := range []string{"application/json; charset=utf-8", ""} {
+		status, body, _ := rawHTTP(t, "POST", h.url+"/v1/runs", tok, `{"input":"hi","agent":"echo"}`, map[string]string{"Content-Type": ct})
+		if status != 202 {
+			t.Errorf("Content-Type %q: %d %v", ct, status, body)
+		}
+	}
+}
+
 // TestRepliesKeepFrameOrder: start_runs sent back to back with pings between them are accepted
 // in one go (the reader does not wait for each commit), and the replies still come in the
 // order of the frames.

@@ -4,6 +4,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"mime"
 	"net/http"
 	"slices"
 	"strconv"
@@ -404,7 +406,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 const bodyTimeout = 30 * time.Second
 
 // decodeBody reads a JSON object body of at most MaxBody bytes into v. An empty body is {}.
+// A body is JSON by its Content-Type (application/json, or none) and holds only the fields v
+// knows: a misspelt optional field ("tread_id") would otherwise be dropped without a word and
+// change what the request does.
 func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !isJSON(ct) {
+		return netra.Errorf(netra.CodeInvalidRequest, "Content-Type must be application/json, not %q (with curl: -H 'Content-Type: application/json')", truncate(ct, 60))
+	}
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(bodyTimeout))
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
 	if err != nil {
@@ -417,7 +425,26 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
 	if len(strings.TrimSpace(string(body))) == 0 {
 		body = []byte(`{}`)
 	}
-	return decodeObject(body, v)
+	if err := decodeObject(body, v); err != nil {
+		return err
+	}
+	// Decoded once leniently for its messages about types; now for fields nobody knows.
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			return netra.Errorf(netra.CodeInvalidRequest, "unknown field %s", truncate(f, 80))
+		}
+		return netra.Errorf(netra.CodeInvalidRequest, "malformed JSON")
+	}
+	return nil
+}
+
+// isJSON reports whether a Content-Type names JSON: application/json or a +json type, with
+// any parameters.
+func isJSON(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
 }
 
 // decodeObject decodes a JSON object into v, with messages that say which field is wrong.
@@ -434,6 +461,10 @@ func decodeObject(data []byte, v any) error {
 				return netra.Errorf(netra.CodeInvalidRequest, "expected a JSON object")
 			}
 			return netra.Errorf(netra.CodeInvalidRequest, "field %q must be of type %s", te.Field, jsonType(te.Type.Kind().String()))
+		}
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return netra.Errorf(netra.CodeInvalidRequest, "malformed JSON at byte %d", se.Offset)
 		}
 		return netra.Errorf(netra.CodeInvalidRequest, "malformed JSON")
 	}

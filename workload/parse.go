@@ -131,7 +131,7 @@ func (d *jsonlDecoder) Next() (Parsed, error) {
 		if err := json.Unmarshal(b, &jr); err != nil {
 			var te *json.UnmarshalTypeError
 			if errors.As(err, &te) && te.Field != "" {
-				p.Err = fmt.Errorf("%s must be a %s", te.Field, kindName(te.Type.String()))
+				p.Err = typeError(te)
 			} else {
 				p.Err = fmt.Errorf("not a JSON object")
 			}
@@ -140,6 +140,31 @@ func (d *jsonlDecoder) Next() (Parsed, error) {
 		p.Record, p.CostGiven, p.Err = jr.record()
 		return p, nil
 	}
+}
+
+// typeError words a value of the wrong type: a count that is a number but not a whole one in
+// range (1.5, 1e300) says so, with the value; anything else names the type wanted and given.
+func typeError(te *json.UnmarshalTypeError) error {
+	want := kindName(te.Type.String())
+	if strings.Contains(te.Type.String(), "int") {
+		if v, ok := strings.CutPrefix(te.Value, "number "); ok {
+			return fmt.Errorf("%s must be a whole number from 0 to %d, got %s", te.Field, maxCount(te.Field), truncate(v))
+		}
+		want = "whole number"
+	}
+	got := te.Value
+	if strings.HasPrefix(got, "number") {
+		got = "number"
+	}
+	return fmt.Errorf("%s must be a %s, got a %s", te.Field, want, got)
+}
+
+// maxCount is the largest value a count field takes.
+func maxCount(field string) int64 {
+	if field == "retries" {
+		return MaxRetries
+	}
+	return MaxTokens
 }
 
 func kindName(goType string) string {
@@ -360,7 +385,7 @@ func (d *csvDecoder) Next() (Parsed, error) {
 		if v := get(name); v != "" {
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil {
-				p.Err = fmt.Errorf("%s must be an integer, got %q", name, truncate(v))
+				p.Err = fmt.Errorf("%s must be a whole number from 0 to %d, got %q", name, maxCount(name), truncate(v))
 				return p, nil
 			}
 			*dst = &n

@@ -761,3 +761,30 @@ func TestMinorItemsAreCountedNotListed(t *testing.T) {
 		t.Fatalf("kept %+v, minor %+v", kept, minor)
 	}
 }
+
+// A count that is a number but not a whole one in range says so, with the value, in JSONL and
+// CSV alike (it used to say "must be a number" of 1e300, or "must not be negative" once an
+// overflow had made it so).
+func TestCountMessages(t *testing.T) {
+	t.Parallel()
+	for v, want := range map[string]string{
+		"1e300":               "input_tokens must be a whole number from 0 to 100000000, got 1e300",
+		"1.5":                 "input_tokens must be a whole number from 0 to 100000000, got 1.5",
+		"9223372036854775808": "input_tokens must be a whole number from 0 to 100000000, got 9223372036854775808",
+		`"NaN"`:               "input_tokens must be a whole number, got a string",
+	} {
+		ps, err := decodeAll(t, workload.FormatJSONL, `{"ts":"2026-11-01T00:00:00Z","model":"gpt-4o","route":"r","latency_ms":1,"input_tokens":`+v+`}`+"\n")
+		if err != nil || len(ps) != 1 || ps[0].Err == nil || ps[0].Err.Error() != want {
+			t.Errorf("JSONL %s: %v %v, want %q", v, ps, err, want)
+		}
+	}
+	for v, want := range map[string]string{
+		"1e300": `retries must be a whole number from 0 to 1000000, got "1e300"`,
+		"NaN":   `retries must be a whole number from 0 to 1000000, got "NaN"`,
+	} {
+		ps, err := decodeAll(t, workload.FormatCSV, "ts,model,route,latency_ms,retries\n2026-11-01T00:00:00Z,gpt-4o,r,1,"+v+"\n")
+		if err != nil || len(ps) != 1 || ps[0].Err == nil || ps[0].Err.Error() != want {
+			t.Errorf("CSV %s: %v %v, want %q", v, ps, err, want)
+		}
+	}
+}
