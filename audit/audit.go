@@ -26,7 +26,8 @@ import (
 // MaxDetail bounds an entry's detail, in bytes.
 const MaxDetail = 512
 
-// Sink takes entries to store, in order, without waiting for the commit.
+// Sink takes entries to store, in order, without waiting for the commit. It links them into
+// their chains (Chain) as it commits them.
 type Sink interface {
 	Audit(ctx context.Context, e *netra.AuditEntry) error
 }
@@ -36,31 +37,21 @@ type Heads interface {
 	LastAudit(ctx context.Context, owner string) (netra.AuditEntry, bool, error)
 }
 
-// Log appends entries to the users' chains. It is safe for concurrent use.
+// Log hands the users' entries to the sink. It is safe for concurrent use.
 type Log struct {
-	sink  Sink
-	heads Heads
-	log   *slog.Logger
-
-	// mu orders hashing and hand-over, so that each chain is committed in order. It is held
-	// across Sink.Audit, which only queues.
-	mu   sync.Mutex
-	last map[string]link // user → the newest entry handed over (every user seen since start)
+	sink Sink
+	log  *slog.Logger
 }
 
-type link struct {
-	seq  int64
-	hash string
+// NewLog returns a log that writes through sink.
+func NewLog(sink Sink, log *slog.Logger) *Log {
+	return &Log{sink: sink, log: log}
 }
 
-// NewLog returns a log that writes through sink and finds chain heads in heads.
-func NewLog(sink Sink, heads Heads, log *slog.Logger) *Log {
-	return &Log{sink: sink, heads: heads, log: log, last: map[string]link{}}
-}
-
-// Record appends e to its user's chain: it sets Seq, At (when zero), Prev and Hash, redacts
-// and bounds Detail. A failure is logged, never returned: the audited action has happened
-// and must not be undone by its record; a lost entry shows as a gap in the chain.
+// Record hands e over to be chained and stored: it sets At (when zero), the outcome (ok when
+// empty) and the anonymous user, and redacts and bounds Detail. A failure is logged, never
+// returned: the audited action has happened and must not be undone by its record; a lost
+// entry is absent from the chain, which stays whole.
 func (l *Log) Record(ctx context.Context, e netra.AuditEntry) {
 	if e.UserID == "" {
 		e.UserID = netra.AuditAnonymous
@@ -72,29 +63,69 @@ func (l *Log) Record(ctx context.Context, e netra.AuditEntry) {
 		e.Outcome = netra.AuditOK
 	}
 	e.Detail = Clean(e.Detail)
-	ctx = context.WithoutCancel(ctx)
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	head, ok := l.last[e.UserID]
+	if err := l.sink.Audit(context.WithoutCancel(ctx), &e); err != nil {
+		l.log.Error("audit entry lost", "user_id", e.UserID, "action", e.Action, "err", err)
+	}
+}
+
+// Chain links entries into per-user hash chains as they are committed. The committer links
+// the entries of a transaction (Link), then settles them: a committed transaction moves each
+// chain's head to its last entry, a failed one leaves the heads where the store has them. A
+// head thus never runs ahead of what is stored, and an entry the store refused (a full disk)
+// leaves no gap. The heads live in this process (one node writes each user's chain), read
+// from the store the first time a user is met.
+type Chain struct {
+	heads Heads
+
+	mu        sync.Mutex
+	committed map[string]link // user → the newest stored entry (every user seen since start)
+	tentative map[string]link // user → the newest entry linked in the transaction under way
+}
+
+type link struct {
+	seq  int64
+	hash string
+}
+
+// NewChain returns a chain that finds stored heads in heads.
+func NewChain(heads Heads) *Chain {
+	return &Chain{heads: heads, committed: map[string]link{}, tentative: map[string]link{}}
+}
+
+// Link sets e's Seq, Prev and Hash, after its user's head in the transaction under way.
+func (c *Chain) Link(ctx context.Context, e *netra.AuditEntry) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	head, ok := c.tentative[e.UserID]
 	if !ok {
-		// First entry of this user since start: the store knows where the chain ends. Nothing
-		// of this user is in flight, since nothing was handed over.
-		last, found, err := l.heads.LastAudit(ctx, e.UserID)
-		if err != nil {
-			l.log.Error("audit entry lost: cannot read the chain head", "user_id", e.UserID, "action", e.Action, "err", err)
-			return
-		}
-		if found {
-			head = link{seq: last.Seq, hash: last.Hash}
+		if head, ok = c.committed[e.UserID]; !ok {
+			last, found, err := c.heads.LastAudit(ctx, e.UserID)
+			if err != nil {
+				return fmt.Errorf("reading the chain head: %w", err)
+			}
+			if found {
+				head = link{seq: last.Seq, hash: last.Hash}
+			}
+			c.committed[e.UserID] = head
 		}
 	}
 	e.Seq, e.Prev = head.seq+1, head.hash
-	e.Hash = Hash(&e)
-	if err := l.sink.Audit(ctx, &e); err != nil {
-		l.log.Error("audit entry lost", "user_id", e.UserID, "action", e.Action, "err", err)
-		return
+	e.Hash = Hash(e)
+	c.tentative[e.UserID] = link{seq: e.Seq, hash: e.Hash}
+	return nil
+}
+
+// Settle ends the transaction under way: committed, its entries become the heads; not, the
+// heads stay as they were.
+func (c *Chain) Settle(committed bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if committed {
+		for u, l := range c.tentative {
+			c.committed[u] = l
+		}
 	}
-	l.last[e.UserID] = link{seq: e.Seq, hash: e.Hash}
+	clear(c.tentative)
 }
 
 // Clean sanitizes a detail as logs and errors are (redact.Message), to MaxDetail bytes.

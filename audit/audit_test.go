@@ -18,11 +18,24 @@ import (
 	"github.com/netra-ai/netra/store/storesqlite"
 )
 
-// appendSink writes each entry at once, as the pipeline's group commit would.
-type appendSink struct{ s store.Store }
+// appendSink links and writes each entry at once, as the pipeline's group commit would.
+type appendSink struct {
+	s     store.Store
+	chain *audit.Chain
+	mu    *sync.Mutex
+}
+
+func newSink(s store.Store) appendSink { return appendSink{s, audit.NewChain(s), new(sync.Mutex)} }
 
 func (a appendSink) Audit(ctx context.Context, e *netra.AuditEntry) error {
-	return a.s.Append(ctx, []store.Record{{Audit: e}})
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err := a.chain.Link(ctx, e); err != nil {
+		return err
+	}
+	err := a.s.Append(ctx, []store.Record{{Audit: e}})
+	a.chain.Settle(err == nil)
+	return err
 }
 
 func open(t *testing.T) (*storesqlite.Store, string) {
@@ -41,7 +54,7 @@ func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 // fill records n entries for each of three users, from concurrent goroutines.
 func fill(t *testing.T, s store.Store, n int) {
 	t.Helper()
-	l := audit.NewLog(appendSink{s}, s, quiet())
+	l := audit.NewLog(newSink(s), quiet())
 	var wg sync.WaitGroup
 	for _, u := range []string{"alice", "bob", ""} {
 		wg.Add(1)
@@ -138,7 +151,7 @@ func TestTamperingIsDetected(t *testing.T) {
 func TestPrunedChainsStillVerify(t *testing.T) {
 	t.Parallel()
 	s, _ := open(t)
-	l := audit.NewLog(appendSink{s}, s, quiet())
+	l := audit.NewLog(newSink(s), quiet())
 	ctx := context.Background()
 	old := time.Now().UTC().Add(-72 * time.Hour)
 	for i := range 6 {

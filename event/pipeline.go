@@ -16,8 +16,17 @@ type Appender interface {
 	Append(ctx context.Context, batch []store.Record) error
 }
 
+// AuditChain links audit entries into their chains as they are committed (audit.Chain): Link
+// before the transaction, Settle after it, with its outcome.
+type AuditChain interface {
+	Link(ctx context.Context, e *netra.AuditEntry) error
+	Settle(committed bool)
+}
+
 // PipelineConfig tunes the pipeline. Zero values mean the documented defaults.
 type PipelineConfig struct {
+	// Chain links the audit entries of each transaction. Nil stores entries as handed over.
+	Chain AuditChain
 	// MaxBatch is the most events committed in one transaction. Default 512.
 	MaxBatch int
 	// Buffer is how many events may wait for the committer before emitters block. Default 8192.
@@ -161,32 +170,65 @@ func (p *Pipeline) commit(batch []pending) {
 	// The commit must not be cut short by a request's cancellation: the events are accepted.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	recs := make([]store.Record, len(batch))
-	for i := range batch {
-		recs[i] = batch[i].rec
+	recs := make([]store.Record, 0, len(batch))
+	kept := batch[:0]
+	for _, pd := range batch {
+		if err := p.link(ctx, pd.rec.Audit); err != nil {
+			continue
+		}
+		recs = append(recs, pd.rec)
+		kept = append(kept, pd)
 	}
+	batch = kept
 	err := p.store.Append(ctx, recs)
 	for try := 1; err != nil && try <= p.cfg.Retries; try++ {
 		p.log.Warn("event batch commit failed, retrying", "events", len(batch), "try", try, "err", err)
 		time.Sleep(time.Duration(try*try) * 10 * time.Millisecond)
 		err = p.store.Append(ctx, recs)
 	}
+	p.settle(err == nil)
 	if err == nil {
 		for i := range batch {
 			p.publish(ctx, &batch[i], nil)
 		}
 		return
 	}
-	// One bad event must not take the others with it: try them one at a time.
+	// One bad event must not take the others with it: try them one at a time. Audit entries
+	// are linked again, after what the store holds now.
 	for i := range batch {
-		e := p.store.Append(ctx, recs[i:i+1])
+		var e error
+		if a := batch[i].rec.Audit; a != nil {
+			e = p.link(ctx, a)
+		}
+		if e == nil {
+			e = p.store.Append(ctx, recs[i:i+1])
+			p.settle(e == nil)
+		}
 		if ev := batch[i].rec.Event; e != nil && ev != nil {
 			p.log.Error("event lost: store refused it", "run_id", ev.RunID, "user_id", ev.Owner, "seq", ev.Seq, "type", ev.Type, "err", e)
 		}
 		if a := batch[i].rec.Audit; e != nil && a != nil {
-			p.log.Error("audit entry lost: store refused it", "user_id", a.UserID, "seq", a.Seq, "action", a.Action, "err", e)
+			p.log.Error("audit entry lost: store refused it", "user_id", a.UserID, "action", a.Action, "err", e)
 		}
 		p.publish(ctx, &batch[i], e)
+	}
+}
+
+// link chains an audit entry (nil: none) into the transaction under way.
+func (p *Pipeline) link(ctx context.Context, a *netra.AuditEntry) error {
+	if a == nil || p.cfg.Chain == nil {
+		return nil
+	}
+	err := p.cfg.Chain.Link(ctx, a)
+	if err != nil {
+		p.log.Error("audit entry lost", "user_id", a.UserID, "action", a.Action, "err", err)
+	}
+	return err
+}
+
+func (p *Pipeline) settle(committed bool) {
+	if p.cfg.Chain != nil {
+		p.cfg.Chain.Settle(committed)
 	}
 }
 

@@ -105,6 +105,9 @@ type Config struct {
 	CORSOrigins []string
 	// RecordLimits override the per-tier limits of stored workload records.
 	RecordLimits map[netra.Tier]int64
+	// MaxDBBytes caps the embedded database's size; past it writes are refused as on a full
+	// disk (507 insufficient_storage, /readyz 503). Default 0: no cap but the disk's.
+	MaxDBBytes int64
 	// Agents and Tools are added to the built-in ones; for extensions and tests.
 	Agents []agent.Spec
 	Tools  []tool.Tool
@@ -127,6 +130,7 @@ type Config struct {
 type fullStore interface {
 	store.Store
 	store.AuditAdmin
+	SetMaxSize(ctx context.Context, bytes int64) error
 }
 
 // Node is a running Netra node.
@@ -201,11 +205,17 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		}
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("data directory: %w", err)
 	}
 	st, err := storesqlite.Open(ctx, filepath.Join(cfg.DataDir, "netra.db"))
 	if err != nil {
 		return nil, err
+	}
+	if cfg.MaxDBBytes > 0 {
+		if err := st.SetMaxSize(ctx, cfg.MaxDBBytes); err != nil {
+			_ = st.Close()
+			return nil, fmt.Errorf("max database size: %w", err)
+		}
 	}
 	svc := ingest.New(ingest.Config{Limits: cfg.RecordLimits, Prices: prices}, st)
 	var modelNames []string
@@ -242,8 +252,8 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		_ = st.Close()
 		return nil, err
 	}
-	n.pipeline = event.NewPipeline(event.PipelineConfig{}, st, bus, log)
-	trail := audit.NewLog(n.pipeline, st, log)
+	n.pipeline = event.NewPipeline(event.PipelineConfig{Chain: audit.NewChain(st)}, st, bus, log)
+	trail := audit.NewLog(n.pipeline, log)
 	tp := cfg.TracerProvider
 	if tp == nil && cfg.OTLPEndpoint != "" {
 		exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(strings.TrimRight(cfg.OTLPEndpoint, "/")+"/v1/traces"))
@@ -377,6 +387,9 @@ func (n *Node) Addr() string { return n.ln.Addr().String() }
 
 // URL returns the node's base URL.
 func (n *Node) URL() string { return "http://" + n.Addr() }
+
+// SetMaxDBBytes caps the database's size at run time (Config.MaxDBBytes); 0 lifts the cap.
+func (n *Node) SetMaxDBBytes(ctx context.Context, bytes int64) error { return n.store.SetMaxSize(ctx, bytes) }
 
 // MetricsURL returns the URL of the separate metrics listener, "" without one.
 func (n *Node) MetricsURL() string {

@@ -338,6 +338,8 @@ func Status(c netra.Code) int {
 		return http.StatusServiceUnavailable
 	case netra.CodeTimeout:
 		return http.StatusGatewayTimeout
+	case netra.CodeInsufficientStorage:
+		return http.StatusInsufficientStorage
 	}
 	return http.StatusInternalServerError
 }

@@ -24,6 +24,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -51,6 +53,9 @@ type Store struct {
 	stop chan struct{}
 	done chan struct{} // the checkpointer has returned
 	once sync.Once
+
+	full atomic.Bool // a write was refused for lack of space, and no room was seen since
+	path string
 }
 
 var _ store.Store = (*Store)(nil)
@@ -75,14 +80,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	s := &Store{w: w}
+	s := &Store{w: w, path: abs}
 	if err := s.migrate(ctx); err != nil {
 		_ = w.Close()
-		return nil, fmt.Errorf("sqlite migrate: %w", err)
+		return nil, describeOpen(abs, fmt.Errorf("sqlite migrate: %w", err))
 	}
 	if err := s.cleanStaleUploads(ctx); err != nil {
 		_ = w.Close()
-		return nil, fmt.Errorf("sqlite: removing unfinished uploads: %w", err)
+		return nil, describeOpen(abs, fmt.Errorf("sqlite: removing unfinished uploads: %w", err))
 	}
 	if err := s.hot.prepare(ctx, w); err != nil {
 		_ = w.Close()
@@ -215,7 +220,60 @@ func (s *Store) Close() error {
 }
 
 // Ping checks that the database answers.
-func (s *Store) Ping(ctx context.Context) error { return s.r.PingContext(ctx) }
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.r.PingContext(ctx); err != nil {
+		return err
+	}
+	if !s.full.Load() {
+		return nil
+	}
+	// A write was refused for lack of space: ready again once there is room to write, on the
+	// disk and under the database's cap. (A small write that fits a page already there may
+	// succeed meanwhile; it says nothing about room.)
+	room, err := s.room(ctx)
+	if err != nil {
+		return err
+	}
+	if room < minRoom {
+		return fmt.Errorf("storage full: %d bytes to write to, need %d", room, minRoom)
+	}
+	s.full.Store(false)
+	return nil
+}
+
+// minRoom is the room to write a full store must have again before it is ready.
+const minRoom = 4 << 20
+
+// room is how many bytes the store may still grow by: the least of the free space of the
+// database's file system and what its cap (SetMaxSize) leaves, free pages included.
+func (s *Store) room(ctx context.Context) (int64, error) {
+	var pageSize, pages, maxPages, free int64
+	for _, q := range []struct {
+		pragma string
+		v      *int64
+	}{{"page_size", &pageSize}, {"page_count", &pages}, {"max_page_count", &maxPages}, {"freelist_count", &free}} {
+		if err := s.w.QueryRowContext(ctx, "PRAGMA "+q.pragma).Scan(q.v); err != nil {
+			return 0, err
+		}
+	}
+	return min((maxPages-pages+free)*pageSize, diskFree(s.path)), nil
+}
+
+// SetMaxSize caps the database file at about bytes (SQLite's max_page_count); 0 lifts the cap.
+// Past it every write fails as on a full disk (507 insufficient_storage), which is how the
+// full-disk tests make one.
+func (s *Store) SetMaxSize(ctx context.Context, bytes int64) error {
+	var pageSize int64
+	if err := s.w.QueryRowContext(ctx, `PRAGMA page_size`).Scan(&pageSize); err != nil {
+		return err
+	}
+	pages := max(1, bytes/pageSize) // 0 would only ask; under the current size SQLite keeps that
+	if bytes <= 0 {
+		pages = 4294967294 // SQLite's largest
+	}
+	_, err := s.w.ExecContext(ctx, fmt.Sprintf(`PRAGMA max_page_count = %d`, pages))
+	return err
+}
 
 func nanos(t time.Time) int64 { return t.UnixNano() }
 
@@ -233,7 +291,49 @@ func wrap(op string, err error) error {
 	if errors.As(err, &ne) {
 		return err
 	}
+	switch sqliteCode(err) {
+	case sqliteFull:
+		return &netra.Error{Code: netra.CodeInsufficientStorage, Message: "the server's disk is full: nothing was stored; try again later", Err: fmt.Errorf("sqlite %s: %w", op, err)}
+	case sqliteReadOnly:
+		return &netra.Error{Code: netra.CodeInsufficientStorage, Message: "the server cannot write to its storage: nothing was stored", Err: fmt.Errorf("sqlite %s: %w", op, err)}
+	}
 	return netra.Internal(fmt.Errorf("sqlite %s: %w", op, err))
+}
+
+// SQLite's primary result codes that mean "cannot write".
+const (
+	sqliteReadOnly = 8
+	sqliteFull     = 13
+)
+
+// sqliteCode is the primary result code of a driver error, or 0.
+func sqliteCode(err error) int {
+	var ce interface{ Code() int }
+	if errors.As(err, &ce) {
+		return ce.Code() & 0xff
+	}
+	return 0
+}
+
+// describeOpen words an error of opening or migrating the database for the person starting
+// the server: a full disk and read-only storage are said so, with the path.
+func describeOpen(path string, err error) error {
+	switch {
+	case sqliteCode(err) == sqliteFull || errors.Is(err, syscall.ENOSPC):
+		return fmt.Errorf("the disk holding %s is full: free some space and start again (%w)", path, err)
+	case sqliteCode(err) == sqliteReadOnly || errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("%s is read-only or not writable: the server needs a writable data directory (--data-dir) (%w)", path, err)
+	}
+	return err
+}
+
+// track notes a write refused for lack of space: the store is then not ready (Ping fails)
+// until it has room to write again.
+func (s *Store) track(err error) error {
+	if netra.ErrorCode(err) == netra.CodeInsufficientStorage {
+		s.full.Store(true)
+	}
+	return err
 }
 
 // CreateThread creates an empty thread.
@@ -241,7 +341,7 @@ func (s *Store) CreateThread(ctx context.Context, owner, title string) (netra.Th
 	now := time.Now().UTC()
 	t := netra.Thread{ID: netra.NewID("thr_"), Owner: owner, Title: store.CutTitle(title), CreatedAt: now, UpdatedAt: now}
 	_, err := s.hot.insThread.ExecContext(ctx, t.ID, owner, t.Title, nanos(now), nanos(now))
-	return t, wrap("create thread", err)
+	return t, s.track(wrap("create thread", err))
 }
 
 // GetThread returns the owner's thread.
@@ -369,12 +469,12 @@ func (s *Store) CreateRun(ctx context.Context, nr store.NewRun) (netra.Run, erro
 	defer func() { _ = tx.Rollback() }()
 	run, err := s.createRunTx(ctx, tx, nr)
 	if err != nil {
-		return netra.Run{}, wrap("create run", err)
+		return netra.Run{}, s.track(wrap("create run", err))
 	}
 	if err := tx.Commit(); err != nil {
-		return netra.Run{}, wrap("create run", err)
+		return netra.Run{}, s.track(wrap("create run", err))
 	}
-	return run, nil
+	return run, s.track(nil)
 }
 
 // createRunTx writes an accepted run inside tx.
@@ -588,6 +688,10 @@ func (s *Store) ListEvents(ctx context.Context, owner, runID string, afterSeq in
 
 // Append commits the batch in one transaction.
 func (s *Store) Append(ctx context.Context, batch []store.Record) error {
+	return s.track(s.append(ctx, batch))
+}
+
+func (s *Store) append(ctx context.Context, batch []store.Record) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return wrap("append", err)

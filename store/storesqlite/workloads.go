@@ -98,6 +98,11 @@ func tooMany(limit int64) error {
 }
 
 func (u *upload) Add(ctx context.Context, recs []workload.Record) (int64, int64, error) {
+	acc, dup, err := u.add(ctx, recs)
+	return acc, dup, u.s.track(err)
+}
+
+func (u *upload) add(ctx context.Context, recs []workload.Record) (int64, int64, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.done {
@@ -161,6 +166,10 @@ func (u *upload) Add(ctx context.Context, recs []workload.Record) (int64, int64,
 }
 
 func (u *upload) Commit(ctx context.Context) error {
+	return u.s.track(u.commit(ctx))
+}
+
+func (u *upload) commit(ctx context.Context) error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.done {
