@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"strings"
 	"testing"
 	"time"
@@ -213,6 +214,45 @@ func TestSlowConsumerIsClosedWith1013AndResumes(t *testing.T) {
 	if err := conn.Resume(ctxT(t), runID, lastSeq); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestNeverReadingClientIsCutWithinASecond: a client that never reads fills its socket's
+// buffers, then its queue; from the overflow the server takes under a second to close the
+// connection and let go of it (the connection gauge drops), instead of waiting out the 10 s
+// write timeout on a frame the client will never take.
+// Shown to catch: a blocked frame write that only the write timeout ends.
+func TestNeverReadingClientIsCutWithinASecond(t *testing.T) {
+	t.Parallel()
+	h := start(t, func(c *node.Config) {
+		c.SendQueue = 16
+		c.Agents = append(c.Agents, agent.Spec{Name: "chatty", Entry: true, New: func() agent.Agent { return chatty{} }})
+	})
+	tok := h.token("nora", netra.TierFree)
+	deaf := dialRaw(t, h, tok) // never read
+	if _, err := client.New(h.url, tok).StartRun(ctxT(t), client.StartRun{Input: "talk", Agent: "chatty"}); err != nil {
+		t.Fatal(err)
+	}
+	gauge := func() float64 { return testutil.ToFloat64(h.n.Metrics().Connections) }
+	deadline := time.Now().Add(20 * time.Second)
+	for readMetric(h) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the queue never overflowed")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	overflow := time.Now()
+	for gauge() != 0 {
+		if time.Since(overflow) > 5*time.Second {
+			t.Fatalf("the connection is still held %v after its queue overflowed", time.Since(overflow))
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if d := time.Since(overflow); d > time.Second {
+		t.Fatalf("the connection was let go %v after its queue overflowed, want under 1 s", d)
+	} else {
+		t.Logf("let go %v after the overflow", d)
+	}
+	_ = deaf.ws.CloseNow()
 }
 
 func readMetric(h *harness) float64 {

@@ -1,10 +1,12 @@
 package server
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -107,7 +109,8 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 	defer s.cfg.Limits.Disconnect(id.UserID)
 	s.conns.Add(1)
 	defer s.conns.Done()
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+	hj := &hijackCapture{ResponseWriter: w}
+	ws, err := websocket.Accept(hj, r, &websocket.AcceptOptions{
 		Subprotocols:       []string{Protocol},
 		InsecureSkipVerify: true, // checkOrigin above is the contract's check
 		CompressionMode:    websocket.CompressionDisabled,
@@ -116,9 +119,49 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 		return // Accept has answered
 	}
 	ctx, cancel := context.WithCancelCause(r.Context())
-	c := &wsConn{s: s, ws: ws, user: id, expires: g.Expires, connID: netra.NewID("conn_"), ctx: ctx, cancel: cancel,
+	wctx, wcancel := context.WithCancel(context.Background())
+	defer wcancel()
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(closeGrace, wcancel) })
+	defer stop()
+	c := &wsConn{s: s, ws: ws, raw: hj.conn, user: id, expires: g.Expires, connID: netra.NewID("conn_"), ctx: ctx, cancel: cancel, wctx: wctx,
 		out: make(chan outItem, s.cfg.SendQueue), sent: map[string]*seqSet{}, held: map[string][]*netra.Event{}}
 	c.serve()
+}
+
+// closeGrace is how long a closing connection may take to finish the frame it is writing, and
+// then to deliver its close frame, before its TCP connection is closed under it: a client
+// that does not read is let go within about twice this, not after the write timeout.
+const closeGrace = 300 * time.Millisecond
+
+// closeWith closes with a status when the handshake completes within closeGrace, and drops the
+// TCP connection otherwise: a peer that does not read would hold the library's handshake for
+// its own 5 s, and CloseNow does not cut a handshake under way.
+func (c *wsConn) closeWith(code websocket.StatusCode, reason string) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = c.ws.Close(code, reason)
+	}()
+	select {
+	case <-done:
+	case <-time.After(closeGrace):
+		if c.raw != nil {
+			_ = c.raw.Close()
+		}
+		<-done
+	}
+}
+
+// hijackCapture keeps the connection the WebSocket library hijacks, so that closeWith can cut it.
+type hijackCapture struct {
+	http.ResponseWriter
+	conn net.Conn
+}
+
+func (h *hijackCapture) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, rw, err := http.NewResponseController(h.ResponseWriter).Hijack()
+	h.conn = c
+	return c, rw, err
 }
 
 type itemKind uint8
@@ -158,8 +201,12 @@ type wsConn struct {
 	connID  string
 	ctx     context.Context
 	cancel  context.CancelCauseFunc
-	out     chan outItem
-	slow    atomic.Bool
+	raw     net.Conn // the hijacked TCP connection
+	// wctx bounds frame writes: it ends closeGrace after ctx, so that a write blocked on a
+	// peer that does not read cannot hold the closing connection for the write timeout.
+	wctx context.Context
+	out  chan outItem
+	slow atomic.Bool
 
 	// Direct replies in the order of their frames. A start_run's reply waits for its commit,
 	// on a replier goroutine that runs only while replies wait, so that the reader goes on
@@ -247,7 +294,7 @@ func (c *wsConn) serve() {
 }
 
 func (c *wsConn) write(frame []byte) error {
-	ctx, cancel := context.WithTimeout(context.Background(), c.s.cfg.WriteTimeout)
+	ctx, cancel := context.WithTimeout(c.wctx, c.s.cfg.WriteTimeout)
 	defer cancel()
 	return c.ws.Write(ctx, websocket.MessageText, frame)
 }
@@ -258,15 +305,15 @@ func (c *wsConn) writeLoop() {
 		case <-c.ctx.Done():
 			switch cause := context.Cause(c.ctx); {
 			case errors.Is(cause, errSlow):
-				_ = c.ws.Close(websocket.StatusTryAgainLater, "too slow: reconnect and resume with after_seq")
+				c.closeWith(websocket.StatusTryAgainLater, "too slow: reconnect and resume with after_seq")
 			case errors.Is(cause, errNoPong):
 				_ = c.ws.CloseNow() // the peer is gone or stuck: nobody to send a status to
 			case errors.Is(cause, errExpired):
-				_ = c.ws.Close(StatusTokenExpired, "token expired: reconnect with a new token")
+				c.closeWith(StatusTokenExpired, "token expired: reconnect with a new token")
 			case errors.Is(cause, errReaderDone):
 				_ = c.ws.CloseNow()
 			default:
-				_ = c.ws.Close(websocket.StatusGoingAway, "server shutting down")
+				c.closeWith(websocket.StatusGoingAway, "server shutting down")
 			}
 			return
 		case it := <-c.out:
