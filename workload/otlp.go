@@ -11,31 +11,24 @@ import (
 	"time"
 )
 
-// MaxOTLP bounds an OTLP/JSON upload, which is one JSON document and so is decoded whole.
+// MaxOTLP bounds an OTLP/JSON upload.
 const MaxOTLP = 32 << 20
 
-// The OTLP/JSON shapes we read (ExportTraceServiceRequest).
-type otlpRequest struct {
-	ResourceSpans []struct {
-		Resource struct {
-			Attributes []otlpKV `json:"attributes"`
-		} `json:"resource"`
-		ScopeSpans []struct {
-			Spans []otlpSpan `json:"spans"`
-		} `json:"scopeSpans"`
-	} `json:"resourceSpans"`
-}
-
+// The OTLP/JSON shapes we read (ExportTraceServiceRequest: resourceSpans[].scopeSpans[].spans[]).
+// The document is read as a stream of tokens, a span at a time, and of each span's attributes
+// only those a record uses are kept: memory stays bounded by one attribute, whatever the size
+// of the document or the number of attributes.
 type otlpSpan struct {
-	SpanID            string   `json:"spanId"`
-	Name              string   `json:"name"`
-	StartTimeUnixNano string   `json:"startTimeUnixNano"`
-	EndTimeUnixNano   string   `json:"endTimeUnixNano"`
-	Attributes        []otlpKV `json:"attributes"`
+	SpanID            string
+	Name              string
+	StartTimeUnixNano string
+	EndTimeUnixNano   string
 	Status            struct {
 		Code    json.RawMessage `json:"code"`
 		Message string          `json:"message"`
-	} `json:"status"`
+	}
+	attrs attrs // those a record reads
+	line  int
 }
 
 type otlpKV struct {
@@ -123,59 +116,298 @@ func (a attrs) boolean(key string) (bool, bool) {
 // otlpDecoder yields one record per span that carries a GenAI model attribute; other spans
 // are skipped. Line numbers count spans from 1 in document order.
 type otlpDecoder struct {
-	out  []Parsed
-	err  error
-	i    int
-	read bool
-	r    io.Reader
+	dec   *json.Decoder
+	state otlpState
+	n     int   // spans read
+	res   attrs // the current resource's attributes
+	// pending holds the spans of a resource read before its attributes (JSON keys have no
+	// order): they are finished when the resource ends.
+	pending []otlpSpan
+	ready   []Parsed
+	err     error
 }
 
-func newOTLPDecoder(r io.Reader) *otlpDecoder { return &otlpDecoder{r: r} }
+type otlpState uint8
+
+const (
+	otlpStart         otlpState = iota // before the document's '{'
+	otlpTop                            // among the document's keys
+	otlpResourceSpans                  // in resourceSpans[]
+	otlpResource                       // among a resourceSpans element's keys
+	otlpScopeSpans                     // in scopeSpans[]
+	otlpScope                          // among a scopeSpans element's keys
+	otlpSpans                          // in spans[]
+	otlpDone
+)
+
+func newOTLPDecoder(r io.Reader) *otlpDecoder {
+	return &otlpDecoder{dec: json.NewDecoder(io.LimitReader(r, MaxOTLP+1))}
+}
 
 func (d *otlpDecoder) Next() (Parsed, error) {
-	if !d.read {
-		d.read = true
-		d.err = d.decode()
+	for len(d.ready) == 0 {
+		if d.err != nil {
+			return Parsed{}, d.err
+		}
+		if err := d.step(); err != nil {
+			if err != io.EOF {
+				err = fmt.Errorf("not an OTLP/JSON trace export (ExportTraceServiceRequest): %w", err)
+			}
+			d.err = err
+		}
 	}
-	if d.err != nil {
-		return Parsed{}, d.err
-	}
-	if d.i >= len(d.out) {
-		return Parsed{}, io.EOF
-	}
-	d.i++
-	return d.out[d.i-1], nil
+	p := d.ready[0]
+	d.ready = d.ready[1:]
+	return p, nil
 }
 
-func (d *otlpDecoder) decode() error {
-	var req otlpRequest
-	dec := json.NewDecoder(io.LimitReader(d.r, MaxOTLP+1))
-	if err := dec.Decode(&req); err != nil {
-		return fmt.Errorf("not an OTLP/JSON trace export (ExportTraceServiceRequest): %w", err)
-	}
-	n := 0
-	for _, rs := range req.ResourceSpans {
-		res := attrs{}
-		for _, kv := range rs.Resource.Attributes {
-			res[kv.Key] = kv
-		}
-		for _, ss := range rs.ScopeSpans {
-			for _, sp := range ss.Spans {
-				n++
-				a := attrs{}
-				for _, kv := range sp.Attributes {
-					a[kv.Key] = kv
-				}
-				if a.str("gen_ai.request.model", "gen_ai.response.model") == "" {
-					continue // not a model call
-				}
-				p := Parsed{Line: n}
-				p.Record, p.CostGiven, p.Err = spanRecord(sp, a, res)
-				d.out = append(d.out, p)
+// step reads one token's worth of the document's structure, or one span.
+func (d *otlpDecoder) step() error {
+	switch d.state {
+	case otlpStart:
+		d.state = otlpTop
+		return d.delim('{')
+	case otlpTop:
+		return d.keys(func(k string) error {
+			if k != "resourceSpans" {
+				return d.skip()
 			}
+			d.state = otlpResourceSpans
+			return d.delim('[')
+		}, func() error {
+			d.state = otlpDone
+			return nil
+		})
+	case otlpResourceSpans:
+		return d.elems(func() error {
+			d.state, d.res = otlpResource, nil
+			return d.delim('{')
+		}, otlpTop)
+	case otlpResource:
+		return d.keys(func(k string) error {
+			switch k {
+			case "resource":
+				return d.resource()
+			case "scopeSpans":
+				d.state = otlpScopeSpans
+				return d.delim('[')
+			}
+			return d.skip()
+		}, func() error {
+			if d.res == nil {
+				d.res = attrs{}
+			}
+			for _, sp := range d.pending {
+				d.emit(sp)
+			}
+			d.pending = d.pending[:0]
+			d.state = otlpResourceSpans
+			return nil
+		})
+	case otlpScopeSpans:
+		return d.elems(func() error {
+			d.state = otlpScope
+			return d.delim('{')
+		}, otlpResource)
+	case otlpScope:
+		return d.keys(func(k string) error {
+			if k != "spans" {
+				return d.skip()
+			}
+			d.state = otlpSpans
+			return d.delim('[')
+		}, func() error {
+			d.state = otlpScopeSpans
+			return nil
+		})
+	case otlpSpans:
+		return d.elems(func() error {
+			sp, err := d.span()
+			if err != nil {
+				return err
+			}
+			d.n++
+			sp.line = d.n
+			if d.res == nil {
+				d.pending = append(d.pending, sp) // the resource's attributes come later
+			} else {
+				d.emit(sp)
+			}
+			return nil
+		}, otlpScope)
+	}
+	// otlpDone: nothing may follow the document.
+	if _, err := d.dec.Token(); err != io.EOF {
+		return errors.New("data after the document")
+	}
+	return io.EOF
+}
+
+// emit turns a span that names a model into a record.
+func (d *otlpDecoder) emit(sp otlpSpan) {
+	if sp.attrs.str("gen_ai.request.model", "gen_ai.response.model") == "" {
+		return // not a model call
+	}
+	p := Parsed{Line: sp.line}
+	p.Record, p.CostGiven, p.Err = spanRecord(sp, sp.attrs, d.res)
+	d.ready = append(d.ready, p)
+}
+
+// keys reads the next key of an object and calls key with it, or reads the object's end and
+// calls end.
+func (d *otlpDecoder) keys(key func(string) error, end func() error) error {
+	if !d.dec.More() {
+		if err := d.delim('}'); err != nil {
+			return err
 		}
+		return end()
+	}
+	t, err := d.dec.Token()
+	if err != nil {
+		return err
+	}
+	k, ok := t.(string)
+	if !ok {
+		return errors.New("an object key is not a string")
+	}
+	return key(k)
+}
+
+// elems calls elem for the next element of an array, or reads the array's end and moves to
+// state after.
+func (d *otlpDecoder) elems(elem func() error, after otlpState) error {
+	if d.dec.More() {
+		return elem()
+	}
+	d.state = after
+	return d.delim(']')
+}
+
+func (d *otlpDecoder) delim(want json.Delim) error {
+	t, err := d.dec.Token()
+	if err != nil {
+		if err == io.EOF {
+			return io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	if got, ok := t.(json.Delim); !ok || got != want {
+		return fmt.Errorf("expected %q, got %v", want, t)
 	}
 	return nil
+}
+
+// skip reads past one value, a token at a time.
+func (d *otlpDecoder) skip() error {
+	depth := 0
+	for {
+		t, err := d.dec.Token()
+		if err != nil {
+			if err == io.EOF {
+				return io.ErrUnexpectedEOF
+			}
+			return err
+		}
+		switch t {
+		case json.Delim('{'), json.Delim('['):
+			depth++
+		case json.Delim('}'), json.Delim(']'):
+			depth--
+		}
+		if depth == 0 {
+			return nil
+		}
+	}
+}
+
+// resource reads a resource object, keeping its attributes that records use.
+func (d *otlpDecoder) resource() error {
+	if err := d.delim('{'); err != nil {
+		return err
+	}
+	d.res = attrs{}
+	for d.dec.More() {
+		t, err := d.dec.Token()
+		if err != nil {
+			return err
+		}
+		if t == "attributes" {
+			err = d.attributes(d.res)
+		} else {
+			err = d.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return d.delim('}')
+}
+
+// attributes reads an attribute array into a, keeping the keys records use.
+func (d *otlpDecoder) attributes(a attrs) error {
+	if err := d.delim('['); err != nil {
+		return err
+	}
+	for d.dec.More() {
+		var kv otlpKV
+		if err := d.dec.Decode(&kv); err != nil {
+			return err
+		}
+		if wanted(kv.Key) {
+			a[kv.Key] = kv
+		}
+	}
+	return d.delim(']')
+}
+
+// wanted reports whether a record reads an attribute.
+func wanted(key string) bool {
+	return strings.HasPrefix(key, "gen_ai.") || strings.HasPrefix(key, "netra.") ||
+		key == "error.type" || key == "http.route" || key == "service.name"
+}
+
+// integer reads an int64 of OTLP/JSON: a string of digits by the spec, a number from some
+// exporters; either way its text.
+func (d *otlpDecoder) integer() (string, error) {
+	var raw json.RawMessage
+	if err := d.dec.Decode(&raw); err != nil {
+		return "", err
+	}
+	return strings.Trim(string(raw), `"`), nil
+}
+
+// span reads one span object.
+func (d *otlpDecoder) span() (otlpSpan, error) {
+	sp := otlpSpan{attrs: attrs{}}
+	if err := d.delim('{'); err != nil {
+		return sp, err
+	}
+	for d.dec.More() {
+		t, err := d.dec.Token()
+		if err != nil {
+			return sp, err
+		}
+		switch t {
+		case "spanId":
+			err = d.dec.Decode(&sp.SpanID)
+		case "name":
+			err = d.dec.Decode(&sp.Name)
+		case "startTimeUnixNano":
+			sp.StartTimeUnixNano, err = d.integer()
+		case "endTimeUnixNano":
+			sp.EndTimeUnixNano, err = d.integer()
+		case "status":
+			err = d.dec.Decode(&sp.Status)
+		case "attributes":
+			err = d.attributes(sp.attrs)
+		default:
+			err = d.skip()
+		}
+		if err != nil {
+			return sp, err
+		}
+	}
+	return sp, d.delim('}')
 }
 
 func spanRecord(sp otlpSpan, a, res attrs) (Record, bool, error) {

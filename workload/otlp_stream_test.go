@@ -1,0 +1,111 @@
+package workload_test
+
+import (
+	"bytes"
+	"io"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/netra-ai/netra/workload"
+)
+
+// A resource's attributes may come after its spans (JSON keys have no order): the spans still
+// take their route from service.name.
+func TestOTLPResourceAfterSpans(t *testing.T) {
+	t.Parallel()
+	span := `{"spanId":"s1","name":"chat","startTimeUnixNano":"1793527200000000000","endTimeUnixNano":1793527200500000000,` +
+		`"attributes":[{"key":"gen_ai.request.model","value":{"stringValue":"gpt-4o"}},{"key":"gen_ai.usage.input_tokens","value":{"intValue":"12"}}]}`
+	body := `{"resourceSpans":[{"scopeSpans":[{"scope":{"name":"x"},"spans":[` + span + `]}],` +
+		`"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"support-bot"}}]}}]}`
+	ps, err := decodeAll(t, workload.FormatOTLP, body)
+	if err != nil || len(ps) != 1 || ps[0].Err != nil {
+		t.Fatalf("%v %v", ps, err)
+	}
+	if r := ps[0].Record; r.Route != "support-bot" || r.InputTokens != 12 || r.LatencyMS != 500 {
+		t.Fatalf("record %+v", r)
+	}
+}
+
+// genReader writes a document on the fly: head, then body repeated n times, then tail.
+type genReader struct {
+	head, body, tail string
+	n                int
+	buf              bytes.Buffer
+}
+
+func (g *genReader) Read(p []byte) (int, error) {
+	for g.buf.Len() < len(p) && (g.n > 0 || g.tail != "") {
+		switch {
+		case g.head != "":
+			g.buf.WriteString(g.head)
+			g.head = ""
+		case g.n > 0:
+			g.buf.WriteString(g.body)
+			g.n--
+		default:
+			g.buf.WriteString(g.tail)
+			g.tail = ""
+		}
+	}
+	if g.buf.Len() == 0 {
+		return 0, io.EOF
+	}
+	return g.buf.Read(p)
+}
+
+// A 31 MB document of tiny attributes, on one span, is read in bounded memory: the heap stays
+// under 32 MB while the decoder reads it (it held about seven times the document when it was
+// decoded whole).
+func TestOTLPStreamsInBoundedMemory(t *testing.T) {
+	attr := `{"key":"x","value":{"intValue":"1"}},`
+	n := (31 << 20) / len(attr)
+	doc := &genReader{
+		head: `{"resourceSpans":[{"resource":{"attributes":[]},"scopeSpans":[{"spans":[{"spanId":"s","name":"n","startTimeUnixNano":"1793527200000000000","endTimeUnixNano":"1793527200000000001","attributes":[`,
+		body: attr, n: n,
+		tail: `{"key":"gen_ai.request.model","value":{"stringValue":"gpt-4o"}}]}]}]}]}`,
+	}
+	runtime.GC()
+	var base runtime.MemStats
+	runtime.ReadMemStats(&base)
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var m runtime.MemStats
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+			runtime.ReadMemStats(&m)
+			if m.HeapInuse > peak.Load() {
+				peak.Store(m.HeapInuse)
+			}
+		}
+	}()
+	d := workload.NewDecoder(workload.FormatOTLP, doc)
+	var recs int
+	for {
+		p, err := d.Next()
+		if err != nil {
+			if err != io.EOF {
+				t.Fatal(err)
+			}
+			break
+		}
+		if p.Err == nil {
+			recs++
+		}
+	}
+	close(stop)
+	<-done
+	grew := int64(peak.Load()) - int64(base.HeapInuse)
+	t.Logf("%d attributes, %.1f MB; heap grew by at most %.1f MB", n, float64(n*len(attr))/(1<<20), float64(grew)/(1<<20))
+	if recs != 1 || grew > 32<<20 {
+		t.Fatalf("%d records; heap grew by %d bytes", recs, grew)
+	}
+}
