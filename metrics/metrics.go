@@ -15,9 +15,11 @@ type Metrics struct {
 	IsolationViolations prometheus.Counter
 	Connections         prometheus.Gauge
 	SlowDisconnects     prometheus.Counter
-	RunsAccepted        *prometheus.CounterVec
-	AuthFailures        prometheus.Counter
-	RateLimited         *prometheus.CounterVec
+	// Uploads is the record uploads in flight.
+	Uploads      prometheus.Gauge
+	RunsAccepted *prometheus.CounterVec
+	AuthFailures prometheus.Counter
+	RateLimited  *prometheus.CounterVec
 	// RunsEnded counts finished runs by status (completed, failed, cancelled) and tier.
 	RunsEnded *prometheus.CounterVec
 	// QueueWait is a run's time from acceptance to start, by tier.
@@ -59,6 +61,8 @@ func New(gauges ...Gauge) *Metrics {
 			Help: "Open WebSocket connections."}),
 		SlowDisconnects: prometheus.NewCounter(prometheus.CounterOpts{Name: "netra_ws_slow_disconnects_total",
 			Help: "Connections closed with 1013 because they did not keep up with their events."}),
+		Uploads: prometheus.NewGauge(prometheus.GaugeOpts{Name: "netra_uploads_in_flight",
+			Help: "Record uploads and synthetic datasets being stored now."}),
 		RunsAccepted: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "netra_runs_accepted_total",
 			Help: "Runs accepted, by tier."}, []string{"tier"}),
 		AuthFailures: prometheus.NewCounter(prometheus.CounterOpts{Name: "netra_auth_failures_total",
@@ -78,7 +82,7 @@ func New(gauges ...Gauge) *Metrics {
 		ModelCalls: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "netra_model_calls_total",
 			Help: "Model calls by provider and outcome (ok or error)."}, []string{"provider", "outcome"}),
 	}
-	r.MustRegister(m.IsolationViolations, m.Connections, m.SlowDisconnects, m.RunsAccepted, m.AuthFailures, m.RateLimited,
+	r.MustRegister(m.IsolationViolations, m.Connections, m.SlowDisconnects, m.Uploads, m.RunsAccepted, m.AuthFailures, m.RateLimited,
 		m.RunsEnded, m.QueueWait, m.RunDuration, m.EventLatency, m.ToolCalls, m.ModelCalls,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, g := range gauges {

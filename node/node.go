@@ -98,6 +98,9 @@ type Config struct {
 	RateLimits map[netra.Tier]ratelimit.Limit
 	// MaxConnections bounds the WebSocket connections of the node. Default 20,000.
 	MaxConnections int
+	// UploadsPerUser and Uploads bound the uploads in flight per user and on the node (429
+	// beyond). Defaults 2 and 8.
+	UploadsPerUser, Uploads int
 	// PingEvery and PongWait: an idle WebSocket is pinged every PingEvery and closed when
 	// the pong has not come within PongWait. Defaults 30 s and 15 s.
 	PingEvery, PongWait time.Duration
@@ -281,6 +284,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	n.api = server.New(server.Config{Verifier: verifier, Tickets: auth.NewTickets(), Store: st, Scheduler: n.sched,
 		Factory: n.factory, Hub: n.hub, Ingest: svc, Metrics: n.metrics, Logger: log, AllowedOrigins: cfg.AllowedOrigins, SendQueue: cfg.SendQueue,
 		Audit: trail, AuditAdmin: st, Limits: ratelimit.New(cfg.RateLimits), MaxConnections: cfg.MaxConnections, CORSOrigins: cfg.CORSOrigins,
+		UploadsPerUser: cfg.UploadsPerUser, Uploads: cfg.Uploads,
 		PingEvery: cfg.PingEvery, PongWait: cfg.PongWait, Switches: switches})
 	n.srv = &http.Server{Handler: n.api.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
@@ -389,7 +393,9 @@ func (n *Node) Addr() string { return n.ln.Addr().String() }
 func (n *Node) URL() string { return "http://" + n.Addr() }
 
 // SetMaxDBBytes caps the database's size at run time (Config.MaxDBBytes); 0 lifts the cap.
-func (n *Node) SetMaxDBBytes(ctx context.Context, bytes int64) error { return n.store.SetMaxSize(ctx, bytes) }
+func (n *Node) SetMaxDBBytes(ctx context.Context, bytes int64) error {
+	return n.store.SetMaxSize(ctx, bytes)
+}
 
 // MetricsURL returns the URL of the separate metrics listener, "" without one.
 func (n *Node) MetricsURL() string {

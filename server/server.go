@@ -73,6 +73,10 @@ type Config struct {
 	// CORSOrigins are the browser origins allowed to call the HTTP API (exact match). Default
 	// none: no CORS headers are sent.
 	CORSOrigins []string
+	// UploadsPerUser and Uploads bound the record uploads (and synthetic datasets) in flight
+	// for one user and for the whole server; beyond them an upload answers 429 with
+	// Retry-After. Defaults 2 and 8.
+	UploadsPerUser, Uploads int
 	// Switches are the agent and tool kill switches; share the engine's. Default: all on.
 	Switches *killswitch.Board
 }
@@ -88,11 +92,12 @@ const (
 
 // Server is the transport. Build it with New; Handler serves it.
 type Server struct {
-	cfg   Config
-	log   *slog.Logger
-	mux   *http.ServeMux
-	conns sync.WaitGroup // WebSocket connections being served (hijacked: http.Server does not wait for them)
-	open  atomic.Int64   // WebSocket connections open now, for MaxConnections
+	cfg     Config
+	log     *slog.Logger
+	mux     *http.ServeMux
+	conns   sync.WaitGroup // WebSocket connections being served (hijacked: http.Server does not wait for them)
+	uploads *uploadGate
+	open    atomic.Int64 // WebSocket connections open now, for MaxConnections
 }
 
 // WaitConns waits until every WebSocket connection has ended, or ctx ends. Cancel the
@@ -134,13 +139,19 @@ func New(cfg Config) *Server {
 	if cfg.MaxConnections <= 0 {
 		cfg.MaxConnections = 20_000
 	}
+	if cfg.UploadsPerUser <= 0 {
+		cfg.UploadsPerUser = 2
+	}
+	if cfg.Uploads <= 0 {
+		cfg.Uploads = 8
+	}
 	if cfg.PingEvery <= 0 {
 		cfg.PingEvery = 30 * time.Second
 	}
 	if cfg.PongWait <= 0 {
 		cfg.PongWait = 15 * time.Second
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), uploads: newUploadGate(cfg.UploadsPerUser, cfg.Uploads)}
 	s.routes()
 	return s
 }

@@ -38,6 +38,11 @@ func (s *Server) uploadRecords(w http.ResponseWriter, r *http.Request, id netra.
 		return netra.Errorf(netra.CodeInvalidRequest,
 			"Content-Type must be application/x-ndjson (or application/jsonl), text/csv, or application/json (OTLP/JSON traces)")
 	}
+	leave, err := s.enterUpload(id.UserID)
+	if err != nil {
+		return err
+	}
+	defer leave()
 	partial := r.URL.Query().Get("partial") == "true"
 	limit := int64(MaxUpload)
 	if format == workload.FormatOTLP {
@@ -46,7 +51,7 @@ func (s *Server) uploadRecords(w http.ResponseWriter, r *http.Request, id netra.
 	detail = string(format) + " records"
 	// Uploads are large; the deadline only stops a client that trickles one forever.
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(uploadTimeout))
-	body := http.MaxBytesReader(w, r.Body, limit)
+	body := yielding{http.MaxBytesReader(w, r.Body, limit)}
 	res, err := s.cfg.Ingest.Upload(r.Context(), id, workload.NewDecoder(format, body), partial)
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
@@ -111,6 +116,20 @@ func (s *Server) deleteWorkloads(w http.ResponseWriter, r *http.Request, id netr
 	return nil
 }
 
+// enterUpload admits an upload of user's (uploadGate), counting it in the metrics.
+func (s *Server) enterUpload(user string) (func(), error) {
+	leave, err := s.uploads.enter(user)
+	if err != nil {
+		s.cfg.Metrics.RateLimited.WithLabelValues("upload").Inc()
+		return nil, err
+	}
+	s.cfg.Metrics.Uploads.Inc()
+	return func() {
+		s.cfg.Metrics.Uploads.Dec()
+		leave()
+	}, nil
+}
+
 func (s *Server) synthetic(w http.ResponseWriter, r *http.Request, id netra.Identity) error {
 	var req struct {
 		Preset string `json:"preset"`
@@ -120,6 +139,11 @@ func (s *Server) synthetic(w http.ResponseWriter, r *http.Request, id netra.Iden
 	if err := decodeBody(w, r, &req); err != nil {
 		return err
 	}
+	leave, err := s.enterUpload(id.UserID)
+	if err != nil {
+		return err
+	}
+	defer leave()
 	res, err := s.cfg.Ingest.Synthetic(r.Context(), id, workload.SyntheticSpec{Preset: req.Preset, Days: req.Days, Seed: req.Seed})
 	s.audit(r.Context(), id.UserID, netra.AuditDataUpload, "", fmt.Sprintf("synthetic %q, %d days: %d accepted", req.Preset, req.Days, res.Accepted), err)
 	if err != nil {

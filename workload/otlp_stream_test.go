@@ -109,3 +109,22 @@ func TestOTLPStreamsInBoundedMemory(t *testing.T) {
 		t.Fatalf("%d records; heap grew by %d bytes", recs, grew)
 	}
 }
+
+func BenchmarkOTLPAttributes(b *testing.B) {
+	attr := `{"key":"x","value":{"intValue":"1"}},`
+	n := (4 << 20) / len(attr)
+	b.SetBytes(int64(n * len(attr)))
+	for b.Loop() {
+		doc := &genReader{
+			head: `{"resourceSpans":[{"resource":{"attributes":[]},"scopeSpans":[{"spans":[{"spanId":"s","name":"n","startTimeUnixNano":"1793527200000000000","endTimeUnixNano":"1793527200000000001","attributes":[`,
+			body: attr, n: n,
+			tail: `{"key":"gen_ai.request.model","value":{"stringValue":"gpt-4o"}}]}]}]}]}`,
+		}
+		d := workload.NewDecoder(workload.FormatOTLP, doc)
+		for {
+			if _, err := d.Next(); err != nil {
+				break
+			}
+		}
+	}
+}
