@@ -10,11 +10,14 @@ package audit
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -76,6 +79,7 @@ func (l *Log) Record(ctx context.Context, e netra.AuditEntry) {
 // from the store the first time a user is met.
 type Chain struct {
 	heads Heads
+	held  map[string]string // user → why its chain may not be continued (Hold)
 
 	mu        sync.Mutex
 	committed map[string]link // user → the newest stored entry (every user seen since start)
@@ -89,13 +93,25 @@ type link struct {
 
 // NewChain returns a chain that finds stored heads in heads.
 func NewChain(heads Heads) *Chain {
-	return &Chain{heads: heads, committed: map[string]link{}, tentative: map[string]link{}}
+	return &Chain{heads: heads, held: map[string]string{}, committed: map[string]link{}, tentative: map[string]link{}}
+}
+
+// Hold refuses to continue a user's chain: its stored head disagrees with the signed
+// checkpoint, and chaining new entries onto it would paper over that. The user's entries are
+// then refused (and logged by the committer) until an operator has looked.
+func (c *Chain) Hold(user, why string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.held[user] = why
 }
 
 // Link sets e's Seq, Prev and Hash, after its user's head in the transaction under way.
 func (c *Chain) Link(ctx context.Context, e *netra.AuditEntry) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if why, held := c.held[e.UserID]; held {
+		return fmt.Errorf("the chain is held: %s", why)
+	}
 	head, ok := c.tentative[e.UserID]
 	if !ok {
 		if head, ok = c.committed[e.UserID]; !ok {
@@ -154,12 +170,16 @@ func Hash(e *netra.AuditEntry) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// Break is where a chain fails verification.
+// Break is where a chain fails verification. UserID is Checkpoints for a break in the log of
+// checkpoints itself.
 type Break struct {
-	UserID string
-	Seq    int64
-	Reason string
+	UserID string `json:"user_id"`
+	Seq    int64  `json:"seq"`
+	Reason string `json:"reason"`
 }
+
+// Checkpoints names the log of checkpoints in a Break.
+const Checkpoints = "~checkpoints"
 
 func (b *Break) Error() string {
 	return fmt.Sprintf("audit chain of user %q breaks at seq %d: %s", b.UserID, b.Seq, b.Reason)
@@ -169,36 +189,84 @@ func (b *Break) Error() string {
 type Report struct {
 	Users   int               `json:"users"`
 	Entries int64             `json:"entries"`
-	Heads   map[string]string `json:"heads"` // user → hash of the newest entry: keep them elsewhere to detect truncation
-	Breaks  []Break           `json:"breaks"`
+	Heads   map[string]string `json:"heads"` // user → hash of the newest entry
+	// Checkpoint is the newest checkpoint the entries were checked against (nil: none, or no
+	// key to check it with); Witness, the checkpoint given from elsewhere.
+	Checkpoint *Checkpoint `json:"checkpoint"`
+	Witness    *Checkpoint `json:"witness,omitempty"`
+	Breaks     []Break     `json:"breaks"`
+}
+
+// VerifyOptions says what to check the chains against.
+type VerifyOptions struct {
+	// Key is the audit key's public half. Without it the checkpoints are not checked: the
+	// chains are then only as good as the database they are read from.
+	Key ed25519.PublicKey
+	// Witness is a checkpoint kept elsewhere (`netra audit checkpoint`): the database's log
+	// of checkpoints must hold it, which catches a log rolled back to an older checkpoint.
+	Witness *Checkpoint
 }
 
 // Verify checks every chain in the store: seqs without gaps from 1 (or from the anchor left
-// by pruning), each Prev equal to the previous Hash, each Hash equal to the entry's own. It
-// reports the first break of each user's chain; err is for failures to read.
-func Verify(ctx context.Context, s store.AuditAdmin) (Report, error) {
-	rep := Report{Heads: map[string]string{}}
+// by pruning), each Prev equal to the previous Hash, each Hash equal to the entry's own. With a
+// key it checks the log of signed checkpoints, then the chains against the newest one (and the
+// witness): every chain it saw must still be there, at least as long, through the same entry
+// at the seq it signed, and every anchor must be one it signed. It reports the first break of
+// each chain; err is for failures to read.
+func Verify(ctx context.Context, s store.AuditAdmin, opts VerifyOptions) (Report, error) {
+	rep := Report{Heads: map[string]string{}, Breaks: []Break{}}
 	anchors, err := s.AuditAnchors(ctx)
 	if err != nil {
 		return rep, err
 	}
+	var checks []*Checkpoint
+	if opts.Key != nil {
+		latest, err := verifyLog(ctx, s, opts, &rep)
+		if err != nil {
+			return rep, err
+		}
+		if latest != nil {
+			rep.Checkpoint = latest
+			checks = append(checks, latest)
+		}
+		if opts.Witness != nil {
+			rep.Witness = opts.Witness
+			checks = append(checks, opts.Witness)
+		}
+	}
+	// The entry hashes the checkpoints name, collected on the way.
+	want := map[string]map[int64]string{}
+	for _, c := range checks {
+		for u, h := range c.Heads {
+			if want[u] == nil {
+				want[u] = map[int64]string{}
+			}
+			want[u][h.Seq] = ""
+		}
+	}
 	var user string
 	var prev link
-	broken := false
+	broken := map[string]bool{}
 	err = s.ScanAudit(ctx, "", 0, 0, func(e netra.AuditEntry) error {
 		rep.Entries++
 		if e.UserID != user {
-			user, broken = e.UserID, false
+			user = e.UserID
 			rep.Users++
 			a := anchors[user]
 			prev = link{seq: a.Seq, hash: a.Hash}
 		}
-		if broken {
+		if w := want[user]; w != nil {
+			if _, ok := w[e.Seq]; ok {
+				w[e.Seq] = e.Hash
+			}
+		}
+		rep.Heads[user] = e.Hash
+		if broken[user] {
 			return nil
 		}
 		fail := func(reason string) {
 			rep.Breaks = append(rep.Breaks, Break{UserID: e.UserID, Seq: e.Seq, Reason: reason})
-			broken = true
+			broken[user] = true
 		}
 		switch {
 		case e.Seq != prev.seq+1:
@@ -209,8 +277,114 @@ func Verify(ctx context.Context, s store.AuditAdmin) (Report, error) {
 			fail("hash does not match the entry: the entry was changed")
 		}
 		prev = link{seq: e.Seq, hash: e.Hash}
-		rep.Heads[user] = e.Hash
 		return nil
 	})
-	return rep, err
+	if err != nil {
+		return rep, err
+	}
+	heads, err := s.AuditHeads(ctx)
+	if err != nil {
+		return rep, err
+	}
+	for _, c := range checks {
+		against(c, heads, anchors, want, broken, &rep)
+	}
+	return rep, nil
+}
+
+// against checks the stored chains against one checkpoint.
+func against(c *Checkpoint, heads, anchors map[string]store.AuditAnchor, found map[string]map[int64]string, broken map[string]bool, rep *Report) {
+	name := fmt.Sprintf("checkpoint #%d of %s", c.Seq, c.At.Format(time.RFC3339))
+	fail := func(u string, seq int64, reason string) {
+		if !broken[u] {
+			rep.Breaks = append(rep.Breaks, Break{UserID: u, Seq: seq, Reason: reason})
+			broken[u] = true
+		}
+	}
+	for _, u := range sortedKeys(c.Heads) {
+		h := c.Heads[u]
+		head, ok := heads[u]
+		a := anchors[u]
+		switch {
+		case !ok:
+			fail(u, h.Seq, fmt.Sprintf("the whole chain is gone: %s saw it up to seq %d", name, h.Seq))
+		case head.Seq < h.Seq:
+			fail(u, head.Seq+1, fmt.Sprintf("the chain was cut short: it ends at seq %d, %s saw it up to seq %d", head.Seq, name, h.Seq))
+		case a.Seq > h.Seq:
+			// Pruned past the checkpoint's head: the anchors are checked below.
+		case a.Seq == h.Seq:
+			if a.Hash != h.Hash {
+				fail(u, h.Seq, fmt.Sprintf("the anchor at seq %d differs from the entry %s signed", h.Seq, name))
+			}
+		case found[u][h.Seq] != h.Hash:
+			fail(u, h.Seq, fmt.Sprintf("entry %d differs from the one %s signed: the chain was rewritten from there on or before", h.Seq, name))
+		}
+	}
+	// Anchors: only the newest checkpoint speaks for them (a witness may predate a prune).
+	if c != rep.Checkpoint {
+		return
+	}
+	for _, u := range sortedKeys(anchors) {
+		a := anchors[u]
+		if s, ok := c.Anchors[u]; !ok || s.Seq != a.Seq || s.Hash != a.Hash {
+			fail(u, a.Seq, fmt.Sprintf("the anchor at seq %d is not the one %s signed: a forged anchor, or entries pruned after the last checkpoint", a.Seq, name))
+		}
+	}
+}
+
+// verifyLog checks the log of checkpoints (signatures, links, seqs) and the witness against
+// it, and returns the newest checkpoint (nil when there is none).
+func verifyLog(ctx context.Context, s store.AuditAdmin, opts VerifyOptions, rep *Report) (*Checkpoint, error) {
+	stored, err := s.Checkpoints(ctx, 0)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(seq int64, reason string) {
+		rep.Breaks = append(rep.Breaks, Break{UserID: Checkpoints, Seq: seq, Reason: reason})
+	}
+	var last *Checkpoint
+	digests := map[int64]string{}
+	for _, sc := range stored {
+		c, err := ParseCheckpoint(sc.Body, sc.Sig)
+		if err != nil {
+			fail(sc.Seq, err.Error())
+			return nil, nil
+		}
+		prev := ""
+		if last != nil {
+			prev = last.Digest()
+		}
+		switch {
+		case c.verify(opts.Key) != nil:
+			fail(sc.Seq, "the signature does not verify with the audit key: the checkpoint was forged or changed")
+			return nil, nil
+		case c.Seq != sc.Seq || (last != nil && c.Seq != last.Seq+1) || (last == nil && c.Seq != 1):
+			fail(sc.Seq, "checkpoints are missing before this one")
+			return nil, nil
+		case c.Prev != prev:
+			fail(sc.Seq, "it does not follow the checkpoint before it")
+			return nil, nil
+		}
+		digests[c.Seq] = c.Digest()
+		last = &c
+	}
+	if w := opts.Witness; w != nil {
+		end := int64(0)
+		if last != nil {
+			end = last.Seq
+		}
+		switch {
+		case w.verify(opts.Key) != nil:
+			fail(w.Seq, "the witness checkpoint's signature does not verify with the audit key")
+		case digests[w.Seq] == "":
+			fail(w.Seq, fmt.Sprintf("the database's checkpoints end at #%d but the witness is #%d: checkpoints were removed, the log was rolled back", end, w.Seq))
+		case digests[w.Seq] != w.Digest():
+			fail(w.Seq, "the database's checkpoint differs from the witness: the log was replaced")
+		}
+	}
+	return last, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
 }

@@ -73,7 +73,7 @@ func TestChainsVerify(t *testing.T) {
 	t.Parallel()
 	s, _ := open(t)
 	fill(t, s, 20)
-	rep, err := audit.Verify(context.Background(), s)
+	rep, err := audit.Verify(context.Background(), s, audit.VerifyOptions{})
 	if err != nil || len(rep.Breaks) != 0 || rep.Users != 3 || rep.Entries != 60 {
 		t.Fatalf("Verify = %+v, %v", rep, err)
 	}
@@ -83,7 +83,7 @@ func TestChainsVerify(t *testing.T) {
 	}
 	// A new Log over the same store continues each chain where it ends.
 	fill(t, s, 2)
-	if rep, err := audit.Verify(context.Background(), s); err != nil || len(rep.Breaks) != 0 || rep.Entries != 66 {
+	if rep, err := audit.Verify(context.Background(), s, audit.VerifyOptions{}); err != nil || len(rep.Breaks) != 0 || rep.Entries != 66 {
 		t.Fatalf("after a restart: %+v, %v", rep, err)
 	}
 }
@@ -125,7 +125,7 @@ func TestTamperingIsDetected(t *testing.T) {
 			if _, err := db.Exec(tc.sql); err != nil {
 				t.Fatal(err)
 			}
-			rep, err := audit.Verify(context.Background(), s)
+			rep, err := audit.Verify(context.Background(), s, audit.VerifyOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -164,7 +164,7 @@ func TestPrunedChainsStillVerify(t *testing.T) {
 	if n, err := s.PruneAudit(ctx, time.Now().Add(-24*time.Hour)); err != nil || n != 3 {
 		t.Fatalf("prune = %d, %v", n, err)
 	}
-	if rep, err := audit.Verify(ctx, s); err != nil || len(rep.Breaks) != 0 || rep.Entries != 3 {
+	if rep, err := audit.Verify(ctx, s, audit.VerifyOptions{}); err != nil || len(rep.Breaks) != 0 || rep.Entries != 3 {
 		t.Fatalf("after prune: %+v, %v", rep, err)
 	}
 }

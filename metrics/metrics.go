@@ -16,7 +16,10 @@ type Metrics struct {
 	Connections         prometheus.Gauge
 	SlowDisconnects     prometheus.Counter
 	// Uploads is the record uploads in flight.
-	Uploads      prometheus.Gauge
+	Uploads prometheus.Gauge
+	// AuditBreaks counts the audit chains that disagreed with the signed checkpoint at start.
+	// It must be 0.
+	AuditBreaks  prometheus.Gauge
 	RunsAccepted *prometheus.CounterVec
 	AuthFailures prometheus.Counter
 	RateLimited  *prometheus.CounterVec
@@ -63,6 +66,8 @@ func New(gauges ...Gauge) *Metrics {
 			Help: "Connections closed with 1013 because they did not keep up with their events."}),
 		Uploads: prometheus.NewGauge(prometheus.GaugeOpts{Name: "netra_uploads_in_flight",
 			Help: "Record uploads and synthetic datasets being stored now."}),
+		AuditBreaks: prometheus.NewGauge(prometheus.GaugeOpts{Name: "netra_audit_chain_breaks",
+			Help: "Audit chains whose stored head disagreed with the signed checkpoint at start; their new entries are refused. Must be 0."}),
 		RunsAccepted: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "netra_runs_accepted_total",
 			Help: "Runs accepted, by tier."}, []string{"tier"}),
 		AuthFailures: prometheus.NewCounter(prometheus.CounterOpts{Name: "netra_auth_failures_total",
@@ -82,7 +87,7 @@ func New(gauges ...Gauge) *Metrics {
 		ModelCalls: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "netra_model_calls_total",
 			Help: "Model calls by provider and outcome (ok or error)."}, []string{"provider", "outcome"}),
 	}
-	r.MustRegister(m.IsolationViolations, m.Connections, m.SlowDisconnects, m.Uploads, m.RunsAccepted, m.AuthFailures, m.RateLimited,
+	r.MustRegister(m.IsolationViolations, m.Connections, m.SlowDisconnects, m.Uploads, m.AuditBreaks, m.RunsAccepted, m.AuthFailures, m.RateLimited,
 		m.RunsEnded, m.QueueWait, m.RunDuration, m.EventLatency, m.ToolCalls, m.ModelCalls,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, g := range gauges {

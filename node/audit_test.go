@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -190,7 +191,11 @@ func verifyAudit(t *testing.T, dir string) {
 		return
 	}
 	defer s.Close()
-	rep, err := audit.Verify(context.Background(), s)
+	var opts audit.VerifyOptions
+	if key, err := audit.LoadKey(dir, false); err == nil {
+		opts.Key = key.Public().(ed25519.PublicKey)
+	}
+	rep, err := audit.Verify(context.Background(), s, opts)
 	if err != nil || len(rep.Breaks) != 0 {
 		t.Errorf("audit chains: %v %s", err, fmt.Sprint(rep.Breaks))
 	}

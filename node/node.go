@@ -122,6 +122,9 @@ type Config struct {
 	OTLPEndpoint string
 	// TracerProvider, when set, is used instead of OTLPEndpoint (for embedding and tests).
 	TracerProvider trace.TracerProvider
+	// AuditCheckpointEvery is how often the audit trail's heads are signed (audit.Checkpoint),
+	// besides after each prune and at stop. Default 10 minutes.
+	AuditCheckpointEvery time.Duration
 	// AuditRetention is how long audit entries are kept; older ones are pruned every hour,
 	// keeping each chain's anchor. Zero keeps them forever (the default).
 	AuditRetention time.Duration
@@ -142,7 +145,8 @@ type Node struct {
 	log      *slog.Logger
 	store    fullStore
 	pipeline *event.Pipeline
-	pruned   chan struct{}            // closed when pruneAudit returns
+	pruned   chan struct{} // closed when the audit keeper's loop returns
+	keeper   *auditKeeper
 	msrv     *http.Server             // the metrics listener, when MetricsAddr is set
 	traces   *sdktrace.TracerProvider // the OTLP exporter's provider, flushed at Stop
 	mserved  chan error
@@ -255,7 +259,18 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		_ = st.Close()
 		return nil, err
 	}
-	n.pipeline = event.NewPipeline(event.PipelineConfig{Chain: audit.NewChain(st)}, st, bus, log)
+	auditKey, err := audit.LoadKey(cfg.DataDir, true)
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	if cfg.AuditCheckpointEvery <= 0 {
+		cfg.AuditCheckpointEvery = 10 * time.Minute
+	}
+	chain := audit.NewChain(st)
+	n.pipeline = event.NewPipeline(event.PipelineConfig{Chain: chain}, st, bus, log)
+	n.keeper = &auditKeeper{store: st, key: auditKey, chain: chain, every: cfg.AuditCheckpointEvery, retention: cfg.AuditRetention,
+		log: log, metrics: n.metrics}
 	trail := audit.NewLog(n.pipeline, log)
 	tp := cfg.TracerProvider
 	if tp == nil && cfg.OTLPEndpoint != "" {
@@ -285,6 +300,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		Factory: n.factory, Hub: n.hub, Ingest: svc, Metrics: n.metrics, Logger: log, AllowedOrigins: cfg.AllowedOrigins, SendQueue: cfg.SendQueue,
 		Audit: trail, AuditAdmin: st, Limits: ratelimit.New(cfg.RateLimits), MaxConnections: cfg.MaxConnections, CORSOrigins: cfg.CORSOrigins,
 		UploadsPerUser: cfg.UploadsPerUser, Uploads: cfg.Uploads,
+		AuditKey: audit.PublicKey(auditKey), AuditStatus: func() any { return n.keeper.Status() },
 		PingEvery: cfg.PingEvery, PongWait: cfg.PongWait, Switches: switches})
 	n.srv = &http.Server{Handler: n.api.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
@@ -293,6 +309,11 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 
 // Start recovers the runs a previous process left, then listens and serves until Stop.
 func (n *Node) Start(ctx context.Context) error {
+	// Before anything can append to a chain: hold those that disagree with the signed
+	// checkpoint.
+	if err := n.keeper.check(ctx); err != nil {
+		return fmt.Errorf("checking the audit trail: %w", err)
+	}
 	ln, err := net.Listen("tcp", n.cfg.Addr)
 	if err != nil {
 		return err
@@ -307,9 +328,13 @@ func (n *Node) Start(ctx context.Context) error {
 		_ = ln.Close()
 		return fmt.Errorf("recovering runs: %w", err)
 	}
+	n.keeper.checkpoint(ctx)
 	n.srv.BaseContext = func(net.Listener) context.Context { return base }
 	n.pruned = make(chan struct{})
-	go n.pruneAudit(base)
+	go func() {
+		defer close(n.pruned)
+		n.keeper.run(base)
+	}()
 	if n.cfg.MetricsAddr != "" {
 		mln, err := net.Listen("tcp", n.cfg.MetricsAddr)
 		if err != nil {
@@ -360,30 +385,6 @@ func (n *Node) recover(ctx context.Context) error {
 		n.log.Info("recovered runs", "count", len(runs), "took", time.Since(t0).Round(time.Millisecond).String())
 	}
 	return nil
-}
-
-// pruneAudit removes audit entries older than the retention, at start and every hour, until
-// ctx ends.
-func (n *Node) pruneAudit(ctx context.Context) {
-	defer close(n.pruned)
-	if n.cfg.AuditRetention <= 0 {
-		return
-	}
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		pruned, err := n.store.PruneAudit(ctx, time.Now().Add(-n.cfg.AuditRetention))
-		if err != nil && ctx.Err() == nil {
-			n.log.Error("pruning the audit trail", "err", err)
-		} else if pruned > 0 {
-			n.log.Info("pruned the audit trail", "entries", pruned, "retention", n.cfg.AuditRetention.String())
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }
 
 // Addr returns the address the node listens on.
@@ -466,5 +467,7 @@ func (n *Node) stop(ctx context.Context) error {
 	}
 	n.pipeline.Stop()
 	n.stopBus()
+	// Every entry is committed: sign where each chain ends.
+	n.keeper.checkpoint(context.WithoutCancel(ctx))
 	return errors.Join(err, n.store.Close())
 }

@@ -81,3 +81,23 @@ func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request, _ netra.Iden
 	writePage(w, entries, limit)
 	return detail, nil
 }
+
+// checkpointKey answers GET /v1/audit/checkpoint-key: the public key that checks the signed
+// checkpoints of the audit trail (`netra audit verify --key`).
+func (s *Server) checkpointKey(w http.ResponseWriter, _ *http.Request, _ netra.Identity) error {
+	if s.cfg.AuditKey == "" {
+		return netra.Errorf(netra.CodeUnavailable, "this server does not sign audit checkpoints")
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"algorithm": "Ed25519", "key": s.cfg.AuditKey})
+	return nil
+}
+
+// auditStatus answers GET /v1/admin/audit/status: the newest signed checkpoint and the chains
+// held because they disagreed with it at start.
+func (s *Server) auditStatus(w http.ResponseWriter, _ *http.Request, _ netra.Identity) (string, error) {
+	if s.cfg.AuditStatus == nil {
+		return "", netra.Errorf(netra.CodeUnavailable, "this server does not sign audit checkpoints")
+	}
+	writeJSON(w, http.StatusOK, s.cfg.AuditStatus())
+	return "", nil
+}

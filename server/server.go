@@ -60,6 +60,11 @@ type Config struct {
 	// Audit records authentications, connections, run starts and cancels, uploads and
 	// deletions, and admin actions. Default: nothing recorded.
 	Audit netra.Auditor
+	// AuditKey is the public half of the key that signs audit checkpoints, base64, served at
+	// GET /v1/audit/checkpoint-key; AuditStatus answers GET /v1/admin/audit/status. Defaults:
+	// those endpoints answer unavailable.
+	AuditKey    string
+	AuditStatus func() any
 	// AuditAdmin serves GET /v1/admin/audit. Default: the endpoint answers unavailable.
 	AuditAdmin store.AuditAdmin
 	// Limits rate-limits each user's requests and frames and caps their connections.
@@ -224,6 +229,8 @@ func (s *Server) routes() {
 	m.Handle("POST /v1/workloads/synthetic", s.authed(s.synthetic))
 	m.Handle("GET /v1/audit", s.authed(s.ownAudit))
 	m.Handle("GET /v1/admin/audit", s.admin(s.adminAudit))
+	m.Handle("GET /v1/audit/checkpoint-key", s.authed(s.checkpointKey))
+	m.Handle("GET /v1/admin/audit/status", s.admin(s.auditStatus))
 	m.Handle("GET /v1/admin/users", s.admin(s.adminUsers))
 	m.Handle("GET /v1/admin/runs", s.admin(s.adminRuns))
 	m.Handle("POST /v1/admin/runs/{id}/cancel", s.admin(s.adminCancel))

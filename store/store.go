@@ -89,6 +89,20 @@ type AuditAdmin interface {
 	AuditAnchors(ctx context.Context) (map[string]AuditAnchor, error)
 	// PruneAudit removes entries older than before, keeping the anchors.
 	PruneAudit(ctx context.Context, before time.Time) (int64, error)
+	// AuditHeads returns, per user, the seq and hash of the newest entry (or of the anchor,
+	// when pruning removed every entry).
+	AuditHeads(ctx context.Context) (map[string]AuditAnchor, error)
+	// AppendCheckpoint stores a signed checkpoint; seq must follow the last one.
+	AppendCheckpoint(ctx context.Context, c StoredCheckpoint) error
+	// Checkpoints returns the stored checkpoints with seq > afterSeq, in seq order.
+	Checkpoints(ctx context.Context, afterSeq int64) ([]StoredCheckpoint, error)
+}
+
+// StoredCheckpoint is a signed checkpoint of the audit trail as stored (audit.Checkpoint).
+type StoredCheckpoint struct {
+	Seq  int64
+	Body []byte // the signed JSON
+	Sig  string
 }
 
 // AuditAnchor is where a pruned chain continues.

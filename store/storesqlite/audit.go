@@ -127,3 +127,50 @@ func (s *Store) insertAudit(ctx context.Context, tx *sql.Tx, e *netra.AuditEntry
 	_, err := exec(ctx, tx, s.hot.insAudit, e.UserID, e.Seq, nanos(e.At), e.Action, e.Outcome, e.RequestID, e.RunID, e.Remote, e.Detail, e.Prev, e.Hash)
 	return err
 }
+
+// AuditHeads returns each user's newest entry, or anchor when none is left.
+func (s *Store) AuditHeads(ctx context.Context) (map[string]store.AuditAnchor, error) {
+	out, err := s.AuditAnchors(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT a.user_id, a.seq, a.hash FROM audit a
+		JOIN (SELECT user_id, max(seq) AS seq FROM audit GROUP BY user_id) m ON a.user_id = m.user_id AND a.seq = m.seq`)
+	if err != nil {
+		return nil, wrap("audit heads", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var u string
+		var a store.AuditAnchor
+		if err := rows.Scan(&u, &a.Seq, &a.Hash); err != nil {
+			return nil, wrap("audit heads", err)
+		}
+		out[u] = a
+	}
+	return out, wrap("audit heads", rows.Err())
+}
+
+// AppendCheckpoint stores a signed checkpoint.
+func (s *Store) AppendCheckpoint(ctx context.Context, c store.StoredCheckpoint) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO audit_checkpoints (seq, body, sig) VALUES (?, ?, ?)`, c.Seq, c.Body, c.Sig)
+	return s.track(wrap("append checkpoint", err))
+}
+
+// Checkpoints returns the stored checkpoints after afterSeq.
+func (s *Store) Checkpoints(ctx context.Context, afterSeq int64) ([]store.StoredCheckpoint, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT seq, body, sig FROM audit_checkpoints WHERE seq > ? ORDER BY seq`, afterSeq)
+	if err != nil {
+		return nil, wrap("checkpoints", err)
+	}
+	defer rows.Close()
+	var out []store.StoredCheckpoint
+	for rows.Next() {
+		var c store.StoredCheckpoint
+		if err := rows.Scan(&c.Seq, &c.Body, &c.Sig); err != nil {
+			return nil, wrap("checkpoints", err)
+		}
+		out = append(out, c)
+	}
+	return out, wrap("checkpoints", rows.Err())
+}

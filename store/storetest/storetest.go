@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RecordsAreScopedAndWindowed", recordsScoped},
 		{"RollupsTallyAsRecords", rollupsTally},
 		{"AuditIsScopedOrderedAndPrunedWithAnchors", auditTrail},
+		{"AuditHeadsAndCheckpoints", auditHeadsAndCheckpoints},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -641,5 +642,48 @@ func auditTrail(t *testing.T, s store.Store) {
 	}
 	if last, ok, err := s.LastAudit(c, "bob"); err != nil || !ok || last.Seq != 2 || last.Hash != "h4" {
 		t.Fatalf("LastAudit(bob) after pruning all = %+v, %v, %v", last, ok, err)
+	}
+}
+
+// auditHeadsAndCheckpoints: heads are each chain's newest entry, or its anchor once pruning
+// took every entry; checkpoints come back in seq order after the given one, and a seq cannot
+// be stored twice.
+func auditHeadsAndCheckpoints(t *testing.T, s store.Store) {
+	c := ctx(t)
+	admin := s.(store.AuditAdmin)
+	old := time.Now().UTC().Add(-48 * time.Hour)
+	var batch []store.Record
+	for i, u := range []string{"hal", "hal", "ivy"} {
+		at := time.Now().UTC()
+		if u == "ivy" {
+			at = old
+		}
+		seq := int64(1)
+		if i == 1 {
+			seq = 2
+		}
+		batch = append(batch, store.Record{Audit: &netra.AuditEntry{UserID: u, Seq: seq, At: at, Action: "auth", Outcome: "ok", Hash: fmt.Sprintf("h-%s-%d", u, seq)}})
+	}
+	if err := s.Append(c, batch); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.PruneAudit(c, time.Now().Add(-24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	heads, err := admin.AuditHeads(c)
+	if err != nil || heads["hal"] != (store.AuditAnchor{Seq: 2, Hash: "h-hal-2"}) || heads["ivy"] != (store.AuditAnchor{Seq: 1, Hash: "h-ivy-1"}) {
+		t.Fatalf("heads %v %v", heads, err)
+	}
+	for seq := int64(1); seq <= 3; seq++ {
+		if err := admin.AppendCheckpoint(c, store.StoredCheckpoint{Seq: seq, Body: []byte(fmt.Sprintf(`{"seq":%d}`, seq)), Sig: "s"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := admin.AppendCheckpoint(c, store.StoredCheckpoint{Seq: 2, Body: []byte(`{}`), Sig: "forged"}); err == nil {
+		t.Fatal("a checkpoint seq was stored twice")
+	}
+	cps, err := admin.Checkpoints(c, 1)
+	if err != nil || len(cps) != 2 || cps[0].Seq != 2 || string(cps[1].Body) != `{"seq":3}` || cps[1].Sig != "s" {
+		t.Fatalf("checkpoints %+v %v", cps, err)
 	}
 }
