@@ -207,6 +207,8 @@ const (
 	AuditDataDelete   = "data.delete"   // workload records deleted
 	AuditThreadDelete = "thread.delete" // a thread with its messages, runs and events
 	AuditAdmin        = "admin"         // an admin action; Detail says which
+	AuditKeyCreate    = "key.create"    // an ingestion key made
+	AuditKeyRevoke    = "key.revoke"    // and deleted
 )
 
 // AuditOK is the outcome of an action that succeeded.

@@ -101,6 +101,9 @@ type Config struct {
 	// UploadsPerUser and Uploads bound the uploads in flight per user and on the node (429
 	// beyond). Defaults 2 and 8.
 	UploadsPerUser, Uploads int
+	// OTLPRouteAttribute is the span attribute POST /v1/traces reads routes from first.
+	// Default netra.route.
+	OTLPRouteAttribute string
 	// PingEvery and PongWait: an idle WebSocket is pinged every PingEvery and closed when
 	// the pong has not come within PongWait. Defaults 30 s and 15 s.
 	PingEvery, PongWait time.Duration
@@ -299,7 +302,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	n.api = server.New(server.Config{Verifier: verifier, Tickets: auth.NewTickets(), Store: st, Scheduler: n.sched,
 		Factory: n.factory, Hub: n.hub, Ingest: svc, Metrics: n.metrics, Logger: log, AllowedOrigins: cfg.AllowedOrigins, SendQueue: cfg.SendQueue,
 		Audit: trail, AuditAdmin: st, Limits: ratelimit.New(cfg.RateLimits), MaxConnections: cfg.MaxConnections, CORSOrigins: cfg.CORSOrigins,
-		UploadsPerUser: cfg.UploadsPerUser, Uploads: cfg.Uploads,
+		UploadsPerUser: cfg.UploadsPerUser, Uploads: cfg.Uploads, OTLPRouteAttribute: cfg.OTLPRouteAttribute,
 		AuditKey: audit.PublicKey(auditKey), AuditStatus: func() any { return n.keeper.Status() },
 		PingEvery: cfg.PingEvery, PongWait: cfg.PongWait, Switches: switches})
 	n.srv = &http.Server{Handler: n.api.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,

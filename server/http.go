@@ -330,7 +330,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, id netra.Identit
 
 func (s *Server) issueTicket(w http.ResponseWriter, r *http.Request, _ netra.Identity) error {
 	// The ticket carries the token's expiry, which ends the connection it opens.
-	g, err := s.authenticate(r)
+	g, err := s.authenticate(r, false)
 	if err != nil {
 		return err
 	}

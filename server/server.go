@@ -78,6 +78,9 @@ type Config struct {
 	// CORSOrigins are the browser origins allowed to call the HTTP API (exact match). Default
 	// none: no CORS headers are sent.
 	CORSOrigins []string
+	// OTLPRouteAttribute is the span attribute POST /v1/traces reads a record's route from
+	// first. Default netra.route; then http.route, service.name and the span's name.
+	OTLPRouteAttribute string
 	// UploadsPerUser and Uploads bound the record uploads (and synthetic datasets) in flight
 	// for one user and for the whole server; beyond them an upload answers 429 with
 	// Retry-After. Defaults 2 and 8.
@@ -97,12 +100,13 @@ const (
 
 // Server is the transport. Build it with New; Handler serves it.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	mux     *http.ServeMux
-	conns   sync.WaitGroup // WebSocket connections being served (hijacked: http.Server does not wait for them)
-	uploads *uploadGate
-	open    atomic.Int64 // WebSocket connections open now, for MaxConnections
+	cfg      Config
+	log      *slog.Logger
+	mux      *http.ServeMux
+	conns    sync.WaitGroup // WebSocket connections being served (hijacked: http.Server does not wait for them)
+	uploads  *uploadGate
+	keysUsed keyUse
+	open     atomic.Int64 // WebSocket connections open now, for MaxConnections
 }
 
 // WaitConns waits until every WebSocket connection has ended, or ctx ends. Cancel the
@@ -223,13 +227,17 @@ func (s *Server) routes() {
 	m.Handle("POST /v1/runs/{id}/cancel", s.authed(s.cancelRunHTTP))
 	m.Handle("GET /v1/runs/{id}/events", s.authed(s.events))
 	m.Handle("POST /v1/ws-tickets", s.authed(s.issueTicket))
-	m.Handle("POST /v1/workloads/records", s.authed(s.uploadRecords))
+	m.Handle("POST /v1/workloads/records", s.ingesting(s.uploadRecords))
+	m.Handle("POST /v1/traces", s.ingesting(s.traces))
 	m.Handle("GET /v1/workloads/summary", s.authed(s.workloadSummary))
 	m.Handle("DELETE /v1/workloads", s.authed(s.deleteWorkloads))
 	m.Handle("POST /v1/workloads/synthetic", s.authed(s.synthetic))
 	m.Handle("GET /v1/audit", s.authed(s.ownAudit))
 	m.Handle("GET /v1/admin/audit", s.admin(s.adminAudit))
 	m.Handle("GET /v1/audit/checkpoint-key", s.authed(s.checkpointKey))
+	m.Handle("POST /v1/keys", s.authed(s.createKey))
+	m.Handle("GET /v1/keys", s.authed(s.listKeys))
+	m.Handle("DELETE /v1/keys/{id}", s.authed(s.deleteKey))
 	m.Handle("GET /v1/admin/audit/status", s.admin(s.auditStatus))
 	m.Handle("GET /v1/admin/users", s.admin(s.adminUsers))
 	m.Handle("GET /v1/admin/runs", s.admin(s.adminRuns))
@@ -245,18 +253,30 @@ func (s *Server) routes() {
 }
 
 // authenticate checks an HTTP request's bearer token.
-func (s *Server) authenticate(r *http.Request) (auth.Grant, error) {
+func (s *Server) authenticate(r *http.Request, keys bool) (auth.Grant, error) {
 	tok, ok := auth.BearerToken(r.Header.Get("Authorization"))
 	if !ok {
 		return auth.Grant{}, netra.Errorf(netra.CodeUnauthorized, "missing bearer token")
 	}
+	if strings.HasPrefix(tok, keyPrefix) {
+		if !keys {
+			return auth.Grant{}, netra.Errorf(netra.CodeUnauthorized, "an ingestion key only sends telemetry (POST /v1/traces, POST /v1/workloads/records): use a token here")
+		}
+		return s.keyGrant(r.Context(), tok)
+	}
 	return s.cfg.Verifier.Check(tok)
 }
 
-func (s *Server) authed(h handler) http.Handler {
+// authed serves h to requests with a valid token.
+func (s *Server) authed(h handler) http.Handler { return s.guard(h, false) }
+
+// ingesting serves h to requests with a valid token or ingestion key.
+func (s *Server) ingesting(h handler) http.Handler { return s.guard(h, true) }
+
+func (s *Server) guard(h handler, keys bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r = withRequest(w, r)
-		g, err := s.authenticate(r)
+		g, err := s.authenticate(r, keys)
 		id := g.Identity
 		if err != nil {
 			s.auditAuth(r, id, err)

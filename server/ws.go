@@ -61,7 +61,7 @@ func (s *Server) checkOrigin(r *http.Request) error {
 // wsGrant authenticates an upgrade by header, subprotocol token or ticket.
 func (s *Server) wsGrant(r *http.Request) (auth.Grant, error) {
 	if h := r.Header.Get("Authorization"); h != "" {
-		return s.authenticate(r)
+		return s.authenticate(r, false)
 	}
 	for _, p := range strings.Split(strings.Join(r.Header.Values("Sec-WebSocket-Protocol"), ","), ",") {
 		if tok, ok := strings.CutPrefix(strings.TrimSpace(p), "bearer."); ok {

@@ -111,12 +111,39 @@ type AuditAnchor struct {
 	Hash string
 }
 
+// Keys keeps ingestion keys: credentials for sending one's own telemetry only.
+type Keys interface {
+	// CreateKey stores k unless its owner already holds limit keys (conflict).
+	CreateKey(ctx context.Context, k Key, limit int) error
+	// ListKeys returns the owner's keys, oldest first.
+	ListKeys(ctx context.Context, owner string) ([]Key, error)
+	// Key returns a key by id, whoever owns it, to authenticate it (not_found when absent).
+	Key(ctx context.Context, id string) (Key, error)
+	// DeleteKey removes the owner's key (not_found when the owner has no such key).
+	DeleteKey(ctx context.Context, owner, id string) error
+	// TouchKey notes that the key was used at at.
+	TouchKey(ctx context.Context, id string, at time.Time) error
+}
+
+// Key is a stored ingestion key. SecretHash is the hex SHA-256 of its secret; the secret
+// itself is never stored.
+type Key struct {
+	ID         string
+	Owner      string
+	Tier       netra.Tier // the tier of its owner when it was made: the limits of what it sends
+	Name       string
+	SecretHash string
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+}
+
 // Store is everything the server needs of persistence.
 type Store interface {
 	Threads
 	Runs
 	Workloads
 	Audit
+	Keys
 	// ActiveRuns lists every queued or running run of every user, oldest first. It is for the
 	// scheduler's recovery at start-up, never for answering a user.
 	ActiveRuns(ctx context.Context) ([]netra.Run, error)

@@ -243,9 +243,37 @@ func (d *otlpDecoder) step() error {
 	return io.EOF
 }
 
+// The attributes that name a span's model, provider and counts: the OpenTelemetry GenAI
+// semantic conventions (current, then older names), then OpenLLMetry/Traceloop (llm.*) and
+// OpenInference (llm.model_name, llm.token_count.*), so that what instrumented apps already
+// emit lands as records.
+func modelKeys() []string {
+	return []string{"gen_ai.response.model", "gen_ai.request.model", "llm.response.model", "llm.request.model", "llm.model_name"}
+}
+
+func providerKeys() []string {
+	return []string{"gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system", "llm.vendor"}
+}
+
+func inputKeys() []string {
+	return []string{"gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.usage.prompt_tokens", "llm.token_count.prompt"}
+}
+
+func outputKeys() []string {
+	return []string{"gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.usage.completion_tokens", "llm.token_count.completion"}
+}
+
+func cachedKeys() []string {
+	return []string{"gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens", "gen_ai.usage.cached_tokens",
+		"llm.usage.cache_read_input_tokens", "llm.token_count.prompt_details.cache_read"}
+}
+
+// isModelCall reports whether a span names a model.
+func isModelCall(a attrs) bool { return a.str(modelKeys()...) != "" }
+
 // emit turns a span that names a model into a record.
 func (d *otlpDecoder) emit(sp otlpSpan) {
-	if sp.attrs.str("gen_ai.request.model", "gen_ai.response.model") == "" {
+	if !isModelCall(sp.attrs) {
 		return // not a model call
 	}
 	p := Parsed{Line: sp.line}
@@ -362,7 +390,7 @@ func (d *otlpDecoder) attributes(a attrs) error {
 
 // wanted reports whether a record reads an attribute.
 func wanted(key string) bool {
-	return strings.HasPrefix(key, "gen_ai.") || strings.HasPrefix(key, "netra.") ||
+	return strings.HasPrefix(key, "gen_ai.") || strings.HasPrefix(key, "netra.") || strings.HasPrefix(key, "llm.") ||
 		key == "error.type" || key == "http.route" || key == "service.name"
 }
 
@@ -412,8 +440,8 @@ func (d *otlpDecoder) span() (otlpSpan, error) {
 
 func spanRecord(sp otlpSpan, a, res attrs) (Record, bool, error) {
 	r := Record{ID: sp.SpanID, Interactive: true, OK: true}
-	r.Model = a.str("gen_ai.response.model", "gen_ai.request.model")
-	r.Provider = a.str("gen_ai.provider.name", "gen_ai.system")
+	r.Model = a.str(modelKeys()...)
+	r.Provider = a.str(providerKeys()...)
 	start, err1 := strconv.ParseInt(sp.StartTimeUnixNano, 10, 64)
 	end, err2 := strconv.ParseInt(sp.EndTimeUnixNano, 10, 64)
 	if err1 != nil || err2 != nil || start <= 0 || end < start {
@@ -423,11 +451,11 @@ func spanRecord(sp otlpSpan, a, res attrs) (Record, bool, error) {
 	r.LatencyMS = float64(end-start) / 1e6
 	var errs []error
 	var err error
-	r.InputTokens, err = a.count(MaxTokens, "gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens")
+	r.InputTokens, err = a.count(MaxTokens, inputKeys()...)
 	errs = append(errs, err)
-	r.OutputTokens, err = a.count(MaxTokens, "gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens")
+	r.OutputTokens, err = a.count(MaxTokens, outputKeys()...)
 	errs = append(errs, err)
-	r.CachedInputTokens, err = a.count(MaxTokens, "gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens", "gen_ai.usage.cached_tokens")
+	r.CachedInputTokens, err = a.count(MaxTokens, cachedKeys()...)
 	errs = append(errs, err)
 	if v, ok, err := a.num("gen_ai.response.time_to_first_chunk"); ok || err != nil { // seconds
 		r.TTFTMS, errs = v*1000, append(errs, err)

@@ -2,6 +2,10 @@ package workload_test
 
 import (
 	"bytes"
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	"google.golang.org/protobuf/proto"
 	"io"
 	"runtime"
 	"sync/atomic"
@@ -127,4 +131,40 @@ func BenchmarkOTLPAttributes(b *testing.B) {
 			}
 		}
 	}
+}
+
+// FuzzOTLPProto: any bytes that decode as an OTLP export give records that validate or are
+// refused with a message, never a panic.
+func FuzzOTLPProto(f *testing.F) {
+	req := &coltracepb.ExportTraceServiceRequest{ResourceSpans: []*tracepb.ResourceSpans{{ScopeSpans: []*tracepb.ScopeSpans{{Spans: []*tracepb.Span{{
+		SpanId: []byte("12345678"), Name: "chat", StartTimeUnixNano: 1793527200000000000, EndTimeUnixNano: 1793527200500000000,
+		Attributes: []*commonpb.KeyValue{{Key: "gen_ai.request.model", Value: &commonpb.AnyValue{Value: &commonpb.AnyValue_StringValue{StringValue: "gpt-4o"}}},
+			{Key: "gen_ai.usage.input_tokens", Value: &commonpb.AnyValue{Value: &commonpb.AnyValue_IntValue{IntValue: 12}}}},
+	}}}}}}}
+	b, _ := proto.Marshal(req)
+	f.Add(b)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var req coltracepb.ExportTraceServiceRequest
+		if proto.Unmarshal(data, &req) != nil {
+			return
+		}
+		d := workload.SpanDecoder(&req, "netra.route")
+		prices := workload.DefaultPrices()
+		for n := 0; ; n++ {
+			p, err := d.Next()
+			if err == io.EOF {
+				return
+			}
+			if err != nil || n > len(data) {
+				t.Fatalf("decoder: %v after %d records", err, n)
+			}
+			if p.Err == nil {
+				if err := p.Record.Validate(prices, p.CostGiven); err != nil && err.Error() == "" {
+					t.Fatal("refused without a message")
+				}
+			} else if p.Err.Error() == "" {
+				t.Fatal("refused without a message")
+			}
+		}
+	})
 }
