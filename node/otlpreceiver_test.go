@@ -124,6 +124,10 @@ func TestOTLPReceiverWithIngestionKey(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, b
 	}
+	// The key in its own header (contract §9) on the JSON upload endpoint as well.
+	if status, body, _ := rawHTTP(t, "POST", h.url+"/v1/workloads/records", "", "", map[string]string{"X-Netra-Key": key, "Content-Type": "application/x-ndjson"}); status != 201 {
+		t.Fatalf("x-netra-key on /v1/workloads/records: %d %v", status, body)
+	}
 	code, answer := post(key)
 	var res coltracepb.ExportTraceServiceResponse
 	if code != 200 || protojson.Unmarshal(answer, &res) != nil || res.GetPartialSuccess().GetRejectedSpans() != 1 ||

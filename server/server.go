@@ -255,6 +255,9 @@ func (s *Server) routes() {
 // authenticate checks an HTTP request's bearer token.
 func (s *Server) authenticate(r *http.Request, keys bool) (auth.Grant, error) {
 	tok, ok := auth.BearerToken(r.Header.Get("Authorization"))
+	if k := r.Header.Get("X-Netra-Key"); !ok && keys && k != "" {
+		tok, ok = k, true // contract §9: an ingestion key may come in its own header
+	}
 	if !ok {
 		return auth.Grant{}, netra.Errorf(netra.CodeUnauthorized, "missing bearer token")
 	}
