@@ -3,6 +3,7 @@
 //	netra serve              run the server (embedded SQLite, no configuration needed)
 //	netra token --user ID    print a signed token for a user
 //	netra chat "question"    ask the server and watch the agents work
+//	netra upload FILE...     send usage records, with progress
 //	netra audit verify       check the audit trail's hash chains
 //	netra eval               run the agents' evaluation set
 //	netra version            print the version
@@ -24,6 +25,7 @@ Usage:
   netra serve [flags]              run the server
   netra token --user ID [flags]    print a signed JWT for a user
   netra chat [flags] "question"    start a run and show its progress
+  netra upload [flags] FILE...     send usage records (JSONL, CSV, OTLP/JSON) with progress
   netra bench SCENARIO [flags]     load-test a server (isolation, throughput, latency, ...)
   netra audit verify [flags]       check every hash chain of the audit trail
   netra eval [--url URL]           run the agents' evaluation set, a score per kind of answer
@@ -46,6 +48,8 @@ func main() {
 		err = token(args, os.Stdout)
 	case "chat":
 		err = chat(args)
+	case "upload":
+		err = uploadCmd(args, os.Stdout, os.Stderr)
 	case "bench":
 		err = benchCmd(args)
 	case "audit":
