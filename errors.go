@@ -25,6 +25,8 @@ const (
 	CodeUnavailable     Code = "unavailable"
 	CodeTimeout         Code = "timeout"
 	CodeInterrupted     Code = "interrupted"
+	// CodeHeadersTooLarge: the request's headers pass the server's bound (431).
+	CodeHeadersTooLarge Code = "headers_too_large"
 	// CodeInsufficientStorage: the server cannot write (a full disk); nothing was stored.
 	CodeInsufficientStorage Code = "insufficient_storage"
 	// CodeCancelled reports work stopped because its run was cancelled (tool and agent errors).

@@ -1065,6 +1065,17 @@ func TestJSONBodiesAreStrict(t *testing.T) {
 	}
 }
 
+// TestHeadersTooLargeAnswerJSON: headers past the bound answer 431 with the JSON error body,
+// like every other error.
+func TestHeadersTooLargeAnswerJSON(t *testing.T) {
+	t.Parallel()
+	h := start(t, nil)
+	status, body, hdr := rawHTTP(t, "GET", h.url+"/v1/me", h.token("hugo", netra.TierFree), "", map[string]string{"X-Padding": strings.Repeat("p", 70<<10)})
+	if status != 431 || errCode(body) != "headers_too_large" || !strings.HasPrefix(hdr.Get("Content-Type"), "application/json") {
+		t.Fatalf("oversized headers: %d %v %v", status, body, hdr)
+	}
+}
+
 // TestRepliesKeepFrameOrder: start_runs sent back to back with pings between them are accepted
 // in one go (the reader does not wait for each commit), and the replies still come in the
 // order of the frames.
