@@ -47,6 +47,9 @@ func auditCmd(args []string, out io.Writer) error {
 		return err
 	}
 	defer s.Close()
+	if s.Immutable {
+		fmt.Fprintln(os.Stderr, "netra: the database is on read-only media: read as the file holds it (immutable mode), without a WAL a running server may not have merged")
+	}
 	if args[0] == "checkpoint" {
 		c, ok, err := audit.Latest(ctx, s)
 		if err != nil {

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -56,6 +57,10 @@ type Store struct {
 
 	full atomic.Bool // a write was refused for lack of space, and no room was seen since
 	path string
+
+	// Immutable reports that OpenReadOnly opened the file in SQLite's immutable mode (read-only
+	// media): what the file holds, without a WAL a server may not have checkpointed.
+	Immutable bool
 }
 
 var _ store.Store = (*Store)(nil)
@@ -108,14 +113,34 @@ func Open(ctx context.Context, path string) (*Store, error) {
 
 // OpenReadOnly opens an existing database for reading only, beside a server that may be
 // using it: no migration, no clean-up of the server's unfinished uploads, no checkpoints;
-// every write fails. It is for tools such as `netra audit verify`.
+// every write fails. It is for tools such as `netra audit verify`. On read-only media (a
+// mounted backup, a snapshot), where SQLite cannot make the files a reader of a WAL database
+// needs beside it, it opens the file in SQLite's immutable mode: no locks, no WAL, the file
+// as it is.
 func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, err
 	}
+	if _, err := os.Stat(abs); err != nil {
+		return nil, err
+	}
+	s, err := openReadOnly(ctx, abs, false)
+	if err != nil {
+		if s2, err2 := openReadOnly(ctx, abs, true); err2 == nil {
+			s2.Immutable = true
+			return s2, nil
+		}
+	}
+	return s, err
+}
+
+func openReadOnly(ctx context.Context, abs string, immutable bool) (*Store, error) {
 	q := url.Values{}
 	q.Set("mode", "ro")
+	if immutable {
+		q.Set("immutable", "1")
+	}
 	q.Add("_pragma", "busy_timeout(10000)")
 	db, err := sql.Open("sqlite", "file:"+abs+"?"+q.Encode())
 	if err != nil {
@@ -129,7 +154,7 @@ func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
 	var n int
 	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("sqlite %s is not a Netra database: %w", abs, err)
+		return nil, fmt.Errorf("sqlite %s is not a Netra database, or cannot be read here: %w", abs, err)
 	}
 	s := &Store{w: db, r: db, stop: make(chan struct{}), done: make(chan struct{})}
 	close(s.done)                                  // no checkpointer

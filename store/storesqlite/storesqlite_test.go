@@ -2,6 +2,8 @@ package storesqlite_test
 
 import (
 	"context"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -146,5 +148,42 @@ func TestReadOnlyBesideAServer(t *testing.T) {
 	}
 	if _, err := storesqlite.OpenReadOnly(ctx, filepath.Join(t.TempDir(), "missing.db")); err == nil {
 		t.Fatal("opened a database that does not exist")
+	}
+}
+
+// TestOpenReadOnlyOnReadOnlyMedia: a database on read-only media (a backup mounted read-only;
+// here a read-only bind mount, skipped where the test may not mount) cannot be opened as a WAL
+// reader, which needs files beside it; OpenReadOnly then opens it in SQLite's immutable mode
+// and reads it.
+func TestOpenReadOnlyOnReadOnlyMedia(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	src, mnt := t.TempDir(), t.TempDir()
+	s, err := storesqlite.Open(ctx, filepath.Join(src, "netra.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateThread(ctx, "alice", "kept"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil { // checkpoints the WAL into the file, as a backup has it
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "--bind", "-o", "ro", src, mnt).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount read-only here: %v %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", mnt).Run() })
+	_ = exec.Command("mount", "-o", "remount,ro,bind", mnt).Run() // older mounts ignore ro on the first call
+	if err := os.WriteFile(filepath.Join(mnt, "probe"), nil, 0o600); err == nil {
+		t.Skip("the mount is not read-only")
+	}
+	ro, err := storesqlite.OpenReadOnly(ctx, filepath.Join(mnt, "netra.db"))
+	if err != nil {
+		t.Fatalf("read-only media: %v", err)
+	}
+	defer ro.Close()
+	threads, _, err := ro.ListThreads(ctx, "alice", 10, "")
+	if err != nil || len(threads) != 1 || threads[0].Title != "kept" || !ro.Immutable {
+		t.Fatalf("threads %v %v, immutable %v", threads, err, ro.Immutable)
 	}
 }
