@@ -328,7 +328,9 @@ func wrap(op string, err error) error {
 // SQLite's primary result codes that mean "cannot write".
 const (
 	sqliteReadOnly = 8
+	sqliteIOErr    = 10
 	sqliteFull     = 13
+	sqliteCantOpen = 14
 )
 
 // sqliteCode is the primary result code of a driver error, or 0.
@@ -343,10 +345,20 @@ func sqliteCode(err error) int {
 // describeOpen words an error of opening or migrating the database for the person starting
 // the server: a full disk and read-only storage are said so, with the path.
 func describeOpen(path string, err error) error {
+	if sqliteCode(err) == sqliteCantOpen || sqliteCode(err) == sqliteIOErr {
+		// SQLite says only that it could not open or write a file: ask the directory.
+		if f, terr := os.CreateTemp(filepath.Dir(path), ".netra-probe-*"); terr != nil {
+			err = errors.Join(err, terr)
+		} else {
+			_ = f.Close()
+			_ = os.Remove(f.Name())
+		}
+	}
+	ioErr := sqliteCode(err) == sqliteIOErr || sqliteCode(err) == sqliteCantOpen
 	switch {
-	case sqliteCode(err) == sqliteFull || errors.Is(err, syscall.ENOSPC):
+	case sqliteCode(err) == sqliteFull || errors.Is(err, syscall.ENOSPC) || (ioErr && diskFree(path) < minRoom):
 		return fmt.Errorf("the disk holding %s is full: free some space and start again (%w)", path, err)
-	case sqliteCode(err) == sqliteReadOnly || errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrPermission):
+	case sqliteCode(err) == sqliteReadOnly || errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EACCES):
 		return fmt.Errorf("%s is read-only or not writable: the server needs a writable data directory (--data-dir) (%w)", path, err)
 	}
 	return err

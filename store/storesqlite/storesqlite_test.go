@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -186,4 +187,40 @@ func TestOpenReadOnlyOnReadOnlyMedia(t *testing.T) {
 	if err != nil || len(threads) != 1 || threads[0].Title != "kept" || !ro.Immutable {
 		t.Fatalf("threads %v %v, immutable %v", threads, err, ro.Immutable)
 	}
+}
+
+// TestOpenSaysFullOrReadOnly: a store that cannot start on its disk says why in words: a
+// read-only file system (a read-only bind mount) or a full one (a 256 KiB tmpfs, filled). Skipped
+// where the test may not mount.
+func TestOpenSaysFullOrReadOnly(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	mount := func(t *testing.T, args ...string) string {
+		t.Helper()
+		mnt := t.TempDir()
+		if out, err := exec.Command("mount", append(args, mnt)...).CombinedOutput(); err != nil {
+			t.Skipf("cannot mount here: %v %s", err, out)
+		}
+		t.Cleanup(func() { _ = exec.Command("umount", mnt).Run() })
+		return mnt
+	}
+	t.Run("read-only", func(t *testing.T) {
+		mnt := mount(t, "--bind", "-o", "ro", t.TempDir())
+		_ = exec.Command("mount", "-o", "remount,ro,bind", mnt).Run()
+		_, err := storesqlite.Open(ctx, filepath.Join(mnt, "netra.db"))
+		if err == nil || !strings.Contains(err.Error(), "is read-only or not writable") {
+			t.Fatalf("open on a read-only file system: %v", err)
+		}
+	})
+	t.Run("full", func(t *testing.T) {
+		mnt := mount(t, "-t", "tmpfs", "-o", "size=256k", "tmpfs")
+		// Leave room for the database's first pages, not for its tables.
+		if err := os.WriteFile(filepath.Join(mnt, "filler"), make([]byte, 240<<10), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := storesqlite.Open(ctx, filepath.Join(mnt, "netra.db"))
+		if err == nil || !strings.Contains(err.Error(), "is full") {
+			t.Fatalf("open on a full disk: %v", err)
+		}
+	})
 }
