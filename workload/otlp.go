@@ -141,7 +141,7 @@ const (
 )
 
 func newOTLPDecoder(r io.Reader) *otlpDecoder {
-	return &otlpDecoder{dec: json.NewDecoder(io.LimitReader(r, MaxOTLP+1))}
+	return &otlpDecoder{dec: json.NewDecoder(&utf8Reader{r: io.LimitReader(r, MaxOTLP+1)})}
 }
 
 func (d *otlpDecoder) Next() (Parsed, error) {

@@ -8,8 +8,10 @@ import (
 	"google.golang.org/protobuf/proto"
 	"io"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/netra-ai/netra/workload"
@@ -167,4 +169,28 @@ func FuzzOTLPProto(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Text that is not UTF-8 is refused in every format, where encoding/json would have stored
+// U+FFFD in its place: a JSONL line and a CSV record are rejected at their line, an OTLP/JSON
+// document as a whole, wherever its reads cut the bad byte; a rune cut by a read is fine.
+func TestUploadsRefuseInvalidUTF8(t *testing.T) {
+	t.Parallel()
+	ps, err := decodeAll(t, workload.FormatJSONL, "{\"ts\":\"2026-11-01T00:00:00Z\",\"model\":\"gpt-4o\",\"route\":\"r\xff\",\"latency_ms\":1}\n")
+	if err != nil || len(ps) != 1 || ps[0].Err == nil || !strings.Contains(ps[0].Err.Error(), "UTF-8") {
+		t.Fatalf("JSONL: %v %v", ps, err)
+	}
+	ps, err = decodeAll(t, workload.FormatCSV, "ts,model,route,latency_ms\n2026-11-01T00:00:00Z,gpt-4o,r\xc3\x28,1\n")
+	if err != nil || len(ps) != 1 || ps[0].Line != 2 || ps[0].Err == nil || !strings.Contains(ps[0].Err.Error(), "UTF-8") {
+		t.Fatalf("CSV: %v %v", ps, err)
+	}
+	doc := `{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"bot-é`
+	for _, tail := range []string{"\xff\"}}]}}]}", "\"}}]}}]}"} {
+		d := workload.NewDecoder(workload.FormatOTLP, iotest.OneByteReader(strings.NewReader(doc+tail)))
+		_, err := d.Next()
+		bad := strings.Contains(tail, "\xff")
+		if bad != (err != nil && strings.Contains(err.Error(), "UTF-8")) || (!bad && err != io.EOF) {
+			t.Fatalf("OTLP (bad byte %v), read a byte at a time: %v", bad, err)
+		}
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // MaxLine bounds one JSONL or CSV line.
@@ -127,6 +128,10 @@ func (d *jsonlDecoder) Next() (Parsed, error) {
 			continue // blank lines are allowed
 		}
 		p := Parsed{Line: d.line}
+		if !utf8.Valid(b) { // json.Unmarshal would store U+FFFD in its place without a word
+			p.Err = errNotUTF8
+			return p, nil
+		}
 		var jr jsonRecord
 		if err := json.Unmarshal(b, &jr); err != nil {
 			var te *json.UnmarshalTypeError
@@ -358,6 +363,12 @@ func (d *csvDecoder) Next() (Parsed, error) {
 	line, _ := d.r.FieldPos(0)
 	d.line = line
 	p := Parsed{Line: line}
+	for _, f := range row {
+		if !utf8.ValidString(f) {
+			p.Err = errNotUTF8
+			return p, nil
+		}
+	}
 	get := func(name string) string {
 		if i, ok := d.header[name]; ok && i < len(row) {
 			return strings.TrimSpace(row[i])
@@ -411,4 +422,39 @@ func (d *csvDecoder) Next() (Parsed, error) {
 	}
 	p.Record, p.CostGiven, p.Err = jr.record()
 	return p, nil
+}
+
+// errNotUTF8 refuses text that is not UTF-8: stored, it would be changed (U+FFFD), not kept.
+var errNotUTF8 = errors.New("not valid UTF-8")
+
+// utf8Reader fails a stream at the first byte that is not UTF-8, carrying a rune cut by a read
+// over to the next one.
+type utf8Reader struct {
+	r     io.Reader
+	carry []byte
+	buf   []byte
+	off   int64
+}
+
+func (u *utf8Reader) Read(p []byte) (int, error) {
+	n, err := u.r.Read(p)
+	u.buf = append(append(u.buf[:0], u.carry...), p[:n]...)
+	cut := len(u.buf)
+	for i := len(u.buf) - 1; i >= 0 && i >= len(u.buf)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(u.buf[i]) {
+			if !utf8.FullRune(u.buf[i:]) {
+				cut = i
+			}
+			break
+		}
+	}
+	if err == io.EOF {
+		cut = len(u.buf) // nothing more will complete it
+	}
+	if !utf8.Valid(u.buf[:cut]) {
+		return 0, fmt.Errorf("not valid UTF-8 (near byte %d)", u.off)
+	}
+	u.off += int64(n)
+	u.carry = append(u.carry[:0], u.buf[cut:]...)
+	return n, err
 }
