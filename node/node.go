@@ -99,8 +99,9 @@ type Config struct {
 	// MaxConnections bounds the WebSocket connections of the node. Default 20,000.
 	MaxConnections int
 	// UploadsPerUser and Uploads bound the uploads in flight per user and on the node (429
-	// beyond). Defaults 2 and 8.
+	// beyond). Defaults 2 and 8. UploadMemory is their memory budget (server.Config), 256 MiB.
 	UploadsPerUser, Uploads int
+	UploadMemory            int64
 	// OTLPRouteAttribute is the span attribute POST /v1/traces reads routes from first.
 	// Default netra.route.
 	OTLPRouteAttribute string
@@ -302,7 +303,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	n.api = server.New(server.Config{Verifier: verifier, Tickets: auth.NewTickets(), Store: st, Scheduler: n.sched,
 		Factory: n.factory, Hub: n.hub, Ingest: svc, Metrics: n.metrics, Logger: log, AllowedOrigins: cfg.AllowedOrigins, SendQueue: cfg.SendQueue,
 		Audit: trail, AuditAdmin: st, Limits: ratelimit.New(cfg.RateLimits), MaxConnections: cfg.MaxConnections, CORSOrigins: cfg.CORSOrigins,
-		UploadsPerUser: cfg.UploadsPerUser, Uploads: cfg.Uploads, OTLPRouteAttribute: cfg.OTLPRouteAttribute,
+		UploadsPerUser: cfg.UploadsPerUser, Uploads: cfg.Uploads, UploadMemory: cfg.UploadMemory, OTLPRouteAttribute: cfg.OTLPRouteAttribute,
 		AuditKey: audit.PublicKey(auditKey), AuditStatus: func() any { return n.keeper.Status() },
 		PingEvery: cfg.PingEvery, PongWait: cfg.PongWait, Switches: switches})
 	n.srv = &http.Server{Handler: n.api.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,

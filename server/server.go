@@ -85,6 +85,10 @@ type Config struct {
 	// for one user and for the whole server; beyond them an upload answers 429 with
 	// Retry-After. Defaults 2 and 8.
 	UploadsPerUser, Uploads int
+	// UploadMemory is the memory budget of the uploads in flight: each reserves what its kind
+	// can hold at once (8 MiB for JSONL and CSV, 64 MiB for an OTLP/JSON document, 24 MiB for
+	// an OTLP/HTTP export). Default 256 MiB.
+	UploadMemory int64
 	// Switches are the agent and tool kill switches; share the engine's. Default: all on.
 	Switches *killswitch.Board
 }
@@ -154,13 +158,16 @@ func New(cfg Config) *Server {
 	if cfg.Uploads <= 0 {
 		cfg.Uploads = 8
 	}
+	if cfg.UploadMemory <= 0 {
+		cfg.UploadMemory = 256 << 20
+	}
 	if cfg.PingEvery <= 0 {
 		cfg.PingEvery = 30 * time.Second
 	}
 	if cfg.PongWait <= 0 {
 		cfg.PongWait = 15 * time.Second
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), uploads: newUploadGate(cfg.UploadsPerUser, cfg.Uploads)}
+	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), uploads: newUploadGate(cfg.UploadsPerUser, cfg.Uploads, cfg.UploadMemory)}
 	s.routes()
 	return s
 }

@@ -40,7 +40,7 @@ func (s *Server) traces(w http.ResponseWriter, r *http.Request, id netra.Identit
 	defer func() {
 		s.audit(r.Context(), id.UserID, netra.AuditDataUpload, "", fmt.Sprintf("%s: %d accepted, %d rejected", detail, accepted, rejected), err)
 	}()
-	leave, err := s.enterUpload(id.UserID)
+	leave, err := s.enterUpload(id.UserID, costTraces)
 	if err != nil {
 		return err
 	}

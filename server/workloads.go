@@ -38,7 +38,11 @@ func (s *Server) uploadRecords(w http.ResponseWriter, r *http.Request, id netra.
 		return netra.Errorf(netra.CodeInvalidRequest,
 			"Content-Type must be application/x-ndjson (or application/jsonl), text/csv, or application/json (OTLP/JSON traces)")
 	}
-	leave, err := s.enterUpload(id.UserID)
+	cost := int64(costRecords)
+	if format == workload.FormatOTLP {
+		cost = costOTLPJSON
+	}
+	leave, err := s.enterUpload(id.UserID, cost)
 	if err != nil {
 		return err
 	}
@@ -116,9 +120,10 @@ func (s *Server) deleteWorkloads(w http.ResponseWriter, r *http.Request, id netr
 	return nil
 }
 
-// enterUpload admits an upload of user's (uploadGate), counting it in the metrics.
-func (s *Server) enterUpload(user string) (func(), error) {
-	leave, err := s.uploads.enter(user)
+// enterUpload admits an upload of user's that may hold cost bytes (uploadGate), counting it
+// in the metrics.
+func (s *Server) enterUpload(user string, cost int64) (func(), error) {
+	leave, err := s.uploads.enter(user, cost)
 	if err != nil {
 		s.cfg.Metrics.RateLimited.WithLabelValues("upload").Inc()
 		return nil, err
@@ -139,7 +144,7 @@ func (s *Server) synthetic(w http.ResponseWriter, r *http.Request, id netra.Iden
 	if err := decodeBody(w, r, &req); err != nil {
 		return err
 	}
-	leave, err := s.enterUpload(id.UserID)
+	leave, err := s.enterUpload(id.UserID, costSynthetic)
 	if err != nil {
 		return err
 	}
