@@ -114,46 +114,10 @@ func Tools(svc *ingest.Service) []tool.Tool {
 				return svc.Coverage(ctx, ec.UserID(), w)
 			},
 		},
-		{
-			Name:        Stats,
-			Description: "Spend by model, route, provider and day; token, latency and TTFT percentiles; errors and retry waste; traffic by hour; repeated prefixes.",
-			Schema:      `{"type":"object","required":["from","to"],"properties":{` + windowSchema + scopeSchema + `}}`,
-			Timeout:     60 * time.Second,
-			Run: func(ctx context.Context, ec *execctx.Context, raw json.RawMessage) (any, error) {
-				a, w, err := windowArgs(raw)
-				if err != nil {
-					return nil, err
-				}
-				return svc.Analyze(ctx, ec.UserID(), w, a.scope())
-			},
-		},
-		{
-			Name: Tally,
-			Description: "Totals, spend by model, route, provider and day, and errors by type: the additive part of workload_stats, " +
-				"read from per-chunk rollups, for questions about spend, volume, tokens or errors.",
-			Schema:  `{"type":"object","required":["from","to"],"properties":{` + windowSchema + scopeSchema + `}}`,
-			Timeout: 60 * time.Second,
-			Run: func(ctx context.Context, ec *execctx.Context, raw json.RawMessage) (any, error) {
-				a, w, err := windowArgs(raw)
-				if err != nil {
-					return nil, err
-				}
-				return svc.Tally(ctx, ec.UserID(), w, a.scope())
-			},
-		},
-		{
-			Name:        Latency,
-			Description: "Latency and time to first token (p50, p95, p99) overall, by route and by model, with the totals: for questions about latency.",
-			Schema:      `{"type":"object","required":["from","to"],"properties":{` + windowSchema + scopeSchema + `}}`,
-			Timeout:     60 * time.Second,
-			Run: func(ctx context.Context, ec *execctx.Context, raw json.RawMessage) (any, error) {
-				a, w, err := windowArgs(raw)
-				if err != nil {
-					return nil, err
-				}
-				return svc.Latency(ctx, ec.UserID(), w, a.scope())
-			},
-		},
+		statsTool(Stats, "Spend by model, route, provider and day; token, latency and TTFT percentiles; errors and retry waste; traffic by hour; repeated prefixes.", svc.Analyze),
+		statsTool(Tally, "Totals, spend by model, route, provider and day, and errors by type: the additive part of workload_stats, "+
+			"read from per-chunk rollups, for questions about spend, volume, tokens or errors.", svc.Tally),
+		statsTool(Latency, "Latency and time to first token (p50, p95, p99) overall, by route and by model, with the totals: for questions about latency.", svc.Latency),
 		{
 			Name:        Recommendations,
 			Description: "Quantified optimizations (model routing, prompt caching, batching, retry waste, latency) computed from the user's records.",
@@ -234,6 +198,24 @@ func Tools(svc *ingest.Service) []tool.Tool {
 				}
 				return svc.Synthetic(ctx, ec.Identity(), spec)
 			},
+		},
+	}
+}
+
+// statsTool declares a tool that computes statistics of the owner's records in a window,
+// within the question's scope.
+func statsTool(name, description string, compute func(context.Context, string, workload.Window, ingest.Scope) (workload.Stats, error)) tool.Tool {
+	return tool.Tool{
+		Name:        name,
+		Description: description,
+		Schema:      `{"type":"object","required":["from","to"],"properties":{` + windowSchema + scopeSchema + `}}`,
+		Timeout:     60 * time.Second,
+		Run: func(ctx context.Context, ec *execctx.Context, raw json.RawMessage) (any, error) {
+			a, w, err := windowArgs(raw)
+			if err != nil {
+				return nil, err
+			}
+			return compute(ctx, ec.UserID(), w, a.scope())
 		},
 	}
 }
