@@ -97,6 +97,46 @@ func (r *reader) varint() int64 {
 	return int64(u>>1) ^ -int64(u&1) // zig-zag, as binary.AppendVarint writes
 }
 
+// header reads what a chunk and a rollup start with after their version: the count of items
+// and the dictionary of their strings.
+func (r *reader) header() (n uint64, words []string, err error) {
+	n, nw := r.uvarint(), r.uvarint()
+	if r.err || nw > uint64(len(r.b)) || n > uint64(len(r.b)) {
+		return 0, nil, errChunk
+	}
+	// The words are cut from one string: one allocation a chunk instead of one a record
+	// (ids are unique). A kept word holds the chunk's dictionary alive, so callers that keep
+	// names for long (as map keys) clone them.
+	words = make([]string, nw)
+	offs := make([]int, 0, 2*nw)
+	start := r.p
+	for range words {
+		l := r.uvarint()
+		if r.err || l > uint64(len(r.b)-r.p) {
+			return 0, nil, errChunk
+		}
+		offs = append(offs, r.p-start, int(l))
+		r.p += int(l)
+	}
+	all := string(r.b[start:r.p])
+	for i := range words {
+		o, l := offs[2*i], offs[2*i+1]
+		words[i] = all[o : o+l]
+	}
+	return n, words, nil
+}
+
+// wordOf returns a reader of dictionary indexes into words.
+func (r *reader) wordOf(words []string) func() string {
+	return func() string {
+		if i := r.uvarint(); i < uint64(len(words)) {
+			return words[i]
+		}
+		r.err = true
+		return ""
+	}
+}
+
 // DecodeChunk calls fn for each record of a chunk, reusing one Record; fn must copy what it
 // keeps. It stops early when fn returns false.
 func DecodeChunk(b []byte, fn func(*Record) bool) error {
@@ -104,37 +144,11 @@ func DecodeChunk(b []byte, fn func(*Record) bool) error {
 		return errChunk
 	}
 	r := reader{b: b, p: 1}
-	n := r.uvarint()
-	nw := r.uvarint()
-	if r.err || nw > uint64(len(b)) || n > uint64(len(b)) {
-		return errChunk
+	n, words, err := r.header()
+	if err != nil {
+		return err
 	}
-	// The words are cut from one string: one allocation a chunk instead of one a record
-	// (ids are unique). A kept word holds the chunk's dictionary alive, so callers that keep
-	// names for long (as map keys) clone them.
-	words := make([]string, nw)
-	offs := make([]int, 0, 2*nw)
-	start := r.p
-	for range words {
-		l := r.uvarint()
-		if r.err || l > uint64(len(b)-r.p) {
-			return errChunk
-		}
-		offs = append(offs, r.p-start, int(l))
-		r.p += int(l)
-	}
-	all := string(b[start:r.p])
-	for i := range words {
-		o, l := offs[2*i], offs[2*i+1]
-		words[i] = all[o : o+l]
-	}
-	word := func() string {
-		if i := r.uvarint(); i < uint64(len(words)) {
-			return words[i]
-		}
-		r.err = true
-		return ""
-	}
+	word := r.wordOf(words)
 	var rec Record
 	for k := uint64(0); k < n; k++ {
 		rec.ID = word()

@@ -105,26 +105,11 @@ func DecodeRollups(b []byte, fn func(*Rollup) bool) error {
 		return errChunk
 	}
 	r := reader{b: b, p: 1}
-	n, nw := r.uvarint(), r.uvarint()
-	if r.err || n > uint64(len(b)) || nw > uint64(len(b)) {
-		return errChunk
+	n, words, err := r.header()
+	if err != nil {
+		return err
 	}
-	words := make([]string, nw)
-	for i := range words {
-		l := r.uvarint()
-		if r.err || l > uint64(len(b)-r.p) {
-			return errChunk
-		}
-		words[i] = string(b[r.p : r.p+int(l)])
-		r.p += int(l)
-	}
-	word := func() string {
-		if i := r.uvarint(); i < uint64(len(words)) {
-			return words[i]
-		}
-		r.err = true
-		return ""
-	}
+	word := r.wordOf(words)
 	var g Rollup
 	for range n {
 		g.Day = r.varint()
