@@ -44,6 +44,7 @@ import (
 	"github.com/netra-ai/netra/metrics"
 	"github.com/netra-ai/netra/model"
 	"github.com/netra-ai/netra/model/offline"
+	"github.com/netra-ai/netra/model/openaicompat"
 	"github.com/netra-ai/netra/ratelimit"
 	"github.com/netra-ai/netra/redact"
 	"github.com/netra-ai/netra/resilience"
@@ -102,6 +103,8 @@ type Config struct {
 	// beyond). Defaults 2 and 8. UploadMemory is their memory budget (server.Config), 256 MiB.
 	UploadsPerUser, Uploads int
 	UploadMemory            int64
+	// Model chooses the language model. Zero: the offline provider (rules and templates).
+	Model ModelConfig
 	// OTLPRouteAttribute is the span attribute POST /v1/traces reads routes from first.
 	// Default netra.route.
 	OTLPRouteAttribute string
@@ -134,6 +137,19 @@ type Config struct {
 	AuditRetention time.Duration
 	// Logger receives the node's logs. Default: JSON to stderr at info level.
 	Logger *slog.Logger
+}
+
+// ModelConfig chooses the model provider (docs/models.md).
+type ModelConfig struct {
+	// Provider is offline (the default) or openai (OpenAI and every server that speaks its
+	// chat completions API, at BaseURL).
+	Provider string
+	// Model names the model, e.g. gpt-4o-mini or llama3.1:8b.
+	Model string
+	// BaseURL of an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1. Default OpenAI.
+	BaseURL string
+	// APIKey authenticates with the provider (OPENAI_API_KEY). It is never logged.
+	APIKey string
 }
 
 // fullStore is what a node needs of its store: the user-scoped interface and the admin one.
@@ -244,9 +260,11 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	)
 	// Model calls retry transient failures and stop calling a failing provider for a while;
 	// each attempt's outcome is counted.
-	provider := model.Resilient(model.Observed(offline.New(modelNames), func(p, outcome string) {
-		n.metrics.ModelCalls.WithLabelValues(p, outcome).Inc()
-	}), resilience.Retry{Attempts: 3}, resilience.NewBreaker(5, 30*time.Second))
+	provider, err := n.modelProvider(cfg.Model, modelNames)
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
 	agents, err := agent.NewRegistry(append([]agent.Spec{echo.Spec(), supervisor.Spec(), triage.Spec(provider), datahelper.Spec(n.URL),
 		data.Spec(), optimization.Spec(), actions.Spec(), reporting.Spec(provider), synthetic.Spec(provider)}, cfg.Agents...)...)
 	if err != nil {
@@ -309,6 +327,37 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	n.srv = &http.Server{Handler: n.api.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	return n, nil
+}
+
+// modelProvider builds the agents' provider: the configured model, retried and broken off
+// when it keeps failing, with the offline provider as its fallback (also for any text that
+// holds a number the facts do not); or the offline provider alone.
+func (n *Node) modelProvider(mc ModelConfig, modelNames []string) (model.Provider, error) {
+	wrap := func(p model.Provider) model.Provider {
+		return model.Resilient(model.Observed(p, func(p, outcome string) {
+			n.metrics.ModelCalls.WithLabelValues(p, outcome).Inc()
+		}), resilience.Retry{Attempts: 3}, resilience.NewBreaker(5, 30*time.Second))
+	}
+	off := wrap(offline.New(modelNames))
+	switch mc.Provider {
+	case "", "offline":
+		n.log.Info("model provider", "provider", "offline")
+		return off, nil
+	case "openai":
+		p, err := openaicompat.New(openaicompat.Config{BaseURL: mc.BaseURL, APIKey: mc.APIKey, Model: mc.Model})
+		if err != nil {
+			return nil, err
+		}
+		base := mc.BaseURL
+		if base == "" {
+			base = "https://api.openai.com/v1"
+		}
+		n.log.Info("model provider", "provider", "openai", "model", mc.Model, "base_url", base, "api_key_set", mc.APIKey != "")
+		return model.WithFallback(wrap(p), off, func(err error) { n.log.Warn("model call fell back to the offline provider", "err", err) }), nil
+	case "anthropic":
+		return nil, errors.New("NETRA_MODEL_PROVIDER=anthropic: the Anthropic provider is not part of this build yet; use openai (any OpenAI-compatible server) or offline")
+	}
+	return nil, fmt.Errorf("NETRA_MODEL_PROVIDER must be offline or openai, not %q", mc.Provider)
 }
 
 // Start recovers the runs a previous process left, then listens and serves until Stop.

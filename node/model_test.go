@@ -1,0 +1,115 @@
+package node_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/model/modeltest"
+	"github.com/netra-ai/netra/node"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestOpenAICompatibleProvider: with NETRA_MODEL_PROVIDER=openai against a fake server that
+// speaks the chat completions API, triage goes to the model and the report's summary is the
+// model's sentence when every number in it is one of the facts; a sentence with an invented
+// number is replaced by the offline one, and a failing model falls back to the offline
+// provider. The API key reaches the server in its header, and nowhere else: not the log, not
+// the events, not the audit trail.
+func TestOpenAICompatibleProvider(t *testing.T) {
+	t.Parallel()
+	const key = "sk-test-NOT-IN-LOGS-0123456789"
+	var invent, fail bool
+	var mu sync.Mutex
+	fake := modeltest.NewOpenAI(t, func(_ int, req modeltest.OpenAIRequest) modeltest.OpenAIReply {
+		mu.Lock()
+		defer mu.Unlock()
+		if fail {
+			return modeltest.OpenAIReply{Status: 500}
+		}
+		if len(req.ResponseFormat) > 0 {
+			return modeltest.OpenAIReply{Content: `{"category":"cost_optimization","kind":"report","metric":"","out_of_scope":false,"target_model":"","models":[],"routes":[],"window_days":30,"window_label":"last 30 days","targets":{"cost_cut_percent":0,"p95_ms":0},"synthetic":{"preset":"","days":0}}`}
+		}
+		// Write from the facts it was given, as a good model would, or invent a number.
+		facts := req.Messages[len(req.Messages)-1].Content
+		facts = strings.TrimSuffix(strings.TrimPrefix(facts, "<facts>\n"), "\n</facts>")
+		var f struct {
+			Requests int64   `json:"requests"`
+			Cost     float64 `json:"cost_usd"`
+		}
+		_ = json.Unmarshal([]byte(facts), &f)
+		if invent {
+			return modeltest.OpenAIReply{Content: fmt.Sprintf("%d requests; you could save 97%% overnight.", f.Requests)}
+		}
+		return modeltest.OpenAIReply{Content: fmt.Sprintf("Model says: %d requests cost $%.2f.", f.Requests, f.Cost)}
+	})
+	logs := &syncBuffer{}
+	h := start(t, func(c *node.Config) {
+		c.Model = node.ModelConfig{Provider: "openai", Model: "gpt-4o-mini", BaseURL: fake.URL, APIKey: key}
+		c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	tok := h.token("mona", netra.TierFree)
+	if status, body, _ := rawHTTP(t, "POST", h.url+"/v1/workloads/synthetic", tok, `{"preset":"mixed","days":30,"seed":3}`, nil); status != 201 {
+		t.Fatalf("synthetic: %d %v", status, body)
+	}
+	answer := askHTTP(t, h, tok, "how can I reduce my LLM costs?")
+	if !strings.Contains(answer, "Model says: ") || !strings.Contains(answer, "## Recommendations") {
+		t.Fatalf("the model's supported sentence is not in the report:\n%s", answer)
+	}
+	mu.Lock()
+	invent = true
+	mu.Unlock()
+	answer = askHTTP(t, h, tok, "how can I reduce my LLM costs?")
+	if strings.Contains(answer, "97%") || strings.Contains(answer, "overnight") {
+		t.Fatalf("an invented number reached the answer:\n%s", answer)
+	}
+	mu.Lock()
+	fail = true
+	mu.Unlock()
+	if answer = askHTTP(t, h, tok, "how can I reduce my LLM costs?"); !strings.Contains(answer, "## Recommendations") {
+		t.Fatalf("no answer with a failing model:\n%s", answer)
+	}
+	reqs := fake.Requests()
+	if len(reqs) < 4 || reqs[0].Auth != "Bearer "+key {
+		t.Fatalf("%d requests to the fake, auth %q", len(reqs), reqs[0].Auth)
+	}
+	if strings.Contains(logs.String(), key) || !strings.Contains(logs.String(), "fell back to the offline provider") || !strings.Contains(logs.String(), `provider=openai`) {
+		t.Fatalf("logs hold the key, or lack the fallback or the provider line:\n%s", logs.String())
+	}
+	// Nor do the user's events or audit trail.
+	_, runs, _ := rawHTTP(t, "GET", h.url+"/v1/runs?limit=10", tok, "", nil)
+	for _, r := range runs["runs"].([]any) {
+		id := r.(map[string]any)["id"].(string)
+		status, evs, _ := rawHTTP(t, "GET", h.url+"/v1/runs/"+id+"/events", tok, "", nil)
+		if b, _ := json.Marshal(evs); status != 200 || bytes.Contains(b, []byte(key)) {
+			t.Fatalf("events of %s: %d, or they hold the key", id, status)
+		}
+	}
+	for _, path := range []string{"/v1/audit?limit=500"} {
+		_, body, _ := rawHTTP(t, "GET", h.url+path, tok, "", nil)
+		if b, _ := json.Marshal(body); bytes.Contains(b, []byte(key)) {
+			t.Fatalf("%s holds the key", path)
+		}
+	}
+}
