@@ -13,12 +13,12 @@ import (
 func TestUnsupportedNumbers(t *testing.T) {
 	facts := json.RawMessage(`{"requests":35013,"cost_usd":1234.5678,"error_rate":0.0123,"window_label":"last 7 days","top_model_share":0.557}`)
 	for text, want := range map[string][]string{
-		"35,013 requests cost $1,234.57 in the last 7 days.":       nil,
+		"35,013 requests cost $1,234.57 in the last 7 days.":        nil,
 		"Errors were 1.2% of requests; gpt-4o took 55.7% of spend.": nil,
-		"35,013 requests cost $1,300 in the last 7 days.":          {"1,300"},
-		"You could save 42% with caching.":                         {"42%"},
-		"Requests: 35013, cost 1234.568.":                          nil,
-		"Cost 1234.6 over 8 days.":                                 {"8"},
+		"35,013 requests cost $1,300 in the last 7 days.":           {"1,300"},
+		"You could save 42% with caching.":                          {"42%"},
+		"Requests: 35013, cost 1234.568.":                           nil,
+		"Cost 1234.6 over 8 days.":                                  {"8"},
 	} {
 		if got := model.UnsupportedNumbers(text, facts); !slices.Equal(got, want) {
 			t.Errorf("%q: %v, want %v", text, got, want)
