@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/netra-ai/netra/model"
+	"github.com/netra-ai/netra/model/modeltest"
 	"github.com/netra-ai/netra/model/offline"
 )
 
@@ -67,4 +68,8 @@ func TestWriteUsesOnlyTheFacts(t *testing.T) {
 			t.Errorf("text lacks %q: %s", want, res.Text)
 		}
 	}
+}
+
+func TestConformance(t *testing.T) {
+	modeltest.Run(t, offline.New([]string{"gpt-4o"}))
 }

@@ -93,3 +93,12 @@ func TestFaults(t *testing.T) {
 		t.Fatalf("retry after 429: %q %v, %d requests", res.Text, err, len(fake.Requests()))
 	}
 }
+
+func TestConformance(t *testing.T) {
+	fake := modeltest.NewOpenAI(t, modeltest.ScriptedOpenAI)
+	p, err := openaicompat.New(openaicompat.Config{BaseURL: fake.URL, Model: "m"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	modeltest.Run(t, p)
+}
