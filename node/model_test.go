@@ -113,3 +113,31 @@ func TestOpenAICompatibleProvider(t *testing.T) {
 		}
 	}
 }
+
+// TestAnthropicProvider: NETRA_MODEL_PROVIDER=anthropic against a fake of the Messages API:
+// triage and the summary go to the model, with the key in the request only.
+func TestAnthropicProvider(t *testing.T) {
+	t.Parallel()
+	const key = "sk-ant-NOT-IN-LOGS-0123456789"
+	fake := modeltest.NewAnthropic(t, func(n int, req modeltest.AnthropicRequest) modeltest.OpenAIReply {
+		if len(req.Format) > 0 {
+			return modeltest.OpenAIReply{Content: `{"category":"cost_optimization","kind":"report","metric":"","out_of_scope":false,"target_model":"","models":[],"routes":[],"window_days":30,"window_label":"last 30 days","targets":{"cost_cut_percent":0,"p95_ms":0},"synthetic":{"preset":"","days":0}}`}
+		}
+		return modeltest.OpenAIReply{Content: "Claude read the facts."}
+	})
+	logs := &syncBuffer{}
+	h := start(t, func(c *node.Config) {
+		c.Model = node.ModelConfig{Provider: "anthropic", Model: "claude-sonnet-4", BaseURL: fake.URL, APIKey: key}
+		c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	tok := h.token("abe", netra.TierFree)
+	if status, body, _ := rawHTTP(t, "POST", h.url+"/v1/workloads/synthetic", tok, `{"preset":"mixed","days":30,"seed":3}`, nil); status != 201 {
+		t.Fatalf("synthetic: %d %v", status, body)
+	}
+	if answer := askHTTP(t, h, tok, "how can I reduce my LLM costs?"); !strings.Contains(answer, "Claude read the facts.") {
+		t.Fatalf("the model's sentence is not in the report:\n%s", answer)
+	}
+	if reqs := fake.Requests(); len(reqs) < 2 || reqs[0].APIKey != key || strings.Contains(logs.String(), key) || !strings.Contains(logs.String(), "provider=anthropic") {
+		t.Fatalf("%d requests; logs:\n%s", len(reqs), logs.String())
+	}
+}

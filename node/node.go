@@ -43,6 +43,7 @@ import (
 	"github.com/netra-ai/netra/killswitch"
 	"github.com/netra-ai/netra/metrics"
 	"github.com/netra-ai/netra/model"
+	"github.com/netra-ai/netra/model/anthropicapi"
 	"github.com/netra-ai/netra/model/offline"
 	"github.com/netra-ai/netra/model/openaicompat"
 	"github.com/netra-ai/netra/ratelimit"
@@ -141,14 +142,15 @@ type Config struct {
 
 // ModelConfig chooses the model provider (docs/models.md).
 type ModelConfig struct {
-	// Provider is offline (the default) or openai (OpenAI and every server that speaks its
-	// chat completions API, at BaseURL).
+	// Provider is offline (the default), openai (OpenAI and every server that speaks its chat
+	// completions API, at BaseURL) or anthropic.
 	Provider string
 	// Model names the model, e.g. gpt-4o-mini or llama3.1:8b.
 	Model string
 	// BaseURL of an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1. Default OpenAI.
 	BaseURL string
-	// APIKey authenticates with the provider (OPENAI_API_KEY). It is never logged.
+	// APIKey authenticates with the provider (OPENAI_API_KEY, ANTHROPIC_API_KEY). It is never
+	// logged.
 	APIKey string
 }
 
@@ -355,9 +357,14 @@ func (n *Node) modelProvider(mc ModelConfig, modelNames []string) (model.Provide
 		n.log.Info("model provider", "provider", "openai", "model", mc.Model, "base_url", base, "api_key_set", mc.APIKey != "")
 		return model.WithFallback(wrap(p), off, func(err error) { n.log.Warn("model call fell back to the offline provider", "err", err) }), nil
 	case "anthropic":
-		return nil, errors.New("NETRA_MODEL_PROVIDER=anthropic: the Anthropic provider is not part of this build yet; use openai (any OpenAI-compatible server) or offline")
+		p, err := anthropicapi.New(anthropicapi.Config{BaseURL: mc.BaseURL, APIKey: mc.APIKey, Model: mc.Model})
+		if err != nil {
+			return nil, err
+		}
+		n.log.Info("model provider", "provider", "anthropic", "model", mc.Model, "base_url", mc.BaseURL, "api_key_set", mc.APIKey != "")
+		return model.WithFallback(wrap(p), off, func(err error) { n.log.Warn("model call fell back to the offline provider", "err", err) }), nil
 	}
-	return nil, fmt.Errorf("NETRA_MODEL_PROVIDER must be offline or openai, not %q", mc.Provider)
+	return nil, fmt.Errorf("NETRA_MODEL_PROVIDER must be offline, openai or anthropic, not %q", mc.Provider)
 }
 
 // Start recovers the runs a previous process left, then listens and serves until Stop.

@@ -41,7 +41,7 @@ func serve(args []string) error {
 		origins    = fs.String("allowed-origins", envOr("NETRA_ALLOWED_ORIGINS", ""), "extra WebSocket origins, comma-separated (NETRA_ALLOWED_ORIGINS)")
 		maxRun     = fs.Int("max-running", maxRunning, "runs executing at once (NETRA_MAX_RUNNING)")
 		maxQueue   = fs.Int("max-queued", maxQueued, "runs waiting on this server, all users together; beyond it a run is refused with 503 (NETRA_MAX_QUEUED)")
-		modelProv  = fs.String("model-provider", envOr("NETRA_MODEL_PROVIDER", "offline"), "offline, or openai for OpenAI and any OpenAI-compatible server (NETRA_MODEL_PROVIDER); the key is OPENAI_API_KEY")
+		modelProv  = fs.String("model-provider", envOr("NETRA_MODEL_PROVIDER", "offline"), "offline, openai (OpenAI and any OpenAI-compatible server) or anthropic (NETRA_MODEL_PROVIDER); the key is OPENAI_API_KEY or ANTHROPIC_API_KEY")
 		modelName  = fs.String("model", envOr("NETRA_MODEL", ""), "the model, e.g. gpt-4o-mini or llama3.1:8b (NETRA_MODEL)")
 		modelURL   = fs.String("model-base-url", envOr("NETRA_MODEL_BASE_URL", ""), "an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1 for Ollama (NETRA_MODEL_BASE_URL)")
 		routeAttr  = fs.String("otlp-route-attribute", envOr("NETRA_OTLP_ROUTE_ATTRIBUTE", "netra.route"), "the span attribute POST /v1/traces reads a record's route from, before http.route, service.name and the span name (NETRA_OTLP_ROUTE_ATTRIBUTE)")
@@ -83,7 +83,7 @@ func serve(args []string) error {
 	defer stop()
 	n, err := node.New(ctx, node.Config{Addr: *addr, DataDir: *dataDir, DatabaseURL: *dbURL, JWTSecret: *secret,
 		JWTIssuer: *issuer, JWTKeysFile: *keysFile, JWTAlgorithms: algorithms, AllowedOrigins: allowed, MaxRunning: *maxRun, MaxQueued: *maxQueue, MaxDBBytes: *maxDBBytes, OTLPRouteAttribute: *routeAttr,
-		Model: node.ModelConfig{Provider: *modelProv, Model: *modelName, BaseURL: *modelURL, APIKey: os.Getenv("OPENAI_API_KEY")}, Limits: tiers, ShutdownGrace: *grace, Timeouts: allTiers(engine.Timeouts{Run: *runTimeout, Agent: *agentTO, Tool: *toolTO}), PricesFile: *prices,
+		Model: node.ModelConfig{Provider: *modelProv, Model: *modelName, BaseURL: *modelURL, APIKey: modelKey(*modelProv)}, Limits: tiers, ShutdownGrace: *grace, Timeouts: allTiers(engine.Timeouts{Run: *runTimeout, Agent: *agentTO, Tool: *toolTO}), PricesFile: *prices,
 		AuditRetention: *retention, CORSOrigins: corsOrigins, MaxConnections: *maxConns, MetricsAddr: *metricsAt, OTLPEndpoint: *otlp, RateLimits: limits, Logger: log})
 	if err != nil {
 		return err
@@ -170,4 +170,13 @@ func parseRateLimits(v string) (map[netra.Tier]ratelimit.Limit, error) {
 		}
 	}
 	return m, nil
+}
+
+// modelKey is the provider's key from its standard variable: never a flag, which the process
+// list would show.
+func modelKey(provider string) string {
+	if provider == "anthropic" {
+		return os.Getenv("ANTHROPIC_API_KEY")
+	}
+	return os.Getenv("OPENAI_API_KEY")
 }
