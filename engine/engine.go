@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -27,6 +28,7 @@ import (
 	"github.com/netra-ai/netra/execctx"
 	"github.com/netra-ai/netra/killswitch"
 	"github.com/netra-ai/netra/metrics"
+	"github.com/netra-ai/netra/model"
 	"github.com/netra-ai/netra/redact"
 	"github.com/netra-ai/netra/sched"
 	"github.com/netra-ai/netra/store"
@@ -164,6 +166,7 @@ type Run struct {
 	// the goroutine that executes it.
 	startedAt time.Time
 	span      trace.Span
+	meter     *model.Meter // the run's language-model usage
 
 	// mu orders position updates before run_started: once started, Moved does nothing.
 	mu      sync.Mutex
@@ -308,6 +311,7 @@ func (r *Run) Execute(ctx context.Context) {
 	}
 	runCtx, cancel := context.WithTimeout(ctx, limits.Run)
 	defer cancel()
+	runCtx, r.meter = model.WithMeter(runCtx)
 	f.dispatchers.Add(1)
 	disp = tool.NewDispatcher(ec, r.em, f.tools, r.log, func() { f.dispatchers.Add(-1) })
 	disp.LimitTimeout(limits.Tool)
@@ -380,6 +384,8 @@ func (r *Run) endCtx(parent, runCtx context.Context) {
 
 type completedData struct {
 	Output json.RawMessage `json:"output"`
+	// Usage sums the run's language-model calls; absent when it made none (contract §3).
+	Usage *model.Usage `json:"usage,omitempty"`
 }
 
 // failedData is run_failed's data: code and message, and what was done when there is some.
@@ -406,7 +412,14 @@ func (r *Run) end(ctx context.Context, status netra.RunStatus, output any, runEr
 		}
 		tr.Output = raw
 		tr.Assistant = &netra.Message{ID: netra.NewID("msg_"), Content: assistantContent(raw)}
-		data = completedData{Output: raw}
+		cd := completedData{Output: raw}
+		if r.meter != nil {
+			if u := r.meter.Total(); u.ModelCalls > 0 {
+				u.CostUSD = math.Round(u.CostUSD*1e6) / 1e6
+				cd.Usage = &u
+			}
+		}
+		data = cd
 	case netra.RunFailed:
 		typ = netra.EventRunFailed
 		tr.Error = &netra.RunError{Code: netra.ErrorCode(runErr), Message: redact.Message(netra.ErrorMessage(runErr))}

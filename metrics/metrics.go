@@ -35,6 +35,9 @@ type Metrics struct {
 	// ToolCalls and ModelCalls count calls by name and outcome ("ok" or an error code).
 	ToolCalls  *prometheus.CounterVec
 	ModelCalls *prometheus.CounterVec
+	// ModelTokens counts the tokens of language-model calls, by provider and direction
+	// (input, output).
+	ModelTokens *prometheus.CounterVec
 }
 
 // latencyBuckets spans 50 µs to 10 s, for the platform's own latencies.
@@ -87,6 +90,9 @@ func New(gauges ...Gauge) *Metrics {
 		ModelCalls: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "netra_model_calls_total",
 			Help: "Model calls by provider and outcome (ok or error)."}, []string{"provider", "outcome"}),
 	}
+	m.ModelTokens = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "netra_model_tokens_total",
+		Help: "Tokens of language-model calls, by provider and direction (input, output)."}, []string{"provider", "direction"})
+	r.MustRegister(m.ModelTokens)
 	r.MustRegister(m.IsolationViolations, m.Connections, m.SlowDisconnects, m.Uploads, m.AuditBreaks, m.RunsAccepted, m.AuthFailures, m.RateLimited,
 		m.RunsEnded, m.QueueWait, m.RunDuration, m.EventLatency, m.ToolCalls, m.ModelCalls,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -29,10 +29,12 @@ type Request struct {
 	Data  json.RawMessage
 }
 
-// Response is a provider's answer.
+// Response is a provider's answer, with the tokens the call used (zero for the offline
+// provider).
 type Response struct {
-	Text string
-	JSON json.RawMessage
+	Text  string
+	JSON  json.RawMessage
+	Usage Usage
 }
 
 // Provider answers tasks. Implementations must be safe for concurrent use and must honour ctx.

@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"bytes"
+	"math"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -10,8 +11,10 @@ import (
 	"testing"
 
 	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/model"
 	"github.com/netra-ai/netra/model/modeltest"
 	"github.com/netra-ai/netra/node"
+	"github.com/netra-ai/netra/workload"
 )
 
 type syncBuffer struct {
@@ -123,7 +126,7 @@ func TestAnthropicProvider(t *testing.T) {
 		if len(req.Format) > 0 {
 			return modeltest.OpenAIReply{Content: `{"category":"cost_optimization","kind":"report","metric":"","out_of_scope":false,"target_model":"","models":[],"routes":[],"window_days":30,"window_label":"last 30 days","targets":{"cost_cut_percent":0,"p95_ms":0},"synthetic":{"preset":"","days":0}}`}
 		}
-		return modeltest.OpenAIReply{Content: "Claude read the facts."}
+		return modeltest.OpenAIReply{Content: "Claude read the facts.", PromptTokens: 100, OutputTokens: 20}
 	})
 	logs := &syncBuffer{}
 	h := start(t, func(c *node.Config) {
@@ -137,7 +140,36 @@ func TestAnthropicProvider(t *testing.T) {
 	if answer := askHTTP(t, h, tok, "how can I reduce my LLM costs?"); !strings.Contains(answer, "Claude read the facts.") {
 		t.Fatalf("the model's sentence is not in the report:\n%s", answer)
 	}
-	if reqs := fake.Requests(); len(reqs) < 2 || reqs[0].APIKey != key || strings.Contains(logs.String(), key) || !strings.Contains(logs.String(), "provider=anthropic") {
+	reqs := fake.Requests()
+	if len(reqs) < 2 || reqs[0].APIKey != key || strings.Contains(logs.String(), key) || !strings.Contains(logs.String(), "provider=anthropic") {
 		t.Fatalf("%d requests; logs:\n%s", len(reqs), logs.String())
+	}
+	// run_completed.usage is the sum of what the fake reported, priced by the table. (The
+	// triage answer reports no usage; every request is this run's.)
+	_, runs, _ := rawHTTP(t, "GET", h.url+"/v1/runs?limit=1", tok, "", nil)
+	id := runs["runs"].([]any)[0].(map[string]any)["id"].(string)
+	var page struct {
+		Events []struct {
+			Type string `json:"type"`
+			Data struct {
+				Usage *model.Usage `json:"usage"`
+			} `json:"data"`
+		} `json:"events"`
+	}
+	if err := h.client("abe").Do(ctxT(t), "GET", "/v1/runs/"+id+"/events", nil, &page); err != nil {
+		t.Fatal(err)
+	}
+	writes := 0
+	for _, r := range reqs {
+		if len(r.Format) == 0 {
+			writes++
+		}
+	}
+	price, _ := workload.DefaultPrices().Lookup("claude-sonnet-4")
+	want := model.Usage{ModelCalls: int64(len(reqs)), InputTokens: 100 * int64(writes), OutputTokens: 20 * int64(writes)}
+	want.CostUSD = math.Round(price.Cost(100, 0, 20, false)*float64(writes)*1e6) / 1e6
+	last := page.Events[len(page.Events)-1]
+	if last.Type != "run_completed" || last.Data.Usage == nil || *last.Data.Usage != want {
+		t.Fatalf("run_completed.usage %+v, want %+v", last.Data.Usage, want)
 	}
 }

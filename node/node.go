@@ -262,7 +262,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	)
 	// Model calls retry transient failures and stop calling a failing provider for a while;
 	// each attempt's outcome is counted.
-	provider, err := n.modelProvider(cfg.Model, modelNames)
+	provider, err := n.modelProvider(cfg.Model, modelNames, prices)
 	if err != nil {
 		_ = st.Close()
 		return nil, err
@@ -334,11 +334,23 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 // modelProvider builds the agents' provider: the configured model, retried and broken off
 // when it keeps failing, with the offline provider as its fallback (also for any text that
 // holds a number the facts do not); or the offline provider alone.
-func (n *Node) modelProvider(mc ModelConfig, modelNames []string) (model.Provider, error) {
+func (n *Node) modelProvider(mc ModelConfig, modelNames []string, prices *workload.Prices) (model.Provider, error) {
 	wrap := func(p model.Provider) model.Provider {
 		return model.Resilient(model.Observed(p, func(p, outcome string) {
 			n.metrics.ModelCalls.WithLabelValues(p, outcome).Inc()
 		}), resilience.Retry{Attempts: 3}, resilience.NewBreaker(5, 30*time.Second))
+	}
+	// A real model's calls are metered: their tokens, priced by the table when it knows the
+	// model, add up per run (run_completed.usage) and in the metrics.
+	metered := func(p model.Provider) model.Provider {
+		var cost func(in, out int64) float64
+		if price, ok := prices.Lookup(mc.Model); ok {
+			cost = func(in, out int64) float64 { return price.Cost(in, 0, out, false) }
+		}
+		return model.Metered(p, cost, func(u model.Usage) {
+			n.metrics.ModelTokens.WithLabelValues(p.Name(), "input").Add(float64(u.InputTokens))
+			n.metrics.ModelTokens.WithLabelValues(p.Name(), "output").Add(float64(u.OutputTokens))
+		})
 	}
 	off := wrap(offline.New(modelNames))
 	switch mc.Provider {
@@ -355,14 +367,14 @@ func (n *Node) modelProvider(mc ModelConfig, modelNames []string) (model.Provide
 			base = "https://api.openai.com/v1"
 		}
 		n.log.Info("model provider", "provider", "openai", "model", mc.Model, "base_url", base, "api_key_set", mc.APIKey != "")
-		return model.WithFallback(wrap(p), off, func(err error) { n.log.Warn("model call fell back to the offline provider", "err", err) }), nil
+		return model.WithFallback(metered(wrap(p)), off, func(err error) { n.log.Warn("model call fell back to the offline provider", "err", err) }), nil
 	case "anthropic":
 		p, err := anthropicapi.New(anthropicapi.Config{BaseURL: mc.BaseURL, APIKey: mc.APIKey, Model: mc.Model})
 		if err != nil {
 			return nil, err
 		}
 		n.log.Info("model provider", "provider", "anthropic", "model", mc.Model, "base_url", mc.BaseURL, "api_key_set", mc.APIKey != "")
-		return model.WithFallback(wrap(p), off, func(err error) { n.log.Warn("model call fell back to the offline provider", "err", err) }), nil
+		return model.WithFallback(metered(wrap(p)), off, func(err error) { n.log.Warn("model call fell back to the offline provider", "err", err) }), nil
 	}
 	return nil, fmt.Errorf("NETRA_MODEL_PROVIDER must be offline, openai or anthropic, not %q", mc.Provider)
 }

@@ -96,12 +96,13 @@ func (p *Provider) Complete(ctx context.Context, req model.Request) (model.Respo
 		}
 	}
 	out := strings.TrimSpace(text.String())
+	usage := model.Usage{InputTokens: msg.Usage.InputTokens, OutputTokens: msg.Usage.OutputTokens}
 	if req.Task == model.TaskTriage {
 		var t model.Triage
 		if err := json.Unmarshal([]byte(out), &t); err != nil {
 			return model.Response{}, &netra.Error{Code: netra.CodeUnavailable, Message: "the model's triage is not the JSON asked for", Err: err}
 		}
-		return model.Response{JSON: json.RawMessage(out)}, nil
+		return model.Response{JSON: json.RawMessage(out), Usage: usage}, nil
 	}
-	return model.Response{Text: out}, nil
+	return model.Response{Text: out, Usage: usage}, nil
 }

@@ -1,0 +1,78 @@
+package model
+
+import (
+	"context"
+	"sync"
+)
+
+// Usage is what language-model calls used: run_completed.usage (contract §3) sums a run's.
+type Usage struct {
+	ModelCalls   int64   `json:"model_calls"`
+	InputTokens  int64   `json:"input_tokens"`
+	OutputTokens int64   `json:"output_tokens"`
+	CostUSD      float64 `json:"cost_usd"`
+}
+
+func (u *Usage) add(o Usage) {
+	u.ModelCalls += o.ModelCalls
+	u.InputTokens += o.InputTokens
+	u.OutputTokens += o.OutputTokens
+	u.CostUSD += o.CostUSD
+}
+
+// A Meter sums the usage of the calls made with a context it is in (a run's).
+type Meter struct {
+	mu    sync.Mutex
+	total Usage
+}
+
+type meterKey struct{}
+
+// WithMeter returns a context whose model calls are summed by the returned meter.
+func WithMeter(ctx context.Context) (context.Context, *Meter) {
+	m := &Meter{}
+	return context.WithValue(ctx, meterKey{}, m), m
+}
+
+// Total is the sum so far.
+func (m *Meter) Total() Usage {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.total
+}
+
+// Metered adds each successful call's usage, priced by cost (nil: no cost), to the meter of
+// its context, and reports it to observe (nil: nobody).
+func Metered(p Provider, cost func(in, out int64) float64, observe func(Usage)) Provider {
+	return metered{p: p, cost: cost, observe: observe}
+}
+
+type metered struct {
+	p       Provider
+	cost    func(in, out int64) float64
+	observe func(Usage)
+}
+
+func (m metered) Name() string { return m.p.Name() }
+
+func (m metered) Complete(ctx context.Context, req Request) (Response, error) {
+	res, err := m.p.Complete(ctx, req)
+	if err != nil {
+		return res, err
+	}
+	u := res.Usage
+	u.ModelCalls = 1
+	if m.cost != nil {
+		u.CostUSD = m.cost(u.InputTokens, u.OutputTokens)
+	}
+	res.Usage = u
+	if mt, ok := ctx.Value(meterKey{}).(*Meter); ok {
+		mt.mu.Lock()
+		mt.total.add(u)
+		mt.mu.Unlock()
+	}
+	if m.observe != nil {
+		m.observe(u)
+	}
+	return res, nil
+}
