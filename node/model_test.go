@@ -2,10 +2,10 @@ package node_test
 
 import (
 	"bytes"
-	"math"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"strings"
 	"sync"
 	"testing"
