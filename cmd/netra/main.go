@@ -27,7 +27,8 @@ Usage:
   netra chat [flags] "question"    start a run and show its progress
   netra upload [flags] FILE...     send usage records (JSONL, CSV, OTLP/JSON) with progress
   netra bench SCENARIO [flags]     load-test a server (isolation, throughput, latency, ...)
-  netra audit verify [flags]       check every hash chain of the audit trail
+  netra audit verify [flags]       check the audit trail's chains and signed checkpoints
+  netra audit checkpoint [flags]   print the newest signed checkpoint, to keep elsewhere
   netra eval [--url URL]           run the agents' evaluation set, a score per kind of answer
   netra version                    print the version
 
