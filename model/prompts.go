@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/netra-ai/netra"
 )
@@ -53,8 +55,26 @@ func TriageSchema() map[string]any {
 	})
 }
 
-// StatusError is the domain error of a provider's HTTP error answer.
-func StatusError(status int, detail string) error {
+// StatusError is the domain error of a provider's HTTP error answer; a Retry-After header
+// (seconds) holds the next attempt back (resilience.Retry reads it).
+func StatusError(status int, detail string, header http.Header) error {
+	err := statusError(status, detail)
+	if secs, perr := strconv.Atoi(header.Get("Retry-After")); perr == nil && secs > 0 {
+		return waitError{err, time.Duration(secs) * time.Second}
+	}
+	return err
+}
+
+// waitError is an error that asks its caller to wait before trying again.
+type waitError struct {
+	error
+	wait time.Duration
+}
+
+func (w waitError) Unwrap() error             { return w.error }
+func (w waitError) RetryAfter() time.Duration { return w.wait }
+
+func statusError(status int, detail string) error {
 	code := netra.CodeUnavailable
 	switch status {
 	case http.StatusTooManyRequests:

@@ -55,7 +55,7 @@ func (r Retry) Do(ctx context.Context, retryable func(error) bool, fn func(conte
 		if err = fn(ctx); err == nil || attempt == r.Attempts || !retryable(err) || ctx.Err() != nil {
 			return attempt, err
 		}
-		t := time.NewTimer(r.Backoff(attempt))
+		t := time.NewTimer(max(r.Backoff(attempt), retryAfter(err)))
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -63,6 +63,19 @@ func (r Retry) Do(ctx context.Context, retryable func(error) bool, fn func(conte
 		case <-t.C:
 		}
 	}
+}
+
+// MaxRetryAfter bounds how long an error's own Retry-After may hold a retry back.
+const MaxRetryAfter = 30 * time.Second
+
+// retryAfter is the wait an error asks for (an error with a RetryAfter method, such as a
+// provider's 429), at most MaxRetryAfter; 0 when it asks for none.
+func retryAfter(err error) time.Duration {
+	var ra interface{ RetryAfter() time.Duration }
+	if errors.As(err, &ra) {
+		return min(ra.RetryAfter(), MaxRetryAfter)
+	}
+	return 0
 }
 
 // ErrOpen is returned while a breaker is open.

@@ -85,7 +85,11 @@ func (p *Provider) Complete(ctx context.Context, req model.Request) (model.Respo
 	if err != nil {
 		var apiErr *anthropic.Error
 		if errors.As(err, &apiErr) {
-			return model.Response{}, model.StatusError(apiErr.StatusCode, http.StatusText(apiErr.StatusCode))
+			var h http.Header
+			if apiErr.Response != nil {
+				h = apiErr.Response.Header
+			}
+			return model.Response{}, model.StatusError(apiErr.StatusCode, http.StatusText(apiErr.StatusCode), h)
 		}
 		return model.Response{}, model.CallError(err)
 	}

@@ -108,7 +108,11 @@ func (p *Provider) Complete(ctx context.Context, req model.Request) (model.Respo
 func classify(err error) error {
 	var apiErr *openai.Error
 	if errors.As(err, &apiErr) {
-		return model.StatusError(apiErr.StatusCode, apiErr.Message)
+		var h http.Header
+		if apiErr.Response != nil {
+			h = apiErr.Response.Header
+		}
+		return model.StatusError(apiErr.StatusCode, apiErr.Message, h)
 	}
 	return model.CallError(err)
 }

@@ -102,3 +102,19 @@ func TestConformance(t *testing.T) {
 	}
 	modeltest.Run(t, p)
 }
+
+// A 429's Retry-After holds the retry back that long.
+func TestRetryAfterIsHonoured(t *testing.T) {
+	fake := modeltest.NewOpenAI(t, func(n int, _ modeltest.OpenAIRequest) modeltest.OpenAIReply {
+		if n == 1 {
+			return modeltest.OpenAIReply{Status: 429, RetryAfter: "1"}
+		}
+		return modeltest.OpenAIReply{Content: "done"}
+	})
+	p, _ := openaicompat.New(openaicompat.Config{BaseURL: fake.URL, Model: "m"})
+	t0 := time.Now()
+	res, err := model.Resilient(p, resilience.Retry{Attempts: 2}, nil).Complete(context.Background(), model.Request{Task: model.TaskWrite, Data: json.RawMessage(`{}`)})
+	if err != nil || res.Text != "done" || time.Since(t0) < time.Second {
+		t.Fatalf("%q %v after %v, want the answer after at least 1 s", res.Text, err, time.Since(t0))
+	}
+}
