@@ -27,6 +27,9 @@ func evalCmd(args []string, out io.Writer) error {
 	dataDir := fs.String("data-dir", envOr("NETRA_DATA_DIR", "./netra-data"), "the server's data dir, for its secret (with --url)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	limit := fs.Int("limit", 0, "ask only the first N cases (0: all)")
+	provider := fs.String("provider", envOr("NETRA_MODEL_PROVIDER", "offline"), "the in-process server's model provider: offline, openai or anthropic (NETRA_MODEL_PROVIDER)")
+	modelName := fs.String("model", envOr("NETRA_MODEL", ""), "its model (NETRA_MODEL)")
+	baseURL := fs.String("base-url", envOr("NETRA_MODEL_BASE_URL", ""), "its provider's base URL (NETRA_MODEL_BASE_URL)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -34,7 +37,8 @@ func evalCmd(args []string, out io.Writer) error {
 	defer stop()
 	var secret []byte
 	if *url == "" {
-		n, s, cleanup, err := startLocal(ctx, node.Config{})
+		mc := node.ModelConfig{Provider: *provider, Model: *modelName, BaseURL: *baseURL, APIKey: modelKey(*provider)}
+		n, s, cleanup, err := startLocal(ctx, node.Config{Model: mc})
 		if err != nil {
 			return err
 		}

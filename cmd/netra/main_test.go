@@ -15,6 +15,7 @@ import (
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/auth"
 	"github.com/netra-ai/netra/client"
+	"github.com/netra-ai/netra/model/modeltest"
 	"github.com/netra-ai/netra/node"
 )
 
@@ -186,5 +187,20 @@ func TestEvalCommand(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Fatalf("eval output lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// TestEvalAgainstAProvider: `netra eval --provider openai --base-url …` runs the set with the
+// in-process server on that model (here the fake, which classifies every question as a spend
+// figure): the model is asked, and the set is scored.
+func TestEvalAgainstAProvider(t *testing.T) {
+	fake := modeltest.NewOpenAI(t, modeltest.ScriptedOpenAI)
+	var out bytes.Buffer
+	err := evalCmd([]string{"--limit", "3", "--provider", "openai", "--model", "fake-model", "--base-url", fake.URL}, &out)
+	if err != nil && err != exitCode(1) {
+		t.Fatalf("eval: %v\n%s", err, out.String())
+	}
+	if len(fake.Requests()) == 0 || fake.Requests()[0].Model != "fake-model" || !strings.Contains(out.String(), "of 3 cases passed") {
+		t.Fatalf("%d requests to the model; output:\n%s", len(fake.Requests()), out.String())
 	}
 }
