@@ -25,6 +25,9 @@ const (
 	CodeUnavailable     Code = "unavailable"
 	CodeTimeout         Code = "timeout"
 	CodeInterrupted     Code = "interrupted"
+	// CodeBudgetExceeded: the user's monthly model budget is spent (429 with Retry-After at
+	// the month's end).
+	CodeBudgetExceeded Code = "budget_exceeded"
 	// CodeHeadersTooLarge: the request's headers pass the server's bound (431).
 	CodeHeadersTooLarge Code = "headers_too_large"
 	// CodeInsufficientStorage: the server cannot write (a full disk); nothing was stored.

@@ -95,6 +95,9 @@ type Config struct {
 	// Tracer makes a span of each run, with its agent steps and tool calls as children.
 	// Default: no tracing.
 	Tracer trace.Tracer
+	// Usage, when set, hears what each run that called a language model used, by model, when
+	// the run ends (whatever its end).
+	Usage func(ctx context.Context, owner string, byModel map[string]model.Usage)
 }
 
 // Factory makes the per-run objects. It is safe for concurrent use.
@@ -444,6 +447,11 @@ func (r *Run) end(ctx context.Context, status netra.RunStatus, output any, runEr
 		return // not stored, or the run had already ended: nothing ended here
 	}
 	r.record(ctx, status, tr)
+	if r.meter != nil && r.f.cfg.Usage != nil {
+		if by := r.meter.ByModel(); len(by) > 0 {
+			r.f.cfg.Usage(ctx, r.run.Owner, by)
+		}
+	}
 }
 
 // record reports the run's end to the trace, the metrics and the audit trail.

@@ -22,8 +22,9 @@ func (u *Usage) add(o Usage) {
 
 // A Meter sums the usage of the calls made with a context it is in (a run's).
 type Meter struct {
-	mu    sync.Mutex
-	total Usage
+	mu      sync.Mutex
+	total   Usage
+	byModel map[string]Usage // by provider name ("openai:gpt-4o-mini")
 }
 
 type meterKey struct{}
@@ -39,6 +40,35 @@ func (m *Meter) Total() Usage {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.total
+}
+
+// ByModel is the sum so far by provider name.
+func (m *Meter) ByModel() map[string]Usage {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make(map[string]Usage, len(m.byModel))
+	for k, v := range m.byModel {
+		out[k] = v
+	}
+	return out
+}
+
+func (m *Meter) add(name string, u Usage) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.total.add(u)
+	if m.byModel == nil {
+		m.byModel = map[string]Usage{}
+	}
+	b := m.byModel[name]
+	b.add(u)
+	m.byModel[name] = b
+}
+
+// Add sums two usages.
+func (u Usage) Add(o Usage) Usage {
+	u.add(o)
+	return u
 }
 
 // Metered adds each successful call's usage, priced by cost (nil: no cost), to the meter of
@@ -67,9 +97,7 @@ func (m metered) Complete(ctx context.Context, req Request) (Response, error) {
 	}
 	res.Usage = u
 	if mt, ok := ctx.Value(meterKey{}).(*Meter); ok {
-		mt.mu.Lock()
-		mt.total.add(u)
-		mt.mu.Unlock()
+		mt.add(m.p.Name(), u)
 	}
 	if m.observe != nil {
 		m.observe(u)

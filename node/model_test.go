@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/model"
@@ -171,5 +172,51 @@ func TestAnthropicProvider(t *testing.T) {
 	last := page.Events[len(page.Events)-1]
 	if last.Type != "run_completed" || last.Data.Usage == nil || *last.Data.Usage != want {
 		t.Fatalf("run_completed.usage %+v, want %+v", last.Data.Usage, want)
+	}
+}
+
+// TestTokenBudget: a run's model usage is kept by month and model and shown in /v1/me; once
+// the tier's monthly budget is spent, the next run is refused before it starts, with 429
+// budget_exceeded and a Retry-After that reaches the month's end. Another user is not touched.
+func TestTokenBudget(t *testing.T) {
+	t.Parallel()
+	fake := modeltest.NewAnthropic(t, func(n int, req modeltest.AnthropicRequest) modeltest.OpenAIReply {
+		if len(req.Format) > 0 {
+			return modeltest.OpenAIReply{Content: `{"category":"general","kind":"capability","metric":"","out_of_scope":false,"target_model":"","models":[],"routes":[],"window_days":0,"window_label":"","targets":{"cost_cut_percent":0,"p95_ms":0},"synthetic":{"preset":"","days":0}}`,
+				PromptTokens: 150, OutputTokens: 30}
+		}
+		return modeltest.OpenAIReply{Content: "ok", PromptTokens: 10, OutputTokens: 5}
+	})
+	h := start(t, func(c *node.Config) {
+		c.Model = node.ModelConfig{Provider: "anthropic", Model: "claude-sonnet-4", BaseURL: fake.URL, APIKey: "k"}
+		c.TokenBudgets = map[netra.Tier]int64{netra.TierFree: 100}
+	})
+	tok := h.token("bud", netra.TierFree)
+	askHTTP(t, h, tok, "hello") // one triage call at least: 180 tokens, past the budget of 100
+	var me struct {
+		ModelUsage struct {
+			Month       string                 `json:"month"`
+			ByModel     map[string]model.Usage `json:"by_model"`
+			Total       model.Usage            `json:"total"`
+			TokenBudget int64                  `json:"token_budget"`
+			TokensLeft  *int64                 `json:"tokens_left"`
+		} `json:"model_usage"`
+	}
+	if err := h.client("bud").Do(ctxT(t), "GET", "/v1/me", nil, &me); err != nil {
+		t.Fatal(err)
+	}
+	mu := me.ModelUsage
+	if u := mu.ByModel["anthropic:claude-sonnet-4"]; u.ModelCalls == 0 || u.InputTokens < 150 || mu.Total != u || mu.TokenBudget != 100 || mu.TokensLeft == nil || *mu.TokensLeft != 0 {
+		t.Fatalf("model usage %+v", mu)
+	}
+	status, body, hdr := rawHTTP(t, "POST", h.url+"/v1/runs", tok, `{"input":"hello again"}`, nil)
+	if status != 429 || errCode(body) != "budget_exceeded" || hdr.Get("Retry-After") == "" {
+		t.Fatalf("past the budget: %d %v %v", status, body, hdr)
+	}
+	if secs, _ := time.ParseDuration(hdr.Get("Retry-After") + "s"); secs > 32*24*time.Hour {
+		t.Fatalf("Retry-After %s beyond the month", hdr.Get("Retry-After"))
+	}
+	if status, _, _ := rawHTTP(t, "POST", h.url+"/v1/runs", h.token("other", netra.TierFree), `{"input":"hello","agent":"echo"}`, nil); status != 202 {
+		t.Fatalf("another user was refused: %d", status)
 	}
 }

@@ -106,6 +106,9 @@ type Config struct {
 	UploadMemory            int64
 	// Model chooses the language model. Zero: the offline provider (rules and templates).
 	Model ModelConfig
+	// TokenBudgets are the model tokens a user of each tier may use a month (server.Config).
+	// Default: none.
+	TokenBudgets map[netra.Tier]int64
 	// OTLPRouteAttribute is the span attribute POST /v1/traces reads routes from first.
 	// Default netra.route.
 	OTLPRouteAttribute string
@@ -313,7 +316,12 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	switches := killswitch.New()
 	n.sched = sched.New(sched.Config{MaxRunning: cfg.MaxRunning, MaxQueued: cfg.MaxQueued, Limits: cfg.Limits, Weights: cfg.Weights}, log)
-	if n.factory, err = engine.NewFactory(engine.Config{Timeouts: cfg.Timeouts, Audit: trail, Switches: switches, Metrics: n.metrics, Tracer: tracer}, agents, tools, n.pipeline, log); err != nil {
+	if n.factory, err = engine.NewFactory(engine.Config{Timeouts: cfg.Timeouts, Audit: trail, Switches: switches, Metrics: n.metrics, Tracer: tracer,
+		Usage: func(ctx context.Context, owner string, by map[string]model.Usage) {
+			if err := st.AddModelUsage(ctx, owner, time.Now().UTC().Format("2006-01"), by); err != nil {
+				n.log.Error("model usage not stored", "user_id", owner, "err", err)
+			}
+		}}, agents, tools, n.pipeline, log); err != nil {
 		if n.traces != nil {
 			_ = n.traces.Shutdown(ctx)
 		}
@@ -323,7 +331,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	n.api = server.New(server.Config{Verifier: verifier, Tickets: auth.NewTickets(), Store: st, Scheduler: n.sched,
 		Factory: n.factory, Hub: n.hub, Ingest: svc, Metrics: n.metrics, Logger: log, AllowedOrigins: cfg.AllowedOrigins, SendQueue: cfg.SendQueue,
 		Audit: trail, AuditAdmin: st, Limits: ratelimit.New(cfg.RateLimits), MaxConnections: cfg.MaxConnections, CORSOrigins: cfg.CORSOrigins,
-		UploadsPerUser: cfg.UploadsPerUser, Uploads: cfg.Uploads, UploadMemory: cfg.UploadMemory, OTLPRouteAttribute: cfg.OTLPRouteAttribute,
+		UploadsPerUser: cfg.UploadsPerUser, Uploads: cfg.Uploads, UploadMemory: cfg.UploadMemory, TokenBudgets: cfg.TokenBudgets, OTLPRouteAttribute: cfg.OTLPRouteAttribute,
 		AuditKey: audit.PublicKey(auditKey), AuditStatus: func() any { return n.keeper.Status() },
 		PingEvery: cfg.PingEvery, PongWait: cfg.PongWait, Switches: switches})
 	n.srv = &http.Server{Handler: n.api.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,

@@ -10,6 +10,7 @@ import (
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/agent"
 	"github.com/netra-ai/netra/execctx"
+	"github.com/netra-ai/netra/model"
 	"github.com/netra-ai/netra/ratelimit"
 	"github.com/netra-ai/netra/sched"
 )
@@ -21,6 +22,17 @@ type meResponse struct {
 	Limits     sched.Limit     `json:"limits"`
 	RateLimits ratelimit.Limit `json:"rate_limits"`
 	Usage      usage           `json:"usage"`
+	ModelUsage modelUsage      `json:"model_usage"`
+}
+
+// modelUsage is what the user's runs used of language models this month.
+type modelUsage struct {
+	Month        string                 `json:"month"`
+	ByModel      map[string]model.Usage `json:"by_model"`
+	Total        model.Usage            `json:"total"`
+	TokenBudget  int64                  `json:"token_budget"` // 0: none
+	TokensLeft   *int64                 `json:"tokens_left"`  // null without a budget
+	BudgetResets time.Time              `json:"budget_resets"`
 }
 
 type usage struct {
@@ -28,11 +40,52 @@ type usage struct {
 	Queued  int `json:"queued"`
 }
 
-func (s *Server) me(w http.ResponseWriter, _ *http.Request, id netra.Identity) error {
+func (s *Server) me(w http.ResponseWriter, r *http.Request, id netra.Identity) error {
 	running, queued := s.cfg.Scheduler.Usage(id.UserID)
+	mu, err := s.modelUsage(r.Context(), id)
+	if err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusOK, meResponse{UserID: id.UserID, Tier: id.Tier, Role: id.Role,
-		Limits: s.cfg.Scheduler.Limit(id.Tier), RateLimits: s.cfg.Limits.Limits(id.Tier), Usage: usage{Running: running, Queued: queued}})
+		Limits: s.cfg.Scheduler.Limit(id.Tier), RateLimits: s.cfg.Limits.Limits(id.Tier), Usage: usage{Running: running, Queued: queued},
+		ModelUsage: mu})
 	return nil
+}
+
+// modelUsage reads the user's model usage this month (UTC) against the tier's budget.
+func (s *Server) modelUsage(ctx context.Context, id netra.Identity) (modelUsage, error) {
+	now := time.Now().UTC()
+	month := now.Format("2006-01")
+	by, err := s.cfg.Store.ModelUsage(ctx, id.UserID, month)
+	if err != nil {
+		return modelUsage{}, err
+	}
+	mu := modelUsage{Month: month, ByModel: by, TokenBudget: s.cfg.TokenBudgets[id.Tier],
+		BudgetResets: time.Date(now.Year(), now.Month()+1, 1, 0, 0, 0, 0, time.UTC)}
+	for _, u := range by {
+		mu.Total = mu.Total.Add(u)
+	}
+	if mu.TokenBudget > 0 {
+		left := max(0, mu.TokenBudget-mu.Total.InputTokens-mu.Total.OutputTokens)
+		mu.TokensLeft = &left
+	}
+	return mu, nil
+}
+
+// checkBudget refuses a run when the user's monthly model budget is spent.
+func (s *Server) checkBudget(ctx context.Context, id netra.Identity) error {
+	if s.cfg.TokenBudgets[id.Tier] <= 0 {
+		return nil
+	}
+	mu, err := s.modelUsage(ctx, id)
+	if err != nil {
+		return err
+	}
+	if *mu.TokensLeft > 0 {
+		return nil
+	}
+	return RetryAfter(netra.Errorf(netra.CodeBudgetExceeded, "your %d model tokens of %s are used; the budget resets at %s",
+		mu.TokenBudget, mu.Month, mu.BudgetResets.Format(time.RFC3339)), time.Until(mu.BudgetResets))
 }
 
 // pathID returns the {id} path value, or not_found when it could never name anything.

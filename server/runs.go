@@ -118,6 +118,10 @@ func (s *Server) beginRun(ctx context.Context, id netra.Identity, req startReque
 		p.err = err
 		return p
 	}
+	if err := s.checkBudget(ctx, id); err != nil {
+		p.err = err
+		return p
+	}
 	if v.threadID != "" {
 		if _, err := s.cfg.Store.GetThread(ctx, id.UserID, v.threadID); err != nil {
 			p.err = err

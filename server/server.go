@@ -78,6 +78,10 @@ type Config struct {
 	// CORSOrigins are the browser origins allowed to call the HTTP API (exact match). Default
 	// none: no CORS headers are sent.
 	CORSOrigins []string
+	// TokenBudgets are the language-model tokens (input and output) a user of each tier may
+	// use a month; a run started past it is refused with 429 budget_exceeded. Missing or 0: no
+	// budget.
+	TokenBudgets map[netra.Tier]int64
 	// OTLPRouteAttribute is the span attribute POST /v1/traces reads a record's route from
 	// first. Default netra.route; then http.route, service.name and the span's name.
 	OTLPRouteAttribute string
@@ -398,7 +402,7 @@ func Status(c netra.Code) int {
 		return http.StatusConflict
 	case netra.CodePayloadTooLarge:
 		return http.StatusRequestEntityTooLarge
-	case netra.CodeRateLimited, netra.CodeQueueFull:
+	case netra.CodeRateLimited, netra.CodeQueueFull, netra.CodeBudgetExceeded:
 		return http.StatusTooManyRequests
 	case netra.CodeUnavailable, netra.CodeInterrupted:
 		return http.StatusServiceUnavailable

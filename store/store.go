@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/model"
 	"github.com/netra-ai/netra/workload"
 )
 
@@ -137,6 +138,15 @@ type Key struct {
 	LastUsedAt *time.Time
 }
 
+// ModelUsage keeps what each user's runs used of language models, by month and model: for
+// GET /v1/me and the monthly token budgets.
+type ModelUsage interface {
+	// AddModelUsage adds to the owner's usage of month ("2006-01"), by model.
+	AddModelUsage(ctx context.Context, owner, month string, byModel map[string]model.Usage) error
+	// ModelUsage returns the owner's usage of month, by model.
+	ModelUsage(ctx context.Context, owner, month string) (map[string]model.Usage, error)
+}
+
 // Store is everything the server needs of persistence.
 type Store interface {
 	Threads
@@ -144,6 +154,7 @@ type Store interface {
 	Workloads
 	Audit
 	Keys
+	ModelUsage
 	// ActiveRuns lists every queued or running run of every user, oldest first. It is for the
 	// scheduler's recovery at start-up, never for answering a user.
 	ActiveRuns(ctx context.Context) ([]netra.Run, error)

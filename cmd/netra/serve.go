@@ -44,6 +44,7 @@ func serve(args []string) error {
 		modelProv  = fs.String("model-provider", envOr("NETRA_MODEL_PROVIDER", "offline"), "offline, openai (OpenAI and any OpenAI-compatible server) or anthropic (NETRA_MODEL_PROVIDER); the key is OPENAI_API_KEY or ANTHROPIC_API_KEY")
 		modelName  = fs.String("model", envOr("NETRA_MODEL", ""), "the model, e.g. gpt-4o-mini or llama3.1:8b (NETRA_MODEL)")
 		modelURL   = fs.String("model-base-url", envOr("NETRA_MODEL_BASE_URL", ""), "an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1 for Ollama (NETRA_MODEL_BASE_URL)")
+		budgets    = fs.String("token-budgets", envOr("NETRA_TOKEN_BUDGETS", ""), `monthly language-model tokens per tier, as JSON (NETRA_TOKEN_BUDGETS), e.g. {"free":200000}; default none`)
 		routeAttr  = fs.String("otlp-route-attribute", envOr("NETRA_OTLP_ROUTE_ATTRIBUTE", "netra.route"), "the span attribute POST /v1/traces reads a record's route from, before http.route, service.name and the span name (NETRA_OTLP_ROUTE_ATTRIBUTE)")
 		maxDBBytes = fs.Int64("max-db-bytes", maxDB, "cap on the embedded database's size; past it writes answer 507 as on a full disk (NETRA_MAX_DB_BYTES); 0: the disk's")
 		tierLimits = fs.String("tier-limits", envOr("NETRA_TIER_LIMITS", ""), `per-tier overrides of each user's running and queued runs, as JSON (NETRA_TIER_LIMITS), e.g. {"enterprise":{"max_queued":1000}}`)
@@ -78,11 +79,17 @@ func serve(args []string) error {
 	if err != nil {
 		return fmt.Errorf("--tier-limits: %w", err)
 	}
+	var tokenBudgets map[netra.Tier]int64
+	if *budgets != "" {
+		if err := json.Unmarshal([]byte(*budgets), &tokenBudgets); err != nil {
+			return fmt.Errorf(`--token-budgets must be JSON such as {"free":200000}: %w`, err)
+		}
+	}
 	algorithms := splitList(*algs)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	n, err := node.New(ctx, node.Config{Addr: *addr, DataDir: *dataDir, DatabaseURL: *dbURL, JWTSecret: *secret,
-		JWTIssuer: *issuer, JWTKeysFile: *keysFile, JWTAlgorithms: algorithms, AllowedOrigins: allowed, MaxRunning: *maxRun, MaxQueued: *maxQueue, MaxDBBytes: *maxDBBytes, OTLPRouteAttribute: *routeAttr,
+		JWTIssuer: *issuer, JWTKeysFile: *keysFile, JWTAlgorithms: algorithms, AllowedOrigins: allowed, MaxRunning: *maxRun, MaxQueued: *maxQueue, MaxDBBytes: *maxDBBytes, OTLPRouteAttribute: *routeAttr, TokenBudgets: tokenBudgets,
 		Model: node.ModelConfig{Provider: *modelProv, Model: *modelName, BaseURL: *modelURL, APIKey: modelKey(*modelProv)}, Limits: tiers, ShutdownGrace: *grace, Timeouts: allTiers(engine.Timeouts{Run: *runTimeout, Agent: *agentTO, Tool: *toolTO}), PricesFile: *prices,
 		AuditRetention: *retention, CORSOrigins: corsOrigins, MaxConnections: *maxConns, MetricsAddr: *metricsAt, OTLPEndpoint: *otlp, RateLimits: limits, Logger: log})
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/model"
 	"github.com/netra-ai/netra/store"
 	"github.com/netra-ai/netra/workload"
 )
@@ -37,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RollupsTallyAsRecords", rollupsTally},
 		{"AuditIsScopedOrderedAndPrunedWithAnchors", auditTrail},
 		{"AuditHeadsAndCheckpoints", auditHeadsAndCheckpoints},
+		{"ModelUsageAddsUpByMonthAndModel", modelUsageAddsUp},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -685,5 +687,25 @@ func auditHeadsAndCheckpoints(t *testing.T, s store.Store) {
 	cps, err := admin.Checkpoints(c, 1)
 	if err != nil || len(cps) != 2 || cps[0].Seq != 2 || string(cps[1].Body) != `{"seq":3}` || cps[1].Sig != "s" {
 		t.Fatalf("checkpoints %+v %v", cps, err)
+	}
+}
+
+// modelUsageAddsUp: usage adds up per (owner, month, model), and is the owner's only.
+func modelUsageAddsUp(t *testing.T, s store.Store) {
+	c := ctx(t)
+	for range 2 {
+		if err := s.AddModelUsage(c, "una", "2026-11", map[string]model.Usage{"openai:m": {ModelCalls: 1, InputTokens: 10, OutputTokens: 2, CostUSD: 0.5}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.AddModelUsage(c, "una", "2026-12", map[string]model.Usage{"openai:m": {ModelCalls: 1, InputTokens: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ModelUsage(c, "una", "2026-11")
+	if err != nil || len(got) != 1 || got["openai:m"] != (model.Usage{ModelCalls: 2, InputTokens: 20, OutputTokens: 4, CostUSD: 1}) {
+		t.Fatalf("usage %v %v", got, err)
+	}
+	if other, err := s.ModelUsage(c, "vera", "2026-11"); err != nil || len(other) != 0 {
+		t.Fatalf("another user sees %v %v", other, err)
 	}
 }
