@@ -81,26 +81,13 @@ func (f *Anthropic) serve(w http.ResponseWriter, r *http.Request) {
 	n := len(f.requests)
 	f.mu.Unlock()
 	rep := f.Script(n, got)
-	if rep.RetryAfter != "" {
-		w.Header().Set("Retry-After", rep.RetryAfter)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	if rep.Status == 0 {
-		rep.Status = http.StatusOK
-	}
-	w.WriteHeader(rep.Status)
-	switch {
-	case rep.Body != "":
-		_, _ = io.WriteString(w, rep.Body)
-	case rep.Status != http.StatusOK:
-		_ = json.NewEncoder(w).Encode(map[string]any{"type": "error", "error": map[string]any{"type": "api_error", "message": "fake failure"}})
-	default:
-		_ = json.NewEncoder(w).Encode(map[string]any{
+	writeReply(w, rep, map[string]any{"type": "error", "error": map[string]any{"type": "api_error", "message": "fake failure"}}, func() any {
+		return map[string]any{
 			"id": "msg_fake", "type": "message", "role": "assistant", "model": got.Model, "stop_reason": "end_turn", "stop_sequence": nil,
 			"content": []any{map[string]any{"type": "text", "text": rep.Content}},
 			"usage":   map[string]any{"input_tokens": rep.PromptTokens, "output_tokens": rep.OutputTokens},
-		})
-	}
+		}
+	})
 }
 
 // ScriptedAnthropic answers like a capable model, as ScriptedOpenAI.

@@ -81,6 +81,19 @@ func (f *OpenAI) serve(w http.ResponseWriter, r *http.Request) {
 	n := len(f.requests)
 	f.mu.Unlock()
 	rep := f.Script(n, got)
+	writeReply(w, rep, map[string]any{"error": map[string]any{"message": "fake failure", "type": "server_error", "code": nil}}, func() any {
+		return map[string]any{
+			"id": "chatcmpl-fake", "object": "chat.completion", "created": 1764460800, "model": got.Model,
+			"choices": []any{map[string]any{"index": 0, "finish_reason": "stop",
+				"message": map[string]any{"role": "assistant", "content": rep.Content}}},
+			"usage": map[string]any{"prompt_tokens": rep.PromptTokens, "completion_tokens": rep.OutputTokens, "total_tokens": rep.PromptTokens + rep.OutputTokens},
+		}
+	})
+}
+
+// writeReply answers as scripted: rep.Body as is, an error body for a failing status, else the
+// body ok makes; with Retry-After when the script asks.
+func writeReply(w http.ResponseWriter, rep OpenAIReply, errBody any, ok func() any) {
 	if rep.RetryAfter != "" {
 		w.Header().Set("Retry-After", rep.RetryAfter)
 	}
@@ -93,13 +106,8 @@ func (f *OpenAI) serve(w http.ResponseWriter, r *http.Request) {
 	case rep.Body != "":
 		_, _ = io.WriteString(w, rep.Body)
 	case rep.Status != http.StatusOK:
-		_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"message": "fake failure", "type": "server_error", "code": nil}})
+		_ = json.NewEncoder(w).Encode(errBody)
 	default:
-		_ = json.NewEncoder(w).Encode(map[string]any{
-			"id": "chatcmpl-fake", "object": "chat.completion", "created": 1764460800, "model": got.Model,
-			"choices": []any{map[string]any{"index": 0, "finish_reason": "stop",
-				"message": map[string]any{"role": "assistant", "content": rep.Content}}},
-			"usage": map[string]any{"prompt_tokens": rep.PromptTokens, "completion_tokens": rep.OutputTokens, "total_tokens": rep.PromptTokens + rep.OutputTokens},
-		})
+		_ = json.NewEncoder(w).Encode(ok())
 	}
 }
