@@ -105,8 +105,38 @@ func (c *Chain) Hold(user, why string) {
 	c.held[user] = why
 }
 
+// Warm reads the user's chain head from the store unless it is known. An entry's sender calls
+// it before handing the entry over, so that the committer, which links entries one
+// transaction after another for every user, never waits on a read. Nothing of a user is in
+// flight before its first Warm, so the head read is where the chain ends.
+func (c *Chain) Warm(ctx context.Context, user string) error {
+	c.mu.Lock()
+	_, known := c.committed[user]
+	c.mu.Unlock()
+	if known {
+		return nil
+	}
+	last, found, err := c.heads.LastAudit(ctx, user)
+	if err != nil {
+		return fmt.Errorf("reading the chain head: %w", err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, known := c.committed[user]; !known { // another sender of this user's may have been first
+		var head link
+		if found {
+			head = link{seq: last.Seq, hash: last.Hash}
+		}
+		c.committed[user] = head
+	}
+	return nil
+}
+
 // Link sets e's Seq, Prev and Hash, after its user's head in the transaction under way.
 func (c *Chain) Link(ctx context.Context, e *netra.AuditEntry) error {
+	if err := c.Warm(ctx, e.UserID); err != nil { // known already, unless the sender did not warm
+		return err
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if why, held := c.held[e.UserID]; held {
@@ -114,16 +144,7 @@ func (c *Chain) Link(ctx context.Context, e *netra.AuditEntry) error {
 	}
 	head, ok := c.tentative[e.UserID]
 	if !ok {
-		if head, ok = c.committed[e.UserID]; !ok {
-			last, found, err := c.heads.LastAudit(ctx, e.UserID)
-			if err != nil {
-				return fmt.Errorf("reading the chain head: %w", err)
-			}
-			if found {
-				head = link{seq: last.Seq, hash: last.Hash}
-			}
-			c.committed[e.UserID] = head
-		}
+		head = c.committed[e.UserID]
 	}
 	e.Seq, e.Prev = head.seq+1, head.hash
 	e.Hash = Hash(e)

@@ -19,6 +19,9 @@ type Appender interface {
 // AuditChain links audit entries into their chains as they are committed (audit.Chain): Link
 // before the transaction, Settle after it, with its outcome.
 type AuditChain interface {
+	// Warm reads a user's chain head from the store when it is not known yet; Audit calls
+	// it in the caller's goroutine, so that the committer does not read the store.
+	Warm(ctx context.Context, user string) error
 	Link(ctx context.Context, e *netra.AuditEntry) error
 	Settle(committed bool)
 }
@@ -247,6 +250,11 @@ func (p *Pipeline) Accept(ctx context.Context, nr store.NewRun) (wait func() err
 // Audit writes an audit entry in the next group commit without waiting for it. Entries are
 // committed in the order they are handed over, which keeps each user's hash chain in order.
 func (p *Pipeline) Audit(ctx context.Context, e *netra.AuditEntry) error {
+	if p.cfg.Chain != nil {
+		if err := p.cfg.Chain.Warm(ctx, e.UserID); err != nil {
+			return err
+		}
+	}
 	return p.submit(ctx, pending{rec: store.Record{Audit: e}})
 }
 
