@@ -98,9 +98,11 @@ func TestUpload(t *testing.T) {
 	// Not a terminal: plain lines; run again, nothing is stored twice.
 	var plain bytes.Buffer
 	out.Reset()
+	t0 = time.Now()
 	if err := uploadCmd(append(base, path), &out, &plain); err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("again in %v: %s", time.Since(t0).Round(time.Millisecond), strings.TrimSpace(out.String()))
 	if !strings.Contains(out.String(), fmt.Sprintf("0 accepted, %s duplicates", thousands(int64(records)))) {
 		t.Fatalf("second run: %s", out.String())
 	}
