@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/netra-ai/netra"
@@ -226,9 +228,20 @@ func (s *Service) Latency(ctx context.Context, owner string, w workload.Window, 
 	if err != nil {
 		return st, err
 	}
-	a := workload.NewLatencyAnalyzer(w, s.prices)
-	err = s.scan(ctx, owner, w, scope, func(r *workload.Record) { a.Add(r) })
-	l := a.Stats()
+	parts, err := scanParallel(ctx, s, owner, w, scope, func(n int) *workload.Analyzer {
+		a := workload.NewLatencyAnalyzer(w, s.prices)
+		// The tally says how many records each route and model has; each part sees about
+		// its share of them.
+		a.Reserve(st, min(1, 1.2/float64(n)))
+		return a
+	}, func(a *workload.Analyzer, r *workload.Record) { a.Add(r) })
+	if err != nil {
+		return st, err
+	}
+	for _, p := range parts[1:] {
+		parts[0].MergeLatencies(p)
+	}
+	l := parts[0].Stats()
 	st.LatencyMS, st.TTFTMS, st.LatencyByRoute, st.LatencyByModel = l.LatencyMS, l.TTFTMS, l.LatencyByRoute, l.LatencyByModel
 	return st, err
 }
@@ -279,6 +292,62 @@ func (s *Service) scan(ctx context.Context, owner string, w workload.Window, sco
 		err = ctx.Err()
 	}
 	return err
+}
+
+// maxScanWorkers bounds the cores one scan decodes on.
+const maxScanWorkers = 4
+
+// scanParallel decodes the owner's chunks in w on up to maxScanWorkers cores, each worker
+// adding the records within scope to a part of its own (newPart's, told how many parts there
+// are), and returns the parts for
+// the caller to merge: one question over a million records is then decoded on every core, not
+// one. The calling goroutine reads the chunks from the store.
+func scanParallel[P any](ctx context.Context, s *Service, owner string, w workload.Window, scope Scope, newPart func(parts int) P, add func(P, *workload.Record)) ([]P, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	n := min(runtime.GOMAXPROCS(0), maxScanWorkers)
+	parts, errs := make([]P, n), make([]error, n)
+	chunks := make(chan []byte, n)
+	var wg sync.WaitGroup
+	for i := range parts {
+		parts[i] = newPart(n)
+		in := s.scope(scope) // its name cache is the worker's own
+		wg.Go(func() {
+			for c := range chunks {
+				if errs[i] != nil {
+					continue // the reader stops soon; let it not block
+				}
+				errs[i] = workload.DecodeChunk(c, func(r *workload.Record) bool {
+					if w.Contains(r.TS) && in(r.Model, r.Route) {
+						add(parts[i], r)
+					}
+					return true
+				})
+				if errs[i] != nil {
+					cancel()
+				}
+			}
+		})
+	}
+	err := s.store.ScanChunks(ctx, owner, w, func(c []byte) bool {
+		select {
+		case chunks <- c:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	})
+	close(chunks)
+	wg.Wait()
+	for _, e := range errs {
+		if e != nil {
+			return nil, netra.Internal(fmt.Errorf("decode records: %w", e))
+		}
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	return parts, err
 }
 
 // scope returns whether a (model, route) lies in the scope: models by the price table's names,

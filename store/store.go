@@ -200,6 +200,10 @@ type Workloads interface {
 	// ScanRecords calls fn for each of the owner's committed records whose time lies in w, in
 	// no particular order, until fn returns false. The record passed is reused between calls.
 	ScanRecords(ctx context.Context, owner string, w workload.Window, fn func(*workload.Record) bool) error
+	// ScanChunks calls fn with each of the owner's committed chunks that holds a record in w,
+	// as workload.EncodeChunk wrote it, until fn returns false: for a caller that decodes
+	// chunks on several cores. The chunk may hold records outside w; it is fn's to keep.
+	ScanChunks(ctx context.Context, owner string, w workload.Window, fn func(chunk []byte) bool) error
 	// ScanRollups is ScanRecords for tallies (workload.Tally): a chunk that lies wholly in w is
 	// passed as its rollups to groups, any other chunk as its records in w to records, as is a
 	// chunk stored without rollups. Both callbacks reuse their argument; either stops the scan

@@ -1,6 +1,7 @@
 package workload
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -212,6 +213,56 @@ func NewLatencyAnalyzer(w Window, prices *Prices) *Analyzer {
 	a := NewAnalyzer(w, prices)
 	a.latencyOnly = true
 	return a
+}
+
+// Reserve makes room for the latencies of a share (0 to 1) of the records that the tally t
+// counted, as a scan split over cores has: the series then grow once instead of doubling
+// through a million records.
+func (a *Analyzer) Reserve(t Stats, share float64) {
+	size := func(n int64) int { return int(float64(n)*share) + 64 }
+	a.lat = slices.Grow(a.lat, size(t.Totals.Requests))
+	for _, r := range t.SpendByRoute {
+		if ra := a.tally.route(r.Key); ra.lat != nil {
+			*ra.lat = slices.Grow(*ra.lat, size(r.Requests))
+		}
+	}
+	for _, m := range t.SpendByModel {
+		if mi := a.tally.model(m.Key); mi.lat != nil {
+			*mi.lat = slices.Grow(*mi.lat, size(m.Requests))
+		}
+	}
+}
+
+// MergeLatencies adds b's latencies to a's, so that analyzers that each saw part of a scan
+// (one a core) give the statistics of the whole. Both must come from NewLatencyAnalyzer: the
+// full analysis counts cache reuse in time order, which parts cannot merge. The series of
+// routes and models past maxKeys may differ from a single scan's, as which ones came first
+// does.
+func (a *Analyzer) MergeLatencies(b *Analyzer) {
+	if !a.latencyOnly || !b.latencyOnly {
+		panic("workload: MergeLatencies of a full analyzer")
+	}
+	a.lat = append(a.lat, b.lat...)
+	a.ttft = append(a.ttft, b.ttft...)
+	a.sumLat += b.sumLat
+	a.sumTTFT += b.sumTTFT
+	for name, rb := range b.tally.routes {
+		ra := a.tally.route(name)
+		ra.interactive += rb.interactive
+		if ra.lat != nil && rb.lat != nil {
+			*ra.lat = append(*ra.lat, *rb.lat...)
+		}
+	}
+	for name, mb := range b.tally.latByModel {
+		ma := a.tally.latByModel[name]
+		if ma == nil && len(a.tally.latByModel) < maxKeys {
+			ma = new([]float32)
+			a.tally.latByModel[name] = ma
+		}
+		if ma != nil {
+			*ma = append(*ma, *mb...)
+		}
+	}
 }
 
 // Add counts one record if it lies in the window; it reports whether it did. Models are

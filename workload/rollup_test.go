@@ -117,3 +117,34 @@ func TestLatencyAnalyzerMatchesAnalyzer(t *testing.T) {
 		t.Fatalf("the latency analyzer filled other sections: %+v", b.Totals)
 	}
 }
+
+// Latency analyzers that each saw a part of the records, merged, give one analyzer's answer.
+func TestLatencyAnalyzersMerge(t *testing.T) {
+	end := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	recs, err := workload.Generate(workload.SyntheticSpec{Preset: "mixed", Days: 5, Seed: 9, End: end}, workload.DefaultPrices())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := workload.Window{From: end.Add(-3 * 24 * time.Hour), To: end}
+	one := workload.NewLatencyAnalyzer(w, workload.DefaultPrices())
+	parts := []*workload.Analyzer{workload.NewLatencyAnalyzer(w, workload.DefaultPrices()), workload.NewLatencyAnalyzer(w, workload.DefaultPrices()), workload.NewLatencyAnalyzer(w, workload.DefaultPrices())}
+	for i := range recs {
+		one.Add(&recs[i])
+		// In runs of 100, as chunks would come: each part sees some of every route.
+		parts[(i/100)%len(parts)].Add(&recs[i])
+	}
+	for _, p := range parts[1:] {
+		parts[0].MergeLatencies(p)
+	}
+	a, b := one.Stats(), parts[0].Stats()
+	// Sums in another order may differ in the last bits; nothing shown does.
+	for _, m := range []struct{ a, b *float64 }{{&a.LatencyMS.Mean, &b.LatencyMS.Mean}, {&a.TTFTMS.Mean, &b.TTFTMS.Mean}} {
+		if math.Abs(*m.a-*m.b) < 1e-9**m.a {
+			*m.b = *m.a
+		}
+	}
+	if a.LatencyMS.Count == 0 || len(a.LatencyByRoute) < 2 || !reflect.DeepEqual(a.LatencyMS, b.LatencyMS) || !reflect.DeepEqual(a.TTFTMS, b.TTFTMS) ||
+		!reflect.DeepEqual(a.LatencyByRoute, b.LatencyByRoute) || !reflect.DeepEqual(a.LatencyByModel, b.LatencyByModel) {
+		t.Fatalf("merged latencies differ:\none    %+v %+v\nmerged %+v %+v", a.LatencyMS, a.LatencyByRoute, b.LatencyMS, b.LatencyByRoute)
+	}
+}

@@ -250,6 +250,26 @@ func (s *Store) ScanRecords(ctx context.Context, owner string, w workload.Window
 	return wrap("scan records", rows.Err())
 }
 
+// ScanChunks passes the owner's committed chunks that overlap w, each a copy of its own.
+func (s *Store) ScanChunks(ctx context.Context, owner string, w workload.Window, fn func([]byte) bool) error {
+	rows, err := s.r.QueryContext(ctx, `SELECT data FROM workload_chunks WHERE owner = ? AND committed = 1 AND max_ts >= ? AND min_ts <= ?`,
+		owner, w.From.UnixMicro(), w.To.UnixMicro())
+	if err != nil {
+		return wrap("scan chunks", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var data []byte
+		if err := rows.Scan(&data); err != nil {
+			return wrap("scan chunks", err)
+		}
+		if !fn(data) {
+			break
+		}
+	}
+	return wrap("scan chunks", rows.Err())
+}
+
 // ScanRollups passes each committed chunk of the owner's that overlaps w as its rollups when
 // it lies wholly in w and has them, and as its records in w otherwise.
 func (s *Store) ScanRollups(ctx context.Context, owner string, w workload.Window, groups func(*workload.Rollup) bool, records func(*workload.Record) bool) error {

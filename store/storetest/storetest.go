@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -36,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"UploadLimit", uploadLimit},
 		{"RecordsAreScopedAndWindowed", recordsScoped},
 		{"RollupsTallyAsRecords", rollupsTally},
+		{"ChunksHoldTheRecordsOfTheWindow", chunksHoldRecords},
 		{"AuditIsScopedOrderedAndPrunedWithAnchors", auditTrail},
 		{"AuditHeadsAndCheckpoints", auditHeadsAndCheckpoints},
 		{"ModelUsageAddsUpByMonthAndModel", modelUsageAddsUp},
@@ -505,6 +507,57 @@ func recordsScoped(t *testing.T, s store.Store) {
 	}
 	if len(scanAll(t, s, "yan", everything())) != 0 || len(scanAll(t, s, "zed", everything())) != 1 {
 		t.Fatal("delete removed the wrong records")
+	}
+}
+
+// chunksHoldRecords: the chunks ScanChunks passes, decoded and cut to the window, hold the
+// records ScanRecords passes, and are the caller's to keep; another owner's chunks never come.
+func chunksHoldRecords(t *testing.T, s store.Store) {
+	base := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	for up := range 3 {
+		var batch []workload.Record
+		for d := range 5 {
+			batch = append(batch, rec(fmt.Sprintf("c%d-%d", up, d), base.Add(time.Duration(up*5+d)*24*time.Hour), float64(up*5+d)))
+		}
+		if _, _, err := upload(t, s, "cho", 1000, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := upload(t, s, "dee", 1000, []workload.Record{rec("d", base.Add(7*24*time.Hour), 99)}); err != nil {
+		t.Fatal(err)
+	}
+	// Days 6 to 8: the middle upload only.
+	w := workload.Window{From: base.Add(6 * 24 * time.Hour), To: base.Add(8 * 24 * time.Hour)}
+	var chunks [][]byte
+	if err := s.ScanChunks(ctx(t), "cho", w, func(c []byte) bool { chunks = append(chunks, c); return true }); err != nil {
+		t.Fatal(err)
+	}
+	if len(chunks) != 1 {
+		t.Fatalf("%d chunks overlap days 6-8, want the middle upload's", len(chunks))
+	}
+	var got []string
+	for _, c := range chunks {
+		if err := workload.DecodeChunk(c, func(r *workload.Record) bool {
+			if w.Contains(r.TS) {
+				got = append(got, r.ID)
+			}
+			return true
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var want []string
+	for _, r := range scanAll(t, s, "cho", w) {
+		want = append(want, r.ID)
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) || len(want) != 3 {
+		t.Fatalf("chunks hold %v, records %v", got, want)
+	}
+	n := 0
+	if err := s.ScanChunks(ctx(t), "cho", everything(), func([]byte) bool { n++; return n < 2 }); err != nil || n != 2 {
+		t.Fatalf("stopping after 2 chunks: %d, %v", n, err)
 	}
 }
 
