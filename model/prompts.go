@@ -2,6 +2,7 @@ package model
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -108,4 +109,25 @@ func redactURL(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+// Malformed is the domain error of a provider's answer that does not parse: a broken stream,
+// an answer cut off, arguments that are not JSON.
+func Malformed(what string) error {
+	return &netra.Error{Code: netra.CodeUnavailable, Message: "the model provider's answer was malformed: " + what}
+}
+
+// CheckToolCalls refuses calls without an id or a name, or whose arguments are not a JSON
+// object.
+func CheckToolCalls(calls []ToolCall) error {
+	for _, c := range calls {
+		if c.ID == "" || c.Name == "" {
+			return Malformed("a tool call without an id or a name")
+		}
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(c.Args, &obj) != nil {
+			return Malformed(fmt.Sprintf("the arguments of %s are not a JSON object", c.Name))
+		}
+	}
+	return nil
 }

@@ -90,17 +90,21 @@ func (m metered) Complete(ctx context.Context, req Request) (Response, error) {
 	if err != nil {
 		return res, err
 	}
-	u := res.Usage
+	res.Usage = m.count(ctx, res.Usage)
+	return res, nil
+}
+
+// count prices one successful call's usage and adds it to the context's meter and observer.
+func (m metered) count(ctx context.Context, u Usage) Usage {
 	u.ModelCalls = 1
 	if m.cost != nil {
 		u.CostUSD = m.cost(u.InputTokens, u.OutputTokens)
 	}
-	res.Usage = u
 	if mt, ok := ctx.Value(meterKey{}).(*Meter); ok {
 		mt.add(m.p.Name(), u)
 	}
 	if m.observe != nil {
 		m.observe(u)
 	}
-	return res, nil
+	return u
 }

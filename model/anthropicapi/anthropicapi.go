@@ -83,15 +83,7 @@ func (p *Provider) Complete(ctx context.Context, req model.Request) (model.Respo
 	}
 	msg, err := p.client.Messages.New(ctx, params)
 	if err != nil {
-		var apiErr *anthropic.Error
-		if errors.As(err, &apiErr) {
-			var h http.Header
-			if apiErr.Response != nil {
-				h = apiErr.Response.Header
-			}
-			return model.Response{}, model.StatusError(apiErr.StatusCode, http.StatusText(apiErr.StatusCode), h)
-		}
-		return model.Response{}, model.CallError(err)
+		return model.Response{}, classify(err)
 	}
 	var text strings.Builder
 	for _, b := range msg.Content {
@@ -109,4 +101,104 @@ func (p *Provider) Complete(ctx context.Context, req model.Request) (model.Respo
 		return model.Response{JSON: json.RawMessage(out), Usage: usage}, nil
 	}
 	return model.Response{Text: out, Usage: usage}, nil
+}
+
+// classify turns an SDK error into the domain's, with a message that holds no credential.
+func classify(err error) error {
+	var apiErr *anthropic.Error
+	if errors.As(err, &apiErr) {
+		var h http.Header
+		if apiErr.Response != nil {
+			h = apiErr.Response.Header
+		}
+		return model.StatusError(apiErr.StatusCode, http.StatusText(apiErr.StatusCode), h)
+	}
+	return model.CallError(err)
+}
+
+// Chat holds a turn of a tool-using conversation, streamed: text deltas go to req.OnText as
+// they arrive, thinking deltas to req.OnThinking; the SDK accumulates the message.
+func (p *Provider) Chat(ctx context.Context, req model.ChatRequest) (model.ChatResponse, error) {
+	params := anthropic.MessageNewParams{Model: anthropic.Model(p.model), MaxTokens: p.maxTokens}
+	if req.MaxTokens > 0 {
+		params.MaxTokens = req.MaxTokens
+	}
+	params.System = []anthropic.TextBlockParam{{Text: req.System}}
+	var results []anthropic.ContentBlockParamUnion // tool results go back in one user message
+	flush := func() {
+		if len(results) > 0 {
+			params.Messages = append(params.Messages, anthropic.NewUserMessage(results...))
+			results = nil
+		}
+	}
+	for _, m := range req.Messages {
+		if m.Role == model.RoleTool {
+			results = append(results, anthropic.NewToolResultBlock(m.ToolCallID, m.Text, m.IsError))
+			continue
+		}
+		flush()
+		switch m.Role {
+		case model.RoleUser:
+			params.Messages = append(params.Messages, anthropic.NewUserMessage(anthropic.NewTextBlock(m.Text)))
+		case model.RoleAssistant:
+			var blocks []anthropic.ContentBlockParamUnion
+			if m.Text != "" {
+				blocks = append(blocks, anthropic.NewTextBlock(m.Text))
+			}
+			for _, c := range m.ToolCalls {
+				blocks = append(blocks, anthropic.NewToolUseBlock(c.ID, c.Args, c.Name))
+			}
+			params.Messages = append(params.Messages, anthropic.NewAssistantMessage(blocks...))
+		}
+	}
+	flush()
+	for _, t := range req.Tools {
+		schema := anthropic.ToolInputSchemaParam{Properties: t.Parameters["properties"]}
+		if r, ok := t.Parameters["required"].([]string); ok {
+			schema.Required = r
+		}
+		params.Tools = append(params.Tools, anthropic.ToolUnionParam{OfTool: &anthropic.ToolParam{Name: t.Name, Description: anthropic.String(t.Description), InputSchema: schema}})
+	}
+	stream := p.client.Messages.NewStreaming(ctx, params)
+	defer stream.Close()
+	var msg anthropic.Message
+	for stream.Next() {
+		ev := stream.Current()
+		if err := msg.Accumulate(ev); err != nil {
+			return model.ChatResponse{}, model.Malformed(err.Error())
+		}
+		if ev.Type == "content_block_delta" {
+			switch d := ev.AsContentBlockDelta().Delta; d.Type {
+			case "text_delta":
+				if req.OnText != nil {
+					req.OnText(d.Text)
+				}
+			case "thinking_delta":
+				if req.OnThinking != nil {
+					req.OnThinking(d.Thinking)
+				}
+			}
+		}
+	}
+	if err := stream.Err(); err != nil {
+		if ctx.Err() != nil {
+			return model.ChatResponse{}, model.CallError(ctx.Err())
+		}
+		return model.ChatResponse{}, classify(err)
+	}
+	if msg.StopReason == "" {
+		return model.ChatResponse{}, model.Malformed("the answer ended before the model finished it")
+	}
+	res := model.ChatResponse{Usage: model.Usage{InputTokens: msg.Usage.InputTokens, OutputTokens: msg.Usage.OutputTokens}}
+	var text strings.Builder
+	for _, b := range msg.Content {
+		switch b.Type {
+		case "text":
+			text.WriteString(b.Text)
+		case "tool_use":
+			res.ToolCalls = append(res.ToolCalls, model.ToolCall{ID: b.ID, Name: b.Name, Args: b.Input})
+		}
+	}
+	res.Text = text.String()
+	return res, model.CheckToolCalls(res.ToolCalls)
 }

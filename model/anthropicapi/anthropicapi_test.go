@@ -55,3 +55,19 @@ func TestFaults(t *testing.T) {
 		})
 	}
 }
+
+func TestChatConformance(t *testing.T) {
+	modeltest.RunChat(t, func(t *testing.T, timeout time.Duration, script func(modeltest.Turn) modeltest.OpenAIReply) model.Provider {
+		fake := modeltest.NewAnthropic(t, func(n int, req modeltest.AnthropicRequest) modeltest.OpenAIReply {
+			if !req.Stream {
+				t.Errorf("a chat turn was not streamed")
+			}
+			return script(req.Turn(n))
+		})
+		p, err := anthropicapi.New(anthropicapi.Config{BaseURL: fake.URL, APIKey: key, Model: "claude-sonnet-4", Timeout: timeout})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	})
+}

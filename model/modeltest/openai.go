@@ -10,28 +10,76 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/netra-ai/netra/model"
 )
 
 // OpenAIRequest is what the fake received of one chat completion request.
 type OpenAIRequest struct {
-	Auth     string // the Authorization header
-	Model    string
-	Messages []struct {
-		Role    string `json:"role"`
-		Content string `json:"content"`
-	}
+	Auth           string // the Authorization header
+	Model          string
+	Messages       []OpenAIMessage
 	ResponseFormat json.RawMessage
+	Tools          []string // the names of the tools offered
+	Stream         bool
 }
 
-// OpenAIReply is the fake's answer to one request: Status (default 200), the assistant's
-// content, the usage it reports, and a Retry-After header for 429s.
+// OpenAIMessage is one message of a request, as the wire has it.
+type OpenAIMessage struct {
+	Role       string `json:"role"`
+	Content    string `json:"content"`
+	ToolCallID string `json:"tool_call_id"`
+	ToolCalls  []struct {
+		ID       string `json:"id"`
+		Function struct {
+			Name      string `json:"name"`
+			Arguments string `json:"arguments"`
+		} `json:"function"`
+	} `json:"tool_calls"`
+}
+
+// OpenAIReply is the fake's answer to one request (the Anthropic fake takes the same): Status
+// (default 200), the assistant's content and tool calls, the usage it reports, a Retry-After
+// header for 429s, and, for a streamed answer, how it streams and how it breaks.
 type OpenAIReply struct {
 	Status       int
 	Content      string
+	ToolCalls    []model.ToolCall
 	PromptTokens int
 	OutputTokens int
 	RetryAfter   string
 	Body         string // sent as is instead of a completion when set
+	Thinking     string // streamed as thinking deltas first (Anthropic)
+
+	// Streaming: Content goes out in Chunks (default: word by word), ChunkDelay apart. CutAfter > 0 drops the connection
+	// after that many pieces; BadChunk sends a chunk that is not JSON after the first; Hang
+	// sends nothing until the caller gives up. OnChunk hears each event (its index and data)
+	// just before it is sent.
+	Chunks     []string
+	ChunkDelay time.Duration
+	OnChunk    func(i int, piece string)
+	CutAfter   int
+	BadChunk   bool
+	Hang       bool
+}
+
+// pieces is how the reply's content streams.
+func (rep OpenAIReply) pieces() []string {
+	if rep.Chunks != nil {
+		return rep.Chunks
+	}
+	var out []string
+	for i := 0; i < len(rep.Content); {
+		j := strings.IndexByte(rep.Content[i+1:], ' ')
+		if j < 0 {
+			out = append(out, rep.Content[i:])
+			break
+		}
+		out = append(out, rep.Content[i:i+1+j])
+		i += 1 + j
+	}
+	return out
 }
 
 // OpenAI is a fake OpenAI-compatible server: POST /v1/chat/completions answers with what
@@ -67,20 +115,34 @@ func (f *OpenAI) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	body, _ := io.ReadAll(r.Body)
 	var req struct {
-		Model    string `json:"model"`
-		Messages []struct {
-			Role    string `json:"role"`
-			Content string `json:"content"`
-		} `json:"messages"`
+		Model          string          `json:"model"`
+		Messages       []OpenAIMessage `json:"messages"`
 		ResponseFormat json.RawMessage `json:"response_format"`
+		Stream         bool            `json:"stream"`
+		Tools          []struct {
+			Function struct {
+				Name string `json:"name"`
+			} `json:"function"`
+		} `json:"tools"`
 	}
 	_ = json.Unmarshal(body, &req)
-	got := OpenAIRequest{Auth: r.Header.Get("Authorization"), Model: req.Model, Messages: req.Messages, ResponseFormat: req.ResponseFormat}
+	got := OpenAIRequest{Auth: r.Header.Get("Authorization"), Model: req.Model, Messages: req.Messages, ResponseFormat: req.ResponseFormat, Stream: req.Stream}
+	for _, t := range req.Tools {
+		got.Tools = append(got.Tools, t.Function.Name)
+	}
 	f.mu.Lock()
 	f.requests = append(f.requests, got)
 	n := len(f.requests)
 	f.mu.Unlock()
 	rep := f.Script(n, got)
+	if rep.Hang {
+		<-r.Context().Done()
+		return
+	}
+	if req.Stream && rep.Status == 0 && rep.Body == "" {
+		f.stream(w, got.Model, rep)
+		return
+	}
 	writeReply(w, rep, map[string]any{"error": map[string]any{"message": "fake failure", "type": "server_error", "code": nil}}, func() any {
 		return map[string]any{
 			"id": "chatcmpl-fake", "object": "chat.completion", "created": 1764460800, "model": got.Model,
@@ -89,6 +151,73 @@ func (f *OpenAI) serve(w http.ResponseWriter, r *http.Request) {
 			"usage": map[string]any{"prompt_tokens": rep.PromptTokens, "completion_tokens": rep.OutputTokens, "total_tokens": rep.PromptTokens + rep.OutputTokens},
 		}
 	})
+}
+
+// stream answers as the API streams: chat.completion.chunk events, the tool calls' arguments
+// in two deltas each, the finish reason, then the usage and [DONE].
+func (f *OpenAI) stream(w http.ResponseWriter, modelName string, rep OpenAIReply) {
+	chunk := func(delta map[string]any, finish any) map[string]any {
+		return map[string]any{"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 1764460800, "model": modelName,
+			"choices": []any{map[string]any{"index": 0, "delta": delta, "finish_reason": finish}}}
+	}
+	var events []any
+	events = append(events, chunk(map[string]any{"role": "assistant", "content": ""}, nil))
+	for _, p := range rep.pieces() {
+		events = append(events, chunk(map[string]any{"content": p}, nil))
+	}
+	for i, c := range rep.ToolCalls {
+		half := len(c.Args) / 2
+		events = append(events,
+			chunk(map[string]any{"tool_calls": []any{map[string]any{"index": i, "id": c.ID, "type": "function", "function": map[string]any{"name": c.Name, "arguments": string(c.Args[:half])}}}}, nil),
+			chunk(map[string]any{"tool_calls": []any{map[string]any{"index": i, "function": map[string]any{"arguments": string(c.Args[half:])}}}}, nil))
+	}
+	finish := "stop"
+	if len(rep.ToolCalls) > 0 {
+		finish = "tool_calls"
+	}
+	events = append(events, chunk(map[string]any{}, finish),
+		map[string]any{"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 1764460800, "model": modelName, "choices": []any{},
+			"usage": map[string]any{"prompt_tokens": rep.PromptTokens, "completion_tokens": rep.OutputTokens, "total_tokens": rep.PromptTokens + rep.OutputTokens}})
+	sse(w, rep, func(i int) (string, any) { return "", events[i] }, len(events), "data: [DONE]\n\n")
+}
+
+// sse writes n events as server-sent events (event i from ev: its name, if any, and data),
+// then tail, flushing each, with the reply's pacing and faults.
+func sse(w http.ResponseWriter, rep OpenAIReply, ev func(i int) (string, any), n int, tail string) {
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	fl, _ := w.(http.Flusher)
+	for i := range n {
+		if rep.CutAfter > 0 && i >= rep.CutAfter {
+			panic(http.ErrAbortHandler) // drops the connection mid-stream
+		}
+		if rep.BadChunk && i == 1 {
+			if name, _ := ev(i); name != "" {
+				_, _ = io.WriteString(w, "event: "+name+"\n")
+			}
+			_, _ = io.WriteString(w, "data: {\"choices\": [ not json\n\n")
+		}
+		if i > 0 && rep.ChunkDelay > 0 {
+			time.Sleep(rep.ChunkDelay)
+		}
+		name, data := ev(i)
+		b, _ := json.Marshal(data)
+		if rep.OnChunk != nil {
+			rep.OnChunk(i, string(b))
+		}
+		if name != "" {
+			_, _ = io.WriteString(w, "event: "+name+"\n")
+		}
+		_, _ = io.WriteString(w, "data: "+string(b)+"\n\n")
+		if fl != nil {
+			fl.Flush()
+		}
+	}
+	_, _ = io.WriteString(w, tail)
+	if fl != nil {
+		fl.Flush()
+	}
 }
 
 // writeReply answers as scripted: rep.Body as is, an error body for a failing status, else the

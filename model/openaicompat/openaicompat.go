@@ -116,3 +116,66 @@ func classify(err error) error {
 	}
 	return model.CallError(err)
 }
+
+// Chat holds a turn of a tool-using conversation, streamed: the text goes to req.OnText as
+// the chunks arrive, tool calls are gathered from their deltas (the SDK's accumulator).
+func (p *Provider) Chat(ctx context.Context, req model.ChatRequest) (model.ChatResponse, error) {
+	params := openai.ChatCompletionNewParams{Model: p.model, StreamOptions: openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)}}
+	if req.MaxTokens > 0 {
+		params.MaxCompletionTokens = openai.Int(req.MaxTokens)
+	}
+	params.Messages = append(params.Messages, openai.SystemMessage(req.System))
+	for _, m := range req.Messages {
+		switch m.Role {
+		case model.RoleUser:
+			params.Messages = append(params.Messages, openai.UserMessage(m.Text))
+		case model.RoleTool:
+			params.Messages = append(params.Messages, openai.ToolMessage(m.Text, m.ToolCallID))
+		case model.RoleAssistant:
+			a := openai.ChatCompletionAssistantMessageParam{}
+			if m.Text != "" {
+				a.Content.OfString = openai.String(m.Text)
+			}
+			for _, c := range m.ToolCalls {
+				a.ToolCalls = append(a.ToolCalls, openai.ChatCompletionMessageToolCallUnionParam{OfFunction: &openai.ChatCompletionMessageFunctionToolCallParam{
+					ID: c.ID, Function: openai.ChatCompletionMessageFunctionToolCallFunctionParam{Name: c.Name, Arguments: string(c.Args)}}})
+			}
+			params.Messages = append(params.Messages, openai.ChatCompletionMessageParamUnion{OfAssistant: &a})
+		}
+	}
+	for _, t := range req.Tools {
+		params.Tools = append(params.Tools, openai.ChatCompletionFunctionTool(shared.FunctionDefinitionParam{
+			Name: t.Name, Description: openai.String(t.Description), Parameters: shared.FunctionParameters(t.Parameters)}))
+	}
+	stream := p.client.Chat.Completions.NewStreaming(ctx, params)
+	defer stream.Close()
+	var acc openai.ChatCompletionAccumulator
+	for stream.Next() {
+		chunk := stream.Current()
+		if !acc.AddChunk(chunk) {
+			return model.ChatResponse{}, model.Malformed("a streamed chunk does not follow the ones before it")
+		}
+		if req.OnText != nil && len(chunk.Choices) > 0 && chunk.Choices[0].Delta.Content != "" {
+			req.OnText(chunk.Choices[0].Delta.Content)
+		}
+	}
+	if err := stream.Err(); err != nil {
+		if ctx.Err() != nil {
+			return model.ChatResponse{}, model.CallError(ctx.Err())
+		}
+		return model.ChatResponse{}, classify(err)
+	}
+	if len(acc.Choices) == 0 || acc.Choices[0].FinishReason == "" {
+		return model.ChatResponse{}, model.Malformed("the answer ended before the model finished it")
+	}
+	msg := acc.Choices[0].Message
+	res := model.ChatResponse{Text: msg.Content, Usage: model.Usage{InputTokens: acc.Usage.PromptTokens, OutputTokens: acc.Usage.CompletionTokens}}
+	for _, c := range msg.ToolCalls {
+		call := model.ToolCall{ID: c.ID, Name: c.Function.Name, Args: json.RawMessage(c.Function.Arguments)}
+		if len(call.Args) == 0 {
+			call.Args = json.RawMessage("{}")
+		}
+		res.ToolCalls = append(res.ToolCalls, call)
+	}
+	return res, model.CheckToolCalls(res.ToolCalls)
+}

@@ -118,3 +118,19 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 		t.Fatalf("%q %v after %v, want the answer after at least 1 s", res.Text, err, time.Since(t0))
 	}
 }
+
+func TestChatConformance(t *testing.T) {
+	modeltest.RunChat(t, func(t *testing.T, timeout time.Duration, script func(modeltest.Turn) modeltest.OpenAIReply) model.Provider {
+		fake := modeltest.NewOpenAI(t, func(n int, req modeltest.OpenAIRequest) modeltest.OpenAIReply {
+			if !req.Stream {
+				t.Errorf("a chat turn was not streamed")
+			}
+			return script(req.Turn(n))
+		})
+		p, err := openaicompat.New(openaicompat.Config{BaseURL: fake.URL, APIKey: key, Model: "gpt-4o-mini", Timeout: timeout})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	})
+}
