@@ -11,6 +11,7 @@ const (
 	EventRunStarted     EventType = "run_started"
 	EventAgentStarted   EventType = "agent_started"
 	EventAgentThinking  EventType = "agent_thinking"
+	EventMessageDelta   EventType = "message_delta"
 	EventToolExecuting  EventType = "tool_executing"
 	EventToolCompleted  EventType = "tool_completed"
 	EventAgentCompleted EventType = "agent_completed"

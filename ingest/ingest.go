@@ -269,6 +269,17 @@ func (s *Service) Tally(ctx context.Context, owner string, w workload.Window, sc
 	return t.Stats(), err
 }
 
+// Query groups the owner's records in w, within scope, by groupBy (workload.GroupBys), with
+// each group's volume, errors, cost, tokens and latency percentiles.
+func (s *Service) Query(ctx context.Context, owner string, w workload.Window, scope Scope, groupBy string) (workload.QueryResult, error) {
+	q, err := workload.NewQuery(w, groupBy, s.prices)
+	if err != nil {
+		return workload.QueryResult{}, netra.Errorf(netra.CodeInvalidRequest, "%v", err)
+	}
+	err = s.scan(ctx, owner, w, scope, q.Add)
+	return q.Result(), err
+}
+
 // WhatIf prices the owner's records in w, within scope, on the target model.
 func (s *Service) WhatIf(ctx context.Context, owner string, w workload.Window, scope Scope, target string) (workload.WhatIf, error) {
 	a, err := workload.NewWhatIf(w, target, s.prices)

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/netra-ai/netra"
 )
 
 // Roles of a chat message.
@@ -95,8 +97,8 @@ func Chat(ctx context.Context, p Provider, req ChatRequest) (ChatResponse, error
 
 func (r resilient) Unwrap() Provider { return r.p }
 
-// Chat retries as Complete does, but never a turn whose text the caller already heard: that
-// text cannot be taken back.
+// Chat retries what may pass on another try (rate_limited, unavailable, timeout), but never a
+// turn whose text the caller already heard: that text cannot be taken back.
 func (r resilient) Chat(ctx context.Context, req ChatRequest) (ChatResponse, error) {
 	if !CanChat(r.p) {
 		return ChatResponse{}, ErrNoChat
@@ -109,7 +111,14 @@ func (r resilient) Chat(ctx context.Context, req ChatRequest) (ChatResponse, err
 		req.OnText = func(d string) { heard = true; on(d) }
 	}
 	var res ChatResponse
-	_, err := r.retry.Do(ctx, func(error) bool { return ctx.Err() == nil && !heard }, func(ctx context.Context) error {
+	transient := func(err error) bool {
+		switch netra.ErrorCode(err) {
+		case netra.CodeRateLimited, netra.CodeUnavailable, netra.CodeTimeout:
+			return ctx.Err() == nil && !heard
+		}
+		return false
+	}
+	_, err := r.retry.Do(ctx, transient, func(ctx context.Context) error {
 		var err error
 		res, err = Chat(ctx, r.p, req)
 		r.breaker.Record(err == nil)

@@ -83,6 +83,10 @@ const (
 	// KindCapability answers a greeting, "what can you do?" or a question out of scope: what
 	// Netra can do with the user's data, what data it has, questions worth asking.
 	KindCapability = "capability"
+	// KindQuestion is a free-form question about the data that the other kinds do not answer
+	// (comparisons, trends, breakdowns by hour, day or error type): the analyst answers it with
+	// a model that calls tools. Only a provider that can chat (model.CanChat) gives it.
+	KindQuestion = "question"
 )
 
 // Metrics a figure question can ask about.

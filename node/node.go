@@ -26,6 +26,7 @@ import (
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/agent"
 	"github.com/netra-ai/netra/agent/actions"
+	"github.com/netra-ai/netra/agent/analyst"
 	"github.com/netra-ai/netra/agent/data"
 	"github.com/netra-ai/netra/agent/datahelper"
 	"github.com/netra-ai/netra/agent/echo"
@@ -109,6 +110,9 @@ type Config struct {
 	// TokenBudgets are the model tokens a user of each tier may use a month (server.Config).
 	// Default: none.
 	TokenBudgets map[netra.Tier]int64
+	// AnalystLimits bound the analyst's turns, tool calls and tokens per question, by tier.
+	// Default analyst.DefaultLimits.
+	AnalystLimits map[netra.Tier]analyst.Limits
 	// OTLPRouteAttribute is the span attribute POST /v1/traces reads routes from first.
 	// Default netra.route.
 	OTLPRouteAttribute string
@@ -270,13 +274,15 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		_ = st.Close()
 		return nil, err
 	}
+	wtools := workloadtool.Tools(svc)
 	agents, err := agent.NewRegistry(append([]agent.Spec{echo.Spec(), supervisor.Spec(), triage.Spec(provider), datahelper.Spec(n.URL),
-		data.Spec(), optimization.Spec(), actions.Spec(), reporting.Spec(provider), synthetic.Spec(provider)}, cfg.Agents...)...)
+		data.Spec(), optimization.Spec(), actions.Spec(), reporting.Spec(provider), synthetic.Spec(provider),
+		analyst.Spec(provider, wtools, cfg.AnalystLimits)}, cfg.Agents...)...)
 	if err != nil {
 		_ = st.Close()
 		return nil, err
 	}
-	tools, err := tool.NewRegistry(append(append([]tool.Tool{echo.Tool(), threadtool.Tool(st.ListMessages)}, workloadtool.Tools(svc)...), cfg.Tools...)...)
+	tools, err := tool.NewRegistry(append(append([]tool.Tool{echo.Tool(), threadtool.Tool(st.ListMessages)}, wtools...), cfg.Tools...)...)
 	if err != nil {
 		_ = st.Close()
 		return nil, err

@@ -13,6 +13,7 @@ import (
 
 	"github.com/netra-ai/netra/agent"
 	"github.com/netra-ai/netra/agent/actions"
+	"github.com/netra-ai/netra/agent/analyst"
 	"github.com/netra-ai/netra/agent/data"
 	"github.com/netra-ai/netra/agent/datahelper"
 	"github.com/netra-ai/netra/agent/synthetic"
@@ -191,6 +192,25 @@ func (r rep) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.
 		}
 	}
 	out.Markdown = b.String()
+	an, hasAn, err := agent.Prior[analyst.Output](in, analyst.Name)
+	if err != nil {
+		return agent.Result{}, err
+	}
+	switch {
+	case hasAn && an.Answered:
+		out.Markdown = an.Markdown
+	case hasAn:
+		// The analyst streamed part of an answer (message_delta) and the offline workflow
+		// answered instead: the rest streams too, so that the pieces still make the markdown.
+		rest := "> " + an.Note + " The answer below is computed from your data without the model.\n\n" + out.Markdown
+		if an.Markdown != "" {
+			rest = "\n\n" + rest
+		}
+		st := rt.Stream(ctx)
+		st.Write(rest)
+		st.Flush()
+		out.Markdown = an.Markdown + rest
+	}
 	return agent.Result{Output: out}, nil
 }
 

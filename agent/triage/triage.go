@@ -108,6 +108,10 @@ func (t *triage) classify(ctx context.Context, q string) (model.Triage, error) {
 	}
 	switch m.Kind {
 	case model.KindFigure, model.KindCapability, model.KindPerformance, model.KindWhatIf:
+	case model.KindQuestion:
+		if !model.CanChat(t.provider) {
+			m.Kind = model.KindReport
+		}
 	default:
 		m.Kind = model.KindReport
 	}
@@ -319,6 +323,9 @@ func (t *triage) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 	case out.Kind == model.KindFigure || out.Kind == model.KindPerformance || out.Kind == model.KindWhatIf:
 		out.Sufficiency = Sufficient
 		out.Next = []string{"data", "reporting"}
+	case out.Kind == model.KindQuestion:
+		out.Sufficiency = Sufficient
+		out.Next = []string{"analyst", "reporting"}
 	default:
 		out.Sufficiency = Sufficient
 		out.Next = []string{"data", "optimization", "actions", "reporting"}

@@ -26,6 +26,8 @@ const (
 	ActionPlan      = "action_plan"
 	Synthetic       = "generate_synthetic"
 	WhatIf          = "workload_whatif"
+	Query           = "workload_query"
+	Prices          = "price_lookup"
 )
 
 const windowSchema = `"from":{"type":"string","format":"date-time"},"to":{"type":"string","format":"date-time"}`
@@ -43,6 +45,21 @@ type Args struct {
 	Routes []string `json:"routes,omitempty"`
 	// Target is the model a what-if prices the traffic on.
 	Target string `json:"target,omitempty"`
+	// GroupBy is what workload_query groups by (workload.GroupBys).
+	GroupBy string `json:"group_by,omitempty"`
+}
+
+// PriceArgs is the argument of price_lookup.
+type PriceArgs struct {
+	Models []string `json:"models"`
+}
+
+// PriceResult is what price_lookup returns: the price of each model found (by the table's
+// name), the names not found, and the table's date.
+type PriceResult struct {
+	Prices   []workload.Price `json:"prices"`
+	NotFound []string         `json:"not_found,omitempty"`
+	AsOf     string           `json:"as_of"`
 }
 
 func (a Args) scope() ingest.Scope { return ingest.Scope{Models: a.Models, Routes: a.Routes} }
@@ -166,6 +183,42 @@ func Tools(svc *ingest.Service) []tool.Tool {
 					return nil, err
 				}
 				return svc.WhatIf(ctx, ec.UserID(), w, a.scope(), a.Target)
+			},
+		},
+		{
+			Name: Query,
+			Description: "Groups the user's records in a window (optionally narrowed to models and routes) by model, route, provider, day, hour of day (UTC) or error type, " +
+				"or not at all; each group's requests, errors, error rate, cost, tokens, retries and latency p50/p95/p99 and TTFT p50.",
+			Schema: `{"type":"object","required":["from","to"],"properties":{` + windowSchema + scopeSchema + `,
+				"group_by":{"type":"string","enum":["","model","route","provider","day","hour","error_type"]}}}`,
+			Timeout: 60 * time.Second,
+			Run: func(ctx context.Context, ec *execctx.Context, raw json.RawMessage) (any, error) {
+				a, w, err := windowArgs(raw)
+				if err != nil {
+					return nil, err
+				}
+				return svc.Query(ctx, ec.UserID(), w, a.scope(), a.GroupBy)
+			},
+		},
+		{
+			Name:        Prices,
+			Description: "The price table's entries for models: per-million-token input, cached input and output prices, batch discount, cache rules, the cheaper model of the same provider.",
+			Schema:      `{"type":"object","required":["models"],"properties":{"models":{"type":"array","minItems":1,"maxItems":20,"items":{"type":"string","maxLength":256}}}}`,
+			Timeout:     5 * time.Second,
+			Run: func(_ context.Context, _ *execctx.Context, raw json.RawMessage) (any, error) {
+				a, err := decode[PriceArgs](raw)
+				if err != nil {
+					return nil, err
+				}
+				res := PriceResult{Prices: []workload.Price{}, AsOf: svc.Prices().AsOf()}
+				for _, m := range a.Models {
+					if p, ok := svc.Prices().Lookup(m); ok {
+						res.Prices = append(res.Prices, p)
+					} else {
+						res.NotFound = append(res.NotFound, m)
+					}
+				}
+				return res, nil
 			},
 		},
 		{
