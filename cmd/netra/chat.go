@@ -131,6 +131,7 @@ func runChat(ctx context.Context, c *client.Client, req client.StartRun, out, pr
 	}
 	line("run %s accepted in thread %s", acc.RunID, acc.ThreadID)
 	cancelled := false
+	streamed := false // the answer came as message_delta, printed as it arrived
 	for {
 		select {
 		case <-ctx.Done():
@@ -149,7 +150,7 @@ func runChat(ctx context.Context, c *client.Client, req client.StartRun, out, pr
 			if ev.RunID != acc.RunID {
 				continue
 			}
-			if done, err := show(ev, line, out); done {
+			if done, err := show(ev, line, out, &streamed); done {
 				return err
 			}
 		}
@@ -206,8 +207,10 @@ type eventData struct {
 	} `json:"error"`
 }
 
-// show prints one event; done is true after the terminal event.
-func show(ev client.Event, line func(string, ...any), out io.Writer) (done bool, err error) {
+// show prints one event; done is true after the terminal event. The answer's message_delta
+// pieces go to out as they arrive; *streamed remembers that they did, so that the output is
+// not printed twice.
+func show(ev client.Event, line func(string, ...any), out io.Writer, streamed *bool) (done bool, err error) {
 	var d eventData
 	_ = json.Unmarshal(ev.Data, &d)
 	who := ev.Agent + " ▸ "
@@ -232,13 +235,24 @@ func show(ev client.Event, line func(string, ...any), out io.Writer) (done bool,
 		line("%scompleted in %.1f ms", who, d.DurationMS)
 	case "agent_error":
 		line("%sfailed: %s (%s)", who, d.Message, d.Code)
+	case "message_delta":
+		*streamed = true
+		fmt.Fprint(out, d.Text)
 	case "run_completed":
+		if *streamed {
+			fmt.Fprintln(out)
+			line("completed")
+			return true, nil
+		}
 		line("completed")
 		fmt.Fprintln(out, outputText(d.Output))
 		return true, nil
 	case "run_failed":
+		if *streamed {
+			fmt.Fprintln(out)
+		}
 		line("failed: %s (%s)", d.Message, d.Code)
-		if len(d.Output) > 0 && string(d.Output) != "null" {
+		if len(d.Output) > 0 && string(d.Output) != "null" && !*streamed {
 			// What was done before the failure (the supervisor's partial report).
 			fmt.Fprintln(out, outputText(d.Output))
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
@@ -170,9 +171,30 @@ func TestChatPrintsPartialReport(t *testing.T) {
 	var out bytes.Buffer
 	ev := client.Event{Type: "run_failed", RunID: "run_x",
 		Data: []byte(`{"code":"unavailable","message":"agent optimization is switched off","output":{"markdown":"# Workload report\n\npartial figures"}}`)}
-	done, err := show(ev, func(string, ...any) {}, &out)
+	var streamed bool
+	done, err := show(ev, func(string, ...any) {}, &out, &streamed)
 	if !done || err != exitCode(1) || !strings.Contains(out.String(), "partial figures") {
 		t.Fatalf("done %v, err %v, printed %q", done, err, out.String())
+	}
+}
+
+// TestChatPrintsDeltas: message_delta pieces are printed as they arrive, and the output they
+// make is not printed again at the end.
+func TestChatPrintsDeltas(t *testing.T) {
+	var out bytes.Buffer
+	var streamed bool
+	for i, piece := range []string{"Your busiest ", "hour is 14."} {
+		b, _ := json.Marshal(map[string]string{"text": piece})
+		if done, _ := show(client.Event{Type: "message_delta", RunID: "run_x", Data: b}, func(string, ...any) {}, &out, &streamed); done {
+			t.Fatal("a delta ended the run")
+		}
+		if want := []string{"Your busiest ", "Your busiest hour is 14."}[i]; out.String() != want {
+			t.Fatalf("after delta %d: %q", i, out.String())
+		}
+	}
+	done, err := show(client.Event{Type: "run_completed", RunID: "run_x", Data: []byte(`{"output":{"markdown":"Your busiest hour is 14."}}`)}, func(string, ...any) {}, &out, &streamed)
+	if !done || err != nil || out.String() != "Your busiest hour is 14.\n" {
+		t.Fatalf("done %v %v, printed %q", done, err, out.String())
 	}
 }
 
