@@ -35,8 +35,17 @@ func WithMeter(ctx context.Context) (context.Context, *Meter) {
 	return context.WithValue(ctx, meterKey{}, m), m
 }
 
-// Total is the sum so far.
+// MeterOf is the meter of ctx, or nil.
+func MeterOf(ctx context.Context) *Meter {
+	m, _ := ctx.Value(meterKey{}).(*Meter)
+	return m
+}
+
+// Total is the sum so far (zero for a nil meter).
 func (m *Meter) Total() Usage {
+	if m == nil {
+		return Usage{}
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.total

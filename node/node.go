@@ -277,7 +277,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	wtools := workloadtool.Tools(svc)
 	agents, err := agent.NewRegistry(append([]agent.Spec{echo.Spec(), supervisor.Spec(), triage.Spec(provider), datahelper.Spec(n.URL),
 		data.Spec(), optimization.Spec(), actions.Spec(), reporting.Spec(provider), synthetic.Spec(provider),
-		analyst.Spec(provider, wtools, cfg.AnalystLimits)}, cfg.Agents...)...)
+		analyst.Spec(provider, wtools, cfg.AnalystLimits, n.tokensLeft(st, cfg.TokenBudgets))}, cfg.Agents...)...)
 	if err != nil {
 		_ = st.Close()
 		return nil, err
@@ -556,4 +556,24 @@ func (n *Node) stop(ctx context.Context) error {
 	// Every entry is committed: sign where each chain ends.
 	n.keeper.checkpoint(context.WithoutCancel(ctx))
 	return errors.Join(err, n.store.Close())
+}
+
+// tokensLeft is the analyst's view of the monthly token budgets: what a user has left of the
+// month's budget, from the usage stored by the runs that ended.
+func (n *Node) tokensLeft(st store.Store, budgets map[netra.Tier]int64) analyst.Budget {
+	return func(ctx context.Context, user string, tier netra.Tier) (int64, bool, error) {
+		budget := budgets[tier]
+		if budget <= 0 {
+			return 0, false, nil
+		}
+		by, err := st.ModelUsage(ctx, user, time.Now().UTC().Format("2006-01"))
+		if err != nil {
+			return 0, true, err
+		}
+		var used model.Usage
+		for _, u := range by {
+			used = used.Add(u)
+		}
+		return max(0, budget-used.InputTokens-used.OutputTokens), true, nil
+	}
 }

@@ -76,11 +76,16 @@ type Output struct {
 	Usage       model.Usage `json:"usage"`
 }
 
+// Budget says how many model tokens a user has left this month before the run began; limited
+// is false when the user's tier has no budget.
+type Budget func(ctx context.Context, user string, tier netra.Tier) (left int64, limited bool, err error)
+
 // Fallback is the workflow that answers when the analyst cannot: the full report.
 func Fallback() []string { return []string{"data", "optimization", "actions", "reporting"} }
 
 // Spec declares the agent. tools are the node's tools, of which it offers ToolNames.
-func Spec(provider model.Provider, tools []tool.Tool, limits map[netra.Tier]Limits) agent.Spec {
+// budget (nil: none) stops a run whose model calls cross the user's monthly budget.
+func Spec(provider model.Provider, tools []tool.Tool, limits map[netra.Tier]Limits, budget Budget) agent.Spec {
 	var specs []model.ToolSpec
 	for _, t := range tools {
 		if !slices.Contains(ToolNames(), t.Name) {
@@ -96,13 +101,14 @@ func Spec(provider model.Provider, tools []tool.Tool, limits map[netra.Tier]Limi
 		limits = DefaultLimits()
 	}
 	return agent.Spec{Name: Name, Description: "Answers a free-form question about the user's records with a model that calls the analysis tools; every number checked against the tool results.",
-		New: func() agent.Agent { return &analyst{provider: provider, tools: specs, limits: limits} }}
+		New: func() agent.Agent { return &analyst{provider: provider, tools: specs, limits: limits, budget: budget} }}
 }
 
 type analyst struct {
 	provider model.Provider
 	tools    []model.ToolSpec
 	limits   map[netra.Tier]Limits
+	budget   Budget
 }
 
 // CanAnswer reports whether a provider can hold the analyst's conversation.
@@ -117,6 +123,15 @@ func (a *analyst) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (a
 	if !ok {
 		lim = DefaultLimits()[netra.TierFree]
 	}
+	// The month's budget, as it stood when the run began: the run's own calls are counted by
+	// its meter, and stored when it ends.
+	left, limited := int64(0), false
+	if a.budget != nil {
+		if left, limited, err = a.budget(ctx, rt.Context().UserID(), rt.Context().Tier()); err != nil {
+			return agent.Result{}, err
+		}
+	}
+	meter := model.MeterOf(ctx)
 	var known model.Known
 	known.AddText(in.Text)
 	system := fmt.Sprintf("%s\nNow: %s. The question's window: %s to %s (%s).", Prompt, time.Now().UTC().Format(time.RFC3339),
@@ -155,6 +170,13 @@ func (a *analyst) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (a
 			return fallback(fmt.Sprintf("The model could not answer (%s: %s).", netra.ErrorCode(err), netra.ErrorMessage(err)))
 		}
 		out.Usage = out.Usage.Add(res.Usage)
+		if used := meter.Total(); limited && used.InputTokens+used.OutputTokens >= left {
+			// The turn that crossed the budget is finished; the run ends here, with what was
+			// streamed as its partial answer.
+			stream.Flush()
+			return agent.Result{}, &agent.PartialError{Output: map[string]string{"markdown": stream.Text()}, Err: netra.Errorf(netra.CodeBudgetExceeded,
+				"this run used the last of your %d model tokens this month (%d in this run); the budget resets at the start of next month", left, used.InputTokens+used.OutputTokens)}
+		}
 		if len(res.ToolCalls) == 0 {
 			bad := gate.Blocked()
 			if bad == nil {

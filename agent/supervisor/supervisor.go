@@ -8,6 +8,7 @@ package supervisor
 import (
 	"context"
 	"encoding/json"
+	"errors"
 
 	"github.com/netra-ai/netra/agent"
 	"github.com/netra-ai/netra/agent/reporting"
@@ -33,8 +34,9 @@ func (sup) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.Re
 		}
 		return agent.Result{Output: json.RawMessage(`{"markdown":"","report":{}}`)}, nil
 	}
-	if ctx.Err() != nil || (len(ran) > 0 && ran[len(ran)-1] == reporting.Name) {
-		return agent.Result{}, err
+	var partial0 *agent.PartialError
+	if ctx.Err() != nil || (len(ran) > 0 && ran[len(ran)-1] == reporting.Name) || errors.As(err, &partial0) {
+		return agent.Result{}, err // a step that ended with its own partial answer keeps it
 	}
 	// A partial report of what was done, then the failure.
 	partial := in
