@@ -10,12 +10,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/netra-ai/netra/client"
+	"github.com/netra-ai/netra/model"
 	"github.com/netra-ai/netra/workload"
 )
 
@@ -26,6 +28,9 @@ const (
 	KindReport      = "report"
 	KindCapability  = "capability"
 	KindWhatIf      = "whatif"
+	// KindQuestion is a free-form question that the analyst answers with a model's tool calls;
+	// its cases (QuestionCases) run only against a provider that can chat.
+	KindQuestion = "question"
 )
 
 // Case is one question and what its answer must hold.
@@ -41,18 +46,22 @@ type Case struct {
 
 // Result is how one case went.
 type Result struct {
-	Case     Case     `json:"case"`
-	Pass     bool     `json:"pass"`
-	Missing  []string `json:"missing,omitempty"`
-	Unwanted []string `json:"unwanted,omitempty"`
-	Error    string   `json:"error,omitempty"`
-	Markdown string   `json:"markdown,omitempty"`
+	Case     Case        `json:"case"`
+	Usage    model.Usage `json:"usage"`
+	Pass     bool        `json:"pass"`
+	Missing  []string    `json:"missing,omitempty"`
+	Unwanted []string    `json:"unwanted,omitempty"`
+	Error    string      `json:"error,omitempty"`
+	Markdown string      `json:"markdown,omitempty"`
 }
 
 // Score is the share of cases of a kind that passed.
 type Score struct {
 	Passed int `json:"passed"`
 	Total  int `json:"total"`
+	// Usage sums the model calls of the kind's questions (run_completed.usage): divided by
+	// Total, what a question of the kind costs.
+	Usage model.Usage `json:"usage"`
 }
 
 // Report is the outcome of a run of the set.
@@ -261,6 +270,68 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 	return cs
 }
 
+// QuestionCases are free-form questions for the analyst: the busiest hour of the day, the
+// commonest error type, the provider with the most spend, the busiest day, the route with the
+// most errors. Each answer must name the leader and its figure, as computed here from the raw
+// records. A question whose top two tie is left out: either answer would be right.
+func QuestionCases(recs []workload.Record, now time.Time) []Case {
+	f := facts{recs, now}
+	type group struct {
+		key             string
+		requests, fails int64
+		cost            float64
+	}
+	top := func(rs []workload.Record, key func(workload.Record) string, keep func(workload.Record) bool, by func(group) float64) (group, bool) {
+		m := map[string]*group{}
+		for _, r := range rs {
+			if !keep(r) {
+				continue
+			}
+			k := key(r)
+			g := m[k]
+			if g == nil {
+				g = &group{key: k}
+				m[k] = g
+			}
+			g.requests++
+			g.cost += r.CostUSD
+			if !r.OK {
+				g.fails++
+			}
+		}
+		var gs []group
+		for _, g := range m {
+			gs = append(gs, *g)
+		}
+		sort.Slice(gs, func(i, j int) bool { return by(gs[i]) > by(gs[j]) })
+		if len(gs) == 0 || (len(gs) > 1 && by(gs[0]) == by(gs[1])) {
+			return group{}, false
+		}
+		return gs[0], true
+	}
+	requests := func(g group) float64 { return float64(g.requests) }
+	var cs []Case
+	add := func(q string, g group, ok bool, figure string) {
+		if ok {
+			cs = append(cs, Case{Question: q, Kind: KindQuestion, Must: []string{g.key, figure}, MustNot: []string{"## Recommendations"}})
+		}
+	}
+	g, ok := top(f.in(30, all), func(r workload.Record) string { return fmt.Sprintf("%02d", r.TS.UTC().Hour()) }, all, requests)
+	add("Which hour of the day has the most requests in the last 30 days?", g, ok, fmt.Sprintf("%d requests", g.requests))
+	g, ok = top(f.in(14, all), func(r workload.Record) string { return r.ErrorType }, func(r workload.Record) bool { return !r.OK && r.ErrorType != "" }, requests)
+	add("Which error type is most common in the last 14 days?", g, ok, fmt.Sprintf("%d requests", g.requests))
+	g, ok = top(f.in(30, all), func(r workload.Record) string { return r.Provider }, all, func(g group) float64 { return math.Round(g.cost * 100) })
+	add("Which provider do I spend the most on in the last 30 days?", g, ok, fmt.Sprintf("$%.2f", g.cost))
+	g, ok = top(f.in(7, all), func(r workload.Record) string { return r.TS.UTC().Format("2006-01-02") }, all, requests)
+	add("Which day had the most requests in the last 7 days?", g, ok, fmt.Sprintf("%d requests", g.requests))
+	g, ok = top(f.in(30, all), func(r workload.Record) string { return r.Route }, all, func(g group) float64 { return float64(g.fails) })
+	add("Which route has the most errors in the last 30 days?", g, ok, fmt.Sprintf("%d errors", g.fails))
+	return cs
+}
+
+// thousands matches a thousands separator between digits.
+var thousands = regexp.MustCompile(`(\d),(\d{3})`)
+
 // Run asks every case over one WebSocket connection of c's user and checks the answers.
 func Run(ctx context.Context, c *client.Client, cases []Case) (Report, error) {
 	t0 := time.Now()
@@ -279,6 +350,7 @@ func Run(ctx context.Context, c *client.Client, cases []Case) (Report, error) {
 			rep.ByKind[cs.Kind] = s
 		}
 		s.Total++
+		s.Usage = s.Usage.Add(res.Usage)
 		if res.Pass {
 			rep.Passed++
 			s.Passed++
@@ -295,17 +367,22 @@ func ask(ctx context.Context, conn *client.Conn, cs Case) Result {
 	thread := ""
 	for _, q := range cs.Thread {
 		var err error
-		if _, thread, err = answer(ctx, conn, q, thread); err != nil {
+		if _, thread, err = answer(ctx, conn, q, thread, &res.Usage); err != nil {
 			res.Error = fmt.Sprintf("asking %q first: %v", q, err)
 			return res
 		}
 	}
-	md, _, err := answer(ctx, conn, cs.Question, thread)
+	md, _, err := answer(ctx, conn, cs.Question, thread, &res.Usage)
 	if err != nil {
 		res.Error = err.Error()
 		return res
 	}
 	res.Markdown = md
+	if cs.Kind == KindQuestion { // a model may write 1,234,567 for 1234567
+		for prev := ""; prev != md; {
+			prev, md = md, thousands.ReplaceAllString(md, "$1$2")
+		}
+	}
 	for _, m := range cs.Must {
 		if !strings.Contains(md, m) {
 			res.Missing = append(res.Missing, m)
@@ -324,8 +401,8 @@ func ask(ctx context.Context, conn *client.Conn, cs Case) Result {
 }
 
 // answer asks a question (in thread, or a new one when empty) and returns the answer's
-// markdown and the thread.
-func answer(ctx context.Context, conn *client.Conn, q, thread string) (string, string, error) {
+// markdown and the thread; the run's model usage is added to usage.
+func answer(ctx context.Context, conn *client.Conn, q, thread string, usage *model.Usage) (string, string, error) {
 	acc, err := conn.Start(ctx, client.StartRun{Input: q, ThreadID: thread})
 	if err != nil {
 		return "", "", err
@@ -345,10 +422,12 @@ func answer(ctx context.Context, conn *client.Conn, q, thread string) (string, s
 				Output struct {
 					Markdown string `json:"markdown"`
 				} `json:"output"`
+				Usage model.Usage `json:"usage"`
 			}
 			if ev.Type != "run_completed" || json.Unmarshal(ev.Data, &out) != nil {
 				return "", "", fmt.Errorf("%s: %s", ev.Type, ev.Data)
 			}
+			*usage = usage.Add(out.Usage)
 			return out.Output.Markdown, acc.ThreadID, nil
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/client"
 	"github.com/netra-ai/netra/eval"
+	"github.com/netra-ai/netra/model/modeltest"
+	"github.com/netra-ai/netra/node"
 )
 
 // TestEvaluationSet runs the agents' evaluation set (package eval) with the offline provider:
@@ -41,6 +43,53 @@ func TestEvaluationSet(t *testing.T) {
 	t.Logf("%d/%d in %.1f s", rep.Passed, rep.Total, rep.Seconds)
 	for _, f := range rep.Failures {
 		t.Logf("FAILED %q (%s): missing %q, unwanted %q %s\n%s", f.Case.Question, f.Case.Kind, f.Missing, f.Unwanted, f.Error, f.Markdown)
+	}
+	if rep.Passed*100 < rep.Total*95 {
+		t.Fatalf("%d of %d cases passed, under 95%%", rep.Passed, rep.Total)
+	}
+}
+
+// TestEvaluationSetWithModel runs the set through the OpenAI provider against the scripted
+// model (modeltest.ScriptedModel), free-form questions included: those go to the analyst,
+// whose answers must name the leader and its figure as the raw records give them, every
+// number having passed the gate. Each kind's model usage per question is logged: with the
+// scripted model's 4-characters-a-token estimate, what a question costs (docs/models.md).
+func TestEvaluationSetWithModel(t *testing.T) {
+	t.Parallel()
+	fake := modeltest.NewOpenAI(t, modeltest.ScriptedModel())
+	h := start(t, func(c *node.Config) {
+		c.Model = node.ModelConfig{Provider: "openai", Model: "gpt-4o-mini", BaseURL: fake.URL, APIKey: "sk-test-eval"}
+	})
+	now := time.Now().UTC()
+	recs, err := eval.Dataset(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := eval.JSONL(recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := h.token("eval-model-user", netra.TierEnterprise)
+	if status, m, _ := rawHTTP(t, "POST", h.url+"/v1/workloads/records", tok, string(body), map[string]string{"Content-Type": "application/x-ndjson"}); status != 201 {
+		t.Fatalf("upload: %d %v", status, m)
+	}
+	questions := eval.QuestionCases(recs, now)
+	if len(questions) < 4 {
+		t.Fatalf("%d free-form questions, want at least 4", len(questions))
+	}
+	rep, err := eval.Run(ctxT(t), client.New(h.url, tok), append(eval.Cases(recs, now), questions...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for kind, s := range rep.ByKind {
+		t.Logf("%-12s %d/%d, per question: %.0f model calls, %.0f input and %.0f output tokens", kind, s.Passed, s.Total,
+			float64(s.Usage.ModelCalls)/float64(s.Total), float64(s.Usage.InputTokens)/float64(s.Total), float64(s.Usage.OutputTokens)/float64(s.Total))
+	}
+	for _, f := range rep.Failures {
+		t.Logf("FAILED %q (%s): missing %q, unwanted %q %s\n%s", f.Case.Question, f.Case.Kind, f.Missing, f.Unwanted, f.Error, f.Markdown)
+	}
+	if q := rep.ByKind[eval.KindQuestion]; q == nil || q.Passed != q.Total {
+		t.Fatalf("free-form questions: %+v", q)
 	}
 	if rep.Passed*100 < rep.Total*95 {
 		t.Fatalf("%d of %d cases passed, under 95%%", rep.Passed, rep.Total)

@@ -30,12 +30,14 @@ func evalCmd(args []string, out io.Writer) error {
 	provider := fs.String("provider", envOr("NETRA_MODEL_PROVIDER", "offline"), "the in-process server's model provider: offline, openai or anthropic (NETRA_MODEL_PROVIDER)")
 	modelName := fs.String("model", envOr("NETRA_MODEL", ""), "its model (NETRA_MODEL)")
 	baseURL := fs.String("base-url", envOr("NETRA_MODEL_BASE_URL", ""), "its provider's base URL (NETRA_MODEL_BASE_URL)")
+	freeForm := fs.String("free-form", "auto", "ask the free-form questions that need a model that calls tools (the analyst): yes, no, or auto (yes with a model provider other than offline, no with --url)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	var secret []byte
+	remote := *url != ""
 	if *url == "" {
 		mc := node.ModelConfig{Provider: *provider, Model: *modelName, BaseURL: *baseURL, APIKey: modelKey(*provider)}
 		n, s, cleanup, err := startLocal(ctx, node.Config{Model: mc})
@@ -82,6 +84,9 @@ func evalCmd(args []string, out io.Writer) error {
 		return fmt.Errorf("eval: uploading the dataset: %s %s", resp.Status, msg)
 	}
 	cases := eval.Cases(recs, now)
+	if *freeForm == "yes" || (*freeForm == "auto" && *provider != "offline" && !remote) {
+		cases = append(cases, eval.QuestionCases(recs, now)...)
+	}
 	if *limit > 0 && *limit < len(cases) {
 		cases = cases[:*limit]
 	}
@@ -102,7 +107,13 @@ func evalCmd(args []string, out io.Writer) error {
 		fmt.Fprintf(out, "%d of %d cases passed (%.1f%%) in %.1f s over %d records\n", rep.Passed, rep.Total, 100*float64(rep.Passed)/float64(rep.Total), rep.Seconds, len(recs))
 		for _, k := range kinds {
 			s := rep.ByKind[k]
-			fmt.Fprintf(out, "  %-12s %d/%d\n", k, s.Passed, s.Total)
+			fmt.Fprintf(out, "  %-12s %d/%d", k, s.Passed, s.Total)
+			if s.Usage.ModelCalls > 0 {
+				n := float64(s.Total)
+				fmt.Fprintf(out, "  per question: %.1f model calls, %.0f input and %.0f output tokens, $%.4f",
+					float64(s.Usage.ModelCalls)/n, float64(s.Usage.InputTokens)/n, float64(s.Usage.OutputTokens)/n, s.Usage.CostUSD/n)
+			}
+			fmt.Fprintln(out)
 		}
 		for _, f := range rep.Failures {
 			fmt.Fprintf(out, "\nFAILED %q (%s)\n  missing %q\n  unwanted %q %s\n", f.Case.Question, f.Case.Kind, f.Missing, f.Unwanted, f.Error)
