@@ -48,7 +48,7 @@ type Anthropic struct {
 }
 
 // NewAnthropic starts a fake that stops with the test.
-func NewAnthropic(t *testing.T, script func(n int, req AnthropicRequest) OpenAIReply) *Anthropic {
+func NewAnthropic(t testing.TB, script func(n int, req AnthropicRequest) OpenAIReply) *Anthropic {
 	f := &Anthropic{Script: script}
 	srv := httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(srv.Close)

@@ -93,7 +93,7 @@ type OpenAI struct {
 }
 
 // NewOpenAI starts a fake that stops with the test.
-func NewOpenAI(t *testing.T, script func(n int, req OpenAIRequest) OpenAIReply) *OpenAI {
+func NewOpenAI(t testing.TB, script func(n int, req OpenAIRequest) OpenAIReply) *OpenAI {
 	f := &OpenAI{Script: script}
 	srv := httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(srv.Close)
