@@ -352,3 +352,47 @@ func TestAnalyst(t *testing.T) {
 		}
 	})
 }
+
+// TestModelOverrides: triage and the summaries on one model, the analyst on another server
+// and model; each server sees only its agents' calls. An override naming an agent that calls
+// no model stops the node from starting.
+func TestModelOverrides(t *testing.T) {
+	t.Parallel()
+	small, large := &analystModel{mode: "ok"}, &analystModel{mode: "ok"}
+	fakeSmall, fakeLarge := modeltest.NewOpenAI(t, small.script), modeltest.NewOpenAI(t, large.script)
+	h := start(t, func(c *node.Config) {
+		c.Model = node.ModelConfig{Provider: "openai", Model: "small-model", BaseURL: fakeSmall.URL, APIKey: "sk-small",
+			Agents: map[string]node.ModelConfig{"analyst": {Model: "large-model", BaseURL: fakeLarge.URL}}}
+	})
+	tok := h.token("ola", netra.TierFree)
+	var body strings.Builder
+	now := time.Now().UTC()
+	for i := range 100 {
+		fmt.Fprintf(&body, `{"id":"o%d","ts":%q,"model":"gpt-4o","route":"chat","input_tokens":10,"output_tokens":5,"latency_ms":100,"status":"ok"}`+"\n", i, now.Add(-time.Duration(i+1)*time.Hour).Format(time.RFC3339))
+	}
+	if status, m, _ := rawHTTP(t, "POST", h.url+"/v1/workloads/records", tok, body.String(), map[string]string{"Content-Type": "application/x-ndjson"}); status != 201 {
+		t.Fatalf("upload: %d %v", status, m)
+	}
+	if md := askHTTP(t, h, tok, "which hour of the day is busiest for me?"); !strings.Contains(md, "Your busiest hour is hour") {
+		t.Fatalf("the analyst did not answer:\n%s", md)
+	}
+	for _, r := range fakeSmall.Requests() {
+		if r.Stream || r.Model != "small-model" || r.Auth != "Bearer sk-small" {
+			t.Fatalf("the small model's server got %s (stream %v)", r.Model, r.Stream)
+		}
+	}
+	lr := fakeLarge.Requests()
+	if len(lr) < 2 {
+		t.Fatalf("the large model's server got %d requests", len(lr))
+	}
+	for _, r := range lr {
+		if !r.Stream || r.Model != "large-model" || r.Auth != "Bearer sk-small" {
+			t.Fatalf("the large model's server got %s (stream %v, auth %q)", r.Model, r.Stream, r.Auth)
+		}
+	}
+	_, err := node.New(ctxT(t), node.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), JWTSecret: secret,
+		Model: node.ModelConfig{Agents: map[string]node.ModelConfig{"data": {Model: "x"}}}})
+	if err == nil || !strings.Contains(err.Error(), `no agent "data" calls a model`) {
+		t.Fatalf("an override of the data agent: %v", err)
+	}
+}

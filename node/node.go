@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -159,6 +160,35 @@ type ModelConfig struct {
 	// APIKey authenticates with the provider (OPENAI_API_KEY, ANTHROPIC_API_KEY). It is never
 	// logged.
 	APIKey string
+	// Agents overrides the model of some agents (triage, analyst, reporting, synthetic_data):
+	// for example triage on a small model, the analyst on a larger one. An override's empty
+	// fields are this config's. Default none.
+	Agents map[string]ModelConfig
+}
+
+// ModelAgents are the agents that call a model, which ModelConfig.Agents may name.
+func ModelAgents() []string { return []string{"triage", "analyst", "reporting", "synthetic_data"} }
+
+// forAgent is the model config of one agent: its override, its empty fields filled from mc.
+func (mc ModelConfig) forAgent(name string) ModelConfig {
+	o, ok := mc.Agents[name]
+	if !ok {
+		return ModelConfig{Provider: mc.Provider, Model: mc.Model, BaseURL: mc.BaseURL, APIKey: mc.APIKey}
+	}
+	if o.Provider == "" {
+		o.Provider = mc.Provider
+	}
+	if o.Model == "" {
+		o.Model = mc.Model
+	}
+	if o.BaseURL == "" && o.Provider == mc.Provider {
+		o.BaseURL = mc.BaseURL
+	}
+	if o.APIKey == "" && o.Provider == mc.Provider {
+		o.APIKey = mc.APIKey
+	}
+	o.Agents = nil
+	return o
 }
 
 // fullStore is what a node needs of its store: the user-scoped interface and the admin one.
@@ -269,15 +299,16 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	)
 	// Model calls retry transient failures and stop calling a failing provider for a while;
 	// each attempt's outcome is counted.
-	provider, err := n.modelProvider(cfg.Model, modelNames, prices)
+	providers, err := n.modelProviders(cfg.Model, modelNames, prices)
 	if err != nil {
 		_ = st.Close()
 		return nil, err
 	}
 	wtools := workloadtool.Tools(svc)
-	agents, err := agent.NewRegistry(append([]agent.Spec{echo.Spec(), supervisor.Spec(), triage.Spec(provider), datahelper.Spec(n.URL),
-		data.Spec(), optimization.Spec(), actions.Spec(), reporting.Spec(provider), synthetic.Spec(provider),
-		analyst.Spec(provider, wtools, cfg.AnalystLimits, n.tokensLeft(st, cfg.TokenBudgets))}, cfg.Agents...)...)
+	agents, err := agent.NewRegistry(append([]agent.Spec{echo.Spec(), supervisor.Spec(),
+		triage.Spec(providers["triage"], model.CanChat(providers["analyst"])), datahelper.Spec(n.URL),
+		data.Spec(), optimization.Spec(), actions.Spec(), reporting.Spec(providers["reporting"]), synthetic.Spec(providers["synthetic_data"]),
+		analyst.Spec(providers["analyst"], wtools, cfg.AnalystLimits, n.tokensLeft(st, cfg.TokenBudgets))}, cfg.Agents...)...)
 	if err != nil {
 		_ = st.Close()
 		return nil, err
@@ -348,6 +379,36 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 // modelProvider builds the agents' provider: the configured model, retried and broken off
 // when it keeps failing, with the offline provider as its fallback (also for any text that
 // holds a number the facts do not); or the offline provider alone.
+// modelProviders returns the provider of each agent of ModelAgents: one provider (with its
+// retries, breaker and metering) per distinct provider, model and base URL.
+func (n *Node) modelProviders(mc ModelConfig, modelNames []string, prices *workload.Prices) (map[string]model.Provider, error) {
+	for name := range mc.Agents {
+		if !slices.Contains(ModelAgents(), name) {
+			return nil, fmt.Errorf("model config: no agent %q calls a model; the agents that do: %s", name, strings.Join(ModelAgents(), ", "))
+		}
+	}
+	type key struct{ provider, model, base string }
+	built := map[key]model.Provider{}
+	out := map[string]model.Provider{}
+	for _, name := range ModelAgents() {
+		c := mc.forAgent(name)
+		k := key{c.Provider, c.Model, c.BaseURL}
+		p, ok := built[k]
+		if !ok {
+			var err error
+			if p, err = n.modelProvider(c, modelNames, prices); err != nil {
+				return nil, fmt.Errorf("model of %s: %w", name, err)
+			}
+			built[k] = p
+		}
+		if _, over := mc.Agents[name]; over {
+			n.log.Info("model override", "agent", name, "provider", p.Name())
+		}
+		out[name] = p
+	}
+	return out, nil
+}
+
 func (n *Node) modelProvider(mc ModelConfig, modelNames []string, prices *workload.Prices) (model.Provider, error) {
 	wrap := func(p model.Provider) model.Provider {
 		return model.Resilient(model.Observed(p, func(p, outcome string) {

@@ -76,13 +76,17 @@ func Required(in agent.Input, step string) (Output, error) {
 	return t, err
 }
 
-// Spec declares the agent.
-func Spec(provider model.Provider) agent.Spec {
+// Spec declares the agent. freeForm says whether free-form questions have an answer (the
+// analyst's model can hold a tool-using conversation): without it they get the report.
+func Spec(provider model.Provider, freeForm bool) agent.Spec {
 	return agent.Spec{Name: Name, Description: "Classifies the question, extracts entities and checks data sufficiency.",
-		New: func() agent.Agent { return &triage{provider: provider} }}
+		New: func() agent.Agent { return &triage{provider: provider, freeForm: freeForm} }}
 }
 
-type triage struct{ provider model.Provider }
+type triage struct {
+	provider model.Provider
+	freeForm bool
+}
 
 func validCategory(c string) bool {
 	switch c {
@@ -109,7 +113,7 @@ func (t *triage) classify(ctx context.Context, q string) (model.Triage, error) {
 	switch m.Kind {
 	case model.KindFigure, model.KindCapability, model.KindPerformance, model.KindWhatIf:
 	case model.KindQuestion:
-		if !model.CanChat(t.provider) {
+		if !t.freeForm {
 			m.Kind = model.KindReport
 		}
 	default:

@@ -226,3 +226,25 @@ func TestEvalAgainstAProvider(t *testing.T) {
 		t.Fatalf("%d requests to the model; output:\n%s", len(fake.Requests()), out.String())
 	}
 }
+
+// TestReadModelConfig: overrides by agent, each with its provider's key from the environment;
+// an unknown field is an error, not a silent default.
+func TestReadModelConfig(t *testing.T) {
+	t.Setenv("ANTHROPIC_API_KEY", "sk-ant-from-env")
+	dir := t.TempDir()
+	good := dir + "/models.json"
+	if err := os.WriteFile(good, []byte(`{"agents":{"triage":{"model":"gpt-4o-mini"},"analyst":{"provider":"anthropic","model":"claude-sonnet-4"}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m, err := readModelConfig(good)
+	if err != nil || m["triage"].Model != "gpt-4o-mini" || m["triage"].APIKey != "" || m["analyst"].APIKey != "sk-ant-from-env" {
+		t.Fatalf("%+v %v", m, err)
+	}
+	bad := dir + "/bad.json"
+	if err := os.WriteFile(bad, []byte(`{"agents":{"triage":{"modle":"gpt-4o-mini"}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readModelConfig(bad); err == nil || !strings.Contains(err.Error(), "modle") {
+		t.Fatalf("a misspelt field: %v", err)
+	}
+}

@@ -44,6 +44,7 @@ func serve(args []string) error {
 		modelProv  = fs.String("model-provider", envOr("NETRA_MODEL_PROVIDER", "offline"), "offline, openai (OpenAI and any OpenAI-compatible server) or anthropic (NETRA_MODEL_PROVIDER); the key is OPENAI_API_KEY or ANTHROPIC_API_KEY")
 		modelName  = fs.String("model", envOr("NETRA_MODEL", ""), "the model, e.g. gpt-4o-mini or llama3.1:8b (NETRA_MODEL)")
 		modelURL   = fs.String("model-base-url", envOr("NETRA_MODEL_BASE_URL", ""), "an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1 for Ollama (NETRA_MODEL_BASE_URL)")
+		modelFile  = fs.String("model-config", envOr("NETRA_MODEL_CONFIG", ""), `a JSON file of per-agent model overrides (NETRA_MODEL_CONFIG), e.g. {"agents":{"triage":{"model":"gpt-4o-mini"},"analyst":{"provider":"anthropic","model":"claude-sonnet-4"}}}`)
 		budgets    = fs.String("token-budgets", envOr("NETRA_TOKEN_BUDGETS", ""), `monthly language-model tokens per tier, as JSON (NETRA_TOKEN_BUDGETS), e.g. {"free":200000}; default none`)
 		routeAttr  = fs.String("otlp-route-attribute", envOr("NETRA_OTLP_ROUTE_ATTRIBUTE", "netra.route"), "the span attribute POST /v1/traces reads a record's route from, before http.route, service.name and the span name (NETRA_OTLP_ROUTE_ATTRIBUTE)")
 		maxDBBytes = fs.Int64("max-db-bytes", maxDB, "cap on the embedded database's size; past it writes answer 507 as on a full disk (NETRA_MAX_DB_BYTES); 0: the disk's")
@@ -85,12 +86,18 @@ func serve(args []string) error {
 			return fmt.Errorf(`--token-budgets must be JSON such as {"free":200000}: %w`, err)
 		}
 	}
+	mc := node.ModelConfig{Provider: *modelProv, Model: *modelName, BaseURL: *modelURL, APIKey: modelKey(*modelProv)}
+	if *modelFile != "" {
+		if mc.Agents, err = readModelConfig(*modelFile); err != nil {
+			return err
+		}
+	}
 	algorithms := splitList(*algs)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	n, err := node.New(ctx, node.Config{Addr: *addr, DataDir: *dataDir, DatabaseURL: *dbURL, JWTSecret: *secret,
 		JWTIssuer: *issuer, JWTKeysFile: *keysFile, JWTAlgorithms: algorithms, AllowedOrigins: allowed, MaxRunning: *maxRun, MaxQueued: *maxQueue, MaxDBBytes: *maxDBBytes, OTLPRouteAttribute: *routeAttr, TokenBudgets: tokenBudgets,
-		Model: node.ModelConfig{Provider: *modelProv, Model: *modelName, BaseURL: *modelURL, APIKey: modelKey(*modelProv)}, Limits: tiers, ShutdownGrace: *grace, Timeouts: allTiers(engine.Timeouts{Run: *runTimeout, Agent: *agentTO, Tool: *toolTO}), PricesFile: *prices,
+		Model: mc, Limits: tiers, ShutdownGrace: *grace, Timeouts: allTiers(engine.Timeouts{Run: *runTimeout, Agent: *agentTO, Tool: *toolTO}), PricesFile: *prices,
 		AuditRetention: *retention, CORSOrigins: corsOrigins, MaxConnections: *maxConns, MetricsAddr: *metricsAt, OTLPEndpoint: *otlp, RateLimits: limits, Logger: log})
 	if err != nil {
 		return err
@@ -177,6 +184,38 @@ func parseRateLimits(v string) (map[netra.Tier]ratelimit.Limit, error) {
 		}
 	}
 	return m, nil
+}
+
+// readModelConfig reads the per-agent model overrides: {"agents": {NAME: {"provider",
+// "model", "base_url"}}}, strictly (an unknown field is an error). Each override's key comes
+// from its provider's standard variable; the node checks the agent names.
+func readModelConfig(path string) (map[string]node.ModelConfig, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--model-config: %w", err)
+	}
+	defer f.Close()
+	var file struct {
+		Agents map[string]struct {
+			Provider string `json:"provider"`
+			Model    string `json:"model"`
+			BaseURL  string `json:"base_url"`
+		} `json:"agents"`
+	}
+	dec := json.NewDecoder(f)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&file); err != nil {
+		return nil, fmt.Errorf("--model-config %s: %w", path, err)
+	}
+	out := make(map[string]node.ModelConfig, len(file.Agents))
+	for name, a := range file.Agents {
+		mc := node.ModelConfig{Provider: a.Provider, Model: a.Model, BaseURL: a.BaseURL}
+		if a.Provider != "" {
+			mc.APIKey = modelKey(a.Provider)
+		}
+		out[name] = mc
+	}
+	return out, nil
 }
 
 // modelKey is the provider's key from its standard variable: never a flag, which the process
