@@ -396,3 +396,44 @@ func TestModelOverrides(t *testing.T) {
 		t.Fatalf("an override of the data agent: %v", err)
 	}
 }
+
+// TestServiceAccountRecords: Netra's own model calls become workload records of the service
+// account, one a call, with the route of its task, that its owner can ask Netra about.
+func TestServiceAccountRecords(t *testing.T) {
+	t.Parallel()
+	fm := &analystModel{mode: "ok"}
+	fake := modeltest.NewOpenAI(t, fm.script)
+	h := start(t, func(c *node.Config) {
+		c.Model = node.ModelConfig{Provider: "openai", Model: "gpt-4o-mini", BaseURL: fake.URL, APIKey: "sk-svc"}
+		c.ServiceAccount = "netra-ops"
+	})
+	tok := h.token("sam", netra.TierFree)
+	var body strings.Builder
+	now := time.Now().UTC()
+	for i := range 60 {
+		fmt.Fprintf(&body, `{"id":"s%d","ts":%q,"model":"gpt-4o","route":"chat","input_tokens":10,"output_tokens":5,"latency_ms":100,"status":"ok"}`+"\n", i, now.Add(-time.Duration(i+1)*time.Hour).Format(time.RFC3339))
+	}
+	if status, m, _ := rawHTTP(t, "POST", h.url+"/v1/workloads/records", tok, body.String(), map[string]string{"Content-Type": "application/x-ndjson"}); status != 201 {
+		t.Fatalf("upload: %d %v", status, m)
+	}
+	askHTTP(t, h, tok, "which hour of the day is busiest for me?")
+	fm.mu.Lock()
+	calls := len(fm.requests)
+	fm.mu.Unlock()
+	ops := h.token("netra-ops", netra.TierEnterprise)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, sum, _ := rawHTTP(t, "GET", h.url+"/v1/workloads/summary", ops, "", nil)
+		if sum["records"] == float64(calls) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the service account holds %v records, want %d (one a model call)", sum["records"], calls)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	md := askHTTP(t, h, ops, "which route costs me the most in the last 7 days?")
+	if !strings.Contains(md, "netra/chat") && !strings.Contains(md, "netra/triage") {
+		t.Fatalf("the operator's answer does not name Netra's own routes:\n%s", md)
+	}
+}

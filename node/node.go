@@ -95,6 +95,10 @@ type Config struct {
 	SendQueue int
 	// ShutdownGrace is how long Stop lets running runs finish before cancelling them. Default 10 s.
 	ShutdownGrace time.Duration
+	// ServiceAccount is the user whose workload records are Netra's own model calls (one a
+	// call: provider, model, route netra/<task>, tokens, cost, latency, outcome), for an
+	// operator to analyse with Netra. Default "netra".
+	ServiceAccount string
 	// PricesFile overrides and extends the embedded price table (workload/prices.json format).
 	PricesFile string
 	// RateLimits override, per tier and field, the per-user request, frame and connection
@@ -202,6 +206,7 @@ type fullStore interface {
 type Node struct {
 	cfg      Config
 	log      *slog.Logger
+	calls    *serviceRecords // Netra's own model calls, as the service account's records
 	store    fullStore
 	pipeline *event.Pipeline
 	pruned   chan struct{} // closed when the audit keeper's loop returns
@@ -299,6 +304,10 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	)
 	// Model calls retry transient failures and stop calling a failing provider for a while;
 	// each attempt's outcome is counted.
+	if cfg.ServiceAccount == "" {
+		cfg.ServiceAccount = "netra"
+	}
+	n.calls = newServiceRecords(st, cfg.ServiceAccount, n.log)
 	providers, err := n.modelProviders(cfg.Model, modelNames, prices)
 	if err != nil {
 		_ = st.Close()
@@ -422,10 +431,10 @@ func (n *Node) modelProvider(mc ModelConfig, modelNames []string, prices *worklo
 		if price, ok := prices.Lookup(mc.Model); ok {
 			cost = func(in, out int64) float64 { return price.Cost(in, 0, out, false) }
 		}
-		return model.Metered(p, cost, func(u model.Usage) {
+		return model.Recorded(model.Metered(p, cost, func(u model.Usage) {
 			n.metrics.ModelTokens.WithLabelValues(p.Name(), "input").Add(float64(u.InputTokens))
 			n.metrics.ModelTokens.WithLabelValues(p.Name(), "output").Add(float64(u.OutputTokens))
-		})
+		}), n.calls.record)
 	}
 	off := wrap(offline.New(modelNames))
 	switch mc.Provider {
@@ -469,6 +478,7 @@ func (n *Node) Start(ctx context.Context) error {
 	base, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	n.cancel = cancel
 	n.pipeline.Start()
+	n.calls.start()
 	n.sched.Start(base)
 	if err := n.recover(ctx); err != nil {
 		cancel()
@@ -612,6 +622,7 @@ func (n *Node) stop(ctx context.Context) error {
 		}
 		tcancel()
 	}
+	n.calls.stop() // no run is left to call a model
 	n.pipeline.Stop()
 	n.stopBus()
 	// Every entry is committed: sign where each chain ends.
