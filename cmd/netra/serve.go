@@ -44,6 +44,7 @@ func serve(args []string) error {
 		modelProv  = fs.String("model-provider", envOr("NETRA_MODEL_PROVIDER", "offline"), "offline, openai (OpenAI and any OpenAI-compatible server) or anthropic (NETRA_MODEL_PROVIDER); the key is OPENAI_API_KEY or ANTHROPIC_API_KEY")
 		modelName  = fs.String("model", envOr("NETRA_MODEL", ""), "the model, e.g. gpt-4o-mini or llama3.1:8b (NETRA_MODEL)")
 		modelURL   = fs.String("model-base-url", envOr("NETRA_MODEL_BASE_URL", ""), "an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1 for Ollama (NETRA_MODEL_BASE_URL)")
+		svcAccount = fs.String("service-account", envOr("NETRA_SERVICE_ACCOUNT", "netra"), "the user whose workload records are this server's own model calls (NETRA_SERVICE_ACCOUNT)")
 		modelFile  = fs.String("model-config", envOr("NETRA_MODEL_CONFIG", ""), `a JSON file of per-agent model overrides (NETRA_MODEL_CONFIG), e.g. {"agents":{"triage":{"model":"gpt-4o-mini"},"analyst":{"provider":"anthropic","model":"claude-sonnet-4"}}}`)
 		budgets    = fs.String("token-budgets", envOr("NETRA_TOKEN_BUDGETS", ""), `monthly language-model tokens per tier, as JSON (NETRA_TOKEN_BUDGETS), e.g. {"free":200000}; default none`)
 		routeAttr  = fs.String("otlp-route-attribute", envOr("NETRA_OTLP_ROUTE_ATTRIBUTE", "netra.route"), "the span attribute POST /v1/traces reads a record's route from, before http.route, service.name and the span name (NETRA_OTLP_ROUTE_ATTRIBUTE)")
@@ -97,7 +98,7 @@ func serve(args []string) error {
 	defer stop()
 	n, err := node.New(ctx, node.Config{Addr: *addr, DataDir: *dataDir, DatabaseURL: *dbURL, JWTSecret: *secret,
 		JWTIssuer: *issuer, JWTKeysFile: *keysFile, JWTAlgorithms: algorithms, AllowedOrigins: allowed, MaxRunning: *maxRun, MaxQueued: *maxQueue, MaxDBBytes: *maxDBBytes, OTLPRouteAttribute: *routeAttr, TokenBudgets: tokenBudgets,
-		Model: mc, Limits: tiers, ShutdownGrace: *grace, Timeouts: allTiers(engine.Timeouts{Run: *runTimeout, Agent: *agentTO, Tool: *toolTO}), PricesFile: *prices,
+		Model: mc, ServiceAccount: *svcAccount, Limits: tiers, ShutdownGrace: *grace, Timeouts: allTiers(engine.Timeouts{Run: *runTimeout, Agent: *agentTO, Tool: *toolTO}), PricesFile: *prices,
 		AuditRetention: *retention, CORSOrigins: corsOrigins, MaxConnections: *maxConns, MetricsAddr: *metricsAt, OTLPEndpoint: *otlp, RateLimits: limits, Logger: log})
 	if err != nil {
 		return err
