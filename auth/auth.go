@@ -50,10 +50,12 @@ type Claims struct {
 	Role string `json:"role,omitempty"`
 }
 
-// Grant is what a verified token grants: an identity, until Expires.
+// Grant is what a verified token grants: an identity, until Expires. ID is the token's jti,
+// when it has one (sessions do): what signing out revokes.
 type Grant struct {
 	netra.Identity
 	Expires time.Time
+	ID      string
 }
 
 // Verifier checks tokens. It is safe for concurrent use.
@@ -63,6 +65,9 @@ type Verifier struct {
 	byKid   map[string]PublicKey
 	byAlg   map[string][]PublicKey
 	parser  *jwt.Parser
+	login   *jwt.Parser // sign-in codes: audience LoginAudience
+	once    *onceSet    // sign-in codes redeemed, until they expire
+	revoked *onceSet    // sessions signed out, until they expire
 }
 
 // NewVerifier returns a verifier for cfg.
@@ -104,7 +109,6 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	}
 	opts := []jwt.ParserOption{
 		jwt.WithValidMethods(algs),
-		jwt.WithAudience(Audience),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithLeeway(cfg.Leeway),
@@ -112,7 +116,9 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	if cfg.Issuer != "" {
 		opts = append(opts, jwt.WithIssuer(cfg.Issuer))
 	}
-	v.parser = jwt.NewParser(opts...)
+	v.parser = jwt.NewParser(append(opts, jwt.WithAudience(Audience))...)
+	v.login = jwt.NewParser(append(opts, jwt.WithAudience(LoginAudience))...)
+	v.once, v.revoked = newOnceSet(), newOnceSet()
 	return v, nil
 }
 
@@ -158,6 +164,9 @@ func (v *Verifier) key(t *jwt.Token) (any, error) {
 	return nil, errors.New("algorithm not allowed")
 }
 
+// Allows reports whether tokens signed with alg are accepted.
+func (v *Verifier) Allows(alg string) bool { return v.allowed[alg] }
+
 // ValidSubject reports whether s is an acceptable user id (a token's sub).
 func ValidSubject(s string) bool { return subPattern.MatchString(s) }
 
@@ -175,8 +184,22 @@ func (v *Verifier) Check(token string) (Grant, error) {
 	if len(token) > 8192 {
 		return Grant{}, unauthorized("invalid token")
 	}
+	g, err := v.check(v.parser, token)
+	if err == nil && g.ID != "" && v.revoked.has(g.ID) {
+		return Grant{}, unauthorized("signed out")
+	}
+	return g, err
+}
+
+func (v *Verifier) check(parser *jwt.Parser, token string) (Grant, error) {
+	if token == "" {
+		return Grant{}, unauthorized("missing token")
+	}
+	if len(token) > 8192 {
+		return Grant{}, unauthorized("invalid token")
+	}
 	var c Claims
-	_, err := v.parser.ParseWithClaims(token, &c, v.key)
+	_, err := parser.ParseWithClaims(token, &c, v.key)
 	if err != nil {
 		e := unauthorized("invalid token")
 		switch {
@@ -210,11 +233,53 @@ func (v *Verifier) Check(token string) (Grant, error) {
 	if !id.Role.Valid() {
 		return Grant{}, unauthorized("token role unknown")
 	}
-	return Grant{Identity: id, Expires: c.ExpiresAt.Time}, nil
+	return Grant{Identity: id, Expires: c.ExpiresAt.Time, ID: c.ID}, nil
+}
+
+// RedeemLoginCode checks a sign-in code (SignLoginCode) and consumes it: a code signs in once.
+func (v *Verifier) RedeemLoginCode(code string) (Grant, error) {
+	g, err := v.check(v.login, code)
+	if err != nil {
+		return Grant{}, unauthorized("invalid or expired sign-in link")
+	}
+	if g.ID == "" || !v.once.add(g.ID, g.Expires) {
+		return Grant{}, unauthorized("this sign-in link was used already")
+	}
+	return g, nil
+}
+
+// Revoke ends a session: its token is refused from now until it would have expired.
+func (v *Verifier) Revoke(g Grant) error {
+	if g.ID == "" {
+		return netra.Errorf(netra.CodeInvalidRequest, "this token is not a session: it cannot be signed out, only left to expire")
+	}
+	if !v.revoked.add(g.ID, g.Expires) && !v.revoked.has(g.ID) {
+		return netra.Errorf(netra.CodeUnavailable, "too many sessions signed out at once on this server; try again later")
+	}
+	return nil
 }
 
 // Sign returns an HS256 token for id, valid for ttl.
 func Sign(secret []byte, id netra.Identity, ttl time.Duration, issuer string) (string, error) {
+	return sign(secret, id, ttl, issuer, Audience, "")
+}
+
+// LoginAudience is the audience of sign-in codes: they are not API tokens, and API tokens
+// are not sign-in codes.
+const LoginAudience = "netra-login"
+
+// SignLoginCode returns a single-use sign-in code for id, valid for ttl: the code of a
+// sign-in link, exchanged for a session by RedeemLoginCode.
+func SignLoginCode(secret []byte, id netra.Identity, ttl time.Duration, issuer string) (string, error) {
+	return sign(secret, id, ttl, issuer, LoginAudience, netra.NewID("lc_"))
+}
+
+// SignSession returns a session token for id, valid for ttl, with an id that Revoke can end.
+func SignSession(secret []byte, id netra.Identity, ttl time.Duration, issuer string) (string, error) {
+	return sign(secret, id, ttl, issuer, Audience, netra.NewID("ses_"))
+}
+
+func sign(secret []byte, id netra.Identity, ttl time.Duration, issuer, audience, jti string) (string, error) {
 	if len(secret) < MinSecretLen {
 		return "", fmt.Errorf("JWT secret must be at least %d bytes", MinSecretLen)
 	}
@@ -230,8 +295,9 @@ func Sign(secret []byte, id netra.Identity, ttl time.Duration, issuer string) (s
 	now := time.Now()
 	c := Claims{
 		RegisteredClaims: jwt.RegisteredClaims{
+			ID:        jti,
 			Subject:   id.UserID,
-			Audience:  jwt.ClaimStrings{Audience},
+			Audience:  jwt.ClaimStrings{audience},
 			Issuer:    issuer,
 			IssuedAt:  jwt.NewNumericDate(now),
 			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),

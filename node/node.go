@@ -204,29 +204,31 @@ type fullStore interface {
 
 // Node is a running Netra node.
 type Node struct {
-	cfg      Config
-	log      *slog.Logger
-	calls    *serviceRecords // Netra's own model calls, as the service account's records
-	store    fullStore
-	pipeline *event.Pipeline
-	pruned   chan struct{} // closed when the audit keeper's loop returns
-	keeper   *auditKeeper
-	msrv     *http.Server             // the metrics listener, when MetricsAddr is set
-	traces   *sdktrace.TracerProvider // the OTLP exporter's provider, flushed at Stop
-	mserved  chan error
-	maddr    string
-	api      *server.Server
-	stopBus  func()
-	hub      *event.Hub
-	sched    *sched.Scheduler
-	factory  *engine.Factory
-	metrics  *metrics.Metrics
-	srv      *http.Server
-	ln       net.Listener
-	cancel   context.CancelFunc
-	served   chan error
-	stopOnce sync.Once
-	stopErr  error
+	cfg   Config
+	log   *slog.Logger
+	calls *serviceRecords // Netra's own model calls, as the service account's records
+	// sessionSecret signs sign-in links and their sessions; nil when HS256 is not accepted.
+	sessionSecret []byte
+	store         fullStore
+	pipeline      *event.Pipeline
+	pruned        chan struct{} // closed when the audit keeper's loop returns
+	keeper        *auditKeeper
+	msrv          *http.Server             // the metrics listener, when MetricsAddr is set
+	traces        *sdktrace.TracerProvider // the OTLP exporter's provider, flushed at Stop
+	mserved       chan error
+	maddr         string
+	api           *server.Server
+	stopBus       func()
+	hub           *event.Hub
+	sched         *sched.Scheduler
+	factory       *engine.Factory
+	metrics       *metrics.Metrics
+	srv           *http.Server
+	ln            net.Listener
+	cancel        context.CancelFunc
+	served        chan error
+	stopOnce      sync.Once
+	stopErr       error
 }
 
 // New opens the store and builds the node; Start makes it serve.
@@ -266,6 +268,10 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		}
 	}
 	verifier, err := auth.NewVerifier(auth.Config{Secret: secret, Keys: keys, Algorithms: cfg.JWTAlgorithms, Issuer: cfg.JWTIssuer})
+	var sessionSecret []byte
+	if err == nil && verifier.Allows("HS256") {
+		sessionSecret = secret // sign-in links and their sessions are HS256
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -293,7 +299,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	for _, p := range prices.Models() {
 		modelNames = append(modelNames, p.Model)
 	}
-	n := &Node{cfg: cfg, log: log, store: st, hub: event.NewHub()}
+	n := &Node{cfg: cfg, log: log, store: st, hub: event.NewHub(), sessionSecret: sessionSecret}
 	// The gauges are read at scrape time, when the factory and scheduler exist.
 	n.metrics = metrics.New(
 		metrics.Gauge{Name: "netra_engines_live", Help: "Run engines alive now.", Value: func() float64 { return float64(n.factory.Gauges().Engines) }},
@@ -374,7 +380,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		_ = st.Close()
 		return nil, err
 	}
-	n.api = server.New(server.Config{Verifier: verifier, Tickets: auth.NewTickets(), Store: st, Scheduler: n.sched,
+	n.api = server.New(server.Config{Verifier: verifier, Tickets: auth.NewTickets(), SessionSecret: n.sessionSecret, SessionIssuer: cfg.JWTIssuer, Store: st, Scheduler: n.sched,
 		Factory: n.factory, Hub: n.hub, Ingest: svc, Metrics: n.metrics, Logger: log, AllowedOrigins: cfg.AllowedOrigins, SendQueue: cfg.SendQueue,
 		Audit: trail, AuditAdmin: st, Limits: ratelimit.New(cfg.RateLimits), MaxConnections: cfg.MaxConnections, CORSOrigins: cfg.CORSOrigins,
 		UploadsPerUser: cfg.UploadsPerUser, Uploads: cfg.Uploads, UploadMemory: cfg.UploadMemory, TokenBudgets: cfg.TokenBudgets, OTLPRouteAttribute: cfg.OTLPRouteAttribute,
@@ -549,6 +555,22 @@ func (n *Node) Addr() string { return n.ln.Addr().String() }
 
 // URL returns the node's base URL.
 func (n *Node) URL() string { return "http://" + n.Addr() }
+
+// LoginLinkTTL is how long a sign-in link works.
+const LoginLinkTTL = 15 * time.Minute
+
+// LoginLink returns a single-use sign-in link to the web app for id, valid LoginLinkTTL. The
+// code rides in the fragment, which browsers never send to a server.
+func (n *Node) LoginLink(id netra.Identity) (string, error) {
+	if n.sessionSecret == nil {
+		return "", errors.New("sign-in links need HS256 tokens, which this server does not accept")
+	}
+	code, err := auth.SignLoginCode(n.sessionSecret, id, LoginLinkTTL, n.cfg.JWTIssuer)
+	if err != nil {
+		return "", err
+	}
+	return n.URL() + "/#code=" + code, nil
+}
 
 // SetMaxDBBytes caps the database's size at run time (Config.MaxDBBytes); 0 lifts the cap.
 func (n *Node) SetMaxDBBytes(ctx context.Context, bytes int64) error {

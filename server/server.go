@@ -35,19 +35,24 @@ import (
 	"github.com/netra-ai/netra/redact"
 	"github.com/netra-ai/netra/sched"
 	"github.com/netra-ai/netra/store"
+	"github.com/netra-ai/netra/web"
 )
 
 // Config holds the server's collaborators and settings.
 type Config struct {
-	Verifier  *auth.Verifier
-	Tickets   *auth.Tickets
-	Store     store.Store
-	Scheduler *sched.Scheduler
-	Factory   *engine.Factory
-	Hub       *event.Hub
-	Ingest    *ingest.Service
-	Metrics   *metrics.Metrics
-	Logger    *slog.Logger
+	Verifier *auth.Verifier
+	Tickets  *auth.Tickets
+	// SessionSecret signs the sessions of sign-in links (POST /v1/auth/login); SessionIssuer
+	// is their iss. Without a secret (public-key tokens only) sign-in links are unavailable.
+	SessionSecret []byte
+	SessionIssuer string
+	Store         store.Store
+	Scheduler     *sched.Scheduler
+	Factory       *engine.Factory
+	Hub           *event.Hub
+	Ingest        *ingest.Service
+	Metrics       *metrics.Metrics
+	Logger        *slog.Logger
 	// AllowedOrigins are extra WebSocket origins, matched exactly ("https://app.example.com").
 	AllowedOrigins []string
 	// SendQueue is each connection's outgoing queue length; a connection whose queue fills is
@@ -256,6 +261,10 @@ func (s *Server) routes() {
 	m.Handle("POST /v1/runs/{id}/cancel", s.authed(s.cancelRunHTTP))
 	m.Handle("GET /v1/runs/{id}/events", s.authed(s.events))
 	m.Handle("POST /v1/ws-tickets", s.authed(s.issueTicket))
+	m.Handle("POST /v1/auth/login", http.HandlerFunc(s.login))
+	m.Handle("POST /v1/auth/logout", s.authed(s.logout))
+	m.Handle("GET /{$}", web.Handler())
+	m.Handle("GET /app/", web.Handler())
 	m.Handle("POST /v1/workloads/records", s.ingesting(s.uploadRecords))
 	m.Handle("POST /v1/traces", s.ingesting(s.traces))
 	m.Handle("GET /v1/workloads/summary", s.authed(s.workloadSummary))

@@ -2,6 +2,7 @@
 //
 //	netra serve              run the server (embedded SQLite, no configuration needed)
 //	netra token --user ID    print a signed token for a user
+//	netra login-link --user ID    print a single-use sign-in link to the web app
 //	netra chat "question"    ask the server and watch the agents work
 //	netra upload FILE...     send usage records, with progress
 //	netra audit verify       check the audit trail's hash chains
@@ -24,6 +25,7 @@ const usage = `netra — multi-user AI agent execution server
 Usage:
   netra serve [flags]              run the server
   netra token --user ID [flags]    print a signed JWT for a user
+  netra login-link --user ID [flags]    print a single-use sign-in link to the web app
   netra chat [flags] "question"    start a run and show its progress
   netra upload [flags] FILE...     send usage records (JSONL, CSV, OTLP/JSON) with progress
   netra bench SCENARIO [flags]     load-test a server (isolation, throughput, latency, ...)
@@ -47,6 +49,8 @@ func main() {
 		err = serve(args)
 	case "token":
 		err = token(args, os.Stdout)
+	case "login-link":
+		err = loginLink(args, os.Stdout)
 	case "chat":
 		err = chat(args)
 	case "upload":

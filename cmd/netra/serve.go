@@ -107,15 +107,23 @@ func serve(args []string) error {
 		return err
 	}
 	url := n.URL()
+	// The machine's owner signs in to the web app as "local", with every right.
+	link, err := n.LoginLink(netra.Identity{UserID: "local", Tier: netra.TierEnterprise, Role: netra.RoleAdmin})
+	if err != nil {
+		link = "(" + err.Error() + ")"
+	}
 	fmt.Printf(`Netra is serving on %s (data in %s)
 
+  Web app:       %s
+                 (a sign-in link for this machine's owner, once, for 15 minutes;
+                  netra login-link --user ID makes one for anyone)
   Get a token:   export NETRA_TOKEN=$(netra token --user alice)
   Chat:          netra chat --agent echo hi
   HTTP:          curl -H "Authorization: Bearer $NETRA_TOKEN" %s/v1/me
   WebSocket:     ws://%s/v1/ws  (Authorization: Bearer <token>)
 
 Press Ctrl-C to stop.
-`, url, *dataDir, url, n.Addr())
+`, url, *dataDir, link, url, n.Addr())
 	<-ctx.Done()
 	stop()
 	fmt.Println("\nStopping: letting running runs finish…")

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/netra-ai/netra"
@@ -41,6 +42,36 @@ func token(args []string, out io.Writer) error {
 		return fmt.Errorf("token: %w", err)
 	}
 	_, err = fmt.Fprintln(out, tok)
+	return err
+}
+
+// loginLink prints a single-use sign-in link to the web app for a user, signed with the
+// server's secret like `netra token`.
+func loginLink(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("login-link", flag.ContinueOnError)
+	var (
+		user    = fs.String("user", "", "user id (required)")
+		tier    = fs.String("tier", "free", "free, early, mid or enterprise")
+		role    = fs.String("role", "user", "user or admin")
+		url     = fs.String("url", envOr("NETRA_URL", "http://127.0.0.1:8080"), "the server's address as the browser reaches it (NETRA_URL)")
+		dataDir = fs.String("data-dir", envOr("NETRA_DATA_DIR", "./netra-data"), "where the server keeps its generated secret (NETRA_DATA_DIR)")
+		issuer  = fs.String("issuer", envOr("NETRA_JWT_ISSUER", ""), "iss claim (NETRA_JWT_ISSUER)")
+	)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *user == "" {
+		return fmt.Errorf("login-link: --user is required")
+	}
+	secret, err := secretFor(*dataDir)
+	if err != nil {
+		return err
+	}
+	code, err := auth.SignLoginCode(secret, netra.Identity{UserID: *user, Tier: netra.Tier(*tier), Role: netra.Role(*role)}, 15*time.Minute, *issuer)
+	if err != nil {
+		return fmt.Errorf("login-link: %w", err)
+	}
+	_, err = fmt.Fprintf(out, "%s/#code=%s\n(single use, valid for 15 minutes)\n", strings.TrimRight(*url, "/"), code)
 	return err
 }
 

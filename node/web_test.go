@@ -1,0 +1,76 @@
+package node_test
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/web"
+)
+
+// TestSignInLinks: a link's code signs in once and only as a code (not as an API token, nor an
+// API token as a code); its session works until signed out, then is refused on the server.
+func TestSignInLinks(t *testing.T) {
+	t.Parallel()
+	h := start(t, nil)
+	link, err := h.n.LoginLink(netra.Identity{UserID: "lin", Tier: netra.TierMid, Role: netra.RoleUser})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := link[strings.Index(link, "#code=")+len("#code="):]
+	if !strings.HasPrefix(link, h.url+"/#code=") {
+		t.Fatalf("link %q", link)
+	}
+	if status, _, _ := rawHTTP(t, "GET", h.url+"/v1/me", code, "", nil); status != 401 {
+		t.Fatalf("a sign-in code used as a token: %d", status)
+	}
+	if status, _, _ := rawHTTP(t, "POST", h.url+"/v1/auth/login", "", `{"code":"`+h.token("lin", netra.TierMid)+`"}`, map[string]string{"Content-Type": "application/json"}); status != 401 {
+		t.Fatalf("a token used as a sign-in code: %d", status)
+	}
+	status, sess, _ := rawHTTP(t, "POST", h.url+"/v1/auth/login", "", `{"code":"`+code+`"}`, map[string]string{"Content-Type": "application/json"})
+	tok, _ := sess["token"].(string)
+	if status != 200 || tok == "" || sess["user_id"] != "lin" || sess["tier"] != "mid" {
+		t.Fatalf("login: %d %v", status, sess)
+	}
+	if status, _, _ := rawHTTP(t, "POST", h.url+"/v1/auth/login", "", `{"code":"`+code+`"}`, map[string]string{"Content-Type": "application/json"}); status != 401 {
+		t.Fatalf("a code used twice: %d", status)
+	}
+	if status, me, _ := rawHTTP(t, "GET", h.url+"/v1/me", tok, "", nil); status != 200 || me["user_id"] != "lin" {
+		t.Fatalf("the session: %d %v", status, me)
+	}
+	if status, _, _ := rawHTTP(t, "POST", h.url+"/v1/auth/logout", tok, "", nil); status != 204 {
+		t.Fatalf("logout: %d", status)
+	}
+	if status, body, _ := rawHTTP(t, "GET", h.url+"/v1/me", tok, "", nil); status != 401 || !strings.Contains(body["error"].(map[string]any)["message"].(string), "signed out") {
+		t.Fatalf("a signed-out session: %d %v", status, body)
+	}
+}
+
+// TestWebAppServed: the page and its assets, each with the strict CSP, and no inline script.
+func TestWebAppServed(t *testing.T) {
+	t.Parallel()
+	h := start(t, nil)
+	c := &http.Client{}
+	defer c.CloseIdleConnections()
+	for path, ctype := range map[string]string{"/": "text/html", "/app/app.js": "javascript", "/app/markdown.js": "javascript", "/app/style.css": "text/css"} {
+		resp, err := c.Get(h.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Type"), ctype) || resp.Header.Get("Content-Security-Policy") != web.CSP {
+			t.Fatalf("%s: %d %q %q", path, resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Security-Policy"))
+		}
+		if path == "/" && (strings.Contains(string(body), "<script>") || strings.Contains(string(body), " style=")) {
+			t.Fatal("the page has inline script or style")
+		}
+	}
+	if resp, err := c.Get(h.url + "/app/nothing.js"); err != nil || resp.StatusCode != 404 {
+		t.Fatalf("a missing asset: %v %v", resp, err)
+	} else {
+		_ = resp.Body.Close()
+	}
+}

@@ -1,0 +1,283 @@
+// Netra's web app: sign-in, threads, and runs that stream. No framework, no build step; every
+// piece of text from the server reaches the page through textContent, never as HTML.
+import { renderMarkdown } from "./markdown.js";
+
+const $ = (id) => document.getElementById(id);
+const state = { token: sessionStorage.getItem("netra.token") || "", thread: "", ws: null, runs: new Map(), pending: new Map(), nextID: 1 };
+
+async function api(method, path, body) {
+  const res = await fetch(path, {
+    method,
+    headers: { Authorization: "Bearer " + state.token, ...(body ? { "Content-Type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (res.status === 401) {
+    signOut(false);
+    throw new Error("signed out");
+  }
+  const data = res.status === 204 ? {} : await res.json();
+  if (!res.ok) throw new Error((data.error && data.error.message) || res.statusText);
+  return data;
+}
+
+// A sign-in link carries a one-time code in its fragment (never sent to a server log).
+async function redeemLink() {
+  const m = location.hash.match(/^#code=([A-Za-z0-9._-]+)$/);
+  if (!m) return;
+  history.replaceState(null, "", location.pathname);
+  const res = await fetch("/v1/auth/login", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ code: m[1] }) });
+  const data = await res.json();
+  if (!res.ok) {
+    $("signin-error").textContent = (data.error && data.error.message) || "the link did not work";
+    return;
+  }
+  state.token = data.token;
+  sessionStorage.setItem("netra.token", data.token);
+}
+
+function signOut(tellServer) {
+  if (tellServer && state.token) fetch("/v1/auth/logout", { method: "POST", headers: { Authorization: "Bearer " + state.token } });
+  state.token = "";
+  sessionStorage.removeItem("netra.token");
+  if (state.ws) state.ws.close();
+  show();
+}
+
+async function show() {
+  const signedIn = !!state.token;
+  $("signin").hidden = signedIn;
+  $("chat").hidden = !signedIn;
+  $("signout").hidden = !signedIn;
+  if (!signedIn) {
+    $("who").textContent = "";
+    return;
+  }
+  try {
+    const me = await api("GET", "/v1/me");
+    $("who").textContent = me.user_id + " · " + me.tier;
+  } catch (e) {
+    return;
+  }
+  await loadThreads();
+  connect();
+}
+
+async function loadThreads() {
+  const data = await api("GET", "/v1/threads?limit=50");
+  const list = $("thread-list");
+  list.replaceChildren();
+  for (const t of data.threads || []) {
+    const li = document.createElement("li");
+    const open = document.createElement("button");
+    open.type = "button";
+    open.className = "thread" + (t.id === state.thread ? " current" : "");
+    open.textContent = t.title || "Untitled";
+    open.addEventListener("click", () => openThread(t.id));
+    const del = document.createElement("button");
+    del.type = "button";
+    del.className = "delete";
+    del.textContent = "×";
+    del.setAttribute("aria-label", "Delete thread " + (t.title || "Untitled"));
+    del.addEventListener("click", async () => {
+      if (!confirm("Delete this thread and its runs?")) return;
+      await api("DELETE", "/v1/threads/" + t.id);
+      if (state.thread === t.id) newThread();
+      loadThreads();
+    });
+    li.append(open, del);
+    list.append(li);
+  }
+}
+
+function newThread() {
+  state.thread = "";
+  $("messages").replaceChildren();
+  $("question").focus();
+}
+
+async function openThread(id) {
+  state.thread = id;
+  $("messages").replaceChildren();
+  const data = await api("GET", "/v1/threads/" + id + "/messages?limit=100");
+  for (const m of data.messages || []) addMessage(m.role, m.content);
+  loadThreads();
+}
+
+function addMessage(role, text) {
+  const li = document.createElement("li");
+  li.className = "msg " + role;
+  if (role === "assistant") li.append(renderMarkdown(text));
+  else li.textContent = text;
+  $("messages").append(li);
+  li.scrollIntoView({ block: "end" });
+  return li;
+}
+
+// The WebSocket: a ticket (never the token in the URL), then events by run; on a drop,
+// reconnect and resume every open run after the last seq seen.
+async function connect() {
+  if (state.ws && state.ws.readyState <= 1) return;
+  let ticket;
+  try {
+    ticket = (await api("POST", "/v1/ws-tickets")).ticket;
+  } catch (e) {
+    return;
+  }
+  const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/v1/ws?ticket=" + encodeURIComponent(ticket), "netra.v1");
+  state.ws = ws;
+  ws.addEventListener("open", () => {
+    for (const [runID, run] of state.runs) if (!run.done) send({ type: "resume", run_id: runID, after_seq: run.seq });
+  });
+  ws.addEventListener("message", (m) => onFrame(JSON.parse(m.data)));
+  ws.addEventListener("close", () => {
+    if (state.ws === ws && state.token) setTimeout(connect, 500);
+  });
+}
+
+function send(frame) {
+  frame.id = String(state.nextID++);
+  state.ws.send(JSON.stringify(frame));
+  return frame.id;
+}
+
+function onFrame(f) {
+  if (f.type === "run_accepted") {
+    const view = state.pending.get(f.id);
+    state.pending.delete(f.id);
+    if (!view) return;
+    state.thread = f.thread_id;
+    const run = { view, seq: 0, done: false, text: "" };
+    state.runs.set(f.run_id, run);
+    view.cancel.onclick = () => send({ type: "cancel_run", run_id: f.run_id });
+    if (f.queue_position) view.status.textContent = "Queued, position " + f.queue_position;
+    loadThreads();
+    return;
+  }
+  if (f.type === "error") {
+    const view = state.pending.get(f.id);
+    if (view) view.status.textContent = "Refused: " + f.message;
+    return;
+  }
+  const run = f.run_id && state.runs.get(f.run_id);
+  if (!run || f.seq <= run.seq) return; // another tab's run, or a duplicate across resume
+  run.seq = f.seq;
+  onEvent(run, f);
+}
+
+function onEvent(run, ev) {
+  const v = run.view;
+  const d = ev.data || {};
+  const entry = (text, cls) => {
+    const li = document.createElement("li");
+    li.className = cls || "";
+    li.textContent = text;
+    v.timeline.append(li);
+    return li;
+  };
+  switch (ev.type) {
+    case "run_queued":
+      v.status.textContent = "Queued, position " + d.position + (d.eta_ms ? ", about " + Math.ceil(d.eta_ms / 1000) + " s" : "");
+      break;
+    case "run_started":
+      v.status.textContent = "Running";
+      entry("started");
+      break;
+    case "agent_started":
+      entry(ev.agent + " started", "agent");
+      break;
+    case "agent_thinking":
+      entry(ev.agent + ": " + d.text, "thinking");
+      break;
+    case "tool_executing":
+      run.calls = run.calls || new Map();
+      run.calls.set(d.call_id, entry(ev.agent + " → " + d.tool + " " + JSON.stringify(d.args || {}).slice(0, 160), "tool"));
+      break;
+    case "tool_completed": {
+      const li = run.calls && run.calls.get(d.call_id);
+      if (li) li.textContent += d.ok ? " ✓ " + d.duration_ms.toFixed(1) + " ms" : " ✗ " + (d.error ? d.error.message : "failed");
+      break;
+    }
+    case "agent_completed":
+      entry(ev.agent + " done in " + d.duration_ms.toFixed(1) + " ms", "agent");
+      break;
+    case "agent_error":
+      entry(ev.agent + " failed: " + d.message, "error");
+      break;
+    case "message_delta":
+      run.text += d.text;
+      v.answer.replaceChildren(renderMarkdown(run.text));
+      break;
+    case "run_completed": {
+      run.done = true;
+      v.status.textContent = "Completed";
+      v.cancel.hidden = true;
+      const out = d.output;
+      const md = typeof out === "string" ? out : (out && out.markdown) || JSON.stringify(out);
+      v.answer.replaceChildren(renderMarkdown(md));
+      break;
+    }
+    case "run_failed":
+      run.done = true;
+      v.cancel.hidden = true;
+      v.status.textContent = "Failed: " + d.message + " (" + d.code + ")";
+      if (d.output && d.output.markdown) v.answer.replaceChildren(renderMarkdown(d.output.markdown));
+      break;
+    case "run_cancelled":
+      run.done = true;
+      v.cancel.hidden = true;
+      v.status.textContent = "Cancelled";
+      break;
+  }
+}
+
+function ask(text) {
+  addMessage("user", text);
+  const li = document.createElement("li");
+  li.className = "msg assistant run";
+  const status = document.createElement("p");
+  status.className = "status";
+  status.setAttribute("role", "status");
+  status.textContent = "Sending…";
+  const cancel = document.createElement("button");
+  cancel.type = "button";
+  cancel.textContent = "Cancel";
+  const details = document.createElement("details");
+  const summary = document.createElement("summary");
+  summary.textContent = "Timeline";
+  const timeline = document.createElement("ol");
+  timeline.className = "timeline";
+  details.append(summary, timeline);
+  const answer = document.createElement("div");
+  answer.className = "answer";
+  li.append(status, cancel, details, answer);
+  $("messages").append(li);
+  const frame = { type: "start_run", input: text };
+  if (state.thread) frame.thread_id = state.thread;
+  state.pending.set(send(frame), { status, cancel, timeline, answer });
+}
+
+document.addEventListener("DOMContentLoaded", async () => {
+  $("token-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    state.token = $("token").value.trim();
+    sessionStorage.setItem("netra.token", state.token);
+    show();
+  });
+  $("signout").addEventListener("click", () => signOut(true));
+  $("new-thread").addEventListener("click", newThread);
+  $("ask-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const q = $("question").value.trim();
+    if (!q || !state.ws || state.ws.readyState !== 1) return;
+    $("question").value = "";
+    ask(q);
+  });
+  $("question").addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey) {
+      e.preventDefault();
+      $("ask-form").requestSubmit();
+    }
+  });
+  await redeemLink();
+  show();
+});
