@@ -209,6 +209,7 @@ function onEvent(run, ev) {
       break;
     case "run_completed": {
       run.done = true;
+      v.details.open = false;
       v.status.textContent = "Completed";
       v.cancel.hidden = true;
       const out = d.output;
@@ -218,12 +219,14 @@ function onEvent(run, ev) {
     }
     case "run_failed":
       run.done = true;
+      v.details.open = false;
       v.cancel.hidden = true;
       v.status.textContent = "Failed: " + d.message + " (" + d.code + ")";
       if (d.output && d.output.markdown) v.answer.replaceChildren(renderMarkdown(d.output.markdown));
       break;
     case "run_cancelled":
       run.done = true;
+      v.details.open = false;
       v.cancel.hidden = true;
       v.status.textContent = "Cancelled";
       break;
@@ -242,6 +245,7 @@ function ask(text) {
   cancel.type = "button";
   cancel.textContent = "Cancel";
   const details = document.createElement("details");
+  details.open = true; // folded when the run ends
   const summary = document.createElement("summary");
   summary.textContent = "Timeline";
   const timeline = document.createElement("ol");
@@ -253,7 +257,7 @@ function ask(text) {
   $("messages").append(li);
   const frame = { type: "start_run", input: text };
   if (state.thread) frame.thread_id = state.thread;
-  state.pending.set(send(frame), { status, cancel, timeline, answer });
+  state.pending.set(send(frame), { status, cancel, details, timeline, answer });
 }
 
 document.addEventListener("DOMContentLoaded", async () => {

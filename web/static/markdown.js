@@ -47,14 +47,22 @@ export function renderMarkdown(md) {
     }
     if (line.trim().startsWith("|") && i + 1 < lines.length && /^\s*\|?\s*:?-{3,}/.test(lines[i + 1])) {
       const table = document.createElement("table");
+      const right = cells(lines[i + 1]).map((c) => c.endsWith(":")); // ---: aligns right
       const head = document.createElement("tr");
-      for (const c of cells(line)) head.append(inline(document.createElement("th"), c));
+      cells(line).forEach((c, k) => {
+        const th = inline(document.createElement("th"), c);
+        if (right[k]) th.className = "r";
+        head.append(th);
+      });
       const thead = document.createElement("thead");
       thead.append(head);
       const tbody = document.createElement("tbody");
       for (i += 2; i < lines.length && lines[i].trim().startsWith("|"); i++) {
         const tr = document.createElement("tr");
-        for (const c of cells(lines[i])) inline(tr.appendChild(document.createElement("td")), c);
+        cells(lines[i]).forEach((c, k) => {
+          const td = inline(tr.appendChild(document.createElement("td")), c);
+          if (right[k]) td.className = "r";
+        });
         tbody.append(tr);
       }
       table.append(thead, tbody);

@@ -1,0 +1,130 @@
+package node_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/netra-ai/netra"
+)
+
+// browser starts a headless Chromium for the test, or skips when there is none (outside CI:
+// under CI=true .ci/run installs Debian's package, and a missing browser fails the test).
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	path := ""
+	for _, name := range []string{"chromium", "chromium-headless-shell", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			path = p
+			break
+		}
+	}
+	if path == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("no Chromium on the PATH: .ci/run installs Debian's chromium package")
+		}
+		t.Skip("no Chromium on the PATH (apt-get install chromium); the browser tests run in CI")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.WindowSize(1280, 900))
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelB := chromedp.NewContext(actx)
+	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(func() { cancelT(); cancelB(); cancelA() })
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("starting %s: %v", path, err)
+	}
+	return ctx
+}
+
+// screenshot saves the page to NETRA_SCREENSHOTS/name.png when that variable names a folder.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	dir := os.Getenv("NETRA_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBrowserGoldenPath: a new user opens a sign-in link, asks a question, watches the
+// timeline fill and reads the answer, with its table; a thread title and a route name that
+// carry markup stay text.
+func TestBrowserGoldenPath(t *testing.T) {
+	t.Parallel()
+	ctx := browser(t)
+	h := start(t, nil)
+	tok := h.token("bea", netra.TierFree)
+	if status, body, _ := rawHTTP(t, "POST", h.url+"/v1/workloads/synthetic", tok, `{"preset":"mixed","days":14,"seed":5}`, map[string]string{"Content-Type": "application/json"}); status != 201 {
+		t.Fatalf("synthetic: %d %v", status, body)
+	}
+	// Markup in a thread title and in a route name of the user's own data.
+	const xssTitle = `<img src=x onerror="window.__pwned=1">`
+	if status, body, _ := rawHTTP(t, "POST", h.url+"/v1/threads", tok, fmt.Sprintf(`{"title":%q}`, xssTitle), map[string]string{"Content-Type": "application/json"}); status != 201 {
+		t.Fatalf("thread: %d %v", status, body)
+	}
+	rec := fmt.Sprintf(`{"id":"x1","ts":%q,"model":"gpt-4o","route":"<script>window.__pwned=2</script>","input_tokens":99999,"output_tokens":99999,"latency_ms":100,"status":"ok"}`,
+		time.Now().Add(-time.Hour).UTC().Format(time.RFC3339))
+	if status, body, _ := rawHTTP(t, "POST", h.url+"/v1/workloads/records", tok, rec, map[string]string{"Content-Type": "application/x-ndjson"}); status != 201 {
+		t.Fatalf("upload: %d %v", status, body)
+	}
+	link, err := h.n.LoginLink(netra.Identity{UserID: "bea", Tier: netra.TierFree, Role: netra.RoleUser})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(sel))
+		if err != nil {
+			t.Fatalf("%s: %v", sel, err)
+		}
+		return s
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(link), chromedp.WaitVisible("#chat"), chromedp.WaitVisible("#thread-list button.thread")); err != nil {
+		t.Fatal(err)
+	}
+	who, threads := text("#who"), text("#thread-list")
+	if !strings.Contains(who, "bea") || !strings.Contains(threads, xssTitle) {
+		t.Fatalf("signed in as %q; the thread list shows %q", who, threads)
+	}
+	screenshot(t, ctx, "signed-in")
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys("#question", "which route costs me the most in the last 7 days?"),
+		chromedp.Click(`#ask-form button[type=submit]`),
+		chromedp.WaitVisible(".answer .md table"),
+	); err != nil {
+		t.Fatal(err)
+	}
+	answer := text(".answer")
+	timeline, err := chromedp.Run(ctx, chromedp.TextContent(".timeline")) // folded: not rendered text
+	if err != nil {
+		t.Fatal(err)
+	}
+	pwned, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!window.__pwned || document.querySelectorAll("img, .answer script").length > 0`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(answer, "costs you the most") || !strings.Contains(answer, "<script>window.__pwned=2</script>") {
+		t.Fatalf("the answer:\n%s", answer)
+	}
+	for _, want := range []string{"triage started", "workload_tally", "reporting done"} {
+		if !strings.Contains(timeline, want) {
+			t.Fatalf("the timeline lacks %q:\n%s", want, timeline)
+		}
+	}
+	if pwned {
+		t.Fatal("markup from a thread title or a route name ran or rendered")
+	}
+	screenshot(t, ctx, "chat")
+}
