@@ -443,6 +443,14 @@ func (n *Node) modelProvider(mc ModelConfig, modelNames []string, prices *worklo
 		}), n.calls.record)
 	}
 	off := wrap(offline.New(modelNames))
+	if mc.Model == "" { // the provider's default, named here so that its calls are priced
+		switch mc.Provider {
+		case "openai":
+			mc.Model = openaicompat.DefaultModel
+		case "anthropic":
+			mc.Model = anthropicapi.DefaultModel
+		}
+	}
 	switch mc.Provider {
 	case "", "offline":
 		n.log.Info("model provider", "provider", "offline")

@@ -26,7 +26,7 @@ type Config struct {
 	BaseURL string
 	// APIKey authenticates (ANTHROPIC_API_KEY).
 	APIKey string
-	// Model names the model, e.g. claude-sonnet-4. Required.
+	// Model names the model, e.g. claude-sonnet-4. Default DefaultModel.
 	Model string
 	// MaxTokens bounds an answer. Default 1024.
 	MaxTokens int64
@@ -35,6 +35,10 @@ type Config struct {
 	// HTTPClient, when set, makes the calls (tests).
 	HTTPClient *http.Client
 }
+
+// DefaultModel is the model asked for when none is named (contract §6: the provider's
+// documented default).
+const DefaultModel = "claude-sonnet-4"
 
 // Provider answers model.Provider tasks with a message.
 type Provider struct {
@@ -46,7 +50,7 @@ type Provider struct {
 // New returns the provider; retries are model.Resilient's, as for every provider.
 func New(cfg Config) (*Provider, error) {
 	if cfg.Model == "" {
-		return nil, errors.New("anthropic provider: a model is required (NETRA_MODEL)")
+		cfg.Model = DefaultModel
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 60 * time.Second

@@ -30,13 +30,17 @@ type Config struct {
 	BaseURL string
 	// APIKey authenticates (OPENAI_API_KEY); a local server may need none.
 	APIKey string
-	// Model names the model, e.g. gpt-4o-mini. Required.
+	// Model names the model, e.g. gpt-4o-mini. Default DefaultModel.
 	Model string
 	// Timeout bounds one call. Default 60 s.
 	Timeout time.Duration
 	// HTTPClient, when set, makes the calls (tests).
 	HTTPClient *http.Client
 }
+
+// DefaultModel is the model asked for when none is named (contract §6: the provider's
+// documented default).
+const DefaultModel = "gpt-4o-mini"
 
 // Provider answers model.Provider tasks with a chat completion.
 type Provider struct {
@@ -48,7 +52,7 @@ type Provider struct {
 // circuit breaker, for every provider alike.
 func New(cfg Config) (*Provider, error) {
 	if cfg.Model == "" {
-		return nil, errors.New("openai provider: a model is required (NETRA_MODEL)")
+		cfg.Model = DefaultModel
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 60 * time.Second
