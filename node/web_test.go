@@ -1,6 +1,7 @@
 package node_test
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -72,5 +73,36 @@ func TestWebAppServed(t *testing.T) {
 		t.Fatalf("a missing asset: %v %v", resp, err)
 	} else {
 		_ = resp.Body.Close()
+	}
+}
+
+// TestTemplateAnswersStream: an answer written from templates goes out as message_delta too,
+// and its pieces make the output's markdown exactly.
+func TestTemplateAnswersStream(t *testing.T) {
+	t.Parallel()
+	h := start(t, nil)
+	tok := h.token("tia", netra.TierFree)
+	if status, body, _ := rawHTTP(t, "POST", h.url+"/v1/workloads/synthetic", tok, `{"preset":"mixed","days":7,"seed":2}`, map[string]string{"Content-Type": "application/json"}); status != 201 {
+		t.Fatalf("synthetic: %d %v", status, body)
+	}
+	for _, q := range []string{"which model costs me the most in the last 7 days?", "how can I reduce my LLM costs?", "hello"} {
+		md := askHTTP(t, h, tok, q)
+		_, runs, _ := rawHTTP(t, "GET", h.url+"/v1/runs?limit=1", tok, "", nil)
+		id := runs["runs"].([]any)[0].(map[string]any)["id"].(string)
+		var deltas strings.Builder
+		n := 0
+		for _, e := range eventsOf(t, h, "tia", id) {
+			if e.Type == "message_delta" {
+				var d struct {
+					Text string `json:"text"`
+				}
+				_ = json.Unmarshal(e.Data, &d)
+				deltas.WriteString(d.Text)
+				n++
+			}
+		}
+		if n == 0 || deltas.String() != md {
+			t.Fatalf("%q: %d deltas that make %q, output %q", q, n, deltas.String(), md)
+		}
 	}
 }

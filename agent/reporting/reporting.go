@@ -196,20 +196,26 @@ func (r rep) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.
 	if err != nil {
 		return agent.Result{}, err
 	}
+	// The answer goes out as message_delta too (contract §3: the pieces make the markdown):
+	// the analyst streamed its own; what is written here streams in its sections.
+	rest := out.Markdown
 	switch {
 	case hasAn && an.Answered:
-		out.Markdown = an.Markdown
+		out.Markdown, rest = an.Markdown, ""
 	case hasAn:
-		// The analyst streamed part of an answer (message_delta) and the offline workflow
-		// answered instead: the rest streams too, so that the pieces still make the markdown.
-		rest := "> " + an.Note + " The answer below is computed from your data without the model.\n\n" + out.Markdown
+		// The analyst streamed part of an answer and the offline workflow answered instead.
+		rest = "> " + an.Note + " The answer below is computed from your data without the model.\n\n" + out.Markdown
 		if an.Markdown != "" {
 			rest = "\n\n" + rest
 		}
-		st := rt.Stream(ctx)
-		st.Write(rest)
-		st.Flush()
 		out.Markdown = an.Markdown + rest
+	}
+	if rest != "" {
+		st := rt.Stream(ctx)
+		for _, section := range strings.SplitAfter(rest, "\n\n") {
+			st.Write(section)
+		}
+		st.Flush()
 	}
 	return agent.Result{Output: out}, nil
 }
