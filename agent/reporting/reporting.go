@@ -71,6 +71,33 @@ type Report struct {
 		MonthlySavingsUSD float64 `json:"monthly_savings_usd"`
 	} `json:"minor_recommendations"`
 	Steps []string `json:"steps"`
+	// For the charts of a page (added to contract §7's shape): spend by day (in time order)
+	// and by route, and latency percentiles by route; empty when not computed.
+	SpendByDay     []DaySpend     `json:"spend_by_day"`
+	SpendByRoute   []RouteSpend   `json:"spend_by_route"`
+	LatencyByRoute []RouteLatency `json:"latency_by_route"`
+}
+
+// DaySpend is one line of spend_by_day.
+type DaySpend struct {
+	Day      string  `json:"day"`
+	Requests int64   `json:"requests"`
+	CostUSD  float64 `json:"cost_usd"`
+}
+
+// RouteSpend is one line of spend_by_route.
+type RouteSpend struct {
+	Route    string  `json:"route"`
+	Requests int64   `json:"requests"`
+	CostUSD  float64 `json:"cost_usd"`
+}
+
+// RouteLatency is one line of latency_by_route.
+type RouteLatency struct {
+	Route string  `json:"route"`
+	P50MS float64 `json:"p50_ms"`
+	P95MS float64 `json:"p95_ms"`
+	P99MS float64 `json:"p99_ms"`
 }
 
 // Output is the run's answer.
@@ -90,7 +117,8 @@ type rep struct{ provider model.Provider }
 func money(x float64) string { return fmt.Sprintf("$%.2f", x) }
 
 func (r rep) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.Result, error) {
-	out := Output{Report: Report{SpendByModel: []ModelSpend{}, Recommendations: []Rec{}, Steps: []string{}}}
+	out := Output{Report: Report{SpendByModel: []ModelSpend{}, Recommendations: []Rec{}, Steps: []string{},
+		SpendByDay: []DaySpend{}, SpendByRoute: []RouteSpend{}, LatencyByRoute: []RouteLatency{}}}
 	rp := &out.Report
 	for step := range in.Prior {
 		rp.Steps = append(rp.Steps, step)
@@ -128,6 +156,16 @@ func (r rep) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.
 		rp.Totals = Totals{Requests: stats.Totals.Requests, CostUSD: stats.Totals.CostUSD, InputTokens: stats.Totals.InputTokens, OutputTokens: stats.Totals.OutputTokens}
 		for _, s := range stats.SpendByModel {
 			rp.SpendByModel = append(rp.SpendByModel, ModelSpend{Model: s.Model, Requests: s.Requests, CostUSD: s.CostUSD})
+		}
+		for _, s := range stats.SpendByDay {
+			rp.SpendByDay = append(rp.SpendByDay, DaySpend{Day: s.Key, Requests: s.Requests, CostUSD: s.CostUSD})
+		}
+		sort.Slice(rp.SpendByDay, func(i, j int) bool { return rp.SpendByDay[i].Day < rp.SpendByDay[j].Day })
+		for _, s := range stats.SpendByRoute {
+			rp.SpendByRoute = append(rp.SpendByRoute, RouteSpend{Route: s.Route, Requests: s.Requests, CostUSD: s.CostUSD})
+		}
+		for _, l := range stats.LatencyByRoute {
+			rp.LatencyByRoute = append(rp.LatencyByRoute, RouteLatency{Route: l.Route, P50MS: l.P50, P95MS: l.P95, P99MS: l.P99})
 		}
 	}
 	if hasOpt {
