@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -43,13 +44,18 @@ func browser(t *testing.T) context.Context {
 	return ctx
 }
 
-// screenshot saves the page to NETRA_SCREENSHOTS/name.png when that variable names a folder.
-func screenshot(t *testing.T, ctx context.Context, name string) {
+// screenshot saves the page (or the element sel names) to NETRA_SCREENSHOTS/name.png when that
+// variable names a folder.
+func screenshot(t *testing.T, ctx context.Context, name string, sel ...string) {
 	dir := os.Getenv("NETRA_SCREENSHOTS")
 	if dir == "" {
 		return
 	}
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	shot := chromedp.FullScreenshot(100)
+	if len(sel) > 0 {
+		shot = chromedp.Screenshot(sel[0])
+	}
+	png, err := chromedp.Run(ctx, shot)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,4 +133,23 @@ func TestBrowserGoldenPath(t *testing.T) {
 		t.Fatal("markup from a thread title or a route name ran or rendered")
 	}
 	screenshot(t, ctx, "chat")
+
+	// The report, with its charts: the waterfall ends at the report's combined total.
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys("#question", "how can I reduce my LLM costs?"),
+		chromedp.Click(`#ask-form button[type=submit]`),
+		chromedp.WaitVisible("#messages > li:last-child .charts figure"),
+	); err != nil {
+		t.Fatal(err)
+	}
+	captions, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#messages > li:last-child .charts figcaption")].map(e => e.textContent)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Spend by day", "Spend by route", "Latency by route", "Savings a month, combined"} {
+		if !slices.Contains(captions, want) {
+			t.Fatalf("the report's charts are %q, without %q", captions, want)
+		}
+	}
+	screenshot(t, ctx, "report-charts", "#messages > li:last-child .charts")
 }

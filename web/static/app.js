@@ -1,6 +1,7 @@
 // Netra's web app: sign-in, threads, and runs that stream. No framework, no build step; every
 // piece of text from the server reaches the page through textContent, never as HTML.
 import { renderMarkdown } from "./markdown.js";
+import { renderCharts } from "./charts.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { token: sessionStorage.getItem("netra.token") || "", thread: "", ws: null, runs: new Map(), pending: new Map(), nextID: 1 };
@@ -214,7 +215,7 @@ function onEvent(run, ev) {
       v.cancel.hidden = true;
       const out = d.output;
       const md = typeof out === "string" ? out : (out && out.markdown) || JSON.stringify(out);
-      v.answer.replaceChildren(renderMarkdown(md));
+      v.answer.replaceChildren(renderMarkdown(md), renderCharts(out && out.report));
       break;
     }
     case "run_failed":
