@@ -153,3 +153,40 @@ func TestBrowserGoldenPath(t *testing.T) {
 	}
 	screenshot(t, ctx, "report-charts", "#messages > li:last-child .charts")
 }
+
+// TestBrowserNewUser: the README's promise. A user with no data opens the link, generates the
+// demo dataset with one click, asks the question the page offers, and reads a charted report.
+// The chat page's first contentful paint is logged (docs/benchmarks.md).
+func TestBrowserNewUser(t *testing.T) {
+	t.Parallel()
+	ctx := browser(t)
+	h := start(t, nil)
+	link, err := h.n.LoginLink(netra.Identity{UserID: "nova", Tier: netra.TierFree, Role: netra.RoleUser})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(link), chromedp.WaitVisible("#empty")); err != nil {
+		t.Fatal(err)
+	}
+	fcp, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`(performance.getEntriesByName("first-contentful-paint")[0] || {startTime: -1}).startTime`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("first contentful paint of the chat page: %.0f ms", fcp)
+	screenshot(t, ctx, "new-user")
+	if err := chromedp.Do(ctx,
+		chromedp.Click("#demo"),
+		chromedp.WaitNotVisible("#empty"),
+		chromedp.Click(`#ask-form button[type=submit]`),
+		chromedp.WaitVisible("#messages > li:last-child .charts figure"),
+	); err != nil {
+		t.Fatal(err)
+	}
+	answer, err := chromedp.Run(ctx, chromedp.Text("#messages > li:last-child .answer"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(answer, "Optimization report") || !strings.Contains(answer, "Savings a month, combined") {
+		t.Fatalf("the new user's answer:\n%.600s", answer)
+	}
+}

@@ -61,6 +61,24 @@ async function show() {
   }
   await loadThreads();
   connect();
+  const sum = await api("GET", "/v1/workloads/summary");
+  $("empty").hidden = sum.records > 0;
+}
+
+// A new user's first step: a demo dataset, then a question worth asking.
+async function demoData() {
+  $("demo").disabled = true;
+  $("demo-status").textContent = "Generating 30 days of demo traffic…";
+  try {
+    const res = await api("POST", "/v1/workloads/synthetic", { preset: "mixed", days: 30 });
+    $("demo-status").textContent = res.accepted + " records ready.";
+    $("empty").hidden = true;
+    $("question").value = "how can I reduce my LLM costs?";
+    $("question").focus();
+  } catch (e) {
+    $("demo-status").textContent = "Could not generate data: " + e.message;
+    $("demo").disabled = false;
+  }
 }
 
 async function loadThreads() {
@@ -270,6 +288,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   });
   $("signout").addEventListener("click", () => signOut(true));
   $("new-thread").addEventListener("click", newThread);
+  $("demo").addEventListener("click", demoData);
   $("ask-form").addEventListener("submit", (e) => {
     e.preventDefault();
     const q = $("question").value.trim();
