@@ -44,6 +44,22 @@ func browser(t *testing.T) context.Context {
 	return ctx
 }
 
+// until waits for a JavaScript expression to be true.
+func until(expr string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Poll[bool](expr)(ctx, t)
+		return err
+	})
+}
+
+// run evaluates a JavaScript expression for its effect.
+func run(expr string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Evaluate[any](expr)(ctx, t)
+		return err
+	})
+}
+
 // screenshot saves the page (or the element sel names) to NETRA_SCREENSHOTS/name.png when that
 // variable names a folder.
 func screenshot(t *testing.T, ctx context.Context, name string, sel ...string) {
@@ -189,4 +205,58 @@ func TestBrowserNewUser(t *testing.T) {
 	if !strings.Contains(answer, "Optimization report") || !strings.Contains(answer, "Savings a month, combined") {
 		t.Fatalf("the new user's answer:\n%.600s", answer)
 	}
+}
+
+// TestBrowserDataAndUsage: a file uploaded with its progress, the summary that follows, a key
+// shown once with its exporter snippet, and the usage page with the user's own audit trail.
+func TestBrowserDataAndUsage(t *testing.T) {
+	t.Parallel()
+	ctx := browser(t)
+	h := start(t, nil)
+	file := filepath.Join(t.TempDir(), "calls.jsonl")
+	var body strings.Builder
+	now := time.Now().UTC()
+	for i := range 500 {
+		fmt.Fprintf(&body, `{"id":"d%d","ts":%q,"model":"gpt-4o","route":"chat","input_tokens":100,"output_tokens":20,"latency_ms":300,"status":"ok"}`+"\n", i, now.Add(-time.Duration(i+1)*time.Minute).Format(time.RFC3339))
+	}
+	if err := os.WriteFile(file, []byte(body.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link, err := h.n.LoginLink(netra.Identity{UserID: "dora", Tier: netra.TierEarly, Role: netra.RoleUser})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(link), chromedp.WaitVisible("#chat"), run(`location.hash = "#/data"`), chromedp.WaitVisible("#data"),
+		chromedp.SetUploadFiles("#upload-file", []string{file}), chromedp.Click(`#upload-form button[type=submit]`),
+		until(`document.getElementById("upload-status").textContent.includes("accepted")`)); err != nil {
+		t.Fatal(err)
+	}
+	status, _ := chromedp.Run(ctx, chromedp.Text("#upload-status"))
+	progress, _ := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.getElementById("upload-progress").value`))
+	if status != "500 accepted, 0 duplicates, 0 rejected." || progress != 1 {
+		t.Fatalf("upload: %q, progress %v", status, progress)
+	}
+	if err := chromedp.Do(ctx, until(`document.getElementById("data-summary").textContent.includes("500 of")`),
+		chromedp.SendKeys("#key-name", "collector"), chromedp.Click(`#key-form button[type=submit]`), chromedp.WaitVisible("#new-key"),
+		until(`document.getElementById("key-list").textContent.includes("collector")`)); err != nil {
+		t.Fatal(err)
+	}
+	snippet, _ := chromedp.Run(ctx, chromedp.Text("#otel-snippet"))
+	if !strings.Contains(snippet, h.url+"/v1/traces") || !strings.Contains(snippet, "X-Netra-Key=nk_") {
+		t.Fatalf("the exporter snippet: %q", snippet)
+	}
+	if chatShown, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`getComputedStyle(document.getElementById("chat")).display !== "none"`)); chatShown {
+		t.Fatal("the chat shows beside the data page")
+	}
+	screenshot(t, ctx, "data")
+	if err := chromedp.Do(ctx, run(`location.hash = "#/usage"`), chromedp.WaitVisible("#usage"),
+		until(`document.getElementById("audit-rows").children.length > 0`)); err != nil {
+		t.Fatal(err)
+	}
+	facts, _ := chromedp.Run(ctx, chromedp.Text("#usage-facts"))
+	audit, _ := chromedp.Run(ctx, chromedp.Text("#audit-rows"))
+	if !strings.Contains(facts, "early") || !strings.Contains(audit, "data.upload") {
+		t.Fatalf("usage page: %q\naudit: %q", facts, audit)
+	}
+	screenshot(t, ctx, "usage")
 }

@@ -2,6 +2,7 @@
 // piece of text from the server reaches the page through textContent, never as HTML.
 import { renderMarkdown } from "./markdown.js";
 import { renderCharts } from "./charts.js";
+import { showData, showUsage, upload, createKey } from "./pages.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { token: sessionStorage.getItem("netra.token") || "", thread: "", ws: null, runs: new Map(), pending: new Map(), nextID: 1 };
@@ -44,11 +45,22 @@ function signOut(tellServer) {
   show();
 }
 
+// route shows the page the fragment names: #/ (chat), #/data, #/usage.
+function route() {
+  const page = { "#/data": "data", "#/usage": "usage" }[location.hash] || "chat";
+  for (const id of ["chat", "data", "usage"]) $(id).hidden = !state.token || id !== page;
+  for (const a of document.querySelectorAll(".top nav a")) a.toggleAttribute("aria-current", a.getAttribute("href") === (location.hash || "#/"));
+  if (!state.token) return;
+  if (page === "chat") api("GET", "/v1/workloads/summary").then((sum) => ($("empty").hidden = sum.records > 0), () => {});
+  if (page === "data") showData(api, state.token);
+  if (page === "usage") showUsage(api);
+}
+
 async function show() {
   const signedIn = !!state.token;
   $("signin").hidden = signedIn;
-  $("chat").hidden = !signedIn;
   $("signout").hidden = !signedIn;
+  route();
   if (!signedIn) {
     $("who").textContent = "";
     return;
@@ -61,8 +73,6 @@ async function show() {
   }
   await loadThreads();
   connect();
-  const sum = await api("GET", "/v1/workloads/summary");
-  $("empty").hidden = sum.records > 0;
 }
 
 // A new user's first step: a demo dataset, then a question worth asking.
@@ -289,6 +299,22 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("signout").addEventListener("click", () => signOut(true));
   $("new-thread").addEventListener("click", newThread);
   $("demo").addEventListener("click", demoData);
+  window.addEventListener("hashchange", route);
+  $("upload-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const f = $("upload-file").files[0];
+    if (f) upload(f, state.token, () => showData(api, state.token));
+  });
+  $("key-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    await createKey(api);
+    showData(api, state.token);
+  });
+  $("delete-data").addEventListener("click", async () => {
+    if (!confirm("Delete all your records? This cannot be undone.")) return;
+    await api("DELETE", "/v1/workloads");
+    showData(api, state.token);
+  });
   $("ask-form").addEventListener("submit", (e) => {
     e.preventDefault();
     const q = $("question").value.trim();
