@@ -3,6 +3,8 @@ package node_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +16,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/client"
+	"github.com/netra-ai/netra/node"
 )
 
 // browser starts a headless Chromium for the test, or skips when there is none (outside CI:
@@ -259,4 +263,52 @@ func TestBrowserDataAndUsage(t *testing.T) {
 		t.Fatalf("usage page: %q\naudit: %q", facts, audit)
 	}
 	screenshot(t, ctx, "usage")
+}
+
+// TestBrowserDashboard: the operations page, for admins only, shows the live figures from the
+// server-sent stream; its connection count agrees with /metrics, and its isolation
+// violations read 0.
+func TestBrowserDashboard(t *testing.T) {
+	t.Parallel()
+	ctx := browser(t)
+	h := start(t, func(c *node.Config) { c.MetricsAddr = "127.0.0.1:0" })
+	// Three WebSocket connections of another user, beside the page's own.
+	for range 3 {
+		h.connect(h.client("ops-peer"), client.ConnOptions{})
+	}
+	link, err := h.n.LoginLink(netra.Identity{UserID: "root", Tier: netra.TierEnterprise, Role: netra.RoleAdmin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(link), chromedp.WaitVisible("#chat"), chromedp.WaitVisible("#admin-link"), run(`location.hash = "#/admin"`),
+		until(`document.querySelectorAll("#admin-tiles .tile").length > 0 && document.querySelector("#spark-running svg") !== null`)); err != nil {
+		t.Fatal(err)
+	}
+	violations, _ := chromedp.Run(ctx, chromedp.Text("#violations"))
+	conns, err := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll("#admin-tiles .tile")].find(t => t.firstChild.textContent === "Connections").lastChild.textContent`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(h.n.MetricsURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	http.DefaultClient.CloseIdleConnections()
+	var scraped string
+	for _, line := range strings.Split(string(body), "\n") {
+		if strings.HasPrefix(line, "netra_ws_connections ") {
+			scraped = strings.TrimPrefix(line, "netra_ws_connections ")
+		}
+	}
+	if violations != "0" || conns != "4" || scraped != conns {
+		t.Fatalf("the dashboard shows %s violations and %s connections; /metrics says %q", violations, conns, scraped)
+	}
+	screenshot(t, ctx, "operations")
+	// A user who is not an admin has no such page, and the stream refuses them.
+	tok := h.token("plain", netra.TierFree)
+	if status, _, _ := rawHTTP(t, "GET", h.url+"/v1/admin/live", tok, "", nil); status != 403 {
+		t.Fatalf("the live stream for a user: %d", status)
+	}
 }

@@ -278,6 +278,7 @@ func (s *Server) routes() {
 	m.Handle("DELETE /v1/keys/{id}", s.authed(s.deleteKey))
 	m.Handle("GET /v1/admin/audit/status", s.admin(s.auditStatus))
 	m.Handle("GET /v1/admin/users", s.admin(s.adminUsers))
+	m.Handle("GET /v1/admin/live", s.admin(s.adminLive))
 	m.Handle("GET /v1/admin/runs", s.admin(s.adminRuns))
 	m.Handle("POST /v1/admin/runs/{id}/cancel", s.admin(s.adminCancel))
 	m.Handle("GET /v1/admin/switches", s.admin(s.listSwitches))

@@ -3,6 +3,7 @@
 import { renderMarkdown } from "./markdown.js";
 import { renderCharts } from "./charts.js";
 import { showData, showUsage, upload, createKey } from "./pages.js";
+import { showAdmin, stopAdmin, wireAdmin } from "./admin.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { token: sessionStorage.getItem("netra.token") || "", thread: "", ws: null, runs: new Map(), pending: new Map(), nextID: 1 };
@@ -41,19 +42,22 @@ function signOut(tellServer) {
   if (tellServer && state.token) fetch("/v1/auth/logout", { method: "POST", headers: { Authorization: "Bearer " + state.token } });
   state.token = "";
   sessionStorage.removeItem("netra.token");
+  stopAdmin();
   if (state.ws) state.ws.close();
   show();
 }
 
 // route shows the page the fragment names: #/ (chat), #/data, #/usage.
 function route() {
-  const page = { "#/data": "data", "#/usage": "usage" }[location.hash] || "chat";
-  for (const id of ["chat", "data", "usage"]) $(id).hidden = !state.token || id !== page;
+  const page = { "#/data": "data", "#/usage": "usage", "#/admin": "admin" }[location.hash] || "chat";
+  for (const id of ["chat", "data", "usage", "admin"]) $(id).hidden = !state.token || id !== page;
+  if (page !== "admin") stopAdmin();
   for (const a of document.querySelectorAll(".top nav a")) a.toggleAttribute("aria-current", a.getAttribute("href") === (location.hash || "#/"));
   if (!state.token) return;
   if (page === "chat") api("GET", "/v1/workloads/summary").then((sum) => ($("empty").hidden = sum.records > 0), () => {});
   if (page === "data") showData(api, state.token);
   if (page === "usage") showUsage(api);
+  if (page === "admin") showAdmin(api, state.token);
 }
 
 async function show() {
@@ -68,6 +72,7 @@ async function show() {
   try {
     const me = await api("GET", "/v1/me");
     $("who").textContent = me.user_id + " · " + me.tier;
+    $("admin-link").hidden = me.role !== "admin";
   } catch (e) {
     return;
   }
@@ -300,6 +305,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("new-thread").addEventListener("click", newThread);
   $("demo").addEventListener("click", demoData);
   window.addEventListener("hashchange", route);
+  wireAdmin(api);
   $("upload-form").addEventListener("submit", (e) => {
     e.preventDefault();
     const f = $("upload-file").files[0];
