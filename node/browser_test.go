@@ -312,3 +312,55 @@ func TestBrowserDashboard(t *testing.T) {
 		t.Fatalf("the live stream for a user: %d", status)
 	}
 }
+
+// TestBrowserQueueCancelAndTwoUsers: with the node's one slot busy, two users in two browser
+// contexts each ask a question; each page shows its own run queued with its position, lists
+// only its own thread, and cancels its own run.
+func TestBrowserQueueCancelAndTwoUsers(t *testing.T) {
+	t.Parallel()
+	ctx := browser(t)
+	h := start(t, func(c *node.Config) { c.MaxRunning = 1 })
+	hog := h.token("hog", netra.TierFree)
+	status, run, _ := rawHTTP(t, "POST", h.url+"/v1/runs", hog, `{"input":"hold","agent":"echo","params":{"delay_ms":60000}}`, map[string]string{"Content-Type": "application/json"})
+	if status != 202 {
+		t.Fatalf("the hog's run: %d %v", status, run)
+	}
+	defer rawHTTP(t, "POST", h.url+"/v1/runs/"+run["id"].(string)+"/cancel", hog, "", nil)
+	pages := map[string]context.Context{}
+	for _, user := range []string{"ann", "ben"} {
+		pctx, cancel := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
+		t.Cleanup(cancel)
+		link, err := h.n.LoginLink(netra.Identity{UserID: user, Tier: netra.TierFree, Role: netra.RoleUser})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := chromedp.Do(pctx, chromedp.Navigate(link), chromedp.WaitVisible("#chat"),
+			chromedp.SendKeys("#question", "secret question of "+user), chromedp.Click(`#ask-form button[type=submit]`),
+			until(`(document.querySelector("#messages .status") || {}).textContent?.startsWith("Queued, position")`)); err != nil {
+			t.Fatal(err)
+		}
+		pages[user] = pctx
+	}
+	for user, pctx := range pages {
+		other := map[string]string{"ann": "ben", "ben": "ann"}[user]
+		page, err := chromedp.Run(pctx, chromedp.TextContent("body"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(page, "secret question of "+user) || strings.Contains(page, "secret question of "+other) {
+			t.Fatalf("%s's page:\n%s", user, page)
+		}
+		if err := chromedp.Do(pctx, until(`document.querySelector("#thread-list").textContent.includes("secret question of `+user+`")`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	screenshot(t, pages["ann"], "queued")
+	if err := chromedp.Do(pages["ann"], chromedp.Click("#messages .run button"),
+		until(`document.querySelector("#messages .status").textContent === "Cancelled"`)); err != nil {
+		t.Fatal(err)
+	}
+	ben, _ := chromedp.Run(pages["ben"], chromedp.Text("#messages .status"))
+	if !strings.HasPrefix(ben, "Queued") {
+		t.Fatalf("ann's cancel touched ben's run: %q", ben)
+	}
+}
