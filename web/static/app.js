@@ -268,6 +268,7 @@ function onEvent(run, ev) {
 }
 
 function ask(text) {
+  $("empty").hidden = true;
   addMessage("user", text);
   const li = document.createElement("li");
   li.className = "msg assistant run";
