@@ -353,6 +353,19 @@ func TestAnalyst(t *testing.T) {
 	})
 }
 
+// hourly uploads n records, one an hour before now, on route chat.
+func hourly(t *testing.T, h *harness, tok string, n int) {
+	t.Helper()
+	var body strings.Builder
+	now := time.Now().UTC()
+	for i := range n {
+		fmt.Fprintf(&body, `{"id":"h%d","ts":%q,"model":"gpt-4o","route":"chat","input_tokens":10,"output_tokens":5,"latency_ms":100,"status":"ok"}`+"\n", i, now.Add(-time.Duration(i+1)*time.Hour).Format(time.RFC3339))
+	}
+	if status, m, _ := rawHTTP(t, "POST", h.url+"/v1/workloads/records", tok, body.String(), map[string]string{"Content-Type": "application/x-ndjson"}); status != 201 {
+		t.Fatalf("upload: %d %v", status, m)
+	}
+}
+
 // TestModelOverrides: triage and the summaries on one model, the analyst on another server
 // and model; each server sees only its agents' calls. An override naming an agent that calls
 // no model stops the node from starting.
@@ -365,14 +378,7 @@ func TestModelOverrides(t *testing.T) {
 			Agents: map[string]node.ModelConfig{"analyst": {Model: "large-model", BaseURL: fakeLarge.URL}}}
 	})
 	tok := h.token("ola", netra.TierFree)
-	var body strings.Builder
-	now := time.Now().UTC()
-	for i := range 100 {
-		fmt.Fprintf(&body, `{"id":"o%d","ts":%q,"model":"gpt-4o","route":"chat","input_tokens":10,"output_tokens":5,"latency_ms":100,"status":"ok"}`+"\n", i, now.Add(-time.Duration(i+1)*time.Hour).Format(time.RFC3339))
-	}
-	if status, m, _ := rawHTTP(t, "POST", h.url+"/v1/workloads/records", tok, body.String(), map[string]string{"Content-Type": "application/x-ndjson"}); status != 201 {
-		t.Fatalf("upload: %d %v", status, m)
-	}
+	hourly(t, h, tok, 100)
 	if md := askHTTP(t, h, tok, "which hour of the day is busiest for me?"); !strings.Contains(md, "Your busiest hour is hour") {
 		t.Fatalf("the analyst did not answer:\n%s", md)
 	}
@@ -408,14 +414,7 @@ func TestServiceAccountRecords(t *testing.T) {
 		c.ServiceAccount = "netra-ops"
 	})
 	tok := h.token("sam", netra.TierFree)
-	var body strings.Builder
-	now := time.Now().UTC()
-	for i := range 60 {
-		fmt.Fprintf(&body, `{"id":"s%d","ts":%q,"model":"gpt-4o","route":"chat","input_tokens":10,"output_tokens":5,"latency_ms":100,"status":"ok"}`+"\n", i, now.Add(-time.Duration(i+1)*time.Hour).Format(time.RFC3339))
-	}
-	if status, m, _ := rawHTTP(t, "POST", h.url+"/v1/workloads/records", tok, body.String(), map[string]string{"Content-Type": "application/x-ndjson"}); status != 201 {
-		t.Fatalf("upload: %d %v", status, m)
-	}
+	hourly(t, h, tok, 60)
 	askHTTP(t, h, tok, "which hour of the day is busiest for me?")
 	fm.mu.Lock()
 	calls := len(fm.requests)

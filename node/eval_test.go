@@ -9,13 +9,12 @@ import (
 	"github.com/netra-ai/netra/eval"
 	"github.com/netra-ai/netra/model/modeltest"
 	"github.com/netra-ai/netra/node"
+	"github.com/netra-ai/netra/workload"
 )
 
-// TestEvaluationSet runs the agents' evaluation set (package eval) with the offline provider:
-// at least 95% of the cases must pass, and each failure is shown with its answer.
-func TestEvaluationSet(t *testing.T) {
-	t.Parallel()
-	h := start(t, nil)
+// evalUser gives user the evaluation set's records, made at now, and returns them with a token.
+func evalUser(t *testing.T, h *harness, user string) ([]workload.Record, time.Time, string) {
+	t.Helper()
 	now := time.Now().UTC()
 	recs, err := eval.Dataset(now)
 	if err != nil {
@@ -25,10 +24,19 @@ func TestEvaluationSet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok := h.token("eval-user", netra.TierEnterprise)
+	tok := h.token(user, netra.TierEnterprise)
 	if status, m, _ := rawHTTP(t, "POST", h.url+"/v1/workloads/records", tok, string(body), map[string]string{"Content-Type": "application/x-ndjson"}); status != 201 || m["accepted"] != float64(len(recs)) {
 		t.Fatalf("upload: %d %v", status, m)
 	}
+	return recs, now, tok
+}
+
+// TestEvaluationSet runs the agents' evaluation set (package eval) with the offline provider:
+// at least 95% of the cases must pass, and each failure is shown with its answer.
+func TestEvaluationSet(t *testing.T) {
+	t.Parallel()
+	h := start(t, nil)
+	recs, now, tok := evalUser(t, h, "eval-user")
 	cases := eval.Cases(recs, now)
 	if len(cases) < 40 {
 		t.Fatalf("%d cases, want at least 40", len(cases))
@@ -60,19 +68,7 @@ func TestEvaluationSetWithModel(t *testing.T) {
 	h := start(t, func(c *node.Config) {
 		c.Model = node.ModelConfig{Provider: "openai", Model: "gpt-4o-mini", BaseURL: fake.URL, APIKey: "sk-test-eval"}
 	})
-	now := time.Now().UTC()
-	recs, err := eval.Dataset(now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, err := eval.JSONL(recs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok := h.token("eval-model-user", netra.TierEnterprise)
-	if status, m, _ := rawHTTP(t, "POST", h.url+"/v1/workloads/records", tok, string(body), map[string]string{"Content-Type": "application/x-ndjson"}); status != 201 {
-		t.Fatalf("upload: %d %v", status, m)
-	}
+	recs, now, tok := evalUser(t, h, "eval-model-user")
 	questions := eval.QuestionCases(recs, now)
 	if len(questions) < 4 {
 		t.Fatalf("%d free-form questions, want at least 4", len(questions))

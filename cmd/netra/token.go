@@ -14,30 +14,45 @@ import (
 	"github.com/netra-ai/netra/auth"
 )
 
+// identityFlags are the flags of the commands that sign for a user: who, and with what secret.
+type identityFlags struct {
+	user, tier, role, dataDir, issuer *string
+}
+
+func newIdentityFlags(fs *flag.FlagSet) identityFlags {
+	return identityFlags{
+		user:    fs.String("user", "", "user id (required)"),
+		tier:    fs.String("tier", "free", "free, early, mid or enterprise"),
+		role:    fs.String("role", "user", "user or admin"),
+		dataDir: fs.String("data-dir", envOr("NETRA_DATA_DIR", "./netra-data"), "where the server keeps its generated secret (NETRA_DATA_DIR)"),
+		issuer:  fs.String("issuer", envOr("NETRA_JWT_ISSUER", ""), "iss claim (NETRA_JWT_ISSUER)"),
+	}
+}
+
+// resolve returns the identity and the secret to sign with.
+func (f identityFlags) resolve(cmd string) (netra.Identity, []byte, error) {
+	if *f.user == "" {
+		return netra.Identity{}, nil, fmt.Errorf("%s: --user is required", cmd)
+	}
+	secret, err := secretFor(*f.dataDir)
+	return netra.Identity{UserID: *f.user, Tier: netra.Tier(*f.tier), Role: netra.Role(*f.role)}, secret, err
+}
+
 func token(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
-	var (
-		user    = fs.String("user", "", "user id (required)")
-		tier    = fs.String("tier", "free", "free, early, mid or enterprise")
-		role    = fs.String("role", "user", "user or admin")
-		ttl     = fs.Duration("ttl", time.Hour, "how long the token is valid")
-		dataDir = fs.String("data-dir", envOr("NETRA_DATA_DIR", "./netra-data"), "where the server keeps its generated secret (NETRA_DATA_DIR)")
-		issuer  = fs.String("issuer", envOr("NETRA_JWT_ISSUER", ""), "iss claim (NETRA_JWT_ISSUER)")
-	)
+	who := newIdentityFlags(fs)
+	ttl := fs.Duration("ttl", time.Hour, "how long the token is valid")
 	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if *user == "" {
-		return fmt.Errorf("token: --user is required")
 	}
 	if *ttl <= 0 {
 		return fmt.Errorf("token: --ttl must be positive, e.g. 1h")
 	}
-	secret, err := secretFor(*dataDir)
+	id, secret, err := who.resolve("token")
 	if err != nil {
 		return err
 	}
-	tok, err := auth.Sign(secret, netra.Identity{UserID: *user, Tier: netra.Tier(*tier), Role: netra.Role(*role)}, *ttl, *issuer)
+	tok, err := auth.Sign(secret, id, *ttl, *who.issuer)
 	if err != nil {
 		return fmt.Errorf("token: %w", err)
 	}
@@ -49,25 +64,16 @@ func token(args []string, out io.Writer) error {
 // server's secret like `netra token`.
 func loginLink(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("login-link", flag.ContinueOnError)
-	var (
-		user    = fs.String("user", "", "user id (required)")
-		tier    = fs.String("tier", "free", "free, early, mid or enterprise")
-		role    = fs.String("role", "user", "user or admin")
-		url     = fs.String("url", envOr("NETRA_URL", "http://127.0.0.1:8080"), "the server's address as the browser reaches it (NETRA_URL)")
-		dataDir = fs.String("data-dir", envOr("NETRA_DATA_DIR", "./netra-data"), "where the server keeps its generated secret (NETRA_DATA_DIR)")
-		issuer  = fs.String("issuer", envOr("NETRA_JWT_ISSUER", ""), "iss claim (NETRA_JWT_ISSUER)")
-	)
+	who := newIdentityFlags(fs)
+	url := fs.String("url", envOr("NETRA_URL", "http://127.0.0.1:8080"), "the server's address as the browser reaches it (NETRA_URL)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *user == "" {
-		return fmt.Errorf("login-link: --user is required")
-	}
-	secret, err := secretFor(*dataDir)
+	id, secret, err := who.resolve("login-link")
 	if err != nil {
 		return err
 	}
-	code, err := auth.SignLoginCode(secret, netra.Identity{UserID: *user, Tier: netra.Tier(*tier), Role: netra.Role(*role)}, 15*time.Minute, *issuer)
+	code, err := auth.SignLoginCode(secret, id, 15*time.Minute, *who.issuer)
 	if err != nil {
 		return fmt.Errorf("login-link: %w", err)
 	}

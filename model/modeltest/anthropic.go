@@ -102,15 +102,7 @@ func (f *Anthropic) serve(w http.ResponseWriter, r *http.Request) {
 	n := len(f.requests)
 	f.mu.Unlock()
 	rep := f.Script(n, got)
-	if rep.Hang {
-		<-r.Context().Done()
-		return
-	}
-	if req.Stream && rep.Status == 0 && rep.Body == "" {
-		f.stream(w, got.Model, rep)
-		return
-	}
-	writeReply(w, rep, map[string]any{"type": "error", "error": map[string]any{"type": "api_error", "message": "fake failure"}}, func() any {
+	answer(w, r, rep, req.Stream, func() { f.stream(w, got.Model, rep) }, map[string]any{"type": "error", "error": map[string]any{"type": "api_error", "message": "fake failure"}}, func() any {
 		return map[string]any{
 			"id": "msg_fake", "type": "message", "role": "assistant", "model": got.Model, "stop_reason": "end_turn", "stop_sequence": nil,
 			"content": []any{map[string]any{"type": "text", "text": rep.Content}},

@@ -135,15 +135,7 @@ func (f *OpenAI) serve(w http.ResponseWriter, r *http.Request) {
 	n := len(f.requests)
 	f.mu.Unlock()
 	rep := f.Script(n, got)
-	if rep.Hang {
-		<-r.Context().Done()
-		return
-	}
-	if req.Stream && rep.Status == 0 && rep.Body == "" {
-		f.stream(w, got.Model, rep)
-		return
-	}
-	writeReply(w, rep, map[string]any{"error": map[string]any{"message": "fake failure", "type": "server_error", "code": nil}}, func() any {
+	answer(w, r, rep, req.Stream, func() { f.stream(w, got.Model, rep) }, map[string]any{"error": map[string]any{"message": "fake failure", "type": "server_error", "code": nil}}, func() any {
 		return map[string]any{
 			"id": "chatcmpl-fake", "object": "chat.completion", "created": 1764460800, "model": got.Model,
 			"choices": []any{map[string]any{"index": 0, "finish_reason": "stop",
@@ -217,6 +209,19 @@ func sse(w http.ResponseWriter, rep OpenAIReply, ev func(i int) (string, any), n
 	_, _ = io.WriteString(w, tail)
 	if fl != nil {
 		fl.Flush()
+	}
+}
+
+// answer answers one request as scripted: never (Hang, until the caller gives up), as a
+// stream when the request asked for one and the script fails nothing, else whole.
+func answer(w http.ResponseWriter, r *http.Request, rep OpenAIReply, stream bool, streamed func(), errBody any, ok func() any) {
+	switch {
+	case rep.Hang:
+		<-r.Context().Done()
+	case stream && rep.Status == 0 && rep.Body == "":
+		streamed()
+	default:
+		writeReply(w, rep, errBody, ok)
 	}
 }
 

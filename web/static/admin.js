@@ -2,13 +2,7 @@
 // server-sent stream read with fetch (EventSource cannot send a token), and the live runs,
 // users, kill switches and audit status from the admin endpoints.
 
-const $ = (id) => document.getElementById(id);
-const el = (tag, text, cls) => {
-  const e = document.createElement(tag);
-  if (text !== undefined) e.textContent = text;
-  if (cls) e.className = cls;
-  return e;
-};
+import { $, el } from "./dom.js";
 const kb = (b) => (b / 1024).toFixed(0) + " KiB";
 const msText = (x) => (x >= 1000 ? (x / 1000).toFixed(2) + " s" : x.toFixed(1) + " ms");
 let live = null;

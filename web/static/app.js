@@ -1,11 +1,11 @@
 // Netra's web app: sign-in, threads, and runs that stream. No framework, no build step; every
 // piece of text from the server reaches the page through textContent, never as HTML.
+import { $ } from "./dom.js";
 import { renderMarkdown } from "./markdown.js";
 import { renderCharts } from "./charts.js";
 import { showData, showUsage, upload, createKey } from "./pages.js";
 import { showAdmin, stopAdmin, wireAdmin } from "./admin.js";
 
-const $ = (id) => document.getElementById(id);
 const state = { token: sessionStorage.getItem("netra.token") || "", thread: "", ws: null, runs: new Map(), pending: new Map(), nextID: 1 };
 
 async function api(method, path, body) {

@@ -1,12 +1,6 @@
 // The data and usage pages. Every value from the server is set with textContent.
 
-const $ = (id) => document.getElementById(id);
-const el = (tag, text, cls) => {
-  const e = document.createElement(tag);
-  if (text !== undefined) e.textContent = text;
-  if (cls) e.className = cls;
-  return e;
-};
+import { $, el } from "./dom.js";
 const dl = (pairs) => {
   const d = el("dl", undefined, "facts");
   for (const [k, v] of pairs) d.append(el("dt", k), el("dd", String(v)));
