@@ -18,6 +18,7 @@ import (
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/client"
 	"github.com/netra-ai/netra/node"
+	"github.com/netra-ai/netra/server"
 )
 
 // browser starts a headless Chromium for the test, or skips when there is none (outside CI:
@@ -362,5 +363,43 @@ func TestBrowserQueueCancelAndTwoUsers(t *testing.T) {
 	ben, _ := chromedp.Run(pages["ben"], chromedp.Text("#messages .status"))
 	if !strings.HasPrefix(ben, "Queued") {
 		t.Fatalf("ann's cancel touched ben's run: %q", ben)
+	}
+}
+
+// TestBrowserOIDCSignIn: with an organisation's OpenID provider configured, the sign-in page
+// offers it; the authorization code flow with PKCE signs the user in under the claims the
+// server maps (email as the user id, a tier claim), and the session works like a link's.
+func TestBrowserOIDCSignIn(t *testing.T) {
+	t.Parallel()
+	ctx := browser(t)
+	idp := newOIDCProvider(t, "netra-web", "client-secret", map[string]any{"sub": "u-81", "email": "olga@example.com", "org_tier": "mid"})
+	h := start(t, func(c *node.Config) {
+		c.OIDC = server.OIDCConfig{Issuer: idp.URL, ClientID: "netra-web", ClientSecret: "client-secret", UserClaim: "email", TierClaim: "org_tier"}
+	})
+	if err := chromedp.Do(ctx, chromedp.Navigate(h.url+"/"), chromedp.WaitVisible("#oidc-link"), chromedp.Click("#oidc-link"),
+		chromedp.WaitVisible("#chat"), until(`document.getElementById("who").textContent !== ""`)); err != nil {
+		t.Fatal(err)
+	}
+	who, _ := chromedp.Run(ctx, chromedp.Text("#who"))
+	if who != "olga@example.com · mid" {
+		t.Fatalf("signed in as %q", who)
+	}
+	// An ID token whose nonce is not this sign-in's (a replayed token) is refused.
+	idp.mu.Lock()
+	idp.Claims["nonce"] = "replayed"
+	idp.mu.Unlock()
+	c := &http.Client{}
+	defer c.CloseIdleConnections()
+	resp, err := c.Get(h.url + "/v1/auth/oidc/start")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != 401 || resp.Request.URL.Path != "/v1/auth/oidc/callback" {
+		t.Fatalf("a replayed ID token ended at %s with %d", resp.Request.URL.Path, resp.StatusCode)
+	}
+	// A callback with a state this server never made is refused.
+	if status, body, _ := rawHTTP(t, "GET", h.url+"/v1/auth/oidc/callback?code=x&state=forged", "", "", nil); status != 401 {
+		t.Fatalf("a forged callback: %d %v", status, body)
 	}
 }

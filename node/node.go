@@ -95,6 +95,9 @@ type Config struct {
 	SendQueue int
 	// ShutdownGrace is how long Stop lets running runs finish before cancelling them. Default 10 s.
 	ShutdownGrace time.Duration
+	// OIDC signs users of the web app in through an organisation's identity provider
+	// (server.OIDCConfig). Default: off.
+	OIDC server.OIDCConfig
 	// ServiceAccount is the user whose workload records are Netra's own model calls (one a
 	// call: provider, model, route netra/<task>, tokens, cost, latency, outcome), for an
 	// operator to analyse with Netra. Default "netra".
@@ -380,7 +383,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		_ = st.Close()
 		return nil, err
 	}
-	n.api = server.New(server.Config{Verifier: verifier, Tickets: auth.NewTickets(), SessionSecret: n.sessionSecret, SessionIssuer: cfg.JWTIssuer, Store: st, Scheduler: n.sched,
+	n.api = server.New(server.Config{Verifier: verifier, Tickets: auth.NewTickets(), SessionSecret: n.sessionSecret, SessionIssuer: cfg.JWTIssuer, OIDC: cfg.OIDC, Store: st, Scheduler: n.sched,
 		Factory: n.factory, Hub: n.hub, Ingest: svc, Metrics: n.metrics, Logger: log, AllowedOrigins: cfg.AllowedOrigins, SendQueue: cfg.SendQueue,
 		Audit: trail, AuditAdmin: st, Limits: ratelimit.New(cfg.RateLimits), MaxConnections: cfg.MaxConnections, CORSOrigins: cfg.CORSOrigins,
 		UploadsPerUser: cfg.UploadsPerUser, Uploads: cfg.Uploads, UploadMemory: cfg.UploadMemory, TokenBudgets: cfg.TokenBudgets, OTLPRouteAttribute: cfg.OTLPRouteAttribute,

@@ -46,13 +46,15 @@ type Config struct {
 	// is their iss. Without a secret (public-key tokens only) sign-in links are unavailable.
 	SessionSecret []byte
 	SessionIssuer string
-	Store         store.Store
-	Scheduler     *sched.Scheduler
-	Factory       *engine.Factory
-	Hub           *event.Hub
-	Ingest        *ingest.Service
-	Metrics       *metrics.Metrics
-	Logger        *slog.Logger
+	// OIDC signs users in through an organisation's identity provider. Default: off.
+	OIDC      OIDCConfig
+	Store     store.Store
+	Scheduler *sched.Scheduler
+	Factory   *engine.Factory
+	Hub       *event.Hub
+	Ingest    *ingest.Service
+	Metrics   *metrics.Metrics
+	Logger    *slog.Logger
 	// AllowedOrigins are extra WebSocket origins, matched exactly ("https://app.example.com").
 	AllowedOrigins []string
 	// SendQueue is each connection's outgoing queue length; a connection whose queue fills is
@@ -114,6 +116,7 @@ const (
 // Server is the transport. Build it with New; Handler serves it.
 type Server struct {
 	cfg      Config
+	oidc     *oidcLogin // nil without OIDCConfig.Issuer
 	log      *slog.Logger
 	mux      *http.ServeMux
 	conns    sync.WaitGroup // WebSocket connections being served (hijacked: http.Server does not wait for them)
@@ -177,6 +180,18 @@ func New(cfg Config) *Server {
 		cfg.PongWait = 15 * time.Second
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), uploads: newUploadGate(cfg.UploadsPerUser, cfg.Uploads, cfg.UploadMemory)}
+	if o := cfg.OIDC; o.Issuer != "" {
+		if o.UserClaim == "" {
+			o.UserClaim = "sub"
+		}
+		if o.TierClaim == "" {
+			o.TierClaim = "netra_tier"
+		}
+		if o.RoleClaim == "" {
+			o.RoleClaim = "netra_role"
+		}
+		s.oidc = &oidcLogin{cfg: o, flows: map[string]oidcFlow{}}
+	}
 	s.routes()
 	return s
 }
@@ -263,6 +278,9 @@ func (s *Server) routes() {
 	m.Handle("POST /v1/ws-tickets", s.authed(s.issueTicket))
 	m.Handle("POST /v1/auth/login", http.HandlerFunc(s.login))
 	m.Handle("POST /v1/auth/logout", s.authed(s.logout))
+	m.Handle("GET /v1/auth/config", http.HandlerFunc(s.oidcConfig))
+	m.Handle("GET /v1/auth/oidc/start", http.HandlerFunc(s.oidcStart))
+	m.Handle("GET /v1/auth/oidc/callback", http.HandlerFunc(s.oidcCallback))
 	m.Handle("GET /{$}", web.Handler())
 	m.Handle("GET /app/", web.Handler())
 	m.Handle("POST /v1/workloads/records", s.ingesting(s.uploadRecords))

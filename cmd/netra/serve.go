@@ -19,6 +19,7 @@ import (
 	"github.com/netra-ai/netra/node"
 	"github.com/netra-ai/netra/ratelimit"
 	"github.com/netra-ai/netra/sched"
+	"github.com/netra-ai/netra/server"
 )
 
 func allTiers(t engine.Timeouts) map[netra.Tier]engine.Timeouts {
@@ -44,6 +45,10 @@ func serve(args []string) error {
 		modelProv  = fs.String("model-provider", envOr("NETRA_MODEL_PROVIDER", "offline"), "offline, openai (OpenAI and any OpenAI-compatible server) or anthropic (NETRA_MODEL_PROVIDER); the key is OPENAI_API_KEY or ANTHROPIC_API_KEY")
 		modelName  = fs.String("model", envOr("NETRA_MODEL", ""), "the model, e.g. gpt-4o-mini or llama3.1:8b (NETRA_MODEL)")
 		modelURL   = fs.String("model-base-url", envOr("NETRA_MODEL_BASE_URL", ""), "an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1 for Ollama (NETRA_MODEL_BASE_URL)")
+		oidcIssuer = fs.String("oidc-issuer", envOr("NETRA_OIDC_ISSUER", ""), "an OpenID provider for the web app's sign-in (NETRA_OIDC_ISSUER); its client secret is NETRA_OIDC_CLIENT_SECRET")
+		oidcClient = fs.String("oidc-client-id", envOr("NETRA_OIDC_CLIENT_ID", ""), "the client id registered with it (NETRA_OIDC_CLIENT_ID)")
+		oidcClaims = fs.String("oidc-claims", envOr("NETRA_OIDC_CLAIMS", ""), `the ID token's claims for user id, tier and role, as JSON (NETRA_OIDC_CLAIMS), e.g. {"user":"email","tier":"netra_tier","role":"netra_role"}; defaults sub, netra_tier, netra_role`)
+		oidcURL    = fs.String("oidc-redirect-url", envOr("NETRA_OIDC_REDIRECT_URL", ""), "where the provider sends the browser back, when the server is reached under another address than its own (NETRA_OIDC_REDIRECT_URL)")
 		svcAccount = fs.String("service-account", envOr("NETRA_SERVICE_ACCOUNT", "netra"), "the user whose workload records are this server's own model calls (NETRA_SERVICE_ACCOUNT)")
 		modelFile  = fs.String("model-config", envOr("NETRA_MODEL_CONFIG", ""), `a JSON file of per-agent model overrides (NETRA_MODEL_CONFIG), e.g. {"agents":{"triage":{"model":"gpt-4o-mini"},"analyst":{"provider":"anthropic","model":"claude-sonnet-4"}}}`)
 		budgets    = fs.String("token-budgets", envOr("NETRA_TOKEN_BUDGETS", ""), `monthly language-model tokens per tier, as JSON (NETRA_TOKEN_BUDGETS), e.g. {"free":200000}; default none`)
@@ -87,6 +92,23 @@ func serve(args []string) error {
 			return fmt.Errorf(`--token-budgets must be JSON such as {"free":200000}: %w`, err)
 		}
 	}
+	oidcCfg := server.OIDCConfig{Issuer: *oidcIssuer, ClientID: *oidcClient, ClientSecret: os.Getenv("NETRA_OIDC_CLIENT_SECRET"), RedirectURL: *oidcURL}
+	if *oidcClaims != "" {
+		var c struct {
+			User string `json:"user"`
+			Tier string `json:"tier"`
+			Role string `json:"role"`
+		}
+		dec := json.NewDecoder(strings.NewReader(*oidcClaims))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&c); err != nil {
+			return fmt.Errorf(`--oidc-claims must be JSON such as {"user":"email"}: %w`, err)
+		}
+		oidcCfg.UserClaim, oidcCfg.TierClaim, oidcCfg.RoleClaim = c.User, c.Tier, c.Role
+	}
+	if oidcCfg.Issuer != "" && oidcCfg.ClientID == "" {
+		return fmt.Errorf("--oidc-issuer needs --oidc-client-id (NETRA_OIDC_CLIENT_ID)")
+	}
 	mc := node.ModelConfig{Provider: *modelProv, Model: *modelName, BaseURL: *modelURL, APIKey: modelKey(*modelProv)}
 	if *modelFile != "" {
 		if mc.Agents, err = readModelConfig(*modelFile); err != nil {
@@ -98,7 +120,7 @@ func serve(args []string) error {
 	defer stop()
 	n, err := node.New(ctx, node.Config{Addr: *addr, DataDir: *dataDir, DatabaseURL: *dbURL, JWTSecret: *secret,
 		JWTIssuer: *issuer, JWTKeysFile: *keysFile, JWTAlgorithms: algorithms, AllowedOrigins: allowed, MaxRunning: *maxRun, MaxQueued: *maxQueue, MaxDBBytes: *maxDBBytes, OTLPRouteAttribute: *routeAttr, TokenBudgets: tokenBudgets,
-		Model: mc, ServiceAccount: *svcAccount, Limits: tiers, ShutdownGrace: *grace, Timeouts: allTiers(engine.Timeouts{Run: *runTimeout, Agent: *agentTO, Tool: *toolTO}), PricesFile: *prices,
+		Model: mc, ServiceAccount: *svcAccount, OIDC: oidcCfg, Limits: tiers, ShutdownGrace: *grace, Timeouts: allTiers(engine.Timeouts{Run: *runTimeout, Agent: *agentTO, Tool: *toolTO}), PricesFile: *prices,
 		AuditRetention: *retention, CORSOrigins: corsOrigins, MaxConnections: *maxConns, MetricsAddr: *metricsAt, OTLPEndpoint: *otlp, RateLimits: limits, Logger: log})
 	if err != nil {
 		return err

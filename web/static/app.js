@@ -67,6 +67,7 @@ async function show() {
   route();
   if (!signedIn) {
     $("who").textContent = "";
+    fetch("/v1/auth/config").then((r) => r.json()).then((c) => ($("oidc").hidden = !c.oidc), () => {});
     return;
   }
   try {
