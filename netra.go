@@ -206,9 +206,10 @@ const (
 	AuditDataUpload   = "data.upload"
 	AuditDataDelete   = "data.delete"   // workload records deleted
 	AuditThreadDelete = "thread.delete" // a thread with its messages, runs and events
-	AuditAdmin        = "admin"         // an admin action; Detail says which
-	AuditKeyCreate    = "key.create"    // an ingestion key made
-	AuditKeyRevoke    = "key.revoke"    // and deleted
+	AuditThreadRename = "thread.rename"
+	AuditAdmin        = "admin"      // an admin action; Detail says which
+	AuditKeyCreate    = "key.create" // an ingestion key made
+	AuditKeyRevoke    = "key.revoke" // and deleted
 )
 
 // AuditOK is the outcome of an action that succeeded.

@@ -126,6 +126,12 @@ func TestBrowserGoldenPath(t *testing.T) {
 		t.Fatalf("signed in as %q; the thread list shows %q", who, threads)
 	}
 	screenshot(t, ctx, "signed-in")
+	// Renaming a thread in place; its title stays text.
+	if err := chromedp.Do(ctx, chromedp.Click("#thread-list .rename"), chromedp.WaitVisible(".rename-input"),
+		run(`document.querySelector(".rename-input").value = ""`), chromedp.SendKeys(".rename-input", "<b>costs</b>\r"),
+		until(`[...document.querySelectorAll("#thread-list button.thread")].some(b => b.textContent === "<b>costs</b>")`)); err != nil {
+		t.Fatal(err)
+	}
 	if err := chromedp.Do(ctx,
 		chromedp.SendKeys("#question", "which route costs me the most in the last 7 days?"),
 		chromedp.Click(`#ask-form button[type=submit]`),

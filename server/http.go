@@ -161,6 +161,30 @@ func (s *Server) getThread(w http.ResponseWriter, r *http.Request, id netra.Iden
 	return nil
 }
 
+// renameThread answers PATCH /v1/threads/{id} {title}.
+func (s *Server) renameThread(w http.ResponseWriter, r *http.Request, id netra.Identity) (err error) {
+	defer func() { s.audit(r.Context(), id.UserID, netra.AuditThreadRename, "", "thread "+r.PathValue("id"), err) }()
+	tid, err := pathID(r, "thread")
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Title *string `json:"title"`
+	}
+	if err := decodeBody(w, r, &req); err != nil {
+		return err
+	}
+	if req.Title == nil {
+		return netra.Errorf(netra.CodeInvalidRequest, "title is required")
+	}
+	t, err := s.cfg.Store.RenameThread(r.Context(), id.UserID, tid, *req.Title)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, t)
+	return nil
+}
+
 func (s *Server) deleteThread(w http.ResponseWriter, r *http.Request, id netra.Identity) (err error) {
 	defer func() { s.audit(r.Context(), id.UserID, netra.AuditThreadDelete, "", "thread "+r.PathValue("id"), err) }()
 	tid, err := pathID(r, "thread")

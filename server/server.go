@@ -266,6 +266,7 @@ func (s *Server) routes() {
 	m.Handle("GET /v1/threads", s.authed(s.listThreads))
 	m.Handle("GET /v1/threads/{id}", s.authed(s.getThread))
 	m.Handle("DELETE /v1/threads/{id}", s.authed(s.deleteThread))
+	m.Handle("PATCH /v1/threads/{id}", s.authed(s.renameThread))
 	m.Handle("GET /v1/threads/{id}/messages", s.authed(s.listMessages))
 	m.Handle("POST /v1/threads/{id}/runs", s.authed(s.createRunInThread))
 	m.Handle("GET /v1/threads/{id}/runs", s.authed(s.listRuns))

@@ -35,6 +35,8 @@ type Threads interface {
 	// ListThreads returns up to limit threads, newest created first, after the opaque cursor
 	// ("" for the first page); next is "" when no further thread exists.
 	ListThreads(ctx context.Context, owner string, limit int, cursor string) (threads []netra.Thread, next string, err error)
+	// RenameThread sets the owner's thread's title (cut as CreateThread cuts it).
+	RenameThread(ctx context.Context, owner, id, title string) (netra.Thread, error)
 	// DeleteThread removes the thread with its messages, runs and events.
 	DeleteThread(ctx context.Context, owner, id string) error
 	ListMessages(ctx context.Context, owner, threadID string) ([]netra.Message, error)

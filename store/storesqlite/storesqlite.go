@@ -455,6 +455,19 @@ func (s *Store) ListThreads(ctx context.Context, owner string, limit int, cursor
 	return out, "", wrap("list threads", rows.Err())
 }
 
+// RenameThread sets the owner's thread's title.
+func (s *Store) RenameThread(ctx context.Context, owner, id, title string) (netra.Thread, error) {
+	res, err := s.w.ExecContext(ctx, `UPDATE threads SET title = ?, updated_at = ? WHERE id = ? AND owner = ?`,
+		store.CutTitle(title), nanos(time.Now().UTC()), id, owner)
+	if err != nil {
+		return netra.Thread{}, s.track(wrap("rename thread", err))
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return netra.Thread{}, notFound("thread")
+	}
+	return s.GetThread(ctx, owner, id)
+}
+
 // DeleteThread deletes the owner's thread with its messages, runs and events.
 func (s *Store) DeleteThread(ctx context.Context, owner, id string) error {
 	tx, err := s.w.BeginTx(ctx, nil)

@@ -24,6 +24,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		fn   func(t *testing.T, s store.Store)
 	}{
 		{"ThreadsAreScopedByOwner", threadsScoped},
+		{"RenameThreadIsScopedByOwner", renameThread},
 		{"ListThreadsPagesNewestFirst", listThreadsPages},
 		{"ListUserRunsPagesNewestFirstByStatus", listUserRuns},
 		{"CreateRunWritesThreadMessageAndRun", createRun},
@@ -147,6 +148,23 @@ func newestFirstPages(t *testing.T, ids []string, page func(cursor string) (ids 
 		if seen[i] != ids[len(ids)-1-i] {
 			t.Fatalf("order %v, want newest first: reverse of %v", seen, ids)
 		}
+	}
+}
+
+func renameThread(t *testing.T, s store.Store) {
+	th, err := s.CreateThread(ctx(t), "ria", "first")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RenameThread(ctx(t), "sam", th.ID, "stolen"); netra.ErrorCode(err) != netra.CodeNotFound {
+		t.Fatalf("another owner renamed it: %v", err)
+	}
+	got, err := s.RenameThread(ctx(t), "ria", th.ID, "second")
+	if err != nil || got.Title != "second" || got.ID != th.ID {
+		t.Fatalf("%+v %v", got, err)
+	}
+	if again, _ := s.GetThread(ctx(t), "ria", th.ID); again.Title != "second" {
+		t.Fatalf("the title stored is %q", again.Title)
 	}
 }
 

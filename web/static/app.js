@@ -119,7 +119,34 @@ async function loadThreads() {
       if (state.thread === t.id) newThread();
       loadThreads();
     });
-    li.append(open, del);
+    const ren = document.createElement("button");
+    ren.type = "button";
+    ren.className = "delete rename";
+    ren.textContent = "✎";
+    ren.setAttribute("aria-label", "Rename thread " + (t.title || "Untitled"));
+    ren.addEventListener("click", () => {
+      // Edited in place: Enter or leaving the field saves, Escape keeps the old title.
+      const input = document.createElement("input");
+      input.className = "rename-input";
+      input.value = t.title || "";
+      input.setAttribute("aria-label", "New title");
+      let done = false;
+      const save = async (keep) => {
+        if (done) return;
+        done = true;
+        if (!keep && input.value.trim() !== (t.title || "")) await api("PATCH", "/v1/threads/" + t.id, { title: input.value.trim() });
+        loadThreads();
+      };
+      input.addEventListener("keydown", (e) => {
+        if (e.key === "Enter") save(false);
+        if (e.key === "Escape") save(true);
+      });
+      input.addEventListener("blur", () => save(false));
+      open.replaceWith(input);
+      input.focus();
+      input.select();
+    });
+    li.append(open, ren, del);
     list.append(li);
   }
 }
