@@ -100,6 +100,7 @@ func (m *analystModel) set(mode string) {
 type runEvent struct {
 	Type  string          `json:"type"`
 	Agent string          `json:"agent"`
+	TS    time.Time       `json:"ts"`
 	Data  json.RawMessage `json:"data"`
 }
 

@@ -140,6 +140,17 @@ func TestBrowserGoldenPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	answer := text(".answer")
+	// How long after the server's run_started the page showed it (one clock: same machine).
+	shownAt, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`+document.querySelector(".timeline li").dataset.at`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, runs, _ := rawHTTP(t, "GET", h.url+"/v1/runs?limit=1", tok, "", nil)
+	for _, e := range eventsOf(t, h, "bea", runs["runs"].([]any)[0].(map[string]any)["id"].(string)) {
+		if e.Type == "run_started" {
+			t.Logf("first timeline entry %.1f ms after run_started", shownAt-float64(e.TS.UnixMicro())/1000)
+		}
+	}
 	timeline, err := chromedp.Run(ctx, chromedp.TextContent(".timeline")) // folded: not rendered text
 	if err != nil {
 		t.Fatal(err)

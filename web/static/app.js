@@ -233,6 +233,7 @@ function onEvent(run, ev) {
     const li = document.createElement("li");
     li.className = cls || "";
     li.textContent = text;
+    li.dataset.at = String(Date.now()); // when it appeared: the page's latency, measured by the tests
     v.timeline.append(li);
     return li;
   };
