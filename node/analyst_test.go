@@ -259,7 +259,12 @@ func TestAnalyst(t *testing.T) {
 	})
 	t.Run("an invented number is repaired", func(t *testing.T) {
 		fm.set("invent")
-		md, _ := ask("which hour of the day is busiest for me?")
+		md, evs := ask("which hour of the day is busiest for me?")
+		for _, e := range evs { // nor in the timeline: thinking, results
+			if strings.Contains(string(e.Data), "98765") {
+				t.Fatalf("an invented number reached the %s event: %s", e.Type, e.Data)
+			}
+		}
 		if strings.Contains(md, "98765") || strings.Contains(md, "12%") || !strings.Contains(md, "The checked answer") ||
 			!strings.Contains(md, fmt.Sprintf("%d requests", want14)) {
 			t.Fatalf("not repaired:\n%s", md)

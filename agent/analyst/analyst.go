@@ -68,8 +68,9 @@ type Output struct {
 	Markdown string `json:"markdown"`
 	Answered bool   `json:"answered"`
 	// Note says why the offline workflow answers instead, for the reader.
-	Note        string      `json:"note,omitempty"`
-	Unsupported []string    `json:"unsupported,omitempty"`
+	Note string `json:"note,omitempty"`
+	// Unsupported counts the numbers the gate held back; they are never shown, here either.
+	Unsupported int         `json:"unsupported,omitempty"`
 	Repaired    bool        `json:"repaired,omitempty"`
 	Turns       int         `json:"turns"`
 	ToolCalls   int         `json:"tool_calls"`
@@ -110,9 +111,6 @@ type analyst struct {
 	limits   map[netra.Tier]Limits
 	budget   Budget
 }
-
-// CanAnswer reports whether a provider can hold the analyst's conversation.
-func CanAnswer(p model.Provider) bool { return model.CanChat(p) }
 
 func (a *analyst) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.Result, error) {
 	t, err := triage.Required(in, Name)
@@ -184,12 +182,12 @@ func (a *analyst) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (a
 				out.Markdown, out.Answered = stream.Text(), true
 				return agent.Result{Output: out}, nil
 			}
-			out.Unsupported = append(out.Unsupported, bad...)
+			out.Unsupported += len(bad)
 			if out.Repaired {
 				return fallback("The model's answer held figures that no tool produced, twice.")
 			}
 			out.Repaired = true
-			_ = rt.Think(ctx, fmt.Sprintf("The answer held figures that no tool produced (%s); asking the model to write it again from the tool results.", strings.Join(bad, ", ")))
+			_ = rt.Think(ctx, fmt.Sprintf("The answer held %d figure(s) that no tool produced; asking the model to write it again from the tool results.", len(bad)))
 			if len(stream.Text()) > before {
 				stream.Write("\n\n> The draft above stopped at a figure that no tool produced. The checked answer:\n\n")
 			}
