@@ -184,7 +184,7 @@ func TestBrowserGoldenPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Spend by day", "Spend by route", "Latency by route", "Savings a month, combined"} {
+	for _, want := range []string{"Spend by model, by day", "Spend by route", "Latency by route", "Savings a month, combined"} {
 		if !slices.Contains(captions, want) {
 			t.Fatalf("the report's charts are %q, without %q", captions, want)
 		}

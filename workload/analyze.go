@@ -104,6 +104,8 @@ type Stats struct {
 	SpendByRoute    []Spend `json:"spend_by_route"`
 	SpendByProvider []Spend `json:"spend_by_provider"`
 	SpendByDay      []Spend `json:"spend_by_day"`
+	// SpendByDayModel is each day's spend by model, in day order.
+	SpendByDayModel []Spend `json:"spend_by_day_model"`
 	// CoveredDays is how many days of the window the records cover, first to last day with
 	// data (at most the window): the run-rates' base.
 	CoveredDays    float64        `json:"covered_days"`

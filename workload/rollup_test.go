@@ -68,7 +68,7 @@ func roundStats(s *workload.Stats) {
 	r(&s.Errors.WasteUSD)
 	r(&s.Errors.RetryWasteUSD)
 	r(&s.Errors.Rate)
-	for _, l := range [][]workload.Spend{s.SpendByModel, s.SpendByRoute, s.SpendByProvider, s.SpendByDay} {
+	for _, l := range [][]workload.Spend{s.SpendByModel, s.SpendByRoute, s.SpendByProvider, s.SpendByDay, s.SpendByDayModel} {
 		for i := range l {
 			r(&l[i].CostUSD)
 			r(&l[i].Share)

@@ -2,6 +2,7 @@ package workload
 
 import (
 	"slices"
+	"sort"
 	"strings"
 	"time"
 )
@@ -29,6 +30,12 @@ type Tally struct {
 	provCache                identityCache[*Spend]
 	latencies                bool // keep latency series by model and route (the Analyzer's)
 	latByModel               map[string]*[]float32
+	dayModel                 map[dayModel]*Spend
+}
+
+type dayModel struct {
+	day   int64
+	model string
 }
 
 // modelInfo is what is looked up once per model name a scan meets, instead of once a record:
@@ -40,6 +47,8 @@ type modelInfo struct {
 	ttl             time.Duration // 0: the model has no cache, every use writes
 	spend           *Spend        // shared by the names of one model
 	lat             *[]float32    // nil past maxKeys models, or without latencies
+	lastDay         int64         // the day of lastDaySpend: records come in runs of one day
+	lastDaySpend    *Spend
 }
 
 // routeAcc is what is kept of one route.
@@ -63,7 +72,7 @@ func NewTally(w Window, prices *Prices) *Tally {
 func (t *Tally) init(w Window, prices *Prices) {
 	*t = Tally{w: w, prices: prices, byModel: map[string]*Spend{}, byRoute: map[string]*Spend{}, byProv: map[string]*Spend{},
 		days: map[int64]*Spend{}, errTypes: map[string]int64{}, names: map[string][]string{}, models: map[string]*modelInfo{},
-		routes: map[string]*routeAcc{}, latByModel: map[string]*[]float32{}}
+		routes: map[string]*routeAcc{}, latByModel: map[string]*[]float32{}, dayModel: map[dayModel]*Spend{}}
 }
 
 // entry returns m's entry for key, creating it. Keys are cloned: a record's strings share its
@@ -170,6 +179,15 @@ func (t *Tally) count(mi *modelInfo, ra *routeAcc, provider string, day int64, o
 	}
 	prov.add(n, cost, in, out)
 	t.day(day).add(n, cost, in, out)
+	if mi.lastDaySpend == nil || mi.lastDay != day {
+		k := dayModel{day, mi.name}
+		if mi.lastDaySpend = t.dayModel[k]; mi.lastDaySpend == nil {
+			mi.lastDaySpend = &Spend{Model: mi.name}
+			t.dayModel[k] = mi.lastDaySpend
+		}
+		mi.lastDay = day
+	}
+	mi.lastDaySpend.add(n, cost, in, out)
 	if !ok {
 		tot.Errors += n
 		t.waste += cost
@@ -246,6 +264,14 @@ func (t *Tally) Stats() Stats {
 		s.SpendByDay[i].Day = s.SpendByDay[i].Key
 	}
 	s.CoveredDays = coveredDays(t.w, s.SpendByDay)
+	s.SpendByDayModel = make([]Spend, 0, len(t.dayModel))
+	for k, sp := range t.dayModel {
+		v := *sp
+		v.Day = time.Unix(k.day*86400, 0).UTC().Format("2006-01-02")
+		v.Key = v.Day + " " + v.Model
+		s.SpendByDayModel = append(s.SpendByDayModel, v)
+	}
+	sort.Slice(s.SpendByDayModel, func(i, j int) bool { return s.SpendByDayModel[i].Key < s.SpendByDayModel[j].Key })
 	s.Errors = ErrorStats{Count: tot.Errors, Rate: tot.ErrorRate, ByType: t.errTypes, WasteUSD: t.waste, RetryWasteUSD: t.retryWaste, Retries: tot.Retries}
 	return s
 }

@@ -74,6 +74,9 @@ type Report struct {
 	// For the charts of a page (added to contract §7's shape): spend by day (in time order)
 	// and by route, and latency percentiles by route; empty when not computed.
 	SpendByDay     []DaySpend     `json:"spend_by_day"`
+	// SpendByDayModel is each day's spend by model: the 6 costliest models of the window,
+	// the rest as "(other)".
+	SpendByDayModel []DayModelSpend `json:"spend_by_day_model"`
 	SpendByRoute   []RouteSpend   `json:"spend_by_route"`
 	LatencyByRoute []RouteLatency `json:"latency_by_route"`
 }
@@ -84,6 +87,16 @@ type DaySpend struct {
 	Requests int64   `json:"requests"`
 	CostUSD  float64 `json:"cost_usd"`
 }
+
+// DayModelSpend is one line of spend_by_day_model.
+type DayModelSpend struct {
+	Day     string  `json:"day"`
+	Model   string  `json:"model"`
+	CostUSD float64 `json:"cost_usd"`
+}
+
+// chartModels is how many models a chart of spend over time names.
+const chartModels = 6
 
 // RouteSpend is one line of spend_by_route.
 type RouteSpend struct {
@@ -118,7 +131,7 @@ func money(x float64) string { return fmt.Sprintf("$%.2f", x) }
 
 func (r rep) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.Result, error) {
 	out := Output{Report: Report{SpendByModel: []ModelSpend{}, Recommendations: []Rec{}, Steps: []string{},
-		SpendByDay: []DaySpend{}, SpendByRoute: []RouteSpend{}, LatencyByRoute: []RouteLatency{}}}
+		SpendByDay: []DaySpend{}, SpendByDayModel: []DayModelSpend{}, SpendByRoute: []RouteSpend{}, LatencyByRoute: []RouteLatency{}}}
 	rp := &out.Report
 	for step := range in.Prior {
 		rp.Steps = append(rp.Steps, step)
@@ -161,6 +174,25 @@ func (r rep) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.
 			rp.SpendByDay = append(rp.SpendByDay, DaySpend{Day: s.Key, Requests: s.Requests, CostUSD: s.CostUSD})
 		}
 		sort.Slice(rp.SpendByDay, func(i, j int) bool { return rp.SpendByDay[i].Day < rp.SpendByDay[j].Day })
+		named := map[string]bool{} // SpendByModel is costliest first
+		for i, m := range stats.SpendByModel {
+			named[m.Model] = i < chartModels
+		}
+		other := map[string]float64{}
+		for _, s := range stats.SpendByDayModel {
+			if named[s.Model] {
+				rp.SpendByDayModel = append(rp.SpendByDayModel, DayModelSpend{Day: s.Day, Model: s.Model, CostUSD: s.CostUSD})
+			} else {
+				other[s.Day] += s.CostUSD
+			}
+		}
+		for day, c := range other {
+			rp.SpendByDayModel = append(rp.SpendByDayModel, DayModelSpend{Day: day, Model: "(other)", CostUSD: c})
+		}
+		sort.Slice(rp.SpendByDayModel, func(i, j int) bool {
+			a, b := rp.SpendByDayModel[i], rp.SpendByDayModel[j]
+			return a.Day < b.Day || (a.Day == b.Day && a.Model < b.Model)
+		})
 		for _, s := range stats.SpendByRoute {
 			rp.SpendByRoute = append(rp.SpendByRoute, RouteSpend{Route: s.Route, Requests: s.Requests, CostUSD: s.CostUSD})
 		}

@@ -46,6 +46,36 @@ function columns(title, items, fmt) {
   return figure(title, title + ": " + items.map((i) => i.label + " " + fmt(i.value)).join(", "), g);
 }
 
+// Stacked columns: spend by model over time, one colour a model, with a legend.
+function stacked(title, rows, fmt) {
+  const days = [...new Set(rows.map((r) => r.day))].sort();
+  const models = [...new Set(rows.map((r) => r.model))].sort((a, b) => (a === "(other)") - (b === "(other)") || a.localeCompare(b));
+  const by = new Map(rows.map((r) => [r.day + "\u0000" + r.model, r.cost_usd]));
+  const totals = days.map((d) => models.reduce((s, m) => s + (by.get(d + "\u0000" + m) || 0), 0));
+  const W = 640, H = 180, pad = 28, bw = (W - pad) / days.length, max = Math.max(...totals, 1e-9);
+  const g = svg("svg", { viewBox: `0 0 ${W} ${H + 20 + 18 * Math.ceil(models.length / 3)}`, class: "chart-svg" });
+  days.forEach((d, i) => {
+    let y = H;
+    models.forEach((m, k) => {
+      const v = by.get(d + "\u0000" + m) || 0;
+      const h = (v / max) * H;
+      y -= h;
+      const r = svg("rect", { x: pad + i * bw + 1, y, width: Math.max(bw - 2, 1), height: h, class: "bar s" + (k % 7) });
+      const tip = svg("title");
+      tip.textContent = d + ", " + m + ": " + fmt(v);
+      r.append(tip);
+      g.append(r);
+    });
+  });
+  g.append(text(0, 12, fmt(max), "axis"), text(pad, H + 16, days[0], "axis"), text(W, H + 16, days[days.length - 1], "axis", "end"));
+  models.forEach((m, k) => {
+    const x = (k % 3) * 210, y = H + 36 + Math.floor(k / 3) * 18;
+    g.append(svg("rect", { x, y: y - 10, width: 10, height: 10, class: "bar s" + (k % 7) }), text(x + 14, y, m));
+  });
+  const desc = models.map((m) => m + " " + fmt(days.reduce((s, d) => s + (by.get(d + "\u0000" + m) || 0), 0))).join(", ");
+  return figure(title, title + " over " + days.length + " days: " + desc, g);
+}
+
 // Horizontal bars, one row per item, with one or more series.
 function rows(title, items, series, fmt) {
   const W = 640, row = 22 * series.length + 8, left = 170;
@@ -98,7 +128,9 @@ export function renderCharts(report) {
   out.className = "charts";
   if (!report) return out;
   const days = report.spend_by_day || [];
-  if (days.length >= 2) out.append(columns("Spend by day", days.map((d) => ({ label: d.day, value: d.cost_usd })), money));
+  const byModel = report.spend_by_day_model || [];
+  if (days.length >= 2 && new Set(byModel.map((r) => r.model)).size >= 2) out.append(stacked("Spend by model, by day", byModel, money));
+  else if (days.length >= 2) out.append(columns("Spend by day", days.map((d) => ({ label: d.day, value: d.cost_usd })), money));
   const routes = (report.spend_by_route || []).slice(0, 8);
   if (routes.length >= 2) out.append(rows("Spend by route", routes.map((r) => ({ label: r.route, cost: r.cost_usd })), [{ key: "cost", name: "cost", cls: "" }], money));
   const lat = (report.latency_by_route || []).slice(0, 8);
