@@ -73,12 +73,12 @@ type Report struct {
 	Steps []string `json:"steps"`
 	// For the charts of a page (added to contract §7's shape): spend by day (in time order)
 	// and by route, and latency percentiles by route; empty when not computed.
-	SpendByDay     []DaySpend     `json:"spend_by_day"`
+	SpendByDay []DaySpend `json:"spend_by_day"`
 	// SpendByDayModel is each day's spend by model: the 6 costliest models of the window,
 	// the rest as "(other)".
 	SpendByDayModel []DayModelSpend `json:"spend_by_day_model"`
-	SpendByRoute   []RouteSpend   `json:"spend_by_route"`
-	LatencyByRoute []RouteLatency `json:"latency_by_route"`
+	SpendByRoute    []RouteSpend    `json:"spend_by_route"`
+	LatencyByRoute  []RouteLatency  `json:"latency_by_route"`
 }
 
 // DaySpend is one line of spend_by_day.
