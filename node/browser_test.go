@@ -23,7 +23,7 @@ import (
 
 // browser starts a headless Chromium for the test, or skips when there is none (outside CI:
 // under CI=true .ci/run installs Debian's package, and a missing browser fails the test).
-func browser(t *testing.T) context.Context {
+func browser(t *testing.T, limit ...time.Duration) context.Context {
 	t.Helper()
 	path := ""
 	for _, name := range []string{"chromium", "chromium-headless-shell", "chromium-browser", "google-chrome"} {
@@ -38,10 +38,15 @@ func browser(t *testing.T) context.Context {
 		}
 		t.Skip("no Chromium on the PATH (apt-get install chromium); the browser tests run in CI")
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.WindowSize(1280, 900))
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.WindowSize(1280, 900),
+		chromedp.Flag("enable-precise-memory-info", true)) // performance.memory, for the dashboard's soak
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelB := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+	d := 60 * time.Second // the whole test's browsing
+	if len(limit) > 0 {
+		d = limit[0]
+	}
+	ctx, cancelT := context.WithTimeout(ctx, d)
 	t.Cleanup(func() { cancelT(); cancelB(); cancelA() })
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("starting %s: %v", path, err)
@@ -462,5 +467,80 @@ func TestBrowserResumesAfterDrop(t *testing.T) {
 	}
 	if !strings.Contains(want, "## Recommendations") || !strings.Contains(got, "Recommendations") || entries != wantEntries {
 		t.Fatalf("after %v drops the page shows %d timeline entries of %d, and:\n%.300s", snap.SlowDisconnects, entries, wantEntries, got)
+	}
+}
+
+// TestBrowserDashboardUnderLoad (a benchmark, run with NETRA_DASHBOARD_SOAK=10m or any
+// duration): 1,000 connected users, 200 of them each keeping a run going the whole time, and
+// the operations page open. Logged: the page's renders a second, its JS heap over time, and
+// the figures it shows.
+func TestBrowserDashboardUnderLoad(t *testing.T) {
+	soak, err := time.ParseDuration(os.Getenv("NETRA_DASHBOARD_SOAK"))
+	if err != nil {
+		t.Skip("set NETRA_DASHBOARD_SOAK=10m to run the dashboard under load (docs/benchmarks.md)")
+	}
+	ctx := browser(t, soak+2*time.Minute)
+	h := start(t, func(c *node.Config) { c.MaxRunning = 256 })
+	const users, active = 1000, 200
+	done := make(chan struct{})
+	defer close(done)
+	for i := range users {
+		conn := h.connect(h.client(fmt.Sprintf("load-%04d", i)), client.ConnOptions{})
+		if i >= active {
+			continue
+		}
+		// Each active user keeps one run going: a minute of echo (the contract's longest),
+		// then the next.
+		go func() {
+			for {
+				acc, err := conn.Start(context.Background(), client.StartRun{Input: "hold", Agent: "echo", Params: map[string]any{"delay_ms": 60000}})
+				if err != nil {
+					return
+				}
+				for ev := range conn.Events() {
+					if ev.RunID == acc.RunID && ev.Terminal() {
+						break
+					}
+				}
+				select {
+				case <-done:
+					return
+				default:
+				}
+			}
+		}()
+	}
+	for h.n.Running() < active {
+		time.Sleep(50 * time.Millisecond)
+	}
+	link, err := h.n.LoginLink(netra.Identity{UserID: "root", Tier: netra.TierEnterprise, Role: netra.RoleAdmin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(link), chromedp.WaitVisible("#admin-link"), run(`location.hash = "#/admin"`),
+		until(`document.querySelectorAll("#admin-tiles .tile").length > 0`),
+		run(`window.__renders = 0; new MutationObserver(() => window.__renders++).observe(document.getElementById("admin-tiles"), {childList: true})`)); err != nil {
+		t.Fatal(err)
+	}
+	heap := func() float64 {
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`performance.memory ? performance.memory.usedJSHeapSize : -1`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	tile := func(name string) string {
+		v, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll("#admin-tiles .tile")].find(t => t.firstChild.textContent === "`+name+`").lastChild.textContent`))
+		return v
+	}
+	began, h0 := time.Now(), heap()
+	for time.Since(began) < soak {
+		time.Sleep(min(30*time.Second, soak-time.Since(began)))
+		t.Logf("%4.0f s: JS heap %.1f MB, connections %s, runs running %s", time.Since(began).Seconds(), heap()/1e6, tile("Connections"), tile("Runs running"))
+	}
+	renders, _ := chromedp.Run(ctx, chromedp.Evaluate[float64](`window.__renders`))
+	t.Logf("over %s: %.2f renders a second; JS heap %.1f MB at the start, %.1f MB at the end", soak, renders/time.Since(began).Seconds(), h0/1e6, heap()/1e6)
+	if conns := tile("Connections"); conns != fmt.Sprint(users+1) {
+		t.Errorf("the page shows %s connections, want %d", conns, users+1)
 	}
 }
