@@ -131,3 +131,17 @@ func CheckToolCalls(calls []ToolCall) error {
 	}
 	return nil
 }
+
+// Answer is a task's response from the model's text: for triage the JSON it must be (a
+// model.Triage), for writing the prose.
+func Answer(task, text string, usage Usage) (Response, error) {
+	text = strings.TrimSpace(text)
+	if task == TaskTriage {
+		var t Triage
+		if err := json.Unmarshal([]byte(text), &t); err != nil {
+			return Response{}, &netra.Error{Code: netra.CodeUnavailable, Message: "the model's triage is not the JSON asked for", Err: err}
+		}
+		return Response{JSON: json.RawMessage(text), Usage: usage}, nil
+	}
+	return Response{Text: text, Usage: usage}, nil
+}

@@ -6,7 +6,6 @@ package anthropicapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -16,7 +15,6 @@ import (
 	"github.com/anthropics/anthropic-sdk-go/v2"
 	"github.com/anthropics/anthropic-sdk-go/v2/option"
 
-	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/model"
 )
 
@@ -95,16 +93,7 @@ func (p *Provider) Complete(ctx context.Context, req model.Request) (model.Respo
 			text.WriteString(b.Text)
 		}
 	}
-	out := strings.TrimSpace(text.String())
-	usage := model.Usage{InputTokens: msg.Usage.InputTokens, OutputTokens: msg.Usage.OutputTokens}
-	if req.Task == model.TaskTriage {
-		var t model.Triage
-		if err := json.Unmarshal([]byte(out), &t); err != nil {
-			return model.Response{}, &netra.Error{Code: netra.CodeUnavailable, Message: "the model's triage is not the JSON asked for", Err: err}
-		}
-		return model.Response{JSON: json.RawMessage(out), Usage: usage}, nil
-	}
-	return model.Response{Text: out, Usage: usage}, nil
+	return model.Answer(req.Task, text.String(), model.Usage{InputTokens: msg.Usage.InputTokens, OutputTokens: msg.Usage.OutputTokens})
 }
 
 // classify turns an SDK error into the domain's, with a message that holds no credential.

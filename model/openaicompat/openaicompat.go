@@ -97,16 +97,7 @@ func (p *Provider) Complete(ctx context.Context, req model.Request) (model.Respo
 	if len(res.Choices) == 0 {
 		return model.Response{}, &netra.Error{Code: netra.CodeUnavailable, Message: "the model answered no choice"}
 	}
-	text := strings.TrimSpace(res.Choices[0].Message.Content)
-	usage := model.Usage{InputTokens: res.Usage.PromptTokens, OutputTokens: res.Usage.CompletionTokens}
-	if req.Task == model.TaskTriage {
-		var t model.Triage
-		if err := json.Unmarshal([]byte(text), &t); err != nil {
-			return model.Response{}, &netra.Error{Code: netra.CodeUnavailable, Message: "the model's triage is not the JSON asked for", Err: err}
-		}
-		return model.Response{JSON: json.RawMessage(text), Usage: usage}, nil
-	}
-	return model.Response{Text: text, Usage: usage}, nil
+	return model.Answer(req.Task, res.Choices[0].Message.Content, model.Usage{InputTokens: res.Usage.PromptTokens, OutputTokens: res.Usage.CompletionTokens})
 }
 
 // classify turns an SDK error into the domain's, with a message that holds no credential: the
