@@ -2,6 +2,7 @@ package model
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -36,7 +37,7 @@ func (r recorded) Complete(ctx context.Context, req Request) (Response, error) {
 func (r recorded) Chat(ctx context.Context, req ChatRequest) (ChatResponse, error) {
 	t0 := time.Now()
 	res, err := Chat(ctx, r.p, req)
-	if err != ErrNoChat {
+	if !errors.Is(err, ErrNoChat) {
 		r.rec(Call{Provider: r.p.Name(), Task: "chat", Start: t0, Duration: time.Since(t0), Usage: res.Usage, Err: err})
 	}
 	return res, err

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 )
 
@@ -43,8 +42,7 @@ type Anthropic struct {
 	URL    string
 	Script func(n int, req AnthropicRequest) OpenAIReply
 
-	mu       sync.Mutex
-	requests []AnthropicRequest
+	requests journal[AnthropicRequest]
 }
 
 // NewAnthropic starts a fake that stops with the test.
@@ -58,9 +56,7 @@ func NewAnthropic(t testing.TB, script func(n int, req AnthropicRequest) OpenAIR
 
 // Requests returns what the fake received so far.
 func (f *Anthropic) Requests() []AnthropicRequest {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]AnthropicRequest(nil), f.requests...)
+	return f.requests.all()
 }
 
 func (f *Anthropic) serve(w http.ResponseWriter, r *http.Request) {
@@ -97,10 +93,7 @@ func (f *Anthropic) serve(w http.ResponseWriter, r *http.Request) {
 	if len(req.Messages) > 0 && len(req.Messages[0].Content) > 0 {
 		got.User = req.Messages[0].Content[0].Text
 	}
-	f.mu.Lock()
-	f.requests = append(f.requests, got)
-	n := len(f.requests)
-	f.mu.Unlock()
+	n := f.requests.add(got)
 	rep := f.Script(n, got)
 	answer(w, r, rep, req.Stream, func() { f.stream(w, got.Model, rep) }, map[string]any{"type": "error", "error": map[string]any{"type": "api_error", "message": "fake failure"}}, func() any {
 		return map[string]any{

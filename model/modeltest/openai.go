@@ -88,8 +88,7 @@ type OpenAI struct {
 	URL    string // the base URL to configure, ending in /v1
 	Script func(n int, req OpenAIRequest) OpenAIReply
 
-	mu       sync.Mutex
-	requests []OpenAIRequest
+	requests journal[OpenAIRequest]
 }
 
 // NewOpenAI starts a fake that stops with the test.
@@ -103,9 +102,7 @@ func NewOpenAI(t testing.TB, script func(n int, req OpenAIRequest) OpenAIReply) 
 
 // Requests returns what the fake received so far.
 func (f *OpenAI) Requests() []OpenAIRequest {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]OpenAIRequest(nil), f.requests...)
+	return f.requests.all()
 }
 
 func (f *OpenAI) serve(w http.ResponseWriter, r *http.Request) {
@@ -130,10 +127,7 @@ func (f *OpenAI) serve(w http.ResponseWriter, r *http.Request) {
 	for _, t := range req.Tools {
 		got.Tools = append(got.Tools, t.Function.Name)
 	}
-	f.mu.Lock()
-	f.requests = append(f.requests, got)
-	n := len(f.requests)
-	f.mu.Unlock()
+	n := f.requests.add(got)
 	rep := f.Script(n, got)
 	answer(w, r, rep, req.Stream, func() { f.stream(w, got.Model, rep) }, map[string]any{"error": map[string]any{"message": "fake failure", "type": "server_error", "code": nil}}, func() any {
 		return map[string]any{
@@ -210,6 +204,26 @@ func sse(w http.ResponseWriter, rep OpenAIReply, ev func(i int) (string, any), n
 	if fl != nil {
 		fl.Flush()
 	}
+}
+
+// journal records what a fake received, in order, safe for its concurrent handlers.
+type journal[T any] struct {
+	mu    sync.Mutex
+	items []T
+}
+
+// add records v and returns how many were recorded with it (1 for the first).
+func (j *journal[T]) add(v T) int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.items = append(j.items, v)
+	return len(j.items)
+}
+
+func (j *journal[T]) all() []T {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return append([]T(nil), j.items...)
 }
 
 // answer answers one request as scripted: never (Hang, until the caller gives up), as a
