@@ -313,6 +313,16 @@ func TestAnalyst(t *testing.T) {
 		if terminal != 1 || tools != 0 {
 			t.Fatalf("%d terminal events, %d analyst tool calls after the budget was crossed", terminal, tools)
 		}
+		// The run's usage is stored as it ends, just after its terminal event.
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			_, me, _ := rawHTTP(t, "GET", h.url+"/v1/me", etok, "", nil)
+			if left, _ := me["model_usage"].(map[string]any)["tokens_left"].(float64); left == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the run's usage was never stored: %v", me["model_usage"])
+			}
+		}
 		if status, body, _ := rawHTTP(t, "POST", h.url+"/v1/runs", etok, `{"input":"and now?"}`, nil); status != 429 || body["error"].(map[string]any)["code"] != "budget_exceeded" {
 			t.Fatalf("the next run: %d %v", status, body)
 		}

@@ -187,8 +187,9 @@ async function connect() {
   }
   const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/v1/ws?ticket=" + encodeURIComponent(ticket), "netra.v1");
   state.ws = ws;
-  ws.addEventListener("open", () => {
+  ws.addEventListener("open", async () => {
     for (const [runID, run] of state.runs) if (!run.done) send({ type: "resume", run_id: runID, after_seq: run.seq });
+    await adoptUnacknowledged();
   });
   ws.addEventListener("message", (m) => onFrame(JSON.parse(m.data)));
   ws.addEventListener("close", () => {
@@ -202,17 +203,35 @@ function send(frame) {
   return frame.id;
 }
 
+// adopt ties a run the server accepted to the view that asked for it.
+function adopt(runID, threadID, view, position) {
+  state.thread = threadID;
+  state.runs.set(runID, { view, seq: 0, done: false, text: "" });
+  view.cancel.onclick = () => send({ type: "cancel_run", run_id: runID });
+  if (position) view.status.textContent = "Queued, position " + position;
+  loadThreads();
+}
+
+// adoptUnacknowledged finds, after a reconnect, the runs whose run_accepted the dropped socket
+// never delivered: the newest unknown runs created since the question was sent (in its thread,
+// when it had one), and resumes them from their start.
+async function adoptUnacknowledged() {
+  if (state.pending.size === 0) return;
+  const runs = (await api("GET", "/v1/runs?limit=20")).runs || [];
+  for (const [id, view] of [...state.pending].reverse()) {
+    const r = runs.find((r) => !state.runs.has(r.id) && Date.parse(r.created_at) >= view.sentAt - 5000 && (!view.thread || r.thread_id === view.thread));
+    if (!r) continue;
+    state.pending.delete(id);
+    adopt(r.id, r.thread_id, view);
+    send({ type: "resume", run_id: r.id, after_seq: 0 });
+  }
+}
+
 function onFrame(f) {
   if (f.type === "run_accepted") {
     const view = state.pending.get(f.id);
     state.pending.delete(f.id);
-    if (!view) return;
-    state.thread = f.thread_id;
-    const run = { view, seq: 0, done: false, text: "" };
-    state.runs.set(f.run_id, run);
-    view.cancel.onclick = () => send({ type: "cancel_run", run_id: f.run_id });
-    if (f.queue_position) view.status.textContent = "Queued, position " + f.queue_position;
-    loadThreads();
+    if (view) adopt(f.run_id, f.thread_id, view, f.queue_position);
     return;
   }
   if (f.type === "error") {
@@ -321,7 +340,7 @@ function ask(text) {
   $("messages").append(li);
   const frame = { type: "start_run", input: text };
   if (state.thread) frame.thread_id = state.thread;
-  state.pending.set(send(frame), { status, cancel, details, timeline, answer });
+  state.pending.set(send(frame), { status, cancel, details, timeline, answer, sentAt: Date.now(), thread: state.thread });
 }
 
 document.addEventListener("DOMContentLoaded", async () => {
