@@ -185,7 +185,7 @@ func (v *Verifier) Check(token string) (Grant, error) {
 		return Grant{}, unauthorized("invalid token")
 	}
 	g, err := v.check(v.parser, token)
-	if err == nil && g.ID != "" && v.revoked.has(g.ID) {
+	if err == nil && v.Revoked(g) {
 		return Grant{}, unauthorized("signed out")
 	}
 	return g, err
@@ -258,6 +258,10 @@ func (v *Verifier) Revoke(g Grant) error {
 	}
 	return nil
 }
+
+// Revoked reports whether a grant's session was signed out (a ticket outlives the check of
+// the token it was issued for).
+func (v *Verifier) Revoked(g Grant) bool { return g.ID != "" && v.revoked.has(g.ID) }
 
 // Sign returns an HS256 token for id, valid for ttl.
 func Sign(secret []byte, id netra.Identity, ttl time.Duration, issuer string) (string, error) {

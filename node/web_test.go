@@ -6,8 +6,13 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/client"
+	"github.com/netra-ai/netra/server"
 	"github.com/netra-ai/netra/web"
 )
 
@@ -41,8 +46,25 @@ func TestSignInLinks(t *testing.T) {
 	if status, me, _ := rawHTTP(t, "GET", h.url+"/v1/me", tok, "", nil); status != 200 || me["user_id"] != "lin" {
 		t.Fatalf("the session: %d %v", status, me)
 	}
+	// Two tabs of the session hold sockets; a ticket waits to be used.
+	tabs := []*client.Conn{h.connect(client.New(h.url, tok), client.ConnOptions{}), h.connect(client.New(h.url, tok), client.ConnOptions{})}
+	_, ticket, _ := rawHTTP(t, "POST", h.url+"/v1/ws-tickets", tok, "", nil)
 	if status, _, _ := rawHTTP(t, "POST", h.url+"/v1/auth/logout", tok, "", nil); status != 204 {
 		t.Fatalf("logout: %d", status)
+	}
+	for i, tab := range tabs { // signing out in one tab ends the others' sockets, with 4401
+		select {
+		case <-tab.Done():
+			if websocket.CloseStatus(tab.Err()) != client.StatusTokenExpired {
+				t.Fatalf("tab %d's socket ended with %v, not 4401", i, tab.Err())
+			}
+		case <-time.After(2 * time.Second):
+			t.Fatalf("tab %d's socket is still open after sign-out", i)
+		}
+	}
+	wsURL := "ws" + strings.TrimPrefix(h.url, "http") + "/v1/ws?ticket=" + ticket["ticket"].(string)
+	if _, resp, err := websocket.Dial(t.Context(), wsURL, &websocket.DialOptions{Subprotocols: []string{server.Protocol}}); err == nil || resp == nil || resp.StatusCode != 401 {
+		t.Fatalf("a ticket of a signed-out session: %v %v", resp, err)
 	}
 	if status, body, _ := rawHTTP(t, "GET", h.url+"/v1/me", tok, "", nil); status != 401 || !strings.Contains(body["error"].(map[string]any)["message"].(string), "signed out") {
 		t.Fatalf("a signed-out session: %d %v", status, body)

@@ -123,6 +123,7 @@ type Server struct {
 	uploads  *uploadGate
 	keysUsed keyUse
 	open     atomic.Int64 // WebSocket connections open now, for MaxConnections
+	sessions liveSessions // WebSocket connections by session, closed when it signs out
 }
 
 // WaitConns waits until every WebSocket connection has ended, or ctx ends. Cancel the

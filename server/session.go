@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/netra-ai/netra"
@@ -54,6 +55,48 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, _ netra.Identity
 	if err := s.cfg.Verifier.Revoke(g); err != nil {
 		return err
 	}
+	s.sessions.end(g.ID)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// liveSessions holds the open WebSocket connections of each session (by its token's id), so
+// that signing out closes them at once with 4401, in every tab that shares the session: each
+// then finds its session refused and shows the sign-in page.
+type liveSessions struct {
+	mu sync.Mutex
+	m  map[string]map[*wsConn]struct{}
+}
+
+// add registers c under session id (none when the token has no id) until remove is called.
+func (l *liveSessions) add(id string, c *wsConn) (remove func()) {
+	if id == "" {
+		return func() {}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.m == nil {
+		l.m = map[string]map[*wsConn]struct{}{}
+	}
+	if l.m[id] == nil {
+		l.m[id] = map[*wsConn]struct{}{}
+	}
+	l.m[id][c] = struct{}{}
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		delete(l.m[id], c)
+		if len(l.m[id]) == 0 {
+			delete(l.m, id)
+		}
+	}
+}
+
+// end closes every connection of session id.
+func (l *liveSessions) end(id string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for c := range l.m[id] {
+		c.cancel(errSignedOut)
+	}
 }

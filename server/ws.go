@@ -33,6 +33,7 @@ var (
 	errSlow       = errors.New("slow consumer")
 	errReaderDone = errors.New("reader done")
 	errExpired    = errors.New("token expired")
+	errSignedOut  = errors.New("signed out")
 	errNoPong     = errors.New("no pong")
 )
 
@@ -69,7 +70,11 @@ func (s *Server) wsGrant(r *http.Request) (auth.Grant, error) {
 		}
 	}
 	if t := r.URL.Query().Get("ticket"); t != "" {
-		return s.cfg.Tickets.Redeem(t)
+		g, err := s.cfg.Tickets.Redeem(t)
+		if err == nil && s.cfg.Verifier.Revoked(g) {
+			return auth.Grant{}, netra.Errorf(netra.CodeUnauthorized, "signed out")
+		}
+		return g, err
 	}
 	return auth.Grant{}, netra.Errorf(netra.CodeUnauthorized, "missing credentials")
 }
@@ -125,6 +130,10 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 	defer stop()
 	c := &wsConn{s: s, ws: ws, raw: hj.conn, user: id, expires: g.Expires, connID: netra.NewID("conn_"), ctx: ctx, cancel: cancel, wctx: wctx,
 		out: make(chan outItem, s.cfg.SendQueue), sent: map[string]*seqSet{}, held: map[string][]*netra.Event{}}
+	defer s.sessions.add(g.ID, c)()
+	if s.cfg.Verifier.Revoked(g) { // signed out since its ticket was issued, or while it connected
+		c.cancel(errSignedOut)
+	}
 	c.serve()
 }
 
@@ -310,6 +319,8 @@ func (c *wsConn) writeLoop() {
 				_ = c.ws.CloseNow() // the peer is gone or stuck: nobody to send a status to
 			case errors.Is(cause, errExpired):
 				c.closeWith(StatusTokenExpired, "token expired: reconnect with a new token")
+			case errors.Is(cause, errSignedOut):
+				c.closeWith(StatusTokenExpired, "signed out: sign in again")
 			case errors.Is(cause, errReaderDone):
 				_ = c.ws.CloseNow()
 			default:
