@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/netra-ai/netra"
@@ -70,15 +72,26 @@ func run(expr string) chromedp.Action[chromedp.Void] {
 	})
 }
 
-// screenshot saves the page (or the element sel names) to NETRA_SCREENSHOTS/name.png when that
-// variable names a folder.
+// screenshot saves the page (or the element sel names, or with "top" the page's first screen)
+// to NETRA_SCREENSHOTS/name.png when that variable names a folder.
 func screenshot(t *testing.T, ctx context.Context, name string, sel ...string) {
 	dir := os.Getenv("NETRA_SCREENSHOTS")
 	if dir == "" {
 		return
 	}
 	shot := chromedp.FullScreenshot(100)
-	if len(sel) > 0 {
+	switch {
+	case len(sel) > 0 && sel[0] == "top":
+		shot = func(ctx context.Context, t *chromedp.Target) ([]byte, error) {
+			size, err := chromedp.Evaluate[[]float64](`[document.documentElement.clientWidth, document.documentElement.clientHeight]`)(ctx, t)
+			if err != nil {
+				return nil, err
+			}
+			r, err := cdp.Call(ctx, t, page.CaptureScreenshot, page.CaptureScreenshotParams{
+				Clip: &page.Viewport{Width: size[0], Height: size[1], Scale: 1}, CaptureBeyondViewport: new(true)})
+			return r.Data, err
+		}
+	case len(sel) > 0:
 		shot = chromedp.Screenshot(sel[0])
 	}
 	png, err := chromedp.Run(ctx, shot)

@@ -28,7 +28,8 @@ function tiles(s) {
     grid.append(t);
   }
   $("admin-tiles").replaceChildren(grid);
-  $("violations").textContent = String(s.isolation_violations);
+  // A live region: written only when it changes, so a screen reader hears a change, not a tick.
+  if ($("violations").textContent !== String(s.isolation_violations)) $("violations").textContent = String(s.isolation_violations);
   $("violations").className = s.isolation_violations > 0 ? "violations bad" : "violations";
 }
 
@@ -77,6 +78,7 @@ async function refreshLists(api) {
     const li = el("li", s.kind + " " + s.name + " is off (" + s.mode + ")" + (s.reason ? ": " + s.reason : "") + " ");
     const on = el("button", "Turn back on");
     on.type = "button";
+    on.setAttribute("aria-label", "Turn " + s.kind + " " + s.name + " back on");
     on.addEventListener("click", () => api("DELETE", "/v1/admin/switches/" + s.kind + "/" + s.name).then(() => refreshLists(api)));
     li.append(on);
     sw.append(li);

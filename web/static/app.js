@@ -47,10 +47,23 @@ function signOut(tellServer) {
   show();
 }
 
-// route shows the page the fragment names: #/ (chat), #/data, #/usage.
-function route() {
+const pageOf = () => (state.token ? { "#/data": "data", "#/usage": "usage", "#/admin": "admin" }[location.hash] || "chat" : "signin");
+
+// focusPage moves the focus to where the page starts: the question on the chat page, else
+// the page's heading.
+function focusPage() {
+  const page = pageOf();
+  (page === "chat" ? $("question") : $(page).querySelector("h1")).focus();
+}
+
+// route shows the page the fragment names: #/ (chat), #/data, #/usage. A page reached from
+// the menu takes the focus and names itself in the title, as a new page would for a screen
+// reader.
+function route(e) {
   const page = { "#/data": "data", "#/usage": "usage", "#/admin": "admin" }[location.hash] || "chat";
+  document.title = (state.token ? $(page).querySelector("h1").textContent : "Sign in") + " · Netra";
   for (const id of ["chat", "data", "usage", "admin"]) $(id).hidden = !state.token || id !== page;
+  if (e && e.type === "hashchange") focusPage();
   if (page !== "admin") stopAdmin();
   for (const a of document.querySelectorAll(".top nav a")) a.toggleAttribute("aria-current", a.getAttribute("href") === (location.hash || "#/"));
   if (!state.token) return;
@@ -106,6 +119,7 @@ async function loadThreads() {
     const open = document.createElement("button");
     open.type = "button";
     open.className = "thread" + (t.id === state.thread ? " current" : "");
+    if (t.id === state.thread) open.setAttribute("aria-current", "true");
     open.textContent = t.title || "Untitled";
     open.addEventListener("click", () => openThread(t.id));
     const del = document.createElement("button");
@@ -291,6 +305,7 @@ function onEvent(run, ev) {
       break;
     case "run_completed": {
       run.done = true;
+      v.answer.setAttribute("aria-busy", "false");
       v.details.open = false;
       v.status.textContent = "Completed";
       v.cancel.hidden = true;
@@ -301,6 +316,7 @@ function onEvent(run, ev) {
     }
     case "run_failed":
       run.done = true;
+      v.answer.setAttribute("aria-busy", "false");
       v.details.open = false;
       v.cancel.hidden = true;
       v.status.textContent = "Failed: " + d.message + " (" + d.code + ")";
@@ -308,6 +324,7 @@ function onEvent(run, ev) {
       break;
     case "run_cancelled":
       run.done = true;
+      v.answer.setAttribute("aria-busy", "false");
       v.details.open = false;
       v.cancel.hidden = true;
       v.status.textContent = "Cancelled";
@@ -327,6 +344,7 @@ function ask(text) {
   const cancel = document.createElement("button");
   cancel.type = "button";
   cancel.textContent = "Cancel";
+  cancel.setAttribute("aria-label", "Cancel this question's run");
   const details = document.createElement("details");
   details.open = true; // folded when the run ends
   const summary = document.createElement("summary");
@@ -334,8 +352,12 @@ function ask(text) {
   const timeline = document.createElement("ol");
   timeline.className = "timeline";
   details.append(summary, timeline);
+  // The answer is read out once it is whole: busy while it streams, so a screen reader does
+  // not announce it again at every piece.
   const answer = document.createElement("div");
   answer.className = "answer";
+  answer.setAttribute("aria-live", "polite");
+  answer.setAttribute("aria-busy", "true");
   li.append(status, cancel, details, answer);
   $("messages").append(li);
   const frame = { type: "start_run", input: text };
@@ -351,6 +373,10 @@ document.addEventListener("DOMContentLoaded", async () => {
     show();
   });
   $("signout").addEventListener("click", () => signOut(true));
+  $("skip").addEventListener("click", (e) => {
+    e.preventDefault(); // the fragment names pages here: skip without leaving this one
+    focusPage();
+  });
   $("new-thread").addEventListener("click", newThread);
   $("demo").addEventListener("click", demoData);
   window.addEventListener("hashchange", route);
@@ -373,7 +399,13 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("ask-form").addEventListener("submit", (e) => {
     e.preventDefault();
     const q = $("question").value.trim();
-    if (!q || !state.ws || state.ws.readyState !== 1) return;
+    if (!q) return;
+    if (!state.ws || state.ws.readyState !== 1) {
+      $("ask-status").textContent = "Not connected to the server yet; reconnecting. Your question is kept: ask again in a moment.";
+      connect();
+      return;
+    }
+    $("ask-status").textContent = "";
     $("question").value = "";
     ask(q);
   });
