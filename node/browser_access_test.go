@@ -193,11 +193,13 @@ func TestBrowserPhone(t *testing.T) {
 		Width, Scroll int
 		Small         []string
 	}
+	// Against the screen's width, not innerWidth: a phone's browser widens its layout viewport
+	// to fit what overflows.
 	for _, p := range appPages {
 		if err := chromedp.Do(ctx, run(`location.hash = "`+p.hash+`"`), chromedp.WaitVisible(p.ready)); err != nil {
 			t.Fatalf("%s: %v", p.name, err)
 		}
-		f, err := chromedp.Run(ctx, chromedp.Evaluate[fit](`({width: innerWidth, scroll: document.documentElement.scrollWidth,
+		f, err := chromedp.Run(ctx, chromedp.Evaluate[fit](`({width: screen.width, scroll: document.documentElement.scrollWidth,
 			small: [...document.querySelectorAll("button, input, textarea, select, a.button")].filter(e => !e.closest("[hidden]") && e.id !== "skip")
 				.map(e => [e, e.getBoundingClientRect()]).filter(([e, r]) => r.width < 24 || r.height < 24)
 				.map(([e, r]) => (e.id || e.textContent.trim().slice(0, 20)) + " " + Math.round(r.width) + "×" + Math.round(r.height))})`))
