@@ -150,3 +150,57 @@ func TestStepTimeout(t *testing.T) {
 		t.Fatalf("events %v", em.log)
 	}
 }
+
+// deltaEmitter records message_delta texts with when they went out.
+type deltaEmitter struct {
+	mu    sync.Mutex
+	texts []string
+	at    []time.Time
+}
+
+func (d *deltaEmitter) Emit(_ context.Context, typ netra.EventType, _ string, data any) error {
+	if typ == netra.EventMessageDelta {
+		d.mu.Lock()
+		d.texts = append(d.texts, data.(map[string]string)["text"])
+		d.at = append(d.at, time.Now())
+		d.mu.Unlock()
+	}
+	return nil
+}
+
+// TestStreamCoalescesAndNeverHoldsText: pieces written close together go out as one
+// message_delta; pieces followed by a pause go out within one and a half DeltaInterval,
+// without waiting for the next piece or the end; all of it, in order, is the stream's text.
+func TestStreamCoalescesAndNeverHoldsText(t *testing.T) {
+	t.Parallel()
+	ec, _ := execctx.New(execctx.Params{Identity: netra.Identity{UserID: "alice", Tier: netra.TierFree, Role: netra.RoleUser},
+		ThreadID: "thr_1", RunID: "run_1", RequestID: "req_1", TraceID: "trc_1"})
+	em := &deltaEmitter{}
+	treg, _ := tool.NewRegistry()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	reg, _ := agent.NewRegistry()
+	rt := agent.NewRuntime(ec, em, tool.NewDispatcher(ec, em, treg, log, nil), reg, log)
+	s := rt.Stream(context.Background())
+	s.Write("a ")
+	s.Write("b ")
+	wrote := time.Now()
+	s.Write("c ")
+	time.Sleep(3 * agent.DeltaInterval) // the model pauses: "b c " must not wait for it
+	em.mu.Lock()
+	texts := append([]string(nil), em.texts...)
+	var late time.Duration
+	if len(em.at) == 2 {
+		late = em.at[1].Sub(wrote)
+	}
+	em.mu.Unlock()
+	if len(texts) != 2 || texts[0] != "a " || texts[1] != "b c " || late > agent.DeltaInterval*3/2+50*time.Millisecond {
+		t.Fatalf("during the pause the deltas were %q (the second %v after its first piece)", texts, late)
+	}
+	s.Write("d")
+	s.Flush()
+	em.mu.Lock()
+	defer em.mu.Unlock()
+	if strings.Join(em.texts, "") != s.Text() || s.Text() != "a b c d" || s.Events() != 3 {
+		t.Fatalf("deltas %q, text %q, %d events", em.texts, s.Text(), s.Events())
+	}
+}

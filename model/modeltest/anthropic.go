@@ -148,7 +148,7 @@ func (f *Anthropic) stream(w http.ResponseWriter, modelName string, rep OpenAIRe
 	}
 	add("message_delta", map[string]any{"delta": map[string]any{"stop_reason": stop, "stop_sequence": nil}, "usage": map[string]any{"output_tokens": rep.OutputTokens}})
 	add("message_stop", map[string]any{})
-	sse(w, rep, func(i int) (string, any) { return events[i].name, events[i].data }, len(events), "")
+	sse(w, rep, func(i int) (string, any) { return events[i].name, events[i].data }, len(events), 2, "")
 }
 
 // ScriptedAnthropic answers like a capable model, as ScriptedOpenAI.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -146,30 +147,45 @@ func (f *OpenAI) stream(w http.ResponseWriter, modelName string, rep OpenAIReply
 		return map[string]any{"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 1764460800, "model": modelName,
 			"choices": []any{map[string]any{"index": 0, "delta": delta, "finish_reason": finish}}}
 	}
-	var events []any
-	events = append(events, chunk(map[string]any{"role": "assistant", "content": ""}, nil))
-	for _, p := range rep.pieces() {
-		events = append(events, chunk(map[string]any{"content": p}, nil))
-	}
-	for i, c := range rep.ToolCalls {
-		half := len(c.Args) / 2
-		events = append(events,
-			chunk(map[string]any{"tool_calls": []any{map[string]any{"index": i, "id": c.ID, "type": "function", "function": map[string]any{"name": c.Name, "arguments": string(c.Args[:half])}}}}, nil),
-			chunk(map[string]any{"tool_calls": []any{map[string]any{"index": i, "function": map[string]any{"arguments": string(c.Args[half:])}}}}, nil))
-	}
 	finish := "stop"
 	if len(rep.ToolCalls) > 0 {
 		finish = "tool_calls"
 	}
-	events = append(events, chunk(map[string]any{}, finish),
-		map[string]any{"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 1764460800, "model": modelName, "choices": []any{},
-			"usage": map[string]any{"prompt_tokens": rep.PromptTokens, "completion_tokens": rep.OutputTokens, "total_tokens": rep.PromptTokens + rep.OutputTokens}})
-	sse(w, rep, func(i int) (string, any) { return "", events[i] }, len(events), "data: [DONE]\n\n")
+	// Each event is made as it is sent: a fake streaming to hundreds of clients at once holds
+	// no more than a real server would.
+	pieces, calls := rep.pieces(), rep.ToolCalls
+	quoted, _ := json.Marshal(modelName)
+	contentHead := []byte(`{"id":"chatcmpl-fake","object":"chat.completion.chunk","created":1764460800,"model":` + string(quoted) + `,"choices":[{"index":0,"delta":{"content":`)
+	contentTail := []byte(`},"finish_reason":null}]}`)
+	n := 1 + len(pieces) + 2*len(calls) + 2
+	event := func(i int) (string, any) {
+		switch {
+		case i == 0:
+			return "", chunk(map[string]any{"role": "assistant", "content": ""}, nil)
+		case i <= len(pieces): // most of a stream: made without reflection, as a server would
+			text, _ := json.Marshal(pieces[i-1])
+			return "", slices.Concat(contentHead, text, contentTail)
+		case i <= len(pieces)+2*len(calls):
+			j := i - 1 - len(pieces)
+			c := calls[j/2]
+			half := len(c.Args) / 2
+			if j%2 == 0 {
+				return "", chunk(map[string]any{"tool_calls": []any{map[string]any{"index": j / 2, "id": c.ID, "type": "function", "function": map[string]any{"name": c.Name, "arguments": string(c.Args[:half])}}}}, nil)
+			}
+			return "", chunk(map[string]any{"tool_calls": []any{map[string]any{"index": j / 2, "function": map[string]any{"arguments": string(c.Args[half:])}}}}, nil)
+		case i == n-2:
+			return "", chunk(map[string]any{}, finish)
+		}
+		return "", map[string]any{"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 1764460800, "model": modelName, "choices": []any{},
+			"usage": map[string]any{"prompt_tokens": rep.PromptTokens, "completion_tokens": rep.OutputTokens, "total_tokens": rep.PromptTokens + rep.OutputTokens}}
+	}
+	sse(w, rep, event, n, 2, "data: [DONE]\n\n")
 }
 
 // sse writes n events as server-sent events (event i from ev: its name, if any, and data),
-// then tail, flushing each, with the reply's pacing and faults.
-func sse(w http.ResponseWriter, rep OpenAIReply, ev func(i int) (string, any), n int, tail string) {
+// then tail, flushing each, with the reply's pacing and faults. The last closing events (the
+// finish reason, the usage) follow the one before at once, as a provider sends them.
+func sse(w http.ResponseWriter, rep OpenAIReply, ev func(i int) (string, any), n, closing int, tail string) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
@@ -184,11 +200,14 @@ func sse(w http.ResponseWriter, rep OpenAIReply, ev func(i int) (string, any), n
 			}
 			_, _ = io.WriteString(w, "data: {\"choices\": [ not json\n\n")
 		}
-		if i > 0 && rep.ChunkDelay > 0 {
+		if i > 0 && i < n-closing && rep.ChunkDelay > 0 {
 			time.Sleep(rep.ChunkDelay)
 		}
 		name, data := ev(i)
-		b, _ := json.Marshal(data)
+		b, ok := data.([]byte) // already JSON
+		if !ok {
+			b, _ = json.Marshal(data)
+		}
 		if rep.OnChunk != nil {
 			rep.OnChunk(i, string(b))
 		}
