@@ -17,6 +17,20 @@ var errChunk = errors.New("workload: corrupt chunk")
 // EncodeChunk encodes records compactly: a string dictionary, then each record as varints
 // (timestamps in microseconds, latencies in microseconds) and its cost as float64 bits.
 // Decoding runs at tens of nanoseconds per record, which is what lets the data agent read a
+// TimeSpan returns the earliest and the latest time of recs (zero times when recs is empty):
+// a stored chunk's bounds.
+func TimeSpan(recs []Record) (first, last time.Time) {
+	for i := range recs {
+		if i == 0 || recs[i].TS.Before(first) {
+			first = recs[i].TS
+		}
+		if i == 0 || recs[i].TS.After(last) {
+			last = recs[i].TS
+		}
+	}
+	return first, last
+}
+
 // million records in well under a second.
 func EncodeChunk(recs []Record) []byte {
 	dict := map[string]uint64{"": 0}

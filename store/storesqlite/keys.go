@@ -22,7 +22,7 @@ func (s *Store) CreateKey(ctx context.Context, k store.Key, limit int) error {
 		return wrap("create key", err)
 	}
 	if n >= limit {
-		return netra.Errorf(netra.CodeConflict, "you have %d ingestion keys, the most your tier allows: delete one first", n)
+		return store.TooManyKeys(n)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO ingest_keys (id, owner, tier, name, secret_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		k.ID, k.Owner, string(k.Tier), k.Name, k.SecretHash, nanos(k.CreatedAt)); err != nil {
@@ -53,7 +53,7 @@ func (s *Store) ListKeys(ctx context.Context, owner string) ([]store.Key, error)
 func (s *Store) Key(ctx context.Context, id string) (store.Key, error) {
 	k, err := scanKey(s.r.QueryRowContext(ctx, `SELECT id, owner, tier, name, secret_hash, created_at, last_used_at FROM ingest_keys WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return k, notFound("key")
+		return k, store.NotFound("key")
 	}
 	return k, wrap("key", err)
 }
@@ -65,7 +65,7 @@ func (s *Store) DeleteKey(ctx context.Context, owner, id string) error {
 		return s.track(wrap("delete key", err))
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return notFound("key")
+		return store.NotFound("key")
 	}
 	return nil
 }

@@ -14,7 +14,6 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -308,8 +307,6 @@ func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
 
 func fromMicros(n int64) time.Time { return time.UnixMicro(n).UTC() }
 
-func notFound(what string) error { return netra.Errorf(netra.CodeNotFound, "%s not found", what) }
-
 func wrap(op string, err error) error {
 	if err == nil {
 		return nil
@@ -390,7 +387,7 @@ func (s *Store) GetThread(ctx context.Context, owner, id string) (netra.Thread, 
 	err := s.r.QueryRowContext(ctx, `SELECT id, owner, title, created_at, updated_at FROM threads WHERE id = ? AND owner = ?`, id, owner).
 		Scan(&t.ID, &t.Owner, &t.Title, &c, &u)
 	if errors.Is(err, sql.ErrNoRows) {
-		return t, notFound("thread")
+		return t, store.NotFound("thread")
 	}
 	t.CreatedAt, t.UpdatedAt = fromNanos(c), fromNanos(u)
 	return t, wrap("get thread", err)
@@ -400,7 +397,7 @@ func (s *Store) GetThread(ctx context.Context, owner, id string) (netra.Thread, 
 // cursor, fetching one row more than limit to tell whether another page follows.
 func newestFirst(q string, args []any, cursor string, limit int) (string, []any, error) {
 	if cursor != "" {
-		at, id, err := decodeCursor(cursor)
+		at, id, err := store.DecodeCursor(cursor)
 		if err != nil {
 			return "", nil, err
 		}
@@ -408,22 +405,6 @@ func newestFirst(q string, args []any, cursor string, limit int) (string, []any,
 		args = append(args, at, at, id)
 	}
 	return q + ` ORDER BY created_at DESC, id DESC LIMIT ?`, append(args, limit+1), nil
-}
-
-func encodeCursor(createdAt int64, id string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(createdAt, 10) + "|" + id))
-}
-
-func decodeCursor(c string) (int64, string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err == nil {
-		if at, id, ok := strings.Cut(string(b), "|"); ok {
-			if n, err := strconv.ParseInt(at, 10, 64); err == nil {
-				return n, id, nil
-			}
-		}
-	}
-	return 0, "", netra.Errorf(netra.CodeInvalidRequest, "invalid cursor")
 }
 
 // ListThreads pages through the owner's threads, newest first.
@@ -446,7 +427,7 @@ func (s *Store) ListThreads(ctx context.Context, owner string, limit int, cursor
 			return nil, "", wrap("list threads", err)
 		}
 		if len(out) == limit {
-			return out, encodeCursor(lastAt, out[len(out)-1].ID), nil
+			return out, store.EncodeCursor(lastAt, out[len(out)-1].ID), nil
 		}
 		t.CreatedAt, t.UpdatedAt = fromNanos(c), fromNanos(u)
 		lastAt = c
@@ -463,7 +444,7 @@ func (s *Store) RenameThread(ctx context.Context, owner, id, title string) (netr
 		return netra.Thread{}, s.track(wrap("rename thread", err))
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return netra.Thread{}, notFound("thread")
+		return netra.Thread{}, store.NotFound("thread")
 	}
 	return s.GetThread(ctx, owner, id)
 }
@@ -483,7 +464,7 @@ func (s *Store) DeleteThread(ctx context.Context, owner, id string) error {
 		return wrap("delete thread", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return notFound("thread")
+		return store.NotFound("thread")
 	}
 	return wrap("delete thread", tx.Commit())
 }
@@ -549,7 +530,7 @@ func (s *Store) createRunTx(ctx context.Context, tx *sql.Tx, nr store.NewRun) (n
 			return netra.Run{}, err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return netra.Run{}, notFound("thread")
+			return netra.Run{}, store.NotFound("thread")
 		}
 	}
 	if _, err := exec(ctx, tx, s.hot.insRun, nr.ID, owner, threadID, nr.Agent, string(nr.Identity.Tier), string(nr.Identity.Role),
@@ -647,7 +628,7 @@ func scanRun(sc scanner) (netra.Run, error) {
 func (s *Store) GetRun(ctx context.Context, owner, id string) (netra.Run, error) {
 	r, err := scanRun(s.r.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ? AND owner = ?`, id, owner))
 	if errors.Is(err, sql.ErrNoRows) {
-		return r, notFound("run")
+		return r, store.NotFound("run")
 	}
 	return r, wrap("get run", err)
 }
@@ -695,7 +676,7 @@ func (s *Store) ListUserRuns(ctx context.Context, owner string, status netra.Run
 	}
 	if len(runs) > limit {
 		last := runs[limit-1]
-		return runs[:limit], encodeCursor(last.CreatedAt.UnixNano(), last.ID), nil
+		return runs[:limit], store.EncodeCursor(last.CreatedAt.UnixNano(), last.ID), nil
 	}
 	return runs, "", nil
 }

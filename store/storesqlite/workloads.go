@@ -93,10 +93,6 @@ func (s *Store) BeginUpload(ctx context.Context, owner string, limit int64) (sto
 	return &upload{s: s, owner: owner, id: netra.NewID("upl_"), limit: limit, existing: n}, nil
 }
 
-func tooMany(limit int64) error {
-	return netra.Errorf(netra.CodePayloadTooLarge, "this upload would pass your limit of %d stored records; delete old records or upload fewer", limit)
-}
-
 func (u *upload) Add(ctx context.Context, recs []workload.Record) (int64, int64, error) {
 	acc, dup, err := u.add(ctx, recs)
 	return acc, dup, u.s.track(err)
@@ -106,13 +102,13 @@ func (u *upload) add(ctx context.Context, recs []workload.Record) (int64, int64,
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.done {
-		return 0, 0, netra.Errorf(netra.CodeConflict, "upload already ended")
+		return 0, 0, store.UploadEnded()
 	}
 	if len(recs) == 0 {
 		return 0, 0, nil
 	}
-	if len(recs) > workload.ChunkSize {
-		return 0, 0, netra.Errorf(netra.CodeInvalidRequest, "a batch holds at most %d records", workload.ChunkSize)
+	if err := store.CheckBatch(len(recs)); err != nil {
+		return 0, 0, err
 	}
 	tx, err := u.s.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -140,18 +136,10 @@ func (u *upload) add(ctx context.Context, recs []workload.Record) (int64, int64,
 		keep = append(keep, recs[i])
 	}
 	if u.existing+u.staged+int64(len(keep)) > u.limit {
-		return 0, 0, tooMany(u.limit)
+		return 0, 0, store.TooManyRecords(u.limit)
 	}
 	if len(keep) > 0 {
-		minTS, maxTS := keep[0].TS, keep[0].TS
-		for i := range keep {
-			if keep[i].TS.Before(minTS) {
-				minTS = keep[i].TS
-			}
-			if keep[i].TS.After(maxTS) {
-				maxTS = keep[i].TS
-			}
-		}
+		minTS, maxTS := workload.TimeSpan(keep)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO workload_chunks (owner, upload, committed, n, min_ts, max_ts, data, rollup) VALUES (?, ?, 0, ?, ?, ?, ?, ?)`,
 			u.owner, u.id, len(keep), minTS.UnixMicro(), maxTS.UnixMicro(), workload.EncodeChunk(keep), workload.RollUp(keep)); err != nil {
 			return 0, 0, wrap("upload", err)
@@ -173,7 +161,7 @@ func (u *upload) commit(ctx context.Context) error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.done {
-		return netra.Errorf(netra.CodeConflict, "upload already ended")
+		return store.UploadEnded()
 	}
 	u.done = true
 	tx, err := u.s.w.BeginTx(ctx, nil)
@@ -189,7 +177,7 @@ func (u *upload) commit(ctx context.Context) error {
 	if n+u.staged > u.limit {
 		_ = tx.Rollback()
 		u.abort(context.WithoutCancel(ctx))
-		return tooMany(u.limit)
+		return store.TooManyRecords(u.limit)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE workload_chunks SET committed = 1 WHERE upload = ? AND owner = ?`, u.id, u.owner); err != nil {
 		return wrap("commit upload", err)
