@@ -1,0 +1,535 @@
+// Package storepg is the store on PostgreSQL, through github.com/jackc/pgx/v5: what carries
+// Netra past one machine (NETRA_DATABASE_URL). It keeps the embedded store's tables and
+// meanings (it passes the same suite, store/storetest); a group commit is one transaction
+// sent as one batch, so a commit of many events costs one round trip.
+//
+// Several nodes may share one database: migrations run under an advisory lock, and every
+// write is a transaction of its own, so nothing here assumes a single writer.
+package storepg
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// migrationLock is the advisory lock nodes take to migrate one at a time ("netra" in ASCII);
+// nodeLock the one a node holds while it serves from the database (Claim).
+const (
+	migrationLock = 0x6e65747261
+	nodeLock      = 0x6e65747262
+)
+
+// Store is the PostgreSQL store.
+type Store struct {
+	db    *pgxpool.Pool
+	url   string
+	claim *pgx.Conn // holds nodeLock; nil unless Claim
+}
+
+var _ store.Store = (*Store)(nil)
+var _ store.AuditAdmin = (*Store)(nil)
+
+// Open connects to the database url names (postgres://user@host:port/db?options; a
+// search_path option selects a schema) and applies the migrations it has not yet.
+func Open(ctx context.Context, url string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("NETRA_DATABASE_URL: %w", err)
+	}
+	db, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	s := &Store{db: db, url: url}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgres %s: %w", cfg.ConnConfig.Host, err)
+	}
+	if err := s.cleanStaleUploads(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgres: removing unfinished uploads: %w", err)
+	}
+	return s, nil
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	conn, err := s.db.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrationLock); err != nil {
+		return err
+	}
+	defer func() { _, _ = conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLock) }()
+	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY)`); err != nil {
+		return err
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		version := strings.TrimSuffix(path.Base(name), ".sql")
+		var n int
+		if err := conn.QueryRow(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, version).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			continue
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, string(body)); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, version)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Claim makes this store the only one serving from its database: a node's scheduler
+// recovers every queued and running run it finds at start-up, so a second node on the same
+// database would take the first one's runs. The claim is a session advisory lock on a
+// connection of its own, released by Close or when the process dies.
+func (s *Store) Claim(ctx context.Context) error {
+	conn, err := pgx.Connect(ctx, s.url)
+	if err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	var ok bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, nodeLock).Scan(&ok); err != nil || !ok {
+		_ = conn.Close(ctx)
+		if err == nil {
+			err = errors.New("another Netra node is serving from this database: nodes cannot share one yet (docs/operations.md)")
+		}
+		return err
+	}
+	s.claim = conn
+	return nil
+}
+
+// Close closes the connections, and gives up the claim.
+func (s *Store) Close() error {
+	if s.claim != nil {
+		_ = s.claim.Close(context.Background())
+	}
+	s.db.Close()
+	return nil
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.db.Ping(ctx) }
+
+func nanos(t time.Time) int64 { return t.UnixNano() }
+
+func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
+
+func fromMicros(n int64) time.Time { return time.UnixMicro(n).UTC() }
+
+// wrap maps a database error to the domain's: a full disk or a read-only database is
+// insufficient_storage (nothing was stored), the rest internal.
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ne *netra.Error
+	if errors.As(err, &ne) {
+		return err
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "53100", "53200": // disk_full, out_of_memory
+			return &netra.Error{Code: netra.CodeInsufficientStorage, Message: "the database is out of space: nothing was stored; try again later", Err: fmt.Errorf("postgres %s: %w", op, err)}
+		case "25006": // read_only_sql_transaction: a standby, or a database made read-only
+			return &netra.Error{Code: netra.CodeInsufficientStorage, Message: "the database does not accept writes: nothing was stored", Err: fmt.Errorf("postgres %s: %w", op, err)}
+		}
+	}
+	return netra.Internal(fmt.Errorf("postgres %s: %w", op, err))
+}
+
+// CreateThread creates an empty thread.
+func (s *Store) CreateThread(ctx context.Context, owner, title string) (netra.Thread, error) {
+	now := time.Now().UTC()
+	t := netra.Thread{ID: netra.NewID("thr_"), Owner: owner, Title: store.CutTitle(title), CreatedAt: now, UpdatedAt: now}
+	_, err := s.db.Exec(ctx, qInsThread, t.ID, owner, t.Title, nanos(now), nanos(now))
+	return t, wrap("create thread", err)
+}
+
+// GetThread returns the owner's thread.
+func (s *Store) GetThread(ctx context.Context, owner, id string) (netra.Thread, error) {
+	t, err := scanThread(s.db.QueryRow(ctx, `SELECT id, owner, title, created_at, updated_at FROM threads WHERE id = $1 AND owner = $2`, id, owner))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return t, store.NotFound("thread")
+	}
+	return t, wrap("get thread", err)
+}
+
+func scanThread(row pgx.Row) (netra.Thread, error) {
+	var t netra.Thread
+	var c, u int64
+	err := row.Scan(&t.ID, &t.Owner, &t.Title, &c, &u)
+	t.CreatedAt, t.UpdatedAt = fromNanos(c), fromNanos(u)
+	return t, err
+}
+
+// newestFirst pages query q (a SELECT ... WHERE with its args) newest created first, after
+// cursor, fetching one row more than limit to tell whether another page follows.
+func newestFirst(q string, args []any, cursor string, limit int) (string, []any, error) {
+	if cursor != "" {
+		at, id, err := store.DecodeCursor(cursor)
+		if err != nil {
+			return "", nil, err
+		}
+		n := len(args)
+		q += fmt.Sprintf(` AND (created_at < $%d OR (created_at = $%d AND id < $%d))`, n+1, n+1, n+2)
+		args = append(args, at, id)
+	}
+	return q + fmt.Sprintf(` ORDER BY created_at DESC, id DESC LIMIT $%d`, len(args)+1), append(args, limit+1), nil
+}
+
+// ListThreads pages through the owner's threads, newest first.
+func (s *Store) ListThreads(ctx context.Context, owner string, limit int, cursor string) ([]netra.Thread, string, error) {
+	q, args, err := newestFirst(`SELECT id, owner, title, created_at, updated_at FROM threads WHERE owner = $1`, []any{owner}, cursor, limit)
+	if err != nil {
+		return nil, "", err
+	}
+	rows, err := s.db.Query(ctx, q, args...)
+	if err != nil {
+		return nil, "", wrap("list threads", err)
+	}
+	threads, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (netra.Thread, error) { return scanThread(r) })
+	if err != nil {
+		return nil, "", wrap("list threads", err)
+	}
+	if len(threads) > limit {
+		last := threads[limit-1]
+		return threads[:limit], store.EncodeCursor(nanos(last.CreatedAt), last.ID), nil
+	}
+	return threads, "", nil
+}
+
+// RenameThread sets the owner's thread's title.
+func (s *Store) RenameThread(ctx context.Context, owner, id, title string) (netra.Thread, error) {
+	tag, err := s.db.Exec(ctx, `UPDATE threads SET title = $1, updated_at = $2 WHERE id = $3 AND owner = $4`,
+		store.CutTitle(title), nanos(time.Now().UTC()), id, owner)
+	if err != nil {
+		return netra.Thread{}, wrap("rename thread", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return netra.Thread{}, store.NotFound("thread")
+	}
+	return s.GetThread(ctx, owner, id)
+}
+
+// DeleteThread deletes the owner's thread with its messages, runs and events.
+func (s *Store) DeleteThread(ctx context.Context, owner, id string) error {
+	return wrap("delete thread", pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM events WHERE owner = $1 AND run_id IN (SELECT id FROM runs WHERE thread_id = $2 AND owner = $1)`, owner, id); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM threads WHERE id = $1 AND owner = $2`, id, owner)
+		if err == nil && tag.RowsAffected() == 0 {
+			err = store.NotFound("thread")
+		}
+		return err
+	}))
+}
+
+// ListMessages returns a thread's messages, oldest first.
+func (s *Store) ListMessages(ctx context.Context, owner, threadID string) ([]netra.Message, error) {
+	if _, err := s.GetThread(ctx, owner, threadID); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.Query(ctx, `SELECT id, owner, thread_id, run_id, role, content, created_at FROM messages
+		WHERE owner = $1 AND thread_id = $2 ORDER BY created_at, n`, owner, threadID)
+	if err != nil {
+		return nil, wrap("list messages", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (netra.Message, error) {
+		var m netra.Message
+		var c int64
+		err := r.Scan(&m.ID, &m.Owner, &m.ThreadID, &m.RunID, &m.Role, &m.Content, &c)
+		m.CreatedAt = fromNanos(c)
+		return m, err
+	})
+	if out == nil {
+		out = []netra.Message{}
+	}
+	return out, wrap("list messages", err)
+}
+
+// The statements of accepting and running a run. pgx prepares and caches each on every
+// connection the first time it runs there.
+const (
+	qInsThread    = `INSERT INTO threads (id, owner, title, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)`
+	qTouchThread  = `UPDATE threads SET updated_at = $1 WHERE id = $2 AND owner = $3`
+	qInsRun       = `INSERT INTO runs (id, owner, thread_id, agent, tier, role, status, input, params, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+	qInsMessage   = `INSERT INTO messages (id, owner, thread_id, run_id, role, content, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`
+	qInsEvent     = `INSERT INTO events (run_id, seq, owner, type, frame) VALUES ($1, $2, $3, $4, $5)`
+	qSetRunning   = `UPDATE runs SET status = $1, started_at = $2 WHERE id = $3 AND owner = $4`
+	qSetEnded     = `UPDATE runs SET status = $1, ended_at = $2, output = $3, error_code = $4, error_message = $5 WHERE id = $6 AND owner = $7`
+	qInsAudit     = `INSERT INTO audit (` + auditColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
+	qInsAssistant = `INSERT INTO messages (id, owner, thread_id, run_id, role, content, created_at)
+		SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::bigint WHERE EXISTS (SELECT 1 FROM threads WHERE id = $3 AND owner = $2)`
+)
+
+// CreateRun writes the thread (when new), the user message and the queued run in one transaction.
+func (s *Store) CreateRun(ctx context.Context, nr store.NewRun) (netra.Run, error) {
+	var run netra.Run
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		check := s.queueCreate(b, nr, &run)
+		return sendBatch(ctx, tx, b, check)
+	})
+	return run, wrap("create run", err)
+}
+
+// queueCreate queues the statements that accept nr and fills run; the returned check, given
+// the command tags of the batch from the first of these statements on, says whether they
+// did what they had to (an existing thread of the owner's must have been touched).
+func (s *Store) queueCreate(b *pgx.Batch, nr store.NewRun, run *netra.Run) func(i int, tag pgconn.CommandTag) error {
+	at := nanos(nr.CreatedAt)
+	owner := nr.Identity.UserID
+	threadID := nr.ThreadID
+	first := b.Len()
+	if threadID == "" {
+		threadID = nr.NewThreadID
+		if threadID == "" {
+			threadID = netra.NewID("thr_")
+		}
+		b.Queue(qInsThread, threadID, owner, store.TitleFromInput(nr.Input), at, at)
+	} else {
+		b.Queue(qTouchThread, at, threadID, owner)
+	}
+	b.Queue(qInsRun, nr.ID, owner, threadID, nr.Agent, string(nr.Identity.Tier), string(nr.Identity.Role),
+		string(netra.RunQueued), nr.Input, []byte(nr.Params), at)
+	b.Queue(qInsMessage, netra.NewID("msg_"), owner, threadID, nr.ID, netra.MessageUser, nr.Input, at)
+	*run = netra.Run{ID: nr.ID, Owner: owner, ThreadID: threadID, Agent: nr.Agent, Status: netra.RunQueued,
+		Tier: nr.Identity.Tier, Role: nr.Identity.Role, Input: nr.Input, Params: nr.Params, CreatedAt: fromNanos(at)}
+	touched := nr.ThreadID != ""
+	return func(i int, tag pgconn.CommandTag) error {
+		if i == first && touched && tag.RowsAffected() == 0 {
+			return store.NotFound("thread")
+		}
+		return nil
+	}
+}
+
+// sendBatch sends b in tx and reads every result in order; checks, when set, look at each
+// statement's command tag by its index in the batch.
+func sendBatch(ctx context.Context, tx pgx.Tx, b *pgx.Batch, checks ...func(i int, tag pgconn.CommandTag) error) error {
+	br := tx.SendBatch(ctx, b)
+	for i := range b.Len() {
+		tag, err := br.Exec()
+		if err != nil {
+			_ = br.Close()
+			return err
+		}
+		for _, c := range checks {
+			if err := c(i, tag); err != nil {
+				_ = br.Close()
+				return err
+			}
+		}
+	}
+	return br.Close()
+}
+
+const runColumns = `id, owner, thread_id, agent, tier, role, status, input, params, created_at, started_at, ended_at, output, error_code, error_message`
+
+func scanRun(row pgx.Row) (netra.Run, error) {
+	var r netra.Run
+	var tier, role, status string
+	var params, output []byte
+	var created int64
+	var started, ended *int64
+	var code, msg *string
+	if err := row.Scan(&r.ID, &r.Owner, &r.ThreadID, &r.Agent, &tier, &role, &status, &r.Input, &params, &created,
+		&started, &ended, &output, &code, &msg); err != nil {
+		return r, err
+	}
+	r.Tier, r.Role, r.Status = netra.Tier(tier), netra.Role(role), netra.RunStatus(status)
+	r.CreatedAt = fromNanos(created)
+	if len(params) > 0 {
+		r.Params = params
+	}
+	if len(output) > 0 {
+		r.Output = output
+	}
+	if started != nil {
+		t := fromNanos(*started)
+		r.StartedAt = &t
+	}
+	if ended != nil {
+		t := fromNanos(*ended)
+		r.EndedAt = &t
+	}
+	if code != nil {
+		r.Error = &netra.RunError{Code: netra.Code(*code)}
+		if msg != nil {
+			r.Error.Message = *msg
+		}
+	}
+	return r, nil
+}
+
+// GetRun returns the owner's run.
+func (s *Store) GetRun(ctx context.Context, owner, id string) (netra.Run, error) {
+	r, err := scanRun(s.db.QueryRow(ctx, `SELECT `+runColumns+` FROM runs WHERE id = $1 AND owner = $2`, id, owner))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return r, store.NotFound("run")
+	}
+	return r, wrap("get run", err)
+}
+
+func (s *Store) queryRuns(ctx context.Context, op, q string, args ...any) ([]netra.Run, error) {
+	rows, err := s.db.Query(ctx, q, args...)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (netra.Run, error) { return scanRun(r) })
+	if out == nil {
+		out = []netra.Run{}
+	}
+	return out, wrap(op, err)
+}
+
+// ListRuns returns a thread's runs, oldest first.
+func (s *Store) ListRuns(ctx context.Context, owner, threadID string) ([]netra.Run, error) {
+	if _, err := s.GetThread(ctx, owner, threadID); err != nil {
+		return nil, err
+	}
+	return s.queryRuns(ctx, "list runs", `SELECT `+runColumns+` FROM runs WHERE owner = $1 AND thread_id = $2 ORDER BY created_at, n`, owner, threadID)
+}
+
+// ListUserRuns pages through the owner's runs, newest first, optionally of one status.
+func (s *Store) ListUserRuns(ctx context.Context, owner string, status netra.RunStatus, limit int, cursor string) ([]netra.Run, string, error) {
+	args := []any{owner}
+	q := `SELECT ` + runColumns + ` FROM runs WHERE owner = $1`
+	if status != "" {
+		q += ` AND status = $2`
+		args = append(args, string(status))
+	}
+	q, args, err := newestFirst(q, args, cursor, limit)
+	if err != nil {
+		return nil, "", err
+	}
+	runs, err := s.queryRuns(ctx, "list user runs", q, args...)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(runs) > limit {
+		last := runs[limit-1]
+		return runs[:limit], store.EncodeCursor(last.CreatedAt.UnixNano(), last.ID), nil
+	}
+	return runs, "", nil
+}
+
+// ActiveRuns lists all queued and running runs, oldest first (recovery only).
+func (s *Store) ActiveRuns(ctx context.Context) ([]netra.Run, error) {
+	return s.queryRuns(ctx, "active runs", `SELECT `+runColumns+` FROM runs WHERE status IN ('queued', 'running') ORDER BY created_at, n`)
+}
+
+// LastSeq returns the highest stored seq of a run.
+func (s *Store) LastSeq(ctx context.Context, runID string) (int64, error) {
+	var n int64
+	err := s.db.QueryRow(ctx, `SELECT coalesce(max(seq), 0) FROM events WHERE run_id = $1`, runID).Scan(&n)
+	return n, wrap("last seq", err)
+}
+
+// ListEvents returns the owner's run events after afterSeq.
+func (s *Store) ListEvents(ctx context.Context, owner, runID string, afterSeq int64, limit int) ([]netra.Event, error) {
+	q := `SELECT seq, type, frame FROM events WHERE run_id = $1 AND owner = $2 AND seq > $3 ORDER BY seq`
+	args := []any{runID, owner, afterSeq}
+	if limit > 0 {
+		q += ` LIMIT $4`
+		args = append(args, limit)
+	}
+	rows, err := s.db.Query(ctx, q, args...)
+	if err != nil {
+		return nil, wrap("list events", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (netra.Event, error) {
+		e := netra.Event{Owner: owner, RunID: runID}
+		var typ string
+		err := r.Scan(&e.Seq, &typ, &e.Frame)
+		e.Type = netra.EventType(typ)
+		return e, err
+	})
+	if out == nil {
+		out = []netra.Event{}
+	}
+	return out, wrap("list events", err)
+}
+
+// Append commits the batch in one transaction, sent to the server as one batch.
+func (s *Store) Append(ctx context.Context, batch []store.Record) error {
+	return wrap("append", pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		var checks []func(int, pgconn.CommandTag) error
+		for _, rec := range batch {
+			if e := rec.Audit; e != nil {
+				b.Queue(qInsAudit, e.UserID, e.Seq, nanos(e.At), e.Action, e.Outcome, e.RequestID, e.RunID, e.Remote, e.Detail, e.Prev, e.Hash)
+			}
+			if rec.Create != nil {
+				var run netra.Run
+				checks = append(checks, s.queueCreate(b, *rec.Create, &run))
+			}
+			e := rec.Event
+			if e == nil {
+				continue
+			}
+			b.Queue(qInsEvent, e.RunID, e.Seq, e.Owner, string(e.Type), e.Frame)
+			if t := rec.Transition; t != nil {
+				queueTransition(b, e, t)
+			}
+		}
+		return sendBatch(ctx, tx, b, checks...)
+	}))
+}
+
+func queueTransition(b *pgx.Batch, e *netra.Event, t *netra.Transition) {
+	at := nanos(t.At)
+	if t.Status == netra.RunRunning {
+		b.Queue(qSetRunning, string(t.Status), at, e.RunID, e.Owner)
+	} else {
+		var code, msg *string
+		if t.Error != nil {
+			c := string(t.Error.Code)
+			code, msg = &c, &t.Error.Message
+		}
+		b.Queue(qSetEnded, string(t.Status), at, []byte(t.Output), code, msg, e.RunID, e.Owner)
+	}
+	if m := t.Assistant; m != nil {
+		// The thread may have been deleted while the run ended; then there is nothing to add to.
+		b.Queue(qInsAssistant, m.ID, e.Owner, e.ThreadID, e.RunID, netra.MessageAssistant, m.Content, at)
+	}
+}

@@ -1,0 +1,54 @@
+package storepg_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/netra-ai/netra/store"
+	"github.com/netra-ai/netra/store/storepg"
+	"github.com/netra-ai/netra/store/storepg/pgtest"
+	"github.com/netra-ai/netra/store/storetest"
+)
+
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s, err := storepg.Open(context.Background(), pgtest.URL(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
+// TestNodesMigrateOnce: nodes starting together on one database migrate it once, and a
+// reopened store keeps its data.
+func TestNodesMigrateOnce(t *testing.T) {
+	t.Parallel()
+	url := pgtest.URL(t)
+	ctx := context.Background()
+	errs := make(chan error, 3)
+	for range 3 {
+		go func() {
+			s, err := storepg.Open(ctx, url)
+			if err == nil {
+				_, err = s.CreateThread(ctx, "pat", "kept")
+				_ = s.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := storepg.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if threads, _, err := s.ListThreads(ctx, "pat", 10, ""); err != nil || len(threads) != 3 {
+		t.Fatalf("after three nodes: %d threads, %v", len(threads), err)
+	}
+}
