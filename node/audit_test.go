@@ -15,6 +15,9 @@ import (
 	"github.com/netra-ai/netra/audit"
 	"github.com/netra-ai/netra/auth"
 	"github.com/netra-ai/netra/client"
+	"github.com/netra-ai/netra/node"
+	"github.com/netra-ai/netra/store"
+	"github.com/netra-ai/netra/store/storepg"
 	"github.com/netra-ai/netra/store/storesqlite"
 )
 
@@ -183,9 +186,19 @@ func TestAuditTrail(t *testing.T) {
 }
 
 // verifyAudit opens the node's database after the node stopped and checks every chain.
-func verifyAudit(t *testing.T, dir string) {
+func verifyAudit(t *testing.T, cfg node.Config) {
 	t.Helper()
-	s, err := storesqlite.Open(context.Background(), filepath.Join(dir, "netra.db"))
+	dir := cfg.DataDir
+	var s interface {
+		store.AuditAdmin
+		Close() error
+	}
+	var err error
+	if cfg.DatabaseURL != "" {
+		s, err = storepg.Open(context.Background(), cfg.DatabaseURL)
+	} else {
+		s, err = storesqlite.Open(context.Background(), filepath.Join(dir, "netra.db"))
+	}
 	if err != nil {
 		t.Errorf("opening the store to verify the audit trail: %v", err)
 		return

@@ -74,7 +74,7 @@ func start(t *testing.T, mutate func(*node.Config)) *harness {
 		if v := testutil.ToFloat64(n.Metrics().IsolationViolations); v != 0 {
 			t.Errorf("netra_isolation_violations_total = %v", v)
 		}
-		verifyAudit(t, cfg.DataDir)
+		verifyAudit(t, cfg)
 	})
 	return h
 }

@@ -54,6 +54,7 @@ import (
 	"github.com/netra-ai/netra/sched"
 	"github.com/netra-ai/netra/server"
 	"github.com/netra-ai/netra/store"
+	"github.com/netra-ai/netra/store/storepg"
 	"github.com/netra-ai/netra/store/storesqlite"
 	"github.com/netra-ai/netra/tool"
 	"github.com/netra-ai/netra/tool/threadtool"
@@ -67,7 +68,9 @@ type Config struct {
 	Addr string
 	// DataDir holds the embedded database and the generated JWT secret. Default ./netra-data.
 	DataDir string
-	// DatabaseURL selects PostgreSQL instead of the embedded store (not available yet).
+	// DatabaseURL selects PostgreSQL instead of the embedded store (postgres://...; see
+	// docs/operations.md). One node serves from a database at a time: a second is refused
+	// until nodes share their scheduling.
 	DatabaseURL string
 	// JWTSecret is the HS256 secret; empty means the one kept in DataDir (made when missing).
 	JWTSecret string
@@ -202,7 +205,41 @@ func (mc ModelConfig) forAgent(name string) ModelConfig {
 type fullStore interface {
 	store.Store
 	store.AuditAdmin
+}
+
+// sizeCapped is a store whose size can be capped (the embedded one: MaxDBBytes).
+type sizeCapped interface {
 	SetMaxSize(ctx context.Context, bytes int64) error
+}
+
+// openStore opens the store the config names: PostgreSQL with DatabaseURL, else the embedded
+// SQLite file in DataDir.
+func openStore(ctx context.Context, cfg Config) (fullStore, error) {
+	if cfg.DatabaseURL != "" {
+		if cfg.MaxDBBytes > 0 {
+			return nil, errors.New("a database size cap applies to the embedded store only: PostgreSQL keeps its own quotas")
+		}
+		st, err := storepg.Open(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return nil, err
+		}
+		if err := st.Claim(ctx); err != nil {
+			_ = st.Close()
+			return nil, err
+		}
+		return st, nil
+	}
+	st, err := storesqlite.Open(ctx, filepath.Join(cfg.DataDir, "netra.db"))
+	if err != nil {
+		return nil, err
+	}
+	if cfg.MaxDBBytes > 0 {
+		if err := st.SetMaxSize(ctx, cfg.MaxDBBytes); err != nil {
+			_ = st.Close()
+			return nil, fmt.Errorf("max database size: %w", err)
+		}
+	}
+	return st, nil
 }
 
 // Node is a running Netra node.
@@ -252,9 +289,6 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	// Every log line of the node goes through the one sanitizer: no tokens, credentials,
 	// people's words or file paths (redact.Handler).
 	log = slog.New(redact.Handler(log.Handler()))
-	if cfg.DatabaseURL != "" {
-		return nil, errors.New("NETRA_DATABASE_URL: the PostgreSQL store is not part of this build yet; unset it to use the embedded store")
-	}
 	secret := []byte(cfg.JWTSecret)
 	if len(secret) == 0 {
 		s, err := auth.LoadOrCreateSecret(cfg.DataDir)
@@ -287,15 +321,9 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	st, err := storesqlite.Open(ctx, filepath.Join(cfg.DataDir, "netra.db"))
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
-	}
-	if cfg.MaxDBBytes > 0 {
-		if err := st.SetMaxSize(ctx, cfg.MaxDBBytes); err != nil {
-			_ = st.Close()
-			return nil, fmt.Errorf("max database size: %w", err)
-		}
 	}
 	svc := ingest.New(ingest.Config{Limits: cfg.RecordLimits, Prices: prices}, st)
 	var modelNames []string
@@ -585,7 +613,11 @@ func (n *Node) LoginLink(id netra.Identity) (string, error) {
 
 // SetMaxDBBytes caps the database's size at run time (Config.MaxDBBytes); 0 lifts the cap.
 func (n *Node) SetMaxDBBytes(ctx context.Context, bytes int64) error {
-	return n.store.SetMaxSize(ctx, bytes)
+	st, ok := n.store.(sizeCapped)
+	if !ok {
+		return errors.New("a database size cap applies to the embedded store only")
+	}
+	return st.SetMaxSize(ctx, bytes)
 }
 
 // MetricsURL returns the URL of the separate metrics listener, "" without one.

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/netra-ai/netra/audit"
+	"github.com/netra-ai/netra/store"
+	"github.com/netra-ai/netra/store/storepg"
 	"github.com/netra-ai/netra/store/storesqlite"
 )
 
@@ -23,11 +25,12 @@ import (
 // elsewhere as a witness.
 func auditCmd(args []string, out io.Writer) error {
 	if len(args) == 0 || (args[0] != "verify" && args[0] != "checkpoint") {
-		fmt.Fprintln(os.Stderr, "usage: netra audit verify [--data-dir DIR] [--checkpoint FILE] [--key PUBKEY] [--json]\n       netra audit checkpoint [--data-dir DIR]")
+		fmt.Fprintln(os.Stderr, "usage: netra audit verify [--data-dir DIR | --database-url URL] [--checkpoint FILE] [--key PUBKEY] [--json]\n       netra audit checkpoint [--data-dir DIR | --database-url URL]")
 		return exitCode(2)
 	}
 	fs := flag.NewFlagSet("audit "+args[0], flag.ContinueOnError)
 	dataDir := fs.String("data-dir", envOr("NETRA_DATA_DIR", "./netra-data"), "the server's data directory (NETRA_DATA_DIR)")
+	dbURL := fs.String("database-url", envOr("NETRA_DATABASE_URL", ""), "the server's PostgreSQL database, when it has one (NETRA_DATABASE_URL)")
 	asJSON, witness, pub := new(bool), new(string), new(string)
 	if args[0] == "verify" {
 		asJSON = fs.Bool("json", false, "print the report as JSON, with each chain's head hash")
@@ -37,19 +40,12 @@ func auditCmd(args []string, out io.Writer) error {
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
-	path := filepath.Join(*dataDir, "netra.db")
-	if _, err := os.Stat(path); err != nil {
-		return fmt.Errorf("no database at %s: %w", path, err)
-	}
 	ctx := context.Background()
-	s, err := storesqlite.OpenReadOnly(ctx, path) // safe beside a running server
+	s, err := openAuditStore(ctx, *dataDir, *dbURL)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if s.Immutable {
-		fmt.Fprintln(os.Stderr, "netra: the database is on read-only media: read as the file holds it (immutable mode), without a WAL a running server may not have merged")
-	}
 	if args[0] == "checkpoint" {
 		c, ok, err := audit.Latest(ctx, s)
 		if err != nil {
@@ -114,4 +110,28 @@ func writeIndented(out io.Writer, v any) error {
 	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// openAuditStore opens the server's store for reading its audit trail: PostgreSQL when a
+// database URL is given, else the data directory's SQLite file, read-only (safe beside a
+// running server).
+func openAuditStore(ctx context.Context, dataDir, dbURL string) (interface {
+	store.AuditAdmin
+	Close() error
+}, error) {
+	if dbURL != "" {
+		return storepg.Open(ctx, dbURL)
+	}
+	path := filepath.Join(dataDir, "netra.db")
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("no database at %s: %w", path, err)
+	}
+	s, err := storesqlite.OpenReadOnly(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	if s.Immutable {
+		fmt.Fprintln(os.Stderr, "netra: the database is on read-only media: read as the file holds it (immutable mode), without a WAL a running server may not have merged")
+	}
+	return s, nil
 }
