@@ -22,7 +22,12 @@ import (
 func TestNodeOnPostgreSQL(t *testing.T) {
 	t.Parallel()
 	url, dir := pgtest.URL(t), t.TempDir() // the same node restarts: its data directory holds its keys
-	cfg := func(c *node.Config) { c.DatabaseURL = url; c.DataDir = dir; c.MaxRunning = 1; c.ShutdownGrace = 3 * time.Second }
+	cfg := func(c *node.Config) {
+		c.DatabaseURL = url
+		c.DataDir = dir
+		c.MaxRunning = 1
+		c.ShutdownGrace = 3 * time.Second
+	}
 	h := start(t, cfg)
 
 	// A second node on the same database is refused: it would recover the first one's runs.
