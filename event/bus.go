@@ -10,16 +10,19 @@ import (
 	"github.com/netra-ai/netra"
 )
 
-// Bus carries committed events from the node that emitted them to every node's hub.
+// Bus carries committed events from the node that emitted them to the nodes where their
+// owner is connected, and nowhere else: a node subscribes for a user while the user has a
+// connection there (the Hub does it).
 //
 // Contract, checked by the suite in event/eventtest:
 //   - Publish is called from one goroutine per node (the pipeline) and the bus keeps publish
 //     order for the events of any one run as seen by each subscriber.
-//   - Every subscriber registered before Publish is called receives the event exactly once,
-//     with Owner, RunID, Seq, Type and Frame intact.
+//   - Subscribe returns once the subscription is in effect: every event of user published
+//     after it returns reaches handler exactly once, with Owner, RunID, ThreadID, Seq, Type,
+//     TS and Frame intact; no event of another user ever does.
 //   - Handlers must not block; a bus may call them from its own goroutine.
-//   - After stop returns, the handler is not called again.
+//   - After stop returns, the handler is not called again; stop may be called twice.
 type Bus interface {
 	Publish(ctx context.Context, ev *netra.Event) error
-	Subscribe(handler func(*netra.Event)) (stop func(), err error)
+	Subscribe(ctx context.Context, user string, handler func(*netra.Event)) (stop func(), err error)
 }

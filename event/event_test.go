@@ -57,12 +57,20 @@ func (s *sub) n() int                  { s.mu.Lock(); defer s.mu.Unlock(); retur
 
 func setup(t *testing.T, app *memAppender) (*event.Pipeline, *event.Hub) {
 	bus := eventmem.New()
-	hub := event.NewHub()
-	stop, _ := bus.Subscribe(hub.Dispatch)
+	hub := event.NewHub(bus)
 	p := event.NewPipeline(event.PipelineConfig{Retries: 1}, app, bus, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	p.Start()
-	t.Cleanup(func() { p.Stop(); stop() })
+	t.Cleanup(p.Stop)
 	return p, hub
+}
+
+func subscribe(t *testing.T, hub *event.Hub, user string, s event.Subscriber) func() {
+	t.Helper()
+	stop, err := hub.Subscribe(context.Background(), user, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return stop
 }
 
 func TestEmitterStampsAndOrders(t *testing.T) {
@@ -70,8 +78,8 @@ func TestEmitterStampsAndOrders(t *testing.T) {
 	app := &memAppender{}
 	p, hub := setup(t, app)
 	alice, bob := &sub{}, &sub{}
-	defer hub.Subscribe("alice", alice)()
-	defer hub.Subscribe("bob", bob)()
+	defer subscribe(t, hub, "alice", alice)()
+	defer subscribe(t, hub, "bob", bob)()
 	closed := 0
 	em := p.NewEmitter("alice", "run_a", "thr_a", 0, func() { closed++ })
 	ctx := context.Background()
@@ -128,7 +136,7 @@ func TestBadEventDoesNotSinkTheBatch(t *testing.T) {
 	app := &memAppender{failSeq: 3}
 	p, hub := setup(t, app)
 	s := &sub{}
-	defer hub.Subscribe("carol", s)()
+	defer subscribe(t, hub, "carol", s)()
 	em := p.NewEmitter("carol", "run_c", "thr_c", 0, nil)
 	ctx := context.Background()
 	for i := 0; i < 4; i++ {

@@ -41,6 +41,7 @@ import (
 	"github.com/netra-ai/netra/engine"
 	"github.com/netra-ai/netra/event"
 	"github.com/netra-ai/netra/event/eventmem"
+	"github.com/netra-ai/netra/event/eventnats"
 	"github.com/netra-ai/netra/ingest"
 	"github.com/netra-ai/netra/killswitch"
 	"github.com/netra-ai/netra/metrics"
@@ -72,6 +73,9 @@ type Config struct {
 	// docs/operations.md). One node serves from a database at a time: a second is refused
 	// until nodes share their scheduling.
 	DatabaseURL string
+	// NATSURL carries events on NATS (nats://host:4222) instead of in process: a user's
+	// events reach whichever node the user is connected to (event/eventnats).
+	NATSURL string
 	// JWTSecret is the HS256 secret; empty means the one kept in DataDir (made when missing).
 	JWTSecret string
 	// JWTIssuer, when set, is required in every token's iss.
@@ -330,7 +334,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	for _, p := range prices.Models() {
 		modelNames = append(modelNames, p.Model)
 	}
-	n := &Node{cfg: cfg, log: log, store: st, hub: event.NewHub(), sessionSecret: sessionSecret}
+	n := &Node{cfg: cfg, log: log, store: st, sessionSecret: sessionSecret}
 	// The gauges are read at scrape time, when the factory and scheduler exist.
 	n.metrics = metrics.New(
 		metrics.Gauge{Name: "netra_engines_live", Help: "Run engines alive now.", Value: func() float64 { return float64(n.factory.Gauges().Engines) }},
@@ -364,11 +368,23 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		_ = st.Close()
 		return nil, err
 	}
-	bus := eventmem.New()
-	if n.stopBus, err = bus.Subscribe(n.hub.Dispatch); err != nil {
-		_ = st.Close()
-		return nil, err
+	var bus event.Bus = eventmem.New()
+	n.stopBus = func() {}
+	if cfg.NATSURL != "" {
+		nb, err := eventnats.Connect(cfg.NATSURL, "netra", log)
+		if err != nil {
+			_ = st.Close()
+			return nil, err
+		}
+		bus, n.stopBus = nb, nb.Close
 	}
+	built := false
+	defer func() {
+		if !built {
+			n.stopBus() // a later step failed: the node never runs
+		}
+	}()
+	n.hub = event.NewHub(bus)
 	auditKey, err := audit.LoadKey(cfg.DataDir, true)
 	if err != nil {
 		_ = st.Close()
@@ -419,6 +435,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		PingEvery: cfg.PingEvery, PongWait: cfg.PongWait, Switches: switches})
 	n.srv = &http.Server{Handler: n.api.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	built = true
 	return n, nil
 }
 

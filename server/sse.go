@@ -46,7 +46,11 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, run netra.
 	}
 	ctx := r.Context()
 	sub := &streamSub{owner: run.Owner, runID: run.ID, m: s.cfg.Metrics, ch: make(chan *netra.Event, s.cfg.SendQueue), gone: make(chan struct{})}
-	defer s.cfg.Hub.Subscribe(run.Owner, sub)()
+	unsubscribe, err := s.cfg.Hub.Subscribe(ctx, run.Owner, sub)
+	if err != nil {
+		return netra.Errorf(netra.CodeUnavailable, "the event bus is unavailable; try again shortly")
+	}
+	defer unsubscribe()
 	stored, err := s.cfg.Store.ListEvents(ctx, run.Owner, run.ID, after, 0)
 	if err != nil {
 		return err

@@ -260,7 +260,12 @@ func (c *wsConn) serve() {
 	defer c.s.audit(context.WithoutCancel(c.ctx), c.user.UserID, netra.AuditDisconnect, "", "connection "+c.connID, nil)
 	// Subscribe before "connected", so that every event emitted after the client has seen
 	// it reaches the client.
-	unsubscribe := c.s.cfg.Hub.Subscribe(c.user.UserID, c)
+	unsubscribe, err := c.s.cfg.Hub.Subscribe(c.ctx, c.user.UserID, c)
+	if err != nil {
+		c.s.log.Warn("subscribing a connection on the event bus failed", "err", err)
+		c.closeWith(websocket.StatusTryAgainLater, "the event bus is unavailable: reconnect shortly")
+		return
+	}
 	defer unsubscribe()
 	hello, _ := json.Marshal(struct {
 		Type         string `json:"type"`

@@ -1,5 +1,5 @@
-// Package eventmem is the in-process event bus of a single node: Publish calls every
-// subscriber's handler directly, in the publisher's goroutine, which keeps per-run order.
+// Package eventmem is the in-process event bus of a single node: Publish calls the handlers
+// of the event's owner directly, in the publisher's goroutine, which keeps per-run order.
 package eventmem
 
 import (
@@ -14,36 +14,42 @@ import (
 type Bus struct {
 	mu   sync.RWMutex
 	next int
-	subs map[int]func(*netra.Event)
+	subs map[string]map[int]func(*netra.Event) // by user
 }
 
 var _ event.Bus = (*Bus)(nil)
 
 // New returns an empty bus.
-func New() *Bus { return &Bus{subs: make(map[int]func(*netra.Event))} }
+func New() *Bus { return &Bus{subs: make(map[string]map[int]func(*netra.Event))} }
 
-// Publish hands ev to every handler.
+// Publish hands ev to the handlers of its owner.
 func (b *Bus) Publish(_ context.Context, ev *netra.Event) error {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	for _, h := range b.subs {
+	for _, h := range b.subs[ev.Owner] {
 		h(ev)
 	}
 	return nil
 }
 
-// Subscribe registers handler until stop is called.
-func (b *Bus) Subscribe(handler func(*netra.Event)) (func(), error) {
+// Subscribe registers handler for user's events until stop is called.
+func (b *Bus) Subscribe(_ context.Context, user string, handler func(*netra.Event)) (func(), error) {
 	b.mu.Lock()
 	id := b.next
 	b.next++
-	b.subs[id] = handler
+	if b.subs[user] == nil {
+		b.subs[user] = make(map[int]func(*netra.Event), 1)
+	}
+	b.subs[user][id] = handler
 	b.mu.Unlock()
 	var once sync.Once
 	return func() {
 		once.Do(func() {
 			b.mu.Lock()
-			delete(b.subs, id)
+			delete(b.subs[user], id)
+			if len(b.subs[user]) == 0 {
+				delete(b.subs, user)
+			}
 			b.mu.Unlock()
 		})
 	}, nil

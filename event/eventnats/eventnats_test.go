@@ -1,0 +1,80 @@
+package eventnats_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/event"
+	"github.com/netra-ai/netra/event/eventnats"
+	"github.com/netra-ai/netra/event/eventnats/natstest"
+	"github.com/netra-ai/netra/event/eventtest"
+)
+
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	url := natstest.URL(t)
+	eventtest.Run(t, func(t *testing.T) event.Bus {
+		b, err := eventnats.Connect(url, t.Name(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(b.Close)
+		return b
+	})
+}
+
+// TestAcrossNodes: a node's subscription receives, in order, what another node publishes for
+// its user, and nothing of the users it did not subscribe to; the subject of a user id with
+// dots is one token.
+func TestAcrossNodes(t *testing.T) {
+	t.Parallel()
+	url := natstest.URL(t)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a, err := eventnats.Connect(url, "node-a", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := eventnats.Connect(url, "node-b", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	got := make(chan *netra.Event, 1000)
+	stop, err := b.Subscribe(context.Background(), "ann.lee", func(ev *netra.Event) { got <- ev })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	for seq := int64(1); seq <= 500; seq++ {
+		for _, owner := range []string{"ann.lee", "ann", "ann.lee.x"} {
+			if err := a.Publish(context.Background(), &netra.Event{Owner: owner, RunID: "run_" + owner, Seq: seq, Type: netra.EventAgentThinking,
+				TS: time.Now().UTC(), Frame: []byte(`{}`)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for seq := int64(1); seq <= 500; seq++ {
+		select {
+		case ev := <-got:
+			if ev.Owner != "ann.lee" || ev.RunID != "run_ann.lee" || ev.Seq != seq {
+				t.Fatalf("event %d: %+v", seq, ev)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("event %d never arrived", seq)
+		}
+	}
+	select {
+	case ev := <-got:
+		t.Fatalf("an event of another user arrived: %+v", ev)
+	case <-time.After(100 * time.Millisecond):
+	}
+	if s := eventnats.Subject("ann.lee"); strings.Count(s, ".") != strings.Count(eventnats.Prefix, ".") {
+		t.Fatalf("subject %q has more tokens than the prefix's", s)
+	}
+}
