@@ -189,3 +189,61 @@ func TestEncodeDataBounds(t *testing.T) {
 		t.Fatalf("nil data = %s", raw)
 	}
 }
+
+// countingBus counts the bus subscriptions open per user.
+type countingBus struct {
+	event.Bus
+	mu   sync.Mutex
+	open map[string]int
+}
+
+func (b *countingBus) Subscribe(ctx context.Context, user string, h func(*netra.Event)) (func(), error) {
+	stop, err := b.Bus.Subscribe(ctx, user, h)
+	b.mu.Lock()
+	b.open[user]++
+	b.mu.Unlock()
+	return func() {
+		stop()
+		b.mu.Lock()
+		b.open[user]--
+		b.mu.Unlock()
+	}, err
+}
+
+func (b *countingBus) count(user string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.open[user]
+}
+
+// TestHubSubscribesPerUserWhileConnected: a node's hub holds one bus subscription for a user
+// while the user has subscribers on it, whatever their number, and none otherwise; the
+// events of one user reach that user's subscribers only.
+func TestHubSubscribesPerUserWhileConnected(t *testing.T) {
+	t.Parallel()
+	bus := &countingBus{Bus: eventmem.New(), open: map[string]int{}}
+	hub := event.NewHub(bus)
+	a1, a2, b1 := &sub{}, &sub{}, &sub{}
+	stopA1 := subscribe(t, hub, "ann", a1)
+	stopA2 := subscribe(t, hub, "ann", a2)
+	stopB1 := subscribe(t, hub, "ben", b1)
+	if bus.count("ann") != 1 || bus.count("ben") != 1 || bus.count("cid") != 0 {
+		t.Fatalf("bus subscriptions: %v", bus.open)
+	}
+	for _, owner := range []string{"ann", "ben", "cid"} {
+		_ = bus.Publish(context.Background(), &netra.Event{Owner: owner, RunID: "run_" + owner, Seq: 1})
+	}
+	if a1.n() != 1 || a2.n() != 1 || b1.n() != 1 || a1.evs[0].Owner != "ann" || b1.evs[0].Owner != "ben" {
+		t.Fatalf("delivered: ann %d %d, ben %d", a1.n(), a2.n(), b1.n())
+	}
+	stopA1()
+	if bus.count("ann") != 1 {
+		t.Fatal("the bus subscription ended while ann still had a subscriber")
+	}
+	stopA2()
+	stopA2() // idempotent
+	stopB1()
+	if bus.count("ann") != 0 || bus.count("ben") != 0 {
+		t.Fatalf("bus subscriptions after the last subscribers left: %v", bus.open)
+	}
+}
