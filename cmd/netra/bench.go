@@ -49,6 +49,67 @@ type benchReport struct {
 	CPUs     int       `json:"cpus"`
 	Flags    any       `json:"flags"`
 	Result   any       `json:"result"`
+	CPU      *benchCPU `json:"cpu,omitempty"`
+}
+
+// benchCPU is the CPU a scenario cost, so that a benchmark shows whether it measured the
+// server or itself.
+type benchCPU struct {
+	// ProcessS is this process's CPU during the scenario: the client's alone with --url, the
+	// client's and the server's together in process.
+	ProcessS float64 `json:"process_s"`
+	// ServerS is the server's, from process_cpu_seconds_total on its /metrics, with --url
+	// when the server answers (it needs an admin token the secret can sign).
+	ServerS *float64 `json:"server_s,omitempty"`
+	// Runs is how many runs the scenario made, when it makes a known number; the per-run
+	// figures divide by it.
+	Runs            int      `json:"runs,omitempty"`
+	ProcessMSPerRun float64  `json:"process_ms_per_run,omitempty"`
+	ServerMSPerRun  *float64 `json:"server_ms_per_run,omitempty"`
+}
+
+// cpuMeter measures a scenario's CPU: this process's, and the server's when it is another.
+type cpuMeter struct {
+	t          bench.Target
+	remote     bool
+	proc0      time.Duration
+	server0    float64
+	haveServer bool
+}
+
+func startCPU(ctx context.Context, t bench.Target, remote bool) *cpuMeter {
+	m := &cpuMeter{t: t, remote: remote}
+	m.proc0, _ = processCPU()
+	if remote {
+		if v, err := t.Metrics(ctx, "process_cpu_seconds_total"); err == nil {
+			m.server0, m.haveServer = v["process_cpu_seconds_total"]
+		}
+	}
+	return m
+}
+
+func (m *cpuMeter) stop(ctx context.Context, runs int) *benchCPU {
+	proc, ok := processCPU()
+	if !ok {
+		return nil
+	}
+	c := &benchCPU{ProcessS: (proc - m.proc0).Seconds(), Runs: runs}
+	if m.haveServer {
+		if v, err := m.t.Metrics(ctx, "process_cpu_seconds_total"); err == nil {
+			if s, ok := v["process_cpu_seconds_total"]; ok {
+				d := s - m.server0
+				c.ServerS = &d
+			}
+		}
+	}
+	if runs > 0 {
+		c.ProcessMSPerRun = c.ProcessS * 1000 / float64(runs)
+		if c.ServerS != nil {
+			per := *c.ServerS * 1000 / float64(runs)
+			c.ServerMSPerRun = &per
+		}
+	}
+	return c
 }
 
 func benchCmd(args []string) error {
@@ -141,6 +202,8 @@ func benchCmd(args []string) error {
 		defer func() { pprof.StopCPUProfile(); _ = pf.Close() }()
 	}
 	rep := benchReport{Scenario: scenario, Target: t.URL, InProc: inProc, Started: time.Now().UTC(), Go: runtime.Version(), CPUs: runtime.NumCPU(), Flags: f}
+	cpu := startCPU(ctx, t, !inProc)
+	runs := map[string]int{"isolation": f.Users * f.Runs, "throughput": f.Runs, "soak": f.Runs, "burst": f.Users * f.RunsPerUser}[scenario]
 	var err error
 	switch scenario {
 	case "isolation":
@@ -161,6 +224,7 @@ func benchCmd(args []string) error {
 		fmt.Fprintf(os.Stderr, "netra bench: unknown scenario %q\n\n%s", scenario, benchUsage)
 		return exitCode(2)
 	}
+	rep.CPU = cpu.stop(ctx, runs)
 	if encErr := writeIndented(os.Stdout, rep); encErr != nil {
 		return encErr
 	}
