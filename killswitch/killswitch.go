@@ -6,6 +6,7 @@
 package killswitch
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"sync"
@@ -47,18 +48,41 @@ type key struct {
 	name string
 }
 
+// Keeper stores switches, so that a restart keeps them (the node's store).
+type Keeper interface {
+	PutSwitch(ctx context.Context, sw Switch) error
+	DeleteSwitch(ctx context.Context, kind Kind, name string) (bool, error)
+	ListSwitches(ctx context.Context) ([]Switch, error)
+}
+
 // Board holds the switches of a node. It is safe for concurrent use; the zero value is not,
-// make one with New.
+// make one with New or Load. Checks read memory only; a switch thrown or cleared is written
+// to the keeper first, so a board and its keeper never disagree.
 type Board struct {
+	keep Keeper // nil: kept in memory only
+
 	mu sync.RWMutex
 	m  map[key]Switch
 }
 
-// New returns a board with every agent and tool on.
+// New returns a board with every agent and tool on, kept in memory only.
 func New() *Board { return &Board{m: map[key]Switch{}} }
 
+// Load returns a board with the switches keep holds, which keeps the changes made to it.
+func Load(ctx context.Context, keep Keeper) (*Board, error) {
+	sws, err := keep.ListSwitches(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("kill switches: %w", err)
+	}
+	b := &Board{keep: keep, m: make(map[key]Switch, len(sws))}
+	for _, s := range sws {
+		b.m[key{s.Kind, s.Name}] = s
+	}
+	return b, nil
+}
+
 // Disable throws a switch (again: the newest settings win).
-func (b *Board) Disable(s Switch) error {
+func (b *Board) Disable(ctx context.Context, s Switch) error {
 	if s.Kind != Agent && s.Kind != Tool {
 		return netra.Errorf(netra.CodeInvalidRequest, "kind must be agent or tool")
 	}
@@ -72,18 +96,28 @@ func (b *Board) Disable(s Switch) error {
 		s.At = time.Now().UTC()
 	}
 	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.keep != nil {
+		if err := b.keep.PutSwitch(ctx, s); err != nil {
+			return err
+		}
+	}
 	b.m[key{s.Kind, s.Name}] = s
-	b.mu.Unlock()
 	return nil
 }
 
 // Enable turns a switch back; it reports whether it was thrown.
-func (b *Board) Enable(kind Kind, name string) bool {
+func (b *Board) Enable(ctx context.Context, kind Kind, name string) (bool, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	_, ok := b.m[key{kind, name}]
+	if b.keep != nil {
+		if _, err := b.keep.DeleteSwitch(ctx, kind, name); err != nil {
+			return false, err
+		}
+	}
 	delete(b.m, key{kind, name})
-	return ok
+	return ok, nil
 }
 
 // List returns the thrown switches, by kind and name.

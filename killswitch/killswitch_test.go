@@ -1,6 +1,7 @@
 package killswitch
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -10,12 +11,13 @@ import (
 func TestModes(t *testing.T) {
 	t.Parallel()
 	b := New()
+	ctx := context.Background()
 	at := time.Now()
 	before, after := at.Add(-time.Second), at.Add(time.Second)
-	if err := b.Disable(Switch{Kind: Agent, Name: "data", At: at, Reason: "bad release"}); err != nil {
+	if err := b.Disable(ctx, Switch{Kind: Agent, Name: "data", At: at, Reason: "bad release"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Disable(Switch{Kind: Tool, Name: "query", Mode: ModeCancel, At: at}); err != nil {
+	if err := b.Disable(ctx, Switch{Kind: Tool, Name: "query", Mode: ModeCancel, At: at}); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
@@ -43,10 +45,13 @@ func TestModes(t *testing.T) {
 	if l := b.List(); len(l) != 2 || l[0].Kind != Agent || l[1].Mode != ModeCancel {
 		t.Errorf("List = %+v", l)
 	}
-	if !b.Enable(Agent, "data") || b.Enable(Agent, "data") || b.Check(Agent, "data", after) != nil {
+	if ok, _ := b.Enable(ctx, Agent, "data"); !ok {
+		t.Fatal("enabling a thrown switch")
+	}
+	if ok, _ := b.Enable(ctx, Agent, "data"); ok || b.Check(Agent, "data", after) != nil {
 		t.Error("Enable did not turn the agent back on exactly once")
 	}
-	if b.Disable(Switch{Kind: "model", Name: "x"}) == nil || b.Disable(Switch{Kind: Tool, Name: "x", Mode: "later"}) == nil {
+	if b.Disable(ctx, Switch{Kind: "model", Name: "x"}) == nil || b.Disable(ctx, Switch{Kind: Tool, Name: "x", Mode: "later"}) == nil {
 		t.Error("bad kind or mode accepted")
 	}
 }

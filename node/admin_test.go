@@ -1,6 +1,7 @@
 package node_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -8,6 +9,8 @@ import (
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/auth"
 	"github.com/netra-ai/netra/client"
+	"github.com/netra-ai/netra/node"
+	"github.com/netra-ai/netra/store/storepg/pgtest"
 )
 
 func adminToken(t *testing.T) string {
@@ -151,5 +154,57 @@ func waitStatus(t *testing.T, c *client.Client, runID, status string) {
 			t.Fatalf("run %s is %s (%v), want %s", runID, r.Status, err, status)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestKillSwitchesOutliveARestart: a switch thrown before a restart still holds after it, on
+// either store, until it is cleared, which lasts across a restart too.
+func TestKillSwitchesOutliveARestart(t *testing.T) {
+	t.Parallel()
+	for name, dbURL := range map[string]func(*testing.T) string{
+		"sqlite":   func(*testing.T) string { return "" },
+		"postgres": func(t *testing.T) string { return pgtest.URL(t) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			url, dir := dbURL(t), t.TempDir()
+			cfg := func(c *node.Config) { c.DataDir, c.DatabaseURL = dir, url }
+			admin, user := adminToken(t), ""
+			listed := func(h *harness) []any {
+				_, body, _ := rawHTTP(t, "GET", h.url+"/v1/admin/switches", admin, "", nil)
+				sws, _ := body["switches"].([]any)
+				return sws
+			}
+			h := start(t, cfg)
+			user = h.token("ulla", netra.TierFree)
+			if status, body, _ := rawHTTP(t, "POST", h.url+"/v1/admin/switches", admin, `{"kind":"agent","name":"echo","reason":"incident 9"}`, nil); status != 200 {
+				t.Fatalf("disable echo = %d %v", status, body)
+			}
+			if err := h.n.Stop(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			h = start(t, cfg)
+			sws := listed(h)
+			if len(sws) != 1 || sws[0].(map[string]any)["reason"] != "incident 9" || sws[0].(map[string]any)["by"] != "root" {
+				t.Fatalf("switches after a restart: %v", sws)
+			}
+			if status, body, _ := rawHTTP(t, "POST", h.url+"/v1/runs", user, `{"input":"x","agent":"echo"}`, nil); status != 503 {
+				t.Fatalf("a run of the disabled agent after a restart = %d %v", status, body)
+			}
+			if status, _, _ := rawHTTP(t, "DELETE", h.url+"/v1/admin/switches/agent/echo", admin, "", nil); status != 204 {
+				t.Fatalf("enable echo = %d", status)
+			}
+			if err := h.n.Stop(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			h = start(t, cfg)
+			if sws := listed(h); len(sws) != 0 {
+				t.Fatalf("a cleared switch came back after a restart: %v", sws)
+			}
+			if status, body, _ := rawHTTP(t, "POST", h.url+"/v1/runs", user, `{"input":"x","agent":"echo"}`, nil); status != 202 {
+				t.Fatalf("a run after clearing = %d %v", status, body)
+			}
+			h.waitIdle()
+		})
 	}
 }

@@ -413,7 +413,11 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	if tp != nil {
 		tracer = tp.Tracer("github.com/netra-ai/netra")
 	}
-	switches := killswitch.New()
+	switches, err := killswitch.Load(ctx, st)
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
 	n.sched = sched.New(sched.Config{MaxRunning: cfg.MaxRunning, MaxQueued: cfg.MaxQueued, Limits: cfg.Limits, Weights: cfg.Weights}, log)
 	if n.factory, err = engine.NewFactory(engine.Config{Timeouts: cfg.Timeouts, Audit: trail, Switches: switches, Metrics: n.metrics, Tracer: tracer,
 		Usage: func(ctx context.Context, owner string, by map[string]model.Usage) {

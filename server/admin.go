@@ -133,7 +133,7 @@ func (s *Server) throwSwitch(w http.ResponseWriter, r *http.Request, id netra.Id
 		req.Mode = killswitch.ModeFinish
 	}
 	sw := killswitch.Switch{Kind: req.Kind, Name: req.Name, Mode: req.Mode, By: id.UserID, Reason: req.Reason}
-	if err := s.cfg.Switches.Disable(sw); err != nil {
+	if err := s.cfg.Switches.Disable(r.Context(), sw); err != nil {
 		return "", err
 	}
 	cancelled := 0
@@ -150,7 +150,11 @@ func (s *Server) throwSwitch(w http.ResponseWriter, r *http.Request, id netra.Id
 
 func (s *Server) clearSwitch(w http.ResponseWriter, r *http.Request, _ netra.Identity) (string, error) {
 	kind, name := killswitch.Kind(r.PathValue("kind")), r.PathValue("name")
-	if !s.cfg.Switches.Enable(kind, name) {
+	ok, err := s.cfg.Switches.Enable(r.Context(), kind, name)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
 		return "", netra.Errorf(netra.CodeNotFound, "%s %s is not disabled", kind, name)
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/killswitch"
 	"github.com/netra-ai/netra/model"
 	"github.com/netra-ai/netra/workload"
 )
@@ -149,6 +150,17 @@ type ModelUsage interface {
 	ModelUsage(ctx context.Context, owner, month string) (map[string]model.Usage, error)
 }
 
+// Switches keeps the kill switches administrators threw (package killswitch), so that a
+// restart keeps them.
+type Switches interface {
+	// PutSwitch stores sw, replacing the switch of the same kind and name.
+	PutSwitch(ctx context.Context, sw killswitch.Switch) error
+	// DeleteSwitch removes a switch and reports whether there was one.
+	DeleteSwitch(ctx context.Context, kind killswitch.Kind, name string) (bool, error)
+	// ListSwitches returns every stored switch.
+	ListSwitches(ctx context.Context) ([]killswitch.Switch, error)
+}
+
 // Store is everything the server needs of persistence.
 type Store interface {
 	Threads
@@ -157,6 +169,7 @@ type Store interface {
 	Audit
 	Keys
 	ModelUsage
+	Switches
 	// ActiveRuns lists every queued or running run of every user, oldest first. It is for the
 	// scheduler's recovery at start-up, never for answering a user.
 	ActiveRuns(ctx context.Context) ([]netra.Run, error)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/killswitch"
 	"github.com/netra-ai/netra/model"
 	"github.com/netra-ai/netra/store"
 	"github.com/netra-ai/netra/workload"
@@ -42,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AuditIsScopedOrderedAndPrunedWithAnchors", auditTrail},
 		{"AuditHeadsAndCheckpoints", auditHeadsAndCheckpoints},
 		{"ModelUsageAddsUpByMonthAndModel", modelUsageAddsUp},
+		{"KillSwitchesAreKept", killSwitchesKept},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -778,5 +780,38 @@ func modelUsageAddsUp(t *testing.T, s store.Store) {
 	}
 	if other, err := s.ModelUsage(c, "vera", "2026-11"); err != nil || len(other) != 0 {
 		t.Fatalf("another user sees %v %v", other, err)
+	}
+}
+
+func killSwitchesKept(t *testing.T, s store.Store) {
+	c := ctx(t)
+	at := time.Date(2026, 11, 30, 9, 0, 0, 123, time.UTC)
+	if sws, err := s.ListSwitches(c); err != nil || len(sws) != 0 {
+		t.Fatalf("a new store's switches: %v %v", sws, err)
+	}
+	for _, sw := range []killswitch.Switch{
+		{Kind: killswitch.Tool, Name: "echo", Mode: killswitch.ModeFinish, At: at, By: "root", Reason: "flaky"},
+		{Kind: killswitch.Agent, Name: "analyst", Mode: killswitch.ModeFinish, At: at, By: "root"},
+		{Kind: killswitch.Agent, Name: "analyst", Mode: killswitch.ModeCancel, At: at.Add(time.Minute), By: "ops", Reason: "cost"}, // replaces
+	} {
+		if err := s.PutSwitch(c, sw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []killswitch.Switch{
+		{Kind: killswitch.Agent, Name: "analyst", Mode: killswitch.ModeCancel, At: at.Add(time.Minute), By: "ops", Reason: "cost"},
+		{Kind: killswitch.Tool, Name: "echo", Mode: killswitch.ModeFinish, At: at, By: "root", Reason: "flaky"},
+	}
+	if got, err := s.ListSwitches(c); err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("switches %+v, %v; want %+v", got, err, want)
+	}
+	if ok, err := s.DeleteSwitch(c, killswitch.Tool, "echo"); !ok || err != nil {
+		t.Fatalf("delete: %v %v", ok, err)
+	}
+	if ok, err := s.DeleteSwitch(c, killswitch.Tool, "echo"); ok || err != nil {
+		t.Fatalf("delete again: %v %v", ok, err)
+	}
+	if got, _ := s.ListSwitches(c); !reflect.DeepEqual(got, want[:1]) {
+		t.Fatalf("after delete: %+v", got)
 	}
 }
