@@ -94,7 +94,7 @@ func Burst(ctx context.Context, t Target, cfg BurstConfig) (BurstReport, error) 
 			return rep, err
 		}
 		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		conn, err := c.Connect(cctx, client.ConnOptions{Buffer: 1 << 12})
+		conn, err := c.Connect(cctx, client.ConnOptions{Buffer: connBuffer})
 		cancel()
 		if err != nil {
 			return rep, err
