@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/workload"
@@ -53,4 +54,75 @@ func CheckBatch(n int) error {
 		return netra.Errorf(netra.CodeInvalidRequest, "a batch holds at most %d records", workload.ChunkSize)
 	}
 	return nil
+}
+
+// RunColumns are the columns of a run in both stores, in the order RunRow.Dest scans them.
+const RunColumns = `id, owner, thread_id, agent, tier, role, status, input, params, created_at, started_at, ended_at, output, error_code, error_message`
+
+// RunRow is a run as both stores keep it: times in Unix nanoseconds, NULL as nil. Scan a row
+// of RunColumns into Dest, then Run makes the run.
+type RunRow struct {
+	run                 netra.Run
+	tier, role, status  string
+	params, output      []byte
+	created             int64
+	started, ended      *int64
+	errCode, errMessage *string
+}
+
+// Dest is what to scan a row of RunColumns into.
+func (r *RunRow) Dest() []any {
+	return []any{&r.run.ID, &r.run.Owner, &r.run.ThreadID, &r.run.Agent, &r.tier, &r.role, &r.status, &r.run.Input, &r.params, &r.created,
+		&r.started, &r.ended, &r.output, &r.errCode, &r.errMessage}
+}
+
+// Run is the run the row holds.
+func (r *RunRow) Run() netra.Run {
+	run := r.run
+	run.Tier, run.Role, run.Status = netra.Tier(r.tier), netra.Role(r.role), netra.RunStatus(r.status)
+	run.CreatedAt = time.Unix(0, r.created).UTC()
+	if len(r.params) > 0 {
+		run.Params = r.params
+	}
+	if len(r.output) > 0 {
+		run.Output = r.output
+	}
+	if r.started != nil {
+		t := time.Unix(0, *r.started).UTC()
+		run.StartedAt = &t
+	}
+	if r.ended != nil {
+		t := time.Unix(0, *r.ended).UTC()
+		run.EndedAt = &t
+	}
+	if r.errCode != nil {
+		run.Error = &netra.RunError{Code: netra.Code(*r.errCode)}
+		if r.errMessage != nil {
+			run.Error.Message = *r.errMessage
+		}
+	}
+	return run
+}
+
+// AuditColumns are the columns of an audit entry in both stores, in the order AuditRow.Dest
+// scans them.
+const AuditColumns = `user_id, seq, at, action, outcome, request_id, run_id, remote, detail, prev_hash, hash`
+
+// AuditRow is an audit entry as both stores keep it.
+type AuditRow struct {
+	e  netra.AuditEntry
+	at int64
+}
+
+// Dest is what to scan a row of AuditColumns into.
+func (r *AuditRow) Dest() []any {
+	e := &r.e
+	return []any{&e.UserID, &e.Seq, &r.at, &e.Action, &e.Outcome, &e.RequestID, &e.RunID, &e.Remote, &e.Detail, &e.Prev, &e.Hash}
+}
+
+// Entry is the entry the row holds.
+func (r *AuditRow) Entry() netra.AuditEntry {
+	e := r.e
+	e.At = time.Unix(0, r.at).UTC()
+	return e
 }

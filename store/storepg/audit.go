@@ -12,14 +12,12 @@ import (
 	"github.com/netra-ai/netra/store"
 )
 
-const auditColumns = `user_id, seq, at, action, outcome, request_id, run_id, remote, detail, prev_hash, hash`
+const auditColumns = store.AuditColumns
 
 func scanAudit(row pgx.Row) (netra.AuditEntry, error) {
-	var e netra.AuditEntry
-	var at int64
-	err := row.Scan(&e.UserID, &e.Seq, &at, &e.Action, &e.Outcome, &e.RequestID, &e.RunID, &e.Remote, &e.Detail, &e.Prev, &e.Hash)
-	e.At = fromNanos(at)
-	return e, err
+	var r store.AuditRow
+	err := row.Scan(r.Dest()...)
+	return r.Entry(), err
 }
 
 // ListAudit returns the owner's entries after afterSeq.

@@ -363,42 +363,12 @@ func sendBatch(ctx context.Context, tx pgx.Tx, b *pgx.Batch, checks ...func(i in
 	return br.Close()
 }
 
-const runColumns = `id, owner, thread_id, agent, tier, role, status, input, params, created_at, started_at, ended_at, output, error_code, error_message`
+const runColumns = store.RunColumns
 
 func scanRun(row pgx.Row) (netra.Run, error) {
-	var r netra.Run
-	var tier, role, status string
-	var params, output []byte
-	var created int64
-	var started, ended *int64
-	var code, msg *string
-	if err := row.Scan(&r.ID, &r.Owner, &r.ThreadID, &r.Agent, &tier, &role, &status, &r.Input, &params, &created,
-		&started, &ended, &output, &code, &msg); err != nil {
-		return r, err
-	}
-	r.Tier, r.Role, r.Status = netra.Tier(tier), netra.Role(role), netra.RunStatus(status)
-	r.CreatedAt = fromNanos(created)
-	if len(params) > 0 {
-		r.Params = params
-	}
-	if len(output) > 0 {
-		r.Output = output
-	}
-	if started != nil {
-		t := fromNanos(*started)
-		r.StartedAt = &t
-	}
-	if ended != nil {
-		t := fromNanos(*ended)
-		r.EndedAt = &t
-	}
-	if code != nil {
-		r.Error = &netra.RunError{Code: netra.Code(*code)}
-		if msg != nil {
-			r.Error.Message = *msg
-		}
-	}
-	return r, nil
+	var r store.RunRow
+	err := row.Scan(r.Dest()...)
+	return r.Run(), err
 }
 
 // GetRun returns the owner's run.

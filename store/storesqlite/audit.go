@@ -12,14 +12,12 @@ import (
 
 var _ store.AuditAdmin = (*Store)(nil)
 
-const auditColumns = `user_id, seq, at, action, outcome, request_id, run_id, remote, detail, prev_hash, hash`
+const auditColumns = store.AuditColumns
 
 func scanAudit(sc scanner) (netra.AuditEntry, error) {
-	var e netra.AuditEntry
-	var at int64
-	err := sc.Scan(&e.UserID, &e.Seq, &at, &e.Action, &e.Outcome, &e.RequestID, &e.RunID, &e.Remote, &e.Detail, &e.Prev, &e.Hash)
-	e.At = fromNanos(at)
-	return e, err
+	var row store.AuditRow
+	err := sc.Scan(row.Dest()...)
+	return row.Entry(), err
 }
 
 // ListAudit returns the owner's entries after afterSeq.

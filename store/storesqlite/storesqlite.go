@@ -587,41 +587,14 @@ func exec(ctx context.Context, tx *sql.Tx, st *sql.Stmt, args ...any) (sql.Resul
 	return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 }
 
-const runColumns = `id, owner, thread_id, agent, tier, role, status, input, params, created_at, started_at, ended_at, output, error_code, error_message`
+const runColumns = store.RunColumns
 
 type scanner interface{ Scan(...any) error }
 
 func scanRun(sc scanner) (netra.Run, error) {
-	var r netra.Run
-	var tier, role, status string
-	var params, output []byte
-	var created int64
-	var started, ended sql.NullInt64
-	var code, msg sql.NullString
-	if err := sc.Scan(&r.ID, &r.Owner, &r.ThreadID, &r.Agent, &tier, &role, &status, &r.Input, &params, &created,
-		&started, &ended, &output, &code, &msg); err != nil {
-		return r, err
-	}
-	r.Tier, r.Role, r.Status = netra.Tier(tier), netra.Role(role), netra.RunStatus(status)
-	r.CreatedAt = fromNanos(created)
-	if len(params) > 0 {
-		r.Params = params
-	}
-	if len(output) > 0 {
-		r.Output = output
-	}
-	if started.Valid {
-		t := fromNanos(started.Int64)
-		r.StartedAt = &t
-	}
-	if ended.Valid {
-		t := fromNanos(ended.Int64)
-		r.EndedAt = &t
-	}
-	if code.Valid {
-		r.Error = &netra.RunError{Code: netra.Code(code.String), Message: msg.String}
-	}
-	return r, nil
+	var row store.RunRow
+	err := sc.Scan(row.Dest()...)
+	return row.Run(), err
 }
 
 // GetRun returns the owner's run.
