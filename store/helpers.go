@@ -126,3 +126,16 @@ func (r *AuditRow) Entry() netra.AuditEntry {
 	e.At = time.Unix(0, r.at).UTC()
 	return e
 }
+
+// Page cuts the rows of a newest-first query, fetched one more than limit, to a page, and
+// makes the cursor of the next page ("" on the last).
+func Page[T any](rows []T, limit int, key func(T) (createdAt int64, id string)) ([]T, string) {
+	if len(rows) <= limit {
+		return rows, ""
+	}
+	at, id := key(rows[limit-1])
+	return rows[:limit], EncodeCursor(at, id)
+}
+
+// RunKey is a run's place in a newest-first page.
+func RunKey(r netra.Run) (int64, string) { return r.CreatedAt.UnixNano(), r.ID }

@@ -229,11 +229,8 @@ func (s *Store) ListThreads(ctx context.Context, owner string, limit int, cursor
 	if err != nil {
 		return nil, "", wrap("list threads", err)
 	}
-	if len(threads) > limit {
-		last := threads[limit-1]
-		return threads[:limit], store.EncodeCursor(nanos(last.CreatedAt), last.ID), nil
-	}
-	return threads, "", nil
+	threads, next := store.Page(threads, limit, func(t netra.Thread) (int64, string) { return nanos(t.CreatedAt), t.ID })
+	return threads, next, nil
 }
 
 // RenameThread sets the owner's thread's title.
@@ -416,11 +413,8 @@ func (s *Store) ListUserRuns(ctx context.Context, owner string, status netra.Run
 	if err != nil {
 		return nil, "", err
 	}
-	if len(runs) > limit {
-		last := runs[limit-1]
-		return runs[:limit], store.EncodeCursor(last.CreatedAt.UnixNano(), last.ID), nil
-	}
-	return runs, "", nil
+	runs, next := store.Page(runs, limit, store.RunKey)
+	return runs, next, nil
 }
 
 // ActiveRuns lists all queued and running runs, oldest first (recovery only).

@@ -647,11 +647,8 @@ func (s *Store) ListUserRuns(ctx context.Context, owner string, status netra.Run
 	if err != nil {
 		return nil, "", err
 	}
-	if len(runs) > limit {
-		last := runs[limit-1]
-		return runs[:limit], store.EncodeCursor(last.CreatedAt.UnixNano(), last.ID), nil
-	}
-	return runs, "", nil
+	runs, next := store.Page(runs, limit, store.RunKey)
+	return runs, next, nil
 }
 
 // ActiveRuns lists all queued and running runs, oldest first (recovery only).
