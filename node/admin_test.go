@@ -208,3 +208,27 @@ func TestKillSwitchesOutliveARestart(t *testing.T) {
 		})
 	}
 }
+
+// TestAdminNodes: the admin's list of the service's nodes shows this one with its store, bus
+// and load; users may not read it.
+func TestAdminNodes(t *testing.T) {
+	t.Parallel()
+	h := start(t, func(c *node.Config) { c.MaxRunning = 3 })
+	conn := h.connect(h.client("nod"), client.ConnOptions{})
+	if _, err := conn.Start(ctxT(t), client.StartRun{Input: "x", Agent: "echo", Params: map[string]any{"delay_ms": 2000}}); err != nil {
+		t.Fatal(err)
+	}
+	status, body, _ := rawHTTP(t, "GET", h.url+"/v1/admin/nodes", adminToken(t), "", nil)
+	nodes, _ := body["nodes"].([]any)
+	if status != 200 || len(nodes) != 1 {
+		t.Fatalf("nodes = %d %v", status, body)
+	}
+	n := nodes[0].(map[string]any)
+	if n["address"] != h.url || n["store"] != "sqlite" || n["bus"] != "in-process" || n["slots"] != 3.0 || n["connections"] != 1.0 ||
+		n["runs_running"].(float64)+n["runs_queued"].(float64) != 1 || !strings.HasPrefix(n["id"].(string), "node_") {
+		t.Fatalf("node %v", n)
+	}
+	if status, _, _ := rawHTTP(t, "GET", h.url+"/v1/admin/nodes", h.token("nod", netra.TierFree), "", nil); status != 403 {
+		t.Fatalf("a user reading the nodes: %d", status)
+	}
+}

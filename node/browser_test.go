@@ -341,6 +341,14 @@ func TestBrowserDashboard(t *testing.T) {
 	if violations != "0" || conns != "4" || scraped != conns {
 		t.Fatalf("the dashboard shows %s violations and %s connections; /metrics says %q", violations, conns, scraped)
 	}
+	// The nodes of the service: this one, with its connections.
+	if err := chromedp.Do(ctx, until(`document.querySelectorAll("#admin-nodes tr").length === 1`)); err != nil {
+		t.Fatal(err)
+	}
+	row, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#admin-nodes td")].map(td => td.textContent)`))
+	if len(row) != 7 || !strings.HasPrefix(row[0], "node_") || row[1] != h.url || row[2] != "sqlite · in-process" || row[3] != "4" {
+		t.Fatalf("the nodes table shows %q", row)
+	}
 	screenshot(t, ctx, "operations")
 	// A user who is not an admin has no such page, and the stream refuses them.
 	tok := h.token("plain", netra.TierFree)

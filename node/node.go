@@ -76,6 +76,8 @@ type Config struct {
 	// NATSURL carries events on NATS (nats://host:4222) instead of in process: a user's
 	// events reach whichever node the user is connected to (event/eventnats).
 	NATSURL string
+	// Version names the build in GET /v1/admin/nodes. Default "dev".
+	Version string
 	// JWTSecret is the HS256 secret; empty means the one kept in DataDir (made when missing).
 	JWTSecret string
 	// JWTIssuer, when set, is required in every token's iss.
@@ -263,6 +265,8 @@ type Node struct {
 	maddr         string
 	api           *server.Server
 	stopBus       func()
+	id            string    // this node's, in GET /v1/admin/nodes
+	started       time.Time // when it was made
 	hub           *event.Hub
 	sched         *sched.Scheduler
 	factory       *engine.Factory
@@ -334,7 +338,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	for _, p := range prices.Models() {
 		modelNames = append(modelNames, p.Model)
 	}
-	n := &Node{cfg: cfg, log: log, store: st, sessionSecret: sessionSecret}
+	n := &Node{cfg: cfg, log: log, store: st, sessionSecret: sessionSecret, id: netra.NewID("node_"), started: time.Now().UTC()}
 	// The gauges are read at scrape time, when the factory and scheduler exist.
 	n.metrics = metrics.New(
 		metrics.Gauge{Name: "netra_engines_live", Help: "Run engines alive now.", Value: func() float64 { return float64(n.factory.Gauges().Engines) }},
@@ -436,7 +440,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		Audit: trail, AuditAdmin: st, Limits: ratelimit.New(cfg.RateLimits), MaxConnections: cfg.MaxConnections, CORSOrigins: cfg.CORSOrigins,
 		UploadsPerUser: cfg.UploadsPerUser, Uploads: cfg.Uploads, UploadMemory: cfg.UploadMemory, TokenBudgets: cfg.TokenBudgets, OTLPRouteAttribute: cfg.OTLPRouteAttribute,
 		AuditKey: audit.PublicKey(auditKey), AuditStatus: func() any { return n.keeper.Status() },
-		PingEvery: cfg.PingEvery, PongWait: cfg.PongWait, Switches: switches})
+		PingEvery: cfg.PingEvery, PongWait: cfg.PongWait, Switches: switches, Nodes: n.nodes})
 	n.srv = &http.Server{Handler: n.api.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	built = true
@@ -630,6 +634,22 @@ func (n *Node) LoginLink(id netra.Identity) (string, error) {
 		return "", err
 	}
 	return n.URL() + "/#code=" + code, nil
+}
+
+// nodes lists the service's nodes: this one, until nodes share a database.
+func (n *Node) nodes(context.Context) ([]server.NodeInfo, error) {
+	info := server.NodeInfo{ID: n.id, Address: n.URL(), Version: n.cfg.Version, StartedAt: n.started, Store: "sqlite", Bus: "in-process",
+		Connections: n.api.Connections(), Running: n.sched.Running(), Queued: n.sched.Queued(), Slots: n.sched.Slots()}
+	if info.Version == "" {
+		info.Version = "dev"
+	}
+	if n.cfg.DatabaseURL != "" {
+		info.Store = "postgresql"
+	}
+	if n.cfg.NATSURL != "" {
+		info.Bus = "nats"
+	}
+	return []server.NodeInfo{info}, nil
 }
 
 // SetMaxDBBytes caps the database's size at run time (Config.MaxDBBytes); 0 lifts the cap.

@@ -239,6 +239,9 @@ func (s *Scheduler) Stop() {
 // Limit returns the limit of a tier.
 func (s *Scheduler) Limit(t netra.Tier) Limit { return s.cfg.Limits[t] }
 
+// Slots is how many runs may execute at once.
+func (s *Scheduler) Slots() int { return s.cfg.MaxRunning }
+
 func (s *Scheduler) userOf(id string, t netra.Tier) *user {
 	u := s.users[id]
 	if u == nil {

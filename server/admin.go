@@ -55,6 +55,19 @@ func (s *Server) adminUsers(w http.ResponseWriter, _ *http.Request, _ netra.Iden
 	return "", nil
 }
 
+// adminNodes lists the service's nodes with their load.
+func (s *Server) adminNodes(w http.ResponseWriter, r *http.Request, _ netra.Identity) (string, error) {
+	if s.cfg.Nodes == nil {
+		return "", netra.Errorf(netra.CodeUnavailable, "this server does not list its nodes")
+	}
+	nodes, err := s.cfg.Nodes(r.Context())
+	if err != nil {
+		return "", err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"nodes": nodes})
+	return "", nil
+}
+
 type adminRun struct {
 	ID            string          `json:"id"`
 	UserID        string          `json:"user_id"`

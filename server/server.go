@@ -102,6 +102,23 @@ type Config struct {
 	UploadMemory int64
 	// Switches are the agent and tool kill switches; share the engine's. Default: all on.
 	Switches *killswitch.Board
+	// Nodes lists the service's nodes with their load for GET /v1/admin/nodes. Default: the
+	// endpoint answers unavailable.
+	Nodes func(ctx context.Context) ([]NodeInfo, error)
+}
+
+// NodeInfo is a node of the service as GET /v1/admin/nodes shows it.
+type NodeInfo struct {
+	ID          string    `json:"id"`
+	Address     string    `json:"address"`
+	Version     string    `json:"version"`
+	StartedAt   time.Time `json:"started_at"`
+	Store       string    `json:"store"` // sqlite or postgresql
+	Bus         string    `json:"bus"`   // in-process or nats
+	Connections int64     `json:"connections"`
+	Running     int       `json:"runs_running"`
+	Queued      int       `json:"runs_queued"`
+	Slots       int       `json:"slots"`
 }
 
 // Limits of the transport.
@@ -125,6 +142,9 @@ type Server struct {
 	open     atomic.Int64 // WebSocket connections open now, for MaxConnections
 	sessions liveSessions // WebSocket connections by session, closed when it signs out
 }
+
+// Connections is how many WebSocket connections are open now.
+func (s *Server) Connections() int64 { return s.open.Load() }
 
 // WaitConns waits until every WebSocket connection has ended, or ctx ends. Cancel the
 // connections' base context first.
@@ -298,6 +318,7 @@ func (s *Server) routes() {
 	m.Handle("DELETE /v1/keys/{id}", s.authed(s.deleteKey))
 	m.Handle("GET /v1/admin/audit/status", s.admin(s.auditStatus))
 	m.Handle("GET /v1/admin/users", s.admin(s.adminUsers))
+	m.Handle("GET /v1/admin/nodes", s.admin(s.adminNodes))
 	m.Handle("GET /v1/admin/live", s.admin(s.adminLive))
 	m.Handle("GET /v1/admin/runs", s.admin(s.adminRuns))
 	m.Handle("POST /v1/admin/runs/{id}/cancel", s.admin(s.adminCancel))

@@ -33,6 +33,15 @@ function tiles(s) {
   $("violations").className = s.isolation_violations > 0 ? "violations bad" : "violations";
 }
 
+// upFor says how long ago a node started, in its largest unit.
+function upFor(startedAt) {
+  const s = Math.max(0, (Date.now() - Date.parse(startedAt)) / 1000);
+  if (s < 60) return Math.floor(s) + " s";
+  if (s < 3600) return Math.floor(s / 60) + " min";
+  if (s < 86400) return Math.floor(s / 3600) + " h";
+  return Math.floor(s / 86400) + " d";
+}
+
 // spark draws the last two minutes of a series as a line.
 function spark(id, key, label) {
   const NS = "http://www.w3.org/2000/svg";
@@ -53,9 +62,16 @@ function spark(id, key, label) {
 }
 
 async function refreshLists(api) {
-  const [runs, users, switches, audit] = await Promise.all([
+  const [runs, users, switches, audit, nodes] = await Promise.all([
     api("GET", "/v1/admin/runs"), api("GET", "/v1/admin/users"), api("GET", "/v1/admin/switches"), api("GET", "/v1/admin/audit/status").catch(() => null),
+    api("GET", "/v1/admin/nodes").catch(() => ({ nodes: [] })),
   ]);
+  $("admin-nodes").replaceChildren(...(nodes.nodes || []).map((n) => {
+    const tr = el("tr");
+    tr.append(el("td", n.id), el("td", n.address), el("td", n.store + " · " + n.bus, "nowrap"), el("td", String(n.connections)),
+      el("td", n.runs_running + " of " + n.slots), el("td", String(n.runs_queued)), el("td", upFor(n.started_at), "nowrap"));
+    return tr;
+  }));
   const rows = $("admin-runs");
   rows.replaceChildren();
   for (const r of runs.runs || []) {
