@@ -4,9 +4,12 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/event"
@@ -77,4 +80,54 @@ func TestAcrossNodes(t *testing.T) {
 	if s := eventnats.Subject("ann.lee"); strings.Count(s, ".") != strings.Count(eventnats.Prefix, ".") {
 		t.Fatalf("subject %q has more tokens than the prefix's", s)
 	}
+}
+
+// TestSurvivesANATSRestart: when the NATS server goes away and comes back, the bus
+// reconnects and its subscriptions carry events again, without a new Subscribe.
+func TestSurvivesANATSRestart(t *testing.T) {
+	t.Parallel()
+	opts := &server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true}
+	s1 := runServer(t, opts)
+	opts.Port = s1.Addr().(*net.TCPAddr).Port // the second server takes the first one's port
+	url := s1.ClientURL()
+	b, err := eventnats.Connect(url, "node", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	got := make(chan int64, 10)
+	stop, err := b.Subscribe(context.Background(), "rae", func(ev *netra.Event) { got <- ev.Seq })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	s1.Shutdown()
+	s1.WaitForShutdown()
+	runServer(t, opts)
+	deadline := time.Now().Add(10 * time.Second)
+	for seq := int64(1); ; seq++ { // publish until the reconnected subscription carries one
+		_ = b.Publish(context.Background(), &netra.Event{Owner: "rae", RunID: "run_r", Seq: seq, Frame: []byte(`{}`)})
+		select {
+		case <-got:
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no event arrived within 10 s of the NATS server's restart")
+		}
+	}
+}
+
+func runServer(t *testing.T, opts *server.Options) *server.Server {
+	t.Helper()
+	s, err := server.NewServer(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("the NATS server did not start")
+	}
+	t.Cleanup(s.Shutdown)
+	return s
 }
