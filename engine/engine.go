@@ -170,6 +170,7 @@ type Run struct {
 	startedAt time.Time
 	span      trace.Span
 	meter     *model.Meter // the run's language-model usage
+	usage     sync.Once    // stores the meter's usage once, however the run ends
 
 	// mu orders position updates before run_started: once started, Moved does nothing.
 	mu      sync.Mutex
@@ -440,6 +441,15 @@ func (r *Run) end(ctx context.Context, status netra.RunStatus, output any, runEr
 	default:
 		typ = netra.EventRunCancelled
 	}
+	// The usage is stored before the terminal event: whoever sees the run end (its owner's
+	// GET /v1/me, the budget check of their next run) sees what it spent.
+	r.usage.Do(func() {
+		if r.meter != nil && r.f.cfg.Usage != nil {
+			if by := r.meter.ByModel(); len(by) > 0 {
+				r.f.cfg.Usage(ctx, r.run.Owner, by)
+			}
+		}
+	})
 	if err := r.em.End(ctx, typ, data, tr); err != nil {
 		if netra.ErrorCode(err) != netra.CodeConflict {
 			r.log.Error("terminal event not stored", "type", typ, "err", err)
@@ -447,11 +457,6 @@ func (r *Run) end(ctx context.Context, status netra.RunStatus, output any, runEr
 		return // not stored, or the run had already ended: nothing ended here
 	}
 	r.record(ctx, status, tr)
-	if r.meter != nil && r.f.cfg.Usage != nil {
-		if by := r.meter.ByModel(); len(by) > 0 {
-			r.f.cfg.Usage(ctx, r.run.Owner, by)
-		}
-	}
 }
 
 // record reports the run's end to the trace, the metrics and the audit trail.
