@@ -220,7 +220,7 @@ function send(frame) {
 // adopt ties a run the server accepted to the view that asked for it.
 function adopt(runID, threadID, view, position) {
   state.thread = threadID;
-  state.runs.set(runID, { view, seq: 0, done: false, text: "" });
+  state.runs.set(runID, { view, seq: 0, done: false, text: "", waiting: new Map() });
   view.cancel.onclick = () => send({ type: "cancel_run", run_id: runID });
   if (position) view.status.textContent = "Queued, position " + position;
   loadThreads();
@@ -254,9 +254,15 @@ function onFrame(f) {
     return;
   }
   const run = f.run_id && state.runs.get(f.run_id);
-  if (!run || f.seq <= run.seq) return; // another tab's run, or a duplicate across resume
-  run.seq = f.seq;
-  onEvent(run, f);
+  if (!run || f.seq <= run.seq || run.waiting.has(f.seq)) return; // another tab's run, or a duplicate across resume
+  // Applied in seq order: after a reconnect, live events can come before the resumed ones
+  // (contract §3), so a later event waits until the ones before it have come.
+  run.waiting.set(f.seq, f);
+  for (let ev; (ev = run.waiting.get(run.seq + 1)); ) {
+    run.waiting.delete(ev.seq);
+    run.seq = ev.seq;
+    onEvent(run, ev);
+  }
 }
 
 function onEvent(run, ev) {
