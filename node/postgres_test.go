@@ -73,7 +73,7 @@ func TestNodeOnPostgreSQL(t *testing.T) {
 	c := client.New(h.url, h.token("yuri", netra.TierEnterprise))
 	var ids []string
 	for i := range 4 {
-		r, err := c.StartRun(ctxT(t), client.StartRun{Input: fmt.Sprint("job ", i), Agent: "echo", Params: map[string]any{"delay_ms": 300}})
+		r, err := c.StartRun(ctxT(t), client.StartRun{Input: fmt.Sprint("job ", i), Agent: "echo", Params: map[string]any{"delay_ms": jobDelay(i)}})
 		if err != nil {
 			t.Fatal(err)
 		}

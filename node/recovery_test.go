@@ -346,7 +346,7 @@ func TestRestartKeepsQueuedRunsAndSlotsExact(t *testing.T) {
 	c := client.New(first.url, first.token("yuri", netra.TierEnterprise))
 	var ids []string
 	for i := 0; i < 5; i++ {
-		r, err := c.StartRun(ctxT(t), client.StartRun{Input: fmt.Sprint("job ", i), Agent: "echo", Params: map[string]any{"delay_ms": 300}})
+		r, err := c.StartRun(ctxT(t), client.StartRun{Input: fmt.Sprint("job ", i), Agent: "echo", Params: map[string]any{"delay_ms": jobDelay(i)}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -428,4 +428,13 @@ func TestRestartKeepsQueuedRunsAndSlotsExact(t *testing.T) {
 	if err := c.Do(ctxT(t), "GET", "/v1/me", nil, &me); err != nil || me.Usage.Running != 0 || me.Usage.Queued != 0 {
 		t.Fatalf("usage after all runs: %+v %v", me.Usage, err)
 	}
+}
+
+// jobDelay is the echo delay of the i-th job of the restart tests: the first runs long
+// enough to be seen running on a loaded machine, and still ends within the stop's grace.
+func jobDelay(i int) int {
+	if i == 0 {
+		return 1500
+	}
+	return 300
 }
