@@ -70,9 +70,7 @@ func TestBrowserKeyboardAndScreenReader(t *testing.T) {
 	ctx := browser(t, 90*time.Second)
 	h := start(t, nil)
 	tok := h.token("kai", netra.TierFree)
-	if status, body, _ := rawHTTP(t, "POST", h.url+"/v1/workloads/synthetic", tok, `{"preset":"mixed","days":14,"seed":3}`, map[string]string{"Content-Type": "application/json"}); status != 201 {
-		t.Fatalf("synthetic: %d %v", status, body)
-	}
+	h.demoData(tok, 14, 3)
 	askHTTP(t, h, tok, "how can I reduce my LLM costs?") // a thread in the list, with a rename and a delete button
 	link, err := h.n.LoginLink(netra.Identity{UserID: "kai", Tier: netra.TierEnterprise, Role: netra.RoleAdmin})
 	if err != nil {
@@ -176,9 +174,7 @@ func TestBrowserPhone(t *testing.T) {
 	ctx := browser(t, 90*time.Second)
 	h := start(t, nil)
 	tok := h.token("pia", netra.TierFree)
-	if status, body, _ := rawHTTP(t, "POST", h.url+"/v1/workloads/synthetic", tok, `{"preset":"mixed","days":14,"seed":8}`, map[string]string{"Content-Type": "application/json"}); status != 201 {
-		t.Fatalf("synthetic: %d %v", status, body)
-	}
+	h.demoData(tok, 14, 8)
 	link, err := h.n.LoginLink(netra.Identity{UserID: "pia", Tier: netra.TierMid, Role: netra.RoleAdmin})
 	if err != nil {
 		t.Fatal(err)
@@ -286,9 +282,7 @@ func TestBrowserStreamingAnswer(t *testing.T) {
 		c.Model = node.ModelConfig{Provider: "openai", Model: "gpt-4o-mini", BaseURL: fake.URL, APIKey: "sk-test-stream"}
 	})
 	tok := h.token("sam", netra.TierMid)
-	if status, body, _ := rawHTTP(t, "POST", h.url+"/v1/workloads/synthetic", tok, `{"preset":"mixed","days":14,"seed":2}`, map[string]string{"Content-Type": "application/json"}); status != 201 {
-		t.Fatalf("synthetic: %d %v", status, body)
-	}
+	h.demoData(tok, 14, 2)
 	link, err := h.n.LoginLink(netra.Identity{UserID: "sam", Tier: netra.TierMid, Role: netra.RoleUser})
 	if err != nil {
 		t.Fatal(err)

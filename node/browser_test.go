@@ -111,9 +111,7 @@ func TestBrowserGoldenPath(t *testing.T) {
 	ctx := browser(t)
 	h := start(t, nil)
 	tok := h.token("bea", netra.TierFree)
-	if status, body, _ := rawHTTP(t, "POST", h.url+"/v1/workloads/synthetic", tok, `{"preset":"mixed","days":14,"seed":5}`, map[string]string{"Content-Type": "application/json"}); status != 201 {
-		t.Fatalf("synthetic: %d %v", status, body)
-	}
+	h.demoData(tok, 14, 5)
 	// Markup in a thread title and in a route name of the user's own data.
 	const xssTitle = `<img src=x onerror="window.__pwned=1">`
 	if status, body, _ := rawHTTP(t, "POST", h.url+"/v1/threads", tok, fmt.Sprintf(`{"title":%q}`, xssTitle), map[string]string{"Content-Type": "application/json"}); status != 201 {
@@ -455,9 +453,7 @@ func TestBrowserResumesAfterDrop(t *testing.T) {
 	ctx := browser(t)
 	h := start(t, func(c *node.Config) { c.SendQueue = 2 })
 	tok := h.token("rex", netra.TierFree)
-	if status, body, _ := rawHTTP(t, "POST", h.url+"/v1/workloads/synthetic", tok, `{"preset":"mixed","days":7,"seed":4}`, map[string]string{"Content-Type": "application/json"}); status != 201 {
-		t.Fatalf("synthetic: %d %v", status, body)
-	}
+	h.demoData(tok, 7, 4)
 	link, err := h.n.LoginLink(netra.Identity{UserID: "rex", Tier: netra.TierFree, Role: netra.RoleUser})
 	if err != nil {
 		t.Fatal(err)

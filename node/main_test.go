@@ -104,6 +104,15 @@ func (h *harness) connect(c *client.Client, opts client.ConnOptions) *client.Con
 	return conn
 }
 
+// demoData gives the user of tok a demo dataset of days days (the mixed preset) to ask about.
+func (h *harness) demoData(tok string, days, seed int) {
+	h.t.Helper()
+	body := fmt.Sprintf(`{"preset":"mixed","days":%d,"seed":%d}`, days, seed)
+	if status, resp, _ := rawHTTP(h.t, "POST", h.url+"/v1/workloads/synthetic", tok, body, map[string]string{"Content-Type": "application/json"}); status != 201 {
+		h.t.Fatalf("synthetic: %d %v", status, resp)
+	}
+}
+
 // waitIdle waits until no run executes and every per-run object has been released.
 func (h *harness) waitIdle() {
 	h.t.Helper()

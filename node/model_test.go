@@ -74,9 +74,7 @@ func TestOpenAICompatibleProvider(t *testing.T) {
 		c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})
 	tok := h.token("mona", netra.TierFree)
-	if status, body, _ := rawHTTP(t, "POST", h.url+"/v1/workloads/synthetic", tok, `{"preset":"mixed","days":30,"seed":3}`, nil); status != 201 {
-		t.Fatalf("synthetic: %d %v", status, body)
-	}
+	h.demoData(tok, 30, 3)
 	answer := askHTTP(t, h, tok, "how can I reduce my LLM costs?")
 	if !strings.Contains(answer, "Model says: ") || !strings.Contains(answer, "## Recommendations") {
 		t.Fatalf("the model's supported sentence is not in the report:\n%s", answer)
@@ -135,9 +133,7 @@ func TestAnthropicProvider(t *testing.T) {
 		c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})
 	tok := h.token("abe", netra.TierFree)
-	if status, body, _ := rawHTTP(t, "POST", h.url+"/v1/workloads/synthetic", tok, `{"preset":"mixed","days":30,"seed":3}`, nil); status != 201 {
-		t.Fatalf("synthetic: %d %v", status, body)
-	}
+	h.demoData(tok, 30, 3)
 	if answer := askHTTP(t, h, tok, "how can I reduce my LLM costs?"); !strings.Contains(answer, "Claude read the facts.") {
 		t.Fatalf("the model's sentence is not in the report:\n%s", answer)
 	}

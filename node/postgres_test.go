@@ -62,9 +62,7 @@ func TestNodeOnPostgreSQL(t *testing.T) {
 
 	// Records in, a report out.
 	tok := h.token("alice", netra.TierFree)
-	if status, body, _ := rawHTTP(t, "POST", h.url+"/v1/workloads/synthetic", tok, `{"preset":"mixed","days":7,"seed":3}`, map[string]string{"Content-Type": "application/json"}); status != 201 {
-		t.Fatalf("synthetic: %d %v", status, body)
-	}
+	h.demoData(tok, 7, 3)
 	if md := askHTTP(t, h, tok, "how can I reduce my LLM costs?"); !strings.Contains(md, "## Recommendations") {
 		t.Fatalf("the report on PostgreSQL:\n%.400s", md)
 	}

@@ -104,9 +104,7 @@ func TestTemplateAnswersStream(t *testing.T) {
 	t.Parallel()
 	h := start(t, nil)
 	tok := h.token("tia", netra.TierFree)
-	if status, body, _ := rawHTTP(t, "POST", h.url+"/v1/workloads/synthetic", tok, `{"preset":"mixed","days":7,"seed":2}`, map[string]string{"Content-Type": "application/json"}); status != 201 {
-		t.Fatalf("synthetic: %d %v", status, body)
-	}
+	h.demoData(tok, 7, 2)
 	for _, q := range []string{"which model costs me the most in the last 7 days?", "how can I reduce my LLM costs?", "hello"} {
 		md := askHTTP(t, h, tok, q)
 		_, runs, _ := rawHTTP(t, "GET", h.url+"/v1/runs?limit=1", tok, "", nil)
