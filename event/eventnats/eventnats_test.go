@@ -87,7 +87,7 @@ func TestAcrossNodes(t *testing.T) {
 func TestSurvivesANATSRestart(t *testing.T) {
 	t.Parallel()
 	opts := &server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true}
-	s1 := runServer(t, opts)
+	s1 := natstest.Start(t, opts)
 	opts.Port = s1.Addr().(*net.TCPAddr).Port // the second server takes the first one's port
 	url := s1.ClientURL()
 	b, err := eventnats.Connect(url, "node", slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -103,7 +103,7 @@ func TestSurvivesANATSRestart(t *testing.T) {
 	defer stop()
 	s1.Shutdown()
 	s1.WaitForShutdown()
-	runServer(t, opts)
+	natstest.Start(t, opts)
 	deadline := time.Now().Add(10 * time.Second)
 	for seq := int64(1); ; seq++ { // publish until the reconnected subscription carries one
 		_ = b.Publish(context.Background(), &netra.Event{Owner: "rae", RunID: "run_r", Seq: seq, Frame: []byte(`{}`)})
@@ -116,18 +116,4 @@ func TestSurvivesANATSRestart(t *testing.T) {
 			t.Fatal("no event arrived within 10 s of the NATS server's restart")
 		}
 	}
-}
-
-func runServer(t *testing.T, opts *server.Options) *server.Server {
-	t.Helper()
-	s, err := server.NewServer(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("the NATS server did not start")
-	}
-	t.Cleanup(s.Shutdown)
-	return s
 }

@@ -12,7 +12,13 @@ import (
 // URL returns the client URL of a fresh server.
 func URL(t testing.TB) string {
 	t.Helper()
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
+	return Start(t, &server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true}).ClientURL()
+}
+
+// Start starts a server with opts and waits until it takes connections.
+func Start(t testing.TB, opts *server.Options) *server.Server {
+	t.Helper()
+	s, err := server.NewServer(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -21,5 +27,5 @@ func URL(t testing.TB) string {
 		t.Fatal("the NATS server did not start")
 	}
 	t.Cleanup(s.Shutdown)
-	return s.ClientURL()
+	return s
 }
