@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -135,23 +136,23 @@ func TestTickets(t *testing.T) {
 	t.Parallel()
 	tk := auth.NewTickets()
 	id := auth.Grant{Identity: netra.Identity{UserID: "carol", Tier: netra.TierFree, Role: netra.RoleUser}, Expires: time.Now().Add(time.Hour)}
-	k, exp, err := tk.Issue(id)
+	k, exp, err := tk.Issue(context.Background(), id)
 	if err != nil || time.Until(exp) > auth.TicketTTL || time.Until(exp) < auth.TicketTTL-time.Second {
 		t.Fatalf("Issue = %q %v %v", k, exp, err)
 	}
-	got, err := tk.Redeem(k)
+	got, err := tk.Redeem(context.Background(), k)
 	if err != nil || got != id {
 		t.Fatalf("Redeem = %+v %v", got, err)
 	}
-	if _, err := tk.Redeem(k); netra.ErrorCode(err) != netra.CodeUnauthorized {
+	if _, err := tk.Redeem(context.Background(), k); netra.ErrorCode(err) != netra.CodeUnauthorized {
 		t.Fatal("ticket used twice")
 	}
-	if _, err := tk.Redeem("tkt_unknown"); netra.ErrorCode(err) != netra.CodeUnauthorized {
+	if _, err := tk.Redeem(context.Background(), "tkt_unknown"); netra.ErrorCode(err) != netra.CodeUnauthorized {
 		t.Fatal("unknown ticket accepted")
 	}
 	// A ticket is no better than the token it came from.
-	k, _, _ = tk.Issue(auth.Grant{Identity: id.Identity, Expires: time.Now().Add(-time.Second)})
-	if _, err := tk.Redeem(k); netra.ErrorCode(err) != netra.CodeUnauthorized {
+	k, _, _ = tk.Issue(context.Background(), auth.Grant{Identity: id.Identity, Expires: time.Now().Add(-time.Second)})
+	if _, err := tk.Redeem(context.Background(), k); netra.ErrorCode(err) != netra.CodeUnauthorized {
 		t.Fatal("ticket of an expired token accepted")
 	}
 }

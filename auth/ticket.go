@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"sync"
 	"time"
 
@@ -20,6 +21,7 @@ type ticket struct {
 
 // Tickets issues single-use WebSocket tickets, for browsers that cannot set headers on an
 // upgrade. They live in this node's memory: a ticket is redeemed on the node that issued it.
+// A cluster keeps them in its database instead (storepg.Tickets).
 type Tickets struct {
 	mu sync.Mutex
 	m  map[string]ticket
@@ -29,7 +31,7 @@ type Tickets struct {
 func NewTickets() *Tickets { return &Tickets{m: make(map[string]ticket)} }
 
 // Issue returns a new ticket for what g grants, and the ticket's expiry.
-func (t *Tickets) Issue(g Grant) (string, time.Time, error) {
+func (t *Tickets) Issue(_ context.Context, g Grant) (string, time.Time, error) {
 	now := time.Now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -50,7 +52,7 @@ func (t *Tickets) Issue(g Grant) (string, time.Time, error) {
 }
 
 // Redeem consumes a ticket. A used, expired or unknown ticket answers unauthorized.
-func (t *Tickets) Redeem(k string) (Grant, error) {
+func (t *Tickets) Redeem(_ context.Context, k string) (Grant, error) {
 	t.mu.Lock()
 	v, ok := t.m[k]
 	delete(t.m, k)

@@ -250,6 +250,10 @@ func (r *Run) Cancelled() {
 	r.end(context.Background(), netra.RunCancelled, nil, nil)
 }
 
+// Silence makes the run emit nothing more: its events now come from another node, which
+// took it over (package cluster). Cancel its context too if it executes.
+func (r *Run) Silence() { r.em.Silence() }
+
 // EndOrphan ends a stored run that no scheduler holds, such as one a crash left behind:
 // cancelled when runErr is nil, else failed with runErr. lastSeq is its highest stored seq.
 func (f *Factory) EndOrphan(ctx context.Context, run netra.Run, lastSeq int64, runErr error) {

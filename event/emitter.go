@@ -65,6 +65,19 @@ func (e *Emitter) End(ctx context.Context, typ netra.EventType, data any, tr *ne
 	return e.emit(ctx, typ, "", data, tr, true)
 }
 
+// Silence ends the emitter without a terminal event: every later emit is refused. A cluster
+// node calls it for the runs it lost to another node (package cluster), which emits for them
+// from then on; onClose is called as for a terminal event.
+func (e *Emitter) Silence() {
+	e.mu.Lock()
+	was := e.ended
+	e.ended = true
+	e.mu.Unlock()
+	if !was && e.onClose != nil {
+		e.onClose()
+	}
+}
+
 // Ended reports whether the terminal event was emitted.
 func (e *Emitter) Ended() bool {
 	e.mu.Lock()

@@ -81,6 +81,26 @@ func Load(ctx context.Context, keep Keeper) (*Board, error) {
 	return b, nil
 }
 
+// Refresh reads the switches again from the keeper: in a cluster another node may have thrown
+// or cleared one.
+func (b *Board) Refresh(ctx context.Context) error {
+	if b.keep == nil {
+		return nil
+	}
+	sws, err := b.keep.ListSwitches(ctx)
+	if err != nil {
+		return fmt.Errorf("kill switches: %w", err)
+	}
+	m := make(map[key]Switch, len(sws))
+	for _, s := range sws {
+		m[key{s.Kind, s.Name}] = s
+	}
+	b.mu.Lock()
+	b.m = m
+	b.mu.Unlock()
+	return nil
+}
+
 // Disable throws a switch (again: the newest settings win).
 func (b *Board) Disable(ctx context.Context, s Switch) error {
 	if s.Kind != Agent && s.Kind != Tool {

@@ -22,6 +22,9 @@ type auditKeeper struct {
 	retention time.Duration
 	log       *slog.Logger
 	metrics   *metrics.Metrics
+	// signs reports whether this node signs checkpoints now: in a cluster, only the leader
+	// does (every node has the same key). Nil: always.
+	signs func() bool
 
 	mu     sync.Mutex
 	status AuditStatus
@@ -56,6 +59,9 @@ func (k *auditKeeper) check(ctx context.Context) error {
 
 // checkpoint signs the heads now, unless nothing changed.
 func (k *auditKeeper) checkpoint(ctx context.Context) {
+	if k.signs != nil && !k.signs() {
+		return
+	}
 	k.mu.Lock()
 	var held []string
 	for _, b := range k.status.Breaks {

@@ -168,8 +168,12 @@ func ctxT(t *testing.T) context.Context {
 
 // testLogger sends a node's warnings and errors to the test's log, which go test shows only
 // when the test fails.
+// testLogger logs warnings and errors to the test's log; NETRA_TEST_LOG=info (or debug) says
+// more, for a test being debugged.
 func testLogger(t *testing.T) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	level := slog.LevelWarn
+	_ = level.UnmarshalText([]byte(os.Getenv("NETRA_TEST_LOG")))
+	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: level}))
 }
 
 type tWriter struct{ t *testing.T }

@@ -5,6 +5,7 @@ package node
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
@@ -38,6 +40,7 @@ import (
 	"github.com/netra-ai/netra/agent/triage"
 	"github.com/netra-ai/netra/audit"
 	"github.com/netra-ai/netra/auth"
+	"github.com/netra-ai/netra/cluster"
 	"github.com/netra-ai/netra/engine"
 	"github.com/netra-ai/netra/event"
 	"github.com/netra-ai/netra/event/eventmem"
@@ -70,12 +73,18 @@ type Config struct {
 	// DataDir holds the embedded database and the generated JWT secret. Default ./netra-data.
 	DataDir string
 	// DatabaseURL selects PostgreSQL instead of the embedded store (postgres://...; see
-	// docs/operations.md). One node serves from a database at a time: a second is refused
-	// until nodes share their scheduling.
+	// docs/operations.md). With NATSURL too, the nodes on one database form a cluster
+	// (package cluster); without it, one node serves from a database at a time.
 	DatabaseURL string
 	// NATSURL carries events on NATS (nats://host:4222) instead of in process: a user's
 	// events reach whichever node the user is connected to (event/eventnats).
 	NATSURL string
+	// NodeID names this node in a cluster (letters, digits, '_', '-'). Default generated.
+	NodeID string
+	// ClusterBeat and ClusterExpire: a cluster node beats its row every ClusterBeat, and one
+	// whose beat is older than ClusterExpire is dead to the leader (package cluster).
+	// Defaults 1 s and 5 s.
+	ClusterBeat, ClusterExpire time.Duration
 	// Version names the build in GET /v1/admin/nodes. Default "dev".
 	Version string
 	// JWTSecret is the HS256 secret; empty means the one kept in DataDir (made when missing).
@@ -229,7 +238,7 @@ func openStore(ctx context.Context, cfg Config) (fullStore, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := st.Claim(ctx); err != nil {
+		if err := st.Claim(ctx, cfg.NATSURL != ""); err != nil {
 			_ = st.Close()
 			return nil, err
 		}
@@ -265,6 +274,10 @@ type Node struct {
 	maddr         string
 	api           *server.Server
 	stopBus       func()
+	abortBus      func()          // drops the bus at once (Crash)
+	member        *cluster.Member // this node's part in a cluster; nil on a lone node
+	clusterNC     *nats.Conn
+	switches      *killswitch.Board
 	id            string    // this node's, in GET /v1/admin/nodes
 	started       time.Time // when it was made
 	hub           *event.Hub
@@ -338,14 +351,17 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	for _, p := range prices.Models() {
 		modelNames = append(modelNames, p.Model)
 	}
-	n := &Node{cfg: cfg, log: log, store: st, sessionSecret: sessionSecret, id: netra.NewID("node_"), started: time.Now().UTC()}
+	n := &Node{cfg: cfg, log: log, store: st, sessionSecret: sessionSecret, id: cfg.NodeID, started: time.Now().UTC()}
+	if n.id == "" {
+		n.id = netra.NewID("node_")
+	}
 	// The gauges are read at scrape time, when the factory and scheduler exist.
 	n.metrics = metrics.New(
 		metrics.Gauge{Name: "netra_engines_live", Help: "Run engines alive now.", Value: func() float64 { return float64(n.factory.Gauges().Engines) }},
 		metrics.Gauge{Name: "netra_dispatchers_live", Help: "Tool dispatchers alive now.", Value: func() float64 { return float64(n.factory.Gauges().Dispatchers) }},
 		metrics.Gauge{Name: "netra_emitters_live", Help: "Run emitters alive now.", Value: func() float64 { return float64(n.factory.Gauges().Emitters) }},
-		metrics.Gauge{Name: "netra_runs_running", Help: "Runs executing now.", Value: func() float64 { return float64(n.sched.Running()) }},
-		metrics.Gauge{Name: "netra_runs_queued", Help: "Runs waiting in the queue now.", Value: func() float64 { return float64(n.sched.Queued()) }},
+		metrics.Gauge{Name: "netra_runs_running", Help: "Runs executing now.", Value: func() float64 { return float64(n.Running()) }},
+		metrics.Gauge{Name: "netra_runs_queued", Help: "Runs waiting in the queue now.", Value: func() float64 { return float64(n.Queued()) }},
 	)
 	// Model calls retry transient failures and stop calling a failing provider for a while;
 	// each attempt's outcome is counted.
@@ -373,14 +389,14 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	var bus event.Bus = eventmem.New()
-	n.stopBus = func() {}
+	n.stopBus, n.abortBus = func() {}, func() {}
 	if cfg.NATSURL != "" {
 		nb, err := eventnats.Connect(cfg.NATSURL, "netra", log)
 		if err != nil {
 			_ = st.Close()
 			return nil, err
 		}
-		bus, n.stopBus = nb, nb.Close
+		bus, n.stopBus, n.abortBus = nb, nb.Close, nb.Abort
 	}
 	built := false
 	defer func() {
@@ -400,7 +416,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	chain := audit.NewChain(st)
 	n.pipeline = event.NewPipeline(event.PipelineConfig{Chain: chain}, st, bus, log)
 	n.keeper = &auditKeeper{store: st, key: auditKey, chain: chain, every: cfg.AuditCheckpointEvery, retention: cfg.AuditRetention,
-		log: log, metrics: n.metrics}
+		log: log, metrics: n.metrics, signs: func() bool { return n.member == nil || n.member.Leader() }}
 	trail := audit.NewLog(n.pipeline, log)
 	tp := cfg.TracerProvider
 	if tp == nil && cfg.OTLPEndpoint != "" {
@@ -422,7 +438,30 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		_ = st.Close()
 		return nil, err
 	}
-	n.sched = sched.New(sched.Config{MaxRunning: cfg.MaxRunning, MaxQueued: cfg.MaxQueued, Limits: cfg.Limits, Weights: cfg.Weights}, log)
+	n.switches = switches
+	scfg := sched.Config{MaxRunning: cfg.MaxRunning, MaxQueued: cfg.MaxQueued, Limits: cfg.Limits, Weights: cfg.Weights}
+	var scheduler server.Scheduler
+	var tickets server.Tickets = auth.NewTickets()
+	if pg, ok := st.(*storepg.Store); ok && cfg.NATSURL != "" {
+		// A cluster: the leader schedules for the service, tickets are the database's, and
+		// this node's commits need its row (fenced when the leader takes its runs over).
+		pg.Fence(n.id)
+		if n.clusterNC, err = eventnats.Dial(cfg.NATSURL, "netra-cluster", log); err != nil {
+			_ = st.Close()
+			return nil, err
+		}
+		scfg = scfg.WithDefaults()
+		if n.member, err = cluster.New(cluster.Config{NodeID: n.id, Slots: cfg.MaxRunning, Sched: scfg, Beat: cfg.ClusterBeat,
+			Expire: cfg.ClusterExpire, Load: func() any { return n.self() }, Logger: log}, pg, n, n.clusterNC); err != nil {
+			n.clusterNC.Close()
+			_ = st.Close()
+			return nil, err
+		}
+		scheduler, tickets = n.member, pg.Tickets()
+	} else {
+		n.sched = sched.New(scfg, log)
+		scheduler = n.sched
+	}
 	if n.factory, err = engine.NewFactory(engine.Config{Timeouts: cfg.Timeouts, Audit: trail, Switches: switches, Metrics: n.metrics, Tracer: tracer,
 		Usage: func(ctx context.Context, owner string, by map[string]model.Usage) {
 			if err := st.AddModelUsage(ctx, owner, time.Now().UTC().Format("2006-01"), by); err != nil {
@@ -435,7 +474,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		_ = st.Close()
 		return nil, err
 	}
-	n.api = server.New(server.Config{Verifier: verifier, Tickets: auth.NewTickets(), SessionSecret: n.sessionSecret, SessionIssuer: cfg.JWTIssuer, OIDC: cfg.OIDC, Store: st, Scheduler: n.sched,
+	n.api = server.New(server.Config{Verifier: verifier, Tickets: tickets, SessionSecret: n.sessionSecret, SessionIssuer: cfg.JWTIssuer, OIDC: cfg.OIDC, Store: st, Scheduler: scheduler,
 		Factory: n.factory, Hub: n.hub, Ingest: svc, Metrics: n.metrics, Logger: log, AllowedOrigins: cfg.AllowedOrigins, SendQueue: cfg.SendQueue,
 		Audit: trail, AuditAdmin: st, Limits: ratelimit.New(cfg.RateLimits), MaxConnections: cfg.MaxConnections, CORSOrigins: cfg.CORSOrigins,
 		UploadsPerUser: cfg.UploadsPerUser, Uploads: cfg.Uploads, UploadMemory: cfg.UploadMemory, TokenBudgets: cfg.TokenBudgets, OTLPRouteAttribute: cfg.OTLPRouteAttribute,
@@ -549,11 +588,21 @@ func (n *Node) Start(ctx context.Context) error {
 	n.cancel = cancel
 	n.pipeline.Start()
 	n.calls.start()
-	n.sched.Start(base)
-	if err := n.recover(ctx); err != nil {
-		cancel()
-		_ = ln.Close()
-		return fmt.Errorf("recovering runs: %w", err)
+	if n.member != nil {
+		// The cluster's leader recovers the runs, and hands a dead node's to the others.
+		if err := n.member.Start(base); err != nil {
+			cancel()
+			_ = ln.Close()
+			return fmt.Errorf("joining the cluster: %w", err)
+		}
+		go n.refreshSwitches(base)
+	} else {
+		n.sched.Start(base)
+		if err := n.recover(ctx); err != nil {
+			cancel()
+			_ = ln.Close()
+			return fmt.Errorf("recovering runs: %w", err)
+		}
 	}
 	n.keeper.checkpoint(ctx)
 	n.srv.BaseContext = func(net.Listener) context.Context { return base }
@@ -614,6 +663,55 @@ func (n *Node) recover(ctx context.Context) error {
 	return nil
 }
 
+// refreshSwitches reads the kill switches again every second: in a cluster another node may
+// throw one.
+func (n *Node) refreshSwitches(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := n.switches.Refresh(ctx); err != nil && ctx.Err() == nil {
+			n.log.Warn("reading kill switches", "err", err)
+		}
+	}
+}
+
+// Adopt implements cluster.Runs: the job of a stored queued run this node takes over.
+func (n *Node) Adopt(ctx context.Context, owner, runID string) (cluster.Job, error) {
+	r, err := n.store.GetRun(ctx, owner, runID)
+	if err != nil {
+		return nil, err
+	}
+	last, err := n.store.LastSeq(ctx, runID)
+	if err != nil {
+		return nil, err
+	}
+	job := n.factory.NewRun(r, "", last)
+	job.Recovered()
+	return job, nil
+}
+
+// EndOrphan implements cluster.Runs: a run whose node died ends with run_failed interrupted.
+func (n *Node) EndOrphan(ctx context.Context, owner, runID string) error {
+	r, err := n.store.GetRun(ctx, owner, runID)
+	if err != nil {
+		return err
+	}
+	if r.Status.Ended() {
+		return nil
+	}
+	last, err := n.store.LastSeq(ctx, runID)
+	if err != nil {
+		return err
+	}
+	n.factory.EndOrphan(ctx, r, last, netra.Errorf(netra.CodeInterrupted, "the node executing the run stopped"))
+	return nil
+}
+
 // Addr returns the address the node listens on.
 func (n *Node) Addr() string { return n.ln.Addr().String() }
 
@@ -636,10 +734,33 @@ func (n *Node) LoginLink(id netra.Identity) (string, error) {
 	return n.URL() + "/#code=" + code, nil
 }
 
-// nodes lists the service's nodes: this one, until nodes share a database.
-func (n *Node) nodes(context.Context) ([]server.NodeInfo, error) {
+// nodes lists the service's nodes: this one, or a cluster's from their rows.
+func (n *Node) nodes(ctx context.Context) ([]server.NodeInfo, error) {
+	if n.member == nil {
+		return []server.NodeInfo{n.self()}, nil
+	}
+	members, err := n.member.Nodes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]server.NodeInfo, 0, len(members))
+	for _, m := range members {
+		info := server.NodeInfo{ID: m.ID}
+		_ = json.Unmarshal(m.Load, &info)
+		info.ID, info.Leader, info.BeatAgeMS = m.ID, m.Leader, m.BeatAge.Milliseconds()
+		out = append(out, info)
+	}
+	return out, nil
+}
+
+// self describes this node.
+func (n *Node) self() server.NodeInfo {
+	slots := n.cfg.MaxRunning
+	if slots <= 0 {
+		slots = 64
+	}
 	info := server.NodeInfo{ID: n.id, Address: n.URL(), Version: n.cfg.Version, StartedAt: n.started, Store: "sqlite", Bus: "in-process",
-		Connections: n.api.Connections(), Running: n.sched.Running(), Queued: n.sched.Queued(), Slots: n.sched.Slots()}
+		Connections: n.api.Connections(), Running: n.Running(), Queued: n.Queued(), Slots: slots}
 	if info.Version == "" {
 		info.Version = "dev"
 	}
@@ -649,7 +770,7 @@ func (n *Node) nodes(context.Context) ([]server.NodeInfo, error) {
 	if n.cfg.NATSURL != "" {
 		info.Bus = "nats"
 	}
-	return []server.NodeInfo{info}, nil
+	return info
 }
 
 // SetMaxDBBytes caps the database's size at run time (Config.MaxDBBytes); 0 lifts the cap.
@@ -675,11 +796,27 @@ func (n *Node) Metrics() *metrics.Metrics { return n.metrics }
 // Gauges returns the live per-run object counts.
 func (n *Node) Gauges() engine.Gauges { return n.factory.Gauges() }
 
-// Running returns how many runs execute now.
-func (n *Node) Running() int { return n.sched.Running() }
+// Running returns how many runs execute on this node now.
+func (n *Node) Running() int {
+	if n.member != nil {
+		return n.member.Running()
+	}
+	return n.sched.Running()
+}
 
-// Queued returns how many runs wait in the queue now.
-func (n *Node) Queued() int { return n.sched.Queued() }
+// Queued returns how many runs wait in the queue now, to execute on this node.
+func (n *Node) Queued() int {
+	if n.member != nil {
+		return n.member.Held() - n.member.Running()
+	}
+	return n.sched.Queued()
+}
+
+// Leader reports whether this node leads its cluster (false off a cluster).
+func (n *Node) Leader() bool { return n.member != nil && n.member.Leader() }
+
+// ID is the node's id.
+func (n *Node) ID() string { return n.id }
 
 // Stop stops accepting connections and starting queued runs (they stay queued in the store
 // and start after the next Start), lets running runs finish for the grace period, then cancels
@@ -694,11 +831,19 @@ func (n *Node) stop(ctx context.Context) error {
 	defer cancel()
 	// Closing the listener first stops new work; open connections end when base is cancelled.
 	_ = n.ln.Close()
-	n.sched.Drain()
-	for n.sched.Running() > 0 && shutdownCtx.Err() == nil {
+	if n.member != nil {
+		n.member.Leave(shutdownCtx) // the queued runs go to the other nodes
+	} else {
+		n.sched.Drain()
+	}
+	for n.Running() > 0 && shutdownCtx.Err() == nil {
 		time.Sleep(10 * time.Millisecond)
 	}
-	n.sched.Stop()
+	if n.member != nil {
+		n.member.Stop()
+	} else {
+		n.sched.Stop()
+	}
 	n.cancel() // ends WebSocket connections (1001) and SSE streams
 	err := n.srv.Shutdown(shutdownCtx)
 	if errors.Is(err, context.DeadlineExceeded) {
@@ -733,7 +878,43 @@ func (n *Node) stop(ctx context.Context) error {
 	n.stopBus()
 	// Every entry is committed: sign where each chain ends.
 	n.keeper.checkpoint(context.WithoutCancel(ctx))
+	if n.member != nil {
+		n.member.Close(context.WithoutCancel(ctx))
+		n.clusterNC.Close()
+	}
 	return errors.Join(err, n.store.Close())
+}
+
+// PauseHeartbeat stops a cluster node's heartbeat for d, as a stalled process or a cut
+// network would, for tests of fencing.
+func (n *Node) PauseHeartbeat(d time.Duration) {
+	if n.member != nil {
+		n.member.Pause(d)
+	}
+}
+
+// Crash stops a cluster node as kill -9 would, for tests of failover: no handover, no last
+// events, no goodbye to the cluster, connections cut.
+func (n *Node) Crash() {
+	n.stopOnce.Do(func() {
+		_ = n.ln.Close()
+		_ = n.srv.Close()
+		if n.member != nil {
+			n.member.Crash()
+			n.clusterNC.Close()
+		}
+		n.cancel()
+		<-n.served
+		n.abortBus()
+		<-n.pruned
+		if n.msrv != nil {
+			_ = n.msrv.Close()
+			<-n.mserved
+		}
+		n.calls.stop()
+		n.pipeline.Stop()
+		n.stopErr = n.store.Close()
+	})
 }
 
 // tokensLeft is the analyst's view of the monthly token budgets: what a user has left of the

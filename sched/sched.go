@@ -35,6 +35,13 @@ type Job interface {
 	Moved(position int, eta time.Duration)
 }
 
+// Placed is a job that executes on a named node of a cluster (package cluster). The scheduler
+// starts it only while its node has a free slot of those SetNode gave it; jobs that do not
+// implement Placed share MaxRunning.
+type Placed interface {
+	Node() string
+}
+
 // Causes of a running job's context cancellation.
 var (
 	ErrCancelled = errors.New("run cancelled")
@@ -87,7 +94,8 @@ func DefaultWeights() map[netra.Tier]int {
 	return map[netra.Tier]int{netra.TierFree: 1, netra.TierEarly: 2, netra.TierMid: 3, netra.TierEnterprise: 5}
 }
 
-func (c Config) withDefaults() Config {
+// WithDefaults fills in the zero values.
+func (c Config) WithDefaults() Config {
 	if c.MaxRunning <= 0 {
 		c.MaxRunning = 64
 	}
@@ -126,8 +134,14 @@ type queued struct {
 	told int
 }
 
+// nodeSlots are one cluster node's slots.
+type nodeSlots struct {
+	slots, busy int
+}
+
 type running struct {
 	job     Job
+	node    string // where it executes, for a Placed job
 	ctx     context.Context
 	cancel  context.CancelCauseFunc
 	started time.Time
@@ -149,7 +163,8 @@ type Scheduler struct {
 	reserved   map[string]bool // run id → cancelled before Submit
 	avgRun     time.Duration   // moving average of recent run durations, for ETAs
 	slots      int
-	draining   bool // no queued job starts any more (Drain)
+	nodes      map[string]*nodeSlots // a cluster's nodes (SetNode); nil on a single node
+	draining   bool                  // no queued job starts any more (Drain)
 	stopped    bool
 	ctx        context.Context
 	wg         sync.WaitGroup
@@ -159,7 +174,7 @@ type Scheduler struct {
 
 // New returns a scheduler.
 func New(cfg Config, log *slog.Logger) *Scheduler {
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	return &Scheduler{cfg: cfg, log: log, users: map[string]*user{}, ring: list.New(), queued: map[string]*user{},
 		running: map[string]*running{}, threadBusy: map[string]bool{}, reserved: map[string]bool{},
 		quit: make(chan struct{})}
@@ -239,8 +254,69 @@ func (s *Scheduler) Stop() {
 // Limit returns the limit of a tier.
 func (s *Scheduler) Limit(t netra.Tier) Limit { return s.cfg.Limits[t] }
 
-// Slots is how many runs may execute at once.
-func (s *Scheduler) Slots() int { return s.cfg.MaxRunning }
+// Slots is how many runs may execute at once: MaxRunning, or in a cluster the sum of its
+// nodes' slots.
+func (s *Scheduler) Slots() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.capacityLocked()
+}
+
+func (s *Scheduler) capacityLocked() int {
+	if s.nodes == nil {
+		return s.cfg.MaxRunning
+	}
+	n := 0
+	for _, ns := range s.nodes {
+		n += ns.slots
+	}
+	return n
+}
+
+// SetNode gives a cluster node slots for Placed jobs (0 while it leaves: it starts nothing
+// more) and starts what that allows.
+func (s *Scheduler) SetNode(id string, slots int) {
+	s.mu.Lock()
+	if s.nodes == nil {
+		s.nodes = map[string]*nodeSlots{}
+	}
+	ns := s.nodes[id]
+	if ns == nil {
+		ns = &nodeSlots{}
+		s.nodes[id] = ns
+	}
+	ns.slots = slots
+	starts := s.dispatchLocked()
+	s.mu.Unlock()
+	s.launch(starts)
+}
+
+// RemoveNode forgets a node that left the cluster; its queued jobs wait until they are placed
+// on another node (their Node changes) and SetNode or a finishing run dispatches them.
+func (s *Scheduler) RemoveNode(id string) {
+	s.mu.Lock()
+	delete(s.nodes, id)
+	s.mu.Unlock()
+}
+
+// Replace re-reads where the queued jobs execute after some moved to another node, and
+// starts what that allows.
+func (s *Scheduler) Replace() {
+	s.mu.Lock()
+	starts := s.dispatchLocked()
+	s.mu.Unlock()
+	s.launch(starts)
+}
+
+// nodeFree reports whether j may start now as far as its node goes.
+func (s *Scheduler) nodeFree(j Job) bool {
+	p, ok := j.(Placed)
+	if !ok {
+		return true
+	}
+	ns := s.nodes[p.Node()]
+	return ns != nil && ns.busy < ns.slots
+}
 
 func (s *Scheduler) userOf(id string, t netra.Tier) *user {
 	u := s.users[id]
@@ -406,12 +482,25 @@ func (s *Scheduler) ETA(position int) time.Duration {
 }
 
 func (s *Scheduler) etaLocked(position int) time.Duration {
-	if s.avgRun == 0 || position < 1 {
+	return Wait(s.avgRun, s.capacityLocked(), position)
+}
+
+// Pace returns what ETAs are estimated from: the recent average run time and the slots.
+func (s *Scheduler) Pace() (avgRun time.Duration, slots int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.avgRun, s.capacityLocked()
+}
+
+// Wait estimates the wait at a queue position from the average run time and the slots: the
+// runs ahead share the slots, each taking the average. It is 0 while there is no history.
+func Wait(avgRun time.Duration, slots, position int) time.Duration {
+	if avgRun == 0 || position < 1 {
 		return 0
 	}
 	// Position 1 starts when the first slot frees: on average half a run from now when all are
-	// busy. Each further MaxRunning positions add one run time.
-	return time.Duration((float64(position-1)/float64(s.cfg.MaxRunning) + 0.5) * float64(s.avgRun))
+	// busy. Each further slots positions add one run time.
+	return time.Duration((float64(position-1)/float64(max(1, slots)) + 0.5) * float64(avgRun))
 }
 
 // Position returns the queue position of a queued run, or 0.
@@ -453,10 +542,23 @@ func (s *Scheduler) Usage(userID string) (running, queued int) {
 
 // LiveRun is a run the scheduler holds, for the admin view.
 type LiveRun struct {
-	Job      Job
-	Running  bool
-	Position int       // queue position while queued
-	Started  time.Time // when it got its slot, while running
+	RunID, Owner, ThreadID, Agent string
+	Tier                          netra.Tier
+	Node                          string // where it executes, in a cluster
+	Running                       bool
+	Position                      int       // queue position while queued
+	Started                       time.Time // when it got its slot, while running
+}
+
+func liveRun(j Job) LiveRun {
+	l := LiveRun{RunID: j.RunID(), Owner: j.Owner(), ThreadID: j.ThreadID(), Tier: j.Tier()}
+	if a, ok := j.(interface{ Agent() string }); ok {
+		l.Agent = a.Agent()
+	}
+	if p, ok := j.(Placed); ok {
+		l.Node = p.Node()
+	}
+	return l
 }
 
 // Live lists the runs running and queued here: running ones first (oldest start first), then
@@ -466,11 +568,15 @@ func (s *Scheduler) Live() []LiveRun {
 	defer s.mu.Unlock()
 	out := make([]LiveRun, 0, len(s.running)+len(s.queued))
 	for _, r := range s.running {
-		out = append(out, LiveRun{Job: r.job, Running: true, Started: r.started})
+		l := liveRun(r.job)
+		l.Running, l.Started = true, r.started
+		out = append(out, l)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Started.Before(out[j].Started) })
 	s.replayLocked(func(q *queued, pos int) bool {
-		out = append(out, LiveRun{Job: q.job, Position: pos})
+		l := liveRun(q.job)
+		l.Position = pos
+		out = append(out, l)
 		return true
 	})
 	return out
@@ -591,7 +697,7 @@ func (s *Scheduler) eligible(u *user) int {
 		return -1
 	}
 	for i, q := range u.queue {
-		if !s.threadBusy[q.job.ThreadID()] {
+		if !s.threadBusy[q.job.ThreadID()] && s.nodeFree(q.job) {
 			return i
 		}
 	}
@@ -606,7 +712,8 @@ func (s *Scheduler) dispatchLocked() []*running {
 		return nil
 	}
 	var starts []*running
-	for s.slots < s.cfg.MaxRunning && s.ring.Len() > 0 {
+	capacity := s.capacityLocked()
+	for s.slots < capacity && s.ring.Len() > 0 {
 		started := false
 		for visited := 0; visited < s.ring.Len() && !started; visited++ {
 			if s.cursor == nil {
@@ -642,11 +749,7 @@ func (s *Scheduler) dispatchLocked() []*running {
 			u.running++
 			u.credit--
 			s.slots++
-			s.threadBusy[j.ThreadID()] = true
-			ctx, cancel := context.WithCancelCause(s.ctx)
-			r := &running{job: j, ctx: ctx, cancel: cancel, started: time.Now()}
-			s.running[j.RunID()] = r
-			s.wg.Add(1) // under the lock, so that Stop's Wait never races an Add
+			r := s.runLocked(j)
 			starts = append(starts, r)
 			started = true
 			if u.credit <= 0 || len(u.queue) == 0 {
@@ -660,6 +763,35 @@ func (s *Scheduler) dispatchLocked() []*running {
 		}
 	}
 	return starts
+}
+
+// runLocked counts j as running and makes its context; launch executes it.
+func (s *Scheduler) runLocked(j Job) *running {
+	s.threadBusy[j.ThreadID()] = true
+	ctx, cancel := context.WithCancelCause(s.ctx)
+	r := &running{job: j, ctx: ctx, cancel: cancel, started: time.Now()}
+	if p, ok := j.(Placed); ok {
+		r.node = p.Node()
+		if ns := s.nodes[r.node]; ns != nil {
+			ns.busy++
+		}
+	}
+	s.running[j.RunID()] = r
+	s.wg.Add(1) // under the lock, so that Stop's Wait never races an Add
+	return r
+}
+
+// Resumed takes over a job that was already executing when this scheduler was made (a
+// cluster's new leader finds it running on a node): it counts against every limit as a
+// running job and Execute is called to follow it to its end. Call it after Start.
+func (s *Scheduler) Resumed(j Job) {
+	s.mu.Lock()
+	u := s.userOf(j.Owner(), j.Tier())
+	u.running++
+	s.slots++
+	r := s.runLocked(j)
+	s.mu.Unlock()
+	s.launch([]*running{r})
 }
 
 func (s *Scheduler) launch(starts []*running) {
@@ -692,6 +824,9 @@ func (s *Scheduler) finishLocked(r *running) []*running {
 	}
 	delete(s.threadBusy, r.job.ThreadID())
 	s.slots--
+	if ns := s.nodes[r.node]; r.node != "" && ns != nil {
+		ns.busy--
+	}
 	if u := s.users[r.job.Owner()]; u != nil {
 		u.running--
 		s.forget(u)

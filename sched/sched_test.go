@@ -431,3 +431,77 @@ func TestDrainStartsNothingQueued(t *testing.T) {
 		t.Fatalf("running %d, queued %d; want 0 and 3", s.Running(), s.Queued())
 	}
 }
+
+// placed is a job that executes on a cluster node.
+type placed struct {
+	*job
+	node string
+}
+
+func (p placed) Node() string { return p.node }
+
+// A cluster's leader starts a placed job only while its node has a free slot, however many
+// slots the others have; and a job it finds running counts against its user's limit.
+func TestNodeSlots(t *testing.T) {
+	s := newSched(t, sched.Config{Limits: map[netra.Tier]sched.Limit{netra.TierEnterprise: {Running: 5, Queued: 50}}})
+	rec := newRecorder()
+	s.SetNode("a", 1)
+	s.SetNode("b", 2)
+	if got := s.Slots(); got != 3 {
+		t.Fatalf("slots %d, want the nodes' 3", got)
+	}
+	mk := func(id, user, node string) placed {
+		return placed{&job{id: id, owner: user, thread: id, tier: netra.TierEnterprise, rec: rec, release: make(chan struct{})}, node}
+	}
+	submit := func(j sched.Job) {
+		release, err := s.Reserve(netra.Identity{UserID: j.Owner(), Tier: j.Tier()}, j.RunID())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = release
+		s.Submit(j)
+	}
+	a1, a2, b1 := mk("a1", "u", "a"), mk("a2", "v", "a"), mk("b1", "w", "b")
+	submit(a1)
+	submit(a2)
+	submit(b1)
+	got := map[string]bool{rec.next(t).id: true, rec.next(t).id: true}
+	if !got["a1"] || !got["b1"] {
+		t.Fatalf("started %v, want a1 and b1 (a has one slot)", got)
+	}
+	select {
+	case j := <-rec.ch:
+		t.Fatalf("%s started while its node's slot was taken", j.id)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(a1.release)
+	if j := rec.next(t); j.id != "a2" {
+		t.Fatalf("started %s, want a2 once a's slot was free", j.id)
+	}
+
+	// A job found running counts: the free user's one running run blocks its next.
+	free := func(id string) placed {
+		return placed{&job{id: id, owner: "f", thread: id, tier: netra.TierFree, rec: rec, release: make(chan struct{})}, "b"}
+	}
+	r1, q1 := free("r1"), free("q1")
+	s.Resumed(r1)
+	if j := rec.next(t); j.id != "r1" {
+		t.Fatalf("resumed %s, want r1 followed", j.id)
+	}
+	submit(q1)
+	if running, _ := s.Usage("f"); running != 1 {
+		t.Fatalf("f runs %d, want the resumed 1", running)
+	}
+	select {
+	case j := <-rec.ch:
+		t.Fatalf("%s started beside the free user's resumed run", j.id)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(r1.release)
+	if j := rec.next(t); j.id != "q1" {
+		t.Fatalf("started %s, want q1 after r1 ended", j.id)
+	}
+	close(a2.release)
+	close(b1.release)
+	close(q1.release)
+}

@@ -73,6 +73,7 @@ type adminRun struct {
 	UserID        string          `json:"user_id"`
 	ThreadID      string          `json:"thread_id"`
 	Agent         string          `json:"agent,omitempty"`
+	Node          string          `json:"node,omitempty"` // where it executes, in a cluster
 	Tier          netra.Tier      `json:"tier"`
 	Status        netra.RunStatus `json:"status"`
 	QueuePosition *int            `json:"queue_position"`
@@ -83,10 +84,7 @@ type adminRun struct {
 func (s *Server) adminRuns(w http.ResponseWriter, _ *http.Request, _ netra.Identity) (string, error) {
 	runs := []adminRun{}
 	for _, l := range s.cfg.Scheduler.Live() {
-		ar := adminRun{ID: l.Job.RunID(), UserID: l.Job.Owner(), ThreadID: l.Job.ThreadID(), Tier: l.Job.Tier(), Status: netra.RunQueued}
-		if a, ok := l.Job.(interface{ Agent() string }); ok {
-			ar.Agent = a.Agent()
-		}
+		ar := adminRun{ID: l.RunID, UserID: l.Owner, ThreadID: l.ThreadID, Tier: l.Tier, Agent: l.Agent, Node: l.Node, Status: netra.RunQueued}
 		if l.Running {
 			ar.Status = netra.RunRunning
 			started := l.Started.UTC()
@@ -152,7 +150,7 @@ func (s *Server) throwSwitch(w http.ResponseWriter, r *http.Request, id netra.Id
 	cancelled := 0
 	if req.Kind == killswitch.Agent && req.Mode == killswitch.ModeCancel {
 		for _, l := range s.cfg.Scheduler.Live() {
-			if a, ok := l.Job.(interface{ Agent() string }); ok && a.Agent() == req.Name && s.cfg.Scheduler.Cancel(l.Job.RunID()) {
+			if l.Agent == req.Name && s.cfg.Scheduler.Cancel(l.RunID) {
 				cancelled++
 			}
 		}

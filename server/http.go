@@ -411,7 +411,7 @@ func (s *Server) issueTicket(w http.ResponseWriter, r *http.Request, _ netra.Ide
 	if err != nil {
 		return err
 	}
-	t, exp, err := s.cfg.Tickets.Issue(g)
+	t, exp, err := s.cfg.Tickets.Issue(r.Context(), g)
 	if err != nil {
 		return err
 	}

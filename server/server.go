@@ -38,10 +38,34 @@ import (
 	"github.com/netra-ai/netra/web"
 )
 
+// Tickets issues single-use WebSocket tickets: auth.Tickets on one node, storepg.Tickets in
+// a cluster.
+type Tickets interface {
+	Issue(ctx context.Context, g auth.Grant) (ticket string, expires time.Time, err error)
+	Redeem(ctx context.Context, ticket string) (auth.Grant, error)
+}
+
+// Scheduler decides when accepted runs execute: *sched.Scheduler on one node, a cluster
+// node's *cluster.Member across nodes (the service's limits, fair order and positions).
+type Scheduler interface {
+	Reserve(id netra.Identity, runID string) (release func(), err error)
+	Submit(j sched.Job) (position int)
+	ETA(position int) time.Duration
+	// Cancel reports false when the run is neither reserved, queued nor running anywhere.
+	Cancel(runID string) bool
+	Position(runID string) int
+	ActiveInThread(owner, threadID string) []string
+	Usage(userID string) (running, queued int)
+	Users() []sched.UserUsage
+	Live() []sched.LiveRun
+	Owner(runID string) (owner string, ok bool)
+	Limit(t netra.Tier) sched.Limit
+}
+
 // Config holds the server's collaborators and settings.
 type Config struct {
 	Verifier *auth.Verifier
-	Tickets  *auth.Tickets
+	Tickets  Tickets
 	// SessionSecret signs the sessions of sign-in links (POST /v1/auth/login); SessionIssuer
 	// is their iss. Without a secret (public-key tokens only) sign-in links are unavailable.
 	SessionSecret []byte
@@ -49,7 +73,7 @@ type Config struct {
 	// OIDC signs users in through an organisation's identity provider. Default: off.
 	OIDC      OIDCConfig
 	Store     store.Store
-	Scheduler *sched.Scheduler
+	Scheduler Scheduler
 	Factory   *engine.Factory
 	Hub       *event.Hub
 	Ingest    *ingest.Service
@@ -119,6 +143,8 @@ type NodeInfo struct {
 	Running     int       `json:"runs_running"`
 	Queued      int       `json:"runs_queued"`
 	Slots       int       `json:"slots"`
+	Leader      bool      `json:"leader,omitempty"`      // schedules for the cluster
+	BeatAgeMS   int64     `json:"beat_age_ms,omitempty"` // since its last heartbeat, in a cluster
 }
 
 // Limits of the transport.

@@ -70,7 +70,7 @@ func (s *Server) wsGrant(r *http.Request) (auth.Grant, error) {
 		}
 	}
 	if t := r.URL.Query().Get("ticket"); t != "" {
-		g, err := s.cfg.Tickets.Redeem(t)
+		g, err := s.cfg.Tickets.Redeem(r.Context(), t)
 		if err == nil && s.cfg.Verifier.Revoked(g) {
 			return auth.Grant{}, netra.Errorf(netra.CodeUnauthorized, "signed out")
 		}

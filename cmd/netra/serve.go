@@ -35,7 +35,8 @@ func serve(args []string) error {
 		addr       = fs.String("addr", envOr("NETRA_ADDR", "127.0.0.1:8080"), "listen address (NETRA_ADDR)")
 		dataDir    = fs.String("data-dir", envOr("NETRA_DATA_DIR", "./netra-data"), "embedded database and generated secret (NETRA_DATA_DIR)")
 		dbURL      = fs.String("database-url", envOr("NETRA_DATABASE_URL", ""), "postgres://... to use PostgreSQL (NETRA_DATABASE_URL)")
-		natsURL    = fs.String("nats-url", envOr("NETRA_NATS_URL", ""), "nats://... to carry events on NATS instead of in process (NETRA_NATS_URL)")
+		natsURL    = fs.String("nats-url", envOr("NETRA_NATS_URL", ""), "nats://... to carry events on NATS instead of in process; with --database-url, the nodes on one database form a cluster (NETRA_NATS_URL)")
+		nodeID     = fs.String("node-id", envOr("NETRA_NODE_ID", ""), "this node's name in a cluster: letters, digits, '_', '-' (NETRA_NODE_ID; default generated)")
 		secret     = fs.String("jwt-secret", envOr("NETRA_JWT_SECRET", ""), "HS256 secret, at least 32 bytes (NETRA_JWT_SECRET); default: generated in the data dir")
 		issuer     = fs.String("jwt-issuer", envOr("NETRA_JWT_ISSUER", ""), "required token issuer (NETRA_JWT_ISSUER)")
 		keysFile   = fs.String("jwt-keys", envOr("NETRA_JWT_KEYS", ""), "JWKS or PEM file of RS256/EdDSA public keys (NETRA_JWT_KEYS)")
@@ -119,7 +120,7 @@ func serve(args []string) error {
 	algorithms := splitList(*algs)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	n, err := node.New(ctx, node.Config{Addr: *addr, DataDir: *dataDir, DatabaseURL: *dbURL, NATSURL: *natsURL, Version: versionLine(), JWTSecret: *secret,
+	n, err := node.New(ctx, node.Config{Addr: *addr, DataDir: *dataDir, DatabaseURL: *dbURL, NATSURL: *natsURL, NodeID: *nodeID, Version: versionLine(), JWTSecret: *secret,
 		JWTIssuer: *issuer, JWTKeysFile: *keysFile, JWTAlgorithms: algorithms, AllowedOrigins: allowed, MaxRunning: *maxRun, MaxQueued: *maxQueue, MaxDBBytes: *maxDBBytes, OTLPRouteAttribute: *routeAttr, TokenBudgets: tokenBudgets,
 		Model: mc, ServiceAccount: *svcAccount, OIDC: oidcCfg, Limits: tiers, ShutdownGrace: *grace, Timeouts: allTiers(engine.Timeouts{Run: *runTimeout, Agent: *agentTO, Tool: *toolTO}), PricesFile: *prices,
 		AuditRetention: *retention, CORSOrigins: corsOrigins, MaxConnections: *maxConns, MetricsAddr: *metricsAt, OTLPEndpoint: *otlp, RateLimits: limits, Logger: log})

@@ -37,14 +37,27 @@ var _ event.Bus = (*Bus)(nil)
 
 // Connect connects to the NATS server url names (nats://host:4222; several, comma-separated).
 func Connect(url, name string, log *slog.Logger) (*Bus, error) {
-	nc, err := nats.Connect(url, nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { log.Warn("event bus disconnected", "err", err) }),
-		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("event bus reconnected", "server", c.ConnectedUrlRedacted()) }))
+	nc, err := Dial(url, name, log)
 	if err != nil {
-		return nil, fmt.Errorf("NATS %s: %w", url, err)
+		return nil, err
 	}
 	return &Bus{nc: nc, log: log}, nil
 }
+
+// Dial connects to NATS as every Netra connection does: reconnecting for ever, every 250 ms,
+// and saying so in the log.
+func Dial(url, name string, log *slog.Logger) (*nats.Conn, error) {
+	nc, err := nats.Connect(url, nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { log.Warn("NATS disconnected", "name", name, "err", err) }),
+		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("NATS reconnected", "name", name, "server", c.ConnectedUrlRedacted()) }))
+	if err != nil {
+		return nil, fmt.Errorf("NATS %s: %w", url, err)
+	}
+	return nc, nil
+}
+
+// Abort closes the connection at once, dropping what is buffered: a crash, for tests.
+func (b *Bus) Abort() { b.nc.Close() }
 
 // Subject is the subject of user's events.
 func Subject(user string) string {

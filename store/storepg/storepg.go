@@ -29,18 +29,15 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// migrationLock is the advisory lock nodes take to migrate one at a time ("netra" in ASCII);
-// nodeLock the one a node holds while it serves from the database (Claim).
-const (
-	migrationLock = 0x6e65747261
-	nodeLock      = 0x6e65747262
-)
+// migrationLock is the advisory lock nodes take to migrate one at a time ("netra" in ASCII).
+const migrationLock = 0x6e65747261
 
 // Store is the PostgreSQL store.
 type Store struct {
 	db    *pgxpool.Pool
 	url   string
-	claim *pgx.Conn // holds nodeLock; nil unless Claim
+	claim *pgx.Conn // holds the node lock; nil unless Claim
+	fence string    // the node whose row every Append needs (Fence); "" off a cluster
 }
 
 var _ store.Store = (*Store)(nil)
@@ -114,20 +111,27 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
-// Claim makes this store the only one serving from its database: a node's scheduler
-// recovers every queued and running run it finds at start-up, so a second node on the same
-// database would take the first one's runs. The claim is a session advisory lock on a
-// connection of its own, released by Close or when the process dies.
-func (s *Store) Claim(ctx context.Context) error {
+// Claim makes this store the only one serving from its database (shared false): a lone
+// node's scheduler recovers every queued and running run it finds at start-up, so a second
+// node on the same database would take the first one's runs. Cluster nodes claim it shared:
+// they exclude a lone node, not each other. The claim is a session advisory lock (per schema)
+// on a connection of its own, released by Close or when the process dies.
+func (s *Store) Claim(ctx context.Context, shared bool) error {
 	conn, err := pgx.Connect(ctx, s.url)
 	if err != nil {
 		return fmt.Errorf("postgres: %w", err)
 	}
+	fn := "pg_try_advisory_lock"
+	if shared {
+		fn = "pg_try_advisory_lock_shared"
+	}
 	var ok bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, nodeLock).Scan(&ok); err != nil || !ok {
+	if err := conn.QueryRow(ctx, `SELECT `+fn+`(hashtext('netra-node:' || current_schema()))`).Scan(&ok); err != nil || !ok {
 		_ = conn.Close(ctx)
-		if err == nil {
-			err = errors.New("another Netra node is serving from this database: nodes cannot share one yet (docs/operations.md)")
+		if err == nil && shared {
+			err = errors.New("a Netra node without NETRA_NATS_URL serves from this database: a cluster's nodes need NATS, all of them (docs/operations.md)")
+		} else if err == nil {
+			err = errors.New("another Netra node is serving from this database: nodes share one only as a cluster, with NETRA_NATS_URL set on each (docs/operations.md)")
 		}
 		return err
 	}
@@ -168,6 +172,8 @@ func wrap(op string, err error) error {
 		switch pe.Code {
 		case "53100", "53200": // disk_full, out_of_memory
 			return &netra.Error{Code: netra.CodeInsufficientStorage, Message: "the database is out of space: nothing was stored; try again later", Err: fmt.Errorf("postgres %s: %w", op, err)}
+		case "NX001": // netra_fence
+			return &netra.Error{Code: netra.CodeUnavailable, Message: "this node has lost its leases: nothing was stored", Err: fmt.Errorf("postgres %s: %w: %w", op, ErrFenced, err)}
 		case "25006": // read_only_sql_transaction: a standby, or a database made read-only
 			return &netra.Error{Code: netra.CodeInsufficientStorage, Message: "the database does not accept writes: nothing was stored", Err: fmt.Errorf("postgres %s: %w", op, err)}
 		}
@@ -458,6 +464,12 @@ func (s *Store) ListEvents(ctx context.Context, owner, runID string, afterSeq in
 func (s *Store) Append(ctx context.Context, batch []store.Record) error {
 	return wrap("append", pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		b := &pgx.Batch{}
+		if s.fence != "" {
+			b.Queue(`SELECT netra_fence($1)`, s.fence)
+			if err := relinkAudit(ctx, tx, batch); err != nil {
+				return err
+			}
+		}
 		var checks []func(int, pgconn.CommandTag) error
 		for _, rec := range batch {
 			if e := rec.Audit; e != nil {

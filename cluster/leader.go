@@ -1,0 +1,557 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/sched"
+	"github.com/netra-ai/netra/store/storepg"
+)
+
+// leader runs the service's scheduler while its node holds the lease.
+type leader struct {
+	m     *Member
+	lease *storepg.Lease
+	s     *sched.Scheduler
+
+	mu       sync.Mutex
+	proxies  map[string]*proxy // every run the scheduler holds, by id
+	releases map[string]func() // reservations, by run id
+	live     map[string]int    // live nodes and their slots
+	gone     bool              // abdicated: proxies no longer speak to nodes
+
+	ready chan struct{} // closed once rebuilt: requests wait for it
+	quit  chan struct{} // closed by abdicate
+	once  sync.Once
+	done  chan struct{} // closed when run returns
+}
+
+func newLeader(m *Member, lease *storepg.Lease) *leader {
+	cfg := m.cfg.Sched
+	cfg.MaxRunning = 1 << 30 // the nodes' slots bound what runs (sched.SetNode)
+	return &leader{m: m, lease: lease, s: sched.New(cfg, m.log), proxies: map[string]*proxy{}, releases: map[string]func(){},
+		live: map[string]int{}, ready: make(chan struct{}), quit: make(chan struct{}), done: make(chan struct{})}
+}
+
+// run serves as leader: it rebuilds the scheduler's view, then watches the nodes each beat
+// until the lease is lost or the node stops.
+func (l *leader) run(ctx context.Context) {
+	defer close(l.done)
+	defer l.lease.Release()
+	sub, err := l.m.nc.Subscribe(l.m.leaderSubject(), l.onRequest)
+	if err != nil {
+		l.m.log.Error("leader subject", "err", err)
+		return
+	}
+	defer func() { _ = sub.Unsubscribe() }()
+	l.s.Start(ctx)
+	defer l.abdicate()
+	if err := l.rebuild(ctx); err != nil {
+		l.m.log.Error("rebuilding the service's queue; stepping down", "err", err)
+		return
+	}
+	close(l.ready)
+	t := time.NewTicker(l.m.cfg.Beat)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.quit:
+			return
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		cctx, cancel := context.WithTimeout(ctx, l.m.cfg.Beat)
+		err := l.lease.Check(cctx)
+		cancel()
+		if err != nil {
+			l.m.log.Error("leader lease lost; stepping down", "err", err)
+			return
+		}
+		l.watch(ctx)
+	}
+}
+
+// abdicate stops leading: the scheduler stops without a word to the nodes, whose runs go on
+// under the next leader.
+func (l *leader) abdicate() {
+	l.once.Do(func() {
+		l.mu.Lock()
+		l.gone = true
+		l.mu.Unlock()
+		close(l.quit)
+		l.s.Stop()
+	})
+}
+
+// rebuild makes the scheduler's view of the service: it asks every node with a fresh row what
+// it holds (waiting, for one that does not answer, until its row is stale and it is dead),
+// then goes through the store's active runs: those a node holds are queued or followed there,
+// the others were a dead node's and are ended (running) or handed to a live node (queued).
+func (l *leader) rebuild(ctx context.Context) error {
+	t0 := time.Now()
+	where := map[string]held{} // run → the node holding it (in held.Run) and whether it runs
+	for {
+		members, err := l.m.st.Members(ctx)
+		if err != nil {
+			return err
+		}
+		waiting := false
+		for _, mb := range members {
+			if _, known := l.live[mb.ID]; known {
+				continue
+			}
+			if mb.Age > l.m.cfg.Expire {
+				if _, err := l.m.st.Expire(ctx, mb.ID, l.m.cfg.Expire); err != nil {
+					return err
+				}
+				continue
+			}
+			r, err := l.ask(mb.ID, msg{Op: opState}, 2*time.Second)
+			if err != nil {
+				waiting = true // alive by its row, silent by NATS: wait until it is one or the other
+				continue
+			}
+			l.live[mb.ID] = slotsOf(mb.Info)
+			for _, h := range r.Held {
+				where[h.Run] = held{Run: mb.ID, Running: h.Running}
+			}
+		}
+		if !waiting {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-l.quit:
+			return errors.New("stepped down")
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	for id, slots := range l.live {
+		l.s.SetNode(id, slots)
+	}
+	active, err := l.m.st.ActiveRuns(ctx)
+	if err != nil {
+		return err
+	}
+	var orphans []*proxy
+	for _, r := range active {
+		p := &proxy{l: l, id: r.ID, owner: r.Owner, tier: r.Tier, thread: r.ThreadID, agent: r.Agent, done: make(chan struct{})}
+		h, ok := where[r.ID]
+		switch {
+		case ok && h.Running:
+			p.node, p.started = h.Run, true
+			l.add(p)
+			l.s.Resumed(p)
+		case ok:
+			p.node = h.Run
+			l.add(p)
+			l.s.Recovered(p)
+		case r.Status == netra.RunRunning:
+			// Its node died with it: one terminal event, from here.
+			if err := l.m.runs.EndOrphan(ctx, r.Owner, r.ID); err != nil {
+				l.m.log.Error("run of a dead node not ended", "run_id", r.ID, "err", err)
+			}
+		default:
+			l.add(p)
+			orphans = append(orphans, p)
+			l.s.Recovered(p)
+		}
+	}
+	l.place(ctx, orphans)
+	l.s.Resume()
+	l.m.log.Info("leader rebuilt the service's queue", "nodes", len(l.live), "runs", len(active), "handed_over", len(orphans),
+		"took", time.Since(t0).Round(time.Millisecond).String())
+	return nil
+}
+
+func slotsOf(info json.RawMessage) int {
+	var r row
+	_ = json.Unmarshal(info, &r)
+	if r.Leaving {
+		return 0
+	}
+	return r.Slots
+}
+
+func (l *leader) add(p *proxy) {
+	l.mu.Lock()
+	l.proxies[p.id] = p
+	l.mu.Unlock()
+}
+
+func (l *leader) remove(p *proxy) {
+	l.mu.Lock()
+	if l.proxies[p.id] == p {
+		delete(l.proxies, p.id)
+	}
+	l.mu.Unlock()
+}
+
+// watch follows the nodes' rows: new nodes get their slots, a node whose beat is stale is
+// expired and its runs taken over, a node that left is forgotten.
+func (l *leader) watch(ctx context.Context) {
+	members, err := l.m.st.Members(ctx)
+	if err != nil {
+		l.m.log.Warn("listing nodes", "err", err)
+		return
+	}
+	seen := map[string]bool{}
+	for _, mb := range members {
+		if mb.Age > l.m.cfg.Expire {
+			expired, err := l.m.st.Expire(ctx, mb.ID, l.m.cfg.Expire)
+			if err != nil {
+				l.m.log.Warn("expiring a node", "node_id", mb.ID, "err", err)
+				seen[mb.ID] = true
+				continue
+			}
+			if expired {
+				l.m.log.Warn("node's heartbeat is stale: taking its runs over", "node_id", mb.ID, "beat_age", mb.Age.Round(time.Millisecond).String())
+				continue // not seen: handled below as gone
+			}
+		}
+		seen[mb.ID] = true
+		slots := slotsOf(mb.Info)
+		l.mu.Lock()
+		old, known := l.live[mb.ID]
+		l.live[mb.ID] = slots
+		l.mu.Unlock()
+		if !known || old != slots {
+			l.s.SetNode(mb.ID, slots)
+		}
+	}
+	l.mu.Lock()
+	var gone []string
+	for id := range l.live {
+		if !seen[id] {
+			gone = append(gone, id)
+			delete(l.live, id)
+		}
+	}
+	l.mu.Unlock()
+	for _, id := range gone {
+		l.takeOver(ctx, id)
+	}
+}
+
+// takeOver ends the runs a dead node was executing and hands its queued runs to live nodes.
+// Its row is gone, so it commits nothing more: the store's seq of each run is final.
+func (l *leader) takeOver(ctx context.Context, node string) {
+	l.s.RemoveNode(node)
+	l.mu.Lock()
+	var running, queued []*proxy
+	for _, p := range l.proxies {
+		p.mu.Lock()
+		if p.node == node {
+			if p.started {
+				running = append(running, p)
+			} else {
+				queued = append(queued, p)
+			}
+		}
+		p.mu.Unlock()
+	}
+	l.mu.Unlock()
+	for _, p := range running {
+		if err := l.m.runs.EndOrphan(ctx, p.owner, p.id); err != nil {
+			l.m.log.Error("run of a dead node not ended", "run_id", p.id, "err", err)
+		}
+		p.finish()
+	}
+	l.place(ctx, queued)
+	l.m.log.Info("took a dead node's runs over", "node_id", node, "ended", len(running), "handed_over", len(queued))
+}
+
+// place hands queued runs to the live nodes with the most free room, in chunks, and lets the
+// scheduler start what it can.
+func (l *leader) place(ctx context.Context, ps []*proxy) {
+	if len(ps) == 0 {
+		return
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i].id < ps[j].id })
+	for len(ps) > 0 && ctx.Err() == nil {
+		target := l.roomiest()
+		if target == "" {
+			l.m.log.Error("no live node to hand queued runs to; they wait for the next leader", "runs", len(ps))
+			return
+		}
+		n := min(len(ps), 500)
+		chunk := ps[:n]
+		refs := make([]runRef, n)
+		for i, p := range chunk {
+			refs[i] = runRef{ID: p.id, Owner: p.owner}
+		}
+		if _, err := l.ask(target, msg{Op: opAdopt, Runs: refs}, 30*time.Second); err != nil {
+			l.m.log.Warn("handing runs over", "node_id", target, "err", err)
+			l.mu.Lock()
+			delete(l.live, target) // try another; watch brings it back if it lives
+			l.mu.Unlock()
+			continue
+		}
+		for _, p := range chunk {
+			p.mu.Lock()
+			p.node = target
+			p.mu.Unlock()
+		}
+		ps = ps[n:]
+	}
+	l.s.Replace()
+}
+
+// roomiest is the live node with the most slots per run it holds.
+func (l *leader) roomiest() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	load := map[string]int{}
+	for _, p := range l.proxies {
+		load[p.nodeOf()]++
+	}
+	best, bestScore := "", -1.0
+	for id, slots := range l.live {
+		if slots <= 0 {
+			continue
+		}
+		score := float64(slots) / float64(1+load[id])
+		if score > bestScore || score == bestScore && id < best {
+			best, bestScore = id, score
+		}
+	}
+	return best
+}
+
+// ask sends a request to a node.
+func (l *leader) ask(node string, q msg, timeout time.Duration) (reply, error) {
+	b, _ := json.Marshal(q)
+	res, err := l.m.nc.Request(l.m.subject(node), b, timeout)
+	if err != nil {
+		return reply{}, err
+	}
+	var r reply
+	if err := json.Unmarshal(res.Data, &r); err != nil {
+		return reply{}, err
+	}
+	return r, r.err()
+}
+
+// tell sends a notice to a node, unless this leader stepped down.
+func (l *leader) tell(node string, q msg) {
+	l.mu.Lock()
+	gone := l.gone
+	l.mu.Unlock()
+	if gone {
+		return
+	}
+	b, _ := json.Marshal(q)
+	if err := l.m.nc.Publish(l.m.subject(node), b); err != nil {
+		l.m.log.Warn("telling a node", "node_id", node, "op", q.Op, "err", err)
+	}
+}
+
+// leave hands a leaving node's queued runs to the others; it starts nothing more there.
+func (l *leader) leave(ctx context.Context, node string) {
+	l.mu.Lock()
+	l.live[node] = 0
+	var queued []*proxy
+	for _, p := range l.proxies {
+		p.mu.Lock()
+		if p.node == node && !p.started {
+			queued = append(queued, p)
+		}
+		p.mu.Unlock()
+	}
+	l.mu.Unlock()
+	l.s.SetNode(node, 0)
+	if l.roomiest() == "" {
+		return // nowhere to go: they stay queued in the store for the next node
+	}
+	refs := make([]runRef, len(queued))
+	for i, p := range queued {
+		refs[i] = runRef{ID: p.id, Owner: p.owner}
+	}
+	r, err := l.ask(node, msg{Op: opDrop, Runs: refs}, 30*time.Second)
+	if err != nil {
+		l.m.log.Warn("leaving node did not give its runs up", "node_id", node, "err", err)
+		return
+	}
+	dropped := map[string]bool{}
+	for _, id := range r.Runs {
+		dropped[id] = true
+	}
+	var move []*proxy
+	for _, p := range queued {
+		if dropped[p.id] {
+			move = append(move, p)
+		}
+	}
+	l.place(ctx, move)
+}
+
+// onRequest answers the nodes.
+func (l *leader) onRequest(nm *nats.Msg) {
+	select {
+	case <-l.ready:
+	case <-l.quit:
+		return // no answer: the asker retries with the next leader
+	}
+	var q msg
+	if err := json.Unmarshal(nm.Data, &q); err != nil {
+		return
+	}
+	r := l.answer(q)
+	avg, slots := l.s.Pace()
+	r.AvgRun, r.Slots = avg, max(1, slots)
+	b, _ := json.Marshal(r)
+	_ = nm.Respond(b)
+}
+
+func (l *leader) answer(q msg) reply {
+	switch q.Op {
+	case opReserve:
+		release, err := l.s.Reserve(netra.Identity{UserID: q.Owner, Tier: q.Tier}, q.Run)
+		if err != nil {
+			return refusal(err)
+		}
+		l.mu.Lock()
+		l.releases[q.Run] = release
+		l.mu.Unlock()
+		return reply{OK: true}
+	case opRelease:
+		l.mu.Lock()
+		release := l.releases[q.Run]
+		delete(l.releases, q.Run)
+		l.mu.Unlock()
+		if release != nil {
+			release()
+		}
+		return reply{OK: true}
+	case opSubmit:
+		l.mu.Lock()
+		_, known := l.proxies[q.Run]
+		delete(l.releases, q.Run)
+		l.mu.Unlock()
+		if known { // asked again after a lost answer, or queued by the rebuild already
+			return reply{OK: true, Pos: l.s.Position(q.Run)}
+		}
+		p := &proxy{l: l, id: q.Run, owner: q.Owner, tier: q.Tier, thread: q.Thread, agent: q.Agent, node: q.Node, done: make(chan struct{})}
+		l.mu.Lock()
+		_, met := l.live[q.Node]
+		if !met { // a node that joined since the last watch: its slots count from now
+			l.live[q.Node] = q.Slots
+		}
+		l.mu.Unlock()
+		if !met {
+			l.s.SetNode(q.Node, q.Slots)
+		}
+		l.add(p)
+		return reply{OK: true, Pos: l.s.Submit(p)}
+	case opFinished:
+		l.mu.Lock()
+		p := l.proxies[q.Run]
+		l.mu.Unlock()
+		if p != nil {
+			p.finish()
+		}
+		return reply{OK: true}
+	case opCancel:
+		return reply{OK: l.s.Cancel(q.Run)}
+	case opPosition:
+		return reply{Pos: l.s.Position(q.Run)}
+	case opThread:
+		return reply{Runs: l.s.ActiveInThread(q.Owner, q.Thread)}
+	case opUsage:
+		running, queued := l.s.Usage(q.Owner)
+		return reply{Running: running, Queued: queued}
+	case opUsers:
+		return reply{Users: l.s.Users()}
+	case opLive:
+		return reply{Live: l.s.Live()}
+	case opOwner:
+		owner, _ := l.s.Owner(q.Run)
+		return reply{Owner: owner}
+	case opPace:
+		return reply{OK: true, Owner: l.m.cfg.NodeID} // Owner: who leads
+	case opLeave:
+		go l.leave(l.m.base, q.Node) // it asks the leaving node back; not from this goroutine
+		return reply{OK: true}
+	}
+	return reply{Code: netra.CodeInvalidRequest, Message: "unknown cluster operation " + q.Op}
+}
+
+// proxy is a run as the leader's scheduler holds it: it executes on its node, which the
+// proxy tells when to start, its position, and its cancellation.
+type proxy struct {
+	l                        *leader
+	id, owner, thread, agent string
+	tier                     netra.Tier
+	done                     chan struct{} // closed when the run ended on its node, or was ended for it
+	once                     sync.Once
+
+	mu      sync.Mutex
+	node    string
+	started bool // told to start (or found running): Execute follows it
+}
+
+var _ sched.Placed = (*proxy)(nil)
+
+func (p *proxy) RunID() string    { return p.id }
+func (p *proxy) Owner() string    { return p.owner }
+func (p *proxy) Tier() netra.Tier { return p.tier }
+func (p *proxy) ThreadID() string { return p.thread }
+func (p *proxy) Agent() string    { return p.agent }
+func (p *proxy) Node() string     { return p.nodeOf() }
+
+func (p *proxy) nodeOf() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.node
+}
+
+func (p *proxy) finish() { p.once.Do(func() { close(p.done) }) }
+
+// Execute tells the node to start the run and follows it to its end; a cancellation is passed
+// on, unless the leader is stepping down (the run goes on under the next one).
+func (p *proxy) Execute(ctx context.Context) {
+	defer p.l.remove(p)
+	p.mu.Lock()
+	node, was := p.node, p.started
+	p.started = true
+	p.mu.Unlock()
+	if !was {
+		p.l.tell(node, msg{Op: opStart, Run: p.id})
+	}
+	select {
+	case <-p.done:
+		return
+	case <-p.l.quit:
+		return
+	case <-ctx.Done():
+	}
+	cause := causeCancel
+	if errors.Is(context.Cause(ctx), sched.ErrShutdown) {
+		cause = causeShutdown
+	}
+	p.l.tell(node, msg{Op: opStop, Run: p.id, Cause: cause})
+	select {
+	case <-p.done:
+	case <-p.l.quit:
+	}
+}
+
+// Cancelled tells the node that its queued run was cancelled.
+func (p *proxy) Cancelled() {
+	p.l.remove(p)
+	p.l.tell(p.nodeOf(), msg{Op: opCancelled, Run: p.id})
+}
+
+// Moved tells the node the queued run's new position.
+func (p *proxy) Moved(position int, eta time.Duration) {
+	p.l.tell(p.nodeOf(), msg{Op: opMoved, Run: p.id, Pos: position, ETA: int64(eta)})
+}

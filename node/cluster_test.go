@@ -1,0 +1,451 @@
+package node_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/client"
+	"github.com/netra-ai/netra/event/eventnats/natstest"
+	"github.com/netra-ai/netra/node"
+	"github.com/netra-ai/netra/store/storepg/pgtest"
+)
+
+// startCluster starts n nodes on one fresh PostgreSQL schema and one NATS server, sharing a
+// data directory (the audit key every node of a cluster shares), and waits for a leader.
+func startCluster(t *testing.T, n int, mutate func(i int, c *node.Config)) []*harness {
+	t.Helper()
+	db, bus, dir := pgtest.URL(t), natstest.URL(t), t.TempDir()
+	hs := make([]*harness, n)
+	for i := range n {
+		hs[i] = start(t, func(c *node.Config) {
+			c.DatabaseURL, c.NATSURL, c.DataDir, c.NodeID = db, bus, dir, fmt.Sprintf("n%d", i)
+			if mutate != nil {
+				mutate(i, c)
+			}
+		})
+	}
+	waitFor(t, 10*time.Second, "a leader", func() bool { return leaderOf(hs) >= 0 })
+	return hs
+}
+
+// leaderOf is the index of the node that leads, or -1.
+func leaderOf(hs []*harness) int {
+	for i, h := range hs {
+		if h.n.Leader() {
+			return i
+		}
+	}
+	return -1
+}
+
+func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s within %s", what, d)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (h *harness) clientAs(user string, tier netra.Tier) *client.Client {
+	return client.New(h.url, h.token(user, tier))
+}
+
+// checkRunEvents checks that evs hold, for each run of runs, seqs 1..k once each, ending in
+// one terminal event, and no event of any other run.
+func checkRunEvents(t *testing.T, user string, evs []client.Event, runs []string) {
+	t.Helper()
+	seqs := map[string][]int64{}
+	for _, ev := range evs {
+		if !slices.Contains(runs, ev.RunID) {
+			t.Fatalf("%s received an event of run %s, not theirs", user, ev.RunID)
+		}
+		seqs[ev.RunID] = append(seqs[ev.RunID], ev.Seq)
+	}
+	for _, r := range runs {
+		s := seqs[r]
+		slices.Sort(s)
+		for i, q := range s {
+			if q != int64(i+1) {
+				t.Fatalf("%s's run %s: seqs %v, want 1..%d once each", user, r, s, len(s))
+			}
+		}
+	}
+}
+
+// TestClusterAcrossNodes: 300 users, each connected to one node while their runs execute on
+// another, get every event of their runs once and in full, and no one else's.
+func TestClusterAcrossNodes(t *testing.T) {
+	t.Parallel()
+	hs := startCluster(t, 3, nil)
+	const users, runsEach = 300, 2
+	var wg sync.WaitGroup
+	errs := make(chan error, users)
+	for u := range users {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			name := fmt.Sprintf("user%03d", u)
+			watch, exec := hs[u%3], hs[(u+1)%3]
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			conn, err := watch.clientAs(name, netra.TierMid).Connect(ctx, client.ConnOptions{})
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer conn.Close()
+			var runs []string
+			for i := range runsEach {
+				r, err := exec.clientAs(name, netra.TierMid).StartRun(ctx, client.StartRun{Input: fmt.Sprintf("%s run %d", name, i), Agent: "echo"})
+				if err != nil {
+					errs <- fmt.Errorf("%s: %w", name, err)
+					return
+				}
+				runs = append(runs, r.ID)
+			}
+			var evs []client.Event
+			ended := 0
+			for ended < runsEach {
+				select {
+				case ev, ok := <-conn.Events():
+					if !ok {
+						errs <- fmt.Errorf("%s: connection closed", name)
+						return
+					}
+					evs = append(evs, ev)
+					if ev.Terminal() {
+						ended++
+					}
+				case <-ctx.Done():
+					errs <- fmt.Errorf("%s: %d of %d runs ended in time", name, ended, runsEach)
+					return
+				}
+			}
+			// Whatever else arrives in a moment must be nothing: no duplicate, no stranger.
+			quiet := time.After(200 * time.Millisecond)
+		drain:
+			for {
+				select {
+				case ev := <-conn.Events():
+					evs = append(evs, ev)
+				case <-quiet:
+					break drain
+				}
+			}
+			checkRunEvents(t, name, evs, runs)
+			for _, r := range runs {
+				stored, err := exec.clientAs(name, netra.TierMid).Events(ctx, r, 0)
+				if err != nil {
+					errs <- err
+					return
+				}
+				var live int
+				for _, ev := range evs {
+					if ev.RunID == r {
+						live++
+					}
+				}
+				if live != len(stored) {
+					errs <- fmt.Errorf("%s's run %s: %d events live, %d stored", name, r, live, len(stored))
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// TestClusterLimits: a user's limits are the service's. A free user (one run at a time)
+// starting runs on three nodes never has two running; its queue bound counts every node's.
+func TestClusterLimits(t *testing.T) {
+	t.Parallel()
+	hs := startCluster(t, 3, nil)
+	var ids []string
+	for i := range 6 {
+		r, err := hs[i%3].clientAs("frida", netra.TierFree).StartRun(ctxT(t), client.StartRun{Input: fmt.Sprintf("limit %d", i), Agent: "echo",
+			Params: map[string]any{"delay_ms": 150}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.ID)
+	}
+	// Free: 10 queued at most, service-wide. 5 wait now; 5 more fit, the 11th waiting does not.
+	for i := range 5 {
+		if _, err := hs[i%3].clientAs("frida", netra.TierFree).StartRun(ctxT(t), client.StartRun{Input: "fill", Agent: "echo",
+			Params: map[string]any{"delay_ms": 1}}); err != nil {
+			t.Fatalf("run %d of the queue's 10: %v", 6+i, err)
+		}
+	}
+	_, err := hs[2].clientAs("frida", netra.TierFree).StartRun(ctxT(t), client.StartRun{Input: "over", Agent: "echo"})
+	var ae *client.APIError
+	if !errors.As(err, &ae) || ae.Code != string(netra.CodeQueueFull) {
+		t.Fatalf("the 11th waiting run: %v, want queue_full across the service", err)
+	}
+	type span struct{ from, to time.Time }
+	var spans []span
+	for _, id := range ids {
+		var r client.Run
+		waitFor(t, 20*time.Second, "run "+id+" to end", func() bool {
+			r, err = hs[0].clientAs("frida", netra.TierFree).GetRun(ctxT(t), id)
+			return err == nil && r.EndedAt != nil
+		})
+		if r.Status != "completed" || r.StartedAt == nil {
+			t.Fatalf("run %s: %s", id, r.Status)
+		}
+		spans = append(spans, span{*r.StartedAt, *r.EndedAt})
+	}
+	slices.SortFunc(spans, func(a, b span) int { return a.from.Compare(b.from) })
+	for i := 1; i < len(spans); i++ {
+		if spans[i].from.Before(spans[i-1].to) {
+			t.Fatalf("two runs of a free user ran at once: %v and %v", spans[i-1], spans[i])
+		}
+	}
+}
+
+// TestClusterTicketsAndSwitches: a ticket issued by one node opens a connection on another,
+// once; a kill switch thrown on one node stops new runs on all of them.
+func TestClusterTicketsAndSwitches(t *testing.T) {
+	t.Parallel()
+	hs := startCluster(t, 3, nil)
+	tok := hs[0].token("tess", netra.TierFree)
+	var tk struct {
+		Ticket string `json:"ticket"`
+	}
+	if err := client.New(hs[0].url, tok).Do(ctxT(t), "POST", "/v1/ws-tickets", nil, &tk); err != nil {
+		t.Fatal(err)
+	}
+	ws := func(h *harness) error {
+		conn, _, err := websocket.Dial(ctxT(t), "ws"+strings.TrimPrefix(h.url, "http")+"/v1/ws?ticket="+tk.Ticket, nil)
+		if err == nil {
+			_ = conn.CloseNow()
+		}
+		return err
+	}
+	if err := ws(hs[1]); err != nil {
+		t.Fatalf("node 1 refused node 0's ticket: %v", err)
+	}
+	if err := ws(hs[2]); err == nil {
+		t.Fatal("node 2 accepted a ticket node 1 had redeemed")
+	}
+
+	admin := client.New(hs[0].url, adminToken(t))
+	if err := admin.Do(ctxT(t), "POST", "/v1/admin/switches", map[string]any{"kind": "agent", "name": "echo", "mode": "cancel", "reason": "test"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond) // every node reads the switches each second
+	for i, h := range hs {
+		r, err := h.clientAs("tess", netra.TierFree).StartRun(ctxT(t), client.StartRun{Input: "switched off", Agent: "echo"})
+		if err != nil {
+			continue // refused at once: stopped as well
+		}
+		waitFor(t, 10*time.Second, "the run to end", func() bool {
+			r, err = h.clientAs("tess", netra.TierFree).GetRun(ctxT(t), r.ID)
+			return err == nil && r.EndedAt != nil
+		})
+		if r.Status == "completed" {
+			t.Fatalf("node %d ran echo after node 0 switched it off", i)
+		}
+	}
+}
+
+// TestClusterFailover: a node killed mid-run (as by kill -9) has each of its running runs
+// ended by another within 15 s, with exactly one terminal event (run_failed, interrupted)
+// continuing the run's seq, and its queued runs complete on the others. Then the leader is
+// killed, and the service goes on under a new one.
+func TestClusterFailover(t *testing.T) {
+	t.Parallel()
+	hs := startCluster(t, 3, func(i int, c *node.Config) { c.MaxRunning = 2 })
+	victim := (leaderOf(hs) + 1) % 3
+	watch := hs[(victim+1)%3]
+	var ended sync.Map // run → its terminal events, seen live on a node that stays
+	type user struct {
+		name string
+		conn *client.Conn
+		runs []string
+	}
+	var us []*user
+	for u := range 4 {
+		name := fmt.Sprintf("vic%d", u)
+		conn := watch.connect(watch.clientAs(name, netra.TierEnterprise), client.ConnOptions{})
+		us = append(us, &user{name: name, conn: conn})
+	}
+	// 2 slots on the victim: 2 long runs execute there, then 6 short ones wait there.
+	for i := range 8 {
+		if i == 2 {
+			waitFor(t, 10*time.Second, "two runs executing on the victim", func() bool { return hs[victim].n.Running() == 2 })
+		}
+		u := us[i%4]
+		delay := 100
+		if i < 2 {
+			delay = 30000
+		}
+		r, err := hs[victim].clientAs(u.name, netra.TierEnterprise).StartRun(ctxT(t), client.StartRun{Input: fmt.Sprintf("failover %d", i), Agent: "echo",
+			Params: map[string]any{"delay_ms": delay}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.runs = append(u.runs, r.ID)
+	}
+	running := []string{us[0].runs[0], us[1].runs[0]}
+	for i, id := range running {
+		r, err := watch.clientAs(us[i].name, netra.TierEnterprise).GetRun(ctxT(t), id)
+		if err != nil || r.Status != "running" {
+			t.Fatalf("run %s: %v %v, want running on the victim", id, r.Status, err)
+		}
+	}
+	crashed := time.Now()
+	hs[victim].n.Crash()
+
+	var wg sync.WaitGroup
+	for _, u := range us {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			timeout := time.After(70 * time.Second)
+			n := 0
+			for n < len(u.runs) {
+				select {
+				case ev := <-u.conn.Events():
+					if ev.Terminal() {
+						v, _ := ended.LoadOrStore(ev.RunID, &[]client.Event{})
+						*v.(*[]client.Event) = append(*v.(*[]client.Event), ev)
+						n++
+					}
+				case <-timeout:
+					return
+				}
+			}
+		}()
+	}
+	// The running ones end within 15 s.
+	for _, id := range running {
+		waitFor(t, 15*time.Second-time.Since(crashed), "terminal event of "+id, func() bool { _, ok := ended.Load(id); return ok })
+	}
+	t.Logf("the dead node's running runs ended %s after the crash", time.Since(crashed).Round(time.Millisecond))
+	wg.Wait()
+	for _, u := range us {
+		for _, id := range u.runs {
+			v, ok := ended.Load(id)
+			if !ok {
+				t.Fatalf("run %s never ended", id)
+			}
+			evs := *v.(*[]client.Event)
+			if len(evs) != 1 {
+				t.Fatalf("run %s: %d terminal events", id, len(evs))
+			}
+			stored, err := watch.clientAs(u.name, netra.TierEnterprise).Events(ctxT(t), id, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, ev := range stored {
+				if ev.Seq != int64(i+1) || (ev.Terminal() != (i == len(stored)-1)) {
+					t.Fatalf("run %s stored events %v", id, stored)
+				}
+			}
+			want := "run_completed"
+			if slices.Contains(running, id) {
+				want = "run_failed"
+			}
+			if evs[0].Type != want || want == "run_failed" && !jsonHas(evs[0].Data, `"code":"interrupted"`) {
+				t.Fatalf("run %s ended %s %s, want %s", id, evs[0].Type, evs[0].Data, want)
+			}
+		}
+	}
+
+	// Now the leader dies with a run of its own executing. The survivor leads, ends that run,
+	// and takes new ones.
+	lead := leaderOf(hs)
+	u := us[0]
+	r, err := hs[lead].clientAs(u.name, netra.TierEnterprise).StartRun(ctxT(t), client.StartRun{Input: "on the leader", Agent: "echo",
+		Params: map[string]any{"delay_ms": 30000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the run to execute on the leader", func() bool { return hs[lead].n.Running() == 1 })
+	crashed = time.Now()
+	hs[lead].n.Crash()
+	var last client.Event
+	for last.RunID != r.ID || !last.Terminal() {
+		select {
+		case last = <-u.conn.Events():
+		case <-time.After(15*time.Second - time.Since(crashed)):
+			t.Fatal("the dead leader's run did not end within 15 s")
+		}
+	}
+	if last.Type != "run_failed" || !jsonHas(last.Data, `"code":"interrupted"`) {
+		t.Fatalf("the dead leader's run ended %s %s", last.Type, last.Data)
+	}
+	t.Logf("the dead leader's running run ended %s after the crash", time.Since(crashed).Round(time.Millisecond))
+	if !watch.n.Leader() {
+		t.Fatal("the survivor does not lead")
+	}
+	after, err := watch.clientAs(u.name, netra.TierEnterprise).StartRun(ctxT(t), client.StartRun{Input: "after", Agent: "echo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "a run under the new leader", func() bool {
+		got, err := watch.clientAs(u.name, netra.TierEnterprise).GetRun(ctxT(t), after.ID)
+		return err == nil && got.Status == "completed"
+	})
+}
+
+func jsonHas(raw []byte, s string) bool { return strings.Contains(string(raw), s) }
+
+// TestClusterFencing: a node that stalls past its lease loses its runs to the leader, which
+// ends them; when it comes back, it writes and sends nothing more for them.
+func TestClusterFencing(t *testing.T) {
+	t.Parallel()
+	hs := startCluster(t, 2, nil)
+	stalled, other := hs[1-leaderOf(hs)], hs[leaderOf(hs)]
+	conn := other.connect(other.clientAs("fenn", netra.TierMid), client.ConnOptions{})
+	// The run's tool returns 9 s in: after the leader has ended the run (the beat is stale
+	// at 5 s, found so within a second), before the node beats again and finds out (12 s).
+	// What it sends then is refused by the database: the node's row is gone.
+	r, err := stalled.clientAs("fenn", netra.TierMid).StartRun(ctxT(t), client.StartRun{Input: "stall", Agent: "echo", Params: map[string]any{"delay_ms": 9000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the run to execute", func() bool { return stalled.n.Running() == 1 })
+	stalled.n.PauseHeartbeat(12 * time.Second)
+	var evs []client.Event
+	deadline := time.After(14 * time.Second) // past the tool's return and the node's next beat
+collect:
+	for {
+		select {
+		case ev := <-conn.Events():
+			evs = append(evs, ev)
+		case <-deadline:
+			break collect
+		}
+	}
+	checkRunEvents(t, "fenn", evs, []string{r.ID})
+	if len(evs) == 0 || evs[len(evs)-1].Type != "run_failed" || !jsonHas(evs[len(evs)-1].Data, `"code":"interrupted"`) {
+		t.Fatalf("events %v, want them to end with run_failed interrupted and nothing after", evs)
+	}
+	stored, err := other.clientAs("fenn", netra.TierMid).Events(ctxT(t), r.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stored) != len(evs) || !stored[len(stored)-1].Terminal() {
+		t.Fatalf("stored %d events, ending %s; %d live", len(stored), stored[len(stored)-1].Type, len(evs))
+	}
+	if stalled.n.Running() != 0 {
+		t.Fatalf("the fenced node still executes %d runs", stalled.n.Running())
+	}
+}
