@@ -169,6 +169,20 @@ func TestClusterAcrossNodes(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
+	// Each user's audit trail, written by two nodes, holds every action of theirs: the chain
+	// is continued from the database's head, not from what one node remembers of it.
+	for u := range users {
+		name := fmt.Sprintf("user%03d", u)
+		waitAudit(t, hs[2], hs[2].token(name, netra.TierMid), func(es []netra.AuditEntry) bool {
+			starts := 0
+			for _, e := range es {
+				if e.Action == netra.AuditRunStart {
+					starts++
+				}
+			}
+			return starts == runsEach && find(es, netra.AuditConnect, "") != nil && find(es, netra.AuditDisconnect, "") != nil
+		})
+	}
 }
 
 // TestClusterLimits: a user's limits are the service's. A free user (one run at a time)
