@@ -76,7 +76,10 @@ func (l *Log) Record(ctx context.Context, e netra.AuditEntry) {
 // chain's head to its last entry, a failed one leaves the heads where the store has them. A
 // head thus never runs ahead of what is stored, and an entry the store refused (a full disk)
 // leaves no gap. The heads live in this process (one node writes each user's chain), read
-// from the store the first time a user is met.
+// from the store the first time a user is met. In a cluster, where several nodes continue one
+// user's chain, a commit whose seq another node took fails whole (store.ErrChainMoved), and the
+// committer links it again after the stored heads (Forget): optimistic, free while a user's
+// entries come through one node.
 type Chain struct {
 	heads Heads
 	held  map[string]string // user → why its chain may not be continued (Hold)
@@ -150,6 +153,18 @@ func (c *Chain) Link(ctx context.Context, e *netra.AuditEntry) error {
 	e.Hash = Hash(e)
 	c.tentative[e.UserID] = link{seq: e.Seq, hash: e.Hash}
 	return nil
+}
+
+// Forget drops what the chain remembers of users' heads, and the transaction under way: the
+// next Link reads them from the store. In a cluster another node may have continued them
+// (store.ErrChainMoved).
+func (c *Chain) Forget(users ...string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, u := range users {
+		delete(c.committed, u)
+	}
+	clear(c.tentative)
 }
 
 // Settle ends the transaction under way: committed, its entries become the heads; not, the

@@ -4,6 +4,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -68,6 +69,40 @@ type Verifier struct {
 	login   *jwt.Parser // sign-in codes: audience LoginAudience
 	once    *onceSet    // sign-in codes redeemed, until they expire
 	revoked *onceSet    // sessions signed out, until they expire
+	marks   Marks       // the cluster's record of both (Share); nil on a lone node
+}
+
+// Marks records ids that must count once across a cluster's nodes: redeemed sign-in codes
+// (kind "login") and revoked sessions ("revoked"). storepg.Store keeps them in a table.
+type Marks interface {
+	// Mark records id under kind until exp; it reports false when id was there already.
+	Mark(ctx context.Context, kind, id string, exp time.Time) (bool, error)
+	// Marked returns the unexpired ids of kind with their expiry.
+	Marked(ctx context.Context, kind string) (map[string]time.Time, error)
+}
+
+// Share makes sign-in codes and sign-outs the cluster's: a code redeemed on one node is
+// refused on the others at once, and a session signed out on one is refused on the others
+// from their next Refresh. Call it before the verifier is used.
+func (v *Verifier) Share(m Marks) { v.marks = m }
+
+// Refresh reads the sessions signed out on other nodes, and returns the ids new to this one
+// (for their open connections to be closed).
+func (v *Verifier) Refresh(ctx context.Context) ([]string, error) {
+	if v.marks == nil {
+		return nil, nil
+	}
+	ids, err := v.marks.Marked(ctx, "revoked")
+	if err != nil {
+		return nil, err
+	}
+	var fresh []string
+	for id, exp := range ids {
+		if v.revoked.add(id, exp) {
+			fresh = append(fresh, id)
+		}
+	}
+	return fresh, nil
 }
 
 // NewVerifier returns a verifier for cfg.
@@ -237,7 +272,7 @@ func (v *Verifier) check(parser *jwt.Parser, token string) (Grant, error) {
 }
 
 // RedeemLoginCode checks a sign-in code (SignLoginCode) and consumes it: a code signs in once.
-func (v *Verifier) RedeemLoginCode(code string) (Grant, error) {
+func (v *Verifier) RedeemLoginCode(ctx context.Context, code string) (Grant, error) {
 	g, err := v.check(v.login, code)
 	if err != nil {
 		return Grant{}, unauthorized("invalid or expired sign-in link")
@@ -245,13 +280,27 @@ func (v *Verifier) RedeemLoginCode(code string) (Grant, error) {
 	if g.ID == "" || !v.once.add(g.ID, g.Expires) {
 		return Grant{}, unauthorized("this sign-in link was used already")
 	}
+	if v.marks != nil {
+		fresh, err := v.marks.Mark(ctx, "login", g.ID, g.Expires)
+		if err != nil {
+			return Grant{}, err
+		}
+		if !fresh {
+			return Grant{}, unauthorized("this sign-in link was used already")
+		}
+	}
 	return g, nil
 }
 
 // Revoke ends a session: its token is refused from now until it would have expired.
-func (v *Verifier) Revoke(g Grant) error {
+func (v *Verifier) Revoke(ctx context.Context, g Grant) error {
 	if g.ID == "" {
 		return netra.Errorf(netra.CodeInvalidRequest, "this token is not a session: it cannot be signed out, only left to expire")
+	}
+	if v.marks != nil {
+		if _, err := v.marks.Mark(ctx, "revoked", g.ID, g.Expires); err != nil {
+			return err
+		}
 	}
 	if !v.revoked.add(g.ID, g.Expires) && !v.revoked.has(g.ID) {
 		return netra.Errorf(netra.CodeUnavailable, "too many sessions signed out at once on this server; try again later")

@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"net/http"
 	"slices"
@@ -21,7 +22,10 @@ import (
 
 // Target is the server under test and how to mint its tokens.
 type Target struct {
-	URL    string
+	URL string
+	// Nodes, when set, are the URLs of every node of one cluster (URL among them): each user
+	// talks to one, chosen by a hash of the user's id, and metrics are summed over them.
+	Nodes  []string
 	Secret []byte
 	Issuer string
 	// Prefix makes the scenario's user ids unique, so that runs do not meet earlier data.
@@ -39,7 +43,17 @@ func (t Target) Client(user string, tier netra.Tier) (*client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return client.New(t.URL, tok), nil
+	return client.New(t.URLFor(user), tok), nil
+}
+
+// URLFor is the node a user talks to.
+func (t Target) URLFor(user string) string {
+	if len(t.Nodes) == 0 {
+		return t.URL
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(user))
+	return t.Nodes[h.Sum32()%uint32(len(t.Nodes))]
 }
 
 // Percentiles summarizes durations in milliseconds (nearest rank).
@@ -65,13 +79,30 @@ func Summarize(ds []time.Duration) Percentiles {
 	return Percentiles{Count: len(s), P50: at(0.50), P99: at(0.99), P999: at(0.999), Max: at(1)}
 }
 
-// Metrics reads gauges from the server's /metrics (admin token).
+// Metrics reads gauges from the server's /metrics (admin token), summed over its nodes.
 func (t Target) Metrics(ctx context.Context, names ...string) (map[string]float64, error) {
+	if len(t.Nodes) == 0 {
+		return t.metrics(ctx, t.URL, names)
+	}
+	sum := map[string]float64{}
+	for _, u := range t.Nodes {
+		m, err := t.metrics(ctx, u, names)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range m {
+			sum[k] += v
+		}
+	}
+	return sum, nil
+}
+
+func (t Target) metrics(ctx context.Context, url string, names []string) (map[string]float64, error) {
 	tok, err := t.Token("bench-admin", netra.TierEnterprise, netra.RoleAdmin)
 	if err != nil {
 		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.URL+"/metrics", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/metrics", nil)
 	if err != nil {
 		return nil, err
 	}

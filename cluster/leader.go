@@ -327,8 +327,12 @@ func (l *leader) roomiest() string {
 	return best
 }
 
-// ask sends a request to a node.
+// ask sends a request to a node (its own in process).
 func (l *leader) ask(node string, q msg, timeout time.Duration) (reply, error) {
+	if node == l.m.cfg.NodeID {
+		r := l.m.handle(q)
+		return r, r.err()
+	}
 	b, _ := json.Marshal(q)
 	res, err := l.m.nc.Request(l.m.subject(node), b, timeout)
 	if err != nil {
@@ -347,6 +351,10 @@ func (l *leader) tell(node string, q msg) {
 	gone := l.gone
 	l.mu.Unlock()
 	if gone {
+		return
+	}
+	if node == l.m.cfg.NodeID { // its own: in process, in the order told
+		l.m.handle(q)
 		return
 	}
 	b, _ := json.Marshal(q)
@@ -405,11 +413,28 @@ func (l *leader) onRequest(nm *nats.Msg) {
 	if err := json.Unmarshal(nm.Data, &q); err != nil {
 		return
 	}
+	b, _ := json.Marshal(l.respond(q))
+	_ = nm.Respond(b)
+}
+
+// serving reports whether the leader answers: rebuilt, and not stepped down.
+func (l *leader) serving() bool {
+	select {
+	case <-l.quit:
+		return false
+	case <-l.ready:
+		return true
+	default:
+		return false
+	}
+}
+
+// respond answers a request with the scheduler's pace.
+func (l *leader) respond(q msg) reply {
 	r := l.answer(q)
 	avg, slots := l.s.Pace()
 	r.AvgRun, r.Slots = avg, max(1, slots)
-	b, _ := json.Marshal(r)
-	_ = nm.Respond(b)
+	return r
 }
 
 func (l *leader) answer(q msg) reply {

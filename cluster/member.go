@@ -320,8 +320,16 @@ func (m *Member) Nodes(ctx context.Context) ([]Node, error) {
 	return out, nil
 }
 
-// call asks the leader once.
+// call asks the leader once: in process when this node leads, else over NATS.
 func (m *Member) call(q msg) (reply, error) {
+	m.mu.Lock()
+	l := m.lead
+	m.mu.Unlock()
+	if l != nil && l.serving() {
+		r := l.respond(q)
+		m.pace(r)
+		return r, r.err()
+	}
 	b, err := json.Marshal(q)
 	if err != nil {
 		return reply{}, netra.Internal(err)
@@ -334,12 +342,17 @@ func (m *Member) call(q msg) (reply, error) {
 	if err := json.Unmarshal(res.Data, &r); err != nil {
 		return reply{}, netra.Internal(err)
 	}
+	m.pace(r)
+	return r, r.err()
+}
+
+// pace keeps the leader's pace from its reply, for ETAs.
+func (m *Member) pace(r reply) {
 	if r.Slots > 0 {
 		m.mu.Lock()
 		m.avgRun, m.slots = r.AvgRun, r.Slots
 		m.mu.Unlock()
 	}
-	return r, r.err()
 }
 
 // callUntil asks the leader until it answers, for at most d (a leader is being elected).
@@ -478,20 +491,22 @@ func (m *Member) Held() int {
 	return len(m.jobs)
 }
 
-// onNode handles what the leader tells this node.
+// onNode handles what the leader tells this node over NATS.
 func (m *Member) onNode(nm *nats.Msg) {
 	var q msg
 	if err := json.Unmarshal(nm.Data, &q); err != nil {
 		m.log.Warn("cluster message not understood", "err", err)
 		return
 	}
-	respond := func(r reply) {
-		if nm.Reply == "" {
-			return
-		}
+	r := m.handle(q)
+	if nm.Reply != "" {
 		b, _ := json.Marshal(r)
 		_ = nm.Respond(b)
 	}
+}
+
+// handle does what the leader tells this node, and answers (for a request).
+func (m *Member) handle(q msg) reply {
 	m.mu.Lock()
 	l := m.jobs[q.Run]
 	m.mu.Unlock()
@@ -499,7 +514,7 @@ func (m *Member) onNode(nm *nats.Msg) {
 	case opStart:
 		if l == nil {
 			m.log.Warn("told to start a run this node does not hold", "run_id", q.Run)
-			return
+			return reply{}
 		}
 		m.execute(q.Run, l)
 	case opStop:
@@ -531,14 +546,13 @@ func (m *Member) onNode(nm *nats.Msg) {
 			}
 			job, err := m.runs.Adopt(m.base, ref.Owner, ref.ID)
 			if err != nil {
-				respond(refusal(err))
-				return
+				return refusal(err)
 			}
 			m.mu.Lock()
 			m.jobs[ref.ID] = &local{job: job}
 			m.mu.Unlock()
 		}
-		respond(reply{OK: true})
+		return reply{OK: true}
 	case opDrop:
 		var dropped []string
 		for _, ref := range q.Runs {
@@ -551,7 +565,7 @@ func (m *Member) onNode(nm *nats.Msg) {
 			}
 			m.mu.Unlock()
 		}
-		respond(reply{OK: true, Runs: dropped})
+		return reply{OK: true, Runs: dropped}
 	case opState:
 		m.mu.Lock()
 		r := reply{OK: true, Held: make([]held, 0, len(m.jobs))}
@@ -559,8 +573,9 @@ func (m *Member) onNode(nm *nats.Msg) {
 			r.Held = append(r.Held, held{Run: id, Running: l.running})
 		}
 		m.mu.Unlock()
-		respond(r)
+		return r
 	}
+	return reply{}
 }
 
 // forget drops a run from what this node holds, if it is still l.

@@ -24,6 +24,8 @@ type AuditChain interface {
 	Warm(ctx context.Context, user string) error
 	Link(ctx context.Context, e *netra.AuditEntry) error
 	Settle(committed bool)
+	// Forget drops the heads of users whose chains another node continued.
+	Forget(users ...string)
 }
 
 // PipelineConfig tunes the pipeline. Zero values mean the documented defaults.
@@ -185,6 +187,14 @@ func (p *Pipeline) commit(batch []pending) {
 	batch = kept
 	err := p.store.Append(ctx, recs)
 	for try := 1; err != nil && try <= p.cfg.Retries; try++ {
+		if errors.Is(err, store.ErrChainMoved) {
+			// Another node of the cluster continued a chain of this batch: link again after
+			// the stored heads, and commit again at once.
+			p.log.Debug("audit chain moved on another node; linking again", "try", try)
+			p.relink(ctx, recs)
+			err = p.store.Append(ctx, recs)
+			continue
+		}
 		p.log.Warn("event batch commit failed, retrying", "events", len(batch), "try", try, "err", err)
 		time.Sleep(time.Duration(try*try) * 10 * time.Millisecond)
 		err = p.store.Append(ctx, recs)
@@ -214,6 +224,24 @@ func (p *Pipeline) commit(batch []pending) {
 			p.log.Error("audit entry lost: store refused it", "user_id", a.UserID, "action", a.Action, "err", e)
 		}
 		p.publish(ctx, &batch[i], e)
+	}
+}
+
+// relink links a batch's audit entries again after their users' stored heads.
+func (p *Pipeline) relink(ctx context.Context, recs []store.Record) {
+	if p.cfg.Chain == nil {
+		return
+	}
+	p.settle(false)
+	var users []string
+	for _, r := range recs {
+		if r.Audit != nil {
+			users = append(users, r.Audit.UserID)
+		}
+	}
+	p.cfg.Chain.Forget(users...)
+	for _, r := range recs {
+		_ = p.link(ctx, r.Audit) // a failure here fails the next Append, which says so
 	}
 }
 

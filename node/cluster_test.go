@@ -233,7 +233,8 @@ func TestClusterLimits(t *testing.T) {
 }
 
 // TestClusterTicketsAndSwitches: a ticket issued by one node opens a connection on another,
-// once; a kill switch thrown on one node stops new runs on all of them.
+// once; so does a sign-in link; a sign-out on one node holds on all of them within a second;
+// a kill switch thrown on one node stops new runs on all of them.
 func TestClusterTicketsAndSwitches(t *testing.T) {
 	t.Parallel()
 	hs := startCluster(t, 3, nil)
@@ -257,6 +258,31 @@ func TestClusterTicketsAndSwitches(t *testing.T) {
 	if err := ws(hs[2]); err == nil {
 		t.Fatal("node 2 accepted a ticket node 1 had redeemed")
 	}
+
+	// A sign-in link works once, on whichever node; a sign-out holds on every node.
+	link, err := hs[0].n.LoginLink(netra.Identity{UserID: "tess", Tier: netra.TierFree, Role: netra.RoleUser})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := link[strings.Index(link, "#code=")+len("#code="):]
+	var sess struct {
+		Token string `json:"token"`
+	}
+	if err := client.New(hs[1].url, "").Do(ctxT(t), "POST", "/v1/auth/login", map[string]string{"code": code}, &sess); err != nil {
+		t.Fatalf("node 1 refused node 0's sign-in link: %v", err)
+	}
+	if err := client.New(hs[2].url, "").Do(ctxT(t), "POST", "/v1/auth/login", map[string]string{"code": code}, nil); err == nil {
+		t.Fatal("node 2 accepted a sign-in link node 1 had redeemed")
+	}
+	if err := client.New(hs[2].url, sess.Token).Do(ctxT(t), "GET", "/v1/me", nil, nil); err != nil {
+		t.Fatalf("the session does not work on node 2: %v", err)
+	}
+	if err := client.New(hs[1].url, sess.Token).Do(ctxT(t), "POST", "/v1/auth/logout", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 3*time.Second, "node 2 to refuse the signed-out session", func() bool {
+		return client.New(hs[2].url, sess.Token).Do(ctxT(t), "GET", "/v1/me", nil, nil) != nil
+	})
 
 	admin := client.New(hs[0].url, adminToken(t))
 	if err := admin.Do(ctxT(t), "POST", "/v1/admin/switches", map[string]any{"kind": "agent", "name": "echo", "mode": "cancel", "reason": "test"}, nil); err != nil {

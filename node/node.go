@@ -278,6 +278,7 @@ type Node struct {
 	member        *cluster.Member // this node's part in a cluster; nil on a lone node
 	clusterNC     *nats.Conn
 	switches      *killswitch.Board
+	verifier      *auth.Verifier
 	id            string    // this node's, in GET /v1/admin/nodes
 	started       time.Time // when it was made
 	hub           *event.Hub
@@ -351,7 +352,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	for _, p := range prices.Models() {
 		modelNames = append(modelNames, p.Model)
 	}
-	n := &Node{cfg: cfg, log: log, store: st, sessionSecret: sessionSecret, id: cfg.NodeID, started: time.Now().UTC()}
+	n := &Node{cfg: cfg, log: log, store: st, sessionSecret: sessionSecret, id: cfg.NodeID, started: time.Now().UTC(), verifier: verifier}
 	if n.id == "" {
 		n.id = netra.NewID("node_")
 	}
@@ -458,6 +459,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 			return nil, err
 		}
 		scheduler, tickets = n.member, pg.Tickets()
+		verifier.Share(pg)
 	} else {
 		n.sched = sched.New(scfg, log)
 		scheduler = n.sched
@@ -595,7 +597,7 @@ func (n *Node) Start(ctx context.Context) error {
 			_ = ln.Close()
 			return fmt.Errorf("joining the cluster: %w", err)
 		}
-		go n.refreshSwitches(base)
+		go n.refreshShared(base)
 	} else {
 		n.sched.Start(base)
 		if err := n.recover(ctx); err != nil {
@@ -663,9 +665,9 @@ func (n *Node) recover(ctx context.Context) error {
 	return nil
 }
 
-// refreshSwitches reads the kill switches again every second: in a cluster another node may
-// throw one.
-func (n *Node) refreshSwitches(ctx context.Context) {
+// refreshShared reads what other nodes of the cluster may have changed, every second: kill
+// switches, and sessions signed out (whose connections here close then).
+func (n *Node) refreshShared(ctx context.Context) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
@@ -677,6 +679,11 @@ func (n *Node) refreshSwitches(ctx context.Context) {
 		if err := n.switches.Refresh(ctx); err != nil && ctx.Err() == nil {
 			n.log.Warn("reading kill switches", "err", err)
 		}
+		ended, err := n.verifier.Refresh(ctx)
+		if err != nil && ctx.Err() == nil {
+			n.log.Warn("reading signed-out sessions", "err", err)
+		}
+		n.api.EndSessions(ended)
 	}
 }
 

@@ -31,7 +31,7 @@ func (s *Server) exchange(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(w, r, &req); err != nil {
 		return err
 	}
-	g, err := s.cfg.Verifier.RedeemLoginCode(req.Code)
+	g, err := s.cfg.Verifier.RedeemLoginCode(r.Context(), req.Code)
 	s.auditAuth(r, g.Identity, err)
 	if err != nil {
 		return err
@@ -45,14 +45,22 @@ func (s *Server) exchange(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// logout ends the session of the token it is called with, on this server.
+// EndSessions closes the open connections of sessions signed out on another node of the
+// cluster (auth.Verifier.Refresh), as a sign-out here does.
+func (s *Server) EndSessions(ids []string) {
+	for _, id := range ids {
+		s.sessions.end(id)
+	}
+}
+
+// logout ends the session of the token it is called with, on every node.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request, _ netra.Identity) error {
 	tok, _ := auth.BearerToken(r.Header.Get("Authorization"))
 	g, err := s.cfg.Verifier.Check(tok)
 	if err != nil {
 		return err
 	}
-	if err := s.cfg.Verifier.Revoke(g); err != nil {
+	if err := s.cfg.Verifier.Revoke(r.Context(), g); err != nil {
 		return err
 	}
 	s.sessions.end(g.ID)

@@ -7,6 +7,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/netra-ai/netra"
@@ -71,6 +72,11 @@ type Record struct {
 	// the others).
 	Audit *netra.AuditEntry
 }
+
+// ErrChainMoved is wrapped by Append's error when an audit entry's seq was taken: another node
+// of a cluster continued the user's chain. Nothing of the batch was stored; link its entries
+// again after the stored heads (audit.Chain.Forget) and append it again.
+var ErrChainMoved = errors.New("another node continued a user's audit chain")
 
 // Audit reads a user's own audit trail. Entries are only ever appended (Record.Audit).
 type Audit interface {

@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/netra-ai/netra"
@@ -124,7 +125,7 @@ func benchCmd(args []string) error {
 	scenario := args[0]
 	fs := flag.NewFlagSet("bench "+scenario, flag.ContinueOnError)
 	f := struct {
-		URL         string        `json:"url,omitempty"`
+		URLs        []string      `json:"urls,omitempty"`
 		DataDir     string        `json:"-"`
 		MaxRunning  int           `json:"max_running"`
 		Users       int           `json:"users"`
@@ -138,7 +139,14 @@ func benchCmd(args []string) error {
 		RunsPerUser int           `json:"runs_per_user"`
 		CPUProfile  string        `json:"-"`
 	}{}
-	fs.StringVar(&f.URL, "url", "", "server to test (default: start one in this process)")
+	fs.Func("url", "server to test (default: start one in this process); several --url (or one comma-separated) are the nodes of one cluster, and users are spread over them", func(v string) error {
+		for _, u := range strings.Split(v, ",") {
+			if u = strings.TrimSpace(u); u != "" {
+				f.URLs = append(f.URLs, strings.TrimRight(u, "/"))
+			}
+		}
+		return nil
+	})
 	fs.StringVar(&f.DataDir, "data-dir", envOr("NETRA_DATA_DIR", "./netra-data"), "the server's data dir, for its secret (with --url)")
 	fs.IntVar(&f.MaxRunning, "max-running", 64, "slots of the in-process server")
 	fs.IntVar(&f.Users, "users", 100, "users (isolation, latency; light users for fairness)")
@@ -163,8 +171,14 @@ func benchCmd(args []string) error {
 	})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	t := bench.Target{URL: f.URL, Prefix: fmt.Sprintf("b%d-", time.Now().Unix()%100000)}
-	inProc := f.URL == ""
+	t := bench.Target{Prefix: fmt.Sprintf("b%d-", time.Now().Unix()%100000)}
+	inProc := len(f.URLs) == 0
+	if !inProc {
+		t.URL = f.URLs[0]
+		if len(f.URLs) > 1 {
+			t.Nodes = f.URLs
+		}
+	}
 	var stopNode func() error
 	if inProc {
 		// The scenarios measure the platform, not the per-user limits: a few users generate

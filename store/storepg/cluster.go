@@ -5,15 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/netra-ai/netra"
-	"github.com/netra-ai/netra/audit"
 	"github.com/netra-ai/netra/auth"
-	"github.com/netra-ai/netra/store"
 )
 
 // ErrFenced is wrapped by the error of a commit refused because this node lost its leases
@@ -103,58 +100,40 @@ func (l *Lease) Check(ctx context.Context) error { return l.conn.Ping(ctx) }
 // Release gives the leadership up.
 func (l *Lease) Release() { _ = l.conn.Close(context.Background()) }
 
-// relinkAudit chains a batch's audit entries onto their users' chains as the database has
-// them, under a per-user lock held to the commit: in a cluster several nodes append to one
-// user's chain, so the heads a node remembers (audit.Chain) are only a first guess.
-func relinkAudit(ctx context.Context, tx pgx.Tx, batch []store.Record) error {
-	var users []string
-	for _, rec := range batch {
-		if rec.Audit != nil && !slices.Contains(users, rec.Audit.UserID) {
-			users = append(users, rec.Audit.UserID)
-		}
+// Mark implements auth.Marks: it records id under kind until exp, once.
+func (s *Store) Mark(ctx context.Context, kind, id string, exp time.Time) (bool, error) {
+	b := &pgx.Batch{}
+	b.Queue(`DELETE FROM auth_marks WHERE expires < $1`, time.Now().UnixNano())
+	b.Queue(`INSERT INTO auth_marks (kind, id, expires) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, kind, id, exp.UnixNano())
+	br := s.db.SendBatch(ctx, b)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return false, wrap("mark", err)
 	}
-	if len(users) == 0 {
-		return nil
-	}
-	slices.Sort(users) // one lock order for every node: no deadlock
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('netra-audit:' || current_schema() || ':' || u))
-		FROM unnest($1::text[]) WITH ORDINALITY AS t(u, i) ORDER BY i`, users); err != nil {
-		return err
-	}
-	type head struct {
-		seq  int64
-		hash string
-	}
-	heads := map[string]head{}
-	rows, err := tx.Query(ctx, `SELECT user_id, seq, hash FROM audit_anchors WHERE user_id = ANY($1)
-		UNION ALL (SELECT DISTINCT ON (user_id) user_id, seq, hash FROM audit WHERE user_id = ANY($1) ORDER BY user_id, seq DESC)`, users)
+	tag, err := br.Exec()
 	if err != nil {
-		return err
+		return false, wrap("mark", err)
 	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// Marked implements auth.Marks.
+func (s *Store) Marked(ctx context.Context, kind string) (map[string]time.Time, error) {
+	rows, err := s.db.Query(ctx, `SELECT id, expires FROM auth_marks WHERE kind = $1 AND expires >= $2`, kind, time.Now().UnixNano())
+	if err != nil {
+		return nil, wrap("marks", err)
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
 	for rows.Next() {
-		var u string
-		var h head
-		if err := rows.Scan(&u, &h.seq, &h.hash); err != nil {
-			rows.Close()
-			return err
+		var id string
+		var exp int64
+		if err := rows.Scan(&id, &exp); err != nil {
+			return nil, wrap("marks", err)
 		}
-		if h.seq >= heads[u].seq {
-			heads[u] = h
-		}
+		out[id] = time.Unix(0, exp)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	for _, rec := range batch {
-		if e := rec.Audit; e != nil {
-			h := heads[e.UserID]
-			e.Seq, e.Prev = h.seq+1, h.hash
-			e.Hash = audit.Hash(e)
-			heads[e.UserID] = head{e.Seq, e.Hash}
-		}
-	}
-	return nil
+	return out, wrap("marks", rows.Err())
 }
 
 // Tickets is the WebSocket ticket book of a cluster: a ticket issued on one node is redeemed

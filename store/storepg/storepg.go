@@ -172,6 +172,11 @@ func wrap(op string, err error) error {
 		switch pe.Code {
 		case "53100", "53200": // disk_full, out_of_memory
 			return &netra.Error{Code: netra.CodeInsufficientStorage, Message: "the database is out of space: nothing was stored; try again later", Err: fmt.Errorf("postgres %s: %w", op, err)}
+		case "23505": // unique_violation
+			if pe.ConstraintName == "audit_user_id_seq_key" {
+				// Another node of the cluster continued the user's chain first.
+				return &netra.Error{Code: netra.CodeConflict, Message: "the audit chain moved on: nothing was stored", Err: fmt.Errorf("postgres %s: %w: %w", op, store.ErrChainMoved, err)}
+			}
 		case "NX001": // netra_fence
 			return &netra.Error{Code: netra.CodeUnavailable, Message: "this node has lost its leases: nothing was stored", Err: fmt.Errorf("postgres %s: %w: %w", op, ErrFenced, err)}
 		case "25006": // read_only_sql_transaction: a standby, or a database made read-only
@@ -466,9 +471,6 @@ func (s *Store) Append(ctx context.Context, batch []store.Record) error {
 		b := &pgx.Batch{}
 		if s.fence != "" {
 			b.Queue(`SELECT netra_fence($1)`, s.fence)
-			if err := relinkAudit(ctx, tx, batch); err != nil {
-				return err
-			}
 		}
 		var checks []func(int, pgconn.CommandTag) error
 		for _, rec := range batch {

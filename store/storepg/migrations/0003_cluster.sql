@@ -25,3 +25,11 @@ CREATE TABLE tickets (
     expires  BIGINT NOT NULL
 );
 CREATE INDEX tickets_expires ON tickets (expires);
+
+-- Ids a cluster counts once (auth.Marks): redeemed sign-in codes, signed-out sessions.
+CREATE TABLE auth_marks (
+    kind    TEXT NOT NULL,
+    id      TEXT NOT NULL,
+    expires BIGINT NOT NULL,
+    PRIMARY KEY (kind, id)
+);
