@@ -32,7 +32,7 @@ type AuditChain interface {
 type PipelineConfig struct {
 	// Chain links the audit entries of each transaction. Nil stores entries as handed over.
 	Chain AuditChain
-	// MaxBatch is the most events committed in one transaction. Default 512.
+	// MaxBatch is the most events committed in one transaction. Default 2048.
 	MaxBatch int
 	// Buffer is how many events may wait for the committer before emitters block. Default 8192.
 	Buffer int

@@ -489,3 +489,57 @@ collect:
 		t.Fatalf("the fenced node still executes %d runs", stalled.n.Running())
 	}
 }
+
+// TestClusterNewcomerBound: the service's fair order holds across nodes, with the one-round
+// bound for newcomers. A heavy user floods one node with a deep queue while the other nodes'
+// slots are free; a newcomer whose runs execute on the flooded node, connected to another,
+// starts within one round of the heavy user's (its weight, 5 starts, on 2 slots), not after
+// its queue (40 runs: 6 s).
+func TestClusterNewcomerBound(t *testing.T) {
+	t.Parallel()
+	const delay = 300 * time.Millisecond
+	hs := startCluster(t, 3, func(i int, c *node.Config) { c.MaxRunning = 2 })
+	flooded := hs[(leaderOf(hs)+1)%3]
+	heavy := flooded.clientAs("hugo", netra.TierEnterprise)
+	for i := range 40 {
+		if _, err := heavy.StartRun(ctxT(t), client.StartRun{Input: fmt.Sprintf("flood %d", i), Agent: "echo",
+			Params: map[string]any{"delay_ms": delay.Milliseconds()}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, 5*time.Second, "the flood to fill the node", func() bool { return flooded.n.Running() == 2 })
+	// The newcomer's runs are accepted by the flooded node (so they execute there); its
+	// events reach it on another node.
+	watch := hs[(leaderOf(hs)+2)%3]
+	conn := watch.connect(watch.clientAs("nina", netra.TierFree), client.ConnOptions{})
+	for i := range 3 {
+		r, err := flooded.clientAs("nina", netra.TierFree).StartRun(ctxT(t), client.StartRun{Input: fmt.Sprintf("newcomer %d", i), Agent: "echo"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var queued, started time.Time
+		for started.IsZero() {
+			select {
+			case ev := <-conn.Events():
+				if ev.RunID != r.ID {
+					t.Fatalf("nina received an event of run %s", ev.RunID)
+				}
+				switch ev.Type {
+				case "run_queued":
+					if queued.IsZero() {
+						queued = ev.TS
+					}
+				case "run_started":
+					started = ev.TS
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("the newcomer's run did not start")
+			}
+		}
+		collect(t, conn, 10*time.Second, terminalsFor(map[string]bool{r.ID: true}))
+		// One round: 5 heavy starts on 2 slots, 3 runs' time, and a run under way.
+		if bound := 4 * delay; started.Sub(queued) > bound {
+			t.Fatalf("newcomer run %d waited %s behind the flood (bound: one round, %s)", i, started.Sub(queued), bound)
+		}
+	}
+}

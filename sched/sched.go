@@ -691,22 +691,29 @@ func (s *Scheduler) removeLocked(u *user) {
 	u.credit, u.cut = 0, false
 }
 
-// eligible returns the index of the user's first queued job that may start now, or -1.
-func (s *Scheduler) eligible(u *user) int {
+// eligible returns the index of the user's first queued job that may start now, or -1; then
+// forNode says whether a job of its could start but for its node's slots (in a cluster).
+func (s *Scheduler) eligible(u *user) (i int, forNode bool) {
 	if u.running >= s.cfg.Limits[u.tier].Running {
-		return -1
+		return -1, false
 	}
 	for i, q := range u.queue {
-		if !s.threadBusy[q.job.ThreadID()] && s.nodeFree(q.job) {
-			return i
+		if s.threadBusy[q.job.ThreadID()] {
+			continue
 		}
+		if s.nodeFree(q.job) {
+			return i, false
+		}
+		forNode = true
 	}
-	return -1
+	return -1, forNode
 }
 
 // dispatchLocked picks the jobs to start now by weighted deficit round robin: a user whose
 // turn comes gets credit equal to its weight and starts up to that many runs before the turn
-// passes on. A user that cannot start anything now loses its turn and its credit.
+// passes on. A user that cannot start anything now loses its turn and its credit, unless what
+// holds it is its jobs' node (in a cluster, each node has its own slots): then it keeps its
+// turn, and a slot free on another node goes to the next user in the round who can use it.
 func (s *Scheduler) dispatchLocked() []*running {
 	if s.ctx == nil || s.stopped || s.draining {
 		return nil
@@ -720,7 +727,16 @@ func (s *Scheduler) dispatchLocked() []*running {
 				s.cursor = s.ring.Front()
 			}
 			u := s.cursor.Value.(*user)
-			i := s.eligible(u)
+			i, forNode := s.eligible(u)
+			if i < 0 && forNode {
+				v, k := s.outOfTurnLocked()
+				if v == nil {
+					break // every slot free is on nodes no queued job can use
+				}
+				starts = append(starts, s.startLocked(v, k))
+				started = true
+				continue
+			}
 			if i < 0 {
 				if len(u.queue) == 0 {
 					// A user that emptied its queue stays in the round until the round comes
@@ -738,19 +754,8 @@ func (s *Scheduler) dispatchLocked() []*running {
 			if u.credit <= 0 {
 				u.credit = s.cfg.Weights[u.tier]
 			}
-			j := u.queue[i].job
-			if i == 0 {
-				u.queue[0] = nil // the backing array keeps no reference
-				u.queue = u.queue[1:]
-			} else {
-				u.queue = append(u.queue[:i], u.queue[i+1:]...)
-			}
-			delete(s.queued, j.RunID())
-			u.running++
+			starts = append(starts, s.startLocked(u, i))
 			u.credit--
-			s.slots++
-			r := s.runLocked(j)
-			starts = append(starts, r)
 			started = true
 			if u.credit <= 0 || len(u.queue) == 0 {
 				// Its turn is complete (or it has nothing left): the next one may be cut again.
@@ -763,6 +768,37 @@ func (s *Scheduler) dispatchLocked() []*running {
 		}
 	}
 	return starts
+}
+
+// outOfTurnLocked finds, after the user whose turn it is, the first user with a job that can
+// start now: the turn's holder waits for its node, and a free slot elsewhere is not wasted.
+func (s *Scheduler) outOfTurnLocked() (*user, int) {
+	e := s.cursor
+	for n := 1; n < s.ring.Len(); n++ {
+		if e = e.Next(); e == nil {
+			e = s.ring.Front()
+		}
+		v := e.Value.(*user)
+		if k, _ := s.eligible(v); k >= 0 {
+			return v, k
+		}
+	}
+	return nil, -1
+}
+
+// startLocked takes u's k-th queued job out of the queue and counts it as running.
+func (s *Scheduler) startLocked(u *user, k int) *running {
+	j := u.queue[k].job
+	if k == 0 {
+		u.queue[0] = nil // the backing array keeps no reference
+		u.queue = u.queue[1:]
+	} else {
+		u.queue = append(u.queue[:k], u.queue[k+1:]...)
+	}
+	delete(s.queued, j.RunID())
+	u.running++
+	s.slots++
+	return s.runLocked(j)
 }
 
 // runLocked counts j as running and makes its context; launch executes it.

@@ -505,3 +505,49 @@ func TestNodeSlots(t *testing.T) {
 	close(b1.release)
 	close(q1.release)
 }
+
+// TestNodeFullKeepsTurns: in a cluster, slots free on other nodes do not cost a user whose
+// node is full its turn. A newcomer queued behind a heavy user on a full node starts within
+// one round of the heavy user's (its weight in starts), not after its whole queue.
+func TestNodeFullKeepsTurns(t *testing.T) {
+	s := newSched(t, sched.Config{MaxRunning: 1 << 30})
+	rec := newRecorder()
+	s.SetNode("x", 2)
+	s.SetNode("y", 2)
+	s.SetNode("z", 2)
+	var heavy []placed
+	for i := range 40 {
+		j := placed{&job{id: fmt.Sprintf("h%d", i), owner: "hugo", thread: fmt.Sprintf("h%d", i), tier: netra.TierEnterprise, rec: rec, release: make(chan struct{})}, "x"}
+		heavy = append(heavy, j)
+		if _, err := s.Reserve(netra.Identity{UserID: "hugo", Tier: netra.TierEnterprise}, j.id); err != nil {
+			t.Fatal(err)
+		}
+		s.Submit(j)
+	}
+	rec.next(t)
+	rec.next(t)
+	n := placed{&job{id: "n0", owner: "nina", thread: "n0", tier: netra.TierFree, rec: rec, release: make(chan struct{})}, "x"}
+	if _, err := s.Reserve(netra.Identity{UserID: "nina", Tier: netra.TierFree}, "n0"); err != nil {
+		t.Fatal(err)
+	}
+	s.Submit(n)
+	// One round: the heavy user's weight (5) of starts at most, then the newcomer's.
+	for k := 0; ; k++ {
+		close(heavy[k].release)
+		j := rec.next(t)
+		if j.id == "n0" {
+			break
+		}
+		if k >= 5 {
+			t.Fatalf("the newcomer waits beyond one round: %d heavy starts", k+1)
+		}
+	}
+	for _, h := range heavy {
+		select {
+		case <-h.release:
+		default:
+			close(h.release)
+		}
+	}
+	close(n.release)
+}
