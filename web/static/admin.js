@@ -68,7 +68,7 @@ async function refreshLists(api) {
   ]);
   $("admin-nodes").replaceChildren(...(nodes.nodes || []).map((n) => {
     const tr = el("tr");
-    tr.append(el("td", n.id), el("td", n.address), el("td", n.store + " · " + n.bus, "nowrap"), el("td", String(n.connections)),
+    tr.append(el("td", n.leader ? n.id + " (leader)" : n.id), el("td", n.address), el("td", n.store + " · " + n.bus, "nowrap"), el("td", String(n.connections)),
       el("td", n.runs_running + " of " + n.slots), el("td", String(n.runs_queued)), el("td", upFor(n.started_at), "nowrap"));
     return tr;
   }));
