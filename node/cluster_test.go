@@ -13,6 +13,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/bench"
 	"github.com/netra-ai/netra/client"
 	"github.com/netra-ai/netra/event/eventnats/natstest"
 	"github.com/netra-ai/netra/node"
@@ -542,4 +543,27 @@ func TestClusterNewcomerBound(t *testing.T) {
 			t.Fatalf("newcomer run %d waited %s behind the flood (bound: one round, %s)", i, started.Sub(queued), bound)
 		}
 	}
+}
+
+// TestClusterBurst: the burst of issue "Deep queues at full speed", scaled to a test: users
+// spread over three nodes each start 10 runs at once. Every run is accepted and ends, nobody
+// receives another's event, and queue positions stay few (contract §3). The full 1,000 × 20
+// burst is a benchmark (docs/benchmarks.md, scripts/bench-cluster).
+func TestClusterBurst(t *testing.T) {
+	t.Parallel()
+	hs := startCluster(t, 3, func(i int, c *node.Config) { c.MaxRunning = 8 })
+	target := bench.Target{URL: hs[0].url, Nodes: []string{hs[0].url, hs[1].url, hs[2].url}, Secret: []byte(secret), Prefix: "burst-"}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	r, err := bench.Burst(ctx, target, bench.BurstConfig{Users: 150, RunsPerUser: 10, ClosedLoop: time.Second, DrainLimit: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Accepted != 1500 || r.Missing != 0 || r.Foreign != 0 {
+		t.Fatalf("accepted %d of 1,500, %d without a terminal event, %d foreign events (refused: %v)", r.Accepted, r.Missing, r.Foreign, r.Refused)
+	}
+	if r.RunQueuedPerRun > 30 {
+		t.Fatalf("%.1f run_queued events a run, want at most 30", r.RunQueuedPerRun)
+	}
+	t.Logf("accepted %.0f/s, completed %.0f/s (closed loop %.0f/s), %.2f run_queued a run", r.AcceptPS, r.MeanPS, r.ClosedLoopPS, r.RunQueuedPerRun)
 }
