@@ -22,10 +22,11 @@ type leader struct {
 	s     *sched.Scheduler
 
 	mu       sync.Mutex
-	proxies  map[string]*proxy // every run the scheduler holds, by id
-	releases map[string]func() // reservations, by run id
-	live     map[string]int    // live nodes and their slots
-	gone     bool              // abdicated: proxies no longer speak to nodes
+	proxies  map[string]*proxy         // every run the scheduler holds, by id
+	releases map[string]func()         // reservations, by run id
+	live     map[string]int            // live nodes and their slots
+	conns    map[string]map[string]int // user → node → connections
+	gone     bool                      // abdicated: proxies no longer speak to nodes
 
 	ready chan struct{} // closed once rebuilt: requests wait for it
 	quit  chan struct{} // closed by abdicate
@@ -37,7 +38,7 @@ func newLeader(m *Member, lease *storepg.Lease) *leader {
 	cfg := m.cfg.Sched
 	cfg.MaxRunning = 1 << 30 // the nodes' slots bound what runs (sched.SetNode)
 	return &leader{m: m, lease: lease, s: sched.New(cfg, m.log), proxies: map[string]*proxy{}, releases: map[string]func(){},
-		live: map[string]int{}, ready: make(chan struct{}), quit: make(chan struct{}), done: make(chan struct{})}
+		live: map[string]int{}, conns: map[string]map[string]int{}, ready: make(chan struct{}), quit: make(chan struct{}), done: make(chan struct{})}
 }
 
 // run serves as leader: it rebuilds the scheduler's view, then watches the nodes each beat
@@ -122,6 +123,9 @@ func (l *leader) rebuild(ctx context.Context) error {
 			l.live[mb.ID] = slotsOf(mb.Info)
 			for _, h := range r.Held {
 				where[h.Run] = held{Run: mb.ID, Running: h.Running}
+			}
+			for _, c := range r.Conns {
+				l.count(c.User, mb.ID, c.N)
 			}
 		}
 		if !waiting {
@@ -247,6 +251,11 @@ func (l *leader) watch(ctx context.Context) {
 func (l *leader) takeOver(ctx context.Context, node string) {
 	l.s.RemoveNode(node)
 	l.mu.Lock()
+	for u, by := range l.conns { // its connections died with it
+		if delete(by, node); len(by) == 0 {
+			delete(l.conns, u)
+		}
+	}
 	var running, queued []*proxy
 	for _, p := range l.proxies {
 		p.mu.Lock()
@@ -325,6 +334,42 @@ func (l *leader) roomiest() string {
 		}
 	}
 	return best
+}
+
+// count adds n to a user's connections on a node.
+func (l *leader) count(user, node string, n int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.countLocked(user, node, n)
+}
+
+func (l *leader) countLocked(user, node string, n int) {
+	by := l.conns[user]
+	if by == nil {
+		by = map[string]int{}
+		l.conns[user] = by
+	}
+	if by[node] += n; by[node] <= 0 {
+		delete(by, node)
+	}
+	if len(by) == 0 {
+		delete(l.conns, user)
+	}
+}
+
+// connect counts a connection unless the user holds the tier's cap across the service.
+func (l *leader) connect(user, node string, tier netra.Tier) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	total := 0
+	for _, n := range l.conns[user] {
+		total += n
+	}
+	if limit, capped := l.m.cfg.Connections[tier]; capped && total >= limit {
+		return false
+	}
+	l.countLocked(user, node, 1)
+	return true
 }
 
 // ask sends a request to a node (its own in process).
@@ -503,6 +548,11 @@ func (l *leader) answer(q msg) reply {
 		return reply{Owner: owner}
 	case opPace:
 		return reply{OK: true, Owner: l.m.cfg.NodeID} // Owner: who leads
+	case opConnect:
+		return reply{OK: l.connect(q.Owner, q.Node, q.Tier)}
+	case opGone:
+		l.count(q.Owner, q.Node, -1)
+		return reply{OK: true}
 	case opLeave:
 		go l.leave(l.m.base, q.Node) // it asks the leaving node back; not from this goroutine
 		return reply{OK: true}

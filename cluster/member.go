@@ -60,6 +60,9 @@ type Config struct {
 	// Expire is how old a row's beat may be before the leader declares its node dead and
 	// takes its runs over. Default 5 s.
 	Expire time.Duration
+	// Connections caps each user's WebSocket connections across the service, by tier
+	// (ratelimit.Limit.Connections). Default: no cap here.
+	Connections map[netra.Tier]int
 	// Load describes this node in its row (GET /v1/admin/nodes); called once a beat.
 	Load   func() any
 	Logger *slog.Logger
@@ -124,6 +127,7 @@ type Member struct {
 
 	mu      sync.Mutex
 	jobs    map[string]*local
+	conns   map[string]int // this node's connections by user, for a new leader
 	leaving bool
 	stopped bool
 	lead    *leader
@@ -139,7 +143,7 @@ func New(cfg Config, st Store, runs Runs, nc *nats.Conn) (*Member, error) {
 		return nil, fmt.Errorf("node id %q: use 1-64 letters, digits, '_' or '-'", cfg.NodeID)
 	}
 	return &Member{cfg: cfg, st: st, runs: runs, nc: nc, log: cfg.Logger.With("node", cfg.NodeID),
-		jobs: map[string]*local{}, slots: cfg.Slots}, nil
+		jobs: map[string]*local{}, conns: map[string]int{}, slots: cfg.Slots}, nil
 }
 
 func validID(id string) bool {
@@ -471,6 +475,39 @@ func (m *Member) Limit(t netra.Tier) sched.Limit {
 	return m.cfg.Sched.Limits[t]
 }
 
+// Connect implements server.Connections: the leader counts the user's connections on every
+// node. If it cannot be asked, the connection is let in (each node's own cap still holds).
+func (m *Member) Connect(id netra.Identity) bool {
+	m.mu.Lock()
+	m.conns[id.UserID]++
+	m.mu.Unlock()
+	r, err := m.call(msg{Op: opConnect, Node: m.cfg.NodeID, Owner: id.UserID, Tier: id.Tier})
+	if err == nil && !r.OK {
+		m.release(id.UserID)
+		return false
+	}
+	if err != nil {
+		m.log.Warn("connection not counted by the leader", "user_id", id.UserID, "err", err)
+	}
+	return true
+}
+
+// Disconnect implements server.Connections.
+func (m *Member) Disconnect(userID string) {
+	m.release(userID)
+	if _, err := m.call(msg{Op: opGone, Node: m.cfg.NodeID, Owner: userID}); err != nil {
+		m.log.Warn("connection's end not counted by the leader", "user_id", userID, "err", err)
+	}
+}
+
+func (m *Member) release(userID string) {
+	m.mu.Lock()
+	if m.conns[userID]--; m.conns[userID] <= 0 {
+		delete(m.conns, userID)
+	}
+	m.mu.Unlock()
+}
+
 // Running is how many runs execute on this node now.
 func (m *Member) Running() int {
 	m.mu.Lock()
@@ -571,6 +608,9 @@ func (m *Member) handle(q msg) reply {
 		r := reply{OK: true, Held: make([]held, 0, len(m.jobs))}
 		for id, l := range m.jobs {
 			r.Held = append(r.Held, held{Run: id, Running: l.running})
+		}
+		for u, n := range m.conns {
+			r.Conns = append(r.Conns, conns{User: u, N: n})
 		}
 		m.mu.Unlock()
 		return r

@@ -43,6 +43,8 @@ const (
 	opOwner    = "owner"
 	opPace     = "pace"
 	opLeave    = "leave" // a node stops: hand its queued runs over
+	opConnect  = "connect"
+	opGone     = "gone" // a connection ended
 
 	opStart     = "start"     // to a node: execute the run
 	opStop      = "stop"      // to a node: cancel the executing run (Cause)
@@ -95,8 +97,15 @@ type reply struct {
 	Users   []sched.UserUsage `json:"users,omitempty"`
 	Live    []sched.LiveRun   `json:"live,omitempty"`
 	Held    []held            `json:"held,omitempty"`
+	Conns   []conns           `json:"conns,omitempty"`   // opState
 	AvgRun  time.Duration     `json:"avg_run,omitempty"` // the scheduler's pace, for ETAs
 	Slots   int               `json:"slots,omitempty"`
+}
+
+// conns is a node's count of one user's connections, for a new leader.
+type conns struct {
+	User string `json:"user"`
+	N    int    `json:"n"`
 }
 
 // held is a run a node holds, for a new leader.

@@ -17,6 +17,7 @@ import (
 	"github.com/netra-ai/netra/client"
 	"github.com/netra-ai/netra/event/eventnats/natstest"
 	"github.com/netra-ai/netra/node"
+	"github.com/netra-ai/netra/ratelimit"
 	"github.com/netra-ai/netra/store/storepg/pgtest"
 )
 
@@ -187,10 +188,39 @@ func TestClusterAcrossNodes(t *testing.T) {
 }
 
 // TestClusterLimits: a user's limits are the service's. A free user (one run at a time)
-// starting runs on three nodes never has two running; its queue bound counts every node's.
+// starting runs on three nodes never has two running; its queue bound counts every node's,
+// and so does its cap on connections.
 func TestClusterLimits(t *testing.T) {
 	t.Parallel()
-	hs := startCluster(t, 3, nil)
+	hs := startCluster(t, 3, func(i int, c *node.Config) {
+		free := c.RateLimits[netra.TierFree]
+		free.Connections = 3
+		c.RateLimits = map[netra.Tier]ratelimit.Limit{netra.TierFree: free, netra.TierEnterprise: c.RateLimits[netra.TierEnterprise], netra.TierMid: c.RateLimits[netra.TierMid]}
+	})
+	var open []*client.Conn
+	for i := range 3 {
+		c, err := hs[i].clientAs("cora", netra.TierFree).Connect(ctxT(t), client.ConnOptions{})
+		if err != nil {
+			t.Fatalf("connection %d of 3: %v", i+1, err)
+		}
+		open = append(open, c)
+	}
+	if c, err := hs[0].clientAs("cora", netra.TierFree).Connect(ctxT(t), client.ConnOptions{}); err == nil {
+		_ = c.Close()
+		t.Fatal("a free user opened a 4th connection across the nodes (cap 3)")
+	}
+	_ = open[2].Close()
+	waitFor(t, 5*time.Second, "room for a connection after one closed", func() bool {
+		c, err := hs[1].clientAs("cora", netra.TierFree).Connect(ctxT(t), client.ConnOptions{})
+		if err == nil {
+			open[2] = c
+		}
+		return err == nil
+	})
+	for _, c := range open {
+		_ = c.Close()
+	}
+
 	var ids []string
 	for i := range 6 {
 		r, err := hs[i%3].clientAs("frida", netra.TierFree).StartRun(ctxT(t), client.StartRun{Input: fmt.Sprintf("limit %d", i), Agent: "echo",

@@ -443,6 +443,8 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	scfg := sched.Config{MaxRunning: cfg.MaxRunning, MaxQueued: cfg.MaxQueued, Limits: cfg.Limits, Weights: cfg.Weights}
 	var scheduler server.Scheduler
 	var tickets server.Tickets = auth.NewTickets()
+	var connections server.Connections
+	limiter := ratelimit.New(cfg.RateLimits)
 	if pg, ok := st.(*storepg.Store); ok && cfg.NATSURL != "" {
 		// A cluster: the leader schedules for the service, tickets are the database's, and
 		// this node's commits need its row (fenced when the leader takes its runs over).
@@ -452,13 +454,17 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 			return nil, err
 		}
 		scfg = scfg.WithDefaults()
-		if n.member, err = cluster.New(cluster.Config{NodeID: n.id, Slots: cfg.MaxRunning, Sched: scfg, Beat: cfg.ClusterBeat,
+		caps := map[netra.Tier]int{}
+		for _, t := range []netra.Tier{netra.TierFree, netra.TierEarly, netra.TierMid, netra.TierEnterprise} {
+			caps[t] = limiter.Limits(t).Connections
+		}
+		if n.member, err = cluster.New(cluster.Config{NodeID: n.id, Slots: cfg.MaxRunning, Sched: scfg, Connections: caps, Beat: cfg.ClusterBeat,
 			Expire: cfg.ClusterExpire, Load: func() any { return n.self() }, Logger: log}, pg, n, n.clusterNC); err != nil {
 			n.clusterNC.Close()
 			_ = st.Close()
 			return nil, err
 		}
-		scheduler, tickets = n.member, pg.Tickets()
+		scheduler, tickets, connections = n.member, pg.Tickets(), n.member
 		verifier.Share(pg)
 	} else {
 		n.sched = sched.New(scfg, log)
@@ -478,7 +484,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n.api = server.New(server.Config{Verifier: verifier, Tickets: tickets, SessionSecret: n.sessionSecret, SessionIssuer: cfg.JWTIssuer, OIDC: cfg.OIDC, Store: st, Scheduler: scheduler,
 		Factory: n.factory, Hub: n.hub, Ingest: svc, Metrics: n.metrics, Logger: log, AllowedOrigins: cfg.AllowedOrigins, SendQueue: cfg.SendQueue,
-		Audit: trail, AuditAdmin: st, Limits: ratelimit.New(cfg.RateLimits), MaxConnections: cfg.MaxConnections, CORSOrigins: cfg.CORSOrigins,
+		Audit: trail, AuditAdmin: st, Limits: limiter, Connections: connections, MaxConnections: cfg.MaxConnections, CORSOrigins: cfg.CORSOrigins,
 		UploadsPerUser: cfg.UploadsPerUser, Uploads: cfg.Uploads, UploadMemory: cfg.UploadMemory, TokenBudgets: cfg.TokenBudgets, OTLPRouteAttribute: cfg.OTLPRouteAttribute,
 		AuditKey: audit.PublicKey(auditKey), AuditStatus: func() any { return n.keeper.Status() },
 		PingEvery: cfg.PingEvery, PongWait: cfg.PongWait, Switches: switches, Nodes: n.nodes})

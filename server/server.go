@@ -62,6 +62,15 @@ type Scheduler interface {
 	Limit(t netra.Tier) sched.Limit
 }
 
+// Connections counts a user's WebSocket connections across a cluster's nodes (cluster.Member),
+// against the tier's cap; a lone node's rate limiter counts them alone.
+type Connections interface {
+	// Connect counts a new connection; false when the user holds the tier's cap already.
+	Connect(id netra.Identity) bool
+	// Disconnect counts a connection's end.
+	Disconnect(userID string)
+}
+
 // Config holds the server's collaborators and settings.
 type Config struct {
 	Verifier *auth.Verifier
@@ -101,6 +110,9 @@ type Config struct {
 	// Limits rate-limits each user's requests and frames and caps their connections.
 	// Default: ratelimit.Defaults.
 	Limits *ratelimit.Limiter
+	// Connections, when set, counts each user's connections service-wide (besides Limits,
+	// which counts this node's). Default: none.
+	Connections Connections
 	// MaxConnections bounds the WebSocket connections of the whole server. Default 20,000.
 	MaxConnections int
 	// PingEvery is how often an idle WebSocket is pinged; a peer that has not answered

@@ -106,12 +106,20 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.open.Add(-1)
-	if !s.cfg.Limits.Connect(id) {
+	local := s.cfg.Limits.Connect(id)
+	service := local && (s.cfg.Connections == nil || s.cfg.Connections.Connect(id))
+	if !service {
+		if local {
+			s.cfg.Limits.Disconnect(id.UserID)
+		}
 		s.cfg.Metrics.RateLimited.WithLabelValues("connection").Inc()
 		s.writeError(w, r, RetryAfter(netra.Errorf(netra.CodeRateLimited, "at most %d connections at once for tier %s", s.cfg.Limits.Limits(id.Tier).Connections, id.Tier), 5*time.Second), nil)
 		return
 	}
 	defer s.cfg.Limits.Disconnect(id.UserID)
+	if s.cfg.Connections != nil {
+		defer s.cfg.Connections.Disconnect(id.UserID)
+	}
 	s.conns.Add(1)
 	defer s.conns.Done()
 	hj := &hijackCapture{ResponseWriter: w}
@@ -129,7 +137,7 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 	stop := context.AfterFunc(ctx, func() { time.AfterFunc(closeGrace, wcancel) })
 	defer stop()
 	c := &wsConn{s: s, ws: ws, raw: hj.conn, user: id, expires: g.Expires, connID: netra.NewID("conn_"), ctx: ctx, cancel: cancel, wctx: wctx,
-		out: make(chan outItem, s.cfg.SendQueue), sent: map[string]*seqSet{}, held: map[string][]*netra.Event{}}
+		out: newOutQueue(s.cfg.SendQueue), sent: map[string]*seqSet{}, held: map[string][]*netra.Event{}}
 	defer s.sessions.add(g.ID, c)()
 	if s.cfg.Verifier.Revoked(g) { // signed out since its ticket was issued, or while it connected
 		c.cancel(errSignedOut)
@@ -214,7 +222,7 @@ type wsConn struct {
 	// wctx bounds frame writes: it ends closeGrace after ctx, so that a write blocked on a
 	// peer that does not read cannot hold the closing connection for the write timeout.
 	wctx context.Context
-	out  chan outItem
+	out  *outQueue
 	slow atomic.Bool
 
 	// Direct replies in the order of their frames. A start_run's reply waits for its commit,
@@ -241,13 +249,9 @@ type wsConn struct {
 // Deliver is called by the hub; it never blocks. A connection whose queue is full is closed
 // with 1013 and resumes by seq.
 func (c *wsConn) Deliver(ev *netra.Event) {
-	select {
-	case c.out <- outItem{ev: ev}:
-	default:
-		if c.slow.CompareAndSwap(false, true) {
-			c.s.cfg.Metrics.SlowDisconnects.Inc()
-			c.cancel(errSlow)
-		}
+	if !c.out.offer(outItem{ev: ev}) && c.slow.CompareAndSwap(false, true) {
+		c.s.cfg.Metrics.SlowDisconnects.Inc()
+		c.cancel(errSlow)
 	}
 }
 
@@ -332,17 +336,20 @@ func (c *wsConn) writeLoop() {
 				c.closeWith(websocket.StatusGoingAway, "server shutting down")
 			}
 			return
-		case it := <-c.out:
-			if c.ctx.Err() != nil {
-				continue // closing: the next turn closes with the right status, nothing else goes out
-			}
-			if err := c.handleOut(it); err != nil {
-				if c.ctx.Err() != nil {
-					continue // closing: the Done branch closes with the right status
+		case <-c.out.ready:
+			for c.ctx.Err() == nil { // closing: the Done branch closes with the right status, nothing else goes out
+				it, ok := c.out.take()
+				if !ok {
+					break
 				}
-				c.cancel(errReaderDone)
-				_ = c.ws.CloseNow()
-				return
+				if err := c.handleOut(it); err != nil {
+					if c.ctx.Err() != nil {
+						break
+					}
+					c.cancel(errReaderDone)
+					_ = c.ws.CloseNow()
+					return
+				}
 			}
 		}
 	}
@@ -440,12 +447,14 @@ func (c *wsConn) sendEvent(runID string, seq int64, typ netra.EventType, frame [
 
 // enqueue hands an item to the writer, waiting while the queue is full.
 func (c *wsConn) enqueue(it outItem) bool {
-	select {
-	case c.out <- it:
-		return true
-	case <-c.ctx.Done():
-		return false
+	for !c.out.offer(it) {
+		select {
+		case <-c.out.space:
+		case <-c.ctx.Done():
+			return false
+		}
 	}
+	return true
 }
 
 func (c *wsConn) readLoop() {
