@@ -23,7 +23,8 @@ type leader struct {
 
 	mu       sync.Mutex
 	proxies  map[string]*proxy         // every run the scheduler holds, by id
-	releases map[string]func()         // reservations, by run id
+	releases map[string]reservation    // by run id
+	checked  time.Time                 // when the nodes' runs were last compared with the proxies
 	live     map[string]int            // live nodes and their slots
 	conns    map[string]map[string]int // user → node → connections
 	gone     bool                      // abdicated: proxies no longer speak to nodes
@@ -37,7 +38,7 @@ type leader struct {
 func newLeader(m *Member, lease *storepg.Lease) *leader {
 	cfg := m.cfg.Sched
 	cfg.MaxRunning = 1 << 30 // the nodes' slots bound what runs (sched.SetNode)
-	return &leader{m: m, lease: lease, s: sched.New(cfg, m.log), proxies: map[string]*proxy{}, releases: map[string]func(){},
+	return &leader{m: m, lease: lease, s: sched.New(cfg, m.log), proxies: map[string]*proxy{}, releases: map[string]reservation{},
 		live: map[string]int{}, conns: map[string]map[string]int{}, ready: make(chan struct{}), quit: make(chan struct{}), done: make(chan struct{})}
 }
 
@@ -244,6 +245,38 @@ func (l *leader) watch(ctx context.Context) {
 	for _, id := range gone {
 		l.takeOver(ctx, id)
 	}
+	if time.Since(l.checked) >= 5*l.m.cfg.Beat {
+		l.checked = time.Now()
+		l.reconcile()
+	}
+}
+
+// reconcile tells a start again to a node that still holds the run queued: a notice is not
+// delivered while the node's NATS connection is down, and a run told to start and never
+// started would hold its slot for ever.
+func (l *leader) reconcile() {
+	asks := map[string][]runRef{} // node → its runs told to start more than 2 s ago
+	l.mu.Lock()
+	for _, p := range l.proxies {
+		p.mu.Lock()
+		if p.started && time.Since(p.told) > 2*time.Second {
+			asks[p.node] = append(asks[p.node], runRef{ID: p.id, Owner: p.owner})
+		}
+		p.mu.Unlock()
+	}
+	l.mu.Unlock()
+	for node, refs := range asks {
+		r, err := l.ask(node, msg{Op: opState, Runs: refs}, 2*time.Second)
+		if err != nil {
+			continue // watch finds out whether it lives
+		}
+		for _, h := range r.Held {
+			if !h.Running {
+				l.m.log.Warn("a start was not heard; telling it again", "node_id", node, "run_id", h.Run)
+				l.tell(node, msg{Op: opStart, Run: h.Run})
+			}
+		}
+	}
 }
 
 // takeOver ends the runs a dead node was executing and hands its queued runs to live nodes.
@@ -256,6 +289,18 @@ func (l *leader) takeOver(ctx context.Context, node string) {
 			delete(l.conns, u)
 		}
 	}
+	var gone []func() // and the places it had reserved for runs it never stored
+	for id, r := range l.releases {
+		if r.node == node {
+			gone = append(gone, r.release)
+			delete(l.releases, id)
+		}
+	}
+	defer func() {
+		for _, release := range gone {
+			release()
+		}
+	}()
 	var running, queued []*proxy
 	for _, p := range l.proxies {
 		p.mu.Lock()
@@ -490,16 +535,16 @@ func (l *leader) answer(q msg) reply {
 			return refusal(err)
 		}
 		l.mu.Lock()
-		l.releases[q.Run] = release
+		l.releases[q.Run] = reservation{node: q.Node, release: release}
 		l.mu.Unlock()
 		return reply{OK: true}
 	case opRelease:
 		l.mu.Lock()
-		release := l.releases[q.Run]
+		r, ok := l.releases[q.Run]
 		delete(l.releases, q.Run)
 		l.mu.Unlock()
-		if release != nil {
-			release()
+		if ok {
+			r.release()
 		}
 		return reply{OK: true}
 	case opSubmit:
@@ -560,6 +605,12 @@ func (l *leader) answer(q msg) reply {
 	return reply{Code: netra.CodeInvalidRequest, Message: "unknown cluster operation " + q.Op}
 }
 
+// reservation is a queue place a node reserved for a run it is about to store.
+type reservation struct {
+	node    string
+	release func()
+}
+
 // proxy is a run as the leader's scheduler holds it: it executes on its node, which the
 // proxy tells when to start, its position, and its cancellation.
 type proxy struct {
@@ -571,7 +622,8 @@ type proxy struct {
 
 	mu      sync.Mutex
 	node    string
-	started bool // told to start (or found running): Execute follows it
+	started bool      // told to start (or found running): Execute follows it
+	told    time.Time // when it was told to start
 }
 
 var _ sched.Placed = (*proxy)(nil)
@@ -597,7 +649,7 @@ func (p *proxy) Execute(ctx context.Context) {
 	defer p.l.remove(p)
 	p.mu.Lock()
 	node, was := p.node, p.started
-	p.started = true
+	p.started, p.told = true, time.Now()
 	p.mu.Unlock()
 	if !was {
 		p.l.tell(node, msg{Op: opStart, Run: p.id})

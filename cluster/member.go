@@ -606,6 +606,15 @@ func (m *Member) handle(q msg) reply {
 	case opState:
 		m.mu.Lock()
 		r := reply{OK: true, Held: make([]held, 0, len(m.jobs))}
+		if len(q.Runs) > 0 { // only these (a leader checking its starts were heard)
+			for _, ref := range q.Runs {
+				if l := m.jobs[ref.ID]; l != nil {
+					r.Held = append(r.Held, held{Run: ref.ID, Running: l.running})
+				}
+			}
+			m.mu.Unlock()
+			return r
+		}
 		for id, l := range m.jobs {
 			r.Held = append(r.Held, held{Run: id, Running: l.running})
 		}
