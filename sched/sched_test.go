@@ -11,6 +11,7 @@ import (
 
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/sched"
+	"github.com/netra-ai/netra/sched/schedtest"
 )
 
 // job is a hand-written fake: Execute records its start and blocks until released.
@@ -550,4 +551,9 @@ func TestNodeFullKeepsTurns(t *testing.T) {
 		}
 	}
 	close(n.release)
+}
+
+// TestSuite: the lone node's scheduler passes the suite every scheduler passes.
+func TestSuite(t *testing.T) {
+	schedtest.Run(t, func(t *testing.T) schedtest.Scheduler { return newSched(t, sched.Config{MaxRunning: 4}) })
 }
