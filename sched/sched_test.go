@@ -75,6 +75,16 @@ func (r *recorder) next(t *testing.T) *job {
 	}
 }
 
+// none checks that no job starts for a moment.
+func (r *recorder) none(t *testing.T, why string) {
+	t.Helper()
+	select {
+	case j := <-r.ch:
+		t.Fatalf("%s started %s", j.id, why)
+	case <-time.After(50 * time.Millisecond):
+	}
+}
+
 func newSched(t *testing.T, cfg sched.Config) *sched.Scheduler {
 	s := sched.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	s.Start(context.Background())
@@ -470,11 +480,7 @@ func TestNodeSlots(t *testing.T) {
 	if !got["a1"] || !got["b1"] {
 		t.Fatalf("started %v, want a1 and b1 (a has one slot)", got)
 	}
-	select {
-	case j := <-rec.ch:
-		t.Fatalf("%s started while its node's slot was taken", j.id)
-	case <-time.After(50 * time.Millisecond):
-	}
+	rec.none(t, "while its node's slot was taken")
 	close(a1.release)
 	if j := rec.next(t); j.id != "a2" {
 		t.Fatalf("started %s, want a2 once a's slot was free", j.id)
@@ -493,11 +499,7 @@ func TestNodeSlots(t *testing.T) {
 	if running, _ := s.Usage("f"); running != 1 {
 		t.Fatalf("f runs %d, want the resumed 1", running)
 	}
-	select {
-	case j := <-rec.ch:
-		t.Fatalf("%s started beside the free user's resumed run", j.id)
-	case <-time.After(50 * time.Millisecond):
-	}
+	rec.none(t, "beside the free user's resumed run")
 	close(r1.release)
 	if j := rec.next(t); j.id != "q1" {
 		t.Fatalf("started %s, want q1 after r1 ended", j.id)

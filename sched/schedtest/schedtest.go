@@ -16,21 +16,11 @@ import (
 
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/sched"
+	"github.com/netra-ai/netra/server"
 )
 
-// Scheduler is the server's view of a scheduler (server.Scheduler).
-type Scheduler interface {
-	Reserve(id netra.Identity, runID string) (release func(), err error)
-	Submit(j sched.Job) int
-	Cancel(runID string) bool
-	Position(runID string) int
-	ActiveInThread(owner, threadID string) []string
-	Usage(userID string) (running, queued int)
-	Users() []sched.UserUsage
-	Live() []sched.LiveRun
-	Owner(runID string) (string, bool)
-	Limit(t netra.Tier) sched.Limit
-}
+// Scheduler is the server's view of a scheduler.
+type Scheduler = server.Scheduler
 
 // Job is a hand-written job: Execute reports its start and blocks until released or
 // cancelled.
