@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"sort"
 	"sync"
 	"time"
@@ -32,20 +33,18 @@ type leader struct {
 	ready chan struct{} // closed once rebuilt: requests wait for it
 	quit  chan struct{} // closed by abdicate
 	once  sync.Once
-	done  chan struct{} // closed when run returns
 }
 
 func newLeader(m *Member, lease *storepg.Lease) *leader {
 	cfg := m.cfg.Sched
 	cfg.MaxRunning = 1 << 30 // the nodes' slots bound what runs (sched.SetNode)
 	return &leader{m: m, lease: lease, s: sched.New(cfg, m.log), proxies: map[string]*proxy{}, releases: map[string]reservation{},
-		live: map[string]int{}, conns: map[string]map[string]int{}, ready: make(chan struct{}), quit: make(chan struct{}), done: make(chan struct{})}
+		live: map[string]int{}, conns: map[string]map[string]int{}, ready: make(chan struct{}), quit: make(chan struct{})}
 }
 
 // run serves as leader: it rebuilds the scheduler's view, then watches the nodes each beat
 // until the lease is lost or the node stops.
 func (l *leader) run(ctx context.Context) {
-	defer close(l.done)
 	defer l.lease.Release()
 	sub, err := l.m.nc.Subscribe(l.m.leaderSubject(), l.onRequest)
 	if err != nil {
@@ -107,7 +106,10 @@ func (l *leader) rebuild(ctx context.Context) error {
 		}
 		waiting := false
 		for _, mb := range members {
-			if _, known := l.live[mb.ID]; known {
+			l.mu.Lock()
+			_, known := l.live[mb.ID]
+			l.mu.Unlock()
+			if known {
 				continue
 			}
 			if mb.Age > l.m.cfg.Expire {
@@ -121,7 +123,9 @@ func (l *leader) rebuild(ctx context.Context) error {
 				waiting = true // alive by its row, silent by NATS: wait until it is one or the other
 				continue
 			}
+			l.mu.Lock()
 			l.live[mb.ID] = slotsOf(mb.Info)
+			l.mu.Unlock()
 			for _, h := range r.Held {
 				where[h.Run] = held{Run: mb.ID, Running: h.Running}
 			}
@@ -140,7 +144,10 @@ func (l *leader) rebuild(ctx context.Context) error {
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
-	for id, slots := range l.live {
+	l.mu.Lock()
+	live := maps.Clone(l.live)
+	l.mu.Unlock()
+	for id, slots := range live {
 		l.s.SetNode(id, slots)
 	}
 	active, err := l.m.st.ActiveRuns(ctx)
@@ -173,7 +180,7 @@ func (l *leader) rebuild(ctx context.Context) error {
 	}
 	l.place(ctx, orphans)
 	l.s.Resume()
-	l.m.log.Info("leader rebuilt the service's queue", "nodes", len(l.live), "runs", len(active), "handed_over", len(orphans),
+	l.m.log.Info("leader rebuilt the service's queue", "nodes", len(live), "runs", len(active), "handed_over", len(orphans),
 		"took", time.Since(t0).Round(time.Millisecond).String())
 	return nil
 }

@@ -25,18 +25,34 @@ import (
 // data directory (the audit key every node of a cluster shares), and waits for a leader.
 func startCluster(t *testing.T, n int, mutate func(i int, c *node.Config)) []*harness {
 	t.Helper()
-	db, bus, dir := pgtest.URL(t), natstest.URL(t), t.TempDir()
+	c := newCluster(t, mutate)
 	hs := make([]*harness, n)
 	for i := range n {
-		hs[i] = start(t, func(c *node.Config) {
-			c.DatabaseURL, c.NATSURL, c.DataDir, c.NodeID = db, bus, dir, fmt.Sprintf("n%d", i)
-			if mutate != nil {
-				mutate(i, c)
-			}
-		})
+		hs[i] = c.join(i)
 	}
 	waitFor(t, 10*time.Second, "a leader", func() bool { return leaderOf(hs) >= 0 })
 	return hs
+}
+
+// testCluster is a cluster's database and bus, for starting its nodes.
+type testCluster struct {
+	t            *testing.T
+	db, bus, dir string
+	mutate       func(i int, c *node.Config)
+}
+
+func newCluster(t *testing.T, mutate func(i int, c *node.Config)) *testCluster {
+	return &testCluster{t: t, db: pgtest.URL(t), bus: natstest.URL(t), dir: t.TempDir(), mutate: mutate}
+}
+
+// join starts node i ("n<i>") of the cluster.
+func (tc *testCluster) join(i int) *harness {
+	return start(tc.t, func(c *node.Config) {
+		c.DatabaseURL, c.NATSURL, c.DataDir, c.NodeID = tc.db, tc.bus, tc.dir, fmt.Sprintf("n%d", i)
+		if tc.mutate != nil {
+			tc.mutate(i, c)
+		}
+	})
 }
 
 // leaderOf is the index of the node that leads, or -1.
@@ -221,21 +237,20 @@ func TestClusterLimits(t *testing.T) {
 		_ = c.Close()
 	}
 
+	// The first run holds the free user's one running place while ten more fill its queue
+	// (10 waiting at most), from all three nodes; the one after is refused.
 	var ids []string
-	for i := range 6 {
+	for i := range 11 {
+		delay := 100
+		if i == 0 {
+			delay = 3000
+		}
 		r, err := hs[i%3].clientAs("frida", netra.TierFree).StartRun(ctxT(t), client.StartRun{Input: fmt.Sprintf("limit %d", i), Agent: "echo",
-			Params: map[string]any{"delay_ms": 150}})
+			Params: map[string]any{"delay_ms": delay}})
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("run %d of 1 running and 10 waiting: %v", i+1, err)
 		}
 		ids = append(ids, r.ID)
-	}
-	// Free: 10 queued at most, service-wide. 5 wait now; 5 more fit, the 11th waiting does not.
-	for i := range 5 {
-		if _, err := hs[i%3].clientAs("frida", netra.TierFree).StartRun(ctxT(t), client.StartRun{Input: "fill", Agent: "echo",
-			Params: map[string]any{"delay_ms": 1}}); err != nil {
-			t.Fatalf("run %d of the queue's 10: %v", 6+i, err)
-		}
 	}
 	_, err := hs[2].clientAs("frida", netra.TierFree).StartRun(ctxT(t), client.StartRun{Input: "over", Agent: "echo"})
 	var ae *client.APIError
@@ -341,7 +356,9 @@ func TestClusterTicketsAndSwitches(t *testing.T) {
 // killed, and the service goes on under a new one.
 func TestClusterFailover(t *testing.T) {
 	t.Parallel()
-	hs := startCluster(t, 3, func(i int, c *node.Config) { c.MaxRunning = 2 })
+	tc := newCluster(t, func(i int, c *node.Config) { c.MaxRunning = 2 })
+	hs := []*harness{tc.join(0), tc.join(1), tc.join(2)}
+	waitFor(t, 10*time.Second, "a leader", func() bool { return leaderOf(hs) >= 0 })
 	victim := (leaderOf(hs) + 1) % 3
 	watch := hs[(victim+1)%3]
 	var ended sync.Map // run → its terminal events, seen live on a node that stays
@@ -382,6 +399,9 @@ func TestClusterFailover(t *testing.T) {
 	}
 	crashed := time.Now()
 	hs[victim].n.Crash()
+	// Restarted at once under its name, as a supervisor would: a new member, while the old
+	// one's runs are still the old one's to lose.
+	hs[victim] = tc.join(victim)
 
 	var wg sync.WaitGroup
 	for _, u := range us {
@@ -439,8 +459,8 @@ func TestClusterFailover(t *testing.T) {
 		}
 	}
 
-	// Now the leader dies with a run of its own executing. The survivor leads, ends that run,
-	// and takes new ones.
+	// Now the leader dies with a run of its own executing. A survivor leads, ends that run,
+	// and the service takes new ones.
 	lead := leaderOf(hs)
 	u := us[0]
 	r, err := hs[lead].clientAs(u.name, netra.TierEnterprise).StartRun(ctxT(t), client.StartRun{Input: "on the leader", Agent: "echo",
@@ -463,9 +483,8 @@ func TestClusterFailover(t *testing.T) {
 		t.Fatalf("the dead leader's run ended %s %s", last.Type, last.Data)
 	}
 	t.Logf("the dead leader's running run ended %s after the crash", time.Since(crashed).Round(time.Millisecond))
-	if !watch.n.Leader() {
-		t.Fatal("the survivor does not lead")
-	}
+	alive := slices.Delete(slices.Clone(hs), lead, lead+1)
+	waitFor(t, 5*time.Second, "a survivor to lead", func() bool { return leaderOf(alive) >= 0 })
 	after, err := watch.clientAs(u.name, netra.TierEnterprise).StartRun(ctxT(t), client.StartRun{Input: "after", Agent: "echo"})
 	if err != nil {
 		t.Fatal(err)

@@ -79,7 +79,8 @@ type Config struct {
 	// NATSURL carries events on NATS (nats://host:4222) instead of in process: a user's
 	// events reach whichever node the user is connected to (event/eventnats).
 	NATSURL string
-	// NodeID names this node in a cluster (letters, digits, '_', '-'). Default generated.
+	// NodeID names this node (letters, digits, '_', '-'). Default generated. In a cluster a
+	// suffix of the process follows it ("node1-k3x9qa"): each process is a member of its own.
 	NodeID string
 	// ClusterBeat and ClusterExpire: a cluster node beats its row every ClusterBeat, and one
 	// whose beat is older than ClusterExpire is dead to the leader (package cluster).
@@ -447,7 +448,11 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	limiter := ratelimit.New(cfg.RateLimits)
 	if pg, ok := st.(*storepg.Store); ok && cfg.NATSURL != "" {
 		// A cluster: the leader schedules for the service, tickets are the database's, and
-		// this node's commits need its row (fenced when the leader takes its runs over).
+		// this node's commits need its row (fenced when the leader takes its runs over). A
+		// process is a member of its own: a node restarted at once under the same name is a
+		// new member, and the leader takes the old one's runs over when its row goes stale.
+		id := netra.NewID("")
+		n.id += "-" + id[len(id)-6:]
 		pg.Fence(n.id)
 		if n.clusterNC, err = eventnats.Dial(cfg.NATSURL, "netra-cluster", log); err != nil {
 			_ = st.Close()
