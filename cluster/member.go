@@ -124,6 +124,7 @@ type Member struct {
 	sub     *nats.Subscription
 	loops   sync.WaitGroup
 	running sync.WaitGroup // executing runs
+	notes   sync.WaitGroup // telling the leader that runs ended, until Close
 
 	mu      sync.Mutex
 	jobs    map[string]*local
@@ -647,14 +648,16 @@ func (m *Member) execute(runID string, l *local) {
 	l.running, l.cancel = true, cancel
 	m.running.Add(1)
 	m.mu.Unlock()
+	m.notes.Add(1)
 	go func() {
-		defer m.running.Done()
+		defer m.notes.Done()
 		l.job.Execute(ctx)
 		cancel(nil)
 		m.mu.Lock()
 		mine := m.jobs[runID] == l
 		m.mu.Unlock()
 		m.forget(runID, l)
+		m.running.Done() // ended; what follows is telling, which Stop does not wait for
 		if !mine {
 			return // silenced: the run is another node's now
 		}
@@ -677,7 +680,11 @@ func (m *Member) Leave(ctx context.Context) {
 	m.mu.Lock()
 	m.leaving = true
 	m.mu.Unlock()
-	if _, err := m.callUntil(msg{Op: opLeave, Node: m.cfg.NodeID}, 10*time.Second); err != nil {
+	wait := 10 * time.Second // for a leader to be elected, at most half of what ctx leaves
+	if deadline, ok := ctx.Deadline(); ok {
+		wait = min(wait, time.Until(deadline)/2)
+	}
+	if _, err := m.callUntil(msg{Op: opLeave, Node: m.cfg.NodeID}, wait); err != nil {
 		m.log.Warn("queued runs not handed over; they start when another node leads", "err", err)
 	}
 }
@@ -706,6 +713,7 @@ func (m *Member) Stop() {
 func (m *Member) Close(ctx context.Context) {
 	m.cancel()
 	m.loops.Wait()
+	m.notes.Wait()
 	if m.sub != nil {
 		_ = m.sub.Unsubscribe()
 	}
@@ -728,6 +736,7 @@ func (m *Member) Crash() {
 	m.cancel()
 	m.loops.Wait()
 	m.running.Wait()
+	m.notes.Wait()
 }
 
 func (m *Member) stepDown() {

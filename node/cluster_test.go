@@ -616,3 +616,28 @@ func TestClusterBurst(t *testing.T) {
 	}
 	t.Logf("accepted %.0f/s, completed %.0f/s (closed loop %.0f/s), %.2f run_queued a run", r.AcceptPS, r.MeanPS, r.ClosedLoopPS, r.RunQueuedPerRun)
 }
+
+// TestClusterStopWithoutLeader: a node stops within its grace even when no leader is left to
+// hear that its runs ended (the leader died and the stopping node does not stand).
+func TestClusterStopWithoutLeader(t *testing.T) {
+	t.Parallel()
+	hs := startCluster(t, 2, nil)
+	lead := leaderOf(hs)
+	follower := hs[1-lead]
+	r, err := follower.clientAs("sten", netra.TierMid).StartRun(ctxT(t), client.StartRun{Input: "long", Agent: "echo", Params: map[string]any{"delay_ms": 30000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the run to execute", func() bool { return follower.n.Running() == 1 })
+	hs[lead].n.Crash()
+	t0 := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := follower.n.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(t0); took > 2*time.Second+5*time.Second { // the grace (2 s) and the last steps
+		t.Fatalf("the node took %s to stop without a leader", took)
+	}
+	_ = r
+}
