@@ -21,8 +21,9 @@ for name in "${names[@]}"; do
   if ! (cd "$scratch" && git apply "$patch"); then
     echo "MISSED  $name: the patch no longer applies"; missed=1; rm -rf "$scratch"; continue
   fi
+  # A test that hangs is caught too: go test's timeout panics without a --- FAIL line.
   # shellcheck disable=SC2086
-  fails=$(cd "$scratch" && go test -v $args 2>&1 | grep -c '^\s*--- FAIL')
+  fails=$(cd "$scratch" && go test -v $args 2>&1 | grep -cE '^\s*--- FAIL|^panic: test timed out')
   rm -rf "$scratch"
   if [ "$fails" -ge "$want" ]; then
     echo "caught  $name ($fails failing)"
