@@ -641,3 +641,15 @@ func TestClusterStopWithoutLeader(t *testing.T) {
 	}
 	_ = r
 }
+
+// TestClusterRefusesABadNodeID: a node id that cannot be a NATS subject token is refused at
+// start-up with what to do, and the refused node leaves nothing running.
+func TestClusterRefusesABadNodeID(t *testing.T) {
+	t.Parallel()
+	tc := newCluster(t, nil)
+	_, err := node.New(context.Background(), node.Config{Addr: "127.0.0.1:0", DataDir: tc.dir, JWTSecret: secret, Logger: testLogger(t),
+		DatabaseURL: tc.db, NATSURL: tc.bus, NodeID: "rack.1"})
+	if err == nil || !strings.Contains(err.Error(), "letters, digits") {
+		t.Fatalf("node id rack.1: %v, want a refusal that says what ids may hold", err)
+	}
+}

@@ -404,6 +404,9 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	defer func() {
 		if !built {
 			n.stopBus() // a later step failed: the node never runs
+			if n.clusterNC != nil {
+				n.clusterNC.Close()
+			}
 		}
 	}()
 	n.hub = event.NewHub(bus)
@@ -465,7 +468,6 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		}
 		if n.member, err = cluster.New(cluster.Config{NodeID: n.id, Slots: cfg.MaxRunning, Sched: scfg, Connections: caps, Beat: cfg.ClusterBeat,
 			Expire: cfg.ClusterExpire, Load: func() any { return n.self() }, Logger: log}, pg, n, n.clusterNC); err != nil {
-			n.clusterNC.Close()
 			_ = st.Close()
 			return nil, err
 		}
