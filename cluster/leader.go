@@ -76,7 +76,10 @@ func (l *leader) run(ctx context.Context) {
 			l.m.log.Error("leader lease lost; stepping down", "err", err)
 			return
 		}
-		l.watch(ctx)
+		if !l.watch(ctx) {
+			l.m.log.Error("the leader's own heartbeat is stale; stepping down for a healthy node")
+			return
+		}
 	}
 }
 
@@ -209,15 +212,19 @@ func (l *leader) remove(p *proxy) {
 }
 
 // watch follows the nodes' rows: new nodes get their slots, a node whose beat is stale is
-// expired and its runs taken over, a node that left is forgotten.
-func (l *leader) watch(ctx context.Context) {
+// expired and its runs taken over, a node that left is forgotten. It reports false when the
+// leader's own beat is stale: a leader does not take itself over, it steps down.
+func (l *leader) watch(ctx context.Context) bool {
 	members, err := l.m.st.Members(ctx)
 	if err != nil {
 		l.m.log.Warn("listing nodes", "err", err)
-		return
+		return true
 	}
 	seen := map[string]bool{}
 	for _, mb := range members {
+		if mb.ID == l.m.cfg.NodeID && mb.Age > l.m.cfg.Expire {
+			return false
+		}
 		if mb.Age > l.m.cfg.Expire {
 			expired, err := l.m.st.Expire(ctx, mb.ID, l.m.cfg.Expire)
 			if err != nil {
@@ -256,6 +263,7 @@ func (l *leader) watch(ctx context.Context) {
 		l.checked = time.Now()
 		l.reconcile()
 	}
+	return true
 }
 
 // reconcile tells a start again to a node that still holds the run queued: a notice is not

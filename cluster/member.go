@@ -244,6 +244,7 @@ func (m *Member) beat() {
 	// node's now. Our commits are refused already (storepg.Fence); drop the runs without a
 	// word and join again as a node with nothing.
 	m.log.Error("this node lost its leases: its runs were taken over; dropping them")
+	m.stepDown() // a leader too: another one expired it
 	m.silenceAll()
 	if err := m.st.Join(ctx, m.cfg.NodeID, m.rowJSON()); err != nil {
 		m.log.Warn("joining again", "err", err)

@@ -653,3 +653,38 @@ func TestClusterRefusesABadNodeID(t *testing.T) {
 		t.Fatalf("node id rack.1: %v, want a refusal that says what ids may hold", err)
 	}
 }
+
+// TestClusterLeaderStalls: a leader whose own heartbeat goes stale steps down rather than
+// take itself over; another node leads, ends the stalled node's run, and the stalled node,
+// back, holds nothing.
+func TestClusterLeaderStalls(t *testing.T) {
+	t.Parallel()
+	hs := startCluster(t, 2, nil)
+	lead := leaderOf(hs)
+	stalled, other := hs[lead], hs[1-lead]
+	conn := other.connect(other.clientAs("lena", netra.TierMid), client.ConnOptions{})
+	r, err := stalled.clientAs("lena", netra.TierMid).StartRun(ctxT(t), client.StartRun{Input: "stall", Agent: "echo", Params: map[string]any{"delay_ms": 30000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the run to execute", func() bool { return stalled.n.Running() == 1 })
+	stalled.n.PauseHeartbeat(9 * time.Second)
+	var last client.Event
+	for !last.Terminal() {
+		select {
+		case last = <-conn.Events():
+			if last.RunID != r.ID {
+				t.Fatalf("lena received an event of run %s", last.RunID)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("the stalled leader's run did not end")
+		}
+	}
+	if last.Type != "run_failed" || !jsonHas(last.Data, `"code":"interrupted"`) {
+		t.Fatalf("the stalled leader's run ended %s %s", last.Type, last.Data)
+	}
+	if !other.n.Leader() || stalled.n.Leader() {
+		t.Fatalf("leaders: the other %v, the stalled %v; want the other only", other.n.Leader(), stalled.n.Leader())
+	}
+	waitFor(t, 10*time.Second, "the stalled node to drop its run", func() bool { return stalled.n.Running() == 0 })
+}
