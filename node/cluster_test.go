@@ -668,6 +668,7 @@ func TestClusterLeaderStalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 10*time.Second, "the run to execute", func() bool { return stalled.n.Running() == 1 })
+	paused := time.Now()
 	stalled.n.PauseHeartbeat(9 * time.Second)
 	var last client.Event
 	for !last.Terminal() {
@@ -683,6 +684,11 @@ func TestClusterLeaderStalls(t *testing.T) {
 	if last.Type != "run_failed" || !jsonHas(last.Data, `"code":"interrupted"`) {
 		t.Fatalf("the stalled leader's run ended %s %s", last.Type, last.Data)
 	}
+	// Ended by the new leader while the old one still stalled, not after it came back.
+	if took := time.Since(paused); took >= 9*time.Second {
+		t.Fatalf("the stalled leader's run ended %s after the stall began, once it was back", took)
+	}
+	t.Logf("the stalled leader's run ended %s after the stall began", time.Since(paused).Round(time.Millisecond))
 	if !other.n.Leader() || stalled.n.Leader() {
 		t.Fatalf("leaders: the other %v, the stalled %v; want the other only", other.n.Leader(), stalled.n.Leader())
 	}
