@@ -186,15 +186,15 @@ func (p *Pipeline) commit(batch []pending) {
 	}
 	batch = kept
 	err := p.store.Append(ctx, recs)
+	for moves := 0; err != nil && moves < maxChainMoves && errors.Is(err, store.ErrChainMoved); moves++ {
+		// Another node of the cluster continued a chain of this batch: link again after the
+		// stored heads, and commit again at once. Each time reads only the chain that moved,
+		// when the store says whose it was; it converges as fast as other nodes commit.
+		p.log.Debug("audit chain moved on another node; linking again", "moves", moves)
+		p.relink(ctx, recs, movedUser(err))
+		err = p.store.Append(ctx, recs)
+	}
 	for try := 1; err != nil && try <= p.cfg.Retries; try++ {
-		if errors.Is(err, store.ErrChainMoved) {
-			// Another node of the cluster continued a chain of this batch: link again after
-			// the stored heads, and commit again at once.
-			p.log.Debug("audit chain moved on another node; linking again", "try", try)
-			p.relink(ctx, recs)
-			err = p.store.Append(ctx, recs)
-			continue
-		}
 		p.log.Warn("event batch commit failed, retrying", "events", len(batch), "try", try, "err", err)
 		time.Sleep(time.Duration(try*try) * 10 * time.Millisecond)
 		err = p.store.Append(ctx, recs)
@@ -215,6 +215,10 @@ func (p *Pipeline) commit(batch []pending) {
 		}
 		if e == nil {
 			e = p.store.Append(ctx, recs[i:i+1])
+			for moves := 0; e != nil && moves < maxChainMoves && errors.Is(e, store.ErrChainMoved); moves++ {
+				p.relink(ctx, recs[i:i+1], movedUser(e))
+				e = p.store.Append(ctx, recs[i:i+1])
+			}
 			p.settle(e == nil)
 		}
 		if ev := batch[i].rec.Event; e != nil && ev != nil {
@@ -227,16 +231,33 @@ func (p *Pipeline) commit(batch []pending) {
 	}
 }
 
-// relink links a batch's audit entries again after their users' stored heads.
-func (p *Pipeline) relink(ctx context.Context, recs []store.Record) {
+// maxChainMoves bounds how often a batch is linked again because other nodes continued its
+// users' chains first; past it, the batch takes the path of any failed commit.
+const maxChainMoves = 50
+
+// movedUser is the user whose chain moved, "" when the store did not say.
+func movedUser(err error) string {
+	var m *store.ChainMoved
+	if errors.As(err, &m) {
+		return m.User
+	}
+	return ""
+}
+
+// relink links a batch's audit entries again after the stored head of user's chain (every
+// user's of the batch when user is "").
+func (p *Pipeline) relink(ctx context.Context, recs []store.Record, user string) {
 	if p.cfg.Chain == nil {
 		return
 	}
 	p.settle(false)
-	var users []string
-	for _, r := range recs {
-		if r.Audit != nil {
-			users = append(users, r.Audit.UserID)
+	users := []string{user}
+	if user == "" {
+		users = users[:0]
+		for _, r := range recs {
+			if r.Audit != nil {
+				users = append(users, r.Audit.UserID)
+			}
 		}
 	}
 	p.cfg.Chain.Forget(users...)

@@ -75,8 +75,15 @@ type Record struct {
 
 // ErrChainMoved is wrapped by Append's error when an audit entry's seq was taken: another node
 // of a cluster continued the user's chain. Nothing of the batch was stored; link its entries
-// again after the stored heads (audit.Chain.Forget) and append it again.
+// again after the stored heads (audit.Chain.Forget) and append it again. The error is a
+// *ChainMoved when the store can tell whose chain it was.
 var ErrChainMoved = errors.New("another node continued a user's audit chain")
+
+// ChainMoved names the user whose audit chain moved on (ErrChainMoved).
+type ChainMoved struct{ User string }
+
+func (e *ChainMoved) Error() string        { return ErrChainMoved.Error() + ": " + e.User }
+func (e *ChainMoved) Is(target error) bool { return target == ErrChainMoved }
 
 // Audit reads a user's own audit trail. Entries are only ever appended (Record.Audit).
 type Audit interface {

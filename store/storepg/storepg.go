@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -28,6 +29,10 @@ import (
 
 //go:embed migrations/*.sql
 var migrations embed.FS
+
+// takenSeq reads the user from the detail of a unique violation on audit (user_id, seq):
+// "Key (user_id, seq)=(alice, 7) already exists." User ids hold no commas or parentheses.
+var takenSeq = regexp.MustCompile(`\(user_id, seq\)=\((.*), \d+\) already exists`)
 
 // migrationLock is the advisory lock nodes take to migrate one at a time ("netra" in ASCII).
 const migrationLock = 0x6e65747261
@@ -175,7 +180,11 @@ func wrap(op string, err error) error {
 		case "23505": // unique_violation
 			if pe.ConstraintName == "audit_user_id_seq_key" {
 				// Another node of the cluster continued the user's chain first.
-				return &netra.Error{Code: netra.CodeConflict, Message: "the audit chain moved on: nothing was stored", Err: fmt.Errorf("postgres %s: %w: %w", op, store.ErrChainMoved, err)}
+				var moved error = store.ErrChainMoved
+				if m := takenSeq.FindStringSubmatch(pe.Detail); m != nil {
+					moved = &store.ChainMoved{User: m[1]}
+				}
+				return &netra.Error{Code: netra.CodeConflict, Message: "the audit chain moved on: nothing was stored", Err: fmt.Errorf("postgres %s: %w: %w", op, moved, err)}
 			}
 		case "NX001": // netra_fence
 			return &netra.Error{Code: netra.CodeUnavailable, Message: "this node has lost its leases: nothing was stored", Err: fmt.Errorf("postgres %s: %w: %w", op, ErrFenced, err)}

@@ -2,7 +2,10 @@ package storepg_test
 
 import (
 	"context"
+	"errors"
+	"github.com/netra-ai/netra"
 	"testing"
+	"time"
 
 	"github.com/netra-ai/netra/store"
 	"github.com/netra-ai/netra/store/storepg"
@@ -50,5 +53,27 @@ func TestNodesMigrateOnce(t *testing.T) {
 	defer s.Close()
 	if threads, _, err := s.ListThreads(ctx, "pat", 10, ""); err != nil || len(threads) != 3 {
 		t.Fatalf("after three nodes: %d threads, %v", len(threads), err)
+	}
+}
+
+// TestChainMovedNamesTheUser: an audit entry whose seq another node took fails the commit
+// with store.ErrChainMoved naming whose chain moved, so that only that chain is read again.
+func TestChainMovedNamesTheUser(t *testing.T) {
+	ctx := context.Background()
+	s, err := storepg.Open(ctx, pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	entry := func(seq int64) store.Record {
+		return store.Record{Audit: &netra.AuditEntry{UserID: "ann.b@example.com", Seq: seq, At: time.Now(), Action: netra.AuditConnect, Outcome: netra.AuditOK, Hash: "h"}}
+	}
+	if err := s.Append(ctx, []store.Record{entry(1)}); err != nil {
+		t.Fatal(err)
+	}
+	err = s.Append(ctx, []store.Record{entry(1)})
+	var moved *store.ChainMoved
+	if !errors.Is(err, store.ErrChainMoved) || !errors.As(err, &moved) || moved.User != "ann.b@example.com" {
+		t.Fatalf("a taken seq: %v, want ErrChainMoved naming ann.b@example.com", err)
 	}
 }
