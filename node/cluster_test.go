@@ -695,3 +695,46 @@ func TestClusterLeaderStalls(t *testing.T) {
 	}
 	waitFor(t, 10*time.Second, "the stalled node to drop its run", func() bool { return stalled.n.Running() == 0 })
 }
+
+// TestClusterCancelAcrossNodes: a run is cancelled from any node, running or queued, wherever
+// it executes, with one terminal event.
+func TestClusterCancelAcrossNodes(t *testing.T) {
+	t.Parallel()
+	hs := startCluster(t, 2, nil)
+	exec, other := hs[0], hs[1]
+	c := exec.clientAs("cass", netra.TierFree) // one running at a time: the second waits
+	running, err := c.StartRun(ctxT(t), client.StartRun{Input: "long", Agent: "echo", Params: map[string]any{"delay_ms": 30000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the run to execute", func() bool { return exec.n.Running() == 1 })
+	queued, err := c.StartRun(ctxT(t), client.StartRun{Input: "waits", Agent: "echo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	far := other.clientAs("cass", netra.TierFree)
+	for _, id := range []string{queued.ID, running.ID} {
+		if _, err := far.CancelRun(ctxT(t), id); err != nil {
+			t.Fatalf("cancelling %s from the other node: %v", id, err)
+		}
+		waitFor(t, 10*time.Second, "run "+id+" to end", func() bool {
+			r, err := far.GetRun(ctxT(t), id)
+			return err == nil && r.Status == "cancelled"
+		})
+		evs, err := far.Events(ctxT(t), id, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		terminals := 0
+		for _, ev := range evs {
+			if ev.Terminal() {
+				terminals++
+			}
+		}
+		if terminals != 1 || evs[len(evs)-1].Type != "run_cancelled" {
+			t.Fatalf("run %s: %d terminal events, the last %s", id, terminals, evs[len(evs)-1].Type)
+		}
+	}
+	// Cancelled where it executes, not only marked so: the node runs nothing now.
+	waitFor(t, 5*time.Second, "the executing node to stop the run", func() bool { return exec.n.Running() == 0 })
+}
