@@ -849,13 +849,14 @@ func (n *Node) Stop(ctx context.Context) error {
 func (n *Node) stop(ctx context.Context) error {
 	shutdownCtx, cancel := context.WithTimeout(ctx, n.cfg.ShutdownGrace)
 	defer cancel()
-	// Closing the listener first stops new work; open connections end when base is cancelled.
-	_ = n.ln.Close()
+	// No queued run starts from now on (on a cluster node, its queued runs go to the others);
+	// then closing the listener stops new work; open connections end when base is cancelled.
 	if n.member != nil {
-		n.member.Leave(shutdownCtx) // the queued runs go to the other nodes
+		n.member.Leave(shutdownCtx)
 	} else {
 		n.sched.Drain()
 	}
+	_ = n.ln.Close()
 	for n.Running() > 0 && shutdownCtx.Err() == nil {
 		time.Sleep(10 * time.Millisecond)
 	}
