@@ -606,8 +606,8 @@ func (l *leader) answer(q msg) reply {
 	case opOwner:
 		owner, _ := l.s.Owner(q.Run)
 		return reply{Owner: owner}
-	case opPace:
-		return reply{OK: true, Owner: l.m.cfg.NodeID} // Owner: who leads
+	case opLeader:
+		return reply{OK: true, Leader: l.m.cfg.NodeID}
 	case opConnect:
 		return reply{OK: l.connect(q.Owner, q.Node, q.Tier)}
 	case opGone:

@@ -312,8 +312,8 @@ func (m *Member) Nodes(ctx context.Context) ([]Node, error) {
 		return nil, err
 	}
 	leader := ""
-	if r, err := m.call(msg{Op: opPace}); err == nil {
-		leader = r.Owner
+	if r, err := m.call(msg{Op: opLeader}); err == nil {
+		leader = r.Leader
 	}
 	out := make([]Node, 0, len(rows))
 	for _, r := range rows {

@@ -41,8 +41,8 @@ const (
 	opUsers    = "users"
 	opLive     = "live"
 	opOwner    = "owner"
-	opPace     = "pace"
-	opLeave    = "leave" // a node stops: hand its queued runs over
+	opLeader   = "leader" // who leads
+	opLeave    = "leave"  // a node stops: hand its queued runs over
 	opConnect  = "connect"
 	opGone     = "gone" // a connection ended
 
@@ -92,8 +92,9 @@ type reply struct {
 	Pos     int               `json:"pos,omitempty"`
 	Running int               `json:"running,omitempty"`
 	Queued  int               `json:"queued,omitempty"`
-	Owner   string            `json:"owner,omitempty"`
-	Runs    []string          `json:"runs,omitempty"` // opThread; opDrop: the runs given up
+	Owner   string            `json:"owner,omitempty"`  // opOwner
+	Leader  string            `json:"leader,omitempty"` // opLeader: the leading node
+	Runs    []string          `json:"runs,omitempty"`   // opThread; opDrop: the runs given up
 	Users   []sched.UserUsage `json:"users,omitempty"`
 	Live    []sched.LiveRun   `json:"live,omitempty"`
 	Held    []held            `json:"held,omitempty"`

@@ -331,6 +331,26 @@ func TestClusterTicketsAndSwitches(t *testing.T) {
 	})
 
 	admin := client.New(hs[0].url, adminToken(t))
+	// Any node lists every node of the service, and one leader.
+	var nodes struct {
+		Nodes []struct {
+			ID     string `json:"id"`
+			Leader bool   `json:"leader"`
+			Slots  int    `json:"slots"`
+		} `json:"nodes"`
+	}
+	if err := client.New(hs[2].url, adminToken(t)).Do(ctxT(t), "GET", "/v1/admin/nodes", nil, &nodes); err != nil {
+		t.Fatal(err)
+	}
+	leaders := 0
+	for _, n := range nodes.Nodes {
+		if n.Leader {
+			leaders++
+		}
+	}
+	if len(nodes.Nodes) != 3 || leaders != 1 || nodes.Nodes[0].Slots != 64 {
+		t.Fatalf("nodes %+v: want 3, one of them leading", nodes.Nodes)
+	}
 	if err := admin.Do(ctxT(t), "POST", "/v1/admin/switches", map[string]any{"kind": "agent", "name": "echo", "mode": "cancel", "reason": "test"}, nil); err != nil {
 		t.Fatal(err)
 	}

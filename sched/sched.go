@@ -2,7 +2,8 @@
 // on the node, each user's running and queued runs by tier, keeps each user's runs in FIFO
 // order and one run per thread at a time, and shares free slots across users by deficit round
 // robin weighted by tier. Its memory is a view of the store, which remains the record of truth
-// for queued and running runs.
+// for queued and running runs. A cluster's leader runs one for the whole service, each node
+// with slots of its own (Placed, SetNode).
 package sched
 
 import (
