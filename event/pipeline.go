@@ -185,15 +185,7 @@ func (p *Pipeline) commit(batch []pending) {
 		kept = append(kept, pd)
 	}
 	batch = kept
-	err := p.store.Append(ctx, recs)
-	for moves := 0; err != nil && moves < maxChainMoves && errors.Is(err, store.ErrChainMoved); moves++ {
-		// Another node of the cluster continued a chain of this batch: link again after the
-		// stored heads, and commit again at once. Each time reads only the chain that moved,
-		// when the store says whose it was; it converges as fast as other nodes commit.
-		p.log.Debug("audit chain moved on another node; linking again", "moves", moves)
-		p.relink(ctx, recs, movedUser(err))
-		err = p.store.Append(ctx, recs)
-	}
+	err := p.append(ctx, recs)
 	for try := 1; err != nil && try <= p.cfg.Retries; try++ {
 		p.log.Warn("event batch commit failed, retrying", "events", len(batch), "try", try, "err", err)
 		time.Sleep(time.Duration(try*try) * 10 * time.Millisecond)
@@ -214,11 +206,7 @@ func (p *Pipeline) commit(batch []pending) {
 			e = p.link(ctx, a)
 		}
 		if e == nil {
-			e = p.store.Append(ctx, recs[i:i+1])
-			for moves := 0; e != nil && moves < maxChainMoves && errors.Is(e, store.ErrChainMoved); moves++ {
-				p.relink(ctx, recs[i:i+1], movedUser(e))
-				e = p.store.Append(ctx, recs[i:i+1])
-			}
+			e = p.append(ctx, recs[i:i+1])
 			p.settle(e == nil)
 		}
 		if ev := batch[i].rec.Event; e != nil && ev != nil {
@@ -229,6 +217,20 @@ func (p *Pipeline) commit(batch []pending) {
 		}
 		p.publish(ctx, &batch[i], e)
 	}
+}
+
+// append commits recs. When another node of the cluster continued one of their audit chains
+// first, it links them again after the stored heads and commits again at once; each time reads
+// only the chain that moved, when the store says whose it was, so it converges as fast as
+// other nodes commit.
+func (p *Pipeline) append(ctx context.Context, recs []store.Record) error {
+	err := p.store.Append(ctx, recs)
+	for moves := 0; err != nil && moves < maxChainMoves && errors.Is(err, store.ErrChainMoved); moves++ {
+		p.log.Debug("audit chain moved on another node; linking again", "moves", moves)
+		p.relink(ctx, recs, movedUser(err))
+		err = p.store.Append(ctx, recs)
+	}
+	return err
 }
 
 // maxChainMoves bounds how often a batch is linked again because other nodes continued its
