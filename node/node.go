@@ -620,7 +620,7 @@ func (n *Node) Start(ctx context.Context) error {
 		}
 	}
 	n.keeper.checkpoint(ctx)
-	n.srv.BaseContext = func(net.Listener) context.Context { return base }
+	n.srv.BaseContext = n.api.BaseContext(base)
 	n.pruned = make(chan struct{})
 	go func() {
 		defer close(n.pruned)

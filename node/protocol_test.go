@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -1104,4 +1105,42 @@ func TestRepliesKeepFrameOrder(t *testing.T) {
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("replies in the order %v, want %v", got, want)
 	}
+}
+
+// TestIdleConnectionHoldsOneGoroutine: an idle WebSocket costs the server its reader's
+// goroutine only; a writer runs while frames wait and ends once they are out (docs/
+// benchmarks.md, "An idle connection"). Not parallel: it counts the process's goroutines.
+func TestIdleConnectionHoldsOneGoroutine(t *testing.T) {
+	h := start(t, nil)
+	const n = 40
+	// within waits until the goroutines beyond base are at most n plus a small margin for
+	// the node's own timers and the test's reads.
+	within := func(base int, what string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			got := runtime.NumGoroutine() - base
+			if got <= n+5 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %d goroutines more than before %d idle connections; want at most %d", what, got, n, n+5)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	base := runtime.NumGoroutine()
+	conns := make([]*rawWS, n)
+	for i := range conns {
+		conns[i] = dialRaw(t, h, h.token(fmt.Sprintf("idle-%d", i), netra.TierFree))
+	}
+	within(base, "connected")
+	// A run's events come and go on one of them; its writer ends after them.
+	ws := conns[0]
+	if m := ws.roundTrip(`{"type":"start_run","id":"s","input":"hi","agent":"echo"}`); m["type"] != "run_accepted" {
+		t.Fatalf("start_run answered %v", m)
+	}
+	for m := ws.read(); m["type"] != "run_completed"; m = ws.read() {
+	}
+	within(base, "after a run")
 }

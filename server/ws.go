@@ -105,10 +105,10 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, RetryAfter(netra.Errorf(netra.CodeUnavailable, "the server holds its most connections; try again shortly"), 5*time.Second), nil)
 		return
 	}
-	defer s.open.Add(-1)
 	local := s.cfg.Limits.Connect(id)
 	service := local && (s.cfg.Connections == nil || s.cfg.Connections.Connect(id))
 	if !service {
+		s.open.Add(-1)
 		if local {
 			s.cfg.Limits.Disconnect(id.UserID)
 		}
@@ -116,12 +116,13 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, RetryAfter(netra.Errorf(netra.CodeRateLimited, "at most %d connections at once for tier %s", s.cfg.Limits.Limits(id.Tier).Connections, id.Tier), 5*time.Second), nil)
 		return
 	}
-	defer s.cfg.Limits.Disconnect(id.UserID)
-	if s.cfg.Connections != nil {
-		defer s.cfg.Connections.Disconnect(id.UserID)
+	release := func() {
+		s.open.Add(-1)
+		s.cfg.Limits.Disconnect(id.UserID)
+		if s.cfg.Connections != nil {
+			s.cfg.Connections.Disconnect(id.UserID)
+		}
 	}
-	s.conns.Add(1)
-	defer s.conns.Done()
 	hj := &hijackCapture{ResponseWriter: w}
 	ws, err := websocket.Accept(hj, r, &websocket.AcceptOptions{
 		Subprotocols:       []string{Protocol},
@@ -129,20 +130,45 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 		CompressionMode:    websocket.CompressionDisabled,
 	})
 	if err != nil {
+		release()
 		return // Accept has answered
 	}
-	ctx, cancel := context.WithCancelCause(r.Context())
-	wctx, wcancel := context.WithCancel(context.Background())
-	defer wcancel()
-	stop := context.AfterFunc(ctx, func() { time.AfterFunc(closeGrace, wcancel) })
-	defer stop()
-	c := &wsConn{s: s, ws: ws, raw: hj.conn, user: id, expires: g.Expires, connID: netra.NewID("conn_"), ctx: ctx, cancel: cancel, wctx: wctx,
-		out: newOutQueue(s.cfg.SendQueue), sent: map[string]*seqSet{}, held: map[string][]*netra.Event{}}
-	defer s.sessions.add(g.ID, c)()
-	if s.cfg.Verifier.Revoked(g) { // signed out since its ticket was issued, or while it connected
-		c.cancel(errSignedOut)
+	// The connection is served on a goroutine of its own, and this handler returns: the
+	// request, its headers and the handler's deep stack are let go (about half of what an idle
+	// connection held). Its context is the server's base, not the request's, which ends when
+	// the handler returns; it keeps the request's id and remote address for the audit trail.
+	base, _ := r.Context().Value(baseKey{}).(context.Context)
+	if base == nil {
+		base = context.Background()
 	}
-	c.serve()
+	ctx, cancel := context.WithCancelCause(context.WithValue(base, requestKey{}, requestOf(r.Context())))
+	c := &wsConn{s: s, ws: ws, raw: hj.conn, user: id, expires: g.Expires, connID: netra.NewID("conn_"), ctx: ctx, cancel: cancel,
+		out: newOutQueue(s.cfg.SendQueue), sent: map[string]*seqSet{}, held: map[string][]*netra.Event{}}
+	s.conns.Add(1)
+	go func() {
+		defer s.conns.Done()
+		defer release()
+		wctx, wcancel := context.WithCancel(context.Background())
+		defer wcancel()
+		c.wctx = wctx
+		stop := context.AfterFunc(ctx, func() { time.AfterFunc(closeGrace, wcancel) })
+		defer stop()
+		defer s.sessions.add(g.ID, c)()
+		if s.cfg.Verifier.Revoked(g) { // signed out since its ticket was issued, or while it connected
+			c.cancel(errSignedOut)
+		}
+		c.serve()
+	}()
+}
+
+// baseKey carries the server's base context in every request's (BaseContext).
+type baseKey struct{}
+
+// BaseContext is http.Server's BaseContext for this server. A WebSocket connection outlives
+// its request, whose context ends when the upgrade's handler returns; it ends with base.
+func (s *Server) BaseContext(base context.Context) func(net.Listener) context.Context {
+	ctx := context.WithValue(base, baseKey{}, base)
+	return func(net.Listener) context.Context { return ctx }
 }
 
 // closeGrace is how long a closing connection may take to finish the frame it is writing, and
@@ -207,9 +233,10 @@ type control struct {
 	id       *string // the client's frame id, for an error reply
 }
 
-// wsConn is one WebSocket connection. The reader goroutine handles client frames; the writer
-// goroutine owns every write and the per-run delivery state (what was sent, what is held),
-// so that state needs no lock.
+// wsConn is one WebSocket connection. The reader goroutine handles client frames. A writer
+// goroutine runs while frames wait (outQueue) and the closer runs once the connection ends;
+// they take turns under wmu, which owns every write and the per-run delivery state (what was
+// sent, what is held). An idle connection has its reader only.
 type wsConn struct {
 	s       *Server
 	ws      *websocket.Conn
@@ -224,6 +251,8 @@ type wsConn struct {
 	wctx context.Context
 	out  *outQueue
 	slow atomic.Bool
+	wmu  sync.Mutex     // held by the writer and the closer
+	wg   sync.WaitGroup // writers started
 
 	// Direct replies in the order of their frames. A start_run's reply waits for its commit,
 	// on a replier goroutine that runs only while replies wait, so that the reader goes on
@@ -249,7 +278,7 @@ type wsConn struct {
 // Deliver is called by the hub; it never blocks. A connection whose queue is full is closed
 // with 1013 and resumes by seq.
 func (c *wsConn) Deliver(ev *netra.Event) {
-	if !c.out.offer(outItem{ev: ev}) && c.slow.CompareAndSwap(false, true) {
+	if !c.offer(outItem{ev: ev}) && c.slow.CompareAndSwap(false, true) {
 		c.s.cfg.Metrics.SlowDisconnects.Inc()
 		c.cancel(errSlow)
 	}
@@ -262,10 +291,16 @@ func (c *wsConn) serve() {
 	c.ws.SetReadLimit(MaxFrame)
 	c.s.audit(c.ctx, c.user.UserID, netra.AuditConnect, "", "connection "+c.connID, nil)
 	defer c.s.audit(context.WithoutCancel(c.ctx), c.user.UserID, netra.AuditDisconnect, "", "connection "+c.connID, nil)
+	// Last, once nothing offers any more (the hub has dropped the connection, the replier is
+	// done): the writers have ended.
+	defer c.wg.Wait()
+	defer c.cancel(errReaderDone)
 	// Subscribe before "connected", so that every event emitted after the client has seen
-	// it reaches the client.
+	// it reaches the client; a writer started meanwhile waits for "connected" to go first.
+	c.wmu.Lock()
 	unsubscribe, err := c.s.cfg.Hub.Subscribe(c.ctx, c.user.UserID, c)
 	if err != nil {
+		c.wmu.Unlock()
 		c.s.log.Warn("subscribing a connection on the event bus failed", "err", err)
 		c.closeWith(websocket.StatusTryAgainLater, "the event bus is unavailable: reconnect shortly")
 		return
@@ -277,7 +312,9 @@ func (c *wsConn) serve() {
 		UserID       string `json:"user_id"`
 		Protocol     string `json:"protocol"`
 	}{"connected", c.connID, c.user.UserID, Protocol})
-	if err := c.write(hello); err != nil {
+	err = c.write(hello)
+	c.wmu.Unlock()
+	if err != nil {
 		_ = c.ws.CloseNow()
 		return
 	}
@@ -295,14 +332,14 @@ func (c *wsConn) serve() {
 		pinger.Reset(c.s.cfg.PingEvery)
 	})
 	defer pinger.Stop()
-	writerDone := make(chan struct{})
-	go func() {
-		defer close(writerDone)
-		c.writeLoop()
-	}()
+	closed := make(chan struct{})
+	context.AfterFunc(c.ctx, func() {
+		defer close(closed)
+		c.close()
+	})
 	c.readLoop()
 	c.cancel(errReaderDone)
-	<-writerDone
+	<-closed
 	// Runs whose acceptance was under way are queued even though their replies are lost.
 	c.replier.Wait()
 	for _, runID := range c.cancelOnClose {
@@ -317,41 +354,53 @@ func (c *wsConn) write(frame []byte) error {
 	return c.ws.Write(ctx, websocket.MessageText, frame)
 }
 
-func (c *wsConn) writeLoop() {
-	for {
-		select {
-		case <-c.ctx.Done():
-			switch cause := context.Cause(c.ctx); {
-			case errors.Is(cause, errSlow):
-				c.closeWith(websocket.StatusTryAgainLater, "too slow: reconnect and resume with after_seq")
-			case errors.Is(cause, errNoPong):
-				_ = c.ws.CloseNow() // the peer is gone or stuck: nobody to send a status to
-			case errors.Is(cause, errExpired):
-				c.closeWith(StatusTokenExpired, "token expired: reconnect with a new token")
-			case errors.Is(cause, errSignedOut):
-				c.closeWith(StatusTokenExpired, "signed out: sign in again")
-			case errors.Is(cause, errReaderDone):
-				_ = c.ws.CloseNow()
-			default:
-				c.closeWith(websocket.StatusGoingAway, "server shutting down")
+// offer queues an item for the writer, starting one when none is under way.
+func (c *wsConn) offer(it outItem) bool {
+	ok, start := c.out.offer(it)
+	if start {
+		c.wg.Add(1)
+		go c.writeOut()
+	}
+	return ok
+}
+
+// writeOut writes what waits, then ends: the next offer starts another writer.
+func (c *wsConn) writeOut() {
+	defer c.wg.Done()
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	for c.ctx.Err() == nil { // closing: the closer closes with the right status, nothing else goes out
+		it, ok := c.out.take()
+		if !ok {
+			return
+		}
+		if err := c.handleOut(it); err != nil {
+			if c.ctx.Err() == nil {
+				c.cancel(errReaderDone) // the closer drops the connection
 			}
 			return
-		case <-c.out.ready:
-			for c.ctx.Err() == nil { // closing: the Done branch closes with the right status, nothing else goes out
-				it, ok := c.out.take()
-				if !ok {
-					break
-				}
-				if err := c.handleOut(it); err != nil {
-					if c.ctx.Err() != nil {
-						break
-					}
-					c.cancel(errReaderDone)
-					_ = c.ws.CloseNow()
-					return
-				}
-			}
 		}
+	}
+}
+
+// close ends the connection with the status its cause calls for, after the frame being
+// written (bounded by wctx).
+func (c *wsConn) close() {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	switch cause := context.Cause(c.ctx); {
+	case errors.Is(cause, errSlow):
+		c.closeWith(websocket.StatusTryAgainLater, "too slow: reconnect and resume with after_seq")
+	case errors.Is(cause, errNoPong):
+		_ = c.ws.CloseNow() // the peer is gone or stuck: nobody to send a status to
+	case errors.Is(cause, errExpired):
+		c.closeWith(StatusTokenExpired, "token expired: reconnect with a new token")
+	case errors.Is(cause, errSignedOut):
+		c.closeWith(StatusTokenExpired, "signed out: sign in again")
+	case errors.Is(cause, errReaderDone):
+		_ = c.ws.CloseNow()
+	default:
+		c.closeWith(websocket.StatusGoingAway, "server shutting down")
 	}
 }
 
@@ -447,7 +496,7 @@ func (c *wsConn) sendEvent(runID string, seq int64, typ netra.EventType, frame [
 
 // enqueue hands an item to the writer, waiting while the queue is full.
 func (c *wsConn) enqueue(it outItem) bool {
-	for !c.out.offer(it) {
+	for !c.offer(it) {
 		select {
 		case <-c.out.space:
 		case <-c.ctx.Done():
