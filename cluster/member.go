@@ -135,6 +135,7 @@ type Member struct {
 	avgRun  time.Duration // the leader's pace, from its last reply, for ETAs
 	slots   int
 	mute    time.Time // no beat before then (Pause)
+	deaf    int       // start notices still to drop (DropStarts)
 }
 
 // New returns a member; Start joins the cluster. nc is this node's NATS connection.
@@ -218,6 +219,14 @@ func (m *Member) loop() {
 func (m *Member) Pause(d time.Duration) {
 	m.mu.Lock()
 	m.mute = time.Now().Add(d)
+	m.mu.Unlock()
+}
+
+// DropStarts drops the next n start notices that reach this node over NATS, as NATS does
+// while a connection is down, for tests of the leader's reconcile.
+func (m *Member) DropStarts(n int) {
+	m.mu.Lock()
+	m.deaf = n
 	m.mu.Unlock()
 }
 
@@ -536,6 +545,18 @@ func (m *Member) onNode(nm *nats.Msg) {
 	if err := json.Unmarshal(nm.Data, &q); err != nil {
 		m.log.Warn("cluster message not understood", "err", err)
 		return
+	}
+	if q.Op == opStart {
+		m.mu.Lock()
+		drop := m.deaf > 0
+		if drop {
+			m.deaf--
+		}
+		m.mu.Unlock()
+		if drop {
+			m.log.Warn("dropping a start notice (DropStarts)", "run_id", q.Run)
+			return
+		}
 	}
 	r := m.handle(q)
 	if nm.Reply != "" {

@@ -758,3 +758,43 @@ func TestClusterCancelAcrossNodes(t *testing.T) {
 	// Cancelled where it executes, not only marked so: the node runs nothing now.
 	waitFor(t, 5*time.Second, "the executing node to stop the run", func() bool { return exec.n.Running() == 0 })
 }
+
+// TestClusterLostStartIsToldAgain: a start notice that never reaches its node (NATS drops
+// notices while a connection is down) is told again by the leader's reconcile, so the run
+// does not wait for ever holding its slot.
+func TestClusterLostStartIsToldAgain(t *testing.T) {
+	t.Parallel()
+	hs := startCluster(t, 2, nil)
+	f := hs[1-leaderOf(hs)] // a follower: its starts come over NATS
+	f.n.DropStarts(1)
+	c := f.clientAs("lou", netra.TierFree)
+	run, err := c.StartRun(ctxT(t), client.StartRun{Input: "once", Agent: "echo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 15*time.Second, "the run to complete", func() bool {
+		r, err := c.GetRun(ctxT(t), run.ID)
+		return err == nil && r.Status == "completed"
+	})
+	evs, err := c.Events(ctxT(t), run.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRunEvents(t, "lou", evs, []string{run.ID})
+	var queued, started time.Time
+	for _, ev := range evs {
+		switch ev.Type {
+		case "run_queued":
+			if queued.IsZero() {
+				queued = ev.TS
+			}
+		case "run_started":
+			started = ev.TS
+		}
+	}
+	// The first notice was dropped: the run started when the leader told it again, more
+	// than the 2 s it waits for a start to be heard.
+	if d := started.Sub(queued); d < 2*time.Second {
+		t.Fatalf("run started %s after it was queued: the start notice was not dropped", d)
+	}
+}

@@ -914,6 +914,14 @@ func (n *Node) PauseHeartbeat(d time.Duration) {
 	}
 }
 
+// DropStarts drops the next n notices to start a run that reach this cluster node, as NATS
+// does while a connection is down, for tests of the leader's reconcile.
+func (n *Node) DropStarts(k int) {
+	if n.member != nil {
+		n.member.DropStarts(k)
+	}
+}
+
 // Crash stops a cluster node as kill -9 would, for tests of failover: no handover, no last
 // events, no goodbye to the cluster, connections cut.
 func (n *Node) Crash() {
