@@ -64,7 +64,10 @@ type Config struct {
 	// (ratelimit.Limit.Connections). Default: no cap here.
 	Connections map[netra.Tier]int
 	// Load describes this node in its row (GET /v1/admin/nodes); called once a beat.
-	Load   func() any
+	Load func() any
+	// Rates, when set, is shared with the other nodes: each beat this node tells them what
+	// every user drew from its buckets, and takes what users drew on them from its own.
+	Rates  Rates
 	Logger *slog.Logger
 }
 
@@ -121,7 +124,7 @@ type Member struct {
 
 	base    context.Context // parent of the executing runs' contexts
 	cancel  context.CancelFunc
-	sub     *nats.Subscription
+	subs    []*nats.Subscription
 	loops   sync.WaitGroup
 	running sync.WaitGroup // executing runs
 	notes   sync.WaitGroup // telling the leader that runs ended, until Close
@@ -177,7 +180,14 @@ func (m *Member) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("cluster subject: %w", err)
 	}
-	m.sub = sub
+	m.subs = append(m.subs, sub)
+	if m.cfg.Rates != nil {
+		if sub, err = m.nc.Subscribe(m.ratesSubject(), m.onRates); err != nil {
+			m.unsubscribe()
+			return fmt.Errorf("cluster rates subject: %w", err)
+		}
+		m.subs = append(m.subs, sub)
+	}
 	m.loops.Add(1)
 	go m.loop()
 	return nil
@@ -211,6 +221,7 @@ func (m *Member) loop() {
 		}
 		m.beat()
 		m.elect()
+		m.shareRates()
 	}
 }
 
@@ -736,9 +747,7 @@ func (m *Member) Close(ctx context.Context) {
 	m.cancel()
 	m.loops.Wait()
 	m.notes.Wait()
-	if m.sub != nil {
-		_ = m.sub.Unsubscribe()
-	}
+	m.unsubscribe()
 	if err := m.st.Leave(ctx, m.cfg.NodeID); err != nil {
 		m.log.Warn("leaving the cluster", "err", err)
 	}
@@ -750,15 +759,19 @@ func (m *Member) Crash() {
 	m.mu.Lock()
 	m.stopped = true
 	m.mu.Unlock()
-	if m.sub != nil {
-		_ = m.sub.Unsubscribe()
-	}
+	m.unsubscribe()
 	m.silenceAll()
 	m.stepDown()
 	m.cancel()
 	m.loops.Wait()
 	m.running.Wait()
 	m.notes.Wait()
+}
+
+func (m *Member) unsubscribe() {
+	for _, sub := range m.subs {
+		_ = sub.Unsubscribe()
+	}
 }
 
 func (m *Member) stepDown() {

@@ -798,3 +798,39 @@ func TestClusterLostStartIsToldAgain(t *testing.T) {
 		t.Fatalf("run started %s after it was queued: the start notice was not dropped", d)
 	}
 }
+
+// TestClusterRatesAreShared: a user whose requests a balancer spreads over three nodes gets
+// about one tier's rate in all, not one on each node: the nodes tell each other their users'
+// draws every beat (cluster.Rates).
+func TestClusterRatesAreShared(t *testing.T) {
+	t.Parallel()
+	const rate, burst = 4, 4
+	hs := startCluster(t, 3, func(i int, c *node.Config) {
+		free := c.RateLimits[netra.TierFree]
+		free.RequestsPerSec, free.RequestBurst = rate, burst
+		c.RateLimits = map[netra.Tier]ratelimit.Limit{netra.TierFree: free, netra.TierEnterprise: c.RateLimits[netra.TierEnterprise], netra.TierMid: c.RateLimits[netra.TierMid]}
+	})
+	tok := hs[0].token("rita", netra.TierFree)
+	const d = 6 * time.Second
+	admitted, refused := 0, 0
+	for i, end := 0, time.Now().Add(d); time.Now().Before(end); i++ {
+		switch status, _, _ := rawHTTP(t, "GET", hs[i%3].url+"/v1/me", tok, "", nil); status {
+		case 200:
+			admitted++
+		case 429:
+			refused++
+		default:
+			t.Fatalf("request %d: %d", i, status)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// Alone, each node would admit its burst and 4 a second: 3 × 28 = 84 in 6 s. Shared, the
+	// service admits one rate (28), and may go over by what the nodes admit in a beat before
+	// they hear of each other's draws (their bursts and a second's refill: ~24).
+	perNode := burst + rate*int(d/time.Second)
+	t.Logf("admitted %d, refused %d in %s over 3 nodes; one node alone admits %d", admitted, refused, d, perNode)
+	if admitted > perNode+3*burst+3*rate || admitted < perNode {
+		t.Fatalf("admitted %d requests in %s over 3 nodes; want about one node's %d (at most %d), not three nodes' %d",
+			admitted, d, perNode, perNode+3*burst+3*rate, 3*perNode)
+	}
+}

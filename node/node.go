@@ -462,12 +462,13 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 			return nil, err
 		}
 		scfg = scfg.WithDefaults()
+		limiter.Share() // a user's rates hold across the nodes (cluster.Rates)
 		caps := map[netra.Tier]int{}
 		for _, t := range []netra.Tier{netra.TierFree, netra.TierEarly, netra.TierMid, netra.TierEnterprise} {
 			caps[t] = limiter.Limits(t).Connections
 		}
 		if n.member, err = cluster.New(cluster.Config{NodeID: n.id, Slots: cfg.MaxRunning, Sched: scfg, Connections: caps, Beat: cfg.ClusterBeat,
-			Expire: cfg.ClusterExpire, Load: func() any { return n.self() }, Logger: log}, pg, n, n.clusterNC); err != nil {
+			Expire: cfg.ClusterExpire, Load: func() any { return n.self() }, Rates: limiter, Logger: log}, pg, n, n.clusterNC); err != nil {
 			_ = st.Close()
 			return nil, err
 		}

@@ -51,12 +51,16 @@ type Limiter struct {
 	mu        sync.Mutex
 	users     map[string]*user
 	lastSweep time.Time
+	shared    bool    // draws are counted for Drain (Share)
+	drawers   []*user // users with draws not yet drained
 }
 
 type user struct {
+	id      netra.Identity
 	buckets [2]*rate.Limiter
 	conns   int
 	seen    time.Time
+	drawn   [2]int // tokens taken here since the last Drain, for the other nodes of a cluster
 	// refusals not yet reported, and when they were last reported, per kind
 	refused  [2]int
 	reported [2]time.Time
@@ -100,7 +104,7 @@ func (l *Limiter) userLocked(id netra.Identity, now time.Time) *user {
 	u := l.users[id.UserID]
 	if u == nil {
 		lim := l.limits[id.Tier]
-		u = &user{buckets: [2]*rate.Limiter{
+		u = &user{id: netra.Identity{UserID: id.UserID, Tier: id.Tier}, buckets: [2]*rate.Limiter{
 			rate.NewLimiter(rate.Limit(lim.RequestsPerSec), lim.RequestBurst),
 			rate.NewLimiter(rate.Limit(lim.FramesPerSec), lim.FrameBurst),
 		}}
@@ -135,6 +139,11 @@ func (l *Limiter) AllowReport(id netra.Identity, kind Kind) (ok bool, wait time.
 	defer l.mu.Unlock()
 	if !ok {
 		u.refused[kind]++
+	} else if l.shared {
+		if u.drawn == [2]int{} {
+			l.drawers = append(l.drawers, u)
+		}
+		u.drawn[kind]++
 	}
 	// Refusals still to report go out with the next call a second on, refused or not, so that
 	// the end of a flood is recorded too.
@@ -145,6 +154,61 @@ func (l *Limiter) AllowReport(id netra.Identity, kind Kind) (ok bool, wait time.
 		return true, 0, report
 	}
 	return false, d, report
+}
+
+// Draw is what one user took from one of their buckets on a node since the node's last
+// Drain. The nodes of a cluster tell each other their draws, and each takes the others' from
+// its own buckets (Debit), so that a user's rate holds across the service, not per node.
+type Draw struct {
+	User string     `json:"u"`
+	Tier netra.Tier `json:"t"`
+	Kind Kind       `json:"k"`
+	N    int        `json:"n"`
+}
+
+// Share makes the limiter count draws for Drain; a cluster node calls it, and then must Drain
+// regularly.
+func (l *Limiter) Share() {
+	l.mu.Lock()
+	l.shared = true
+	l.mu.Unlock()
+}
+
+// Drain returns the draws since the last Drain and starts counting anew.
+func (l *Limiter) Drain() []Draw {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []Draw
+	for _, u := range l.drawers {
+		for k, n := range u.drawn {
+			if n > 0 {
+				out = append(out, Draw{User: u.id.UserID, Tier: u.id.Tier, Kind: Kind(k), N: n})
+			}
+		}
+		u.drawn = [2]int{}
+	}
+	clear(l.drawers)
+	l.drawers = l.drawers[:0]
+	return out
+}
+
+// Debit takes what a user drew on another node from the user's bucket here, into debt if
+// need be (at most a whole burst): later calls here wait for the bucket to refill. It is not
+// counted as a draw of this node.
+func (l *Limiter) Debit(d Draw) {
+	lim, known := l.limits[d.Tier]
+	if !known || d.N <= 0 || d.Kind > Frames || d.User == "" {
+		return
+	}
+	now := l.now()
+	l.mu.Lock()
+	u := l.userLocked(netra.Identity{UserID: d.User, Tier: d.Tier}, now)
+	l.mu.Unlock()
+	burst := lim.RequestBurst
+	if d.Kind == Frames {
+		burst = lim.FrameBurst
+	}
+	u.buckets[d.Kind].ReserveN(now, min(d.N, burst))
 }
 
 // Connect counts a new connection of the user; it answers false when the tier's cap is

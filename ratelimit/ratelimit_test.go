@@ -87,3 +87,59 @@ func TestRefusalsAreReportedOnceASecond(t *testing.T) {
 		t.Fatalf("within a second: %d reports; after it: %d refusals reported", reports, r)
 	}
 }
+
+// TestSharedDrawsHoldOneRate: two limiters (two nodes) that hand each other their draws
+// admit a user about one rate between them, not one each; without sharing, twice as much.
+func TestSharedDrawsHoldOneRate(t *testing.T) {
+	t.Parallel()
+	run := func(share bool) int {
+		clock := time.Unix(1_800_000_000, 0)
+		nodes := []*Limiter{
+			New(map[netra.Tier]Limit{netra.TierFree: {RequestsPerSec: 10, RequestBurst: 10}}),
+			New(map[netra.Tier]Limit{netra.TierFree: {RequestsPerSec: 10, RequestBurst: 10}}),
+		}
+		for _, l := range nodes {
+			l.now = func() time.Time { return clock }
+			if share {
+				l.Share()
+			}
+		}
+		ann := netra.Identity{UserID: "ann", Tier: netra.TierFree}
+		allowed := 0
+		// 10 s of a request every 10 ms to each node, the draws told once a second.
+		for ms := 0; ms < 10_000; ms += 10 {
+			for _, l := range nodes {
+				if ok, _ := l.Allow(ann, Requests); ok {
+					allowed++
+				}
+			}
+			if ms%1000 == 990 {
+				d0, d1 := nodes[0].Drain(), nodes[1].Drain()
+				for _, d := range d0 {
+					nodes[1].Debit(d)
+				}
+				for _, d := range d1 {
+					nodes[0].Debit(d)
+				}
+			}
+			clock = clock.Add(10 * time.Millisecond)
+		}
+		return allowed
+	}
+	// One node alone would admit its burst and 10 a second: 110. Two sharing may go over by
+	// what each admits before it hears of the other's draws (a second's worth and a burst).
+	got := run(true)
+	t.Logf("sharing: %d admitted in 10 s; not sharing: %d", got, run(false))
+	if got < 100 || got > 150 {
+		t.Fatalf("sharing: %d admitted in 10 s; want about one rate's 110", got)
+	}
+	if got := run(false); got < 210 {
+		t.Fatalf("not sharing: %d admitted; want each node's own 110", got)
+	}
+	// A lone node counts nothing for Drain.
+	l := New(nil)
+	l.Allow(netra.Identity{UserID: "ben", Tier: netra.TierFree}, Requests)
+	if d := l.Drain(); len(d) != 0 {
+		t.Fatalf("a limiter that does not share drained %v", d)
+	}
+}
