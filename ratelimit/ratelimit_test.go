@@ -1,6 +1,8 @@
 package ratelimit
 
 import (
+	"encoding/json"
+	"strconv"
 	"testing"
 	"time"
 
@@ -142,4 +144,27 @@ func TestSharedDrawsHoldOneRate(t *testing.T) {
 	if d := l.Drain(); len(d) != 0 {
 		t.Fatalf("a limiter that does not share drained %v", d)
 	}
+}
+
+// BenchmarkDraws is what a node spends on another node's draws: decoding them and taking them
+// from its buckets, per draw, over 10,000 users (docs/scaling.md).
+//
+//	go test -run XXX -bench Draws ./ratelimit/
+func BenchmarkDraws(b *testing.B) {
+	l := New(nil)
+	in := make([]Draw, 10_000)
+	for i := range in {
+		in[i] = Draw{User: "user-" + strconv.Itoa(i), Tier: netra.TierMid, Kind: Requests, N: 3}
+	}
+	msg, _ := json.Marshal(in)
+	for b.Loop() {
+		var ds []Draw
+		if err := json.Unmarshal(msg, &ds); err != nil {
+			b.Fatal(err)
+		}
+		for _, d := range ds {
+			l.Debit(d)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(in)), "ns/draw")
 }
