@@ -12,6 +12,7 @@ import (
 	"github.com/netra-ai/netra/event/eventnats/natstest"
 	"github.com/netra-ai/netra/sched"
 	"github.com/netra-ai/netra/sched/schedtest"
+	"github.com/netra-ai/netra/store"
 	"github.com/netra-ai/netra/store/storepg"
 	"github.com/netra-ai/netra/store/storepg/pgtest"
 )
@@ -19,7 +20,7 @@ import (
 // noRuns is a node's engine for a cluster where no node dies: nothing is taken over.
 type noRuns struct{}
 
-func (noRuns) Adopt(context.Context, string, string) (cluster.Job, error) {
+func (noRuns) Adopt(context.Context, []store.RunRef) ([]cluster.Job, error) {
 	return nil, errors.New("no run is handed over in this test")
 }
 func (noRuns) EndOrphan(context.Context, string, string) error { return nil }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/sched"
+	"github.com/netra-ai/netra/store"
 	"github.com/netra-ai/netra/store/storepg"
 )
 
@@ -270,12 +271,12 @@ func (l *leader) watch(ctx context.Context) bool {
 // delivered while the node's NATS connection is down, and a run told to start and never
 // started would hold its slot for ever.
 func (l *leader) reconcile() {
-	asks := map[string][]runRef{} // node → its runs told to start more than 2 s ago
+	asks := map[string][]store.RunRef{} // node → its runs told to start more than 2 s ago
 	l.mu.Lock()
 	for _, p := range l.proxies {
 		p.mu.Lock()
 		if p.started && time.Since(p.told) > 2*time.Second {
-			asks[p.node] = append(asks[p.node], runRef{ID: p.id, Owner: p.owner})
+			asks[p.node] = append(asks[p.node], store.RunRef{ID: p.id, Owner: p.owner})
 		}
 		p.mu.Unlock()
 	}
@@ -354,9 +355,9 @@ func (l *leader) place(ctx context.Context, ps []*proxy) {
 		}
 		n := min(len(ps), 500)
 		chunk := ps[:n]
-		refs := make([]runRef, n)
+		refs := make([]store.RunRef, n)
 		for i, p := range chunk {
-			refs[i] = runRef{ID: p.id, Owner: p.owner}
+			refs[i] = store.RunRef{ID: p.id, Owner: p.owner}
 		}
 		if _, err := l.ask(target, msg{Op: opAdopt, Runs: refs}, 30*time.Second); err != nil {
 			l.m.log.Warn("handing runs over", "node_id", target, "err", err)
@@ -485,9 +486,9 @@ func (l *leader) leave(ctx context.Context, node string) {
 	if l.roomiest() == "" {
 		return // nowhere to go: they stay queued in the store for the next node
 	}
-	refs := make([]runRef, len(queued))
+	refs := make([]store.RunRef, len(queued))
 	for i, p := range queued {
-		refs[i] = runRef{ID: p.id, Owner: p.owner}
+		refs[i] = store.RunRef{ID: p.id, Owner: p.owner}
 	}
 	r, err := l.ask(node, msg{Op: opDrop, Runs: refs}, 30*time.Second)
 	if err != nil {

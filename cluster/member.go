@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/sched"
+	"github.com/netra-ai/netra/store"
 	"github.com/netra-ai/netra/store/storepg"
 )
 
@@ -36,9 +38,9 @@ type Job interface {
 
 // Runs is what the cluster needs of the node's engine.
 type Runs interface {
-	// Adopt builds the job of a stored queued run this node takes over, its seq continued
-	// from the store. It emits nothing.
-	Adopt(ctx context.Context, owner, runID string) (Job, error)
+	// Adopt builds the jobs of stored queued runs this node takes over, their seqs continued
+	// from the store; runs no longer stored are left out. It emits nothing.
+	Adopt(ctx context.Context, refs []store.RunRef) ([]Job, error)
 	// EndOrphan ends a run whose node died: run_failed interrupted, its seq continued.
 	EndOrphan(ctx context.Context, owner, runID string) error
 }
@@ -608,21 +610,21 @@ func (m *Member) handle(q msg) reply {
 			go l.job.Cancelled()
 		}
 	case opAdopt:
-		for _, ref := range q.Runs {
-			m.mu.Lock()
-			_, have := m.jobs[ref.ID]
-			m.mu.Unlock()
-			if have {
-				continue
-			}
-			job, err := m.runs.Adopt(m.base, ref.Owner, ref.ID)
-			if err != nil {
-				return refusal(err)
-			}
-			m.mu.Lock()
-			m.jobs[ref.ID] = &local{job: job}
-			m.mu.Unlock()
+		m.mu.Lock()
+		want := slices.DeleteFunc(slices.Clone(q.Runs), func(ref store.RunRef) bool { return m.jobs[ref.ID] != nil })
+		m.mu.Unlock()
+		jobs, err := m.runs.Adopt(m.base, want)
+		if err != nil {
+			return refusal(err)
 		}
+		if len(jobs) < len(want) {
+			m.log.Warn("runs handed over are no longer stored (their threads deleted?); skipped", "runs", len(want)-len(jobs))
+		}
+		m.mu.Lock()
+		for _, job := range jobs {
+			m.jobs[job.RunID()] = &local{job: job}
+		}
+		m.mu.Unlock()
 		return reply{OK: true}
 	case opDrop:
 		var dropped []string

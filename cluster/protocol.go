@@ -26,6 +26,7 @@ import (
 
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/sched"
+	"github.com/netra-ai/netra/store"
 )
 
 // Operations on the leader's subject (<prefix>.sched) and on a node's (<prefix>.node.<id>).
@@ -57,24 +58,18 @@ const (
 
 // msg is every request and notice; each operation reads the fields it needs.
 type msg struct {
-	Op     string     `json:"op"`
-	Node   string     `json:"node,omitempty"`
-	Run    string     `json:"run,omitempty"`
-	Owner  string     `json:"owner,omitempty"`
-	Tier   netra.Tier `json:"tier,omitempty"`
-	Thread string     `json:"thread,omitempty"`
-	Agent  string     `json:"agent,omitempty"`
-	Pos    int        `json:"pos,omitempty"`
-	ETA    int64      `json:"eta,omitempty"` // nanoseconds
-	Cause  string     `json:"cause,omitempty"`
-	Runs   []runRef   `json:"runs,omitempty"`  // opAdopt, opDrop
-	Slots  int        `json:"slots,omitempty"` // opSubmit: the submitting node's, if the leader has not met it yet
-}
-
-// runRef names a run with its owner, whom every store read needs.
-type runRef struct {
-	ID    string `json:"id"`
-	Owner string `json:"owner"`
+	Op     string         `json:"op"`
+	Node   string         `json:"node,omitempty"`
+	Run    string         `json:"run,omitempty"`
+	Owner  string         `json:"owner,omitempty"`
+	Tier   netra.Tier     `json:"tier,omitempty"`
+	Thread string         `json:"thread,omitempty"`
+	Agent  string         `json:"agent,omitempty"`
+	Pos    int            `json:"pos,omitempty"`
+	ETA    int64          `json:"eta,omitempty"` // nanoseconds
+	Cause  string         `json:"cause,omitempty"`
+	Runs   []store.RunRef `json:"runs,omitempty"`  // opAdopt, opDrop
+	Slots  int            `json:"slots,omitempty"` // opSubmit: the submitting node's, if the leader has not met it yet
 }
 
 // Causes of opStop.

@@ -701,19 +701,22 @@ func (n *Node) refreshShared(ctx context.Context) {
 	}
 }
 
-// Adopt implements cluster.Runs: the job of a stored queued run this node takes over.
-func (n *Node) Adopt(ctx context.Context, owner, runID string) (cluster.Job, error) {
-	r, err := n.store.GetRun(ctx, owner, runID)
-	if err != nil {
-		return nil, err
+// Adopt implements cluster.Runs: the jobs of stored queued runs this node takes over, read
+// MaxRunStates at a time (one query each, not two a run).
+func (n *Node) Adopt(ctx context.Context, refs []store.RunRef) ([]cluster.Job, error) {
+	jobs := make([]cluster.Job, 0, len(refs))
+	for chunk := range slices.Chunk(refs, store.MaxRunStates) {
+		states, err := n.store.RunStates(ctx, chunk)
+		if err != nil {
+			return nil, err
+		}
+		for _, st := range states {
+			job := n.factory.NewRun(st.Run, "", st.LastSeq)
+			job.Recovered()
+			jobs = append(jobs, job)
+		}
 	}
-	last, err := n.store.LastSeq(ctx, runID)
-	if err != nil {
-		return nil, err
-	}
-	job := n.factory.NewRun(r, "", last)
-	job.Recovered()
-	return job, nil
+	return jobs, nil
 }
 
 // EndOrphan implements cluster.Runs: a run whose node died ends with run_failed interrupted.

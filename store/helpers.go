@@ -59,6 +59,15 @@ func CheckBatch(n int) error {
 // RunColumns are the columns of a run in both stores, in the order RunRow.Dest scans them.
 const RunColumns = `id, owner, thread_id, agent, tier, role, status, input, params, created_at, started_at, ended_at, output, error_code, error_message`
 
+// Prefixed qualifies each of a list of columns ("a, b") with a table's alias ("r.").
+func Prefixed(alias, columns string) string {
+	cols := strings.Split(columns, ", ")
+	for i := range cols {
+		cols[i] = alias + cols[i]
+	}
+	return strings.Join(cols, ", ")
+}
+
 // RunRow is a run as both stores keep it: times in Unix nanoseconds, NULL as nil. Scan a row
 // of RunColumns into Dest, then Run makes the run.
 type RunRow struct {

@@ -188,9 +188,28 @@ type Store interface {
 	ActiveRuns(ctx context.Context) ([]netra.Run, error)
 	// LastSeq returns the highest event seq of a run (0 when it has none), for recovery.
 	LastSeq(ctx context.Context, runID string) (int64, error)
+	// RunStates returns the runs of refs, each with its owner, and the highest event seq of
+	// each, in one read; runs not found are left out. It is for a cluster node taking over a
+	// dead node's queued runs, many at a time (at most MaxRunStates).
+	RunStates(ctx context.Context, refs []RunRef) ([]RunState, error)
 	Ping(ctx context.Context) error
 	Close() error
 }
+
+// RunRef names a run and its owner.
+type RunRef struct {
+	ID    string `json:"id"`
+	Owner string `json:"owner"`
+}
+
+// RunState is a stored run and the highest seq of its events (0 when it has none).
+type RunState struct {
+	Run     netra.Run
+	LastSeq int64
+}
+
+// MaxRunStates bounds the refs of one RunStates call.
+const MaxRunStates = 1000
 
 // MaxTitle is the longest thread title kept; longer titles are cut.
 const MaxTitle = 200

@@ -449,6 +449,36 @@ func (s *Store) LastSeq(ctx context.Context, runID string) (int64, error) {
 	return n, wrap("last seq", err)
 }
 
+// RunStates returns the runs of refs that exist, with their last seqs.
+func (s *Store) RunStates(ctx context.Context, refs []store.RunRef) ([]store.RunState, error) {
+	if len(refs) > store.MaxRunStates {
+		return nil, fmt.Errorf("run states: %d runs, at most %d", len(refs), store.MaxRunStates)
+	}
+	out := []store.RunState{}
+	if len(refs) == 0 {
+		return out, nil
+	}
+	ids, owners := make([]string, len(refs)), make([]string, len(refs))
+	for i, ref := range refs {
+		ids[i], owners[i] = ref.ID, ref.Owner
+	}
+	rows, err := s.db.Query(ctx, `SELECT `+store.Prefixed("r.", runColumns)+`, (SELECT coalesce(max(seq), 0) FROM events e WHERE e.run_id = r.id)
+		FROM unnest($1::text[], $2::text[]) AS refs(id, owner) JOIN runs r ON r.id = refs.id AND r.owner = refs.owner`, ids, owners)
+	if err != nil {
+		return nil, wrap("run states", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var row store.RunRow
+		var last int64
+		if err := rows.Scan(append(row.Dest(), &last)...); err != nil {
+			return nil, wrap("run states", err)
+		}
+		out = append(out, store.RunState{Run: row.Run(), LastSeq: last})
+	}
+	return out, wrap("run states", rows.Err())
+}
+
 // ListEvents returns the owner's run events after afterSeq.
 func (s *Store) ListEvents(ctx context.Context, owner, runID string, afterSeq int64, limit int) ([]netra.Event, error) {
 	q := `SELECT seq, type, frame FROM events WHERE run_id = $1 AND owner = $2 AND seq > $3 ORDER BY seq`

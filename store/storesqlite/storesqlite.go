@@ -663,6 +663,39 @@ func (s *Store) LastSeq(ctx context.Context, runID string) (int64, error) {
 	return n, wrap("last seq", err)
 }
 
+// RunStates returns the runs of refs that exist, with their last seqs.
+func (s *Store) RunStates(ctx context.Context, refs []store.RunRef) ([]store.RunState, error) {
+	if len(refs) > store.MaxRunStates {
+		return nil, fmt.Errorf("run states: %d runs, at most %d", len(refs), store.MaxRunStates)
+	}
+	out := []store.RunState{}
+	if len(refs) == 0 {
+		return out, nil
+	}
+	// A VALUES list of (id, owner) joined to runs: one statement, each run by its key.
+	q := `WITH refs(id, owner) AS (VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?),", len(refs)), ",") + `)
+		SELECT ` + store.Prefixed("r.", runColumns) + `, (SELECT coalesce(max(seq), 0) FROM events e WHERE e.run_id = r.id)
+		FROM refs JOIN runs r ON r.id = refs.id AND r.owner = refs.owner`
+	args := make([]any, 0, 2*len(refs))
+	for _, ref := range refs {
+		args = append(args, ref.ID, ref.Owner)
+	}
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, wrap("run states", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var row store.RunRow
+		var last int64
+		if err := rows.Scan(append(row.Dest(), &last)...); err != nil {
+			return nil, wrap("run states", err)
+		}
+		out = append(out, store.RunState{Run: row.Run(), LastSeq: last})
+	}
+	return out, wrap("run states", rows.Err())
+}
+
 // ListEvents returns the owner's run events after afterSeq.
 func (s *Store) ListEvents(ctx context.Context, owner, runID string, afterSeq int64, limit int) ([]netra.Event, error) {
 	q := `SELECT seq, type, frame FROM events WHERE run_id = ? AND owner = ? AND seq > ? ORDER BY seq`

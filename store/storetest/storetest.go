@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"testing"
@@ -34,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"EventsAreScopedByOwner", eventsScoped},
 		{"DeleteThreadRemovesEverything", deleteThread},
 		{"ActiveRunsForRecovery", activeRuns},
+		{"RunStatesReadManyRunsByOwner", runStates},
 		{"UploadsAreAllOrNothing", uploadsAllOrNothing},
 		{"UploadsAreIdempotent", uploadsIdempotent},
 		{"UploadLimit", uploadLimit},
@@ -335,6 +337,38 @@ func appendEvents(t *testing.T, s store.Store) {
 	}
 	if n, _ := s.LastSeq(c, b.ID); n != 2 {
 		t.Fatalf("failed batch was partly written: last seq %d", n)
+	}
+}
+
+func runStates(t *testing.T, s store.Store) {
+	c := ctx(t)
+	a, b, none := newRun(t, s, "rosa", "", "a"), newRun(t, s, "sam", "", "b"), newRun(t, s, "rosa", "", "no events")
+	if err := s.Append(c, []store.Record{{Event: event(a, 1, netra.EventRunQueued)}, {Event: event(a, 2, netra.EventRunQueued)},
+		{Event: event(b, 1, netra.EventRunQueued)}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.RunStates(c, []store.RunRef{{ID: a.ID, Owner: "rosa"}, {ID: b.ID, Owner: "sam"}, {ID: none.ID, Owner: "rosa"},
+		{ID: b.ID, Owner: "rosa"}, // not rosa's: left out
+		{ID: "run_missing", Owner: "rosa"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := map[string]int64{}
+	for _, st := range got {
+		last[st.Run.ID+"/"+st.Run.Owner] = st.LastSeq
+		if st.Run.Agent != "echo" || st.Run.Status != netra.RunQueued || st.Run.ThreadID == "" {
+			t.Fatalf("run state %+v", st.Run)
+		}
+	}
+	want := map[string]int64{a.ID + "/rosa": 2, b.ID + "/sam": 1, none.ID + "/rosa": 0}
+	if len(got) != 3 || !maps.Equal(last, want) {
+		t.Fatalf("RunStates = %v, want %v", last, want)
+	}
+	if got, err := s.RunStates(c, nil); err != nil || len(got) != 0 {
+		t.Fatalf("RunStates of none = %v, %v", got, err)
+	}
+	if _, err := s.RunStates(c, make([]store.RunRef, store.MaxRunStates+1)); err == nil {
+		t.Fatal("RunStates took more than MaxRunStates refs")
 	}
 }
 
