@@ -116,7 +116,11 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, RetryAfter(netra.Errorf(netra.CodeRateLimited, "at most %d connections at once for tier %s", s.cfg.Limits.Limits(id.Tier).Connections, id.Tier), 5*time.Second), nil)
 		return
 	}
+	// Counted before the upgrade: http.Server.Shutdown waits for this handler until it
+	// hijacks the connection, so WaitConns, which comes after, cannot miss it.
+	s.conns.Add(1)
 	release := func() {
+		s.conns.Done()
 		s.open.Add(-1)
 		s.cfg.Limits.Disconnect(id.UserID)
 		if s.cfg.Connections != nil {
@@ -144,9 +148,7 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithCancelCause(context.WithValue(base, requestKey{}, requestOf(r.Context())))
 	c := &wsConn{s: s, ws: ws, raw: hj.conn, user: id, expires: g.Expires, connID: netra.NewID("conn_"), ctx: ctx, cancel: cancel,
 		out: newOutQueue(s.cfg.SendQueue), sent: map[string]*seqSet{}, held: map[string][]*netra.Event{}}
-	s.conns.Add(1)
 	go func() {
-		defer s.conns.Done()
 		defer release()
 		wctx, wcancel := context.WithCancel(context.Background())
 		defer wcancel()
