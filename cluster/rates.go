@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"encoding/json"
+	"slices"
 
 	"github.com/nats-io/nats.go"
 
@@ -36,11 +37,17 @@ func (m *Member) shareRates() {
 	if len(d) == 0 {
 		return
 	}
-	b, _ := json.Marshal(draws{Node: m.cfg.NodeID, Draws: d})
-	if err := m.nc.Publish(m.ratesSubject(), b); err != nil {
-		m.log.Warn("sharing rate draws", "users", len(d), "err", err)
+	// In messages well under NATS's default payload bound (1 MiB) however many users draw.
+	for chunk := range slices.Chunk(d, drawsPerMessage) {
+		b, _ := json.Marshal(draws{Node: m.cfg.NodeID, Draws: chunk})
+		if err := m.nc.Publish(m.ratesSubject(), b); err != nil {
+			m.log.Warn("sharing rate draws", "draws", len(chunk), "err", err)
+		}
 	}
 }
+
+// drawsPerMessage is at most ~200 KB of JSON: a draw is under 200 bytes with a 128-byte id.
+const drawsPerMessage = 1000
 
 // onRates takes another node's draws from this node's buckets.
 func (m *Member) onRates(nm *nats.Msg) {
