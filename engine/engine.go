@@ -300,7 +300,12 @@ func (r *Run) Execute(ctx context.Context) {
 		r.endCtx(ctx, ctx)
 		return
 	}
-	started := time.Now().UTC()
+	// The run started when the scheduler gave it its slot (a stop's Drain stops that at once),
+	// not when its goroutine got to run.
+	started := sched.StartedAt(ctx).UTC()
+	if started.IsZero() {
+		started = time.Now().UTC()
+	}
 	r.startedAt = started
 	if err := r.em.Transition(ctx, netra.EventRunStarted, nil, &netra.Transition{Status: netra.RunRunning, At: started}); err != nil {
 		r.log.Error("run_started not stored", "err", err)

@@ -805,8 +805,9 @@ func (s *Scheduler) startLocked(u *user, k int) *running {
 // runLocked counts j as running and makes its context; launch executes it.
 func (s *Scheduler) runLocked(j Job) *running {
 	s.threadBusy[j.ThreadID()] = true
-	ctx, cancel := context.WithCancelCause(s.ctx)
-	r := &running{job: j, ctx: ctx, cancel: cancel, started: time.Now()}
+	now := time.Now()
+	ctx, cancel := context.WithCancelCause(context.WithValue(s.ctx, startedKey{}, now))
+	r := &running{job: j, ctx: ctx, cancel: cancel, started: now}
 	if p, ok := j.(Placed); ok {
 		r.node = p.Node()
 		if ns := s.nodes[r.node]; ns != nil {
@@ -816,6 +817,15 @@ func (s *Scheduler) runLocked(j Job) *running {
 	s.running[j.RunID()] = r
 	s.wg.Add(1) // under the lock, so that Stop's Wait never races an Add
 	return r
+}
+
+type startedKey struct{}
+
+// StartedAt is when the scheduler started the job whose Execute was given ctx: the moment it
+// took its slot, however long its goroutine then waited for a CPU. Zero for another context.
+func StartedAt(ctx context.Context) time.Time {
+	t, _ := ctx.Value(startedKey{}).(time.Time)
+	return t
 }
 
 // Resumed takes over a job that was already executing when this scheduler was made (a
