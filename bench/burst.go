@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -116,7 +117,16 @@ func Burst(ctx context.Context, t Target, cfg BurstConfig) (BurstReport, error) 
 				case ev.Type == "run_queued":
 					r.queued++
 				case ev.Type == "run_started":
-					u.started = append(u.started, ev.TS)
+					// When the server started it (data.started_at), not when the event was
+					// emitted: a run started just before the stop may emit it just after.
+					at := ev.TS
+					var d struct {
+						StartedAt time.Time `json:"started_at"`
+					}
+					if json.Unmarshal(ev.Data, &d) == nil && !d.StartedAt.IsZero() {
+						at = d.StartedAt
+					}
+					u.started = append(u.started, at)
 				case ev.Terminal():
 					r.terminal = true
 				}

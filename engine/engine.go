@@ -307,7 +307,10 @@ func (r *Run) Execute(ctx context.Context) {
 		started = time.Now().UTC()
 	}
 	r.startedAt = started
-	if err := r.em.Transition(ctx, netra.EventRunStarted, nil, &netra.Transition{Status: netra.RunRunning, At: started}); err != nil {
+	// started_at (added to the contract's empty data) is the run's stored start, which the
+	// event's ts, taken when it is emitted, may follow by a goroutine's wait for a CPU.
+	if err := r.em.Transition(ctx, netra.EventRunStarted, runStarted{StartedAt: started.Format(time.RFC3339Nano)},
+		&netra.Transition{Status: netra.RunRunning, At: started}); err != nil {
 		r.log.Error("run_started not stored", "err", err)
 	}
 	if m := f.cfg.Metrics; m != nil {
@@ -518,4 +521,9 @@ func assistantContent(raw json.RawMessage) string {
 		return *obj.Markdown
 	}
 	return string(raw)
+}
+
+// runStarted is run_started's data.
+type runStarted struct {
+	StartedAt string `json:"started_at"`
 }

@@ -23,7 +23,6 @@ type Emitter struct {
 	owner, run, thread string
 	mu                 sync.Mutex
 	seq                int64
-	ts                 time.Time // of the last event: ts never goes back within a run
 	ended              bool
 	onClose            func()
 }
@@ -124,15 +123,7 @@ func (e *Emitter) emit(ctx context.Context, typ netra.EventType, agent string, d
 		e.mu.Unlock()
 		return netra.Errorf(netra.CodeConflict, "run %s has ended", e.run)
 	}
-	// A transition's event carries the transition's time (run_started: when the scheduler
-	// started the run), so that the run's stored times and its events agree.
 	now := time.Now().UTC()
-	if tr != nil && !tr.At.IsZero() {
-		now = tr.At.UTC()
-	}
-	if now.Before(e.ts) {
-		now = e.ts
-	}
 	ev := &netra.Event{Owner: e.owner, RunID: e.run, ThreadID: e.thread, Seq: e.seq + 1, Type: typ, TS: now}
 	ev.Frame, err = json.Marshal(wireEvent{Type: typ, RunID: e.run, ThreadID: e.thread, Seq: ev.Seq,
 		TS: now.Format(time.RFC3339Nano), Agent: agent, Data: raw})
@@ -149,7 +140,7 @@ func (e *Emitter) emit(ctx context.Context, typ netra.EventType, agent string, d
 		e.mu.Unlock()
 		return err
 	}
-	e.seq, e.ts = ev.Seq, now
+	e.seq = ev.Seq
 	terminal := typ.Terminal()
 	if terminal {
 		e.ended = true
