@@ -146,13 +146,12 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 		base = context.Background()
 	}
 	ctx, cancel := context.WithCancelCause(context.WithValue(base, requestKey{}, requestOf(r.Context())))
-	c := &wsConn{s: s, ws: ws, raw: hj.conn, user: id, expires: g.Expires, connID: netra.NewID("conn_"), ctx: ctx, cancel: cancel,
+	wctx, wcancel := context.WithCancel(context.Background())
+	c := &wsConn{s: s, ws: ws, raw: hj.conn, user: id, expires: g.Expires, connID: netra.NewID("conn_"), ctx: ctx, cancel: cancel, wctx: wctx,
 		out: newOutQueue(s.cfg.SendQueue), sent: map[string]*seqSet{}, held: map[string][]*netra.Event{}}
 	go func() {
 		defer release()
-		wctx, wcancel := context.WithCancel(context.Background())
 		defer wcancel()
-		c.wctx = wctx
 		stop := context.AfterFunc(ctx, func() { time.AfterFunc(closeGrace, wcancel) })
 		defer stop()
 		defer s.sessions.add(g.ID, c)()
