@@ -756,6 +756,14 @@ func TestRunLifecycleOverHTTP(t *testing.T) {
 	if tail, _ := c.Events(ctxT(t), first.ID, 5); len(tail) != 2 || tail[0].Seq != 6 {
 		t.Fatalf("after_seq=5: %+v", tail)
 	}
+	// run_started says when the run got its slot: the run's stored started_at, at most its ts.
+	var started struct {
+		StartedAt time.Time `json:"started_at"`
+	}
+	if err := json.Unmarshal(evs[1].Data, &started); err != nil || evs[1].Type != "run_started" ||
+		!started.StartedAt.Equal(*first.StartedAt) || started.StartedAt.After(evs[1].TS) {
+		t.Fatalf("run_started %s %s, run started_at %v: %v", evs[1].Data, evs[1].TS, first.StartedAt, err)
+	}
 	// Pagination, newest first.
 	for i := 0; i < 3; i++ {
 		if _, err := c.CreateThread(ctxT(t), fmt.Sprint("t", i)); err != nil {
