@@ -189,8 +189,9 @@ type Store interface {
 	// LastSeq returns the highest event seq of a run (0 when it has none), for recovery.
 	LastSeq(ctx context.Context, runID string) (int64, error)
 	// RunStates returns the runs of refs, each with its owner, and the highest event seq of
-	// each, in one read; runs not found are left out. It is for a cluster node taking over a
-	// dead node's queued runs, many at a time (at most MaxRunStates).
+	// each, in one read; runs not found are left out. It is for recovery at start-up and for a
+	// cluster node taking over a dead node's queued runs, many at a time (at most
+	// MaxRunStates).
 	RunStates(ctx context.Context, refs []RunRef) ([]RunState, error)
 	Ping(ctx context.Context) error
 	Close() error
