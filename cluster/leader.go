@@ -33,6 +33,7 @@ type leader struct {
 
 	ready chan struct{} // closed once rebuilt: requests wait for it
 	quit  chan struct{} // closed by abdicate
+	ended chan struct{} // closed when run has returned: its subject and lease are let go
 	once  sync.Once
 }
 
@@ -40,12 +41,13 @@ func newLeader(m *Member, lease *storepg.Lease) *leader {
 	cfg := m.cfg.Sched
 	cfg.MaxRunning = 1 << 30 // the nodes' slots bound what runs (sched.SetNode)
 	return &leader{m: m, lease: lease, s: sched.New(cfg, m.log), proxies: map[string]*proxy{}, releases: map[string]reservation{},
-		live: map[string]int{}, conns: map[string]map[string]int{}, ready: make(chan struct{}), quit: make(chan struct{})}
+		live: map[string]int{}, conns: map[string]map[string]int{}, ready: make(chan struct{}), quit: make(chan struct{}), ended: make(chan struct{})}
 }
 
 // run serves as leader: it rebuilds the scheduler's view, then watches the nodes each beat
 // until the lease is lost or the node stops.
 func (l *leader) run(ctx context.Context) {
+	defer close(l.ended)
 	defer l.lease.Release()
 	sub, err := l.m.nc.Subscribe(l.m.leaderSubject(), l.onRequest)
 	if err != nil {
@@ -53,8 +55,18 @@ func (l *leader) run(ctx context.Context) {
 		return
 	}
 	defer func() { _ = sub.Unsubscribe() }()
-	l.s.Start(ctx)
+	// Started under mu, so that an abdicate at once (a node leaving as it took the lead) stops
+	// a scheduler that has started, or finds gone set before it starts.
+	l.mu.Lock()
+	gone := l.gone
+	if !gone {
+		l.s.Start(ctx)
+	}
+	l.mu.Unlock()
 	defer l.abdicate()
+	if gone {
+		return
+	}
 	if err := l.rebuild(ctx); err != nil {
 		l.m.log.Error("rebuilding the service's queue; stepping down", "err", err)
 		return

@@ -307,6 +307,11 @@ func (m *Member) elect() {
 	}
 	l := newLeader(m, lease)
 	m.mu.Lock()
+	if m.leaving || m.stopped { // it began to leave while it stood
+		m.mu.Unlock()
+		lease.Release()
+		return
+	}
 	m.lead = l
 	m.mu.Unlock()
 	m.log.Info("leading the cluster")
@@ -714,7 +719,19 @@ func (m *Member) execute(runID string, l *local) {
 func (m *Member) Leave(ctx context.Context) {
 	m.mu.Lock()
 	m.leaving = true
+	l := m.lead
 	m.mu.Unlock()
+	// A node that took the lead just before it began to leave does not finish rebuilding: that
+	// would hold its stop (it would ask itself, and wait for a dead leader's row to go stale).
+	// It steps down and lets go of the leader's subject, so that its requests below reach
+	// another leader, or find none at once.
+	if l != nil && !l.serving() {
+		l.abdicate()
+		select {
+		case <-l.ended:
+		case <-ctx.Done():
+		}
+	}
 	wait := 10 * time.Second // for a leader to be elected, at most half of what ctx leaves
 	if deadline, ok := ctx.Deadline(); ok {
 		wait = min(wait, time.Until(deadline)/2)

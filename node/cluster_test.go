@@ -663,6 +663,32 @@ func TestClusterStopWithoutLeader(t *testing.T) {
 	_ = r
 }
 
+// TestClusterStopWhileTakingTheLead: a node that took the lead from a dead leader, and is
+// still rebuilding (waiting for the dead leader's row to go stale), stops within its grace:
+// it steps down rather than finish the rebuild and ask itself.
+func TestClusterStopWhileTakingTheLead(t *testing.T) {
+	t.Parallel()
+	hs := startCluster(t, 2, nil)
+	lead := leaderOf(hs)
+	follower := hs[1-lead]
+	if _, err := follower.clientAs("stu", netra.TierMid).StartRun(ctxT(t), client.StartRun{Input: "long", Agent: "echo", Params: map[string]any{"delay_ms": 30000}}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the run to execute", func() bool { return follower.n.Running() == 1 })
+	hs[lead].n.Crash()
+	// It leads within a beat; its rebuild waits up to 5 s for the dead leader's row.
+	waitFor(t, 3*time.Second, "the follower to take the lead", func() bool { return follower.n.Leader() })
+	t0 := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := follower.n.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(t0); took > 2*time.Second+3*time.Second { // the grace (2 s) and the last steps
+		t.Fatalf("the node took %s to stop while it was taking the lead", took)
+	}
+}
+
 // TestClusterRefusesABadNodeID: a node id that cannot be a NATS subject token is refused at
 // start-up with what to do, and the refused node leaves nothing running.
 func TestClusterRefusesABadNodeID(t *testing.T) {
