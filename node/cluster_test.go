@@ -684,7 +684,9 @@ func TestClusterStopWhileTakingTheLead(t *testing.T) {
 	if err := follower.n.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if took := time.Since(t0); took > 2*time.Second+3*time.Second { // the grace (2 s) and the last steps
+	took := time.Since(t0)
+	t.Logf("stopped in %s", took)
+	if took > 3500*time.Millisecond { // the grace (2 s) and the last steps; finishing the rebuild took 4 s
 		t.Fatalf("the node took %s to stop while it was taking the lead", took)
 	}
 }
