@@ -660,7 +660,7 @@ func (n *Node) recover(ctx context.Context) error {
 	}
 	// Their last seqs, a query per MaxRunStates runs rather than one a run: on PostgreSQL a
 	// round trip each would hold a deep queue's restart for seconds.
-	last := make(map[string]int64, len(runs))
+	lastSeq := make(map[string]int64, len(runs))
 	refs := make([]store.RunRef, 0, store.MaxRunStates)
 	for chunk := range slices.Chunk(runs, store.MaxRunStates) {
 		refs = refs[:0]
@@ -672,11 +672,11 @@ func (n *Node) recover(ctx context.Context) error {
 			return err
 		}
 		for _, st := range states {
-			last[st.Run.ID] = st.LastSeq
+			lastSeq[st.Run.ID] = st.LastSeq
 		}
 	}
 	for _, r := range runs {
-		last := last[r.ID]
+		last := lastSeq[r.ID]
 		if r.Status == netra.RunRunning {
 			n.factory.EndOrphan(ctx, r, last, netra.Errorf(netra.CodeInterrupted, "the server stopped while the run was executing"))
 			continue
