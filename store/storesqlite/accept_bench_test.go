@@ -15,11 +15,13 @@ import (
 
 // BenchmarkAcceptance is the writer's cost of accepting runs as a burst commits them: each
 // transaction holds 512 acceptances (thread, user message, run), their run_queued events and
-// their audit entries, as the pipeline batches them. Reported per acceptance.
+// their audit entries, as the pipeline batches them, with a context that can end, as the
+// pipeline's. Reported per acceptance.
 //
 //	go test -run XXX -bench Acceptance -benchtime 20x ./store/storesqlite/
 func BenchmarkAcceptance(b *testing.B) {
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
 	s, err := storesqlite.Open(ctx, filepath.Join(b.TempDir(), "netra.db"))
 	if err != nil {
 		b.Fatal(err)

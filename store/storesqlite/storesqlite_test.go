@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/metrics"
 	"strings"
 	"sync"
 	"testing"
@@ -223,4 +224,34 @@ func TestOpenSaysFullOrReadOnly(t *testing.T) {
 			t.Fatalf("open on a full disk: %v", err)
 		}
 	})
+}
+
+// A group commit starts no goroutine a statement. Given a context that can end, the driver
+// starts one per statement to interrupt it, which cost the writer a third of its time an
+// acceptance. Not parallel: the count is the process's.
+func TestGroupCommitStartsNoGoroutineAStatement(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // as the pipeline's
+	defer cancel()
+	s, err := storesqlite.Open(ctx, filepath.Join(t.TempDir(), "netra.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const events = 200
+	batch := make([]store.Record, events)
+	for i := range batch {
+		batch[i] = store.Record{Event: &netra.Event{RunID: "run_a", Seq: int64(i + 1), Owner: "ann", Type: netra.EventAgentThinking, Frame: []byte(`{}`)}}
+	}
+	created := func() uint64 {
+		m := []metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
+		metrics.Read(m)
+		return m[0].Value.Uint64()
+	}
+	before := created()
+	if err := s.Append(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	if n := created() - before; n > events/10 {
+		t.Fatalf("committing %d events started %d goroutines", events, n)
+	}
 }
