@@ -62,7 +62,8 @@ func tokenIndex(s string) int {
 // 20 ms a token after one tool call. Reported: message_delta latency from the fake's send of
 // the newest token a delta holds to the client's receipt (p50, p99), split at the server's
 // emit (the event's ts); the same for the oldest token (the coalescing's cost); the process's
-// CPU per run (server, fake and clients together: an upper bound of Netra's); the live heap
+// CPU per run (server, fake and clients together) and Netra's share of it (from a CPU profile
+// of the measured window; not under go test -cpuprofile); the live heap
 // per active run (server, fake and client sides); deltas per run; goroutines and live engines
 // after.
 //
