@@ -70,7 +70,13 @@ type frame struct {
 	Code          string `json:"code"`
 	Message       string `json:"message"`
 	ConnectionID  string `json:"connection_id"`
-	raw           []byte
+	// An event's fields beside the ones above: a frame is decoded once, whatever it is. ts is
+	// parsed only for events.
+	Seq   int64           `json:"seq"`
+	TS    string          `json:"ts"`
+	Agent string          `json:"agent"`
+	Data  json.RawMessage `json:"data"`
+	raw   []byte
 }
 
 // Connect opens a WebSocket connection.
@@ -292,10 +298,16 @@ func (cn *Conn) readLoop(life context.Context) error {
 				w <- f
 			}
 		default:
-			var ev Event
-			if err := json.Unmarshal(data, &ev); err != nil || ev.RunID == "" {
+			var ts time.Time
+			if f.TS != "" {
+				if ts, err = time.Parse(time.RFC3339, f.TS); err != nil {
+					continue
+				}
+			}
+			if f.RunID == "" {
 				continue
 			}
+			ev := Event{Type: f.Type, RunID: f.RunID, ThreadID: f.ThreadID, Seq: f.Seq, TS: ts, Agent: f.Agent, Data: f.Data}
 			for _, out := range cn.order(ev) {
 				select {
 				case cn.events <- out:
