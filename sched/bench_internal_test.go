@@ -77,3 +77,31 @@ func BenchmarkAnnounce(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSubmit is the scheduler's cost of accepting a run into a deep queue: its user's
+// queue grows by one and its place in the fair order is computed for run_accepted and
+// run_queued. That place is a sum over the users in the round, so this cost grows with the
+// waiting users (not with the queued runs).
+func BenchmarkSubmit(b *testing.B) {
+	for _, c := range []struct{ queued, users int }{{100, 10}, {10_000, 1_000}, {1_000_000, 100_000}} {
+		b.Run(fmt.Sprintf("queued=%d/users=%d", c.queued, c.users), func(b *testing.B) {
+			s, _ := queuedScheduler(b, c.queued, c.users)
+			next := c.queued + 1
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				u := s.userOf(fmt.Sprint("u", next%c.users), netra.TierFree)
+				j := idleJob{id: fmt.Sprint("run_", next), owner: u.id, thread: fmt.Sprint("thr_", next)}
+				next++
+				if s.Submit(j) == 0 {
+					b.Fatal("not queued")
+				}
+				// Leave the queue as deep as it was.
+				s.mu.Lock()
+				u.queue = u.queue[:len(u.queue)-1]
+				delete(s.queued, j.id)
+				s.mu.Unlock()
+			}
+		})
+	}
+}

@@ -120,6 +120,7 @@ func (c Config) WithDefaults() Config {
 type user struct {
 	id       string
 	tier     netra.Tier
+	weight   int // its tier's, kept here: positionOfLocked reads it for every user in the round
 	queue    []*queued // FIFO
 	reserved int       // accepted, not yet submitted
 	running  int
@@ -325,7 +326,7 @@ func (s *Scheduler) userOf(id string, t netra.Tier) *user {
 		u = &user{id: id, tier: t}
 		s.users[id] = u
 	}
-	u.tier = t // the newest token's tier applies
+	u.tier, u.weight = t, s.cfg.Weights[t] // the newest token's tier applies
 	return u
 }
 
@@ -655,7 +656,7 @@ func (s *Scheduler) joinLocked(u *user) {
 	}
 	u.elem = s.ring.InsertAfter(u, after)
 	s.newTail = u.elem
-	if cur := s.cursor.Value.(*user); !cur.cut && cur.credit > 0 && cur.credit < s.cfg.Weights[cur.tier] {
+	if cur := s.cursor.Value.(*user); !cur.cut && cur.credit > 0 && cur.credit < cur.weight {
 		cur.cut = true
 		s.advanceLocked()
 	}
@@ -753,7 +754,7 @@ func (s *Scheduler) dispatchLocked() []*running {
 				continue
 			}
 			if u.credit <= 0 {
-				u.credit = s.cfg.Weights[u.tier]
+				u.credit = u.weight
 			}
 			starts = append(starts, s.startLocked(u, i))
 			u.credit--
@@ -897,7 +898,7 @@ func (s *Scheduler) replayLocked(visit func(q *queued, pos int) bool) {
 	}
 	for left > 0 && e != nil {
 		u := e.Value.(*user)
-		credit := s.cfg.Weights[u.tier]
+		credit := u.weight
 		if first && u.credit > 0 {
 			credit = u.credit // the user whose turn it is keeps what is left of it
 		}
@@ -927,25 +928,10 @@ func (s *Scheduler) positionOfLocked(u *user, k int) int {
 	if start == nil {
 		start = s.ring.Front()
 	}
-	// quota is how many jobs user v may have placed by the end of its turn in round r (r ≥ -1).
-	quota := func(v *user, isFirst bool, r int) int {
-		w := s.cfg.Weights[v.tier]
-		if r < 0 {
-			return 0
-		}
-		if isFirst {
-			c := w
-			if v.credit > 0 {
-				c = v.credit
-			}
-			return c + r*w
-		}
-		return (r + 1) * w
-	}
 	// u's round.
 	uFirst := start.Value.(*user) == u
 	var r int
-	if w := s.cfg.Weights[u.tier]; uFirst {
+	if w := u.weight; uFirst {
 		c := w
 		if u.credit > 0 {
 			c = u.credit
@@ -956,19 +942,27 @@ func (s *Scheduler) positionOfLocked(u *user, k int) int {
 	} else {
 		r = k / w
 	}
+	// Each other user v places, by the end of its turn in round r' (r' = r before u in the
+	// round's order, r-1 after), c + r'w jobs if its turn is the first (c its credit, or w),
+	// else (r'+1)w: as far as its queue reaches. This loop is the cost of a Submit (BenchmarkSubmit).
 	pos := k + 1
-	before := true // v comes before u in this round's order
+	rounds := r + 1 // v's turns by u's: r+1 before u, r after
 	e := start
 	for i := 0; i < s.ring.Len(); i++ {
 		v := e.Value.(*user)
-		if v == u {
-			before = false
-		} else {
-			rounds := r
-			if !before {
-				rounds = r - 1
+		switch {
+		case v == u:
+			rounds = r
+		case e == start:
+			c := v.weight
+			if v.credit > 0 {
+				c = v.credit
 			}
-			pos += min(len(v.queue), quota(v, e == start, rounds))
+			if rounds > 0 {
+				pos += min(len(v.queue), c+(rounds-1)*v.weight)
+			}
+		default:
+			pos += min(len(v.queue), rounds*v.weight)
 		}
 		if e = e.Next(); e == nil {
 			e = s.ring.Front()
