@@ -120,7 +120,7 @@ func (c Config) WithDefaults() Config {
 type user struct {
 	id       string
 	tier     netra.Tier
-	weight   int // its tier's, kept here: positionOfLocked reads it for every user in the round
+	weight   int       // its tier's, kept here: positionOfLocked reads it for every user in the round
 	queue    []*queued // FIFO
 	reserved int       // accepted, not yet submitted
 	running  int
