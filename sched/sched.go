@@ -111,7 +111,9 @@ func (c Config) WithDefaults() Config {
 		limits[t] = l
 	}
 	for t, w := range c.Weights {
-		weights[t] = w
+		if w > 0 { // a tier's turn places at least one run
+			weights[t] = w
+		}
 	}
 	c.Limits, c.Weights = limits, weights
 	return c
