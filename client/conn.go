@@ -71,9 +71,9 @@ type frame struct {
 	Message       string `json:"message"`
 	ConnectionID  string `json:"connection_id"`
 	// An event's fields beside the ones above: a frame is decoded once, whatever it is. ts is
-	// parsed only for events.
+	// parsed only for events (another frame may one day carry a ts of its own kind).
 	Seq   int64           `json:"seq"`
-	TS    string          `json:"ts"`
+	TS    json.RawMessage `json:"ts"`
 	Agent string          `json:"agent"`
 	Data  json.RawMessage `json:"data"`
 	raw   []byte
@@ -299,10 +299,8 @@ func (cn *Conn) readLoop(life context.Context) error {
 			}
 		default:
 			var ts time.Time
-			if f.TS != "" {
-				if ts, err = time.Parse(time.RFC3339, f.TS); err != nil {
-					continue
-				}
+			if len(f.TS) > 0 && ts.UnmarshalJSON(f.TS) != nil {
+				continue
 			}
 			if f.RunID == "" {
 				continue
