@@ -255,3 +255,40 @@ func TestGroupCommitStartsNoGoroutineAStatement(t *testing.T) {
 		t.Fatalf("committing %d events started %d goroutines", events, n)
 	}
 }
+
+// Checkpoints run beside the writer: what commits reaches the database file within moments,
+// without waiting for the writer's own checkpoint (16,000 pages), which runs inside a commit
+// and held every event behind it for 40 ms (docs/benchmarks.md, "Streaming answers").
+func TestCheckpointsRunBesideTheWriter(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "netra.db")
+	s, err := storesqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	size := func() int64 {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	before := size()
+	frame := []byte(`{"text":"` + strings.Repeat("x", 1000) + `"}`)
+	for c := range 20 { // ~2 MB in 20 commits
+		batch := make([]store.Record, 100)
+		for i := range batch {
+			batch[i] = store.Record{Event: &netra.Event{RunID: "run_a", Seq: int64(c*100 + i + 1), Owner: "ann", Type: netra.EventMessageDelta, Frame: frame}}
+		}
+		if err := s.Append(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for deadline := time.Now().Add(5 * time.Second); size() < before+1<<20; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the database file holds %d bytes after 2 MB of commits (%d before): no checkpoint ran", size(), before)
+		}
+	}
+}
