@@ -68,6 +68,27 @@ func Prefixed(alias, columns string) string {
 	return strings.Join(cols, ", ")
 }
 
+// Rows is what ScanRunStates reads: *sql.Rows and pgx.Rows both are.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// ScanRunStates reads rows of RunColumns followed by the run's last seq (RunStates).
+func ScanRunStates(rows Rows) ([]RunState, error) {
+	out := []RunState{}
+	for rows.Next() {
+		var row RunRow
+		var last int64
+		if err := rows.Scan(append(row.Dest(), &last)...); err != nil {
+			return nil, err
+		}
+		out = append(out, RunState{Run: row.Run(), LastSeq: last})
+	}
+	return out, rows.Err()
+}
+
 // RunRow is a run as both stores keep it: times in Unix nanoseconds, NULL as nil. Scan a row
 // of RunColumns into Dest, then Run makes the run.
 type RunRow struct {

@@ -454,9 +454,8 @@ func (s *Store) RunStates(ctx context.Context, refs []store.RunRef) ([]store.Run
 	if len(refs) > store.MaxRunStates {
 		return nil, fmt.Errorf("run states: %d runs, at most %d", len(refs), store.MaxRunStates)
 	}
-	out := []store.RunState{}
 	if len(refs) == 0 {
-		return out, nil
+		return []store.RunState{}, nil
 	}
 	ids, owners := make([]string, len(refs)), make([]string, len(refs))
 	for i, ref := range refs {
@@ -468,15 +467,8 @@ func (s *Store) RunStates(ctx context.Context, refs []store.RunRef) ([]store.Run
 		return nil, wrap("run states", err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var row store.RunRow
-		var last int64
-		if err := rows.Scan(append(row.Dest(), &last)...); err != nil {
-			return nil, wrap("run states", err)
-		}
-		out = append(out, store.RunState{Run: row.Run(), LastSeq: last})
-	}
-	return out, wrap("run states", rows.Err())
+	out, err := store.ScanRunStates(rows)
+	return out, wrap("run states", err)
 }
 
 // ListEvents returns the owner's run events after afterSeq.
