@@ -226,6 +226,27 @@ func (r *Run) Accepted(ctx context.Context, position int, eta time.Duration) {
 	}
 }
 
+// AcceptAtOnce hands the acceptance of a run that the scheduler started at once
+// (sched.Scheduler.StartIfFree) to the group commit ahead of the run's events, then emits
+// run_queued and lets the run execute while its acceptance commits: its events commit with
+// it or after it. wait reports the acceptance's commit; if it fails, call Withdraw. If
+// AcceptAtOnce itself fails, the run is withdrawn already. Either way, cancel the run in the
+// scheduler to free its slot.
+func (r *Run) AcceptAtOnce(ctx context.Context, nr store.NewRun) (wait func() error, err error) {
+	if wait, err = r.em.Accept(ctx, nr); err != nil {
+		r.Withdraw()
+		close(r.ready) // Execute may wait for it; it finds the emitter silenced
+		return nil, err
+	}
+	r.Accepted(context.WithoutCancel(ctx), 1, 0)
+	return wait, nil
+}
+
+// Withdraw silences a run whose acceptance was not stored: it emits nothing more, and its
+// events still waiting are refused with its acceptance (event.Emitter.Accept). Cancel it in
+// the scheduler too, to free its slot.
+func (r *Run) Withdraw() { r.em.Silence() }
+
 // Recovered lets a run accepted before a restart start, without a new run_queued: it had
 // one when it was accepted, and the scheduler tells it its new position by the contract's
 // rule (sched.Announce). Call it instead of Accepted.

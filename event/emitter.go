@@ -25,6 +25,7 @@ type Emitter struct {
 	seq                int64
 	ended              bool
 	onClose            func()
+	created            *creation // set by Accept
 }
 
 // NewEmitter returns the emitter of one run whose last stored seq is lastSeq (0 for a new
@@ -76,6 +77,23 @@ func (e *Emitter) Silence() {
 	if !was && e.onClose != nil {
 		e.onClose()
 	}
+}
+
+// Accept hands the run's acceptance (thread, user message, run) to the pipeline ahead of
+// its events, in their lane: the run may then execute at once, and its events commit with its
+// acceptance or after it, never without it. If the acceptance fails to store, so do the
+// run's events. wait reports the acceptance's commit. Call it before the first emit, for a
+// run that starts at once; a queued run is accepted with Pipeline.Accept.
+func (e *Emitter) Accept(ctx context.Context, nr store.NewRun) (wait func() error, err error) {
+	c := &creation{}
+	pd := pending{rec: store.Record{Create: &nr}, done: make(chan error, 1), created: c}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err := e.p.submit(ctx, pd); err != nil {
+		return nil, err
+	}
+	e.created = c
+	return func() error { return <-pd.done }, nil
 }
 
 // Ended reports whether the terminal event was emitted.
@@ -131,7 +149,7 @@ func (e *Emitter) emit(ctx context.Context, typ netra.EventType, agent string, d
 		e.mu.Unlock()
 		return netra.Internal(err)
 	}
-	pd := pending{rec: store.Record{Event: ev, Transition: tr}}
+	pd := pending{rec: store.Record{Event: ev, Transition: tr}, created: e.created}
 	if wait {
 		pd.done = make(chan error, 1)
 	}

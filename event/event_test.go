@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,16 +20,24 @@ import (
 
 // memAppender is a hand-written store fake that records batches and can fail on demand.
 type memAppender struct {
-	mu      sync.Mutex
-	batches [][]store.Record
-	failSeq int64 // refuse any batch holding an event with this seq
+	mu         sync.Mutex
+	batches    [][]store.Record
+	failSeq    int64         // refuse any batch holding an event with this seq
+	failCreate string        // refuse any batch holding the acceptance of this run
+	gate       chan struct{} // when set, Append waits until it is closed
 }
 
 func (m *memAppender) Append(_ context.Context, batch []store.Record) error {
+	if m.gate != nil {
+		<-m.gate
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, r := range batch {
-		if r.Event.Seq == m.failSeq {
+		if r.Event != nil && r.Event.Seq == m.failSeq {
+			return errors.New("refused")
+		}
+		if r.Create != nil && r.Create.ID == m.failCreate {
 			return errors.New("refused")
 		}
 	}
@@ -41,7 +51,27 @@ func (m *memAppender) events() []*netra.Event {
 	var out []*netra.Event
 	for _, b := range m.batches {
 		for _, r := range b {
-			out = append(out, r.Event)
+			if r.Event != nil {
+				out = append(out, r.Event)
+			}
+		}
+	}
+	return out
+}
+
+// records lists what was stored, in commit order: "create run_x" or "event run_x 3".
+func (m *memAppender) records() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []string
+	for _, b := range m.batches {
+		for _, r := range b {
+			switch {
+			case r.Create != nil:
+				out = append(out, "create "+r.Create.ID)
+			case r.Event != nil:
+				out = append(out, fmt.Sprintf("event %s %d", r.Event.RunID, r.Event.Seq))
+			}
 		}
 	}
 	return out
@@ -152,6 +182,111 @@ func TestBadEventDoesNotSinkTheBatch(t *testing.T) {
 	}
 	if s.n() != 4 {
 		t.Fatalf("delivered %d, want 4", s.n())
+	}
+}
+
+// A run that starts at once executes while its acceptance commits (Emitter.Accept). Its
+// events must never be stored before, or without, its acceptance, even with thousands of
+// queued runs' acceptances waiting in their own lane.
+func TestRunStartedAtOnceCommitsAfterItsAcceptance(t *testing.T) {
+	t.Parallel()
+	app := &memAppender{gate: make(chan struct{})}
+	p, _ := setup(t, app)
+	ctx := context.Background()
+	newRun := func(id string) store.NewRun {
+		return store.NewRun{ID: id, Identity: netra.Identity{UserID: "dora", Tier: netra.TierFree, Role: netra.RoleUser},
+			NewThreadID: "thr_" + id, Agent: "echo", Input: "hi", CreatedAt: time.Now()}
+	}
+	// The committer is held in its first Append; behind it, 3,000 queued runs' acceptances
+	// wait in their lane (more than a batch), then the run that starts at once.
+	first := p.NewEmitter("dora", "run_first", "thr_first", 0, nil)
+	if err := first.Emit(ctx, netra.EventAgentThinking, "echo", nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3000; i++ {
+		if _, err := p.Accept(ctx, newRun(fmt.Sprintf("run_q%d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	em := p.NewEmitter("dora", "run_now", "thr_run_now", 0, nil)
+	wait, err := em.Accept(ctx, newRun("run_now"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if err := em.Emit(ctx, netra.EventAgentThinking, "echo", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(app.gate)
+	if err := em.End(ctx, netra.EventRunCompleted, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := wait(); err != nil {
+		t.Fatal(err)
+	}
+	recs := app.records()
+	created := -1
+	events := 0
+	for i, r := range recs {
+		switch {
+		case r == "create run_now":
+			created = i
+		case strings.HasPrefix(r, "event run_now "):
+			events++
+			if created < 0 {
+				t.Fatalf("%s was stored at %d, before its run's acceptance", r, i)
+			}
+		}
+	}
+	if created < 0 || events != 4 {
+		t.Fatalf("stored the acceptance at %d and %d of 4 events", created, events)
+	}
+}
+
+// When a started run's acceptance cannot be stored, its events are not stored either: not
+// those committed with it, not those emitted after.
+func TestRunNotAcceptedStoresNoEvents(t *testing.T) {
+	t.Parallel()
+	app := &memAppender{failCreate: "run_bad", gate: make(chan struct{})}
+	p, _ := setup(t, app)
+	ctx := context.Background()
+	other := p.NewEmitter("erin", "run_ok", "thr_ok", 0, nil)
+	if err := other.Emit(ctx, netra.EventAgentThinking, "echo", nil); err != nil { // holds the committer
+		t.Fatal(err)
+	}
+	em := p.NewEmitter("erin", "run_bad", "thr_bad", 0, nil)
+	wait, err := em.Accept(ctx, store.NewRun{ID: "run_bad", Identity: netra.Identity{UserID: "erin", Tier: netra.TierFree,
+		Role: netra.RoleUser}, NewThreadID: "thr_bad", Agent: "echo", Input: "hi", CreatedAt: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = em.Emit(ctx, netra.EventRunQueued, "", nil)
+	if err := other.Emit(ctx, netra.EventAgentThinking, "echo", nil); err != nil { // same batch, stored
+		t.Fatal(err)
+	}
+	close(app.gate)
+	if err := wait(); err == nil {
+		t.Fatal("the refused acceptance reported no error")
+	}
+	_ = em.Emit(ctx, netra.EventAgentThinking, "echo", nil) // a later batch
+	if err := em.End(ctx, netra.EventRunFailed, nil, nil); err == nil {
+		t.Fatal("the terminal event of a run that was not accepted reported no error")
+	}
+	if err := other.End(ctx, netra.EventRunCompleted, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	var ok int
+	for _, r := range app.records() {
+		if strings.Contains(r, "run_bad") {
+			t.Fatalf("stored %q of a run whose acceptance failed", r)
+		}
+		if strings.HasPrefix(r, "event run_ok") {
+			ok++
+		}
+	}
+	if ok != 3 {
+		t.Fatalf("stored %d of the other run's 3 events", ok)
 	}
 }
 

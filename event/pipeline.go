@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/netra-ai/netra"
@@ -57,6 +58,22 @@ func (c PipelineConfig) withDefaults() PipelineConfig {
 type pending struct {
 	rec  store.Record
 	done chan error // nil unless the emitter waits for the commit
+	// created is the acceptance of a run that executes before its acceptance commits
+	// (Emitter.Accept): when storing it fails, the run's records fail with it.
+	created *creation
+}
+
+// creation is the outcome of a run's acceptance, for the records that follow it.
+type creation struct{ failed atomic.Bool }
+
+// refused reports whether pd belongs to a run whose acceptance failed to store.
+func (pd *pending) refused() bool {
+	return pd.created != nil && pd.rec.Create == nil && pd.created.failed.Load()
+}
+
+// notAccepted answers the records of a run whose acceptance was not stored.
+func notAccepted() error {
+	return netra.Errorf(netra.CodeUnavailable, "the run's acceptance was not stored")
 }
 
 // Pipeline appends events to the store in group commits (many events, one transaction) and
@@ -68,9 +85,11 @@ type Pipeline struct {
 	bus   Bus
 	log   *slog.Logger
 	in    chan pending // events, transitions and audit entries, committed in this order
-	// accepts holds new runs (thread, user message, run). Their lane is separate so that a
-	// burst of acceptances does not delay the events of running runs; nothing in the other
-	// lane depends on a run whose acceptance has not been answered yet.
+	// accepts holds new queued runs (thread, user message, run). Their lane is separate so
+	// that a burst of acceptances does not delay the events of running runs; nothing in the
+	// other lane depends on a run whose acceptance has not been answered yet, except the
+	// events of a run that started at once, which follow its acceptance in the other lane
+	// (Emitter.Accept).
 	accepts chan pending
 	quit    chan struct{}
 	done    chan struct{}
@@ -114,7 +133,7 @@ func (p *Pipeline) submit(ctx context.Context, pd pending) error {
 		return netra.Errorf(netra.CodeUnavailable, "server is shutting down")
 	}
 	lane := p.in
-	if pd.rec.Create != nil {
+	if pd.rec.Create != nil && pd.created == nil { // a queued run's acceptance
 		lane = p.accepts
 	}
 	select {
@@ -177,7 +196,12 @@ func (p *Pipeline) commit(batch []pending) {
 	defer cancel()
 	recs := make([]store.Record, 0, len(batch))
 	kept := batch[:0]
-	for _, pd := range batch {
+	for i := range batch {
+		pd := batch[i]
+		if pd.refused() {
+			p.publish(ctx, &pd, notAccepted())
+			continue
+		}
 		if err := p.link(ctx, pd.rec.Audit); err != nil {
 			continue
 		}
@@ -202,12 +226,18 @@ func (p *Pipeline) commit(batch []pending) {
 	// are linked again, after what the store holds now.
 	for i := range batch {
 		var e error
-		if a := batch[i].rec.Audit; a != nil {
+		if batch[i].refused() {
+			e = notAccepted()
+		}
+		if a := batch[i].rec.Audit; a != nil && e == nil {
 			e = p.link(ctx, a)
 		}
 		if e == nil {
 			e = p.append(ctx, recs[i:i+1])
 			p.settle(e == nil)
+		}
+		if c := batch[i].created; e != nil && c != nil && batch[i].rec.Create != nil {
+			c.failed.Store(true)
 		}
 		if ev := batch[i].rec.Event; e != nil && ev != nil {
 			p.log.Error("event lost: store refused it", "run_id", ev.RunID, "user_id", ev.Owner, "seq", ev.Seq, "type", ev.Type, "err", e)

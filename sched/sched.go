@@ -378,6 +378,48 @@ func (s *Scheduler) Reserve(id netra.Identity, runID string) (release func(), er
 // reserved is ended at once.
 func (s *Scheduler) Submit(j Job) int {
 	s.mu.Lock()
+	pos, starts := s.submitLocked(j)
+	s.mu.Unlock()
+	s.launch(starts)
+	return pos
+}
+
+// StartIfFree starts j at once, as Submit would, when a slot is free for it now; otherwise it
+// changes nothing (j's reservation stays) and reports false. A run started this way can
+// execute while its acceptance is still being committed, so that a user who waits for
+// nobody pays for one commit, not two (the caller orders the run's events after its
+// acceptance). On a cluster's shared scheduler it always reports false: another node may
+// execute the run, and it must read the run from the store.
+func (s *Scheduler) StartIfFree(j Job) bool {
+	s.mu.Lock()
+	u := s.users[j.Owner()]
+	cancelled, reserved := s.reserved[j.RunID()]
+	// With a slot free, no queued job can take it (every change that frees one dispatches):
+	// what waits is held by its user's running limit or its thread. So j starts when its own
+	// user is below the limit and its thread is idle, as dispatch would start it.
+	if u == nil || !reserved || cancelled || s.ctx == nil || s.stopped || s.draining || s.nodes != nil ||
+		s.slots >= s.capacityLocked() ||
+		u.running >= s.cfg.Limits[j.Tier()].Running || s.threadBusy[j.ThreadID()] {
+		s.mu.Unlock()
+		return false
+	}
+	pos, starts := s.submitLocked(j)
+	if pos > 0 {
+		// Not expected (see above), but then j must not stay queued: the caller submits it
+		// again once it is stored. It is the last of its user's queue.
+		u.queue[len(u.queue)-1] = nil
+		u.queue = u.queue[:len(u.queue)-1]
+		delete(s.queued, j.RunID())
+		s.reserved[j.RunID()] = false
+		u.reserved++
+	}
+	s.mu.Unlock()
+	s.launch(starts)
+	return pos == 0
+}
+
+// submitLocked queues j and dispatches; the caller launches the starts after unlocking.
+func (s *Scheduler) submitLocked(j Job) (pos int, starts []*running) {
 	u := s.userOf(j.Owner(), j.Tier())
 	cancelled, wasReserved := s.reserved[j.RunID()]
 	if wasReserved {
@@ -386,11 +428,10 @@ func (s *Scheduler) Submit(j Job) int {
 	}
 	if cancelled || s.stopped {
 		s.forget(u)
-		s.mu.Unlock()
 		// Cancelled waits until the submitter has emitted run_queued, which it does after
 		// Submit returns; so it must not run in the submitter's goroutine.
 		go j.Cancelled()
-		return 0
+		return 0, nil
 	}
 	q := &queued{job: j}
 	u.queue = append(u.queue, q)
@@ -399,16 +440,13 @@ func (s *Scheduler) Submit(j Job) int {
 		u.credit = 0 // no banked credit for idle time
 		s.joinLocked(u)
 	}
-	starts := s.dispatchLocked()
-	pos := 0
+	starts = s.dispatchLocked()
 	if _, ok := s.queued[j.RunID()]; ok {
 		// Still queued: it is the last of its user's queue (dispatch only takes from it).
 		pos = s.positionOfLocked(u, len(u.queue)-1)
 		q.told = pos
 	}
-	s.mu.Unlock()
-	s.launch(starts)
-	return pos
+	return pos, starts
 }
 
 // Recovered queues a job accepted before a restart, beyond the queue bounds (it was accepted

@@ -195,6 +195,71 @@ func TestLimitsFIFOAndThreads(t *testing.T) {
 	close(c.release)
 }
 
+// StartIfFree starts a run only when Submit would have started it at once; otherwise it
+// changes nothing and leaves the run's reservation for a later Submit.
+func TestStartIfFree(t *testing.T) {
+	t.Parallel()
+	rec := newRecorder()
+	s := newSched(t, sched.Config{MaxRunning: 4})
+	reserve := func(owner string, tier netra.Tier, thread string) *job {
+		t.Helper()
+		j := &job{id: netra.NewID("run_"), owner: owner, thread: thread, tier: tier, rec: rec, release: make(chan struct{})}
+		if _, err := s.Reserve(netra.Identity{UserID: owner, Tier: tier}, j.id); err != nil {
+			t.Fatalf("Reserve: %v", err)
+		}
+		return j
+	}
+	expect := func(j *job, want bool, why string) {
+		t.Helper()
+		if got := s.StartIfFree(j); got != want {
+			t.Fatalf("StartIfFree %s: %v, want %v", why, got, want)
+		}
+		if want && rec.next(t) != j {
+			t.Fatalf("another job started than the one started at once (%s)", why)
+		}
+	}
+	submitted := func(j *job) { // its reservation stayed, and it waits
+		t.Helper()
+		if pos := s.Submit(j); pos < 1 {
+			t.Fatalf("%s submitted at position %d, want it queued", j.id, pos)
+		}
+	}
+	a := reserve("u1", netra.TierFree, "thr_a")
+	expect(a, true, "with slots free and nothing queued")
+	b := reserve("u1", netra.TierFree, "thr_b")
+	expect(b, false, "beyond the free tier's one running run")
+	submitted(b)
+	c := reserve("u2", netra.TierMid, "thr_c")
+	expect(c, true, "beside another user's run")
+	d := reserve("u2", netra.TierMid, "thr_c")
+	expect(d, false, "on a thread with a run under way")
+	submitted(d)
+	rec.none(t, "while d's thread is busy")
+	e := reserve("u2", netra.TierMid, "thr_e")
+	expect(e, true, "past its user's run that waits for its thread, as Submit would")
+	f := reserve("u3", netra.TierMid, "thr_f")
+	expect(f, true, "in the last free slot")
+	g := reserve("u4", netra.TierMid, "thr_g")
+	expect(g, false, "with no slot free")
+	expect(&job{id: "run_unreserved", owner: "u4", thread: "thr_z", tier: netra.TierMid, rec: rec}, false, "without a reservation")
+	close(f.release)
+	deadline := time.Now().Add(5 * time.Second)
+	for r, _ := s.Usage("u3"); r != 0; r, _ = s.Usage("u3") {
+		if time.Now().After(deadline) {
+			t.Fatal("f's slot was not freed")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	s.Drain()
+	expect(g, false, "while the scheduler drains for a stop")
+	if r, q := s.Usage("u4"); r != 0 || q != 0 {
+		t.Fatalf("g left u4 with %d running, %d queued", r, q)
+	}
+	close(a.release)
+	close(c.release)
+	close(e.release)
+}
+
 func TestCancelAndStop(t *testing.T) {
 	t.Parallel()
 	rec := newRecorder()

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/engine"
 	"github.com/netra-ai/netra/execctx"
 	"github.com/netra-ai/netra/killswitch"
 	"github.com/netra-ai/netra/sched"
@@ -106,6 +107,8 @@ type pendingStart struct {
 	release func()
 	wait    func() error // the commit of the run's rows
 	err     error        // a refusal before anything was stored
+	job     *engine.Run  // made before the commit when the scheduler can start runs at once
+	started bool         // job started at once (startsAtOnce), before its rows were stored
 }
 
 // beginRun checks a start request, reserves the run's queue place and hands its rows to the
@@ -157,19 +160,37 @@ func (s *Server) beginRun(ctx context.Context, id netra.Identity, req startReque
 	if nr.ThreadID == "" {
 		nr.NewThreadID = netra.NewID("thr_")
 	}
-	wait, err := s.cfg.Factory.Accept(ctx, nr)
-	if err != nil {
-		release()
-		p.err = err
-		return p
-	}
-	p.release, p.wait = release, wait
+	p.release = release
 	p.run = netra.Run{ID: runID, Owner: id.UserID, ThreadID: nr.ThreadID, Agent: nr.Agent, Status: netra.RunQueued,
 		Tier: id.Tier, Role: id.Role, Input: nr.Input, Params: nr.Params, CreatedAt: nr.CreatedAt.Truncate(0)}
 	if p.run.ThreadID == "" {
 		p.run.ThreadID = nr.NewThreadID
 	}
+	if st, ok := s.cfg.Scheduler.(startsAtOnce); ok {
+		p.job = s.cfg.Factory.NewRun(p.run, connID, 0)
+		if st.StartIfFree(p.job) {
+			// A slot is free: the run executes while its acceptance commits, and its events
+			// follow the acceptance into the same commit or a later one.
+			p.started = true
+			if p.wait, p.err = p.job.AcceptAtOnce(ctx, nr); p.err != nil {
+				s.cfg.Scheduler.Cancel(runID)
+			}
+			return p
+		}
+	}
+	if p.wait, p.err = s.cfg.Factory.Accept(ctx, nr); p.err != nil {
+		if p.job != nil {
+			p.job.Withdraw()
+		}
+		release()
+	}
 	return p
+}
+
+// startsAtOnce is the ability of a scheduler (one node's own) to start a run before its
+// acceptance is stored, when a slot is free for it.
+type startsAtOnce interface {
+	StartIfFree(j sched.Job) bool
 }
 
 // finish waits for the run's rows to be committed, then queues the run and emits run_queued.
@@ -187,12 +208,26 @@ func (p *pendingStart) finish() (run netra.Run, pos int, err error) {
 		return netra.Run{}, 0, p.err
 	}
 	if err := p.wait(); err != nil {
-		p.release()
+		if p.job != nil {
+			p.job.Withdraw()
+		}
+		if p.started {
+			s.cfg.Scheduler.Cancel(p.run.ID)
+		} else {
+			p.release()
+		}
 		return netra.Run{}, 0, err
 	}
 	run = p.run
 	s.cfg.Metrics.RunsAccepted.WithLabelValues(string(p.id.Tier)).Inc()
-	job := s.cfg.Factory.NewRun(run, p.connID, 0)
+	if p.started {
+		run.Status = netra.RunRunning
+		return run, 0, nil
+	}
+	job := p.job
+	if job == nil {
+		job = s.cfg.Factory.NewRun(run, p.connID, 0)
+	}
 	pos = s.cfg.Scheduler.Submit(job)
 	job.Accepted(context.WithoutCancel(p.ctx), pos, s.cfg.Scheduler.ETA(pos))
 	if pos > 0 {
