@@ -211,8 +211,12 @@ func TestStartIfFree(t *testing.T) {
 	}
 	expect := func(j *job, want bool, why string) {
 		t.Helper()
+		running, queued := s.Usage(j.owner)
 		if got := s.StartIfFree(j); got != want {
 			t.Fatalf("StartIfFree %s: %v, want %v", why, got, want)
+		}
+		if r, q := s.Usage(j.owner); !want && (r != running || q != queued) {
+			t.Fatalf("StartIfFree %s changed %s's running/queued from %d/%d to %d/%d", why, j.owner, running, queued, r, q)
 		}
 		if want && rec.next(t) != j {
 			t.Fatalf("another job started than the one started at once (%s)", why)
