@@ -193,8 +193,9 @@ type startsAtOnce interface {
 	StartIfFree(j sched.Job) bool
 }
 
-// finish waits for the run's rows to be committed, then queues the run and emits run_queued.
-// Once the rows are stored, the run is queued whatever happened to the caller meanwhile.
+// finish waits for the run's rows to be committed, then queues the run and emits run_queued
+// (a run started at once did both already). Once the rows are stored, the run is queued
+// whatever happened to the caller meanwhile.
 func (p *pendingStart) finish() (run netra.Run, pos int, err error) {
 	s := p.s
 	defer func() {
