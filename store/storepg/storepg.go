@@ -306,14 +306,16 @@ func (s *Store) ListMessages(ctx context.Context, owner, threadID string) ([]net
 // The statements of accepting and running a run. pgx prepares and caches each on every
 // connection the first time it runs there.
 const (
-	qInsThread    = `INSERT INTO threads (id, owner, title, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)`
-	qTouchThread  = `UPDATE threads SET updated_at = $1 WHERE id = $2 AND owner = $3`
-	qInsRun       = `INSERT INTO runs (id, owner, thread_id, agent, tier, role, status, input, params, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
-	qInsMessage   = `INSERT INTO messages (id, owner, thread_id, run_id, role, content, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`
-	qInsEvent     = `INSERT INTO events (run_id, seq, owner, type, frame) VALUES ($1, $2, $3, $4, $5)`
-	qSetRunning   = `UPDATE runs SET status = $1, started_at = $2 WHERE id = $3 AND owner = $4`
-	qSetEnded     = `UPDATE runs SET status = $1, ended_at = $2, output = $3, error_code = $4, error_message = $5 WHERE id = $6 AND owner = $7`
-	qInsAudit     = `INSERT INTO audit (` + auditColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
+	qInsThread   = `INSERT INTO threads (id, owner, title, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)`
+	qTouchThread = `UPDATE threads SET updated_at = $1 WHERE id = $2 AND owner = $3`
+	qInsRun      = `INSERT INTO runs (id, owner, thread_id, agent, tier, role, status, input, params, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+	qInsMessage  = `INSERT INTO messages (id, owner, thread_id, run_id, role, content, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`
+	qSetRunning  = `UPDATE runs SET status = $1, started_at = $2 WHERE id = $3 AND owner = $4`
+	qSetEnded    = `UPDATE runs SET status = $1, ended_at = $2, output = $3, error_code = $4, error_message = $5 WHERE id = $6 AND owner = $7`
+	qInsAudits   = `INSERT INTO audit (` + auditColumns + `) SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[],
+		$4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])`
+	qInsEvents = `INSERT INTO events (run_id, seq, owner, type, frame)
+		SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bytea[])`
 	qInsAssistant = `INSERT INTO messages (id, owner, thread_id, run_id, role, content, created_at)
 		SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::bigint WHERE EXISTS (SELECT 1 FROM threads WHERE id = $3 AND owner = $2)`
 )
@@ -504,9 +506,13 @@ func (s *Store) Append(ctx context.Context, batch []store.Record) error {
 			b.Queue(`SELECT netra_fence($1)`, s.fence)
 		}
 		var checks []func(int, pgconn.CommandTag) error
+		// A batch's events and audit entries go in one statement each (arrays unnested):
+		// PostgreSQL's cost is mostly per statement, and a run writes several events.
+		var evs events
+		var audits auditRows
 		for _, rec := range batch {
 			if e := rec.Audit; e != nil {
-				b.Queue(qInsAudit, e.UserID, e.Seq, nanos(e.At), e.Action, e.Outcome, e.RequestID, e.RunID, e.Remote, e.Detail, e.Prev, e.Hash)
+				audits.add(e)
 			}
 			if rec.Create != nil {
 				var run netra.Run
@@ -516,13 +522,54 @@ func (s *Store) Append(ctx context.Context, batch []store.Record) error {
 			if e == nil {
 				continue
 			}
-			b.Queue(qInsEvent, e.RunID, e.Seq, e.Owner, string(e.Type), e.Frame)
+			evs.add(e)
 			if t := rec.Transition; t != nil {
 				queueTransition(b, e, t)
 			}
 		}
+		evs.queue(b)
+		audits.queue(b)
 		return sendBatch(ctx, tx, b, checks...)
 	}))
+}
+
+// events are a batch's events, column by column, for one INSERT of unnested arrays. Nothing
+// in the batch reads them, so they go after the runs they belong to.
+type events struct {
+	runs, owners, types []string
+	seqs                []int64
+	frames              [][]byte
+}
+
+func (v *events) add(e *netra.Event) {
+	v.runs, v.seqs, v.owners = append(v.runs, e.RunID), append(v.seqs, e.Seq), append(v.owners, e.Owner)
+	v.types, v.frames = append(v.types, string(e.Type)), append(v.frames, e.Frame)
+}
+
+func (v *events) queue(b *pgx.Batch) {
+	if len(v.runs) > 0 {
+		b.Queue(qInsEvents, v.runs, v.seqs, v.owners, v.types, v.frames)
+	}
+}
+
+// auditRows are a batch's audit entries, column by column, in order (so are their ids).
+type auditRows struct {
+	users, actions, outcomes, requests, runs, remotes, details, prevs, hashes []string
+	seqs, ats                                                                 []int64
+}
+
+func (v *auditRows) add(e *netra.AuditEntry) {
+	v.users, v.seqs, v.ats = append(v.users, e.UserID), append(v.seqs, e.Seq), append(v.ats, nanos(e.At))
+	v.actions, v.outcomes = append(v.actions, e.Action), append(v.outcomes, e.Outcome)
+	v.requests, v.runs, v.remotes = append(v.requests, e.RequestID), append(v.runs, e.RunID), append(v.remotes, e.Remote)
+	v.details, v.prevs, v.hashes = append(v.details, e.Detail), append(v.prevs, e.Prev), append(v.hashes, e.Hash)
+}
+
+func (v *auditRows) queue(b *pgx.Batch) {
+	if len(v.users) > 0 {
+		b.Queue(qInsAudits, v.users, v.seqs, v.ats, v.actions, v.outcomes, v.requests, v.runs, v.remotes,
+			v.details, v.prevs, v.hashes)
+	}
 }
 
 func queueTransition(b *pgx.Batch, e *netra.Event, t *netra.Transition) {
