@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CreateRunWritesThreadMessageAndRun", createRun},
 		{"CreateRunOnForeignThreadIsNotFound", createRunForeignThread},
 		{"AppendEventsAndTransitions", appendEvents},
+		{"AppendAcceptsStartsAndEndsRunsInOneBatch", appendWholeRuns},
 		{"EventsAreScopedByOwner", eventsScoped},
 		{"DeleteThreadRemovesEverything", deleteThread},
 		{"ActiveRunsForRecovery", activeRuns},
@@ -337,6 +338,85 @@ func appendEvents(t *testing.T, s store.Store) {
 	}
 	if n, _ := s.LastSeq(c, b.ID); n != 2 {
 		t.Fatalf("failed batch was partly written: last seq %d", n)
+	}
+}
+
+// A run that starts at once commits its acceptance with its events: one batch can hold runs'
+// creations (in new and existing threads), their starts and their ends, with audit entries.
+// A creation in another user's thread refuses the whole batch.
+func appendWholeRuns(t *testing.T, s store.Store) {
+	c := ctx(t)
+	old := newRun(t, s, "kim", "", "first")
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	mk := func(user, thread string) (store.NewRun, netra.Run) {
+		nr := store.NewRun{ID: netra.NewID("run_"), Identity: ident(user), ThreadID: thread, Agent: "echo", Input: "in " + user,
+			Params: json.RawMessage(`{"delay_ms":1}`), CreatedAt: now}
+		if thread == "" {
+			nr.NewThreadID = netra.NewID("thr_")
+			thread = nr.NewThreadID
+		}
+		return nr, netra.Run{ID: nr.ID, Owner: user, ThreadID: thread}
+	}
+	nrA, a := mk("kim", "")           // a new thread: accepted, started and completed here
+	nrB, b := mk("kim", old.ThreadID) // an existing thread: accepted, started, failed
+	nrC, cr := mk("lou", "")          // another user's: only accepted
+	start, end := now.Add(time.Millisecond), now.Add(2*time.Millisecond)
+	msg := &netra.Message{ID: netra.NewID("msg_"), Content: "out kim"}
+	batch := []store.Record{
+		{Create: &nrA},
+		{Event: event(a, 1, netra.EventRunQueued)},
+		{Create: &nrB},
+		{Audit: &netra.AuditEntry{UserID: "kim", Seq: 1, At: now, Action: "run.start", Outcome: netra.AuditOK, RunID: a.ID, Prev: "", Hash: "h1"}},
+		{Event: event(a, 2, netra.EventRunStarted), Transition: &netra.Transition{Status: netra.RunRunning, At: start}},
+		{Create: &nrC},
+		{Event: event(b, 1, netra.EventRunQueued)},
+		{Event: event(b, 2, netra.EventRunStarted), Transition: &netra.Transition{Status: netra.RunRunning, At: start}},
+		{Event: event(a, 3, netra.EventRunCompleted), Transition: &netra.Transition{Status: netra.RunCompleted, At: end, Output: []byte(`"out kim"`), Assistant: msg}},
+		{Event: event(b, 3, netra.EventRunFailed), Transition: &netra.Transition{Status: netra.RunFailed, At: end, Error: &netra.RunError{Code: "timeout", Message: "slow"}}},
+		{Event: event(cr, 1, netra.EventRunQueued)},
+	}
+	if err := s.Append(c, batch); err != nil {
+		t.Fatal(err)
+	}
+	ga, err := s.GetRun(c, "kim", a.ID)
+	if err != nil || ga.Status != netra.RunCompleted || ga.ThreadID != a.ThreadID || ga.StartedAt == nil || !ga.StartedAt.Equal(start) ||
+		ga.EndedAt == nil || !ga.EndedAt.Equal(end) || string(ga.Output) != `"out kim"` || ga.Input != "in kim" || ga.Agent != "echo" ||
+		string(ga.Params) != `{"delay_ms":1}` {
+		t.Fatalf("run accepted, started and completed in one batch: %+v, %v", ga, err)
+	}
+	gb, err := s.GetRun(c, "kim", b.ID)
+	if err != nil || gb.Status != netra.RunFailed || gb.ThreadID != old.ThreadID || gb.StartedAt == nil || gb.Error == nil || gb.Error.Code != "timeout" {
+		t.Fatalf("run accepted in an existing thread, started and failed in one batch: %+v, %v", gb, err)
+	}
+	if gc, err := s.GetRun(c, "lou", cr.ID); err != nil || gc.Status != netra.RunQueued || gc.StartedAt != nil {
+		t.Fatalf("another user's run accepted in the batch: %+v, %v", gc, err)
+	}
+	if _, err := s.GetRun(c, "kim", cr.ID); err == nil {
+		t.Fatal("lou's run is kim's too")
+	}
+	msgs, _ := s.ListMessages(c, "kim", a.ThreadID)
+	if len(msgs) != 2 || msgs[0].Role != netra.MessageUser || msgs[0].Content != "in kim" || msgs[1].Role != netra.MessageAssistant || msgs[1].Content != "out kim" {
+		t.Fatalf("messages of the new thread: %+v", msgs)
+	}
+	if msgs, _ := s.ListMessages(c, "kim", old.ThreadID); len(msgs) != 2 || msgs[1].RunID != b.ID {
+		t.Fatalf("messages of the existing thread: %+v", msgs)
+	}
+	if evs, err := s.ListEvents(c, "kim", a.ID, 0, 0); err != nil || len(evs) != 3 || evs[2].Type != netra.EventRunCompleted {
+		t.Fatalf("events of the completed run: %d, %v", len(evs), err)
+	}
+	if head, found, err := s.LastAudit(c, "kim"); err != nil || !found || head.Seq != 1 || head.Hash != "h1" {
+		t.Fatalf("audit head: %+v %v %v", head, found, err)
+	}
+	// A creation in another user's thread refuses the batch, and nothing of it is stored.
+	nrD, d := mk("lou", old.ThreadID)
+	nrE, e := mk("lou", "")
+	err = s.Append(c, []store.Record{{Create: &nrE}, {Event: event(e, 1, netra.EventRunQueued)}, {Create: &nrD}, {Event: event(d, 1, netra.EventRunQueued)}})
+	wantCode(t, err, netra.CodeNotFound)
+	if _, err := s.GetRun(c, "lou", e.ID); err == nil {
+		t.Fatal("a run of the refused batch was stored")
+	}
+	if msgs, _ := s.ListMessages(c, "kim", old.ThreadID); len(msgs) != 2 {
+		t.Fatalf("the refused batch wrote into kim's thread: %d messages", len(msgs))
 	}
 }
 
