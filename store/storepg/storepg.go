@@ -186,6 +186,8 @@ func wrap(op string, err error) error {
 				}
 				return &netra.Error{Code: netra.CodeConflict, Message: "the audit chain moved on: nothing was stored", Err: fmt.Errorf("postgres %s: %w: %w", op, moved, err)}
 			}
+		case "NX002": // netra_touch_thread
+			return store.NotFound("thread")
 		case "NX001": // netra_fence
 			return &netra.Error{Code: netra.CodeUnavailable, Message: "this node has lost its leases: nothing was stored", Err: fmt.Errorf("postgres %s: %w: %w", op, ErrFenced, err)}
 		case "25006": // read_only_sql_transaction: a standby, or a database made read-only
@@ -307,7 +309,7 @@ func (s *Store) ListMessages(ctx context.Context, owner, threadID string) ([]net
 // connection the first time it runs there.
 const (
 	qInsThread   = `INSERT INTO threads (id, owner, title, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)`
-	qTouchThread = `UPDATE threads SET updated_at = $1 WHERE id = $2 AND owner = $3`
+	qTouchThread = `SELECT netra_touch_thread($1, $2, $3)`
 	qInsRun      = `INSERT INTO runs (id, owner, thread_id, agent, tier, role, status, input, params, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
 	qInsMessage  = `INSERT INTO messages (id, owner, thread_id, run_id, role, content, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`
 	qSetRunning  = `UPDATE runs SET status = $1, started_at = $2 WHERE id = $3 AND owner = $4`
@@ -323,22 +325,17 @@ const (
 // CreateRun writes the thread (when new), the user message and the queued run in one transaction.
 func (s *Store) CreateRun(ctx context.Context, nr store.NewRun) (netra.Run, error) {
 	var run netra.Run
-	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
-		b := &pgx.Batch{}
-		check := s.queueCreate(b, nr, &run)
-		return sendBatch(ctx, tx, b, check)
-	})
-	return run, wrap("create run", err)
+	b := &pgx.Batch{}
+	s.queueCreate(b, nr, &run)
+	return run, wrap("create run", sendBatch(ctx, s.db, b))
 }
 
-// queueCreate queues the statements that accept nr and fills run; the returned check, given
-// the command tags of the batch from the first of these statements on, says whether they
-// did what they had to (an existing thread of the owner's must have been touched).
-func (s *Store) queueCreate(b *pgx.Batch, nr store.NewRun, run *netra.Run) func(i int, tag pgconn.CommandTag) error {
+// queueCreate queues the statements that accept nr and fills run. Accepting it in a thread
+// that is not the owner's fails the batch (netra_touch_thread: not_found).
+func (s *Store) queueCreate(b *pgx.Batch, nr store.NewRun, run *netra.Run) {
 	at := nanos(nr.CreatedAt)
 	owner := nr.Identity.UserID
 	threadID := nr.ThreadID
-	first := b.Len()
 	if threadID == "" {
 		threadID = nr.NewThreadID
 		if threadID == "" {
@@ -346,37 +343,25 @@ func (s *Store) queueCreate(b *pgx.Batch, nr store.NewRun, run *netra.Run) func(
 		}
 		b.Queue(qInsThread, threadID, owner, store.TitleFromInput(nr.Input), at, at)
 	} else {
-		b.Queue(qTouchThread, at, threadID, owner)
+		b.Queue(qTouchThread, threadID, owner, at)
 	}
 	b.Queue(qInsRun, nr.ID, owner, threadID, nr.Agent, string(nr.Identity.Tier), string(nr.Identity.Role),
 		string(netra.RunQueued), nr.Input, []byte(nr.Params), at)
 	b.Queue(qInsMessage, netra.NewID("msg_"), owner, threadID, nr.ID, netra.MessageUser, nr.Input, at)
 	*run = netra.Run{ID: nr.ID, Owner: owner, ThreadID: threadID, Agent: nr.Agent, Status: netra.RunQueued,
 		Tier: nr.Identity.Tier, Role: nr.Identity.Role, Input: nr.Input, Params: nr.Params, CreatedAt: fromNanos(at)}
-	touched := nr.ThreadID != ""
-	return func(i int, tag pgconn.CommandTag) error {
-		if i == first && touched && tag.RowsAffected() == 0 {
-			return store.NotFound("thread")
-		}
-		return nil
-	}
 }
 
-// sendBatch sends b in tx and reads every result in order; checks, when set, look at each
-// statement's command tag by its index in the batch.
-func sendBatch(ctx context.Context, tx pgx.Tx, b *pgx.Batch, checks ...func(i int, tag pgconn.CommandTag) error) error {
-	br := tx.SendBatch(ctx, b)
-	for i := range b.Len() {
-		tag, err := br.Exec()
-		if err != nil {
+// sendBatch sends b to the server at once and reads every result in order. Sent on a pool,
+// the batch is one implicit transaction; in a transaction, part of it.
+func sendBatch(ctx context.Context, to interface {
+	SendBatch(context.Context, *pgx.Batch) pgx.BatchResults
+}, b *pgx.Batch) error {
+	br := to.SendBatch(ctx, b)
+	for range b.Len() {
+		if _, err := br.Exec(); err != nil {
 			_ = br.Close()
 			return err
-		}
-		for _, c := range checks {
-			if err := c(i, tag); err != nil {
-				_ = br.Close()
-				return err
-			}
 		}
 	}
 	return br.Close()
@@ -498,39 +483,40 @@ func (s *Store) ListEvents(ctx context.Context, owner, runID string, afterSeq in
 	return out, wrap("list events", err)
 }
 
-// Append commits the batch in one transaction, sent to the server as one batch.
+// Append commits the batch in one transaction, sent to the server as one batch: PostgreSQL runs
+// a pipeline's statements up to its Sync as one implicit transaction, so the batch needs no
+// BEGIN and COMMIT of its own, each a round trip (a third of a small commit's time at 10
+// users). Any statement that fails (a foreign thread, a moved audit chain, a lost lease) fails
+// them all.
 func (s *Store) Append(ctx context.Context, batch []store.Record) error {
-	return wrap("append", pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
-		b := &pgx.Batch{}
-		if s.fence != "" {
-			b.Queue(`SELECT netra_fence($1)`, s.fence)
+	b := &pgx.Batch{}
+	if s.fence != "" {
+		b.Queue(`SELECT netra_fence($1)`, s.fence)
+	}
+	// A batch's events and audit entries go in one statement each (arrays unnested):
+	// PostgreSQL's cost is mostly per statement, and a run writes several events.
+	var evs events
+	var audits auditRows
+	for _, rec := range batch {
+		if e := rec.Audit; e != nil {
+			audits.add(e)
 		}
-		var checks []func(int, pgconn.CommandTag) error
-		// A batch's events and audit entries go in one statement each (arrays unnested):
-		// PostgreSQL's cost is mostly per statement, and a run writes several events.
-		var evs events
-		var audits auditRows
-		for _, rec := range batch {
-			if e := rec.Audit; e != nil {
-				audits.add(e)
-			}
-			if rec.Create != nil {
-				var run netra.Run
-				checks = append(checks, s.queueCreate(b, *rec.Create, &run))
-			}
-			e := rec.Event
-			if e == nil {
-				continue
-			}
-			evs.add(e)
-			if t := rec.Transition; t != nil {
-				queueTransition(b, e, t)
-			}
+		if rec.Create != nil {
+			var run netra.Run
+			s.queueCreate(b, *rec.Create, &run)
 		}
-		evs.queue(b)
-		audits.queue(b)
-		return sendBatch(ctx, tx, b, checks...)
-	}))
+		e := rec.Event
+		if e == nil {
+			continue
+		}
+		evs.add(e)
+		if t := rec.Transition; t != nil {
+			queueTransition(b, e, t)
+		}
+	}
+	evs.queue(b)
+	audits.queue(b)
+	return wrap("append", sendBatch(ctx, s.db, b))
 }
 
 // events are a batch's events, column by column, for one INSERT of unnested arrays. Nothing
