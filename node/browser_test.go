@@ -459,6 +459,19 @@ func TestBrowserResumesAfterDrop(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := askHTTP(t, h, tok, "how can I reduce my LLM costs in the last 3 days?")
+	// The page's run waits behind one of rex's (the free tier runs one at a time), so that its
+	// run_accepted reaches the page alone and the drops come while its events stream: then only
+	// the resume of the page's open runs recovers the gap. (Started at once, a run's reply and
+	// first events leave together, a drop takes them all, and the page finds the run again as
+	// an unacknowledged start instead.)
+	status, blocker, _ := rawHTTP(t, "POST", h.url+"/v1/runs", tok, `{"input":"hold","agent":"echo","params":{"delay_ms":3000}}`, nil)
+	if status != 202 {
+		t.Fatalf("blocker: %d %v", status, blocker)
+	}
+	waitFor(t, 5*time.Second, "the blocking run to start", func() bool {
+		_, r, _ := rawHTTP(t, "GET", h.url+"/v1/runs/"+blocker["id"].(string), tok, "", nil)
+		return r["status"] == "running"
+	})
 	if err := chromedp.Do(ctx, chromedp.Navigate(link), chromedp.WaitVisible("#chat"),
 		chromedp.SendKeys("#question", "how can I reduce my LLM costs in the last 3 days?"), chromedp.Click(`#ask-form button[type=submit]`),
 		until(`(document.querySelector("#messages > li:last-child .status") || {}).textContent === "Completed"`)); err != nil {
