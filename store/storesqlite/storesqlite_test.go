@@ -29,6 +29,19 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// openTemp opens a store in a new temporary directory, closed when the test ends, and returns
+// it with its file's path.
+func openTemp(t *testing.T) (*storesqlite.Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "netra.db")
+	s, err := storesqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s, path
+}
+
 func TestReopenKeepsDataAndSkipsMigrations(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "netra.db")
@@ -58,11 +71,7 @@ func TestReopenKeepsDataAndSkipsMigrations(t *testing.T) {
 // user's events, so a regression here would be a cross-user failure.
 func TestCancelledContextsDoNotInterruptOthers(t *testing.T) {
 	t.Parallel()
-	s, err := storesqlite.Open(context.Background(), filepath.Join(t.TempDir(), "netra.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, _ := openTemp(t)
 	th, err := s.CreateThread(context.Background(), "owner", "x")
 	if err != nil {
 		t.Fatal(err)
@@ -108,12 +117,7 @@ func TestCancelledContextsDoNotInterruptOthers(t *testing.T) {
 func TestReadOnlyBesideAServer(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "netra.db")
-	rw, err := storesqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rw.Close()
+	rw, path := openTemp(t)
 	e := &netra.AuditEntry{UserID: "ann", Seq: 1, At: time.Now().UTC(), Action: "auth", Outcome: "ok", Hash: "h"}
 	if err := rw.Append(ctx, []store.Record{{Audit: e}}); err != nil {
 		t.Fatal(err)
@@ -232,11 +236,7 @@ func TestOpenSaysFullOrReadOnly(t *testing.T) {
 func TestGroupCommitStartsNoGoroutineAStatement(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // as the pipeline's
 	defer cancel()
-	s, err := storesqlite.Open(ctx, filepath.Join(t.TempDir(), "netra.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, _ := openTemp(t)
 	const events = 200
 	batch := make([]store.Record, events)
 	for i := range batch {
@@ -262,12 +262,7 @@ func TestGroupCommitStartsNoGoroutineAStatement(t *testing.T) {
 func TestCheckpointsRunBesideTheWriter(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "netra.db")
-	s, err := storesqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, path := openTemp(t)
 	size := func() int64 {
 		fi, err := os.Stat(path)
 		if err != nil {
