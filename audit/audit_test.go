@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -15,7 +14,7 @@ import (
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/audit"
 	"github.com/netra-ai/netra/store"
-	"github.com/netra-ai/netra/store/storesqlite"
+	"github.com/netra-ai/netra/store/storesqlite/sqlitetest"
 )
 
 // appendSink links and writes each entry at once, as the pipeline's group commit would.
@@ -36,17 +35,6 @@ func (a appendSink) Audit(ctx context.Context, e *netra.AuditEntry) error {
 	err := a.s.Append(ctx, []store.Record{{Audit: e}})
 	a.chain.Settle(err == nil)
 	return err
-}
-
-func open(t *testing.T) (*storesqlite.Store, string) {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "netra.db")
-	s, err := storesqlite.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s, path
 }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -71,7 +59,7 @@ func fill(t *testing.T, s store.Store, n int) {
 
 func TestChainsVerify(t *testing.T) {
 	t.Parallel()
-	s, _ := open(t)
+	s, _ := sqlitetest.Open(t)
 	fill(t, s, 20)
 	rep, err := audit.Verify(context.Background(), s, audit.VerifyOptions{})
 	if err != nil || len(rep.Breaks) != 0 || rep.Users != 3 || rep.Entries != 60 {
@@ -115,7 +103,7 @@ func TestTamperingIsDetected(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s, path := open(t)
+			s, path := sqlitetest.Open(t)
 			fill(t, s, 8)
 			db, err := sql.Open("sqlite", "file:"+path)
 			if err != nil {
@@ -150,7 +138,7 @@ func TestTamperingIsDetected(t *testing.T) {
 
 func TestPrunedChainsStillVerify(t *testing.T) {
 	t.Parallel()
-	s, _ := open(t)
+	s, _ := sqlitetest.Open(t)
 	l := audit.NewLog(newSink(s), quiet())
 	ctx := context.Background()
 	old := time.Now().UTC().Add(-72 * time.Hour)

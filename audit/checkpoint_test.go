@@ -11,6 +11,7 @@ import (
 
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/audit"
+	"github.com/netra-ai/netra/store/storesqlite/sqlitetest"
 )
 
 // TestCheckpointsCatchWhatChainsCannot: with a signed checkpoint, Verify catches each way of
@@ -72,7 +73,7 @@ func TestCheckpointsCatchWhatChainsCannot(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s, path := open(t)
+			s, path := sqlitetest.Open(t)
 			fill(t, s, 8)
 			if _, made, err := audit.MakeCheckpoint(ctx, s, key); err != nil || !made {
 				t.Fatalf("checkpoint: %v %v", made, err)
@@ -110,7 +111,7 @@ func TestCheckpointsCatchWhatChainsCannot(t *testing.T) {
 	// its own; the witness kept elsewhere catches it.
 	t.Run("rolled back behind a witness", func(t *testing.T) {
 		t.Parallel()
-		s, path := open(t)
+		s, path := sqlitetest.Open(t)
 		fill(t, s, 4)
 		if _, _, err := audit.MakeCheckpoint(ctx, s, key); err != nil {
 			t.Fatal(err)
@@ -147,7 +148,7 @@ func TestCheckpointsCatchWhatChainsCannot(t *testing.T) {
 	// Pruning behind a signed checkpoint keeps everything verifiable.
 	t.Run("prune then checkpoint", func(t *testing.T) {
 		t.Parallel()
-		s, _ := open(t)
+		s, _ := sqlitetest.Open(t)
 		fill(t, s, 4)
 		if _, _, err := audit.MakeCheckpoint(ctx, s, key); err != nil {
 			t.Fatal(err)

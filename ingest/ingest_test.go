@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/netra-ai/netra/ingest"
-	"github.com/netra-ai/netra/store/storesqlite"
+	"github.com/netra-ai/netra/store/storesqlite/sqlitetest"
 	"github.com/netra-ai/netra/workload"
 )
 
@@ -16,11 +16,7 @@ import (
 // every scope, over many chunks whose latencies differ from chunk to chunk.
 func TestLatencyOnCoresEqualsOneScan(t *testing.T) {
 	ctx := context.Background()
-	st, err := storesqlite.Open(ctx, t.TempDir()+"/netra.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st, _ := sqlitetest.Open(t)
 	end := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
 	routes := []string{"chat", "search", "agent"}
 	for up := range 12 {

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/netra-ai/netra/ingest"
-	"github.com/netra-ai/netra/store/storesqlite"
+	"github.com/netra-ai/netra/store/storesqlite/sqlitetest"
 	"github.com/netra-ai/netra/workload"
 )
 
@@ -17,11 +17,7 @@ import (
 //	go test -run XXX -bench Latency -benchtime 10x ./ingest/
 func BenchmarkLatency(b *testing.B) {
 	ctx := context.Background()
-	st, err := storesqlite.Open(ctx, b.TempDir()+"/netra.db")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
+	st, _ := sqlitetest.Open(b)
 	now := time.Now().UTC().Truncate(time.Second)
 	models := []string{"gpt-4o", "gpt-4o-mini", "claude-sonnet-4", "gemini-2.5-flash"}
 	routes := []string{"chat", "search", "summarize", "classify", "agent"}

@@ -3,14 +3,13 @@ package storesqlite_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/audit"
 	"github.com/netra-ai/netra/store"
-	"github.com/netra-ai/netra/store/storesqlite"
+	"github.com/netra-ai/netra/store/storesqlite/sqlitetest"
 )
 
 // BenchmarkAcceptance is the writer's cost of accepting runs as a burst commits them: each
@@ -22,11 +21,7 @@ import (
 func BenchmarkAcceptance(b *testing.B) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 	defer cancel()
-	s, err := storesqlite.Open(ctx, filepath.Join(b.TempDir(), "netra.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+	s, _ := sqlitetest.Open(b)
 	const batch = 512
 	users := 1000
 	n := 0

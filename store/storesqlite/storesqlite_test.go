@@ -14,6 +14,7 @@ import (
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/store"
 	"github.com/netra-ai/netra/store/storesqlite"
+	"github.com/netra-ai/netra/store/storesqlite/sqlitetest"
 	"github.com/netra-ai/netra/store/storetest"
 	"github.com/netra-ai/netra/workload"
 )
@@ -27,19 +28,6 @@ func TestConformance(t *testing.T) {
 		}
 		return s
 	})
-}
-
-// openTemp opens a store in a new temporary directory, closed when the test ends, and returns
-// it with its file's path.
-func openTemp(t *testing.T) (*storesqlite.Store, string) {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "netra.db")
-	s, err := storesqlite.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s, path
 }
 
 func TestReopenKeepsDataAndSkipsMigrations(t *testing.T) {
@@ -71,7 +59,7 @@ func TestReopenKeepsDataAndSkipsMigrations(t *testing.T) {
 // user's events, so a regression here would be a cross-user failure.
 func TestCancelledContextsDoNotInterruptOthers(t *testing.T) {
 	t.Parallel()
-	s, _ := openTemp(t)
+	s, _ := sqlitetest.Open(t)
 	th, err := s.CreateThread(context.Background(), "owner", "x")
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +105,7 @@ func TestCancelledContextsDoNotInterruptOthers(t *testing.T) {
 func TestReadOnlyBesideAServer(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	rw, path := openTemp(t)
+	rw, path := sqlitetest.Open(t)
 	e := &netra.AuditEntry{UserID: "ann", Seq: 1, At: time.Now().UTC(), Action: "auth", Outcome: "ok", Hash: "h"}
 	if err := rw.Append(ctx, []store.Record{{Audit: e}}); err != nil {
 		t.Fatal(err)
@@ -236,7 +224,7 @@ func TestOpenSaysFullOrReadOnly(t *testing.T) {
 func TestGroupCommitStartsNoGoroutineAStatement(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // as the pipeline's
 	defer cancel()
-	s, _ := openTemp(t)
+	s, _ := sqlitetest.Open(t)
 	const events = 200
 	batch := make([]store.Record, events)
 	for i := range batch {
@@ -262,7 +250,7 @@ func TestGroupCommitStartsNoGoroutineAStatement(t *testing.T) {
 func TestCheckpointsRunBesideTheWriter(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s, path := openTemp(t)
+	s, path := sqlitetest.Open(t)
 	size := func() int64 {
 		fi, err := os.Stat(path)
 		if err != nil {
