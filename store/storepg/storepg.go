@@ -352,11 +352,14 @@ func (s *Store) queueCreate(b *pgx.Batch, nr store.NewRun, run *netra.Run) {
 		Tier: nr.Identity.Tier, Role: nr.Identity.Role, Input: nr.Input, Params: nr.Params, CreatedAt: fromNanos(at)}
 }
 
+// batchSender is a pool or a transaction.
+type batchSender interface {
+	SendBatch(context.Context, *pgx.Batch) pgx.BatchResults
+}
+
 // sendBatch sends b to the server at once and reads every result in order. Sent on a pool,
 // the batch is one implicit transaction; in a transaction, part of it.
-func sendBatch(ctx context.Context, to interface {
-	SendBatch(context.Context, *pgx.Batch) pgx.BatchResults
-}, b *pgx.Batch) error {
+func sendBatch(ctx context.Context, to batchSender, b *pgx.Batch) error {
 	br := to.SendBatch(ctx, b)
 	for range b.Len() {
 		if _, err := br.Exec(); err != nil {
