@@ -143,7 +143,7 @@ func (l *leader) rebuild(ctx context.Context) error {
 			l.live[mb.ID] = slotsOf(mb.Info)
 			l.mu.Unlock()
 			for _, h := range r.Held {
-				where[h.Run] = held{Run: mb.ID, Running: h.Running}
+				where[h.Run] = held{Run: mb.ID, Running: h.Running, Owner: h.Owner, Tier: h.Tier, Thread: h.Thread, Agent: h.Agent}
 			}
 			for _, c := range r.Conns {
 				l.count(c.User, mb.ID, c.N)
@@ -171,6 +171,17 @@ func (l *leader) rebuild(ctx context.Context) error {
 		return err
 	}
 	var orphans []*proxy
+	stored := make(map[string]bool, len(active))
+	for _, r := range active {
+		stored[r.ID] = true
+	}
+	for id, h := range where {
+		if h.Running && !stored[id] && h.Owner != "" {
+			// Started at once (opBegin) and not stored yet, or its acceptance failed: it counts
+			// against its user and its node until its node says it ended.
+			active = append(active, netra.Run{ID: id, Owner: h.Owner, Tier: h.Tier, ThreadID: h.Thread, Agent: h.Agent, Status: netra.RunRunning})
+		}
+	}
 	for _, r := range active {
 		p := &proxy{l: l, id: r.ID, owner: r.Owner, tier: r.Tier, thread: r.ThreadID, agent: r.Agent, done: make(chan struct{})}
 		h, ok := where[r.ID]
@@ -584,17 +595,31 @@ func (l *leader) answer(q msg) reply {
 			return reply{OK: true, Pos: l.s.Position(q.Run)}
 		}
 		p := &proxy{l: l, id: q.Run, owner: q.Owner, tier: q.Tier, thread: q.Thread, agent: q.Agent, node: q.Node, done: make(chan struct{})}
-		l.mu.Lock()
-		_, met := l.live[q.Node]
-		if !met { // a node that joined since the last watch: its slots count from now
-			l.live[q.Node] = q.Slots
-		}
-		l.mu.Unlock()
-		if !met {
-			l.s.SetNode(q.Node, q.Slots)
-		}
+		l.meet(q.Node, q.Slots)
 		l.add(p)
 		return reply{OK: true, Pos: l.s.Submit(p)}
+	case opBegin:
+		l.mu.Lock()
+		_, known := l.proxies[q.Run]
+		_, reserved := l.releases[q.Run]
+		l.mu.Unlock()
+		if known || !reserved { // asked again after a lost answer; or reserved with another leader
+			return reply{}
+		}
+		// The node executes the run as soon as it hears OK: the proxy is started already, so
+		// its Execute only follows it.
+		p := &proxy{l: l, id: q.Run, owner: q.Owner, tier: q.Tier, thread: q.Thread, agent: q.Agent, node: q.Node,
+			done: make(chan struct{}), started: true, told: time.Now()}
+		l.meet(q.Node, q.Slots)
+		l.add(p)
+		if !l.s.StartIfFree(p) {
+			l.remove(p)
+			return reply{}
+		}
+		l.mu.Lock()
+		delete(l.releases, q.Run) // consumed by the start
+		l.mu.Unlock()
+		return reply{OK: true}
 	case opFinished:
 		l.mu.Lock()
 		p := l.proxies[q.Run]
@@ -631,6 +656,19 @@ func (l *leader) answer(q msg) reply {
 		return reply{OK: true}
 	}
 	return reply{Code: netra.CodeInvalidRequest, Message: "unknown cluster operation " + q.Op}
+}
+
+// meet gives a node that joined since the last watch its slots, from now.
+func (l *leader) meet(node string, slots int) {
+	l.mu.Lock()
+	_, met := l.live[node]
+	if !met {
+		l.live[node] = slots
+	}
+	l.mu.Unlock()
+	if !met {
+		l.s.SetNode(node, slots)
+	}
 }
 
 // reservation is a queue place a node reserved for a run it is about to store.

@@ -444,6 +444,32 @@ func (m *Member) Submit(j sched.Job) int {
 	return r.Pos
 }
 
+// StartIfFree starts a reserved run here at once when the leader finds a slot free for it on
+// this node (sched.Scheduler.StartIfFree): one round trip, after which the run executes while
+// its acceptance commits, instead of a commit, a Submit and a start notice in turn. Otherwise
+// nothing changes, and the run is submitted once it is stored. A lost answer counts as a
+// refusal; if the leader did start the run, its Submit then finds it started, and the leader's
+// check of unheard starts (reconcile) tells this node again.
+func (m *Member) StartIfFree(j sched.Job) bool {
+	job := j.(Job)
+	l := &local{job: job}
+	m.mu.Lock()
+	if m.leaving || m.stopped {
+		m.mu.Unlock()
+		return false
+	}
+	m.jobs[j.RunID()] = l
+	m.mu.Unlock()
+	r, err := m.call(msg{Op: opBegin, Node: m.cfg.NodeID, Run: j.RunID(), Owner: j.Owner(), Tier: j.Tier(),
+		Thread: j.ThreadID(), Agent: job.Agent(), Slots: m.cfg.Slots})
+	if err != nil || !r.OK {
+		m.forget(j.RunID(), l)
+		return false
+	}
+	m.execute(j.RunID(), l)
+	return true
+}
+
 // ETA implements server.Scheduler, from the pace the leader gave in its last answer.
 func (m *Member) ETA(position int) time.Duration {
 	m.mu.Lock()
@@ -657,7 +683,11 @@ func (m *Member) handle(q msg) reply {
 			return r
 		}
 		for id, l := range m.jobs {
-			r.Held = append(r.Held, held{Run: id, Running: l.running})
+			h := held{Run: id, Running: l.running}
+			if l.running {
+				h.Owner, h.Tier, h.Thread, h.Agent = l.job.Owner(), l.job.Tier(), l.job.ThreadID(), l.job.Agent()
+			}
+			r.Held = append(r.Held, h)
 		}
 		for u, n := range m.conns {
 			r.Conns = append(r.Conns, conns{User: u, N: n})

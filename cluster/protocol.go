@@ -34,6 +34,7 @@ const (
 	opReserve  = "reserve"
 	opRelease  = "release"
 	opSubmit   = "submit"
+	opBegin    = "begin" // start a reserved run on its node at once, if a slot is free there
 	opFinished = "finished" // a node's run ended
 	opCancel   = "cancel"
 	opPosition = "position"
@@ -104,10 +105,15 @@ type conns struct {
 	N    int    `json:"n"`
 }
 
-// held is a run a node holds, for a new leader.
+// held is a run a node holds, for a new leader. A running run also says whose it is: it may
+// have started before its acceptance was stored (opBegin), so the store may not know it yet.
 type held struct {
-	Run     string `json:"run"`
-	Running bool   `json:"running,omitempty"`
+	Run     string     `json:"run"`
+	Running bool       `json:"running,omitempty"`
+	Owner   string     `json:"owner,omitempty"`
+	Tier    netra.Tier `json:"tier,omitempty"`
+	Thread  string     `json:"thread,omitempty"`
+	Agent   string     `json:"agent,omitempty"`
 }
 
 // err turns a refusal back into the error the scheduler gave.

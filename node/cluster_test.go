@@ -794,11 +794,19 @@ func TestClusterLostStartIsToldAgain(t *testing.T) {
 	t.Parallel()
 	hs := startCluster(t, 2, nil)
 	f := hs[1-leaderOf(hs)] // a follower: its starts come over NATS
-	f.n.DropStarts(1)
 	c := f.clientAs("lou", netra.TierFree)
+	// A run that finds a slot free starts at once, without a notice (opBegin); so the run
+	// under test waits behind another of its free user's, and its start comes as a notice.
+	if _, err := c.StartRun(ctxT(t), client.StartRun{Input: "first", Agent: "echo", Params: map[string]any{"delay_ms": 300}}); err != nil {
+		t.Fatal(err)
+	}
+	f.n.DropStarts(1)
 	run, err := c.StartRun(ctxT(t), client.StartRun{Input: "once", Agent: "echo"})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if run.QueuePosition == nil {
+		t.Fatal("the run did not wait behind its user's first")
 	}
 	waitFor(t, 15*time.Second, "the run to complete", func() bool {
 		r, err := c.GetRun(ctxT(t), run.ID)
@@ -825,6 +833,39 @@ func TestClusterLostStartIsToldAgain(t *testing.T) {
 	if d := started.Sub(queued); d < 2*time.Second {
 		t.Fatalf("run started %s after it was queued: the start notice was not dropped", d)
 	}
+}
+
+// TestClusterRunStartsAtOnce: a run that finds a slot free on the node that accepted it starts
+// there in the leader's answer, without waiting for its acceptance's commit or a start notice
+// (opBegin); with the notices dropped, it still completes at once. Its events still follow its
+// acceptance in the store.
+func TestClusterRunStartsAtOnce(t *testing.T) {
+	t.Parallel()
+	hs := startCluster(t, 2, nil)
+	f := hs[1-leaderOf(hs)] // a follower: a start notice would come over NATS
+	f.n.DropStarts(1)
+	c := f.clientAs("ada", netra.TierFree)
+	t0 := time.Now()
+	run, err := c.StartRun(ctxT(t), client.StartRun{Input: "now", Agent: "echo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.QueuePosition != nil || run.Status != "running" {
+		t.Fatalf("accepted as %s at position %v, want running", run.Status, run.QueuePosition)
+	}
+	waitFor(t, 15*time.Second, "the run to complete", func() bool {
+		r, err := c.GetRun(ctxT(t), run.ID)
+		return err == nil && r.Status == "completed"
+	})
+	// A start notice dropped is told again after 2 s (TestClusterLostStartIsToldAgain).
+	if d := time.Since(t0); d > 1500*time.Millisecond {
+		t.Fatalf("the run took %s: it waited for a start notice", d)
+	}
+	evs, err := c.Events(ctxT(t), run.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRunEvents(t, "ada", evs, []string{run.ID})
 }
 
 // TestClusterRatesAreShared: a user whose requests a balancer spreads over three nodes gets

@@ -736,6 +736,9 @@ func (n *Node) Adopt(ctx context.Context, refs []store.RunRef) ([]cluster.Job, e
 // EndOrphan implements cluster.Runs: a run whose node died ends with run_failed interrupted.
 func (n *Node) EndOrphan(ctx context.Context, owner, runID string) error {
 	r, err := n.store.GetRun(ctx, owner, runID)
+	if netra.ErrorCode(err) == netra.CodeNotFound {
+		return nil // started at once, and its node died before storing its acceptance: nobody was told of it
+	}
 	if err != nil {
 		return err
 	}

@@ -388,16 +388,19 @@ func (s *Scheduler) Submit(j Job) int {
 // changes nothing (j's reservation stays) and reports false. A run started this way can
 // execute while its acceptance is still being committed, so that a user who waits for
 // nobody pays for one commit, not two (the caller orders the run's events after its
-// acceptance). On a cluster's shared scheduler it always reports false: another node may
-// execute the run, and it must read the run from the store.
+// acceptance). On a cluster's shared scheduler, j must be Placed on the node that accepted
+// it (which executes it, and holds its acceptance), with a slot free there.
 func (s *Scheduler) StartIfFree(j Job) bool {
 	s.mu.Lock()
 	u := s.users[j.Owner()]
 	cancelled, reserved := s.reserved[j.RunID()]
+	_, placed := j.(Placed)
 	// With a slot free, no queued job can take it (every change that frees one dispatches):
-	// what waits is held by its user's running limit or its thread. So j starts when its own
-	// user is below the limit and its thread is idle, as dispatch would start it.
-	if u == nil || !reserved || cancelled || s.ctx == nil || s.stopped || s.draining || s.nodes != nil ||
+	// what waits is held by its user's running limit, its thread or its node. So j starts
+	// when its own user is below the limit, its thread is idle and its node has room, as
+	// dispatch would start it.
+	if u == nil || !reserved || cancelled || s.ctx == nil || s.stopped || s.draining ||
+		(s.nodes != nil && (!placed || !s.nodeFree(j))) ||
 		s.slots >= s.capacityLocked() ||
 		u.running >= s.cfg.Limits[j.Tier()].Running || s.threadBusy[j.ThreadID()] {
 		s.mu.Unlock()

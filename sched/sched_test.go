@@ -628,3 +628,43 @@ func TestNodeFullKeepsTurns(t *testing.T) {
 func TestSuite(t *testing.T) {
 	schedtest.Run(t, func(t *testing.T) schedtest.Scheduler { return newSched(t, sched.Config{MaxRunning: 4}) })
 }
+
+// On a cluster's scheduler, a run starts at once only on its own node, when that node has a
+// free slot, whatever room the other nodes have; a job that is not placed never does.
+func TestStartIfFreeOnNodes(t *testing.T) {
+	t.Parallel()
+	s := newSched(t, sched.Config{})
+	rec := newRecorder()
+	s.SetNode("a", 1)
+	s.SetNode("b", 1)
+	reserve := func(id, node string) placed {
+		t.Helper()
+		j := placed{&job{id: id, owner: "u-" + id, thread: id, tier: netra.TierEnterprise, rec: rec, release: make(chan struct{})}, node}
+		if _, err := s.Reserve(netra.Identity{UserID: j.owner, Tier: j.tier}, id); err != nil {
+			t.Fatal(err)
+		}
+		return j
+	}
+	a1, a2, b1 := reserve("a1", "a"), reserve("a2", "a"), reserve("b1", "b")
+	if !s.StartIfFree(a1) || rec.next(t) != a1.job {
+		t.Fatal("a1 did not start at once on its free node")
+	}
+	if s.StartIfFree(a2) {
+		t.Fatal("a2 started at once on a node with no free slot (b had one)")
+	}
+	if s.StartIfFree(b1.job) {
+		t.Fatal("a job that is not placed started at once on a cluster's scheduler")
+	}
+	if !s.StartIfFree(b1) || rec.next(t) != b1.job {
+		t.Fatal("b1 did not start at once on its free node")
+	}
+	if pos := s.Submit(a2); pos != 1 {
+		t.Fatalf("a2 submitted at position %d, want 1: its reservation stayed", pos)
+	}
+	close(a1.release)
+	if rec.next(t) != a2.job {
+		t.Fatal("a2 did not start when a's slot was free")
+	}
+	close(a2.release)
+	close(b1.release)
+}
