@@ -309,10 +309,28 @@ func (l *leader) reconcile() {
 		if err != nil {
 			continue // watch finds out whether it lives
 		}
+		holds := make(map[string]bool, len(r.Held))
 		for _, h := range r.Held {
+			holds[h.Run] = true
 			if !h.Running {
 				l.m.log.Warn("a start was not heard; telling it again", "node_id", node, "run_id", h.Run)
 				l.tell(node, msg{Op: opStart, Run: h.Run})
+			}
+		}
+		// A started run its node does not hold has ended there (its Finished may be on its way:
+		// finishing twice is harmless), or was never held: a start whose answer the node lost
+		// (opReserve with Begin). Either way it no longer takes a slot. Nothing is emitted for
+		// it: a run that ended has its terminal event, and one never held was never stored.
+		for _, ref := range refs {
+			if holds[ref.ID] {
+				continue
+			}
+			l.mu.Lock()
+			p := l.proxies[ref.ID]
+			l.mu.Unlock()
+			if p != nil && p.nodeOf() == node {
+				l.m.log.Warn("a started run is not held by its node; freeing its slot", "node_id", node, "run_id", ref.ID)
+				p.finish()
 			}
 		}
 	}
@@ -569,14 +587,36 @@ func (l *leader) respond(q msg) reply {
 func (l *leader) answer(q msg) reply {
 	switch q.Op {
 	case opReserve:
-		release, err := l.s.Reserve(netra.Identity{UserID: q.Owner, Tier: q.Tier}, q.Run)
+		id := netra.Identity{UserID: q.Owner, Tier: q.Tier}
+		if !q.Begin {
+			release, err := l.s.Reserve(id, q.Run)
+			if err != nil {
+				return refusal(err)
+			}
+			l.mu.Lock()
+			l.releases[q.Run] = reservation{node: q.Node, release: release}
+			l.mu.Unlock()
+			return reply{OK: true}
+		}
+		// The node executes the run as soon as it hears it started: the proxy is started
+		// already, so its Execute only follows it.
+		p := &proxy{l: l, id: q.Run, owner: q.Owner, tier: q.Tier, thread: q.Thread, agent: q.Agent, node: q.Node,
+			done: make(chan struct{}), started: true, told: time.Now()}
+		l.meet(q.Node, q.Slots)
+		l.add(p)
+		release, started, err := l.s.ReserveOrStart(id, p)
+		if err != nil || !started {
+			l.remove(p)
+		}
 		if err != nil {
 			return refusal(err)
 		}
-		l.mu.Lock()
-		l.releases[q.Run] = reservation{node: q.Node, release: release}
-		l.mu.Unlock()
-		return reply{OK: true}
+		if !started {
+			l.mu.Lock()
+			l.releases[q.Run] = reservation{node: q.Node, release: release}
+			l.mu.Unlock()
+		}
+		return reply{OK: true, Started: started}
 	case opRelease:
 		l.mu.Lock()
 		r, ok := l.releases[q.Run]
@@ -598,28 +638,6 @@ func (l *leader) answer(q msg) reply {
 		l.meet(q.Node, q.Slots)
 		l.add(p)
 		return reply{OK: true, Pos: l.s.Submit(p)}
-	case opBegin:
-		l.mu.Lock()
-		_, known := l.proxies[q.Run]
-		_, reserved := l.releases[q.Run]
-		l.mu.Unlock()
-		if known || !reserved { // asked again after a lost answer; or reserved with another leader
-			return reply{}
-		}
-		// The node executes the run as soon as it hears OK: the proxy is started already, so
-		// its Execute only follows it.
-		p := &proxy{l: l, id: q.Run, owner: q.Owner, tier: q.Tier, thread: q.Thread, agent: q.Agent, node: q.Node,
-			done: make(chan struct{}), started: true, told: time.Now()}
-		l.meet(q.Node, q.Slots)
-		l.add(p)
-		if !l.s.StartIfFree(p) {
-			l.remove(p)
-			return reply{}
-		}
-		l.mu.Lock()
-		delete(l.releases, q.Run) // consumed by the start
-		l.mu.Unlock()
-		return reply{OK: true}
 	case opFinished:
 		l.mu.Lock()
 		p := l.proxies[q.Run]

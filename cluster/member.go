@@ -141,6 +141,7 @@ type Member struct {
 	slots   int
 	mute    time.Time // no beat before then (Pause)
 	deaf    int       // start notices still to drop (DropStarts)
+	lose    int       // answers to reservations that start runs still to lose (LoseBeginAnswers)
 }
 
 // New returns a member; Start joins the cluster. nc is this node's NATS connection.
@@ -240,6 +241,15 @@ func (m *Member) Pause(d time.Duration) {
 func (m *Member) DropStarts(n int) {
 	m.mu.Lock()
 	m.deaf = n
+	m.mu.Unlock()
+}
+
+// LoseBeginAnswers loses the leader's next n answers to reservations that start a run at once,
+// after the leader acted on them, as a request that times out does, for tests of the leader's
+// reconcile.
+func (m *Member) LoseBeginAnswers(n int) {
+	m.mu.Lock()
+	m.lose = n
 	m.mu.Unlock()
 }
 
@@ -405,18 +415,59 @@ func (m *Member) callUntil(q msg, d time.Duration) (reply, error) {
 
 // Reserve implements server.Scheduler.
 func (m *Member) Reserve(id netra.Identity, runID string) (func(), error) {
+	release, _, err := m.reserve(id, runID, nil)
+	return release, err
+}
+
+// ReserveOrStart reserves a run's place and, when the leader finds a slot free for it on this
+// node (sched.Scheduler.ReserveOrStart), starts it here at once: one round trip, after which
+// the run executes while its acceptance commits, instead of two round trips, a commit and a
+// start notice in turn. If it did not start, it is submitted once it is stored.
+func (m *Member) ReserveOrStart(id netra.Identity, j sched.Job) (func(), bool, error) {
+	return m.reserve(id, j.RunID(), j.(Job))
+}
+
+// reserve asks the leader for a run's place, and to start job at once when it is not nil.
+func (m *Member) reserve(id netra.Identity, runID string, job Job) (func(), bool, error) {
+	q := msg{Op: opReserve, Node: m.cfg.NodeID, Run: runID, Owner: id.UserID, Tier: id.Tier, Slots: m.cfg.Slots}
+	var l *local
 	m.mu.Lock()
 	leaving := m.leaving || m.stopped
+	if !leaving && job != nil {
+		// Held before the leader starts it: from then on its Finished, a Stop or a new
+		// leader's question may come.
+		l = &local{job: job}
+		m.jobs[runID] = l
+		q.Begin, q.Thread, q.Agent = true, job.ThreadID(), job.Agent()
+	}
 	m.mu.Unlock()
 	if leaving {
-		return nil, netra.Errorf(netra.CodeUnavailable, "server is shutting down")
+		return nil, false, netra.Errorf(netra.CodeUnavailable, "server is shutting down")
 	}
-	if _, err := m.call(msg{Op: opReserve, Run: runID, Owner: id.UserID, Tier: id.Tier}); err != nil {
+	r, err := m.call(q)
+	if q.Begin {
+		m.mu.Lock()
+		if m.lose > 0 {
+			m.lose--
+			r, err = reply{}, netra.Errorf(netra.CodeUnavailable, "the answer was lost (LoseBeginAnswers)")
+		}
+		m.mu.Unlock()
+	}
+	if l != nil && (err != nil || !r.Started) {
+		m.forget(runID, l)
+	}
+	if err != nil {
 		if netra.ErrorCode(err) == netra.CodeUnavailable {
-			// The reservation may have been made before the answer was lost.
+			// The reservation may have been made before the answer was lost. (A run the
+			// lost answer started is not released this way: the leader's check of unheard
+			// starts finds this node does not hold it.)
 			_, _ = m.call(msg{Op: opRelease, Run: runID})
 		}
-		return nil, err
+		return nil, false, err
+	}
+	if r.Started {
+		m.execute(runID, l)
+		return func() {}, true, nil
 	}
 	var once sync.Once
 	return func() {
@@ -425,7 +476,7 @@ func (m *Member) Reserve(id netra.Identity, runID string) (func(), error) {
 				m.log.Warn("reservation not released", "run_id", runID, "err", err)
 			}
 		})
-	}, nil
+	}, false, nil
 }
 
 // Submit implements server.Scheduler. The run is held here from now on; if the leader cannot
@@ -442,32 +493,6 @@ func (m *Member) Submit(j sched.Job) int {
 		return 1
 	}
 	return r.Pos
-}
-
-// StartIfFree starts a reserved run here at once when the leader finds a slot free for it on
-// this node (sched.Scheduler.StartIfFree): one round trip, after which the run executes while
-// its acceptance commits, instead of a commit, a Submit and a start notice in turn. Otherwise
-// nothing changes, and the run is submitted once it is stored. A lost answer counts as a
-// refusal; if the leader did start the run, its Submit then finds it started, and the leader's
-// check of unheard starts (reconcile) tells this node again.
-func (m *Member) StartIfFree(j sched.Job) bool {
-	job := j.(Job)
-	l := &local{job: job}
-	m.mu.Lock()
-	if m.leaving || m.stopped {
-		m.mu.Unlock()
-		return false
-	}
-	m.jobs[j.RunID()] = l
-	m.mu.Unlock()
-	r, err := m.call(msg{Op: opBegin, Node: m.cfg.NodeID, Run: j.RunID(), Owner: j.Owner(), Tier: j.Tier(),
-		Thread: j.ThreadID(), Agent: job.Agent(), Slots: m.cfg.Slots})
-	if err != nil || !r.OK {
-		m.forget(j.RunID(), l)
-		return false
-	}
-	m.execute(j.RunID(), l)
-	return true
 }
 
 // ETA implements server.Scheduler, from the pace the leader gave in its last answer.

@@ -34,7 +34,6 @@ const (
 	opReserve  = "reserve"
 	opRelease  = "release"
 	opSubmit   = "submit"
-	opBegin    = "begin" // start a reserved run on its node at once, if a slot is free there
 	opFinished = "finished" // a node's run ended
 	opCancel   = "cancel"
 	opPosition = "position"
@@ -70,7 +69,8 @@ type msg struct {
 	ETA    int64          `json:"eta,omitempty"` // nanoseconds
 	Cause  string         `json:"cause,omitempty"`
 	Runs   []store.RunRef `json:"runs,omitempty"`  // opAdopt, opDrop
-	Slots  int            `json:"slots,omitempty"` // opSubmit: the submitting node's, if the leader has not met it yet
+	Slots  int            `json:"slots,omitempty"` // opSubmit, opReserve: the node's, if the leader has not met it yet
+	Begin  bool           `json:"begin,omitempty"` // opReserve: and start the run at once on its node, if a slot is free there
 }
 
 // Causes of opStop.
@@ -85,6 +85,7 @@ type reply struct {
 	Message string            `json:"message,omitempty"`
 	Full    bool              `json:"full,omitempty"` // the service's queue is full (sched.ErrNodeQueueFull)
 	OK      bool              `json:"ok,omitempty"`
+	Started bool              `json:"started,omitempty"` // opReserve with Begin: the run started on its node
 	Pos     int               `json:"pos,omitempty"`
 	Running int               `json:"running,omitempty"`
 	Queued  int               `json:"queued,omitempty"`

@@ -868,6 +868,39 @@ func TestClusterRunStartsAtOnce(t *testing.T) {
 	checkRunEvents(t, "ada", evs, []string{run.ID})
 }
 
+// TestClusterLostBeginAnswerFreesTheSlot: when the leader started a run at once and its answer
+// was lost, the node refuses the run and never holds it; the leader's check of unheard starts
+// frees what the run took, so the free user's next run is not blocked for good by a run that
+// does not exist.
+func TestClusterLostBeginAnswerFreesTheSlot(t *testing.T) {
+	t.Parallel()
+	hs := startCluster(t, 2, nil)
+	f := hs[1-leaderOf(hs)]
+	c := f.clientAs("lea", netra.TierFree)
+	f.n.LoseBeginAnswers(1)
+	var lost *client.APIError
+	if _, err := c.StartRun(ctxT(t), client.StartRun{Input: "lost", Agent: "echo"}); !errors.As(err, &lost) || lost.Code != "unavailable" {
+		t.Fatalf("start with its answer lost: %v, want unavailable", err)
+	}
+	run, err := c.StartRun(ctxT(t), client.StartRun{Input: "next", Agent: "echo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 15*time.Second, "the next run to complete", func() bool {
+		r, err := c.GetRun(ctxT(t), run.ID)
+		return err == nil && r.Status == "completed"
+	})
+	var list struct {
+		Runs []client.Run `json:"runs"`
+	}
+	if err := c.Do(ctxT(t), "GET", "/v1/runs", nil, &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Runs) != 1 {
+		t.Fatalf("lea has %d runs stored, want the one that was answered", len(list.Runs))
+	}
+}
+
 // TestClusterRatesAreShared: a user whose requests a balancer spreads over three nodes gets
 // about one tier's rate in all, not one on each node: the nodes tell each other their users'
 // draws every beat (cluster.Rates).

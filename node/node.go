@@ -943,6 +943,14 @@ func (n *Node) DropStarts(k int) {
 	}
 }
 
+// LoseBeginAnswers loses the leader's next n answers to this cluster node's reservations that
+// start a run at once, after the leader acted on them, for tests of the leader's reconcile.
+func (n *Node) LoseBeginAnswers(k int) {
+	if n.member != nil {
+		n.member.LoseBeginAnswers(k)
+	}
+}
+
 // Crash stops a cluster node as kill -9 would, for tests of failover: no handover, no last
 // events, no goodbye to the cluster, connections cut.
 func (n *Node) Crash() {

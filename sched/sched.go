@@ -421,6 +421,17 @@ func (s *Scheduler) StartIfFree(j Job) bool {
 	return pos == 0
 }
 
+// ReserveOrStart reserves j's place, as Reserve does, and starts j at once when a slot is free
+// for it (StartIfFree): one call where a caller would make two, for a cluster's nodes one
+// round trip to the leader. started reports whether j started; if not, its place is
+// reserved, to be submitted once j is stored, or released.
+func (s *Scheduler) ReserveOrStart(id netra.Identity, j Job) (release func(), started bool, err error) {
+	if release, err = s.Reserve(id, j.RunID()); err != nil {
+		return nil, false, err
+	}
+	return release, s.StartIfFree(j), nil
+}
+
 // submitLocked queues j and dispatches; the caller launches the starts after unlocking.
 func (s *Scheduler) submitLocked(j Job) (pos int, starts []*running) {
 	u := s.userOf(j.Owner(), j.Tier())

@@ -144,39 +144,45 @@ func (s *Server) beginRun(ctx context.Context, id netra.Identity, req startReque
 		}
 	}
 	runID := netra.NewID("run_")
-	release, err := s.cfg.Scheduler.Reserve(id, runID)
-	if errors.Is(err, sched.ErrNodeQueueFull) {
-		err = RetryAfter(err, 5*time.Second)
-	}
-	if err != nil {
-		p.err = err
-		return p
-	}
-	if hold != nil {
-		hold(runID)
-	}
 	nr := store.NewRun{ID: runID, Identity: id, ThreadID: v.threadID, Agent: v.agent, Input: v.input, Params: v.params,
 		CreatedAt: time.Now().UTC()}
 	if nr.ThreadID == "" {
 		nr.NewThreadID = netra.NewID("thr_")
 	}
-	p.release = release
 	p.run = netra.Run{ID: runID, Owner: id.UserID, ThreadID: nr.ThreadID, Agent: nr.Agent, Status: netra.RunQueued,
 		Tier: id.Tier, Role: id.Role, Input: nr.Input, Params: nr.Params, CreatedAt: nr.CreatedAt.Truncate(0)}
 	if p.run.ThreadID == "" {
 		p.run.ThreadID = nr.NewThreadID
 	}
+	var release func()
 	if st, ok := s.cfg.Scheduler.(startsAtOnce); ok {
 		p.job = s.cfg.Factory.NewRun(p.run, connID, 0)
-		if st.StartIfFree(p.job) {
-			// A slot is free: the run executes while its acceptance commits, and its events
-			// follow the acceptance into the same commit or a later one.
-			p.started = true
-			if p.wait, p.err = p.job.AcceptAtOnce(ctx, nr); p.err != nil {
-				s.cfg.Scheduler.Cancel(runID)
-			}
-			return p
+		release, p.started, err = st.ReserveOrStart(id, p.job)
+	} else {
+		release, err = s.cfg.Scheduler.Reserve(id, runID)
+	}
+	if errors.Is(err, sched.ErrNodeQueueFull) {
+		err = RetryAfter(err, 5*time.Second)
+	}
+	if err != nil {
+		if p.job != nil {
+			p.job.Withdraw()
 		}
+		p.err = err
+		return p
+	}
+	// Before the acceptance goes to the group commit: nothing of the run is published sooner.
+	if hold != nil {
+		hold(runID)
+	}
+	p.release = release
+	if p.started {
+		// A slot was free: the run executes while its acceptance commits, and its events
+		// follow the acceptance into the same commit or a later one.
+		if p.wait, p.err = p.job.AcceptAtOnce(ctx, nr); p.err != nil {
+			s.cfg.Scheduler.Cancel(runID)
+		}
+		return p
 	}
 	if p.wait, p.err = s.cfg.Factory.Accept(ctx, nr); p.err != nil {
 		if p.job != nil {
@@ -187,10 +193,12 @@ func (s *Server) beginRun(ctx context.Context, id netra.Identity, req startReque
 	return p
 }
 
-// startsAtOnce is the ability of a scheduler (one node's own) to start a run before its
-// acceptance is stored, when a slot is free for it.
+// startsAtOnce is the ability of a scheduler to start a run before its acceptance is stored,
+// when a slot is free for it (sched.Scheduler, cluster.Member).
 type startsAtOnce interface {
-	StartIfFree(j sched.Job) bool
+	// ReserveOrStart reserves j's place as Reserve does and, when a slot is free for j now,
+	// starts it too (started).
+	ReserveOrStart(id netra.Identity, j sched.Job) (release func(), started bool, err error)
 }
 
 // finish waits for the run's rows to be committed, then queues the run and emits run_queued
