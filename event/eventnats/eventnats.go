@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -27,29 +28,52 @@ import (
 // Prefix starts every subject of the bus.
 const Prefix = "netra.events."
 
-// Bus is the NATS bus of one node.
+// Bus is the NATS bus of one node. An event this node publishes reaches the node's own
+// subscriptions directly, in the publisher's goroutine as on the in-process bus, and other
+// nodes' through NATS: its connection does not echo what it publishes back to it. Most users
+// are connected to the node that runs their runs, and their events then skip two hops and a
+// decode.
 type Bus struct {
 	nc  *nats.Conn
 	log *slog.Logger
+
+	mu    sync.RWMutex
+	local map[string][]*subscription // by user
 }
 
 var _ event.Bus = (*Bus)(nil)
 
+// subscription is one Subscribe's handler, called from NATS's goroutine (other nodes' events)
+// and from this node's publisher (its own), one call at a time.
+type subscription struct {
+	mu      sync.Mutex
+	stopped bool
+	handler func(*netra.Event)
+}
+
+func (s *subscription) deliver(ev *netra.Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.stopped {
+		s.handler(ev)
+	}
+}
+
 // Connect connects to the NATS server url names (nats://host:4222; several, comma-separated).
 func Connect(url, name string, log *slog.Logger) (*Bus, error) {
-	nc, err := Dial(url, name, log)
+	nc, err := Dial(url, name, log, nats.NoEcho())
 	if err != nil {
 		return nil, err
 	}
-	return &Bus{nc: nc, log: log}, nil
+	return &Bus{nc: nc, log: log, local: map[string][]*subscription{}}, nil
 }
 
 // Dial connects to NATS as every Netra connection does: reconnecting for ever, every 250 ms,
 // and saying so in the log.
-func Dial(url, name string, log *slog.Logger) (*nats.Conn, error) {
-	nc, err := nats.Connect(url, nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond),
+func Dial(url, name string, log *slog.Logger, opts ...nats.Option) (*nats.Conn, error) {
+	nc, err := nats.Connect(url, append([]nats.Option{nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { log.Warn("NATS disconnected", "name", name, "err", err) }),
-		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("NATS reconnected", "name", name, "server", c.ConnectedUrlRedacted()) }))
+		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("NATS reconnected", "name", name, "server", c.ConnectedUrlRedacted()) })}, opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("NATS %s: %w", url, err)
 	}
@@ -75,9 +99,15 @@ type message struct {
 	Frame    json.RawMessage `json:"f"`
 }
 
-// Publish sends ev on its owner's subject. While the connection is down, nats.go buffers
-// what is published and sends it on reconnecting.
+// Publish sends ev on its owner's subject, and hands it to this node's subscriptions of its
+// owner. While the connection is down, nats.go buffers what is published and sends it on
+// reconnecting.
 func (b *Bus) Publish(_ context.Context, ev *netra.Event) error {
+	b.mu.RLock()
+	for _, s := range b.local[ev.Owner] {
+		s.deliver(ev)
+	}
+	b.mu.RUnlock()
 	data, err := json.Marshal(message{RunID: ev.RunID, ThreadID: ev.ThreadID, Seq: ev.Seq, Type: string(ev.Type), TS: ev.TS.UnixNano(), Frame: ev.Frame})
 	if err != nil {
 		return netra.Internal(err)
@@ -91,8 +121,7 @@ func (b *Bus) Publish(_ context.Context, ev *netra.Event) error {
 // Subscribe subscribes to user's subject and returns once the server has the subscription.
 // Messages of one subscription are handled in order, on a goroutine of their own.
 func (b *Bus) Subscribe(ctx context.Context, user string, handler func(*netra.Event)) (func(), error) {
-	var mu sync.Mutex // stop waits for a handler call under way
-	stopped := false
+	ls := &subscription{handler: handler}
 	subject := Subject(user)
 	sub, err := b.nc.Subscribe(subject, func(m *nats.Msg) {
 		var msg message
@@ -104,13 +133,8 @@ func (b *Bus) Subscribe(ctx context.Context, user string, handler func(*netra.Ev
 			b.log.Error("an event of another subject reached a user's subscription; dropped", "subject", m.Subject)
 			return
 		}
-		ev := &netra.Event{Owner: user, RunID: msg.RunID, ThreadID: msg.ThreadID, Seq: msg.Seq, Type: netra.EventType(msg.Type),
-			TS: time.Unix(0, msg.TS).UTC(), Frame: msg.Frame}
-		mu.Lock()
-		defer mu.Unlock()
-		if !stopped {
-			handler(ev)
-		}
+		ls.deliver(&netra.Event{Owner: user, RunID: msg.RunID, ThreadID: msg.ThreadID, Seq: msg.Seq, Type: netra.EventType(msg.Type),
+			TS: time.Unix(0, msg.TS).UTC(), Frame: msg.Frame})
 	})
 	if err != nil {
 		return nil, &netra.Error{Code: netra.CodeUnavailable, Message: "the event bus is unavailable", Err: err}
@@ -126,13 +150,22 @@ func (b *Bus) Subscribe(ctx context.Context, user string, handler func(*netra.Ev
 		_ = sub.Unsubscribe()
 		return nil, &netra.Error{Code: netra.CodeUnavailable, Message: "the event bus is unavailable", Err: err}
 	}
+	b.mu.Lock()
+	b.local[user] = append(b.local[user], ls)
+	b.mu.Unlock()
 	var once sync.Once
 	return func() {
 		once.Do(func() {
 			_ = sub.Unsubscribe()
-			mu.Lock()
-			stopped = true
-			mu.Unlock()
+			b.mu.Lock()
+			b.local[user] = slices.DeleteFunc(b.local[user], func(s *subscription) bool { return s == ls })
+			if len(b.local[user]) == 0 {
+				delete(b.local, user)
+			}
+			b.mu.Unlock()
+			ls.mu.Lock()
+			ls.stopped = true
+			ls.mu.Unlock()
 		})
 	}, nil
 }
