@@ -177,7 +177,7 @@ func (l *leader) rebuild(ctx context.Context) error {
 	}
 	for id, h := range where {
 		if h.Running && !stored[id] && h.Owner != "" {
-			// Started at once (opBegin) and not stored yet, or its acceptance failed: it counts
+			// Started at once (opReserve with Begin) and not stored yet, or its acceptance failed: it counts
 			// against its user and its node until its node says it ended.
 			active = append(active, netra.Run{ID: id, Owner: h.Owner, Tier: h.Tier, ThreadID: h.Thread, Agent: h.Agent, Status: netra.RunRunning})
 		}

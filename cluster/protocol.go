@@ -107,7 +107,7 @@ type conns struct {
 }
 
 // held is a run a node holds, for a new leader. A running run also says whose it is: it may
-// have started before its acceptance was stored (opBegin), so the store may not know it yet.
+// have started before its acceptance was stored (opReserve with Begin), so the store may not know it yet.
 type held struct {
 	Run     string     `json:"run"`
 	Running bool       `json:"running,omitempty"`

@@ -795,7 +795,7 @@ func TestClusterLostStartIsToldAgain(t *testing.T) {
 	hs := startCluster(t, 2, nil)
 	f := hs[1-leaderOf(hs)] // a follower: its starts come over NATS
 	c := f.clientAs("lou", netra.TierFree)
-	// A run that finds a slot free starts at once, without a notice (opBegin); so the run
+	// A run that finds a slot free starts at once, without a notice (opReserve with Begin); so the run
 	// under test waits behind another of its free user's, and its start comes as a notice.
 	if _, err := c.StartRun(ctxT(t), client.StartRun{Input: "first", Agent: "echo", Params: map[string]any{"delay_ms": 300}}); err != nil {
 		t.Fatal(err)
@@ -837,7 +837,7 @@ func TestClusterLostStartIsToldAgain(t *testing.T) {
 
 // TestClusterRunStartsAtOnce: a run that finds a slot free on the node that accepted it starts
 // there in the leader's answer, without waiting for its acceptance's commit or a start notice
-// (opBegin); with the notices dropped, it still completes at once. Its events still follow its
+// (opReserve with Begin); with the notices dropped, it still completes at once. Its events still follow its
 // acceptance in the store.
 func TestClusterRunStartsAtOnce(t *testing.T) {
 	t.Parallel()

@@ -119,7 +119,8 @@ func (b *Bus) Publish(_ context.Context, ev *netra.Event) error {
 }
 
 // Subscribe subscribes to user's subject and returns once the server has the subscription.
-// Messages of one subscription are handled in order, on a goroutine of their own.
+// Other nodes' events for one subscription are handled in order on a goroutine of their own,
+// this node's own in its publisher's goroutine; one at a time either way.
 func (b *Bus) Subscribe(ctx context.Context, user string, handler func(*netra.Event)) (func(), error) {
 	ls := &subscription{handler: handler}
 	subject := Subject(user)
