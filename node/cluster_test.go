@@ -836,9 +836,9 @@ func TestClusterLostStartIsToldAgain(t *testing.T) {
 }
 
 // TestClusterRunStartsAtOnce: a run that finds a slot free on the node that accepted it starts
-// there in the leader's answer, without waiting for its acceptance's commit or a start notice
-// (opReserve with Begin); with the notices dropped, it still completes at once. Its events still follow its
-// acceptance in the store.
+// there in the leader's answer (opReserve with Begin), without waiting for its acceptance's
+// commit or a start notice; with the notices dropped, it still completes at once. Its events
+// still follow its acceptance in the store.
 func TestClusterRunStartsAtOnce(t *testing.T) {
 	t.Parallel()
 	hs := startCluster(t, 2, nil)
