@@ -129,6 +129,60 @@ func Run(t *testing.T, make func(t *testing.T) Scheduler) {
 			s.Cancel(j.ID)
 		}
 	})
+	t.Run("ReserveOrStart", func(t *testing.T) {
+		s := make(t)
+		st, ok := s.(interface {
+			ReserveOrStart(id netra.Identity, j sched.Job) (release func(), started bool, err error)
+		})
+		if !ok {
+			t.Skip("this scheduler starts no run before it is stored")
+		}
+		dan := netra.Identity{UserID: "dan", Tier: netra.TierFree}
+		a := NewJob("run_d1", "dan", "thr_d1", netra.TierFree)
+		if _, started, err := st.ReserveOrStart(dan, a); err != nil || !started {
+			t.Fatalf("with slots free: started %v, %v; want started", started, err)
+		}
+		wait(t, a.started, "the run started at once")
+		if running, queued := s.Usage("dan"); running != 1 || queued != 0 {
+			t.Fatalf("usage %d running, %d queued; want 1 and 0", running, queued)
+		}
+		// Beyond the free tier's one running run: reserved, not started; submitted once
+		// stored, it waits for the first.
+		b := NewJob("run_d2", "dan", "thr_d2", netra.TierFree)
+		if _, started, err := st.ReserveOrStart(dan, b); err != nil || started {
+			t.Fatalf("beyond the running limit: started %v, %v; want reserved", started, err)
+		}
+		quiet(t, b.started, "the second run's start beside the first")
+		if pos := s.Submit(b); pos != 1 {
+			t.Fatalf("the reserved run submitted at %d, want 1", pos)
+		}
+		a.Release()
+		wait(t, b.started, "the second run's start after the first")
+		b.Release()
+		// A refusal starts nothing and reserves nothing.
+		lim := s.Limit(netra.TierFree)
+		var held []*Job
+		for i := range lim.Queued + 1 {
+			j := NewJob(fmt.Sprintf("run_e%d", i), "eve", fmt.Sprintf("thr_e%d", i), netra.TierFree)
+			held = append(held, j)
+			if i == 0 {
+				if _, started, err := st.ReserveOrStart(netra.Identity{UserID: "eve", Tier: netra.TierFree}, j); err != nil || !started {
+					t.Fatalf("eve's first run: started %v, %v", started, err)
+				}
+				continue
+			}
+			submit(t, s, j)
+		}
+		over := NewJob("run_e_over", "eve", "thr_e_over", netra.TierFree)
+		if _, started, err := st.ReserveOrStart(netra.Identity{UserID: "eve", Tier: netra.TierFree}, over); netra.ErrorCode(err) != netra.CodeQueueFull || started {
+			t.Fatalf("past the queue bound: started %v, %v; want queue_full", started, err)
+		}
+		quiet(t, over.started, "a refused run's start")
+		for _, j := range held {
+			j.Release()
+			s.Cancel(j.ID)
+		}
+	})
 	t.Run("StartsAndPositions", func(t *testing.T) {
 		s := make(t)
 		a := NewJob("run_c1", "cai", "thr_c", netra.TierEarly)
