@@ -213,9 +213,7 @@ func (p *Pipeline) commit(batch []pending) {
 	for try := 1; err != nil && try <= p.cfg.Retries; try++ {
 		p.log.Warn("event batch commit failed, retrying", "events", len(batch), "try", try, "err", err)
 		time.Sleep(time.Duration(try*try) * 10 * time.Millisecond)
-		// Through append: if other nodes went on moving its users' chains, linking again is
-		// what a retry needs (the same links would fail the same way).
-		err = p.append(ctx, recs)
+		err = p.store.Append(ctx, recs)
 	}
 	p.settle(err == nil)
 	if err == nil {
