@@ -8,6 +8,7 @@
 package storepg
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -499,10 +501,10 @@ func (s *Store) Append(ctx context.Context, batch []store.Record) error {
 	// A batch's events and audit entries go in one statement each (arrays unnested):
 	// PostgreSQL's cost is mostly per statement, and a run writes several events.
 	var evs events
-	var audits auditRows
+	var entries []*netra.AuditEntry
 	for _, rec := range batch {
 		if e := rec.Audit; e != nil {
-			audits.add(e)
+			entries = append(entries, e)
 		}
 		if rec.Create != nil {
 			var run netra.Run
@@ -518,6 +520,17 @@ func (s *Store) Append(ctx context.Context, batch []store.Record) error {
 		}
 	}
 	evs.queue(b)
+	// In the same order on every node (by user, then seq): two nodes' batches that continue
+	// the same users' chains then wait for each other in one direction only. In batch order,
+	// each could hold a key the other inserts next, and PostgreSQL aborted one as a deadlock
+	// after its deadlock_timeout (1 s), a stall of every run's events on that node.
+	slices.SortStableFunc(entries, func(a, b *netra.AuditEntry) int {
+		return cmp.Or(strings.Compare(a.UserID, b.UserID), cmp.Compare(a.Seq, b.Seq))
+	})
+	var audits auditRows
+	for _, e := range entries {
+		audits.add(e)
+	}
 	audits.queue(b)
 	return wrap("append", sendBatch(ctx, s.db, b))
 }
