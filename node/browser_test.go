@@ -318,8 +318,17 @@ func TestBrowserDashboard(t *testing.T) {
 		until(`document.querySelectorAll("#admin-tiles .tile").length > 0 && document.querySelector("#spark-running svg") !== null`)); err != nil {
 		t.Fatal(err)
 	}
+	// The page's own WebSocket may open after the stream's first snapshot; the next one, a
+	// second later, counts it.
+	const connTile = `[...document.querySelectorAll("#admin-tiles .tile")].find(t => t.firstChild.textContent === "Connections").lastChild.textContent`
+	wait, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := chromedp.Do(wait, until(connTile+` === "4"`)); err != nil {
+		shown, _ := chromedp.Run(ctx, chromedp.Evaluate[string](connTile))
+		t.Fatalf("the dashboard's connections stay at %q, not 4: %v", shown, err)
+	}
 	violations, _ := chromedp.Run(ctx, chromedp.Text("#violations"))
-	conns, err := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll("#admin-tiles .tile")].find(t => t.firstChild.textContent === "Connections").lastChild.textContent`))
+	conns, err := chromedp.Run(ctx, chromedp.Evaluate[string](connTile))
 	if err != nil {
 		t.Fatal(err)
 	}
