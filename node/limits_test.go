@@ -1,9 +1,12 @@
 package node_test
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -66,6 +69,57 @@ func TestRateLimits(t *testing.T) {
 	}
 	// Ann's cap is her own.
 	dialRaw(t, h, ann)
+}
+
+// TestFrameFloodIsNotRead: a connection that sends frames far beyond its user's frame rate
+// gets a rate_limited error, then its frames are not read until the bucket has a token again,
+// so the flood costs the server about the frames the rate allows, not one parse and one
+// refusal per frame sent; and the connection is not closed for it.
+func TestFrameFloodIsNotRead(t *testing.T) {
+	t.Parallel()
+	const perSec, burst, window = 20, 10, 1500 * time.Millisecond
+	h := start(t, func(c *node.Config) {
+		c.RateLimits = map[netra.Tier]ratelimit.Limit{netra.TierFree: {RequestsPerSec: 100, RequestBurst: 100, FramesPerSec: perSec, FrameBurst: burst, Connections: 4}}
+	})
+	ws := dialRaw(t, h, h.token("fay", netra.TierFree)).ws
+	var sent atomic.Int64
+	go func() { // as fast as the socket takes them, until the reader below closes it
+		for ws.Write(context.Background(), websocket.MessageText, []byte(`{"type":"ping"}`)) == nil {
+			sent.Add(1)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), window)
+	defer cancel()
+	var pongs, refused int
+	var err error
+	for {
+		var data []byte
+		if _, data, err = ws.Read(ctx); err != nil {
+			break
+		}
+		var m map[string]any
+		if err := json.Unmarshal(data, &m); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case m["type"] == "pong":
+			pongs++
+		case m["code"] == "rate_limited":
+			refused++
+		default:
+			t.Fatalf("unexpected frame %s", data)
+		}
+	}
+	if ctx.Err() == nil || websocket.CloseStatus(err) != -1 {
+		t.Fatalf("the flooding connection was closed: %v", err)
+	}
+	// Read at most: the burst, the window's rate, and one refusal before each wait of about a
+	// token's time, with as much again for timers. Read frame by frame, it was thousands.
+	most := burst + int(4*perSec*window.Seconds())
+	t.Logf("%d frames sent in %v, %d answered (%d pongs, %d rate_limited)", sent.Load(), window, pongs+refused, pongs, refused)
+	if pongs+refused > most || refused == 0 {
+		t.Fatalf("%d answered; want at most %d, some of them rate_limited", pongs+refused, most)
+	}
 }
 
 // TestServerConnectionCap: past --max-connections an upgrade is refused with 503 and a

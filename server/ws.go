@@ -527,11 +527,32 @@ func (c *wsConn) readLoop() {
 			if !c.enqueue(outItem{ctl: &control{kind: itemFrame, frame: errorWithID(frameID(data), err)}}) {
 				return
 			}
+			// Read nothing more until the bucket has a token again: a flooding peer then meets
+			// TCP backpressure instead of having every frame read, parsed and refused, which
+			// took CPU from every other connection.
+			if !c.pause(wait) {
+				return
+			}
 			continue
 		}
 		if !c.handleFrame(data) {
 			return
 		}
+	}
+}
+
+// maxFramePause bounds how long the reader rests after refusing a frame.
+const maxFramePause = time.Second
+
+// pause waits d (at most maxFramePause), or until the connection closes (false).
+func (c *wsConn) pause(d time.Duration) bool {
+	t := time.NewTimer(min(d, maxFramePause))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-c.ctx.Done():
+		return false
 	}
 }
 
