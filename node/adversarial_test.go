@@ -334,8 +334,9 @@ func TestFloodDoesNotSlowOthers(t *testing.T) {
 			return true
 		})
 	}
-	// The server drops this never-reading connection as too slow at some point; the flood
-	// goes on over HTTP.
+	// After its first refusal the server reads this connection at the frame rate, so the
+	// flooding writer mostly waits on TCP (TestFrameFloodIsNotRead); the flood goes on over
+	// HTTP.
 	fws := dialRaw(t, h, floodTok)
 	flood(func() bool {
 		return fws.ws.Write(fctx, websocket.MessageText, []byte(`{"type":"ping","id":"f"}`)) == nil
