@@ -38,6 +38,7 @@ type Sink interface {
 // Heads finds where a user's chain ends in the store.
 type Heads interface {
 	LastAudit(ctx context.Context, owner string) (netra.AuditEntry, bool, error)
+	LastAudits(ctx context.Context, owners []string) (map[string]store.AuditAnchor, error)
 }
 
 // Log hands the users' entries to the sink. It is safe for concurrent use.
@@ -78,7 +79,7 @@ func (l *Log) Record(ctx context.Context, e netra.AuditEntry) {
 // leaves no gap. The heads live in this process (one node writes each user's chain), read
 // from the store the first time a user is met. In a cluster, where several nodes continue one
 // user's chain, a commit whose seq another node took fails whole (store.ErrChainMoved), and the
-// committer links it again after the stored heads (Forget): optimistic, free while a user's
+// committer links it again after the stored heads (Refresh): optimistic, free while a user's
 // entries come through one node.
 type Chain struct {
 	heads Heads
@@ -155,16 +156,27 @@ func (c *Chain) Link(ctx context.Context, e *netra.AuditEntry) error {
 	return nil
 }
 
-// Forget drops what the chain remembers of users' heads, and the transaction under way: the
-// next Link reads them from the store. In a cluster another node may have continued them
-// (store.ErrChainMoved).
-func (c *Chain) Forget(users ...string) {
+// Refresh reads the stored heads of users' chains, all in one read, and drops the
+// transaction under way. In a cluster other nodes may have continued them
+// (store.ErrChainMoved); reading every user's head at once, not only the one a failed commit
+// named, lets the next commit go through after one read however many chains moved.
+func (c *Chain) Refresh(ctx context.Context, users ...string) error {
+	heads, err := c.heads.LastAudits(ctx, users)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, u := range users {
-		delete(c.committed, u)
-	}
 	clear(c.tentative)
+	for _, u := range users {
+		if err != nil {
+			delete(c.committed, u) // Link reads it again
+			continue
+		}
+		h := heads[u]
+		c.committed[u] = link{seq: h.Seq, hash: h.Hash}
+	}
+	if err != nil {
+		return fmt.Errorf("reading the chain heads: %w", err)
+	}
+	return nil
 }
 
 // Settle ends the transaction under way: committed, its entries become the heads; not, the

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/netra-ai/netra"
+	"github.com/netra-ai/netra/audit"
 	"github.com/netra-ai/netra/event"
 	"github.com/netra-ai/netra/event/eventmem"
 	"github.com/netra-ai/netra/store"
@@ -380,5 +381,128 @@ func TestHubSubscribesPerUserWhileConnected(t *testing.T) {
 	stopB1()
 	if bus.count("ann") != 0 || bus.count("ben") != 0 {
 		t.Fatalf("bus subscriptions after the last subscribers left: %v", bus.open)
+	}
+}
+
+// chainStore is a store fake that, as PostgreSQL's unique (user, seq) does, refuses a batch
+// whose audit entry does not continue its user's stored chain, naming the first such user in
+// (user, seq) order; other nodes move chains by changing heads.
+type chainStore struct {
+	mu     sync.Mutex
+	heads  map[string]store.AuditAnchor
+	gate   chan struct{} // when set, Append waits until it is closed
+	moved  int           // batches refused because a chain moved
+	stored int           // entries stored
+}
+
+func (c *chainStore) Append(_ context.Context, batch []store.Record) error {
+	if c.gate != nil {
+		<-c.gate
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	next := map[string]store.AuditAnchor{}
+	var first string
+	for _, r := range batch {
+		a := r.Audit
+		if a == nil {
+			continue
+		}
+		head, ok := next[a.UserID]
+		if !ok {
+			head = c.heads[a.UserID]
+		}
+		if a.Seq != head.Seq+1 && (first == "" || a.UserID < first) {
+			first = a.UserID
+		}
+		next[a.UserID] = store.AuditAnchor{Seq: a.Seq, Hash: a.Hash}
+	}
+	if first != "" {
+		c.moved++
+		return fmt.Errorf("append: %w", &store.ChainMoved{User: first})
+	}
+	for u, h := range next {
+		c.heads[u] = h
+	}
+	for _, r := range batch {
+		if r.Audit != nil {
+			c.stored++
+		}
+	}
+	return nil
+}
+
+func (c *chainStore) LastAudit(_ context.Context, owner string) (netra.AuditEntry, bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	h, ok := c.heads[owner]
+	return netra.AuditEntry{UserID: owner, Seq: h.Seq, Hash: h.Hash}, ok, nil
+}
+
+func (c *chainStore) LastAudits(_ context.Context, owners []string) (map[string]store.AuditAnchor, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string]store.AuditAnchor{}
+	for _, u := range owners {
+		if h, ok := c.heads[u]; ok {
+			out[u] = h
+		}
+	}
+	return out, nil
+}
+
+func (c *chainStore) storedCount() int { c.mu.Lock(); defer c.mu.Unlock(); return c.stored }
+
+// TestMovedChainsRelinkAtOnce: when other nodes continued many of a batch's users' chains,
+// the committer reads every head of the batch again at once and commits on its next try,
+// instead of one read and one refused commit for each chain that moved.
+func TestMovedChainsRelinkAtOnce(t *testing.T) {
+	t.Parallel()
+	cs := &chainStore{heads: map[string]store.AuditAnchor{}}
+	p := event.NewPipeline(event.PipelineConfig{Chain: audit.NewChain(cs)}, cs, eventmem.New(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	p.Start()
+	t.Cleanup(p.Stop)
+	ctx := context.Background()
+	users := make([]string, 20)
+	for i := range users {
+		users[i] = fmt.Sprintf("u%02d", i)
+	}
+	submit := func() {
+		for _, u := range users {
+			if err := p.Audit(ctx, &netra.AuditEntry{UserID: u, Action: "auth", At: time.Now()}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	waitStored := func(n int) {
+		for deadline := time.Now().Add(5 * time.Second); cs.storedCount() < n; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d entries stored, want %d", cs.storedCount(), n)
+			}
+		}
+	}
+	submit() // this node knows every head
+	waitStored(len(users))
+	cs.mu.Lock()
+	for _, u := range users { // another node continues every chain
+		h := cs.heads[u]
+		cs.heads[u] = store.AuditAnchor{Seq: h.Seq + 1, Hash: "other-" + u}
+	}
+	cs.moved, cs.gate = 0, make(chan struct{})
+	gate := cs.gate
+	cs.mu.Unlock()
+	submit()
+	close(gate)
+	waitStored(2 * len(users))
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	// The entries may have gone in one batch or a few; each is refused once at most.
+	if cs.moved > 3 {
+		t.Fatalf("%d commits refused for chains that moved; want one a batch", cs.moved)
+	}
+	for _, u := range users {
+		if h := cs.heads[u]; h.Seq != 3 {
+			t.Fatalf("%s's chain ends at %d, want 3", u, h.Seq)
+		}
 	}
 }

@@ -25,8 +25,8 @@ type AuditChain interface {
 	Warm(ctx context.Context, user string) error
 	Link(ctx context.Context, e *netra.AuditEntry) error
 	Settle(committed bool)
-	// Forget drops the heads of users whose chains another node continued.
-	Forget(users ...string)
+	// Refresh reads the stored heads of users' chains, which other nodes may have continued.
+	Refresh(ctx context.Context, users ...string) error
 }
 
 // PipelineConfig tunes the pipeline. Zero values mean the documented defaults.
@@ -249,15 +249,15 @@ func (p *Pipeline) commit(batch []pending) {
 	}
 }
 
-// append commits recs. When another node of the cluster continued one of their audit chains
-// first, it links them again after the stored heads and commits again at once; each time reads
-// only the chain that moved, when the store says whose it was, so it converges as fast as
-// other nodes commit.
+// append commits recs. When other nodes of the cluster continued some of their audit chains
+// first, it links them again after the stored heads of all the batch's users, read at once,
+// and commits again: one read and one more commit for each time other nodes got in between,
+// not one for each chain that moved.
 func (p *Pipeline) append(ctx context.Context, recs []store.Record) error {
 	err := p.store.Append(ctx, recs)
 	for moves := 0; err != nil && moves < maxChainMoves && errors.Is(err, store.ErrChainMoved); moves++ {
-		p.log.Debug("audit chain moved on another node; linking again", "moves", moves)
-		p.relink(ctx, recs, movedUser(err))
+		p.log.Debug("audit chain moved on another node; linking again", "moves", moves, "err", err)
+		p.relink(ctx, recs)
 		err = p.store.Append(ctx, recs)
 	}
 	return err
@@ -267,32 +267,23 @@ func (p *Pipeline) append(ctx context.Context, recs []store.Record) error {
 // users' chains first; past it, the batch takes the path of any failed commit.
 const maxChainMoves = 50
 
-// movedUser is the user whose chain moved, "" when the store did not say.
-func movedUser(err error) string {
-	var m *store.ChainMoved
-	if errors.As(err, &m) {
-		return m.User
-	}
-	return ""
-}
-
-// relink links a batch's audit entries again after the stored head of user's chain (every
-// user's of the batch when user is "").
-func (p *Pipeline) relink(ctx context.Context, recs []store.Record, user string) {
+// relink links a batch's audit entries again after the stored heads of their users' chains.
+func (p *Pipeline) relink(ctx context.Context, recs []store.Record) {
 	if p.cfg.Chain == nil {
 		return
 	}
 	p.settle(false)
-	users := []string{user}
-	if user == "" {
-		users = users[:0]
-		for _, r := range recs {
-			if r.Audit != nil {
-				users = append(users, r.Audit.UserID)
-			}
+	seen := map[string]bool{}
+	var users []string
+	for _, r := range recs {
+		if a := r.Audit; a != nil && !seen[a.UserID] {
+			seen[a.UserID] = true
+			users = append(users, a.UserID)
 		}
 	}
-	p.cfg.Chain.Forget(users...)
+	if err := p.cfg.Chain.Refresh(ctx, users...); err != nil {
+		p.log.Warn("reading audit chain heads", "users", len(users), "err", err) // Link reads each one
+	}
 	for _, r := range recs {
 		_ = p.link(ctx, r.Audit) // a failure here fails the next Append, which says so
 	}

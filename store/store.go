@@ -92,6 +92,10 @@ type Audit interface {
 	// LastAudit returns the owner's newest entry; ok is false when there is none. After a
 	// prune that removed every entry, it returns the anchor (Seq and Hash only).
 	LastAudit(ctx context.Context, owner string) (e netra.AuditEntry, ok bool, err error)
+	// LastAudits returns the heads (seq and hash of the newest entry, or of the anchor) of
+	// the owners' chains that have one, in one read: a cluster's committer relinks a batch
+	// after every user's head it holds, however many other nodes moved.
+	LastAudits(ctx context.Context, owners []string) (map[string]AuditAnchor, error)
 }
 
 // AuditAdmin is the admin-wide view of the audit trail, for admin endpoints and

@@ -78,8 +78,8 @@ func (s *Store) ScanAudit(ctx context.Context, user string, afterSeq int64, limi
 }
 
 // anchors reads (user, seq, hash) rows into out.
-func (s *Store) anchors(ctx context.Context, op, q string, out map[string]store.AuditAnchor) error {
-	rows, err := s.db.Query(ctx, q)
+func (s *Store) anchors(ctx context.Context, op, q string, out map[string]store.AuditAnchor, args ...any) error {
+	rows, err := s.db.Query(ctx, q, args...)
 	if err != nil {
 		return wrap(op, err)
 	}
@@ -93,6 +93,16 @@ func (s *Store) anchors(ctx context.Context, op, q string, out map[string]store.
 		out[u] = a
 	}
 	return wrap(op, rows.Err())
+}
+
+// LastAudits returns the heads of the owners' chains that have one.
+func (s *Store) LastAudits(ctx context.Context, owners []string) (map[string]store.AuditAnchor, error) {
+	out := make(map[string]store.AuditAnchor, len(owners))
+	return out, s.anchors(ctx, "last audits", `SELECT u.id, COALESCE(a.seq, an.seq), COALESCE(a.hash, an.hash)
+		FROM unnest($1::text[]) AS u(id)
+		LEFT JOIN LATERAL (SELECT seq, hash FROM audit WHERE user_id = u.id ORDER BY seq DESC LIMIT 1) a ON true
+		LEFT JOIN audit_anchors an ON an.user_id = u.id
+		WHERE a.seq IS NOT NULL OR an.seq IS NOT NULL`, out, owners)
 }
 
 // AuditAnchors returns the anchors left by pruning.

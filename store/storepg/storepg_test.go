@@ -57,7 +57,8 @@ func TestNodesMigrateOnce(t *testing.T) {
 }
 
 // TestChainMovedNamesTheUser: an audit entry whose seq another node took fails the commit
-// with store.ErrChainMoved naming whose chain moved, so that only that chain is read again.
+// with store.ErrChainMoved naming whose chain moved (for the log; the committer reads every
+// head of its batch again).
 func TestChainMovedNamesTheUser(t *testing.T) {
 	ctx := context.Background()
 	s, err := storepg.Open(ctx, pgtest.URL(t))

@@ -50,6 +50,22 @@ func (s *Store) LastAudit(ctx context.Context, owner string) (netra.AuditEntry, 
 	return a, true, nil
 }
 
+// LastAudits returns the heads of the owners' chains that have one. Reads are local here, so
+// one LastAudit each costs no more than a query of them all.
+func (s *Store) LastAudits(ctx context.Context, owners []string) (map[string]store.AuditAnchor, error) {
+	out := make(map[string]store.AuditAnchor, len(owners))
+	for _, u := range owners {
+		e, ok, err := s.LastAudit(ctx, u)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out[u] = store.AuditAnchor{Seq: e.Seq, Hash: e.Hash}
+		}
+	}
+	return out, nil
+}
+
 // ScanAudit walks entries in (user, seq) order.
 func (s *Store) ScanAudit(ctx context.Context, user string, afterSeq int64, limit int, fn func(netra.AuditEntry) error) error {
 	q, args := `SELECT `+auditColumns+` FROM audit ORDER BY user_id, seq`, []any{}

@@ -835,7 +835,7 @@ func auditTrail(t *testing.T, s store.Store) {
 }
 
 // auditHeadsAndCheckpoints: heads are each chain's newest entry, or its anchor once pruning
-// took every entry; checkpoints come back in seq order after the given one, and a seq cannot
+// took every entry, for all users and for the owners asked for; checkpoints come back in seq order after the given one, and a seq cannot
 // be stored twice.
 func auditHeadsAndCheckpoints(t *testing.T, s store.Store) {
 	c := ctx(t)
@@ -862,6 +862,14 @@ func auditHeadsAndCheckpoints(t *testing.T, s store.Store) {
 	heads, err := admin.AuditHeads(c)
 	if err != nil || heads["hal"] != (store.AuditAnchor{Seq: 2, Hash: "h-hal-2"}) || heads["ivy"] != (store.AuditAnchor{Seq: 1, Hash: "h-ivy-1"}) {
 		t.Fatalf("heads %v %v", heads, err)
+	}
+	// The same heads, asked for by owner; an owner without a chain is left out.
+	mine, err := s.LastAudits(c, []string{"ivy", "nobody", "hal"})
+	if err != nil || len(mine) != 2 || mine["hal"] != heads["hal"] || mine["ivy"] != heads["ivy"] {
+		t.Fatalf("LastAudits %v %v", mine, err)
+	}
+	if none, err := s.LastAudits(c, nil); err != nil || len(none) != 0 {
+		t.Fatalf("LastAudits of no one %v %v", none, err)
 	}
 	for seq := int64(1); seq <= 3; seq++ {
 		if err := admin.AppendCheckpoint(c, store.StoredCheckpoint{Seq: seq, Body: []byte(fmt.Sprintf(`{"seq":%d}`, seq)), Sig: "s"}); err != nil {
