@@ -75,7 +75,7 @@ type Record struct {
 
 // ErrChainMoved is wrapped by Append's error when an audit entry's seq was taken: another node
 // of a cluster continued the user's chain. Nothing of the batch was stored; link its entries
-// again after the stored heads (audit.Chain.Forget) and append it again. The error is a
+// again after the stored heads (audit.Chain.Refresh) and append it again. The error is a
 // *ChainMoved when the store can tell whose chain it was.
 var ErrChainMoved = errors.New("another node continued a user's audit chain")
 

@@ -312,7 +312,7 @@ func (s *Store) ListMessages(ctx context.Context, owner, threadID string) ([]net
 const (
 	qInsThread   = `INSERT INTO threads (id, owner, title, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)`
 	qTouchThread = `SELECT netra_touch_thread($1, $2, $3)`
-	qInsRun      = `INSERT INTO runs (id, owner, thread_id, agent, tier, role, status, input, params, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+	qInsRun      = `INSERT INTO runs (id, owner, thread_id, agent, tier, role, status, input, params, created_at, started_at, ended_at, output, error_code, error_message) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`
 	qInsMessage  = `INSERT INTO messages (id, owner, thread_id, run_id, role, content, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`
 	qSetRunning  = `UPDATE runs SET status = $1, started_at = $2 WHERE id = $3 AND owner = $4`
 	qSetEnded    = `UPDATE runs SET status = $1, ended_at = $2, output = $3, error_code = $4, error_message = $5 WHERE id = $6 AND owner = $7`
@@ -328,13 +328,13 @@ const (
 func (s *Store) CreateRun(ctx context.Context, nr store.NewRun) (netra.Run, error) {
 	var run netra.Run
 	b := &pgx.Batch{}
-	s.queueCreate(b, nr, &run)
+	s.queueCreate(b, nr, nil, &run)
 	return run, wrap("create run", sendBatch(ctx, s.db, b))
 }
 
 // queueCreate queues the statements that accept nr and fills run. Accepting it in a thread
 // that is not the owner's fails the batch (netra_touch_thread: not_found).
-func (s *Store) queueCreate(b *pgx.Batch, nr store.NewRun, run *netra.Run) {
+func (s *Store) queueCreate(b *pgx.Batch, nr store.NewRun, state *store.RunRowState, run *netra.Run) {
 	at := nanos(nr.CreatedAt)
 	owner := nr.Identity.UserID
 	threadID := nr.ThreadID
@@ -347,8 +347,29 @@ func (s *Store) queueCreate(b *pgx.Batch, nr store.NewRun, run *netra.Run) {
 	} else {
 		b.Queue(qTouchThread, threadID, owner, at)
 	}
+	// A state folded from later records of the batch (store.FoldRuns) is bound as their
+	// UPDATEs would bind it.
+	status := netra.RunQueued
+	var started, ended *int64
+	var output []byte
+	var code, msg *string
+	if state != nil {
+		status = state.Status
+		if !state.StartedAt.IsZero() {
+			n := nanos(state.StartedAt)
+			started = &n
+		}
+		if !state.EndedAt.IsZero() {
+			n := nanos(state.EndedAt)
+			ended, output = &n, state.Output
+			if e := state.Error; e != nil {
+				c := string(e.Code)
+				code, msg = &c, &e.Message
+			}
+		}
+	}
 	b.Queue(qInsRun, nr.ID, owner, threadID, nr.Agent, string(nr.Identity.Tier), string(nr.Identity.Role),
-		string(netra.RunQueued), nr.Input, []byte(nr.Params), at)
+		string(status), nr.Input, []byte(nr.Params), at, started, ended, output, code, msg)
 	b.Queue(qInsMessage, netra.NewID("msg_"), owner, threadID, nr.ID, netra.MessageUser, nr.Input, at)
 	*run = netra.Run{ID: nr.ID, Owner: owner, ThreadID: threadID, Agent: nr.Agent, Status: netra.RunQueued,
 		Tier: nr.Identity.Tier, Role: nr.Identity.Role, Input: nr.Input, Params: nr.Params, CreatedAt: fromNanos(at)}
@@ -502,13 +523,14 @@ func (s *Store) Append(ctx context.Context, batch []store.Record) error {
 	// PostgreSQL's cost is mostly per statement, and a run writes several events.
 	var evs events
 	var entries []*netra.AuditEntry
-	for _, rec := range batch {
+	states, folded := store.FoldRuns(batch)
+	for i, rec := range batch {
 		if e := rec.Audit; e != nil {
 			entries = append(entries, e)
 		}
 		if rec.Create != nil {
 			var run netra.Run
-			s.queueCreate(b, *rec.Create, &run)
+			s.queueCreate(b, *rec.Create, states[rec.Create.ID], &run)
 		}
 		e := rec.Event
 		if e == nil {
@@ -516,7 +538,7 @@ func (s *Store) Append(ctx context.Context, batch []store.Record) error {
 		}
 		evs.add(e)
 		if t := rec.Transition; t != nil {
-			queueTransition(b, e, t)
+			queueTransition(b, e, t, folded != nil && folded[i])
 		}
 	}
 	evs.queue(b)
@@ -574,11 +596,15 @@ func (v *auditRows) queue(b *pgx.Batch) {
 	}
 }
 
-func queueTransition(b *pgx.Batch, e *netra.Event, t *netra.Transition) {
+// queueTransition queues the UPDATE of the run's row (unless its creation in the same batch
+// already holds the transition: folded) and the assistant message.
+func queueTransition(b *pgx.Batch, e *netra.Event, t *netra.Transition, folded bool) {
 	at := nanos(t.At)
-	if t.Status == netra.RunRunning {
+	switch {
+	case folded:
+	case t.Status == netra.RunRunning:
 		b.Queue(qSetRunning, string(t.Status), at, e.RunID, e.Owner)
-	} else {
+	default:
 		var code, msg *string
 		if t.Error != nil {
 			c := string(t.Error.Code)

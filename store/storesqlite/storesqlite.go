@@ -500,7 +500,7 @@ func (s *Store) CreateRun(ctx context.Context, nr store.NewRun) (netra.Run, erro
 		return netra.Run{}, wrap("create run", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	run, err := s.createRunTx(ctx, tx, nr)
+	run, err := s.createRunTx(ctx, tx, nr, nil)
 	if err != nil {
 		return netra.Run{}, s.track(wrap("create run", err))
 	}
@@ -510,8 +510,9 @@ func (s *Store) CreateRun(ctx context.Context, nr store.NewRun) (netra.Run, erro
 	return run, s.track(nil)
 }
 
-// createRunTx writes an accepted run inside tx.
-func (s *Store) createRunTx(ctx context.Context, tx *sql.Tx, nr store.NewRun) (netra.Run, error) {
+// createRunTx writes an accepted run inside tx, queued, or in state when its batch folded
+// later transitions into it (store.FoldRuns).
+func (s *Store) createRunTx(ctx context.Context, tx *sql.Tx, nr store.NewRun, state *store.RunRowState) (netra.Run, error) {
 	at := nanos(nr.CreatedAt)
 	owner := nr.Identity.UserID
 	threadID := nr.ThreadID
@@ -533,8 +534,22 @@ func (s *Store) createRunTx(ctx context.Context, tx *sql.Tx, nr store.NewRun) (n
 			return netra.Run{}, store.NotFound("thread")
 		}
 	}
+	status := netra.RunQueued
+	var started, ended, output, code, msg any
+	if state != nil {
+		status = state.Status
+		if !state.StartedAt.IsZero() {
+			started = nanos(state.StartedAt)
+		}
+		if !state.EndedAt.IsZero() { // bound as the end's UPDATE binds them
+			ended, output = nanos(state.EndedAt), state.Output
+			if e := state.Error; e != nil {
+				code, msg = string(e.Code), e.Message
+			}
+		}
+	}
 	if _, err := exec(ctx, tx, s.hot.insRun, nr.ID, owner, threadID, nr.Agent, string(nr.Identity.Tier), string(nr.Identity.Role),
-		string(netra.RunQueued), nr.Input, []byte(nr.Params), at); err != nil {
+		string(status), nr.Input, []byte(nr.Params), at, started, ended, output, code, msg); err != nil {
 		return netra.Run{}, err
 	}
 	if _, err := exec(ctx, tx, s.hot.insMessage,
@@ -550,7 +565,7 @@ func (s *Store) createRunTx(ctx context.Context, tx *sql.Tx, nr store.NewRun) (n
 const (
 	qInsThread    = `INSERT INTO threads (id, owner, title, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`
 	qTouchThread  = `UPDATE threads SET updated_at = ? WHERE id = ? AND owner = ?`
-	qInsRun       = `INSERT INTO runs (id, owner, thread_id, agent, tier, role, status, input, params, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qInsRun       = `INSERT INTO runs (id, owner, thread_id, agent, tier, role, status, input, params, created_at, started_at, ended_at, output, error_code, error_message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qInsMessage   = `INSERT INTO messages (id, owner, thread_id, run_id, role, content, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`
 	qInsEvent     = `INSERT INTO events (run_id, seq, owner, type, frame) VALUES (?, ?, ?, ?, ?)`
 	qSetRunning   = `UPDATE runs SET status = ?, started_at = ? WHERE id = ? AND owner = ?`
@@ -730,14 +745,15 @@ func (s *Store) append(ctx context.Context, batch []store.Record) error {
 	}
 	defer func() { _ = tx.Rollback() }()
 	ins := tx.StmtContext(ctx, s.hot.insEvent)
-	for _, rec := range batch {
+	states, folded := store.FoldRuns(batch)
+	for i, rec := range batch {
 		if rec.Audit != nil {
 			if err := s.insertAudit(ctx, tx, rec.Audit); err != nil {
 				return wrap("append", err)
 			}
 		}
 		if rec.Create != nil {
-			if _, err := s.createRunTx(ctx, tx, *rec.Create); err != nil {
+			if _, err := s.createRunTx(ctx, tx, *rec.Create, states[rec.Create.ID]); err != nil {
 				return wrap("append", err)
 			}
 		}
@@ -749,7 +765,7 @@ func (s *Store) append(ctx context.Context, batch []store.Record) error {
 			return wrap("append", err)
 		}
 		if rec.Transition != nil {
-			if err := s.applyTransition(ctx, tx, e, rec.Transition); err != nil {
+			if err := s.applyTransition(ctx, tx, e, rec.Transition, folded != nil && folded[i]); err != nil {
 				return wrap("append", err)
 			}
 		}
@@ -761,11 +777,14 @@ func (s *Store) append(ctx context.Context, batch []store.Record) error {
 	return nil
 }
 
-func (s *Store) applyTransition(ctx context.Context, tx *sql.Tx, e *netra.Event, t *netra.Transition) error {
+// applyTransition updates the run's row (unless its creation in the same batch already holds
+// the transition: folded) and adds the assistant message.
+func (s *Store) applyTransition(ctx context.Context, tx *sql.Tx, e *netra.Event, t *netra.Transition, folded bool) error {
 	at := nanos(t.At)
 	var err error
-	switch t.Status {
-	case netra.RunRunning:
+	switch {
+	case folded:
+	case t.Status == netra.RunRunning:
 		_, err = exec(ctx, tx, s.hot.setRunning, string(t.Status), at, e.RunID, e.Owner)
 	default:
 		var code, msg any

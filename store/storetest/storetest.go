@@ -385,7 +385,8 @@ func appendWholeRuns(t *testing.T, s store.Store) {
 		t.Fatalf("run accepted, started and completed in one batch: %+v, %v", ga, err)
 	}
 	gb, err := s.GetRun(c, "kim", b.ID)
-	if err != nil || gb.Status != netra.RunFailed || gb.ThreadID != old.ThreadID || gb.StartedAt == nil || gb.Error == nil || gb.Error.Code != "timeout" {
+	if err != nil || gb.Status != netra.RunFailed || gb.ThreadID != old.ThreadID || gb.StartedAt == nil ||
+		gb.EndedAt == nil || !gb.EndedAt.Equal(end) || gb.Error == nil || gb.Error.Code != "timeout" || gb.Error.Message != "slow" {
 		t.Fatalf("run accepted in an existing thread, started and failed in one batch: %+v, %v", gb, err)
 	}
 	if gc, err := s.GetRun(c, "lou", cr.ID); err != nil || gc.Status != netra.RunQueued || gc.StartedAt != nil {
