@@ -53,3 +53,25 @@ func FoldRuns(batch []Record) (states map[string]*RunRowState, folded []bool) {
 	}
 	return states, folded
 }
+
+// Columns returns the state as both stores bind a run's row: its status, its times in Unix
+// nanoseconds and its end's output and error, nil (NULL) where not set. A nil state is a run
+// just queued.
+func (s *RunRowState) Columns() (status string, started, ended *int64, output []byte, code, msg *string) {
+	if s == nil {
+		return string(netra.RunQueued), nil, nil, nil, nil, nil
+	}
+	if !s.StartedAt.IsZero() {
+		n := s.StartedAt.UnixNano()
+		started = &n
+	}
+	if !s.EndedAt.IsZero() {
+		n := s.EndedAt.UnixNano()
+		ended, output = &n, s.Output
+		if e := s.Error; e != nil {
+			c := string(e.Code)
+			code, msg = &c, &e.Message
+		}
+	}
+	return string(s.Status), started, ended, output, code, msg
+}

@@ -349,27 +349,9 @@ func (s *Store) queueCreate(b *pgx.Batch, nr store.NewRun, state *store.RunRowSt
 	}
 	// A state folded from later records of the batch (store.FoldRuns) is bound as their
 	// UPDATEs would bind it.
-	status := netra.RunQueued
-	var started, ended *int64
-	var output []byte
-	var code, msg *string
-	if state != nil {
-		status = state.Status
-		if !state.StartedAt.IsZero() {
-			n := nanos(state.StartedAt)
-			started = &n
-		}
-		if !state.EndedAt.IsZero() {
-			n := nanos(state.EndedAt)
-			ended, output = &n, state.Output
-			if e := state.Error; e != nil {
-				c := string(e.Code)
-				code, msg = &c, &e.Message
-			}
-		}
-	}
+	status, started, ended, output, code, msg := state.Columns()
 	b.Queue(qInsRun, nr.ID, owner, threadID, nr.Agent, string(nr.Identity.Tier), string(nr.Identity.Role),
-		string(status), nr.Input, []byte(nr.Params), at, started, ended, output, code, msg)
+		status, nr.Input, []byte(nr.Params), at, started, ended, output, code, msg)
 	b.Queue(qInsMessage, netra.NewID("msg_"), owner, threadID, nr.ID, netra.MessageUser, nr.Input, at)
 	*run = netra.Run{ID: nr.ID, Owner: owner, ThreadID: threadID, Agent: nr.Agent, Status: netra.RunQueued,
 		Tier: nr.Identity.Tier, Role: nr.Identity.Role, Input: nr.Input, Params: nr.Params, CreatedAt: fromNanos(at)}

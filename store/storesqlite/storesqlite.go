@@ -534,22 +534,9 @@ func (s *Store) createRunTx(ctx context.Context, tx *sql.Tx, nr store.NewRun, st
 			return netra.Run{}, store.NotFound("thread")
 		}
 	}
-	status := netra.RunQueued
-	var started, ended, output, code, msg any
-	if state != nil {
-		status = state.Status
-		if !state.StartedAt.IsZero() {
-			started = nanos(state.StartedAt)
-		}
-		if !state.EndedAt.IsZero() { // bound as the end's UPDATE binds them
-			ended, output = nanos(state.EndedAt), state.Output
-			if e := state.Error; e != nil {
-				code, msg = string(e.Code), e.Message
-			}
-		}
-	}
+	status, started, ended, output, code, msg := state.Columns() // bound as the UPDATEs bind them
 	if _, err := exec(ctx, tx, s.hot.insRun, nr.ID, owner, threadID, nr.Agent, string(nr.Identity.Tier), string(nr.Identity.Role),
-		string(status), nr.Input, []byte(nr.Params), at, started, ended, output, code, msg); err != nil {
+		status, nr.Input, []byte(nr.Params), at, started, ended, output, code, msg); err != nil {
 		return netra.Run{}, err
 	}
 	if _, err := exec(ctx, tx, s.hot.insMessage,
