@@ -836,8 +836,8 @@ func auditTrail(t *testing.T, s store.Store) {
 }
 
 // auditHeadsAndCheckpoints: heads are each chain's newest entry, or its anchor once pruning
-// took every entry, for all users and for the owners asked for; checkpoints come back in seq order after the given one, and a seq cannot
-// be stored twice.
+// took every entry, for all users and for the owners asked for; checkpoints come back in seq
+// order after the given one, and a seq cannot be stored twice.
 func auditHeadsAndCheckpoints(t *testing.T, s store.Store) {
 	c := ctx(t)
 	admin := s.(store.AuditAdmin)
