@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -164,6 +165,12 @@ func (p *Pipeline) loop() {
 				p.commit(batch)
 			}
 		}
+		// Yield once before topping the batch up: the engine whose event woke us is usually
+		// about to emit more (a run started at once sends its acceptance, then run_started
+		// and its first steps), and on two cores it needs this P to do so. Letting it run
+		// first puts those records in this commit instead of the next one: fewer, fuller
+		// commits (PostgreSQL at 10 users +10 – 19 %; see docs/benchmarks.md).
+		runtime.Gosched()
 		p.commit(p.fill(batch))
 	}
 }
