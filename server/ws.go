@@ -147,7 +147,7 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithCancelCause(context.WithValue(base, requestKey{}, requestOf(r.Context())))
 	wctx, wcancel := context.WithCancel(context.Background())
-	c := &wsConn{s: s, ws: ws, raw: hj.conn, user: id, expires: g.Expires, connID: netra.NewID("conn_"), ctx: ctx, cancel: cancel, wctx: wctx,
+	c := &wsConn{s: s, ws: ws, raw: hj.conn, cork: hj.cork, user: id, expires: g.Expires, connID: netra.NewID("conn_"), ctx: ctx, cancel: cancel, wctx: wctx,
 		out: newOutQueue(s.cfg.SendQueue), sent: map[string]*seqSet{}, held: map[string][]*netra.Event{}}
 	go func() {
 		defer release()
@@ -196,15 +196,21 @@ func (c *wsConn) closeWith(code websocket.StatusCode, reason string) {
 	}
 }
 
-// hijackCapture keeps the connection the WebSocket library hijacks, so that closeWith can cut it.
+// hijackCapture keeps the connection the WebSocket library hijacks, so that closeWith can cut
+// it, and puts a cork under the library's write buffer.
 type hijackCapture struct {
 	http.ResponseWriter
 	conn net.Conn
+	cork *corkConn
 }
 
 func (h *hijackCapture) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	c, rw, err := http.NewResponseController(h.ResponseWriter).Hijack()
 	h.conn = c
+	if err == nil && rw != nil && rw.Writer != nil {
+		h.cork = &corkConn{Conn: c}
+		rw.Writer.Reset(h.cork) // empty: the 101 response went out before the hijack
+	}
 	return c, rw, err
 }
 
@@ -246,7 +252,8 @@ type wsConn struct {
 	connID  string
 	ctx     context.Context
 	cancel  context.CancelCauseFunc
-	raw     net.Conn // the hijacked TCP connection
+	raw     net.Conn  // the hijacked TCP connection
+	cork    *corkConn // under the library's writes: a writer's turn leaves in one write
 	// wctx bounds frame writes: it ends closeGrace after ctx, so that a write blocked on a
 	// peer that does not read cannot hold the closing connection for the write timeout.
 	wctx context.Context
@@ -365,23 +372,33 @@ func (c *wsConn) offer(it outItem) bool {
 	return ok
 }
 
-// writeOut writes what waits, then ends: the next offer starts another writer.
+// writeOut writes what waits, then ends: the next offer starts another writer. What it
+// writes in one turn leaves in one write(2), when the turn ends.
 func (c *wsConn) writeOut() {
 	defer c.wg.Done()
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	c.cork.cork()
+	err := c.writeQueued()
+	if uerr := c.cork.uncork(c.s.cfg.WriteTimeout); err == nil {
+		err = uerr
+	}
+	if err != nil && c.ctx.Err() == nil {
+		c.cancel(errReaderDone) // the closer drops the connection
+	}
+}
+
+func (c *wsConn) writeQueued() error {
 	for c.ctx.Err() == nil { // closing: the closer closes with the right status, nothing else goes out
 		it, ok := c.out.take()
 		if !ok {
-			return
+			return nil
 		}
 		if err := c.handleOut(it); err != nil {
-			if c.ctx.Err() == nil {
-				c.cancel(errReaderDone) // the closer drops the connection
-			}
-			return
+			return err
 		}
 	}
+	return nil
 }
 
 // close ends the connection with the status its cause calls for, after the frame being
@@ -429,6 +446,11 @@ func (c *wsConn) handleOut(item outItem) error {
 		}
 		return nil
 	case itemResume:
+		// What the turn holds goes out before the store is read, not after.
+		if err := c.cork.uncork(c.s.cfg.WriteTimeout); err != nil {
+			return err
+		}
+		c.cork.cork()
 		evs, err := c.s.cfg.Store.ListEvents(c.ctx, c.user.UserID, it.runID, it.afterSeq, 0)
 		if err != nil {
 			if c.ctx.Err() != nil {
