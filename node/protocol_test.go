@@ -688,6 +688,45 @@ func TestSSEReplaysAndEnds(t *testing.T) {
 	}
 }
 
+// An SSE stream sends each event as it happens, not when the run ends: the queued run's events
+// up to its tool call arrive while the tool still waits.
+func TestSSESendsAsItHappens(t *testing.T) {
+	t.Parallel()
+	h := start(t, nil)
+	c := h.client("olga") // free tier: one run at a time, so the second waits in the queue
+	params := map[string]any{"delay_ms": 1500}
+	if _, err := c.StartRun(ctxT(t), client.StartRun{Input: "first", Agent: "echo", Params: params}); err != nil {
+		t.Fatal(err)
+	}
+	run, err := c.StartRun(ctxT(t), client.StartRun{Input: "second", Agent: "echo", Params: params})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequestWithContext(ctxT(t), "GET", h.url+"/v1/runs/"+run.ID+"/events", nil)
+	req.Header.Set("Authorization", "Bearer "+h.token("olga", netra.TierFree))
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("%v %v", resp, err)
+	}
+	defer resp.Body.Close()
+	at := map[string]time.Time{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if typ, ok := strings.CutPrefix(sc.Text(), "event: "); ok {
+			at[typ] = time.Now()
+		}
+	}
+	started, executing, completed := at["run_started"], at["tool_executing"], at["tool_completed"]
+	if started.IsZero() || executing.IsZero() || completed.IsZero() {
+		t.Fatalf("stream lacks events: %v", at)
+	}
+	// The tool waits 1.5 s between its two events; held events would arrive together.
+	if gap := completed.Sub(executing); gap < 750*time.Millisecond {
+		t.Fatalf("tool_executing arrived %v before tool_completed, want about 1.5 s: events were held", gap)
+	}
+}
+
 func TestRunLifecycleOverHTTP(t *testing.T) {
 	t.Parallel()
 	h := start(t, nil)

@@ -109,7 +109,10 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, run netra.
 			if !write(ev) {
 				return nil
 			}
-			flusher.Flush()
+			// Events that arrived together (one commit's) leave in one write.
+			if len(sub.ch) == 0 || ev.Type.Terminal() {
+				flusher.Flush()
+			}
 			if ev.Type.Terminal() {
 				return nil
 			}
