@@ -2,6 +2,7 @@ package storesqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -272,6 +273,53 @@ func TestCheckpointsRunBesideTheWriter(t *testing.T) {
 	for deadline := time.Now().Add(5 * time.Second); size() < before+1<<20; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the database file holds %d bytes after 2 MB of commits (%d before): no checkpoint ran", size(), before)
+		}
+	}
+}
+
+// TestForeignKeysLeadAnIndex: deleting a thread cascades to its runs and messages. Without an
+// index that starts with the child's key, SQLite scans the whole child table, every user's
+// rows, for each thread deleted.
+func TestForeignKeysLeadAnIndex(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "netra.db")
+	s, err := storesqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Close()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT m.name, f."from", f."table" FROM sqlite_master m, pragma_foreign_key_list(m.name) f WHERE m.type = 'table'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type fk struct{ table, column, parent string }
+	var fks []fk
+	for rows.Next() {
+		var k fk
+		if err := rows.Scan(&k.table, &k.column, &k.parent); err != nil {
+			t.Fatal(err)
+		}
+		fks = append(fks, k)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(fks) == 0 {
+		t.Fatal("no foreign keys found: the schema query is wrong")
+	}
+	for _, k := range fks {
+		var n int
+		err := db.QueryRow(`SELECT count(*) FROM pragma_index_list(?) l, pragma_index_info(l.name) i WHERE i.seqno = 0 AND i.name = ?`, k.table, k.column).Scan(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			t.Errorf("%s.%s references %s but leads no index: deleting a %s row scans all of %s", k.table, k.column, k.parent, k.parent, k.table)
 		}
 	}
 }
