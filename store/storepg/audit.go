@@ -117,7 +117,7 @@ func (s *Store) AuditHeads(ctx context.Context) (map[string]store.AuditAnchor, e
 	if err != nil {
 		return nil, err
 	}
-	return out, s.anchors(ctx, "audit heads", `SELECT DISTINCT ON (user_id) user_id, seq, hash FROM audit ORDER BY user_id, seq DESC`, out)
+	return out, s.anchors(ctx, "audit heads", store.QueryAuditHeads, out)
 }
 
 // PruneAudit removes entries older than before and moves each user's anchor to the last

@@ -148,8 +148,7 @@ func (s *Store) AuditHeads(ctx context.Context) (map[string]store.AuditAnchor, e
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT a.user_id, a.seq, a.hash FROM audit a
-		JOIN (SELECT user_id, max(seq) AS seq FROM audit GROUP BY user_id) m ON a.user_id = m.user_id AND a.seq = m.seq`)
+	rows, err := s.r.QueryContext(ctx, store.QueryAuditHeads)
 	if err != nil {
 		return nil, wrap("audit heads", err)
 	}

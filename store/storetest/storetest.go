@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ChunksHoldTheRecordsOfTheWindow", chunksHoldRecords},
 		{"AuditIsScopedOrderedAndPrunedWithAnchors", auditTrail},
 		{"AuditHeadsAndCheckpoints", auditHeadsAndCheckpoints},
+		{"AuditHeadsOfEveryUser", auditHeadsOfEveryUser},
 		{"ModelUsageAddsUpByMonthAndModel", modelUsageAddsUp},
 		{"KillSwitchesAreKept", killSwitchesKept},
 	}
@@ -883,6 +884,37 @@ func auditHeadsAndCheckpoints(t *testing.T, s store.Store) {
 	cps, err := admin.Checkpoints(c, 1)
 	if err != nil || len(cps) != 2 || cps[0].Seq != 2 || string(cps[1].Body) != `{"seq":3}` || cps[1].Sig != "s" {
 		t.Fatalf("checkpoints %+v %v", cps, err)
+	}
+}
+
+// auditHeadsOfEveryUser: every user's head is found, whatever the names (one a prefix of
+// another, the empty one) and however long the chains, committed in any order.
+func auditHeadsOfEveryUser(t *testing.T, s store.Store) {
+	c := ctx(t)
+	users := []string{"b", "", "a", "ab", "a b", "zz", "Z", "é"}
+	var batch []store.Record
+	for n := int64(1); n <= 5; n++ {
+		for i, u := range users {
+			if n <= int64(i%5+1) {
+				batch = append(batch, store.Record{Audit: &netra.AuditEntry{UserID: u, Seq: n, At: time.Now().UTC(), Action: "auth", Outcome: "ok", Hash: fmt.Sprintf("h-%s-%d", u, n)}})
+			}
+		}
+	}
+	if err := s.Append(c, batch); err != nil {
+		t.Fatal(err)
+	}
+	heads, err := s.(store.AuditAdmin).AuditHeads(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, u := range users {
+		n := int64(i%5 + 1)
+		if want := (store.AuditAnchor{Seq: n, Hash: fmt.Sprintf("h-%s-%d", u, n)}); heads[u] != want {
+			t.Errorf("head of %q: %+v, want %+v", u, heads[u], want)
+		}
+	}
+	if len(heads) != len(users) {
+		t.Errorf("%d heads for %d users: %v", len(heads), len(users), heads)
 	}
 }
 
