@@ -138,11 +138,10 @@ func ParsePublicKey(s string) (ed25519.PublicKey, error) {
 
 // Latest returns the newest stored checkpoint; ok is false when there is none.
 func Latest(ctx context.Context, s store.AuditAdmin) (Checkpoint, bool, error) {
-	all, err := s.Checkpoints(ctx, 0)
-	if err != nil || len(all) == 0 {
+	last, ok, err := s.LastCheckpoint(ctx)
+	if err != nil || !ok {
 		return Checkpoint{}, false, err
 	}
-	last := all[len(all)-1]
 	c, err := ParseCheckpoint(last.Body, last.Sig)
 	return c, err == nil, err
 }

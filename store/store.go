@@ -117,6 +117,10 @@ type AuditAdmin interface {
 	AppendCheckpoint(ctx context.Context, c StoredCheckpoint) error
 	// Checkpoints returns the stored checkpoints with seq > afterSeq, in seq order.
 	Checkpoints(ctx context.Context, afterSeq int64) ([]StoredCheckpoint, error)
+	// LastCheckpoint returns the newest stored checkpoint (false when there is none) without
+	// reading the others: a server reads it at every start and every checkpoint, and the log
+	// grows by a signature of every user's head each time.
+	LastCheckpoint(ctx context.Context) (StoredCheckpoint, bool, error)
 }
 
 // StoredCheckpoint is a signed checkpoint of the audit trail as stored (audit.Checkpoint).

@@ -170,6 +170,16 @@ func (s *Store) AppendCheckpoint(ctx context.Context, c store.StoredCheckpoint) 
 	return s.track(wrap("append checkpoint", err))
 }
 
+// LastCheckpoint returns the newest stored checkpoint.
+func (s *Store) LastCheckpoint(ctx context.Context) (store.StoredCheckpoint, bool, error) {
+	var c store.StoredCheckpoint
+	err := s.r.QueryRowContext(ctx, `SELECT seq, body, sig FROM audit_checkpoints ORDER BY seq DESC LIMIT 1`).Scan(&c.Seq, &c.Body, &c.Sig)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, false, nil
+	}
+	return c, err == nil, wrap("last checkpoint", err)
+}
+
 // Checkpoints returns the stored checkpoints after afterSeq.
 func (s *Store) Checkpoints(ctx context.Context, afterSeq int64) ([]store.StoredCheckpoint, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT seq, body, sig FROM audit_checkpoints WHERE seq > ? ORDER BY seq`, afterSeq)

@@ -873,6 +873,9 @@ func auditHeadsAndCheckpoints(t *testing.T, s store.Store) {
 	if none, err := s.LastAudits(c, nil); err != nil || len(none) != 0 {
 		t.Fatalf("LastAudits of no one %v %v", none, err)
 	}
+	if _, ok, err := admin.LastCheckpoint(c); ok || err != nil {
+		t.Fatalf("a last checkpoint before any: %v %v", ok, err)
+	}
 	for seq := int64(1); seq <= 3; seq++ {
 		if err := admin.AppendCheckpoint(c, store.StoredCheckpoint{Seq: seq, Body: []byte(fmt.Sprintf(`{"seq":%d}`, seq)), Sig: "s"}); err != nil {
 			t.Fatal(err)
@@ -880,6 +883,9 @@ func auditHeadsAndCheckpoints(t *testing.T, s store.Store) {
 	}
 	if err := admin.AppendCheckpoint(c, store.StoredCheckpoint{Seq: 2, Body: []byte(`{}`), Sig: "forged"}); err == nil {
 		t.Fatal("a checkpoint seq was stored twice")
+	}
+	if last, ok, err := admin.LastCheckpoint(c); !ok || err != nil || last.Seq != 3 || string(last.Body) != `{"seq":3}` || last.Sig != "s" {
+		t.Fatalf("last checkpoint %+v %v %v", last, ok, err)
 	}
 	cps, err := admin.Checkpoints(c, 1)
 	if err != nil || len(cps) != 2 || cps[0].Seq != 2 || string(cps[1].Body) != `{"seq":3}` || cps[1].Sig != "s" {
