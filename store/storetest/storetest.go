@@ -894,7 +894,7 @@ func auditHeadsAndCheckpoints(t *testing.T, s store.Store) {
 }
 
 // auditHeadsOfEveryUser: every user's head is found, whatever the names (one a prefix of
-// another, the empty one) and however long the chains, committed in any order.
+// another, the empty one, upper case, non-ASCII) and however long the chains.
 func auditHeadsOfEveryUser(t *testing.T, s store.Store) {
 	c := ctx(t)
 	users := []string{"b", "", "a", "ab", "a b", "zz", "Z", "é"}
