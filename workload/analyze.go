@@ -46,6 +46,9 @@ type Spend struct {
 	InputTokens  int64    `json:"input_tokens"`
 	OutputTokens int64    `json:"output_tokens"`
 	Share        float64  `json:"share"` // of the window's cost
+	// Errors are the requests that failed, and ErrorCostUSD what they cost.
+	Errors       int64   `json:"errors,omitempty"`
+	ErrorCostUSD float64 `json:"error_cost_usd,omitempty"`
 }
 
 // Dist summarizes a distribution; percentiles are nearest-rank.
@@ -385,6 +388,8 @@ func sorted(m map[string]*Spend, total float64, byKey bool) []Spend {
 			other.InputTokens += s.InputTokens
 			other.OutputTokens += s.OutputTokens
 			other.Share += s.Share
+			other.Errors += s.Errors
+			other.ErrorCostUSD += s.ErrorCostUSD
 		}
 		out = append(out[:maxKeys-1], other)
 	}

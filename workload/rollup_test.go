@@ -51,6 +51,18 @@ func TestRollupsTallyAsRecords(t *testing.T) {
 	if a.Totals.Errors != int64(errs) || a.Totals.Requests != int64(len(recs)) {
 		t.Fatalf("totals %+v, want %d requests and %d errors", a.Totals, len(recs), errs)
 	}
+	// Each breakdown holds every failed request once, with what it cost.
+	for name, l := range map[string][]workload.Spend{"model": b.SpendByModel, "route": b.SpendByRoute, "provider": b.SpendByProvider, "day": b.SpendByDay} {
+		var n int64
+		var cost float64
+		for _, s := range l {
+			n += s.Errors
+			cost += s.ErrorCostUSD
+		}
+		if n != int64(errs) || math.Abs(cost-b.Errors.WasteUSD) > 1e-6 {
+			t.Fatalf("errors by %s add up to %d costing $%f, want %d costing $%f", name, n, cost, errs, b.Errors.WasteUSD)
+		}
+	}
 	merged := false
 	for _, m := range b.SpendByModel {
 		merged = merged || m.Model == "gpt-4o" && slices.Contains(m.Names, "gpt-4o-2024-08-06")
@@ -72,6 +84,7 @@ func roundStats(s *workload.Stats) {
 		for i := range l {
 			r(&l[i].CostUSD)
 			r(&l[i].Share)
+			r(&l[i].ErrorCostUSD)
 		}
 	}
 }

@@ -191,6 +191,10 @@ func (t *Tally) count(mi *modelInfo, ra *routeAcc, provider string, day int64, o
 	if !ok {
 		tot.Errors += n
 		t.waste += cost
+		for _, s := range [...]*Spend{mi.spend, ra.spend, prov, t.lastDaySpend, mi.lastDaySpend} {
+			s.Errors += n
+			s.ErrorCostUSD += cost
+		}
 		if errType == "" {
 			errType = "unknown"
 		}
