@@ -50,6 +50,9 @@ type Triage struct {
 	// a figure, which one (MetricCost, ...).
 	Kind   string `json:"kind"`
 	Metric string `json:"metric,omitempty"`
+	// By ranks a figure by route or model (ByRoute, ByModel): "which route has the most
+	// errors?", "tokens by model". Empty for one figure over the whole scope.
+	By string `json:"by,omitempty"`
 	// OutOfScope marks a question that usage data cannot answer (KindCapability).
 	OutOfScope bool `json:"out_of_scope,omitempty"`
 	// Target is the model a what-if would move the scope's traffic to (KindWhatIf).
@@ -98,6 +101,13 @@ const (
 	MetricLatency   = "latency"    // p50/p95/p99 latency
 	MetricRequests  = "requests"   // how many calls
 	MetricTokens    = "tokens"     // input and output tokens
+)
+
+// What a figure can be ranked by (Triage.By). MetricTopModel and MetricTopRoute are cost
+// ranked by model and by route.
+const (
+	ByRoute = "route"
+	ByModel = "model"
 )
 
 // Categories of a question.

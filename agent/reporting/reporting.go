@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -368,6 +369,10 @@ func writeFigure(b *strings.Builder, t triage.Output, s workload.Stats) {
 		}
 	}
 	byModel := func(r workload.Spend) string { return r.Model }
+	if writeRanked(b, t, s) {
+		b.WriteString("\nAsk how to reduce it for a report with recommendations.\n")
+		return
+	}
 	switch t.Metric {
 	case model.MetricTopModel:
 		top := s.SpendByModel[0]
@@ -420,6 +425,98 @@ func writeFigure(b *strings.Builder, t triage.Output, s workload.Stats) {
 		spendTable(s.SpendByModel, "model", byModel)
 	}
 	b.WriteString("\nAsk how to reduce it for a report with recommendations.\n")
+}
+
+// writeRanked answers "which route (model) has the most errors, requests, tokens, or is the
+// slowest" and the figure "by route (model)": the leader in a sentence with its numbers and the
+// whole scope's, then every route (model) ranked the same way. It reports false when the
+// question ranks nothing, or ranks cost, which writeFigure answers.
+func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats) bool {
+	scope, label, tot := scopeText(t), t.Window.Label, s.Totals
+	what, title := "route", func(k string) string { return "Route **" + k + "**" }
+	groups, key := s.SpendByRoute, func(g workload.Spend) string { return g.Route }
+	switch t.By {
+	case model.ByRoute:
+	case model.ByModel:
+		what, title = "model", func(k string) string { return "**" + k + "**" }
+		groups, key = s.SpendByModel, func(g workload.Spend) string { return g.Model }
+	default:
+		return false
+	}
+	rank := func(less func(a, b workload.Spend) bool) []workload.Spend {
+		rows := slices.Clone(groups)
+		sort.SliceStable(rows, func(i, j int) bool { return less(rows[i], rows[j]) })
+		return rows[:min(len(rows), 10)]
+	}
+	rate := func(g workload.Spend) float64 { return float64(g.Errors) / float64(max(g.Requests, 1)) }
+	switch t.Metric {
+	case model.MetricErrorRate:
+		if tot.Errors == 0 {
+			fmt.Fprintf(b, "No request failed%s in the %s, of %d.\n", scope, label, tot.Requests)
+			return true
+		}
+		rows := rank(func(a, b workload.Spend) bool {
+			if a.Errors != b.Errors {
+				return a.Errors > b.Errors
+			}
+			return rate(a) > rate(b)
+		})
+		top := rows[0]
+		fmt.Fprintf(b, "%s has the most errors%s in the %s: %d of its %d requests failed (%.2f%%), costing %s. In all, %d of %d requests failed (%.2f%%), costing %s.\n",
+			title(key(top)), scope, label, top.Errors, top.Requests, rate(top)*100, money(top.ErrorCostUSD),
+			tot.Errors, tot.Requests, tot.ErrorRate*100, money(s.Errors.WasteUSD))
+		fmt.Fprintf(b, "\n| %s | requests | errors | error rate | error cost |\n| --- | ---: | ---: | ---: | ---: |\n", what)
+		for _, g := range rows {
+			fmt.Fprintf(b, "| %s | %d | %d | %.2f%% | %s |\n", key(g), g.Requests, g.Errors, rate(g)*100, money(g.ErrorCostUSD))
+		}
+	case model.MetricRequests:
+		rows := rank(func(a, b workload.Spend) bool { return a.Requests > b.Requests })
+		top := rows[0]
+		fmt.Fprintf(b, "%s gets the most requests%s in the %s: %d of %d (%.1f%%), costing %s.\n", title(key(top)), scope, label,
+			top.Requests, tot.Requests, 100*float64(top.Requests)/float64(tot.Requests), money(top.CostUSD))
+		fmt.Fprintf(b, "\n| %s | requests | share of requests | cost |\n| --- | ---: | ---: | ---: |\n", what)
+		for _, g := range rows {
+			fmt.Fprintf(b, "| %s | %d | %.1f%% | %s |\n", key(g), g.Requests, 100*float64(g.Requests)/float64(tot.Requests), money(g.CostUSD))
+		}
+	case model.MetricTokens:
+		rows := rank(func(a, b workload.Spend) bool { return a.InputTokens+a.OutputTokens > b.InputTokens+b.OutputTokens })
+		top := rows[0]
+		fmt.Fprintf(b, "%s uses the most tokens%s in the %s: %d input and %d output tokens, over %d requests. In all, %d input and %d output tokens.\n",
+			title(key(top)), scope, label, top.InputTokens, top.OutputTokens, top.Requests, tot.InputTokens, tot.OutputTokens)
+		fmt.Fprintf(b, "\n| %s | input tokens | output tokens | requests |\n| --- | ---: | ---: | ---: |\n", what)
+		for _, g := range rows {
+			fmt.Fprintf(b, "| %s | %d | %d | %d |\n", key(g), g.InputTokens, g.OutputTokens, g.Requests)
+		}
+	case model.MetricLatency:
+		type row struct {
+			key string
+			workload.Dist
+		}
+		var rows []row
+		if t.By == model.ByModel {
+			for _, m := range s.LatencyByModel {
+				rows = append(rows, row{m.Model, m.Dist})
+			}
+		} else {
+			for _, r := range s.LatencyByRoute {
+				rows = append(rows, row{r.Route, r.Dist})
+			}
+		}
+		if len(rows) == 0 {
+			return false
+		}
+		sort.SliceStable(rows, func(i, j int) bool { return rows[i].P95 > rows[j].P95 })
+		top := rows[0]
+		fmt.Fprintf(b, "%s is the slowest%s in the %s: **p95 %.0f ms** (p50 %.0f ms, p99 %.0f ms), over %d requests. Over all of them, p95 is %.0f ms.\n",
+			title(top.key), scope, label, top.P95, top.P50, top.P99, top.Count, s.LatencyMS.P95)
+		fmt.Fprintf(b, "\n| %s | requests | p50 ms | p95 ms | p99 ms |\n| --- | ---: | ---: | ---: | ---: |\n", what)
+		for _, r := range rows {
+			fmt.Fprintf(b, "| %s | %d | %.0f | %.0f | %.0f |\n", r.key, r.Count, r.P50, r.P95, r.P99)
+		}
+	default:
+		return false
+	}
+	return true
 }
 
 // scopeText names the question's scope: " on gpt-4o on route support-chat", or "".

@@ -69,10 +69,16 @@ func (p *Provider) whatIfTarget(q string) string {
 	return ""
 }
 
-// notRoute reports words that follow "route" in a sentence without naming one.
+// notRoute reports words that follow "route" in a sentence without naming one: "which route
+// had the most errors", "error rate by route per day".
 func notRoute(w string) bool {
 	switch w {
-	case "costs", "cost", "is", "has", "does", "the", "with", "that", "spends", "spent", "uses", "most", "are", "was", "gets", "and":
+	case "costs", "cost", "costed", "costing", "is", "has", "had", "have", "does", "did", "do", "the", "a", "an", "with", "that",
+		"which", "spends", "spent", "spending", "uses", "used", "using", "most", "least", "are", "was", "were", "gets", "got",
+		"get", "and", "or", "but", "by", "per", "for", "of", "in", "on", "at", "to", "from", "over", "since", "last", "this",
+		"fails", "failed", "failing", "errors", "error", "sees", "saw", "makes", "made", "takes", "took", "needs", "needed",
+		"should", "would", "could", "can", "will", "runs", "ran", "handles", "handled", "breakdown", "wise", "level", "name",
+		"names", "slowest", "fastest", "cheapest", "busiest", "first", "then", "now", "today", "yesterday":
 		return true
 	}
 	return false
@@ -107,7 +113,7 @@ func (p *Provider) triage(q string) model.Triage {
 		t.Category = model.CategoryCostOptimization
 	case has(l, "report", "monitor", "dashboard", "trend", "alert"):
 		t.Category = model.CategoryMonitoring
-	case has(l, "usage", "workload", "traffic", "tokens", "requests", "errors", "analy"):
+	case has(l, "usage", "workload", "traffic", "tokens", "requests", "error", "fail", "analy"):
 		t.Category = model.CategoryWorkloadAnalysis
 	default:
 		t.Category = model.CategoryGeneral
@@ -159,8 +165,8 @@ func (p *Provider) triage(q string) model.Triage {
 		if target := p.whatIfTarget(q); target != "" {
 			t.Kind, t.Target = model.KindWhatIf, target
 			t.Models = slices.DeleteFunc(t.Models, func(m string) bool { return m == target })
-		} else if m := figureMetric(l); m != "" {
-			t.Kind, t.Metric = model.KindFigure, m
+		} else if m, by := figureMetric(l); m != "" {
+			t.Kind, t.Metric, t.By = model.KindFigure, m, by
 		} else if t.Category == model.CategoryPerformance {
 			t.Kind = model.KindPerformance
 		} else if capability(l, t.Category) && (len(t.Models) == 0 || asksAboutNetra(l) || greetingRe.MatchString(strings.TrimSpace(l))) {
@@ -207,31 +213,46 @@ func asksAboutNetra(l string) bool {
 		"help me get started", "what can i ask")
 }
 
-// figureMetric names the figure a question asks for, or "" when it asks for more than a
-// figure (advice, a report, a comparison, a diagnosis).
-func figureMetric(l string) string {
+// figureMetric names the figure a question asks for, and what it is ranked by (model.ByRoute,
+// model.ByModel, or "" for the whole scope); metric is "" when the question asks for more
+// than a figure (advice, a report, a comparison, a diagnosis).
+func figureMetric(l string) (metric, by string) {
+	by = rankedBy(l)
+	ranksSpeed := by != "" && has(l, "slowest", "fastest")
 	if has(l, "reduce", "optimi", "save", "saving", "cut ", "lower", "improve", "recommend", "report", "should", "switch",
-		"why", "slow", "compare", "versus", " vs", "cheaper", "plan") {
-		return ""
+		"why", "compare", "versus", " vs", "cheaper", "plan") || (has(l, "slow") && !ranksSpeed) {
+		return "", ""
 	}
-	if !has(l, "which", "what", "how much", "how many", "show", "tell me", "?", "p50", "p95", "p99") {
-		return ""
+	if by == "" && !has(l, "which", "what", "how much", "how many", "show", "tell me", "?", "p50", "p95", "p99") {
+		return "", ""
 	}
 	switch {
-	case has(l, "which model", "what model") && has(l, "cost", "spend", "expensive", "most"):
-		return model.MetricTopModel
-	case has(l, "which route", "what route", "which feature", "which endpoint") && has(l, "cost", "spend", "expensive", "most"):
-		return model.MetricTopRoute
-	case has(l, "error rate", "errors", "failure", "fail"):
-		return model.MetricErrorRate
-	case has(l, "p50", "p95", "p99", "latency", "response time"):
-		return model.MetricLatency
-	case has(l, "how much", "spend", "spent", "cost", "bill"):
-		return model.MetricCost
-	case has(l, "how many requests", "how many calls", "requests", "calls"):
-		return model.MetricRequests
+	case has(l, "error", "failure", "fail"):
+		return model.MetricErrorRate, by
+	case ranksSpeed || has(l, "p50", "p95", "p99", "latency", "response time"):
+		return model.MetricLatency, by
+	case has(l, "how many requests", "how many calls", "requests", "calls", "traffic", "volume", "busiest"):
+		return model.MetricRequests, by
 	case has(l, "tokens"):
-		return model.MetricTokens
+		return model.MetricTokens, by
+	case by == model.ByModel && has(l, "cost", "spend", "expensive", "most"):
+		return model.MetricTopModel, ""
+	case by == model.ByRoute && has(l, "cost", "spend", "expensive", "most"):
+		return model.MetricTopRoute, ""
+	case has(l, "how much", "spend", "spent", "cost", "bill"):
+		return model.MetricCost, by
+	}
+	return "", ""
+}
+
+// rankedBy is what a question ranks or breaks a figure down by: "which route …", "… by model".
+func rankedBy(l string) string {
+	switch {
+	case has(l, "which route", "what route", "which feature", "which endpoint", "by route", "per route", "each route",
+		"which of my routes", "routes"):
+		return model.ByRoute
+	case has(l, "which model", "what model", "by model", "per model", "each model", "which of my models", "models"):
+		return model.ByModel
 	}
 	return ""
 }

@@ -54,6 +54,36 @@ func TestTriageRules(t *testing.T) {
 	}
 }
 
+// A question that ranks routes or models asks for that ranking, whatever the measure, and
+// the words after "route" in it name no route.
+func TestTriageRanks(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ q, metric, by, routes string }{
+		{"which route had the most errors last week, and what did those errors cost?", model.MetricErrorRate, model.ByRoute, ""},
+		{"which route has the most errors?", model.MetricErrorRate, model.ByRoute, ""},
+		{"error rate by route", model.MetricErrorRate, model.ByRoute, ""},
+		{"which model fails the most?", model.MetricErrorRate, model.ByModel, ""},
+		{"which route is the slowest?", model.MetricLatency, model.ByRoute, ""},
+		{"which route gets the most traffic?", model.MetricRequests, model.ByRoute, ""},
+		{"which model uses the most tokens?", model.MetricTokens, model.ByModel, ""},
+		{"which route costs the most?", model.MetricTopRoute, "", ""},
+		{"Which model costs me the most in the last 7 days?", model.MetricTopModel, "", ""},
+		{"What's my error rate on route support-chat in the last 7 days?", model.MetricErrorRate, "", "support-chat"},
+		{"What is the p95 latency of route rag-rerank?", model.MetricLatency, "", "rag-rerank"},
+		{"how many requests did gpt-4o get?", model.MetricRequests, "", ""},
+	}
+	for _, tc := range cases {
+		tr := triage(t, tc.q)
+		if tr.Kind != model.KindFigure || tr.Metric != tc.metric || tr.By != tc.by || strings.Join(tr.Routes, ",") != tc.routes {
+			t.Errorf("%q → kind %s, metric %q by %q, routes %q; want metric %q by %q, routes %q", tc.q, tr.Kind, tr.Metric, tr.By, tr.Routes, tc.metric, tc.by, tc.routes)
+		}
+	}
+	// Asking why stays a diagnosis.
+	if tr := triage(t, "why is my support chat slow?"); tr.Kind != model.KindPerformance {
+		t.Errorf("a why-question is %s, want performance", tr.Kind)
+	}
+}
+
 func TestWriteUsesOnlyTheFacts(t *testing.T) {
 	t.Parallel()
 	p := offline.New(nil)
