@@ -267,6 +267,94 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 		Case{Thread: []string{"how can I reduce costs on gpt-4o?"}, Question: "and for the last 7 days?", Kind: KindReport,
 			Must: []string{"## Recommendations", fmt.Sprintf("%d requests, $%.2f", len(gpt7), cost(gpt7))}},
 	)
+	return append(cs, rankedCases(f)...)
+}
+
+// group is what the records of one key (a route, a model, an hour) add up to.
+type group struct {
+	key             string
+	requests, fails int64
+	cost            float64
+	in, out         int64 // tokens
+	recs            []workload.Record
+}
+
+// top is the group of the records kept that leads by by; ok is false when there is none or
+// the first two tie, so that either answer would be right.
+func top(rs []workload.Record, key func(workload.Record) string, keep func(workload.Record) bool, by func(group) float64) (group, bool) {
+	m := map[string]*group{}
+	for _, r := range rs {
+		if !keep(r) {
+			continue
+		}
+		k := key(r)
+		g := m[k]
+		if g == nil {
+			g = &group{key: k}
+			m[k] = g
+		}
+		g.requests++
+		g.cost += r.CostUSD
+		g.in += r.InputTokens
+		g.out += r.OutputTokens
+		g.recs = append(g.recs, r)
+		if !r.OK {
+			g.fails++
+		}
+	}
+	var gs []group
+	for _, g := range m {
+		gs = append(gs, *g)
+	}
+	sort.Slice(gs, func(i, j int) bool { return by(gs[i]) > by(gs[j]) })
+	if len(gs) == 0 || (len(gs) > 1 && by(gs[0]) == by(gs[1])) {
+		return group{}, false
+	}
+	return gs[0], true
+}
+
+func requests(g group) float64         { return float64(g.requests) }
+func fails(g group) float64            { return float64(g.fails) }
+func tokens(g group) float64           { return float64(g.in + g.out) }
+func p95Of(g group) float64            { return p95(g.recs) }
+func byRoute(r workload.Record) string { return r.Route }
+func byModel(r workload.Record) string { return r.Model }
+
+// rankedCases ask which route or model leads in errors, requests, tokens or latency: the
+// answer names the leader with its figures first, whatever words the question takes.
+func rankedCases(f facts) []Case {
+	noReport := []string{"## Recommendations"}
+	var cs []Case
+	add := func(q string, ok bool, must ...string) {
+		if ok {
+			cs = append(cs, Case{Question: q, Kind: KindFigure, Must: must, MustNot: noReport})
+		}
+	}
+	for _, days := range []int{7, 30} {
+		g, ok := top(f.in(days, all), byRoute, all, fails)
+		add(fmt.Sprintf("Which route had the most errors in the last %d days?", days), ok,
+			fmt.Sprintf("Route **%s** has the most errors in the last %d days: %d of its %d requests failed", g.key, days, g.fails, g.requests))
+	}
+	g, ok := top(f.in(7, all), byRoute, all, fails)
+	add("which route had the most errors last week, and what did those errors cost?", ok,
+		fmt.Sprintf("Route **%s** has the most errors in the last week: %d of its %d requests failed", g.key, g.fails, g.requests))
+	add("error rate by route over the last 7 days", ok,
+		fmt.Sprintf("Route **%s** has the most errors in the last 7 days: %d of its %d requests failed", g.key, g.fails, g.requests))
+	g, ok = top(f.in(14, all), byModel, all, fails)
+	add("Which model fails the most in the last 14 days?", ok,
+		fmt.Sprintf("**%s** has the most errors in the last 14 days: %d of its %d requests failed", g.key, g.fails, g.requests))
+	g, ok = top(f.in(30, all), byRoute, all, requests)
+	add("Which route gets the most traffic in the last 30 days?", ok,
+		fmt.Sprintf("Route **%s** gets the most requests in the last 30 days: %d of %d", g.key, g.requests, len(f.in(30, all))))
+	g, ok = top(f.in(7, all), byModel, all, tokens)
+	add("Which model used the most tokens in the last 7 days?", ok,
+		fmt.Sprintf("**%s** uses the most tokens in the last 7 days: %d input and %d output tokens, over %d requests", g.key, g.in, g.out, g.requests))
+	g, ok = top(f.in(30, all), byRoute, all, p95Of)
+	add("Which route is the slowest in the last 30 days?", ok,
+		fmt.Sprintf("Route **%s** is the slowest in the last 30 days: **p95 %.0f ms**", g.key, p95(g.recs)))
+	g, ok = top(f.in(14, all), byModel, all, p95Of)
+	add("which model was slowest over the last 14 days?", ok,
+		fmt.Sprintf("**%s** is the slowest in the last 14 days: **p95 %.0f ms**", g.key, p95(g.recs)))
 	return cs
 }
 
@@ -276,40 +364,6 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 // records. A question whose top two tie is left out: either answer would be right.
 func QuestionCases(recs []workload.Record, now time.Time) []Case {
 	f := facts{recs, now}
-	type group struct {
-		key             string
-		requests, fails int64
-		cost            float64
-	}
-	top := func(rs []workload.Record, key func(workload.Record) string, keep func(workload.Record) bool, by func(group) float64) (group, bool) {
-		m := map[string]*group{}
-		for _, r := range rs {
-			if !keep(r) {
-				continue
-			}
-			k := key(r)
-			g := m[k]
-			if g == nil {
-				g = &group{key: k}
-				m[k] = g
-			}
-			g.requests++
-			g.cost += r.CostUSD
-			if !r.OK {
-				g.fails++
-			}
-		}
-		var gs []group
-		for _, g := range m {
-			gs = append(gs, *g)
-		}
-		sort.Slice(gs, func(i, j int) bool { return by(gs[i]) > by(gs[j]) })
-		if len(gs) == 0 || (len(gs) > 1 && by(gs[0]) == by(gs[1])) {
-			return group{}, false
-		}
-		return gs[0], true
-	}
-	requests := func(g group) float64 { return float64(g.requests) }
 	var cs []Case
 	add := func(q string, g group, ok bool, figure string) {
 		if ok {
@@ -324,7 +378,7 @@ func QuestionCases(recs []workload.Record, now time.Time) []Case {
 	add("Which provider do I spend the most on in the last 30 days?", g, ok, fmt.Sprintf("$%.2f", g.cost))
 	g, ok = top(f.in(7, all), func(r workload.Record) string { return r.TS.UTC().Format("2006-01-02") }, all, requests)
 	add("Which day had the most requests in the last 7 days?", g, ok, fmt.Sprintf("%d requests", g.requests))
-	g, ok = top(f.in(30, all), func(r workload.Record) string { return r.Route }, all, func(g group) float64 { return float64(g.fails) })
+	g, ok = top(f.in(30, all), byRoute, all, fails)
 	add("Which route has the most errors in the last 30 days?", g, ok, fmt.Sprintf("%d errors", g.fails))
 	return cs
 }
