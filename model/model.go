@@ -101,13 +101,21 @@ const (
 	MetricLatency   = "latency"    // p50/p95/p99 latency
 	MetricRequests  = "requests"   // how many calls
 	MetricTokens    = "tokens"     // input and output tokens
+	// MetricCostPerRequest is the average cost of a request.
+	MetricCostPerRequest = "cost_per_request"
+	// MetricRetries is what unlogged retries cost, estimated from the retries records report.
+	MetricRetries = "retries"
+	// MetricCache is the share of input tokens read from a provider's prompt cache.
+	MetricCache = "cache"
 )
 
 // What a figure can be ranked by (Triage.By). MetricTopModel and MetricTopRoute are cost
 // ranked by model and by route.
 const (
-	ByRoute = "route"
-	ByModel = "model"
+	ByRoute    = "route"
+	ByModel    = "model"
+	ByProvider = "provider"
+	ByDay      = "day" // UTC days
 )
 
 // Categories of a question.

@@ -420,6 +420,27 @@ func writeFigure(b *strings.Builder, t triage.Output, s workload.Stats) {
 		fmt.Fprintf(b, "**%d input and %d output tokens**%s in the %s (%d input tokens read from cache), over %d requests.\n",
 			tot.InputTokens, tot.OutputTokens, scope, label, tot.CachedInputTokens, tot.Requests)
 		spendTable(s.SpendByModel, "model", byModel)
+	case model.MetricCostPerRequest:
+		fmt.Fprintf(b, "Your average cost a request%s in the %s is **$%.4f**: %s over %d requests.\n", scope, label,
+			tot.CostUSD/float64(tot.Requests), money(tot.CostUSD), tot.Requests)
+		b.WriteString("\n| model | requests | cost | cost a request |\n| --- | ---: | ---: | ---: |\n")
+		for i, m := range s.SpendByModel {
+			if i == 10 {
+				break
+			}
+			fmt.Fprintf(b, "| %s | %d | %s | $%.4f |\n", m.Model, m.Requests, money(m.CostUSD), m.CostUSD/float64(max(m.Requests, 1)))
+		}
+	case model.MetricRetries:
+		fmt.Fprintf(b, "Retries cost you an estimated **%s**%s in the %s: your records log %d retries over %d requests, each "+
+			"counted at the cost of its request. Failed calls cost another %s.\n", money(s.Errors.RetryWasteUSD), scope, label,
+			tot.Retries, tot.Requests, money(s.Errors.WasteUSD))
+	case model.MetricCache:
+		if tot.CachedInputTokens == 0 {
+			fmt.Fprintf(b, "None of your %d input tokens%s in the %s was read from a prompt cache.\n", tot.InputTokens, scope, label)
+			break
+		}
+		fmt.Fprintf(b, "**%.1f%%** of your input tokens%s in the %s were read from a prompt cache: %d of %d, over %d requests.\n",
+			100*float64(tot.CachedInputTokens)/float64(max(tot.InputTokens, 1)), scope, label, tot.CachedInputTokens, tot.InputTokens, tot.Requests)
 	default: // MetricCost
 		fmt.Fprintf(b, "You spent **%s**%s in the %s, over %d requests.\n", money(tot.CostUSD), scope, label, tot.Requests)
 		spendTable(s.SpendByModel, "model", byModel)
@@ -427,20 +448,30 @@ func writeFigure(b *strings.Builder, t triage.Output, s workload.Stats) {
 	b.WriteString("\nAsk how to reduce it for a report with recommendations.\n")
 }
 
-// writeRanked answers "which route (model) has the most errors, requests, tokens, or is the
-// slowest" and the figure "by route (model)": the leader in a sentence with its numbers and the
-// whole scope's, then every route (model) ranked the same way. It reports false when the
-// question ranks nothing, or ranks cost, which writeFigure answers.
+// writeRanked answers "which route (model, provider, day) has the most errors, requests,
+// tokens, cost, or is the slowest" and the figure "by route (…)": the leader in a sentence with
+// its numbers and the whole scope's, then the ten first ranked the same way. It reports false
+// when the question ranks nothing, or ranks what writeFigure answers (cost by model or route).
 func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats) bool {
 	scope, label, tot := scopeText(t), t.Window.Label, s.Totals
+	bold := func(k string) string { return "**" + k + "**" }
 	what, title := "route", func(k string) string { return "Route **" + k + "**" }
 	groups, key := s.SpendByRoute, func(g workload.Spend) string { return g.Route }
 	switch t.By {
 	case model.ByRoute:
 	case model.ByModel:
-		what, title = "model", func(k string) string { return "**" + k + "**" }
+		what, title = "model", bold
 		groups, key = s.SpendByModel, func(g workload.Spend) string { return g.Model }
+	case model.ByProvider:
+		what, title = "provider", bold
+		groups, key = s.SpendByProvider, func(g workload.Spend) string { return g.Provider }
+	case model.ByDay:
+		what, title = "day (UTC)", bold
+		groups, key = s.SpendByDay, func(g workload.Spend) string { return g.Day }
 	default:
+		return false
+	}
+	if len(groups) == 0 {
 		return false
 	}
 	rank := func(less func(a, b workload.Spend) bool) []workload.Spend {
@@ -449,7 +480,29 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats) bool {
 		return rows[:min(len(rows), 10)]
 	}
 	rate := func(g workload.Spend) float64 { return float64(g.Errors) / float64(max(g.Requests, 1)) }
+	perRequest := func(g workload.Spend) float64 { return g.CostUSD / float64(max(g.Requests, 1)) }
 	switch t.Metric {
+	case model.MetricCost, model.MetricTopModel, model.MetricTopRoute:
+		if t.By == model.ByModel || t.By == model.ByRoute {
+			return false
+		}
+		rows := rank(func(a, b workload.Spend) bool { return a.CostUSD > b.CostUSD })
+		top := rows[0]
+		fmt.Fprintf(b, "%s costs you the most%s in the %s: %s of %s (%.1f%%), over %d requests.\n", title(key(top)), scope, label,
+			money(top.CostUSD), money(tot.CostUSD), 100*top.CostUSD/max(tot.CostUSD, 1e-12), top.Requests)
+		fmt.Fprintf(b, "\n| %s | requests | cost | share |\n| --- | ---: | ---: | ---: |\n", what)
+		for _, g := range rows {
+			fmt.Fprintf(b, "| %s | %d | %s | %.1f%% |\n", key(g), g.Requests, money(g.CostUSD), 100*g.CostUSD/max(tot.CostUSD, 1e-12))
+		}
+	case model.MetricCostPerRequest:
+		rows := rank(func(a, b workload.Spend) bool { return perRequest(a) > perRequest(b) })
+		top := rows[0]
+		fmt.Fprintf(b, "%s costs the most a request%s in the %s: **$%.4f** on average over %d requests; $%.4f over all %d.\n", title(key(top)), scope, label,
+			perRequest(top), top.Requests, tot.CostUSD/float64(tot.Requests), tot.Requests)
+		fmt.Fprintf(b, "\n| %s | requests | cost | cost a request |\n| --- | ---: | ---: | ---: |\n", what)
+		for _, g := range rows {
+			fmt.Fprintf(b, "| %s | %d | %s | $%.4f |\n", key(g), g.Requests, money(g.CostUSD), perRequest(g))
+		}
 	case model.MetricErrorRate:
 		if tot.Errors == 0 {
 			fmt.Fprintf(b, "No request failed%s in the %s, of %d.\n", scope, label, tot.Requests)

@@ -227,6 +227,12 @@ func figureMetric(l string) (metric, by string) {
 		return "", ""
 	}
 	switch {
+	case has(l, "per request", "per call", "average cost", "avg cost", "mean cost", "cost per"):
+		return model.MetricCostPerRequest, by
+	case has(l, "retry", "retries", "retried"):
+		return model.MetricRetries, ""
+	case has(l, "cache hit", "cached", "cache rate", "from cache", "from the cache", "hit rate", "cache reads"):
+		return model.MetricCache, ""
 	case has(l, "error", "failure", "fail"):
 		return model.MetricErrorRate, by
 	case ranksSpeed || has(l, "p50", "p95", "p99", "latency", "response time"):
@@ -239,6 +245,8 @@ func figureMetric(l string) (metric, by string) {
 		return model.MetricTopModel, ""
 	case by == model.ByRoute && has(l, "cost", "spend", "expensive", "most"):
 		return model.MetricTopRoute, ""
+	case by != "" && has(l, "cost", "spend", "expensive", "most"):
+		return model.MetricCost, by
 	case has(l, "how much", "spend", "spent", "cost", "bill"):
 		return model.MetricCost, by
 	}
@@ -253,6 +261,10 @@ func rankedBy(l string) string {
 		return model.ByRoute
 	case has(l, "which model", "what model", "by model", "per model", "each model", "which of my models", "models"):
 		return model.ByModel
+	case has(l, "which provider", "what provider", "by provider", "per provider", "each provider", "providers"):
+		return model.ByProvider
+	case has(l, "which day", "what day", "by day", "busiest day", "expensive day", "costliest day", "worst day"):
+		return model.ByDay
 	}
 	return ""
 }

@@ -71,6 +71,13 @@ func TestTriageRanks(t *testing.T) {
 		{"What's my error rate on route support-chat in the last 7 days?", model.MetricErrorRate, "", "support-chat"},
 		{"What is the p95 latency of route rag-rerank?", model.MetricLatency, "", "rag-rerank"},
 		{"how many requests did gpt-4o get?", model.MetricRequests, "", ""},
+		{"which provider do I spend the most on?", model.MetricCost, model.ByProvider, ""},
+		{"what was my most expensive day?", model.MetricCost, model.ByDay, ""},
+		{"which day had the most requests last week?", model.MetricRequests, model.ByDay, ""},
+		{"what's my average cost per request?", model.MetricCostPerRequest, "", ""},
+		{"average cost per request by model", model.MetricCostPerRequest, model.ByModel, ""},
+		{"how much did retries cost me?", model.MetricRetries, "", ""},
+		{"what's my cache hit rate?", model.MetricCache, "", ""},
 	}
 	for _, tc := range cases {
 		tr := triage(t, tc.q)
