@@ -267,7 +267,8 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 		Case{Thread: []string{"how can I reduce costs on gpt-4o?"}, Question: "and for the last 7 days?", Kind: KindReport,
 			Must: []string{"## Recommendations", fmt.Sprintf("%d requests, $%.2f", len(gpt7), cost(gpt7))}},
 	)
-	return append(cs, rankedCases(f)...)
+	cs = append(cs, rankedCases(f)...)
+	return append(cs, sumCases(f)...)
 }
 
 // group is what the records of one key (a route, a model, an hour) add up to.
@@ -313,12 +314,20 @@ func top(rs []workload.Record, key func(workload.Record) string, keep func(workl
 	return gs[0], true
 }
 
-func requests(g group) float64         { return float64(g.requests) }
-func fails(g group) float64            { return float64(g.fails) }
-func tokens(g group) float64           { return float64(g.in + g.out) }
-func p95Of(g group) float64            { return p95(g.recs) }
-func byRoute(r workload.Record) string { return r.Route }
-func byModel(r workload.Record) string { return r.Model }
+func requests(g group) float64            { return float64(g.requests) }
+func fails(g group) float64               { return float64(g.fails) }
+func tokens(g group) float64              { return float64(g.in + g.out) }
+func p95Of(g group) float64               { return p95(g.recs) }
+func byRoute(r workload.Record) string    { return r.Route }
+func byModel(r workload.Record) string    { return r.Model }
+func byProvider(r workload.Record) string { return r.Provider }
+func byDay(r workload.Record) string      { return r.TS.UTC().Format("2006-01-02") }
+
+// failsThenRate ranks by failed requests, then by error rate, as the answer does: a tie on
+// failures is no reason to leave a case out.
+func failsThenRate(g group) float64 { return float64(g.fails) + float64(g.fails)/float64(g.requests) }
+func costOf(g group) float64        { return math.Round(g.cost * 100) }
+func perRequest(g group) float64    { return math.Round(g.cost / float64(g.requests) * 1e4) }
 
 // rankedCases ask which route or model leads in errors, requests, tokens or latency: the
 // answer names the leader with its figures first, whatever words the question takes.
@@ -331,16 +340,16 @@ func rankedCases(f facts) []Case {
 		}
 	}
 	for _, days := range []int{7, 30} {
-		g, ok := top(f.in(days, all), byRoute, all, fails)
+		g, ok := top(f.in(days, all), byRoute, all, failsThenRate)
 		add(fmt.Sprintf("Which route had the most errors in the last %d days?", days), ok,
 			fmt.Sprintf("Route **%s** has the most errors in the last %d days: %d of its %d requests failed", g.key, days, g.fails, g.requests))
 	}
-	g, ok := top(f.in(7, all), byRoute, all, fails)
+	g, ok := top(f.in(7, all), byRoute, all, failsThenRate)
 	add("which route had the most errors last week, and what did those errors cost?", ok,
 		fmt.Sprintf("Route **%s** has the most errors in the last week: %d of its %d requests failed", g.key, g.fails, g.requests))
 	add("error rate by route over the last 7 days", ok,
 		fmt.Sprintf("Route **%s** has the most errors in the last 7 days: %d of its %d requests failed", g.key, g.fails, g.requests))
-	g, ok = top(f.in(14, all), byModel, all, fails)
+	g, ok = top(f.in(14, all), byModel, all, failsThenRate)
 	add("Which model fails the most in the last 14 days?", ok,
 		fmt.Sprintf("**%s** has the most errors in the last 14 days: %d of its %d requests failed", g.key, g.fails, g.requests))
 	g, ok = top(f.in(30, all), byRoute, all, requests)
@@ -355,7 +364,45 @@ func rankedCases(f facts) []Case {
 	g, ok = top(f.in(14, all), byModel, all, p95Of)
 	add("which model was slowest over the last 14 days?", ok,
 		fmt.Sprintf("**%s** is the slowest in the last 14 days: **p95 %.0f ms**", g.key, p95(g.recs)))
+	g, ok = top(f.in(14, all), byProvider, all, costOf)
+	add("Which provider costs me the most in the last 14 days?", ok,
+		fmt.Sprintf("**%s** costs you the most in the last 14 days: $%.2f of $%.2f", g.key, g.cost, cost(f.in(14, all))))
+	g, ok = top(f.in(30, all), byDay, all, costOf)
+	add("What was my most expensive day in the last 30 days?", ok,
+		fmt.Sprintf("**%s** costs you the most in the last 30 days: $%.2f", g.key, g.cost))
+	g, ok = top(f.in(7, all), byModel, all, perRequest)
+	add("average cost per request by model over the last 7 days", ok,
+		fmt.Sprintf("**%s** costs the most a request in the last 7 days: **$%.4f** on average over %d requests", g.key, g.cost/float64(g.requests), g.requests))
 	return cs
+}
+
+// sumCases ask for figures derived from sums: the average cost of a request, what retries
+// cost (each logged retry at its request's cost), the share of input read from a cache.
+func sumCases(f facts) []Case {
+	noReport := []string{"## Recommendations"}
+	rs := f.in(30, all)
+	var retries int64
+	var retryCost float64
+	for _, r := range rs {
+		retries += int64(r.Retries)
+		retryCost += float64(r.Retries) * r.CostUSD
+	}
+	var in, cached int64
+	for _, r := range f.in(7, all) {
+		in += r.InputTokens
+		cached += r.CachedInputTokens
+	}
+	cache := fmt.Sprintf("None of your %d input tokens in the last 7 days was read from a prompt cache", in)
+	if cached > 0 {
+		cache = fmt.Sprintf("**%.1f%%** of your input tokens in the last 7 days were read from a prompt cache: %d of %d", 100*float64(cached)/float64(in), cached, in)
+	}
+	return []Case{
+		{Question: "What's my average cost per request in the last 30 days?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("Your average cost a request in the last 30 days is **$%.4f**: $%.2f over %d requests", cost(rs)/float64(len(rs)), cost(rs), len(rs))}},
+		{Question: "How much did retries cost me in the last 30 days?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("Retries cost you an estimated **$%.2f** in the last 30 days: your records log %d retries over %d requests", retryCost, retries, len(rs))}},
+		{Question: "What's my cache hit rate over the last 7 days?", Kind: KindFigure, MustNot: noReport, Must: []string{cache}},
+	}
 }
 
 // QuestionCases are free-form questions for the analyst: the busiest hour of the day, the
