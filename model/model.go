@@ -53,6 +53,8 @@ type Triage struct {
 	// By ranks a figure by route or model (ByRoute, ByModel): "which route has the most
 	// errors?", "tokens by model". Empty for one figure over the whole scope.
 	By string `json:"by,omitempty"`
+	// Least asks for the other end of the ranking: the fastest, the cheapest, the fewest.
+	Least bool `json:"least,omitempty"`
 	// OutOfScope marks a question that usage data cannot answer (KindCapability).
 	OutOfScope bool `json:"out_of_scope,omitempty"`
 	// Target is the model a what-if would move the scope's traffic to (KindWhatIf).

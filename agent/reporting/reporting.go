@@ -476,19 +476,32 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats) bool {
 	}
 	rank := func(less func(a, b workload.Spend) bool) []workload.Spend {
 		rows := slices.Clone(groups)
-		sort.SliceStable(rows, func(i, j int) bool { return less(rows[i], rows[j]) })
+		sort.SliceStable(rows, func(i, j int) bool {
+			if t.Least {
+				return less(rows[j], rows[i])
+			}
+			return less(rows[i], rows[j])
+		})
 		return rows[:min(len(rows), 10)]
+	}
+	// most says which end of the ranking leads: "the most errors" or, for a question about
+	// the least, "the fewest errors".
+	most := func(most, least string) string {
+		if t.Least {
+			return least
+		}
+		return most
 	}
 	rate := func(g workload.Spend) float64 { return float64(g.Errors) / float64(max(g.Requests, 1)) }
 	perRequest := func(g workload.Spend) float64 { return g.CostUSD / float64(max(g.Requests, 1)) }
 	switch t.Metric {
 	case model.MetricCost, model.MetricTopModel, model.MetricTopRoute:
-		if t.By == model.ByModel || t.By == model.ByRoute {
-			return false
+		if (t.By == model.ByModel || t.By == model.ByRoute) && !t.Least {
+			return false // writeFigure's top_model and top_route
 		}
 		rows := rank(func(a, b workload.Spend) bool { return a.CostUSD > b.CostUSD })
 		top := rows[0]
-		fmt.Fprintf(b, "%s costs you the most%s in the %s: %s of %s (%.1f%%), over %d requests.\n", title(key(top)), scope, label,
+		fmt.Fprintf(b, "%s costs you the %s%s in the %s: %s of %s (%.1f%%), over %d requests.\n", title(key(top)), most("most", "least"), scope, label,
 			money(top.CostUSD), money(tot.CostUSD), 100*top.CostUSD/max(tot.CostUSD, 1e-12), top.Requests)
 		fmt.Fprintf(b, "\n| %s | requests | cost | share |\n| --- | ---: | ---: | ---: |\n", what)
 		for _, g := range rows {
@@ -497,7 +510,7 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats) bool {
 	case model.MetricCostPerRequest:
 		rows := rank(func(a, b workload.Spend) bool { return perRequest(a) > perRequest(b) })
 		top := rows[0]
-		fmt.Fprintf(b, "%s costs the most a request%s in the %s: **$%.4f** on average over %d requests; $%.4f over all %d.\n", title(key(top)), scope, label,
+		fmt.Fprintf(b, "%s costs the %s a request%s in the %s: **$%.4f** on average over %d requests; $%.4f over all %d.\n", title(key(top)), most("most", "least"), scope, label,
 			perRequest(top), top.Requests, tot.CostUSD/float64(tot.Requests), tot.Requests)
 		fmt.Fprintf(b, "\n| %s | requests | cost | cost a request |\n| --- | ---: | ---: | ---: |\n", what)
 		for _, g := range rows {
@@ -515,8 +528,8 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats) bool {
 			return rate(a) > rate(b)
 		})
 		top := rows[0]
-		fmt.Fprintf(b, "%s has the most errors%s in the %s: %d of its %d requests failed (%.2f%%), costing %s. In all, %d of %d requests failed (%.2f%%), costing %s.\n",
-			title(key(top)), scope, label, top.Errors, top.Requests, rate(top)*100, money(top.ErrorCostUSD),
+		fmt.Fprintf(b, "%s has the %s errors%s in the %s: %d of its %d requests failed (%.2f%%), costing %s. In all, %d of %d requests failed (%.2f%%), costing %s.\n",
+			title(key(top)), most("most", "fewest"), scope, label, top.Errors, top.Requests, rate(top)*100, money(top.ErrorCostUSD),
 			tot.Errors, tot.Requests, tot.ErrorRate*100, money(s.Errors.WasteUSD))
 		fmt.Fprintf(b, "\n| %s | requests | errors | error rate | error cost |\n| --- | ---: | ---: | ---: | ---: |\n", what)
 		for _, g := range rows {
@@ -525,7 +538,7 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats) bool {
 	case model.MetricRequests:
 		rows := rank(func(a, b workload.Spend) bool { return a.Requests > b.Requests })
 		top := rows[0]
-		fmt.Fprintf(b, "%s gets the most requests%s in the %s: %d of %d (%.1f%%), costing %s.\n", title(key(top)), scope, label,
+		fmt.Fprintf(b, "%s gets the %s requests%s in the %s: %d of %d (%.1f%%), costing %s.\n", title(key(top)), most("most", "fewest"), scope, label,
 			top.Requests, tot.Requests, 100*float64(top.Requests)/float64(tot.Requests), money(top.CostUSD))
 		fmt.Fprintf(b, "\n| %s | requests | share of requests | cost |\n| --- | ---: | ---: | ---: |\n", what)
 		for _, g := range rows {
@@ -534,8 +547,8 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats) bool {
 	case model.MetricTokens:
 		rows := rank(func(a, b workload.Spend) bool { return a.InputTokens+a.OutputTokens > b.InputTokens+b.OutputTokens })
 		top := rows[0]
-		fmt.Fprintf(b, "%s uses the most tokens%s in the %s: %d input and %d output tokens, over %d requests. In all, %d input and %d output tokens.\n",
-			title(key(top)), scope, label, top.InputTokens, top.OutputTokens, top.Requests, tot.InputTokens, tot.OutputTokens)
+		fmt.Fprintf(b, "%s uses the %s tokens%s in the %s: %d input and %d output tokens, over %d requests. In all, %d input and %d output tokens.\n",
+			title(key(top)), most("most", "fewest"), scope, label, top.InputTokens, top.OutputTokens, top.Requests, tot.InputTokens, tot.OutputTokens)
 		fmt.Fprintf(b, "\n| %s | input tokens | output tokens | requests |\n| --- | ---: | ---: | ---: |\n", what)
 		for _, g := range rows {
 			fmt.Fprintf(b, "| %s | %d | %d | %d |\n", key(g), g.InputTokens, g.OutputTokens, g.Requests)
@@ -558,10 +571,10 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats) bool {
 		if len(rows) == 0 {
 			return false
 		}
-		sort.SliceStable(rows, func(i, j int) bool { return rows[i].P95 > rows[j].P95 })
+		sort.SliceStable(rows, func(i, j int) bool { return (rows[i].P95 > rows[j].P95) != t.Least })
 		top := rows[0]
-		fmt.Fprintf(b, "%s is the slowest%s in the %s: **p95 %.0f ms** (p50 %.0f ms, p99 %.0f ms), over %d requests. Over all of them, p95 is %.0f ms.\n",
-			title(top.key), scope, label, top.P95, top.P50, top.P99, top.Count, s.LatencyMS.P95)
+		fmt.Fprintf(b, "%s is the %s%s in the %s: **p95 %.0f ms** (p50 %.0f ms, p99 %.0f ms), over %d requests. Over all of them, p95 is %.0f ms.\n",
+			title(top.key), most("slowest", "fastest"), scope, label, top.P95, top.P50, top.P99, top.Count, s.LatencyMS.P95)
 		fmt.Fprintf(b, "\n| %s | requests | p50 ms | p95 ms | p99 ms |\n| --- | ---: | ---: | ---: | ---: |\n", what)
 		for _, r := range rows {
 			fmt.Fprintf(b, "| %s | %d | %.0f | %.0f | %.0f |\n", r.key, r.Count, r.P50, r.P95, r.P99)

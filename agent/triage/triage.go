@@ -51,7 +51,8 @@ type Output struct {
 	// Metric the figure a figure question asks for.
 	Kind        string           `json:"kind"`
 	Metric      string           `json:"metric,omitempty"`
-	By          string           `json:"by,omitempty"` // model.ByRoute, model.ByModel: what the figure is ranked by
+	By          string           `json:"by,omitempty"` // model.ByRoute, model.ByModel, …: what the figure is ranked by
+	Least       bool             `json:"least,omitempty"`
 	OutOfScope  bool             `json:"out_of_scope,omitempty"`
 	TargetModel string           `json:"target_model,omitempty"`
 	Models      []string         `json:"models"`
@@ -196,7 +197,7 @@ func inherit(m, prev model.Triage) model.Triage {
 	}
 	if m.Kind != model.KindFigure || m.Metric == "" {
 		if m.Kind == model.KindCapability || (m.Kind == model.KindReport && prev.Kind == model.KindFigure) {
-			m.Kind, m.Metric, m.By, m.Category, m.OutOfScope = prev.Kind, prev.Metric, prev.By, prev.Category, false
+			m.Kind, m.Metric, m.By, m.Least, m.Category, m.OutOfScope = prev.Kind, prev.Metric, prev.By, prev.Least, prev.Category, false
 		}
 	}
 	return m
@@ -268,7 +269,7 @@ func (t *triage) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 			_ = rt.Think(ctx, "A follow-up: keeping the scope of the question before it unless this one names another.")
 		}
 	}
-	out := Output{Category: m.Category, Kind: m.Kind, Metric: m.Metric, By: m.By, OutOfScope: m.OutOfScope, TargetModel: m.Target, Models: m.Models, Routes: m.Routes,
+	out := Output{Category: m.Category, Kind: m.Kind, Metric: m.Metric, By: m.By, Least: m.Least, OutOfScope: m.OutOfScope, TargetModel: m.Target, Models: m.Models, Routes: m.Routes,
 		Targets: workload.Targets{CostCutPercent: m.Targets.CostCutPercent, P95MS: m.Targets.P95MS}}
 	out.Synthetic.Preset, out.Synthetic.Days = m.Synthetic.Preset, m.Synthetic.Days
 	days, label := m.WindowDays, m.WindowLabel

@@ -51,6 +51,7 @@ var (
 	p95Re       = regexp.MustCompile(`(?i)\bp95\b[^0-9]{0,20}(\d+(?:\.\d+)?)\s*(ms|s|sec|secs|seconds|milliseconds)\b`)
 	synthDays   = regexp.MustCompile(`(?i)\b(\d+)\s*days?\b`)
 	switchToRe  = regexp.MustCompile(`(?i)\b(?:switch|move|migrate|change|route|send)\b.{1,80}?\bto\s+([A-Za-z0-9][A-Za-z0-9._:/-]*)`)
+	leastRe     = regexp.MustCompile(`\b(?:fastest|cheapest|fewest|least|lowest|quietest)\b`)
 	routeLikeRe = regexp.MustCompile(`(?i)\b(?:route|endpoint|feature)\s+["']?([A-Za-z0-9._/-]+)`)
 )
 
@@ -167,6 +168,7 @@ func (p *Provider) triage(q string) model.Triage {
 			t.Models = slices.DeleteFunc(t.Models, func(m string) bool { return m == target })
 		} else if m, by := figureMetric(l); m != "" {
 			t.Kind, t.Metric, t.By = model.KindFigure, m, by
+			t.Least = by != "" && asksLeast(l)
 		} else if t.Category == model.CategoryPerformance {
 			t.Kind = model.KindPerformance
 		} else if capability(l, t.Category) && (len(t.Models) == 0 || asksAboutNetra(l) || greetingRe.MatchString(strings.TrimSpace(l))) {
@@ -227,7 +229,7 @@ func figureMetric(l string) (metric, by string) {
 		return "", ""
 	}
 	switch {
-	case has(l, "per request", "per call", "average cost", "avg cost", "mean cost", "cost per"):
+	case has(l, "per request", "per call", "average cost", "avg cost", "mean cost", "cost per") || (by != "" && has(l, "cheapest")):
 		return model.MetricCostPerRequest, by
 	case has(l, "retry", "retries", "retried"):
 		return model.MetricRetries, ""
@@ -241,16 +243,22 @@ func figureMetric(l string) (metric, by string) {
 		return model.MetricRequests, by
 	case has(l, "tokens"):
 		return model.MetricTokens, by
-	case by == model.ByModel && has(l, "cost", "spend", "expensive", "most"):
+	case by == model.ByModel && has(l, "cost", "spend", "expensive", "most") && !asksLeast(l):
 		return model.MetricTopModel, ""
-	case by == model.ByRoute && has(l, "cost", "spend", "expensive", "most"):
+	case by == model.ByRoute && has(l, "cost", "spend", "expensive", "most") && !asksLeast(l):
 		return model.MetricTopRoute, ""
-	case by != "" && has(l, "cost", "spend", "expensive", "most"):
+	case by != "" && has(l, "cost", "spend", "expensive", "most", "least"):
 		return model.MetricCost, by
 	case has(l, "how much", "spend", "spent", "cost", "bill"):
 		return model.MetricCost, by
 	}
 	return "", ""
+}
+
+// asksLeast reports a question about the low end of a ranking: the fastest, the fewest (whole
+// words: "slowest" holds "lowest").
+func asksLeast(l string) bool {
+	return leastRe.MatchString(l) && !has(l, "at least")
 }
 
 // rankedBy is what a question ranks or breaks a figure down by: "which route …", "… by model".

@@ -78,11 +78,22 @@ func TestTriageRanks(t *testing.T) {
 		{"average cost per request by model", model.MetricCostPerRequest, model.ByModel, ""},
 		{"how much did retries cost me?", model.MetricRetries, "", ""},
 		{"what's my cache hit rate?", model.MetricCache, "", ""},
+		{"which route is the fastest?", model.MetricLatency, model.ByRoute, ""},
+		{"which model is cheapest?", model.MetricCostPerRequest, model.ByModel, ""},
+		{"which route has the fewest errors?", model.MetricErrorRate, model.ByRoute, ""},
+		{"which route costs the least?", model.MetricCost, model.ByRoute, ""},
 	}
 	for _, tc := range cases {
 		tr := triage(t, tc.q)
 		if tr.Kind != model.KindFigure || tr.Metric != tc.metric || tr.By != tc.by || strings.Join(tr.Routes, ",") != tc.routes {
 			t.Errorf("%q → kind %s, metric %q by %q, routes %q; want metric %q by %q, routes %q", tc.q, tr.Kind, tr.Metric, tr.By, tr.Routes, tc.metric, tc.by, tc.routes)
+		}
+	}
+	for q, least := range map[string]bool{"which route is the fastest?": true, "which model is cheapest?": true,
+		"which route has the fewest errors?": true, "which route costs the least?": true, "which route has the most errors?": false,
+		"which route has at least 100 errors?": false, "which route is the slowest?": false} {
+		if tr := triage(t, q); tr.Least != least {
+			t.Errorf("%q: least %v, want %v", q, tr.Least, least)
 		}
 	}
 	// Asking why stays a diagnosis.
