@@ -373,6 +373,13 @@ func rankedCases(f facts) []Case {
 	g, ok = top(f.in(7, all), byModel, all, perRequest)
 	add("average cost per request by model over the last 7 days", ok,
 		fmt.Sprintf("**%s** costs the most a request in the last 7 days: **$%.4f** on average over %d requests", g.key, g.cost/float64(g.requests), g.requests))
+	// The other end: the leader of the negated measure.
+	g, ok = top(f.in(30, all), byRoute, all, func(g group) float64 { return -p95Of(g) })
+	add("Which route is the fastest in the last 30 days?", ok,
+		fmt.Sprintf("Route **%s** is the fastest in the last 30 days: **p95 %.0f ms**", g.key, p95(g.recs)))
+	g, ok = top(f.in(30, all), byModel, all, func(g group) float64 { return -perRequest(g) })
+	add("Which model is the cheapest in the last 30 days?", ok,
+		fmt.Sprintf("**%s** costs the least a request in the last 30 days: **$%.4f** on average over %d requests", g.key, g.cost/float64(g.requests), g.requests))
 	return cs
 }
 
