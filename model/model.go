@@ -118,6 +118,8 @@ const (
 	ByModel    = "model"
 	ByProvider = "provider"
 	ByDay      = "day" // UTC days
+	// ByErrorType ranks failed requests by their error type (with MetricErrorRate only).
+	ByErrorType = "error_type"
 )
 
 // Categories of a question.

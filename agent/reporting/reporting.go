@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -458,7 +459,7 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats) bool {
 	what, title := "route", func(k string) string { return "Route **" + k + "**" }
 	groups, key := s.SpendByRoute, func(g workload.Spend) string { return g.Route }
 	switch t.By {
-	case model.ByRoute:
+	case model.ByRoute, model.ByErrorType:
 	case model.ByModel:
 		what, title = "model", bold
 		groups, key = s.SpendByModel, func(g workload.Spend) string { return g.Model }
@@ -470,6 +471,9 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats) bool {
 		groups, key = s.SpendByDay, func(g workload.Spend) string { return g.Day }
 	default:
 		return false
+	}
+	if t.By == model.ByErrorType {
+		return writeErrorTypes(b, t, s)
 	}
 	if len(groups) == 0 {
 		return false
@@ -538,6 +542,9 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats) bool {
 	case model.MetricRequests:
 		rows := rank(func(a, b workload.Spend) bool { return a.Requests > b.Requests })
 		top := rows[0]
+		if t.By != model.ByDay {
+			fmt.Fprintf(b, "You used %s%s in the %s. ", plural(len(groups), what), scope, label)
+		}
 		fmt.Fprintf(b, "%s gets the %s requests%s in the %s: %d of %d (%.1f%%), costing %s.\n", title(key(top)), most("most", "fewest"), scope, label,
 			top.Requests, tot.Requests, 100*float64(top.Requests)/float64(tot.Requests), money(top.CostUSD))
 		fmt.Fprintf(b, "\n| %s | requests | share of requests | cost |\n| --- | ---: | ---: | ---: |\n", what)
@@ -581,6 +588,39 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats) bool {
 		}
 	default:
 		return false
+	}
+	return true
+}
+
+// writeErrorTypes answers "which error is the most common?": the error type first, then each
+// type with its share of the failed requests.
+func writeErrorTypes(b *strings.Builder, t triage.Output, s workload.Stats) bool {
+	if t.Metric != model.MetricErrorRate {
+		return false
+	}
+	scope, label, tot := scopeText(t), t.Window.Label, s.Totals
+	if tot.Errors == 0 || len(s.Errors.ByType) == 0 {
+		fmt.Fprintf(b, "No request failed%s in the %s, of %d.\n", scope, label, tot.Requests)
+		return true
+	}
+	types := slices.Collect(maps.Keys(s.Errors.ByType))
+	sort.Slice(types, func(i, j int) bool {
+		a, c := s.Errors.ByType[types[i]], s.Errors.ByType[types[j]]
+		if a != c {
+			return (a > c) != t.Least
+		}
+		return types[i] < types[j]
+	})
+	word := "most"
+	if t.Least {
+		word = "least"
+	}
+	n := s.Errors.ByType[types[0]]
+	fmt.Fprintf(b, "**%s** is the %s common error%s in the %s: %d of %d failed requests (%.1f%%). In all, %d of %d requests failed (%.2f%%), costing %s.\n",
+		types[0], word, scope, label, n, tot.Errors, 100*float64(n)/float64(tot.Errors), tot.Errors, tot.Requests, tot.ErrorRate*100, money(s.Errors.WasteUSD))
+	b.WriteString("\n| error type | requests | share of errors |\n| --- | ---: | ---: |\n")
+	for _, k := range types {
+		fmt.Fprintf(b, "| %s | %d | %.1f%% |\n", k, s.Errors.ByType[k], 100*float64(s.Errors.ByType[k])/float64(tot.Errors))
 	}
 	return true
 }

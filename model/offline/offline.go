@@ -249,6 +249,9 @@ func figureMetric(l string) (metric, by string) {
 		return model.MetricTopRoute, ""
 	case by != "" && has(l, "cost", "spend", "expensive", "most", "least"):
 		return model.MetricCost, by
+	case (by == model.ByRoute || by == model.ByModel || by == model.ByProvider) && has(l, "how many", "list", "do i use", "do i have", "are there", "show"):
+		// "how many models do I use?", "list my routes": each with its traffic.
+		return model.MetricRequests, by
 	case has(l, "how much", "spend", "spent", "cost", "bill"):
 		return model.MetricCost, by
 	}
@@ -264,6 +267,8 @@ func asksLeast(l string) bool {
 // rankedBy is what a question ranks or breaks a figure down by: "which route …", "… by model".
 func rankedBy(l string) string {
 	switch {
+	case has(l, "which error", "what error", "error type", "type of error", "kind of error", "common error", "commonest error"):
+		return model.ByErrorType
 	case has(l, "which route", "what route", "which feature", "which endpoint", "by route", "per route", "each route",
 		"which of my routes", "routes"):
 		return model.ByRoute

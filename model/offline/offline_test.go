@@ -82,6 +82,9 @@ func TestTriageRanks(t *testing.T) {
 		{"which model is cheapest?", model.MetricCostPerRequest, model.ByModel, ""},
 		{"which route has the fewest errors?", model.MetricErrorRate, model.ByRoute, ""},
 		{"which route costs the least?", model.MetricCost, model.ByRoute, ""},
+		{"which error is most common?", model.MetricErrorRate, model.ByErrorType, ""},
+		{"list my routes", model.MetricRequests, model.ByRoute, ""},
+		{"how many models do I use?", model.MetricRequests, model.ByModel, ""},
 	}
 	for _, tc := range cases {
 		tr := triage(t, tc.q)
