@@ -373,6 +373,20 @@ func rankedCases(f facts) []Case {
 	g, ok = top(f.in(7, all), byModel, all, perRequest)
 	add("average cost per request by model over the last 7 days", ok,
 		fmt.Sprintf("**%s** costs the most a request in the last 7 days: **$%.4f** on average over %d requests", g.key, g.cost/float64(g.requests), g.requests))
+	errorType := func(r workload.Record) string {
+		if r.ErrorType == "" {
+			return "unknown" // as the analysis names a failure without a type
+		}
+		return r.ErrorType
+	}
+	g, ok = top(f.in(30, all), errorType, func(r workload.Record) bool { return !r.OK }, requests)
+	add("What's the most common error in the last 30 days?", ok,
+		fmt.Sprintf("**%s** is the most common error in the last 30 days: %d of %d failed requests", g.key, g.requests, len(f.in(30, func(r workload.Record) bool { return !r.OK }))))
+	routes := map[string]bool{}
+	for _, r := range f.in(7, all) {
+		routes[r.Route] = true
+	}
+	add("How many routes do I have in the last 7 days?", true, fmt.Sprintf("You used %d routes in the last 7 days.", len(routes)))
 	// The other end: the leader of the negated measure.
 	g, ok = top(f.in(30, all), byRoute, all, func(g group) float64 { return -p95Of(g) })
 	add("Which route is the fastest in the last 30 days?", ok,
