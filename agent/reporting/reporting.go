@@ -415,7 +415,8 @@ func writeFigure(b *strings.Builder, t triage.Output, s workload.Stats) {
 			fmt.Fprintf(b, "| %s | %d | %.0f | %.0f | %.0f |\n", r.Route, r.Count, r.P50, r.P95, r.P99)
 		}
 	case model.MetricRequests:
-		fmt.Fprintf(b, "**%d requests**%s in the %s, costing %s.\n", tot.Requests, scope, label, money(tot.CostUSD))
+		fmt.Fprintf(b, "**%d requests**%s in the %s, costing %s%s.\n", tot.Requests, scope, label, money(tot.CostUSD),
+			perDay(s, func(days float64) string { return fmt.Sprintf("%.0f", float64(tot.Requests)/days) }))
 		spendTable(s.SpendByModel, "model", byModel)
 	case model.MetricTokens:
 		fmt.Fprintf(b, "**%d input and %d output tokens**%s in the %s (%d input tokens read from cache), over %d requests.\n",
@@ -443,10 +444,20 @@ func writeFigure(b *strings.Builder, t triage.Output, s workload.Stats) {
 		fmt.Fprintf(b, "**%.1f%%** of your input tokens%s in the %s were read from a prompt cache: %d of %d, over %d requests.\n",
 			100*float64(tot.CachedInputTokens)/float64(max(tot.InputTokens, 1)), scope, label, tot.CachedInputTokens, tot.InputTokens, tot.Requests)
 	default: // MetricCost
-		fmt.Fprintf(b, "You spent **%s**%s in the %s, over %d requests.\n", money(tot.CostUSD), scope, label, tot.Requests)
+		fmt.Fprintf(b, "You spent **%s**%s in the %s, over %d requests%s.\n", money(tot.CostUSD), scope, label, tot.Requests,
+			perDay(s, func(days float64) string { return money(tot.CostUSD / days) }))
 		spendTable(s.SpendByModel, "model", byModel)
 	}
 	b.WriteString("\nAsk how to reduce it for a report with recommendations.\n")
+}
+
+// perDay is ": about X a day over the N days your records cover", X made by rate from the
+// days, or "" when the records cover less than two days.
+func perDay(s workload.Stats, rate func(days float64) string) string {
+	if s.CoveredDays < 2 {
+		return ""
+	}
+	return fmt.Sprintf(": about %s a day over the %.0f days your records cover", rate(s.CoveredDays), s.CoveredDays)
 }
 
 // writeRanked answers "which route (model, provider, day) has the most errors, requests,

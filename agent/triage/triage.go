@@ -309,6 +309,11 @@ func (t *triage) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 	if len(out.Routes) == 0 {
 		out.Routes = looseRoutes(lower, out.Coverage.Routes)
 	}
+	// A question that names the user's own route or model is about the data, however it is
+	// worded ("how is support-chat doing?"): the report on it, not "outside your records".
+	if out.Kind == model.KindCapability && out.OutOfScope && len(out.Routes)+len(out.Models) > 0 {
+		out.Kind, out.OutOfScope, out.Category = model.KindReport, false, model.CategoryWorkloadAnalysis
+	}
 	c := out.Coverage
 	wantDays := min(int(c.WindowDays+0.5), 7)
 	switch {

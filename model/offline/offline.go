@@ -112,7 +112,8 @@ func (p *Provider) triage(q string) model.Triage {
 		t.Category = model.CategoryPerformance
 	case has(l, "cost", "spend", "cheaper", "save", "saving", "bill", "price", "expensive", "budget", "$"):
 		t.Category = model.CategoryCostOptimization
-	case has(l, "report", "monitor", "dashboard", "trend", "alert"):
+	case has(l, "report", "monitor", "dashboard", "trend", "alert", "summary", "overview", "status", "how is ", "how are ",
+		"how am i", "changed", "going up", "going down", "over time"):
 		t.Category = model.CategoryMonitoring
 	case has(l, "usage", "workload", "traffic", "tokens", "requests", "error", "fail", "analy"):
 		t.Category = model.CategoryWorkloadAnalysis
@@ -222,7 +223,8 @@ func figureMetric(l string) (metric, by string) {
 	by = rankedBy(l)
 	ranksSpeed := by != "" && has(l, "slowest", "fastest")
 	if has(l, "reduce", "optimi", "save", "saving", "cut ", "lower", "improve", "recommend", "report", "should", "switch",
-		"why", "compare", "versus", " vs", "cheaper", "plan") || (has(l, "slow") && !ranksSpeed) {
+		"why", "compare", "versus", " vs", "cheaper", "plan", "trend", "changed", "going up", "going down", "over time",
+		"growing", "increas", "decreas") || (has(l, "slow") && !ranksSpeed) {
 		return "", ""
 	}
 	if by == "" && !has(l, "which", "what", "how much", "how many", "show", "tell me", "?", "p50", "p95", "p99") {
@@ -243,6 +245,8 @@ func figureMetric(l string) (metric, by string) {
 		return model.MetricRequests, by
 	case has(l, "tokens"):
 		return model.MetricTokens, by
+	case by != "" && has(l, "most used", "use most", "used most", "least used", "use the most", "popular"):
+		return model.MetricRequests, by
 	case by == model.ByModel && has(l, "cost", "spend", "expensive", "most") && !asksLeast(l):
 		return model.MetricTopModel, ""
 	case by == model.ByRoute && has(l, "cost", "spend", "expensive", "most") && !asksLeast(l):
@@ -279,7 +283,25 @@ func rankedBy(l string) string {
 	case has(l, "which day", "what day", "by day", "busiest day", "expensive day", "costliest day", "worst day"):
 		return model.ByDay
 	}
-	return ""
+	// "my most used model", "the slowest route on gpt-4o": a superlative, then the name of
+	// what it ranks (the first after it).
+	at := -1
+	for _, w := range []string{"most", "least", "fewest", "busiest", "slowest", "fastest", "cheapest"} {
+		if i := strings.Index(l, w); i >= 0 && (at < 0 || i < at) {
+			at = i
+		}
+	}
+	if at < 0 {
+		return ""
+	}
+	by, first := "", len(l)
+	for w, dim := range map[string]string{"route": model.ByRoute, "endpoint": model.ByRoute, "feature": model.ByRoute,
+		"model": model.ByModel, "provider": model.ByProvider} {
+		if i := strings.Index(l[at:], w); i >= 0 && i < first {
+			by, first = dim, i
+		}
+	}
+	return by
 }
 
 // containsLonger reports whether the text names a longer known model that contains name

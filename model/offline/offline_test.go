@@ -85,6 +85,9 @@ func TestTriageRanks(t *testing.T) {
 		{"which error is most common?", model.MetricErrorRate, model.ByErrorType, ""},
 		{"list my routes", model.MetricRequests, model.ByRoute, ""},
 		{"how many models do I use?", model.MetricRequests, model.ByModel, ""},
+		{"what is my most used model?", model.MetricRequests, model.ByModel, ""},
+		{"what's my most expensive model on route support-chat?", model.MetricTopModel, "", "support-chat"},
+		{"what's the slowest route on gpt-4o?", model.MetricLatency, model.ByRoute, ""},
 	}
 	for _, tc := range cases {
 		tr := triage(t, tc.q)
@@ -97,6 +100,13 @@ func TestTriageRanks(t *testing.T) {
 		"which route has at least 100 errors?": false, "which route is the slowest?": false} {
 		if tr := triage(t, q); tr.Least != least {
 			t.Errorf("%q: least %v, want %v", q, tr.Least, least)
+		}
+	}
+	// A summary, a status or a change over time asks for the report, not one figure and not
+	// the out-of-scope answer.
+	for _, q := range []string{"give me a summary", "what changed this week?", "is my spend going up?", "how is support-chat doing?"} {
+		if tr := triage(t, q); tr.Kind != model.KindReport {
+			t.Errorf("%q is %s, want report", q, tr.Kind)
 		}
 	}
 	// Asking why stays a diagnosis.
