@@ -246,6 +246,9 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 		Case{Question: "cut cost 30% over the last 7 days", Kind: KindReport, Must: []string{"## Recommendations", fmt.Sprintf("%d requests, $%.2f", len(f.in(7, all)), cost(f.in(7, all)))}},
 		Case{Question: "how can I reduce costs on gpt-4o?", Kind: KindReport, Must: []string{"## Recommendations", fmt.Sprintf("%d requests, $%.2f", len(gpt), cost(gpt))}},
 		Case{Question: "give me a report of the last 14 days", Kind: KindReport, Must: []string{"## Spend", fmt.Sprintf("%d requests, $%.2f", len(f.in(14, all)), cost(f.in(14, all)))}},
+		// Named by the user's own route only: about the data, not outside it.
+		Case{Question: "how is support-chat doing?", Kind: KindReport, MustNot: []string{"cannot answer"},
+			Must: []string{"## Recommendations", fmt.Sprintf("%d requests, $%.2f", len(f.in(30, route("support-chat"))), cost(f.in(30, route("support-chat"))))}},
 	)
 	// Follow-ups: short questions that take what they leave out (window, scope, kind) from the
 	// thread's earlier questions.
@@ -387,6 +390,9 @@ func rankedCases(f facts) []Case {
 		routes[r.Route] = true
 	}
 	add("How many routes do I have in the last 7 days?", true, fmt.Sprintf("You used %d routes in the last 7 days.", len(routes)))
+	g, ok = top(f.in(14, all), byModel, all, requests)
+	add("what is my most used model in the last 14 days?", ok,
+		fmt.Sprintf("**%s** gets the most requests in the last 14 days: %d of %d", g.key, g.requests, len(f.in(14, all))))
 	// The other end: the leader of the negated measure.
 	g, ok = top(f.in(30, all), byRoute, all, func(g group) float64 { return -p95Of(g) })
 	add("Which route is the fastest in the last 30 days?", ok,
