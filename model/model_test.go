@@ -3,6 +3,8 @@ package model_test
 import (
 	"context"
 	"errors"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,5 +38,21 @@ func TestResilientRetriesAndBreaks(t *testing.T) {
 	}
 	if down.calls != 2 {
 		t.Fatalf("the open breaker let %d calls through, want 2", down.calls)
+	}
+}
+
+// The structured-output schema names every field of Triage: a field it lacks is one a model
+// can never fill (strict schemas allow no other property).
+func TestTriageSchemaHasEveryField(t *testing.T) {
+	props, _ := model.TriageSchema()["properties"].(map[string]any)
+	typ := reflect.TypeOf(model.Triage{})
+	for i := range typ.NumField() {
+		name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
+		if _, ok := props[name]; !ok {
+			t.Errorf("the triage schema lacks %q", name)
+		}
+	}
+	if len(props) != typ.NumField() {
+		t.Errorf("the schema has %d properties for %d fields", len(props), typ.NumField())
 	}
 }
