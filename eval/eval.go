@@ -397,6 +397,10 @@ func rankedCases(f facts) []Case {
 	g, ok = top(f.in(30, all), byRoute, all, func(g group) float64 { return -p95Of(g) })
 	add("Which route is the fastest in the last 30 days?", ok,
 		fmt.Sprintf("Route **%s** is the fastest in the last 30 days: **p95 %.0f ms**", g.key, p95(g.recs)))
+	if ok {
+		cs = append(cs, Case{Thread: []string{"Which route is the slowest in the last 30 days?"}, Question: "and the fastest?", Kind: KindFigure,
+			MustNot: noReport, Must: []string{fmt.Sprintf("Route **%s** is the fastest in the last 30 days: **p95 %.0f ms**", g.key, p95(g.recs))}})
+	}
 	g, ok = top(f.in(30, all), byModel, all, func(g group) float64 { return -perRequest(g) })
 	add("Which model is the cheapest in the last 30 days?", ok,
 		fmt.Sprintf("**%s** costs the least a request in the last 30 days: **$%.4f** on average over %d requests", g.key, g.cost/float64(g.requests), g.requests))

@@ -543,9 +543,12 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats) bool {
 			return rate(a) > rate(b)
 		})
 		top := rows[0]
-		fmt.Fprintf(b, "%s has the %s errors%s in the %s: %d of its %d requests failed (%.2f%%), costing %s. In all, %d of %d requests failed (%.2f%%), costing %s.\n",
-			title(key(top)), most("most", "fewest"), scope, label, top.Errors, top.Requests, rate(top)*100, money(top.ErrorCostUSD),
-			tot.Errors, tot.Requests, tot.ErrorRate*100, money(s.Errors.WasteUSD))
+		fmt.Fprintf(b, "%s has the %s errors%s in the %s: %d of its %d requests failed (%.2f%%), costing %s.", title(key(top)),
+			most("most", "fewest"), scope, label, top.Errors, top.Requests, rate(top)*100, money(top.ErrorCostUSD))
+		if len(groups) > 1 {
+			fmt.Fprintf(b, " In all, %d of %d requests failed (%.2f%%), costing %s.", tot.Errors, tot.Requests, tot.ErrorRate*100, money(s.Errors.WasteUSD))
+		}
+		b.WriteString("\n")
 		fmt.Fprintf(b, "\n| %s | requests | errors | error rate | error cost |\n| --- | ---: | ---: | ---: | ---: |\n", what)
 		for _, g := range rows {
 			fmt.Fprintf(b, "| %s | %d | %d | %.2f%% | %s |\n", key(g), g.Requests, g.Errors, rate(g)*100, money(g.ErrorCostUSD))
@@ -591,8 +594,12 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats) bool {
 		}
 		sort.SliceStable(rows, func(i, j int) bool { return (rows[i].P95 > rows[j].P95) != t.Least })
 		top := rows[0]
-		fmt.Fprintf(b, "%s is the %s%s in the %s: **p95 %.0f ms** (p50 %.0f ms, p99 %.0f ms), over %d requests. Over all of them, p95 is %.0f ms.\n",
-			title(top.key), most("slowest", "fastest"), scope, label, top.P95, top.P50, top.P99, top.Count, s.LatencyMS.P95)
+		fmt.Fprintf(b, "%s is the %s%s in the %s: **p95 %.0f ms** (p50 %.0f ms, p99 %.0f ms), over %d requests.",
+			title(top.key), most("slowest", "fastest"), scope, label, top.P95, top.P50, top.P99, top.Count)
+		if len(rows) > 1 {
+			fmt.Fprintf(b, " Over all of them, p95 is %.0f ms.", s.LatencyMS.P95)
+		}
+		b.WriteString("\n")
 		fmt.Fprintf(b, "\n| %s | requests | p50 ms | p95 ms | p99 ms |\n| --- | ---: | ---: | ---: | ---: |\n", what)
 		for _, r := range rows {
 			fmt.Fprintf(b, "| %s | %d | %.0f | %.0f | %.0f |\n", r.key, r.Count, r.P50, r.P95, r.P99)

@@ -195,9 +195,14 @@ func inherit(m, prev model.Triage) model.Triage {
 	if m.Targets.CostCutPercent == 0 && m.Targets.P95MS == 0 {
 		m.Targets = prev.Targets
 	}
+	if m.Least && prev.Kind == model.KindFigure && prev.By != "" && (m.Kind != model.KindFigure || m.By == "") {
+		// "and the fastest?" after a ranking: the same ranking from its other end.
+		m.Kind, m.Metric, m.By, m.Category, m.OutOfScope = prev.Kind, prev.Metric, prev.By, prev.Category, false
+	}
 	if m.Kind != model.KindFigure || m.Metric == "" {
 		if m.Kind == model.KindCapability || (m.Kind == model.KindReport && prev.Kind == model.KindFigure) {
-			m.Kind, m.Metric, m.By, m.Least, m.Category, m.OutOfScope = prev.Kind, prev.Metric, prev.By, prev.Least, prev.Category, false
+			m.Kind, m.Metric, m.By, m.Category, m.OutOfScope = prev.Kind, prev.Metric, prev.By, prev.Category, false
+			m.Least = m.Least || prev.Least // "and the fastest?" turns the ranking before it around
 		}
 	}
 	return m
