@@ -50,8 +50,9 @@ type Triage struct {
 	// a figure, which one (MetricCost, ...).
 	Kind   string `json:"kind"`
 	Metric string `json:"metric,omitempty"`
-	// By ranks a figure by route or model (ByRoute, ByModel): "which route has the most
-	// errors?", "tokens by model". Empty for one figure over the whole scope.
+	// By ranks a figure (ByRoute, ByModel, ByProvider, ByDay, ByErrorType): "which route has
+	// the most errors?", "tokens by model". Empty for one figure over the whole scope. The
+	// model triage prompt offers route and model only: other breakdowns are the analyst's.
 	By string `json:"by,omitempty"`
 	// Least asks for the other end of the ranking: the fastest, the cheapest, the fewest.
 	Least bool `json:"least,omitempty"`

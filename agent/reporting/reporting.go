@@ -465,12 +465,15 @@ func perDay(s workload.Stats, rate func(days float64) string) string {
 // its numbers and the whole scope's, then the ten first ranked the same way. It reports false
 // when the question ranks nothing, or ranks what writeFigure answers (cost by model or route).
 func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats) bool {
+	if t.By == model.ByErrorType {
+		return writeErrorTypes(b, t, s)
+	}
 	scope, label, tot := scopeText(t), t.Window.Label, s.Totals
 	bold := func(k string) string { return "**" + k + "**" }
 	what, title := "route", func(k string) string { return "Route **" + k + "**" }
 	groups, key := s.SpendByRoute, func(g workload.Spend) string { return g.Route }
 	switch t.By {
-	case model.ByRoute, model.ByErrorType:
+	case model.ByRoute:
 	case model.ByModel:
 		what, title = "model", bold
 		groups, key = s.SpendByModel, func(g workload.Spend) string { return g.Model }
@@ -482,9 +485,6 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats) bool {
 		groups, key = s.SpendByDay, func(g workload.Spend) string { return g.Day }
 	default:
 		return false
-	}
-	if t.By == model.ByErrorType {
-		return writeErrorTypes(b, t, s)
 	}
 	if len(groups) == 0 {
 		return false
@@ -580,19 +580,25 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats) bool {
 			workload.Dist
 		}
 		var rows []row
-		if t.By == model.ByModel {
+		switch t.By {
+		case model.ByModel:
 			for _, m := range s.LatencyByModel {
 				rows = append(rows, row{m.Model, m.Dist})
 			}
-		} else {
+		case model.ByRoute:
 			for _, r := range s.LatencyByRoute {
 				rows = append(rows, row{r.Route, r.Dist})
 			}
 		}
 		if len(rows) == 0 {
-			return false
+			return false // latency is kept by route and by model only
 		}
-		sort.SliceStable(rows, func(i, j int) bool { return (rows[i].P95 > rows[j].P95) != t.Least })
+		sort.SliceStable(rows, func(i, j int) bool {
+			if rows[i].P95 == rows[j].P95 {
+				return false
+			}
+			return (rows[i].P95 > rows[j].P95) != t.Least
+		})
 		top := rows[0]
 		fmt.Fprintf(b, "%s is the %s%s in the %s: **p95 %.0f ms** (p50 %.0f ms, p99 %.0f ms), over %d requests.",
 			title(top.key), most("slowest", "fastest"), scope, label, top.P95, top.P50, top.P99, top.Count)

@@ -169,7 +169,6 @@ func (p *Provider) triage(q string) model.Triage {
 			t.Models = slices.DeleteFunc(t.Models, func(m string) bool { return m == target })
 		} else if m, by := figureMetric(l); m != "" {
 			t.Kind, t.Metric, t.By = model.KindFigure, m, by
-			t.Least = by != "" && asksLeast(l)
 		} else if t.Category == model.CategoryPerformance {
 			t.Kind = model.KindPerformance
 		} else if capability(l, t.Category) && (len(t.Models) == 0 || asksAboutNetra(l) || greetingRe.MatchString(strings.TrimSpace(l))) {
@@ -177,6 +176,8 @@ func (p *Provider) triage(q string) model.Triage {
 			t.OutOfScope = !greetingRe.MatchString(strings.TrimSpace(l)) && !asksAboutNetra(l)
 		}
 	}
+	// Also outside a figure: a follow-up ("and the fastest?") asks it of the ranking before it.
+	t.Least = asksLeast(l)
 	if t.Category == model.CategorySyntheticData {
 		if m := synthDays.FindStringSubmatch(q); m != nil {
 			t.Synthetic.Days, _ = strconv.Atoi(m[1])
@@ -217,7 +218,7 @@ func asksAboutNetra(l string) bool {
 }
 
 // figureMetric names the figure a question asks for, and what it is ranked by (model.ByRoute,
-// model.ByModel, or "" for the whole scope); metric is "" when the question asks for more
+// model.ByModel, …, or "" for the whole scope); metric is "" when the question asks for more
 // than a figure (advice, a report, a comparison, a diagnosis).
 func figureMetric(l string) (metric, by string) {
 	by = rankedBy(l)

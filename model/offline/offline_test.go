@@ -54,8 +54,8 @@ func TestTriageRules(t *testing.T) {
 	}
 }
 
-// A question that ranks routes or models asks for that ranking, whatever the measure, and
-// the words after "route" in it name no route.
+// A question that ranks routes, models, providers, days or error types asks for that ranking,
+// whatever the measure, and the words after "route" in it name no route.
 func TestTriageRanks(t *testing.T) {
 	t.Parallel()
 	cases := []struct{ q, metric, by, routes string }{
