@@ -332,8 +332,9 @@ func failsThenRate(g group) float64 { return float64(g.fails) + float64(g.fails)
 func costOf(g group) float64        { return math.Round(g.cost * 100) }
 func perRequest(g group) float64    { return math.Round(g.cost / float64(g.requests) * 1e4) }
 
-// rankedCases ask which route or model leads in errors, requests, tokens or latency: the
-// answer names the leader with its figures first, whatever words the question takes.
+// rankedCases ask which route, model, provider, day or error type leads (or trails) in errors,
+// requests, tokens, cost or latency: the answer names the leader with its figures first,
+// whatever words the question takes.
 func rankedCases(f facts) []Case {
 	noReport := []string{"## Recommendations"}
 	var cs []Case
