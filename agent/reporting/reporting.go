@@ -232,6 +232,9 @@ func (r rep) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.
 	case hasSyn:
 		fmt.Fprintf(&b, "# Demo data ready\n\n%s\n\nThe records span %s to %s. Now ask, for example: **how can I reduce my LLM costs?**\n",
 			syn.Message, syn.Window.From.Format("2006-01-02"), syn.Window.To.Format("2006-01-02"))
+	case hasStats && hasTriage && stats.Totals.Requests == 0 && len(t.Models)+len(t.Routes) > 0:
+		fmt.Fprintf(&b, "# Workload report — %s\n\n", label)
+		writeNoneInScope(&b, t)
 	case hasStats:
 		title := "Workload report"
 		if hasOpt {
@@ -357,7 +360,7 @@ func writeFigure(b *strings.Builder, t triage.Output, s workload.Stats) {
 	tot := s.Totals
 	label := t.Window.Label
 	if tot.Requests == 0 {
-		fmt.Fprintf(b, "No requests%s in the %s.\n", scope, label)
+		writeNoneInScope(b, t)
 		return
 	}
 	spendTable := func(rows []workload.Spend, what string, key func(workload.Spend) string) {
@@ -449,6 +452,17 @@ func writeFigure(b *strings.Builder, t triage.Output, s workload.Stats) {
 		spendTable(s.SpendByModel, "model", byModel)
 	}
 	b.WriteString("\nAsk how to reduce it for a report with recommendations.\n")
+}
+
+// writeNoneInScope says that the question's scope holds no request in its window, and what the
+// window does hold, so that a name that matches nothing is plain to see.
+func writeNoneInScope(b *strings.Builder, t triage.Output) {
+	fmt.Fprintf(b, "No requests%s in the %s.", scopeText(t), t.Window.Label)
+	if c := t.Coverage; c.Records > 0 {
+		fmt.Fprintf(b, " Your %d records of the %s are on the models %s and the routes %s.", c.Records, t.Window.Label,
+			strings.Join(c.Models, ", "), strings.Join(c.Routes, ", "))
+	}
+	b.WriteString("\n")
 }
 
 // perDay is ": about X a day over the N days your records cover", X made by rate from the
@@ -668,6 +682,11 @@ func writeWhatIf(b *strings.Builder, t triage.Output, s workload.Stats, w *workl
 	scope, label := scopeText(t), t.Window.Label
 	if w == nil || w.Requests == 0 {
 		fmt.Fprintf(b, "No requests%s in the %s to price on %s.\n", scope, label, t.TargetModel)
+		return
+	}
+	if len(w.Models) == 1 && w.Models[0] == w.Target {
+		fmt.Fprintf(b, "The %d requests%s of the %s run on **%s** already: %s in the window. Ask which model costs the most, or how to reduce costs, for where a move would save.\n",
+			w.Requests, scope, label, w.Target, money(w.CostUSD))
 		return
 	}
 	month := s.MonthFactor()

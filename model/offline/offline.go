@@ -50,21 +50,25 @@ var (
 	costCutRe   = regexp.MustCompile(`(?i)(?:cut|reduce|lower|save|decrease|trim)\b[^.%]{0,40}?(\d+(?:\.\d+)?)\s*%`)
 	p95Re       = regexp.MustCompile(`(?i)\bp95\b[^0-9]{0,20}(\d+(?:\.\d+)?)\s*(ms|s|sec|secs|seconds|milliseconds)\b`)
 	synthDays   = regexp.MustCompile(`(?i)\b(\d+)\s*days?\b`)
-	switchToRe  = regexp.MustCompile(`(?i)\b(?:switch|move|migrate|change|route|send)\b.{1,80}?\bto\s+([A-Za-z0-9][A-Za-z0-9._:/-]*)`)
+	switchToRe  = regexp.MustCompile(`(?i)\b(?:switch\w*|mov(?:e|es|ed|ing)|migrat\w*|chang\w*|rout(?:e|ed|ing)|send\w*|sent|put\w*)\b.{1,80}?\bto\s+([A-Za-z0-9][A-Za-z0-9._:/-]*)`)
+	useForRe    = regexp.MustCompile(`(?i)\b(?:use|used|using|try|tried|trying)\s+([A-Za-z0-9][A-Za-z0-9._:/-]*)\s+(?:for|on|in|instead)\b`)
 	leastRe     = regexp.MustCompile(`\b(?:fastest|cheapest|fewest|least|lowest|quietest)\b`)
 	routeLikeRe = regexp.MustCompile(`(?i)\b(?:route|endpoint|feature)\s+["']?([A-Za-z0-9._/-]+)`)
 )
 
-// whatIfTarget is the model a "should I switch X to Y?" question would move traffic to, or "".
+// whatIfTarget is the model a "should I switch X to Y?", "what would moving X to Y save?" or
+// "what if I used Y for X?" question would move traffic to, or "".
 func (p *Provider) whatIfTarget(q string) string {
-	m := switchToRe.FindStringSubmatch(q)
-	if m == nil {
-		return ""
-	}
-	target := strings.ToLower(strings.TrimRight(m[1], "?.!,"))
-	for _, k := range p.known {
-		if strings.ToLower(k) == target {
-			return k
+	for _, re := range []*regexp.Regexp{switchToRe, useForRe} {
+		m := re.FindStringSubmatch(q)
+		if m == nil {
+			continue
+		}
+		target := strings.ToLower(strings.TrimRight(m[1], "?.!,"))
+		for _, k := range p.known {
+			if strings.ToLower(k) == target {
+				return k
+			}
 		}
 	}
 	return ""

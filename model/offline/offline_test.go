@@ -54,6 +54,21 @@ func TestTriageRules(t *testing.T) {
 	}
 }
 
+// A what-if is asked in many words: each moves the scope's traffic to the named model.
+func TestTriageWhatIfWordings(t *testing.T) {
+	t.Parallel()
+	for _, q := range []string{"Should I switch support-chat to gpt-4o-mini?", "What would I save by moving code-chat to gpt-4o-mini?",
+		"what if I used gpt-4o-mini for support-triage?", "how much would switching rag-answer to gpt-4o-mini save?",
+		"try gpt-4o-mini on code-chat"} {
+		if tr := triage(t, q); tr.Kind != model.KindWhatIf || tr.Target != "gpt-4o-mini" {
+			t.Errorf("%q → kind %s, target %q", q, tr.Kind, tr.Target)
+		}
+	}
+	if tr := triage(t, "which route costs the most to run?"); tr.Kind == model.KindWhatIf {
+		t.Errorf("a question naming no model is a what-if: %+v", tr)
+	}
+}
+
 // A question that ranks routes, models, providers, days or error types asks for that ranking,
 // whatever the measure, and the words after "route" in it name no route.
 func TestTriageRanks(t *testing.T) {
