@@ -236,10 +236,17 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 		if after > cost(rr) {
 			verb = "add"
 		}
-		cs = append(cs, Case{Question: fmt.Sprintf("Should I switch %s to %s?", w.route, w.target), Kind: KindWhatIf, MustNot: noReport,
-			Must: []string{fmt.Sprintf("Moving the %d requests on route %s of the last 30 days from %s to **%s** would %s **$%.2f**",
-				len(rr), w.route, rr[0].Model, w.target, verb, math.Abs(after-cost(rr)))}})
+		must := []string{fmt.Sprintf("Moving the %d requests on route %s of the last 30 days from %s to **%s** would %s **$%.2f**",
+			len(rr), w.route, rr[0].Model, w.target, verb, math.Abs(after-cost(rr)))}
+		// The same question in other words.
+		for _, q := range []string{"Should I switch %s to %s?", "What would I save by moving %s to %s?"} {
+			cs = append(cs, Case{Question: fmt.Sprintf(q, w.route, w.target), Kind: KindWhatIf, MustNot: noReport, Must: must})
+		}
+		cs = append(cs, Case{Question: fmt.Sprintf("what if I used %s for %s?", w.target, w.route), Kind: KindWhatIf, MustNot: noReport, Must: must})
 	}
+	// A scope that matches nothing says so, and what the window does hold.
+	cs = append(cs, Case{Question: "How much did I spend on route foo-bar in the last 7 days?", Kind: KindFigure, MustNot: noReport,
+		Must: []string{fmt.Sprintf("No requests on route foo-bar in the last 7 days. Your %d records of the last 7 days are on the models", len(f.in(7, all)))}})
 	gpt := f.in(30, func(r workload.Record) bool { return r.Model == "gpt-4o" })
 	cs = append(cs,
 		Case{Question: "how can I reduce my LLM costs?", Kind: KindReport, Must: []string{"## Recommendations", "combined, not summed", fmt.Sprintf("%d requests, $%.2f", len(f.in(30, all)), cost(f.in(30, all)))}},
