@@ -114,7 +114,7 @@ func (p *Provider) triage(q string) model.Triage {
 		t.Category = model.CategoryModelSelection
 	case has(l, "latency", "slow", "p95", "p99", "fast", "speed", "time to first token", "ttft", "performance"):
 		t.Category = model.CategoryPerformance
-	case has(l, "cost", "spend", "cheaper", "save", "saving", "bill", "price", "expensive", "budget", "$"):
+	case has(l, "cost", "spend", "cheaper", "save", "saving", "bill", "price", "expensive", "budget", "$", "money"):
 		t.Category = model.CategoryCostOptimization
 	case has(l, "report", "monitor", "dashboard", "trend", "alert", "summary", "overview", "status", "how is ", "how are ",
 		"how am i", "changed", "going up", "going down", "over time"):
@@ -229,10 +229,11 @@ func figureMetric(l string) (metric, by string) {
 	ranksSpeed := by != "" && has(l, "slowest", "fastest")
 	if has(l, "reduce", "optimi", "save", "saving", "cut ", "lower", "improve", "recommend", "report", "should", "switch",
 		"why", "compare", "versus", " vs", "cheaper", "plan", "trend", "changed", "going up", "going down", "over time",
-		"growing", "increas", "decreas") || (has(l, "slow") && !ranksSpeed) {
+		"growing", "increas", "decreas", "analy", "overview", "summary") || (has(l, "slow") && !ranksSpeed) {
 		return "", ""
 	}
-	if by == "" && !has(l, "which", "what", "how much", "how many", "show", "tell me", "?", "p50", "p95", "p99") {
+	// A figure is asked as a question, or in a few words ("spend last 7 days", "errors").
+	if by == "" && !has(l, "which", "what", "how much", "how many", "show", "tell me", "?", "p50", "p95", "p99") && len(strings.Fields(l)) > 5 {
 		return "", ""
 	}
 	switch {
@@ -261,7 +262,7 @@ func figureMetric(l string) (metric, by string) {
 	case (by == model.ByRoute || by == model.ByModel || by == model.ByProvider) && has(l, "how many", "list", "do i use", "do i have", "are there", "show"):
 		// "how many models do I use?", "list my routes": each with its traffic.
 		return model.MetricRequests, by
-	case has(l, "how much", "spend", "spent", "cost", "bill"):
+	case has(l, "how much", "spend", "spent", "cost", "bill", "expensive", "money"):
 		return model.MetricCost, by
 	}
 	return "", ""

@@ -103,6 +103,10 @@ func TestTriageRanks(t *testing.T) {
 		{"what is my most used model?", model.MetricRequests, model.ByModel, ""},
 		{"what's my most expensive model on route support-chat?", model.MetricTopModel, "", "support-chat"},
 		{"what's the slowest route on gpt-4o?", model.MetricLatency, model.ByRoute, ""},
+		{"spend last 7 days", model.MetricCost, "", ""},
+		{"errors", model.MetricErrorRate, "", ""},
+		{"how expensive is claude-sonnet-4?", model.MetricCost, "", ""},
+		{"where does my money go?", model.MetricCost, "", ""},
 	}
 	for _, tc := range cases {
 		tr := triage(t, tc.q)
