@@ -244,6 +244,19 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 		}
 		cs = append(cs, Case{Question: fmt.Sprintf("what if I used %s for %s?", w.target, w.route), Kind: KindWhatIf, MustNot: noReport, Must: must})
 	}
+	// A figure asked in a few words, as into a search box.
+	rs14 := f.in(14, all)
+	failed14 := 0
+	for _, r := range rs14 {
+		if !r.OK {
+			failed14++
+		}
+	}
+	cs = append(cs,
+		Case{Question: "spend last 7 days", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("You spent **$%.2f** in the last 7 days, over %d requests", cost(f.in(7, all)), len(f.in(7, all)))}},
+		Case{Question: "errors last 14 days", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("Your error rate in the last 14 days is **%.2f%%**: %d of %d requests failed", 100*float64(failed14)/float64(len(rs14)), failed14, len(rs14))}})
 	// A scope that matches nothing says so, and what the window does hold.
 	cs = append(cs, Case{Question: "How much did I spend on route foo-bar in the last 7 days?", Kind: KindFigure, MustNot: noReport,
 		Must: []string{fmt.Sprintf("No requests on route foo-bar in the last 7 days. Your %d records of the last 7 days are on the models", len(f.in(7, all)))}})
