@@ -62,6 +62,9 @@ type Triage struct {
 	Target string   `json:"target_model,omitempty"`
 	Models []string `json:"models"`
 	Routes []string `json:"routes"`
+	// Providers are the providers the question names ("how much do I spend on openai?"). They
+	// do not narrow the data: a figure about them is ranked by provider, theirs first.
+	Providers []string `json:"providers"`
 	// WindowDays is the rolling window the question names, ending now; 0 when it names none.
 	WindowDays  float64 `json:"window_days"`
 	WindowLabel string  `json:"window_label"`

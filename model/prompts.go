@@ -28,7 +28,7 @@ by: "route" or "model" when a figure question asks which route or model has the 
 "performance" for why something is slow or how to meet a latency target; "whatif" for switching traffic to another model (target_model names it);
 "report" for optimization advice or a report; "question" for any other question about the data (comparisons, trends, breakdowns by day, hour or error type, one feature against another); "capability" for greetings, what the service can do, and questions that usage data cannot answer (then out_of_scope true).
 category: workload_analysis, cost_optimization, performance_optimization, model_selection, monitoring_reporting, synthetic_data or general.
-models and routes: the model and route names the question mentions. window_days: the rolling window it names in days (0 if none), window_label e.g. "last 7 days".
+models and routes: the model and route names the question mentions; providers: the provider names it mentions (openai, anthropic, google, …), and then by is "provider". window_days: the rolling window it names in days (0 if none), window_label e.g. "last 7 days".
 targets: cost_cut_percent and p95_ms when the question states them, else 0.`
 
 // WritePrompt is the system prompt of writing.
@@ -51,7 +51,7 @@ func TriageSchema() map[string]any {
 	}
 	return obj(map[string]any{
 		"category": str, "kind": str, "metric": str, "by": str, "least": map[string]any{"type": "boolean"}, "out_of_scope": map[string]any{"type": "boolean"}, "target_model": str,
-		"models": strs, "routes": strs, "window_days": num, "window_label": str,
+		"models": strs, "routes": strs, "providers": strs, "window_days": num, "window_label": str,
 		"targets":   obj(map[string]any{"cost_cut_percent": num, "p95_ms": num}),
 		"synthetic": obj(map[string]any{"preset": str, "days": map[string]any{"type": "integer"}}),
 	})

@@ -523,24 +523,32 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats) bool {
 	}
 	rate := func(g workload.Spend) float64 { return float64(g.Errors) / float64(max(g.Requests, 1)) }
 	perRequest := func(g workload.Spend) float64 { return g.CostUSD / float64(max(g.Requests, 1)) }
+	// A provider the question names leads with its own figures, whatever the ranking.
+	headline := true
+	if t.By == model.ByProvider && len(t.Providers) > 0 {
+		headline = false
+		writeProviders(b, t, s, groups)
+	}
 	switch t.Metric {
 	case model.MetricCost, model.MetricTopModel, model.MetricTopRoute:
 		if (t.By == model.ByModel || t.By == model.ByRoute) && !t.Least {
 			return false // writeFigure's top_model and top_route
 		}
 		rows := rank(func(a, b workload.Spend) bool { return a.CostUSD > b.CostUSD })
-		top := rows[0]
-		fmt.Fprintf(b, "%s costs you the %s%s in the %s: %s of %s (%.1f%%), over %d requests.\n", title(key(top)), most("most", "least"), scope, label,
-			money(top.CostUSD), money(tot.CostUSD), 100*top.CostUSD/max(tot.CostUSD, 1e-12), top.Requests)
+		if top := rows[0]; headline {
+			fmt.Fprintf(b, "%s costs you the %s%s in the %s: %s of %s (%.1f%%), over %d requests.\n", title(key(top)), most("most", "least"), scope, label,
+				money(top.CostUSD), money(tot.CostUSD), 100*top.CostUSD/max(tot.CostUSD, 1e-12), top.Requests)
+		}
 		fmt.Fprintf(b, "\n| %s | requests | cost | share |\n| --- | ---: | ---: | ---: |\n", what)
 		for _, g := range rows {
 			fmt.Fprintf(b, "| %s | %d | %s | %.1f%% |\n", key(g), g.Requests, money(g.CostUSD), 100*g.CostUSD/max(tot.CostUSD, 1e-12))
 		}
 	case model.MetricCostPerRequest:
 		rows := rank(func(a, b workload.Spend) bool { return perRequest(a) > perRequest(b) })
-		top := rows[0]
-		fmt.Fprintf(b, "%s costs the %s a request%s in the %s: **$%.4f** on average over %d requests; $%.4f over all %d.\n", title(key(top)), most("most", "least"), scope, label,
-			perRequest(top), top.Requests, tot.CostUSD/float64(tot.Requests), tot.Requests)
+		if top := rows[0]; headline {
+			fmt.Fprintf(b, "%s costs the %s a request%s in the %s: **$%.4f** on average over %d requests; $%.4f over all %d.\n", title(key(top)), most("most", "least"), scope, label,
+				perRequest(top), top.Requests, tot.CostUSD/float64(tot.Requests), tot.Requests)
+		}
 		fmt.Fprintf(b, "\n| %s | requests | cost | cost a request |\n| --- | ---: | ---: | ---: |\n", what)
 		for _, g := range rows {
 			fmt.Fprintf(b, "| %s | %d | %s | $%.4f |\n", key(g), g.Requests, money(g.CostUSD), perRequest(g))
@@ -556,34 +564,37 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats) bool {
 			}
 			return rate(a) > rate(b)
 		})
-		top := rows[0]
-		fmt.Fprintf(b, "%s has the %s errors%s in the %s: %d of its %d requests failed (%.2f%%), costing %s.", title(key(top)),
-			most("most", "fewest"), scope, label, top.Errors, top.Requests, rate(top)*100, money(top.ErrorCostUSD))
-		if len(groups) > 1 {
-			fmt.Fprintf(b, " In all, %d of %d requests failed (%.2f%%), costing %s.", tot.Errors, tot.Requests, tot.ErrorRate*100, money(s.Errors.WasteUSD))
+		if top := rows[0]; headline {
+			fmt.Fprintf(b, "%s has the %s errors%s in the %s: %d of its %d requests failed (%.2f%%), costing %s.", title(key(top)),
+				most("most", "fewest"), scope, label, top.Errors, top.Requests, rate(top)*100, money(top.ErrorCostUSD))
+			if len(groups) > 1 {
+				fmt.Fprintf(b, " In all, %d of %d requests failed (%.2f%%), costing %s.", tot.Errors, tot.Requests, tot.ErrorRate*100, money(s.Errors.WasteUSD))
+			}
+			b.WriteString("\n")
 		}
-		b.WriteString("\n")
 		fmt.Fprintf(b, "\n| %s | requests | errors | error rate | error cost |\n| --- | ---: | ---: | ---: | ---: |\n", what)
 		for _, g := range rows {
 			fmt.Fprintf(b, "| %s | %d | %d | %.2f%% | %s |\n", key(g), g.Requests, g.Errors, rate(g)*100, money(g.ErrorCostUSD))
 		}
 	case model.MetricRequests:
 		rows := rank(func(a, b workload.Spend) bool { return a.Requests > b.Requests })
-		top := rows[0]
-		if t.By != model.ByDay {
-			fmt.Fprintf(b, "You used %s%s in the %s. ", plural(len(groups), what), scope, label)
+		if top := rows[0]; headline {
+			if t.By != model.ByDay {
+				fmt.Fprintf(b, "You used %s%s in the %s. ", plural(len(groups), what), scope, label)
+			}
+			fmt.Fprintf(b, "%s gets the %s requests%s in the %s: %d of %d (%.1f%%), costing %s.\n", title(key(top)), most("most", "fewest"), scope, label,
+				top.Requests, tot.Requests, 100*float64(top.Requests)/float64(tot.Requests), money(top.CostUSD))
 		}
-		fmt.Fprintf(b, "%s gets the %s requests%s in the %s: %d of %d (%.1f%%), costing %s.\n", title(key(top)), most("most", "fewest"), scope, label,
-			top.Requests, tot.Requests, 100*float64(top.Requests)/float64(tot.Requests), money(top.CostUSD))
 		fmt.Fprintf(b, "\n| %s | requests | share of requests | cost |\n| --- | ---: | ---: | ---: |\n", what)
 		for _, g := range rows {
 			fmt.Fprintf(b, "| %s | %d | %.1f%% | %s |\n", key(g), g.Requests, 100*float64(g.Requests)/float64(tot.Requests), money(g.CostUSD))
 		}
 	case model.MetricTokens:
 		rows := rank(func(a, b workload.Spend) bool { return a.InputTokens+a.OutputTokens > b.InputTokens+b.OutputTokens })
-		top := rows[0]
-		fmt.Fprintf(b, "%s uses the %s tokens%s in the %s: %d input and %d output tokens, over %d requests. In all, %d input and %d output tokens.\n",
-			title(key(top)), most("most", "fewest"), scope, label, top.InputTokens, top.OutputTokens, top.Requests, tot.InputTokens, tot.OutputTokens)
+		if top := rows[0]; headline {
+			fmt.Fprintf(b, "%s uses the %s tokens%s in the %s: %d input and %d output tokens, over %d requests. In all, %d input and %d output tokens.\n",
+				title(key(top)), most("most", "fewest"), scope, label, top.InputTokens, top.OutputTokens, top.Requests, tot.InputTokens, tot.OutputTokens)
+		}
 		fmt.Fprintf(b, "\n| %s | input tokens | output tokens | requests |\n| --- | ---: | ---: | ---: |\n", what)
 		for _, g := range rows {
 			fmt.Fprintf(b, "| %s | %d | %d | %d |\n", key(g), g.InputTokens, g.OutputTokens, g.Requests)
@@ -595,6 +606,10 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats) bool {
 		}
 		var rows []row
 		switch t.By {
+		case model.ByProvider:
+			b.WriteString("Latency is kept by model and by route, not by provider: here is each model's. ")
+			what, title = "model", bold
+			fallthrough
 		case model.ByModel:
 			for _, m := range s.LatencyByModel {
 				rows = append(rows, row{m.Model, m.Dist})
@@ -628,6 +643,28 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats) bool {
 		return false
 	}
 	return true
+}
+
+// writeProviders leads with the figures of each provider the question names: its share of the
+// spend, of the requests, its failures and tokens; or says it has none in the window.
+func writeProviders(b *strings.Builder, t triage.Output, s workload.Stats, groups []workload.Spend) {
+	tot := s.Totals
+	for _, name := range t.Providers {
+		i := slices.IndexFunc(groups, func(g workload.Spend) bool { return strings.EqualFold(g.Provider, name) })
+		if i < 0 {
+			names := make([]string, len(groups))
+			for j, g := range groups {
+				names[j] = g.Provider
+			}
+			fmt.Fprintf(b, "No requests on %s in the %s: your providers there are %s.\n", name, t.Window.Label, strings.Join(names, ", "))
+			continue
+		}
+		g := groups[i]
+		fmt.Fprintf(b, "**%s** in the %s: %s of your %s (%.1f%%), %d of %d requests (%.1f%%), %d of them failed (%.2f%%), %d input and %d output tokens.\n",
+			g.Provider, t.Window.Label, money(g.CostUSD), money(tot.CostUSD), 100*g.CostUSD/max(tot.CostUSD, 1e-12), g.Requests, tot.Requests,
+			100*float64(g.Requests)/float64(max(tot.Requests, 1)), g.Errors, 100*float64(g.Errors)/float64(max(g.Requests, 1)), g.InputTokens, g.OutputTokens)
+	}
+	b.WriteString("\n")
 }
 
 // writeErrorTypes answers "which error is the most common?": the error type first, then each

@@ -57,6 +57,7 @@ type Output struct {
 	TargetModel string           `json:"target_model,omitempty"`
 	Models      []string         `json:"models"`
 	Routes      []string         `json:"routes"`
+	Providers   []string         `json:"providers,omitempty"`
 	Window      Window           `json:"window"`
 	Targets     workload.Targets `json:"targets"`
 	Sufficiency string           `json:"sufficiency"`
@@ -189,8 +190,8 @@ func inherit(m, prev model.Triage) model.Triage {
 	if m.WindowDays <= 0 {
 		m.WindowDays, m.WindowLabel = prev.WindowDays, prev.WindowLabel
 	}
-	if len(m.Models) == 0 && len(m.Routes) == 0 {
-		m.Models, m.Routes = prev.Models, prev.Routes
+	if len(m.Models) == 0 && len(m.Routes) == 0 && len(m.Providers) == 0 {
+		m.Models, m.Routes, m.Providers = prev.Models, prev.Routes, prev.Providers
 	}
 	if m.Targets.CostCutPercent == 0 && m.Targets.P95MS == 0 {
 		m.Targets = prev.Targets
@@ -274,7 +275,7 @@ func (t *triage) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 			_ = rt.Think(ctx, "A follow-up: keeping the scope of the question before it unless this one names another.")
 		}
 	}
-	out := Output{Category: m.Category, Kind: m.Kind, Metric: m.Metric, By: m.By, Least: m.Least, OutOfScope: m.OutOfScope, TargetModel: m.Target, Models: m.Models, Routes: m.Routes,
+	out := Output{Category: m.Category, Kind: m.Kind, Metric: m.Metric, By: m.By, Least: m.Least, OutOfScope: m.OutOfScope, TargetModel: m.Target, Models: m.Models, Routes: m.Routes, Providers: m.Providers,
 		Targets: workload.Targets{CostCutPercent: m.Targets.CostCutPercent, P95MS: m.Targets.P95MS}}
 	out.Synthetic.Preset, out.Synthetic.Days = m.Synthetic.Preset, m.Synthetic.Days
 	days, label := m.WindowDays, m.WindowLabel

@@ -52,6 +52,7 @@ var (
 	synthDays   = regexp.MustCompile(`(?i)\b(\d+)\s*days?\b`)
 	switchToRe  = regexp.MustCompile(`(?i)\b(?:switch\w*|mov(?:e|es|ed|ing)|migrat\w*|chang\w*|rout(?:e|ed|ing)|send\w*|sent|put\w*)\b.{1,80}?\bto\s+([A-Za-z0-9][A-Za-z0-9._:/-]*)`)
 	useForRe    = regexp.MustCompile(`(?i)\b(?:use|used|using|try|tried|trying)\s+([A-Za-z0-9][A-Za-z0-9._:/-]*)\s+(?:for|on|in|instead)\b`)
+	providerRe  = regexp.MustCompile(`\b(openai|anthropic|google|gemini|vertex|azure|bedrock|mistral|cohere|groq|together|deepseek|fireworks|openrouter|perplexity|xai)\b`)
 	leastRe     = regexp.MustCompile(`\b(?:fastest|cheapest|fewest|least|lowest|quietest)\b`)
 	routeLikeRe = regexp.MustCompile(`(?i)\b(?:route|endpoint|feature)\s+["']?([A-Za-z0-9._/-]+)`)
 )
@@ -182,6 +183,27 @@ func (p *Provider) triage(q string) model.Triage {
 	}
 	// Also outside a figure: a follow-up ("and the fastest?") asks it of the ranking before it.
 	t.Least = asksLeast(l)
+	// A provider named is answered from the ranking by provider, its row first.
+	t.Providers = []string{}
+	for _, at := range providerRe.FindAllStringIndex(l, -1) {
+		if at[1] < len(l) && strings.ContainsRune("-./:", rune(l[at[1]])) {
+			continue // a model's name: gemini-2.5-flash, mistral-large
+		}
+		m := l[at[0]:at[1]]
+		if m == "gemini" || m == "vertex" {
+			m = "google"
+		}
+		if !slices.Contains(t.Providers, m) {
+			t.Providers = append(t.Providers, m)
+		}
+	}
+	if t.Kind == model.KindFigure && len(t.Providers) > 0 && (t.By == "" || t.Metric == model.MetricTopModel || t.Metric == model.MetricTopRoute) &&
+		t.Metric != model.MetricRetries && t.Metric != model.MetricCache {
+		if t.Metric == model.MetricTopModel || t.Metric == model.MetricTopRoute {
+			t.Metric = model.MetricCost
+		}
+		t.By = model.ByProvider
+	}
 	if t.Category == model.CategorySyntheticData {
 		if m := synthDays.FindStringSubmatch(q); m != nil {
 			t.Synthetic.Days, _ = strconv.Atoi(m[1])

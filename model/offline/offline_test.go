@@ -54,6 +54,22 @@ func TestTriageRules(t *testing.T) {
 	}
 }
 
+// A provider named is a ranking by provider, with that provider's row first; a model named
+// after its family (gemini-2.5-flash) names no provider.
+func TestTriageProviders(t *testing.T) {
+	t.Parallel()
+	for q, want := range map[string]string{"how much do I spend on openai?": "openai", "what percent of my spend is on Anthropic?": "anthropic",
+		"what did I spend on gemini models?": "google", "what's the error rate of openai?": "openai"} {
+		tr := triage(t, q)
+		if tr.Kind != model.KindFigure || tr.By != model.ByProvider || strings.Join(tr.Providers, ",") != want {
+			t.Errorf("%q → kind %s by %q, providers %q; want providers %q", q, tr.Kind, tr.By, tr.Providers, want)
+		}
+	}
+	if tr := triage(t, "how much did I spend on gemini-2.5-flash?"); len(tr.Providers) != 0 || tr.By != "" {
+		t.Errorf("a model's name read as a provider: %+v", tr)
+	}
+}
+
 // A what-if is asked in many words: each moves the scope's traffic to the named model.
 func TestTriageWhatIfWordings(t *testing.T) {
 	t.Parallel()
