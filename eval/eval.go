@@ -257,6 +257,14 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 			Must: []string{fmt.Sprintf("You spent **$%.2f** in the last 7 days, over %d requests", cost(f.in(7, all)), len(f.in(7, all)))}},
 		Case{Question: "errors last 14 days", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("Your error rate in the last 14 days is **%.2f%%**: %d of %d requests failed", 100*float64(failed14)/float64(len(rs14)), failed14, len(rs14))}})
+	// A provider named: its own figures first, from the records' provider field.
+	openai := f.in(30, func(r workload.Record) bool { return r.Provider == "openai" })
+	cs = append(cs,
+		Case{Question: "How much do I spend on OpenAI in the last 30 days?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("**openai** in the last 30 days: $%.2f of your $%.2f", cost(openai), cost(f.in(30, all))),
+				fmt.Sprintf("%d of %d requests", len(openai), len(f.in(30, all)))}},
+		Case{Question: "how much do I spend on mistral?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{"No requests on mistral in the last 30 days: your providers there are"}})
 	// A scope that matches nothing says so, and what the window does hold.
 	cs = append(cs, Case{Question: "How much did I spend on route foo-bar in the last 7 days?", Kind: KindFigure, MustNot: noReport,
 		Must: []string{fmt.Sprintf("No requests on route foo-bar in the last 7 days. Your %d records of the last 7 days are on the models", len(f.in(7, all)))}})
