@@ -113,6 +113,9 @@ const (
 	MetricRetries = "retries"
 	// MetricCache is the share of input tokens read from a provider's prompt cache.
 	MetricCache = "cache"
+	// MetricTrend is how spend, requests and failures moved: the last 7 full UTC days against
+	// the 7 before them.
+	MetricTrend = "trend"
 )
 
 // What a figure can be ranked by (Triage.By). MetricTopModel and MetricTopRoute are cost

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/netra-ai/netra/agent"
 	"github.com/netra-ai/netra/agent/actions"
@@ -439,6 +440,8 @@ func writeFigure(b *strings.Builder, t triage.Output, s workload.Stats) {
 		fmt.Fprintf(b, "Retries cost you an estimated **%s**%s in the %s: your records log %d retries over %d requests, each "+
 			"counted at the cost of its request. Failed calls cost another %s.\n", money(s.Errors.RetryWasteUSD), scope, label,
 			tot.Retries, tot.Requests, money(s.Errors.WasteUSD))
+	case model.MetricTrend:
+		writeTrend(b, t, s)
 	case model.MetricCache:
 		if tot.CachedInputTokens == 0 {
 			fmt.Fprintf(b, "None of your %d input tokens%s in the %s was read from a prompt cache.\n", tot.InputTokens, scope, label)
@@ -452,6 +455,51 @@ func writeFigure(b *strings.Builder, t triage.Output, s workload.Stats) {
 		spendTable(s.SpendByModel, "model", byModel)
 	}
 	b.WriteString("\nAsk how to reduce it for a report with recommendations.\n")
+}
+
+// writeTrend compares the last 7 full UTC days with the 7 before them: spend first, then
+// requests and failures, then the 14 days one by one. Today, still under way, is left out.
+func writeTrend(b *strings.Builder, t triage.Output, s workload.Stats) {
+	byDay := map[string]workload.Spend{}
+	for _, d := range s.SpendByDay {
+		byDay[d.Day] = d
+	}
+	today := t.Window.To.UTC().Truncate(24 * time.Hour)
+	day := func(i int) string { return today.AddDate(0, 0, -i).Format("2006-01-02") } // i days before today
+	if first := t.Window.From.UTC(); first.After(today.AddDate(0, 0, -14)) {
+		fmt.Fprintf(b, "The %s is too short to compare two full weeks; ask about the last 30 days.\n", t.Window.Label)
+		return
+	}
+	var last, prev workload.Spend
+	for i := 1; i <= 14; i++ {
+		w := &last
+		if i > 7 {
+			w = &prev
+		}
+		d := byDay[day(i)]
+		w.CostUSD += d.CostUSD
+		w.Requests += d.Requests
+		w.Errors += d.Errors
+	}
+	change := func(now, before float64) string {
+		switch {
+		case before == 0 && now == 0:
+			return "the same"
+		case before == 0:
+			return "up from nothing"
+		case now >= before:
+			return fmt.Sprintf("up %.1f%%", 100*(now-before)/before)
+		}
+		return fmt.Sprintf("down %.1f%%", 100*(before-now)/before)
+	}
+	fmt.Fprintf(b, "Your spend%s over the last 7 full days (%s to %s, UTC) was **%s**, against %s in the 7 days before: **%s**. "+
+		"Requests: %d against %d (%s); failed: %d against %d.\n", scopeText(t), day(7), day(1), money(last.CostUSD), money(prev.CostUSD),
+		change(last.CostUSD, prev.CostUSD), last.Requests, prev.Requests, change(float64(last.Requests), float64(prev.Requests)), last.Errors, prev.Errors)
+	b.WriteString("\n| day (UTC) | requests | cost | failed |\n| --- | ---: | ---: | ---: |\n")
+	for i := 14; i >= 1; i-- {
+		d := byDay[day(i)]
+		fmt.Fprintf(b, "| %s | %d | %s | %d |\n", day(i), d.Requests, money(d.CostUSD), d.Errors)
+	}
 }
 
 // writeNoneInScope says that the question's scope holds no request in its window, and what the

@@ -220,6 +220,9 @@ func (p *Provider) triage(q string) model.Triage {
 		}
 		t.WindowDays, t.WindowLabel = 0, ""
 	}
+	if t.Metric == model.MetricTrend && t.WindowDays < 15 {
+		t.WindowDays, t.WindowLabel = 0, "" // a trend compares two full weeks: the window must hold them
+	}
 	return t
 }
 
@@ -247,6 +250,10 @@ func asksAboutNetra(l string) bool {
 // model.ByModel, …, or "" for the whole scope); metric is "" when the question asks for more
 // than a figure (advice, a report, a comparison, a diagnosis).
 func figureMetric(l string) (metric, by string) {
+	if has(l, "going up", "going down", "trend", "week over week", "week-over-week", "than last week", "to last week",
+		"increas", "decreas", "growing", "changed", "how has") && !has(l, "reduce", "optimi", "save", "recommend", "why") {
+		return model.MetricTrend, ""
+	}
 	by = rankedBy(l)
 	ranksSpeed := by != "" && has(l, "slowest", "fastest")
 	if has(l, "reduce", "optimi", "save", "saving", "cut ", "lower", "improve", "recommend", "report", "should", "switch",

@@ -123,6 +123,8 @@ func TestTriageRanks(t *testing.T) {
 		{"errors", model.MetricErrorRate, "", ""},
 		{"how expensive is claude-sonnet-4?", model.MetricCost, "", ""},
 		{"where does my money go?", model.MetricCost, "", ""},
+		{"is my spend going up?", model.MetricTrend, "", ""},
+		{"what changed this week?", model.MetricTrend, "", ""},
 	}
 	for _, tc := range cases {
 		tr := triage(t, tc.q)
@@ -137,9 +139,9 @@ func TestTriageRanks(t *testing.T) {
 			t.Errorf("%q: least %v, want %v", q, tr.Least, least)
 		}
 	}
-	// A summary, a status or a change over time asks for the report, not one figure and not
+	// A summary or a status asks for the report, not one figure and not
 	// the out-of-scope answer.
-	for _, q := range []string{"give me a summary", "what changed this week?", "is my spend going up?", "how is support-chat doing?"} {
+	for _, q := range []string{"give me a summary", "how is support-chat doing?"} {
 		if tr := triage(t, q); tr.Kind != model.KindReport {
 			t.Errorf("%q is %s, want report", q, tr.Kind)
 		}
