@@ -257,6 +257,19 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 			Must: []string{fmt.Sprintf("You spent **$%.2f** in the last 7 days, over %d requests", cost(f.in(7, all)), len(f.in(7, all)))}},
 		Case{Question: "errors last 14 days", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("Your error rate in the last 14 days is **%.2f%%**: %d of %d requests failed", 100*float64(failed14)/float64(len(rs14)), failed14, len(rs14))}})
+	// A trend: the last 7 full UTC days against the 7 before, summed by the records' UTC day.
+	today := f.now.UTC().Truncate(24 * time.Hour)
+	week := func(from, to int) (c float64) { // from..to days before today
+		for _, r := range f.recs {
+			if d := today.Sub(r.TS.UTC().Truncate(24*time.Hour)) / (24 * time.Hour); int(d) >= from && int(d) <= to {
+				c += r.CostUSD
+			}
+		}
+		return c
+	}
+	cs = append(cs, Case{Question: "Is my spend going up?", Kind: KindFigure, MustNot: noReport,
+		Must: []string{fmt.Sprintf("over the last 7 full days (%s to %s, UTC) was **$%.2f**, against $%.2f in the 7 days before",
+			today.AddDate(0, 0, -7).Format("2006-01-02"), today.AddDate(0, 0, -1).Format("2006-01-02"), week(1, 7), week(8, 14))}})
 	// A provider named: its own figures first, from the records' provider field.
 	openai := f.in(30, func(r workload.Record) bool { return r.Provider == "openai" })
 	cs = append(cs,
