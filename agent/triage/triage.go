@@ -203,7 +203,7 @@ func inherit(m, prev model.Triage) model.Triage {
 	if m.Kind != model.KindFigure || m.Metric == "" {
 		if m.Kind == model.KindCapability || (m.Kind == model.KindReport && prev.Kind == model.KindFigure) {
 			m.Kind, m.Metric, m.By, m.Category, m.OutOfScope = prev.Kind, prev.Metric, prev.By, prev.Category, false
-			m.Least = m.Least || prev.Least // "and the fastest?" turns the ranking before it around
+			m.Least = m.Least || prev.Least // "and last week?" keeps the end of the ranking it follows
 		}
 	}
 	return m
