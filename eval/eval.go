@@ -236,7 +236,7 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 		if after > cost(rr) {
 			verb = "add"
 		}
-		must := []string{fmt.Sprintf("Moving the %d requests on route %s of the last 30 days from %s to **%s** would %s **$%.2f**",
+		must := []string{fmt.Sprintf("Moving the %d requests on route %s in the last 30 days from %s to **%s** would %s **$%.2f**",
 			len(rr), w.route, rr[0].Model, w.target, verb, math.Abs(after-cost(rr)))}
 		// The same question in other words.
 		for _, q := range []string{"Should I switch %s to %s?", "What would I save by moving %s to %s?"} {
@@ -280,7 +280,7 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 			Must: []string{"No requests on mistral in the last 30 days: your providers there are"}})
 	// A scope that matches nothing says so, and what the window does hold.
 	cs = append(cs, Case{Question: "How much did I spend on route foo-bar in the last 7 days?", Kind: KindFigure, MustNot: noReport,
-		Must: []string{fmt.Sprintf("No requests on route foo-bar in the last 7 days. Your %d records of the last 7 days are on the models", len(f.in(7, all)))}})
+		Must: []string{fmt.Sprintf("No requests on route foo-bar in the last 7 days. Your %d records in the last 7 days are on the models", len(f.in(7, all)))}})
 	gpt := f.in(30, func(r workload.Record) bool { return r.Model == "gpt-4o" })
 	cs = append(cs,
 		Case{Question: "how can I reduce my LLM costs?", Kind: KindReport, Must: []string{"## Recommendations", "combined, not summed", fmt.Sprintf("%d requests, $%.2f", len(f.in(30, all)), cost(f.in(30, all)))}},
@@ -312,7 +312,61 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 			Must: []string{"## Recommendations", fmt.Sprintf("%d requests, $%.2f", len(gpt7), cost(gpt7))}},
 	)
 	cs = append(cs, rankedCases(f)...)
+	cs = append(cs, calendarCases(f)...)
 	return append(cs, sumCases(f)...)
+}
+
+// calendarCases ask about UTC calendar days and months, and the share of the whole a scope is.
+// The month is the one 20 days before now and the day 10 days before today, so that both lie
+// in the dataset's 30 days whenever the set runs.
+func calendarCases(f facts) []Case {
+	noReport := []string{"## Recommendations"}
+	today := f.now.UTC().Truncate(24 * time.Hour)
+	between := func(from, to time.Time, keep func(workload.Record) bool) []workload.Record { // UTC days, inclusive
+		var out []workload.Record
+		for _, r := range f.recs {
+			if d := r.TS.UTC().Truncate(24 * time.Hour); !d.Before(from) && !d.After(to) && !r.TS.After(f.now) && keep(r) {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	tokens := func(rs []workload.Record) (in, out int64) {
+		for _, r := range rs {
+			in, out = in+r.InputTokens, out+r.OutputTokens
+		}
+		return in, out
+	}
+	at := f.now.UTC().AddDate(0, 0, -20)
+	first := time.Date(at.Year(), at.Month(), 1, 0, 0, 0, 0, time.UTC)
+	month, phrase := between(first, first.AddDate(0, 1, -1), all), "in "+first.Format("January 2006")
+	if first.AddDate(0, 1, -1).After(today) {
+		phrase += " so far"
+	}
+	monthGPT := between(first, first.AddDate(0, 1, -1), func(r workload.Record) bool { return r.Model == "gpt-4o" })
+	day := today.AddDate(0, 0, -10)
+	dayRecs := between(day, day, all)
+	yIn, yOut := tokens(between(today.AddDate(0, 0, -1), today.AddDate(0, 0, -1), all))
+	all30, gpt30, sc30 := f.in(30, all), f.in(30, func(r workload.Record) bool { return r.Model == "gpt-4o" }), f.in(30, route("support-chat"))
+	return []Case{
+		{Question: fmt.Sprintf("How much did I spend in %s?", first.Format("January")), Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("You spent **$%.2f** %s, over %d requests", cost(month), phrase, len(month))}},
+		{Thread: []string{fmt.Sprintf("How much did I spend in %s?", first.Format("January"))}, Question: "what about gpt-4o?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("You spent **$%.2f** on gpt-4o %s, over %d requests", cost(monthGPT), phrase, len(monthGPT)),
+				fmt.Sprintf("That is **%.1f%%** of your $%.2f", 100*cost(monthGPT)/cost(month), cost(month))}},
+		{Question: fmt.Sprintf("How many requests did I make on %s?", day.Format("2006-01-02")), Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("**%d requests** on %s (UTC), costing $%.2f", len(dayRecs), day.Format("2006-01-02"), cost(dayRecs))}},
+		{Question: fmt.Sprintf("What did I spend on %s?", day.Format("January 2")), Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("You spent **$%.2f** on %s (UTC), over %d requests", cost(dayRecs), day.Format("2006-01-02"), len(dayRecs))}},
+		{Question: "How many tokens did I use yesterday?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("**%d input and %d output tokens** yesterday (%s, UTC)", yIn, yOut, today.AddDate(0, 0, -1).Format("2006-01-02"))}},
+		{Question: "What percentage of my spend is gpt-4o?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("You spent **$%.2f** on gpt-4o in the last 30 days", cost(gpt30)),
+				fmt.Sprintf("That is **%.1f%%** of your $%.2f on every model and route", 100*cost(gpt30)/cost(all30), cost(all30))}},
+		{Question: "What share of my requests go to route support-chat?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("**%d requests** on route support-chat in the last 30 days", len(sc30)),
+				fmt.Sprintf("That is **%.1f%%** of your %d requests on every model and route", 100*float64(len(sc30))/float64(len(all30)), len(all30))}},
+	}
 }
 
 // group is what the records of one key (a route, a model, an hour) add up to.

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/netra-ai/netra/resilience"
 )
@@ -27,6 +28,18 @@ type Request struct {
 	Task  string
 	Input string
 	Data  json.RawMessage
+	// Now is when the question is asked: triage resolves the calendar periods a question names
+	// ("yesterday", "in November") against it. Zero means time.Now().
+	Now time.Time
+}
+
+// Today is the UTC date a request resolves calendar periods against.
+func (r Request) Today() time.Time {
+	now := r.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	return now.UTC().Truncate(24 * time.Hour)
 }
 
 // Response is a provider's answer, with the tokens the call used (zero for the offline
@@ -68,7 +81,12 @@ type Triage struct {
 	// WindowDays is the rolling window the question names, ending now; 0 when it names none.
 	WindowDays  float64 `json:"window_days"`
 	WindowLabel string  `json:"window_label"`
-	Targets     struct {
+	// From and To are the calendar period the question names instead, as UTC dates
+	// (YYYY-MM-DD), both inclusive: "on 2026-11-15", "in November", "yesterday", "today",
+	// "this month". Empty when it names none; when set, they take the place of WindowDays.
+	From    string `json:"from,omitempty"`
+	To      string `json:"to,omitempty"`
+	Targets struct {
 		CostCutPercent float64 `json:"cost_cut_percent,omitempty"`
 		P95MS          float64 `json:"p95_ms,omitempty"`
 	} `json:"targets"`

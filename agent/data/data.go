@@ -34,6 +34,9 @@ type dataAgent struct{}
 type Output struct {
 	workload.Stats
 	WhatIf *workload.WhatIf `json:"whatif,omitempty"`
+	// Whole is the window's totals over every model and route, for a figure about spend,
+	// requests or tokens in a scope: what share of the whole the scope is.
+	Whole *workload.Totals `json:"whole,omitempty"`
 }
 
 func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.Result, error) {
@@ -50,7 +53,7 @@ func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 	case t.Kind == model.KindFigure:
 		tool, what = workloadtool.Tally, "spend, requests, tokens and errors"
 	}
-	_ = rt.Think(ctx, fmt.Sprintf("Computing %s over the %s.", what, t.Window.Label))
+	_ = rt.Think(ctx, fmt.Sprintf("Computing %s %s.", what, t.Window.In()))
 	raw, err := rt.CallTool(ctx, tool, workloadtool.Args{From: t.Window.From, To: t.Window.To, Models: t.Models, Routes: t.Routes})
 	if err != nil {
 		return agent.Result{}, err
@@ -70,6 +73,19 @@ func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 	_ = rt.Think(ctx, fmt.Sprintf("%d requests, $%.2f; top model %s%s; error rate %.1f%%.",
 		s.Totals.Requests, s.Totals.CostUSD, top, latency, s.Totals.ErrorRate*100))
 	out := Output{Stats: s}
+	if t.Kind == model.KindFigure && t.By == "" && len(t.Models)+len(t.Routes) > 0 && s.Totals.Requests > 0 &&
+		(t.Metric == model.MetricCost || t.Metric == model.MetricRequests || t.Metric == model.MetricTokens) {
+		_ = rt.Think(ctx, fmt.Sprintf("Computing the totals over every model and route %s, for the share.", t.Window.In()))
+		raw, err := rt.CallTool(ctx, workloadtool.Tally, workloadtool.Args{From: t.Window.From, To: t.Window.To})
+		if err != nil {
+			return agent.Result{}, err
+		}
+		var all workload.Stats
+		if err := json.Unmarshal(raw, &all); err != nil {
+			return agent.Result{}, netra.Internal(err)
+		}
+		out.Whole = &all.Totals
+	}
 	if t.Kind == model.KindWhatIf && t.TargetModel != "" {
 		raw, err := rt.CallTool(ctx, workloadtool.WhatIf, workloadtool.Args{From: t.Window.From, To: t.Window.To, Models: t.Models, Routes: t.Routes, Target: t.TargetModel})
 		if err != nil {

@@ -39,13 +39,13 @@ func (h helper) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (age
 	out := Output{}
 	switch {
 	case c.Records == 0 && c.StoredTotal == 0:
-		out.Message = fmt.Sprintf("I have no usage records of yours yet, so I cannot compute anything for the %s.", t.Window.Label)
+		out.Message = fmt.Sprintf("I have no usage records of yours yet, so I cannot compute anything %s.", t.Window.In())
 		out.Missing = append(out.Missing, "usage records: one per model call, with ts, model, route, input_tokens, output_tokens, latency_ms and status")
 	case c.Records == 0:
-		out.Message = fmt.Sprintf("You have %d records stored, but none in the %s.", c.StoredTotal, t.Window.Label)
+		out.Message = fmt.Sprintf("You have %d records stored, but none %s.", c.StoredTotal, t.Window.In())
 		out.Missing = append(out.Missing, "records inside the window: upload recent traffic, or ask about a longer window")
 	default:
-		out.Message = fmt.Sprintf("Only %d records on %d of the %.0f days of the %s: figures below are indicative.", c.Records, c.DaysCovered, c.WindowDays, t.Window.Label)
+		out.Message = fmt.Sprintf("Only %d records on %d of the %.0f days %s: figures below are indicative.", c.Records, c.DaysCovered, c.WindowDays, t.Window.In())
 		if c.Records < triage.MinRecords {
 			out.Missing = append(out.Missing, fmt.Sprintf("at least %d records in the window (have %d)", triage.MinRecords, c.Records))
 		}

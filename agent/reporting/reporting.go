@@ -221,7 +221,11 @@ func (r rep) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.
 		writeCapability(&b, t)
 		rp.Recommendations = []Rec{}
 	case hasStats && hasTriage && t.Kind == model.KindFigure:
-		writeFigure(&b, t, stats)
+		d, _, err := agent.Prior[data.Output](in, data.Name)
+		if err != nil {
+			return agent.Result{}, err
+		}
+		writeFigure(&b, t, stats, d.Whole)
 	case hasStats && hasTriage && t.Kind == model.KindPerformance:
 		writePerformance(&b, t, stats)
 	case hasStats && hasTriage && t.Kind == model.KindWhatIf:
@@ -310,7 +314,7 @@ func (r rep) summary(ctx context.Context, label string, s workload.Stats, o work
 	data, _ := json.Marshal(facts)
 	res, err := r.provider.Complete(ctx, model.Request{Task: model.TaskWrite, Data: data})
 	if err != nil || res.Text == "" {
-		return fmt.Sprintf("%d requests cost %s in the %s.", s.Totals.Requests, money(s.Totals.CostUSD), label)
+		return fmt.Sprintf("%d requests cost %s (%s).", s.Totals.Requests, money(s.Totals.CostUSD), label)
 	}
 	return res.Text
 }
@@ -328,9 +332,9 @@ func writeCapability(b *strings.Builder, t triage.Output) {
 	case c.StoredTotal == 0:
 		b.WriteString("I have no usage records of yours yet: upload them (one line per model call), or ask me to generate a demo dataset.\n\n")
 	case c.Records == 0:
-		fmt.Fprintf(b, "You have %d records stored, none in the %s.\n\n", c.StoredTotal, t.Window.Label)
+		fmt.Fprintf(b, "You have %d records stored, none %s.\n\n", c.StoredTotal, t.Window.In())
 	default:
-		fmt.Fprintf(b, "In the %s you have %d records, on %d calendar dates, for %s on %s.\n\n", t.Window.Label, c.Records, c.DaysCovered,
+		fmt.Fprintf(b, "You have %d records %s, on %d calendar dates, for %s on %s.\n\n", c.Records, t.Window.In(), c.DaysCovered,
 			plural(len(c.Models), "model"), plural(len(c.Routes), "route"))
 	}
 	b.WriteString("Questions worth asking:\n")
@@ -356,21 +360,26 @@ func plural(n int, what string) string {
 
 // writeFigure answers a question about one figure: the answer first, in a sentence with the
 // number, then the small table it comes from. No recommendations: the question asked none.
-func writeFigure(b *strings.Builder, t triage.Output, s workload.Stats) {
+func writeFigure(b *strings.Builder, t triage.Output, s workload.Stats, whole *workload.Totals) {
 	scope := scopeText(t)
 	tot := s.Totals
-	label := t.Window.Label
+	label := t.Window.In()
 	if tot.Requests == 0 {
 		writeNoneInScope(b, t)
 		return
 	}
 	spendTable := func(rows []workload.Spend, what string, key func(workload.Spend) string) {
-		fmt.Fprintf(b, "\n| %s | requests | cost | share |\n| --- | ---: | ---: | ---: |\n", what)
+		// In a scope, shares are of the whole: a scope of one model is not 100% of anything asked.
+		head, base := "share", tot.CostUSD
+		if whole != nil {
+			head, base = "share of all", whole.CostUSD
+		}
+		fmt.Fprintf(b, "\n| %s | requests | cost | %s |\n| --- | ---: | ---: | ---: |\n", what, head)
 		for i, r := range rows {
 			if i == 10 {
 				break
 			}
-			fmt.Fprintf(b, "| %s | %d | %s | %.1f%% |\n", key(r), r.Requests, money(r.CostUSD), r.Share*100)
+			fmt.Fprintf(b, "| %s | %d | %s | %.1f%% |\n", key(r), r.Requests, money(r.CostUSD), 100*r.CostUSD/max(base, 1e-12))
 		}
 	}
 	byModel := func(r workload.Spend) string { return r.Model }
@@ -381,16 +390,16 @@ func writeFigure(b *strings.Builder, t triage.Output, s workload.Stats) {
 	switch t.Metric {
 	case model.MetricTopModel:
 		top := s.SpendByModel[0]
-		fmt.Fprintf(b, "**%s** costs you the most%s in the %s: %s of %s (%.1f%%), over %d requests.\n", top.Model, scope, label,
+		fmt.Fprintf(b, "**%s** costs you the most%s %s: %s of %s (%.1f%%), over %d requests.\n", top.Model, scope, label,
 			money(top.CostUSD), money(tot.CostUSD), top.Share*100, top.Requests)
 		spendTable(s.SpendByModel, "model", byModel)
 	case model.MetricTopRoute:
 		top := s.SpendByRoute[0]
-		fmt.Fprintf(b, "Route **%s** costs you the most%s in the %s: %s of %s (%.1f%%), over %d requests.\n", top.Route, scope, label,
+		fmt.Fprintf(b, "Route **%s** costs you the most%s %s: %s of %s (%.1f%%), over %d requests.\n", top.Route, scope, label,
 			money(top.CostUSD), money(tot.CostUSD), top.Share*100, top.Requests)
 		spendTable(s.SpendByRoute, "route", func(r workload.Spend) string { return r.Route })
 	case model.MetricErrorRate:
-		fmt.Fprintf(b, "Your error rate%s in the %s is **%.2f%%**: %d of %d requests failed, costing %s.\n", scope, label,
+		fmt.Fprintf(b, "Your error rate%s %s is **%.2f%%**: %d of %d requests failed, costing %s.\n", scope, label,
 			tot.ErrorRate*100, tot.Errors, tot.Requests, money(s.Errors.WasteUSD))
 		types := make([]string, 0, len(s.Errors.ByType))
 		for k := range s.Errors.ByType {
@@ -410,7 +419,7 @@ func writeFigure(b *strings.Builder, t triage.Output, s workload.Stats) {
 		}
 	case model.MetricLatency:
 		l := s.LatencyMS
-		fmt.Fprintf(b, "Latency%s in the %s: p50 %.0f ms, **p95 %.0f ms**, p99 %.0f ms, over %d requests", scope, label, l.P50, l.P95, l.P99, l.Count)
+		fmt.Fprintf(b, "Latency%s %s: p50 %.0f ms, **p95 %.0f ms**, p99 %.0f ms, over %d requests", scope, label, l.P50, l.P95, l.P99, l.Count)
 		if s.TTFTMS.Count > 0 {
 			fmt.Fprintf(b, "; time to first token p50 %.0f ms, p95 %.0f ms", s.TTFTMS.P50, s.TTFTMS.P95)
 		}
@@ -419,15 +428,22 @@ func writeFigure(b *strings.Builder, t triage.Output, s workload.Stats) {
 			fmt.Fprintf(b, "| %s | %d | %.0f | %.0f | %.0f |\n", r.Route, r.Count, r.P50, r.P95, r.P99)
 		}
 	case model.MetricRequests:
-		fmt.Fprintf(b, "**%d requests**%s in the %s, costing %s%s.\n", tot.Requests, scope, label, money(tot.CostUSD),
+		fmt.Fprintf(b, "**%d requests**%s %s, costing %s%s.\n", tot.Requests, scope, label, money(tot.CostUSD),
 			perDay(s, func(days float64) string { return fmt.Sprintf("%.0f", float64(tot.Requests)/days) }))
+		if whole != nil {
+			fmt.Fprintf(b, "That is **%.1f%%** of your %d requests on every model and route.\n", share(tot.Requests, whole.Requests), whole.Requests)
+		}
 		spendTable(s.SpendByModel, "model", byModel)
 	case model.MetricTokens:
-		fmt.Fprintf(b, "**%d input and %d output tokens**%s in the %s (%d input tokens read from cache), over %d requests.\n",
+		fmt.Fprintf(b, "**%d input and %d output tokens**%s %s (%d input tokens read from cache), over %d requests.\n",
 			tot.InputTokens, tot.OutputTokens, scope, label, tot.CachedInputTokens, tot.Requests)
+		if whole != nil {
+			fmt.Fprintf(b, "That is **%.1f%%** of your %d input and %.1f%% of your %d output tokens on every model and route.\n",
+				share(tot.InputTokens, whole.InputTokens), whole.InputTokens, share(tot.OutputTokens, whole.OutputTokens), whole.OutputTokens)
+		}
 		spendTable(s.SpendByModel, "model", byModel)
 	case model.MetricCostPerRequest:
-		fmt.Fprintf(b, "Your average cost a request%s in the %s is **$%.4f**: %s over %d requests.\n", scope, label,
+		fmt.Fprintf(b, "Your average cost a request%s %s is **$%.4f**: %s over %d requests.\n", scope, label,
 			tot.CostUSD/float64(tot.Requests), money(tot.CostUSD), tot.Requests)
 		b.WriteString("\n| model | requests | cost | cost a request |\n| --- | ---: | ---: | ---: |\n")
 		for i, m := range s.SpendByModel {
@@ -437,25 +453,31 @@ func writeFigure(b *strings.Builder, t triage.Output, s workload.Stats) {
 			fmt.Fprintf(b, "| %s | %d | %s | $%.4f |\n", m.Model, m.Requests, money(m.CostUSD), m.CostUSD/float64(max(m.Requests, 1)))
 		}
 	case model.MetricRetries:
-		fmt.Fprintf(b, "Retries cost you an estimated **%s**%s in the %s: your records log %d retries over %d requests, each "+
+		fmt.Fprintf(b, "Retries cost you an estimated **%s**%s %s: your records log %d retries over %d requests, each "+
 			"counted at the cost of its request. Failed calls cost another %s.\n", money(s.Errors.RetryWasteUSD), scope, label,
 			tot.Retries, tot.Requests, money(s.Errors.WasteUSD))
 	case model.MetricTrend:
 		writeTrend(b, t, s)
 	case model.MetricCache:
 		if tot.CachedInputTokens == 0 {
-			fmt.Fprintf(b, "None of your %d input tokens%s in the %s was read from a prompt cache.\n", tot.InputTokens, scope, label)
+			fmt.Fprintf(b, "None of your %d input tokens%s %s was read from a prompt cache.\n", tot.InputTokens, scope, label)
 			break
 		}
-		fmt.Fprintf(b, "**%.1f%%** of your input tokens%s in the %s were read from a prompt cache: %d of %d, over %d requests.\n",
+		fmt.Fprintf(b, "**%.1f%%** of your input tokens%s %s were read from a prompt cache: %d of %d, over %d requests.\n",
 			100*float64(tot.CachedInputTokens)/float64(max(tot.InputTokens, 1)), scope, label, tot.CachedInputTokens, tot.InputTokens, tot.Requests)
 	default: // MetricCost
-		fmt.Fprintf(b, "You spent **%s**%s in the %s, over %d requests%s.\n", money(tot.CostUSD), scope, label, tot.Requests,
+		fmt.Fprintf(b, "You spent **%s**%s %s, over %d requests%s.\n", money(tot.CostUSD), scope, label, tot.Requests,
 			perDay(s, func(days float64) string { return money(tot.CostUSD / days) }))
+		if whole != nil && whole.CostUSD > 0 {
+			fmt.Fprintf(b, "That is **%.1f%%** of your %s on every model and route.\n", 100*tot.CostUSD/whole.CostUSD, money(whole.CostUSD))
+		}
 		spendTable(s.SpendByModel, "model", byModel)
 	}
 	b.WriteString("\nAsk how to reduce it for a report with recommendations.\n")
 }
+
+// share is part's percentage of whole.
+func share(part, whole int64) float64 { return 100 * float64(part) / float64(max(whole, 1)) }
 
 // writeTrend compares the last 7 full UTC days with the 7 before them: spend first, then
 // requests and failures, then the 14 days one by one. Today, still under way, is left out.
@@ -467,7 +489,7 @@ func writeTrend(b *strings.Builder, t triage.Output, s workload.Stats) {
 	today := t.Window.To.UTC().Truncate(24 * time.Hour)
 	day := func(i int) string { return today.AddDate(0, 0, -i).Format("2006-01-02") } // i days before today
 	if first := t.Window.From.UTC(); first.After(today.AddDate(0, 0, -14)) {
-		fmt.Fprintf(b, "The %s is too short to compare two full weeks; ask about the last 30 days.\n", t.Window.Label)
+		fmt.Fprintf(b, "The window (%s) is too short to compare two full weeks; ask about the last 30 days.\n", t.Window.Label)
 		return
 	}
 	var last, prev workload.Spend
@@ -505,9 +527,9 @@ func writeTrend(b *strings.Builder, t triage.Output, s workload.Stats) {
 // writeNoneInScope says that the question's scope holds no request in its window, and what the
 // window does hold, so that a name that matches nothing is plain to see.
 func writeNoneInScope(b *strings.Builder, t triage.Output) {
-	fmt.Fprintf(b, "No requests%s in the %s.", scopeText(t), t.Window.Label)
+	fmt.Fprintf(b, "No requests%s %s.", scopeText(t), t.Window.In())
 	if c := t.Coverage; c.Records > 0 {
-		fmt.Fprintf(b, " Your %d records of the %s are on the models %s and the routes %s.", c.Records, t.Window.Label,
+		fmt.Fprintf(b, " Your %d records %s are on the models %s and the routes %s.", c.Records, t.Window.In(),
 			strings.Join(c.Models, ", "), strings.Join(c.Routes, ", "))
 	}
 	b.WriteString("\n")
@@ -530,7 +552,7 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats) bool {
 	if t.By == model.ByErrorType {
 		return writeErrorTypes(b, t, s)
 	}
-	scope, label, tot := scopeText(t), t.Window.Label, s.Totals
+	scope, label, tot := scopeText(t), t.Window.In(), s.Totals
 	bold := func(k string) string { return "**" + k + "**" }
 	what, title := "route", func(k string) string { return "Route **" + k + "**" }
 	groups, key := s.SpendByRoute, func(g workload.Spend) string { return g.Route }
@@ -584,7 +606,7 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats) bool {
 		}
 		rows := rank(func(a, b workload.Spend) bool { return a.CostUSD > b.CostUSD })
 		if top := rows[0]; headline {
-			fmt.Fprintf(b, "%s costs you the %s%s in the %s: %s of %s (%.1f%%), over %d requests.\n", title(key(top)), most("most", "least"), scope, label,
+			fmt.Fprintf(b, "%s costs you the %s%s %s: %s of %s (%.1f%%), over %d requests.\n", title(key(top)), most("most", "least"), scope, label,
 				money(top.CostUSD), money(tot.CostUSD), 100*top.CostUSD/max(tot.CostUSD, 1e-12), top.Requests)
 		}
 		fmt.Fprintf(b, "\n| %s | requests | cost | share |\n| --- | ---: | ---: | ---: |\n", what)
@@ -594,7 +616,7 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats) bool {
 	case model.MetricCostPerRequest:
 		rows := rank(func(a, b workload.Spend) bool { return perRequest(a) > perRequest(b) })
 		if top := rows[0]; headline {
-			fmt.Fprintf(b, "%s costs the %s a request%s in the %s: **$%.4f** on average over %d requests; $%.4f over all %d.\n", title(key(top)), most("most", "least"), scope, label,
+			fmt.Fprintf(b, "%s costs the %s a request%s %s: **$%.4f** on average over %d requests; $%.4f over all %d.\n", title(key(top)), most("most", "least"), scope, label,
 				perRequest(top), top.Requests, tot.CostUSD/float64(tot.Requests), tot.Requests)
 		}
 		fmt.Fprintf(b, "\n| %s | requests | cost | cost a request |\n| --- | ---: | ---: | ---: |\n", what)
@@ -603,7 +625,7 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats) bool {
 		}
 	case model.MetricErrorRate:
 		if tot.Errors == 0 {
-			fmt.Fprintf(b, "No request failed%s in the %s, of %d.\n", scope, label, tot.Requests)
+			fmt.Fprintf(b, "No request failed%s %s, of %d.\n", scope, label, tot.Requests)
 			return true
 		}
 		rows := rank(func(a, b workload.Spend) bool {
@@ -613,7 +635,7 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats) bool {
 			return rate(a) > rate(b)
 		})
 		if top := rows[0]; headline {
-			fmt.Fprintf(b, "%s has the %s errors%s in the %s: %d of its %d requests failed (%.2f%%), costing %s.", title(key(top)),
+			fmt.Fprintf(b, "%s has the %s errors%s %s: %d of its %d requests failed (%.2f%%), costing %s.", title(key(top)),
 				most("most", "fewest"), scope, label, top.Errors, top.Requests, rate(top)*100, money(top.ErrorCostUSD))
 			if len(groups) > 1 {
 				fmt.Fprintf(b, " In all, %d of %d requests failed (%.2f%%), costing %s.", tot.Errors, tot.Requests, tot.ErrorRate*100, money(s.Errors.WasteUSD))
@@ -628,9 +650,9 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats) bool {
 		rows := rank(func(a, b workload.Spend) bool { return a.Requests > b.Requests })
 		if top := rows[0]; headline {
 			if t.By != model.ByDay {
-				fmt.Fprintf(b, "You used %s%s in the %s. ", plural(len(groups), what), scope, label)
+				fmt.Fprintf(b, "You used %s%s %s. ", plural(len(groups), what), scope, label)
 			}
-			fmt.Fprintf(b, "%s gets the %s requests%s in the %s: %d of %d (%.1f%%), costing %s.\n", title(key(top)), most("most", "fewest"), scope, label,
+			fmt.Fprintf(b, "%s gets the %s requests%s %s: %d of %d (%.1f%%), costing %s.\n", title(key(top)), most("most", "fewest"), scope, label,
 				top.Requests, tot.Requests, 100*float64(top.Requests)/float64(tot.Requests), money(top.CostUSD))
 		}
 		fmt.Fprintf(b, "\n| %s | requests | share of requests | cost |\n| --- | ---: | ---: | ---: |\n", what)
@@ -640,7 +662,7 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats) bool {
 	case model.MetricTokens:
 		rows := rank(func(a, b workload.Spend) bool { return a.InputTokens+a.OutputTokens > b.InputTokens+b.OutputTokens })
 		if top := rows[0]; headline {
-			fmt.Fprintf(b, "%s uses the %s tokens%s in the %s: %d input and %d output tokens, over %d requests. In all, %d input and %d output tokens.\n",
+			fmt.Fprintf(b, "%s uses the %s tokens%s %s: %d input and %d output tokens, over %d requests. In all, %d input and %d output tokens.\n",
 				title(key(top)), most("most", "fewest"), scope, label, top.InputTokens, top.OutputTokens, top.Requests, tot.InputTokens, tot.OutputTokens)
 		}
 		fmt.Fprintf(b, "\n| %s | input tokens | output tokens | requests |\n| --- | ---: | ---: | ---: |\n", what)
@@ -677,7 +699,7 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats) bool {
 			return (rows[i].P95 > rows[j].P95) != t.Least
 		})
 		top := rows[0]
-		fmt.Fprintf(b, "%s is the %s%s in the %s: **p95 %.0f ms** (p50 %.0f ms, p99 %.0f ms), over %d requests.",
+		fmt.Fprintf(b, "%s is the %s%s %s: **p95 %.0f ms** (p50 %.0f ms, p99 %.0f ms), over %d requests.",
 			title(top.key), most("slowest", "fastest"), scope, label, top.P95, top.P50, top.P99, top.Count)
 		if len(rows) > 1 {
 			fmt.Fprintf(b, " Over all of them, p95 is %.0f ms.", s.LatencyMS.P95)
@@ -704,12 +726,12 @@ func writeProviders(b *strings.Builder, t triage.Output, s workload.Stats, group
 			for j, g := range groups {
 				names[j] = g.Provider
 			}
-			fmt.Fprintf(b, "No requests on %s in the %s: your providers there are %s.\n", name, t.Window.Label, strings.Join(names, ", "))
+			fmt.Fprintf(b, "No requests on %s %s: your providers there are %s.\n", name, t.Window.In(), strings.Join(names, ", "))
 			continue
 		}
 		g := groups[i]
-		fmt.Fprintf(b, "**%s** in the %s: %s of your %s (%.1f%%), %d of %d requests (%.1f%%), %d of them failed (%.2f%%), %d input and %d output tokens.\n",
-			g.Provider, t.Window.Label, money(g.CostUSD), money(tot.CostUSD), 100*g.CostUSD/max(tot.CostUSD, 1e-12), g.Requests, tot.Requests,
+		fmt.Fprintf(b, "**%s** %s: %s of your %s (%.1f%%), %d of %d requests (%.1f%%), %d of them failed (%.2f%%), %d input and %d output tokens.\n",
+			g.Provider, t.Window.In(), money(g.CostUSD), money(tot.CostUSD), 100*g.CostUSD/max(tot.CostUSD, 1e-12), g.Requests, tot.Requests,
 			100*float64(g.Requests)/float64(max(tot.Requests, 1)), g.Errors, 100*float64(g.Errors)/float64(max(g.Requests, 1)), g.InputTokens, g.OutputTokens)
 	}
 	b.WriteString("\n")
@@ -721,9 +743,9 @@ func writeErrorTypes(b *strings.Builder, t triage.Output, s workload.Stats) bool
 	if t.Metric != model.MetricErrorRate {
 		return false
 	}
-	scope, label, tot := scopeText(t), t.Window.Label, s.Totals
+	scope, label, tot := scopeText(t), t.Window.In(), s.Totals
 	if tot.Errors == 0 || len(s.Errors.ByType) == 0 {
-		fmt.Fprintf(b, "No request failed%s in the %s, of %d.\n", scope, label, tot.Requests)
+		fmt.Fprintf(b, "No request failed%s %s, of %d.\n", scope, label, tot.Requests)
 		return true
 	}
 	types := slices.Collect(maps.Keys(s.Errors.ByType))
@@ -739,7 +761,7 @@ func writeErrorTypes(b *strings.Builder, t triage.Output, s workload.Stats) bool
 		word = "least"
 	}
 	n := s.Errors.ByType[types[0]]
-	fmt.Fprintf(b, "**%s** is the %s common error%s in the %s: %d of %d failed requests (%.1f%%). In all, %d of %d requests failed (%.2f%%), costing %s.\n",
+	fmt.Fprintf(b, "**%s** is the %s common error%s %s: %d of %d failed requests (%.1f%%). In all, %d of %d requests failed (%.2f%%), costing %s.\n",
 		types[0], word, scope, label, n, tot.Errors, 100*float64(n)/float64(tot.Errors), tot.Errors, tot.Requests, tot.ErrorRate*100, money(s.Errors.WasteUSD))
 	b.WriteString("\n| error type | requests | share of errors |\n| --- | ---: | ---: |\n")
 	for _, k := range types {
@@ -764,13 +786,13 @@ func scopeText(t triage.Output) string {
 // after, the share of it within a smaller model's comfortable range, the risks and how to
 // validate. The decision stays the user's: the figures frame it.
 func writeWhatIf(b *strings.Builder, t triage.Output, s workload.Stats, w *workload.WhatIf) {
-	scope, label := scopeText(t), t.Window.Label
+	scope, label := scopeText(t), t.Window.In()
 	if w == nil || w.Requests == 0 {
-		fmt.Fprintf(b, "No requests%s in the %s to price on %s.\n", scope, label, t.TargetModel)
+		fmt.Fprintf(b, "No requests%s %s to price on %s.\n", scope, label, t.TargetModel)
 		return
 	}
 	if len(w.Models) == 1 && w.Models[0] == w.Target {
-		fmt.Fprintf(b, "The %d requests%s of the %s run on **%s** already: %s in the window. Ask which model costs the most, or how to reduce costs, for where a move would save.\n",
+		fmt.Fprintf(b, "The %d requests%s %s run on **%s** already: %s in the window. Ask which model costs the most, or how to reduce costs, for where a move would save.\n",
 			w.Requests, scope, label, w.Target, money(w.CostUSD))
 		return
 	}
@@ -781,7 +803,7 @@ func writeWhatIf(b *strings.Builder, t triage.Output, s workload.Stats, w *workl
 	if delta > 0 {
 		verb = "add"
 	}
-	fmt.Fprintf(b, "Moving the %d requests%s of the %s from %s to **%s** would %s **%s** in the window: %s instead of %s (%+.1f%%), about %s a month at this rate.\n\n",
+	fmt.Fprintf(b, "Moving the %d requests%s %s from %s to **%s** would %s **%s** in the window: %s instead of %s (%+.1f%%), about %s a month at this rate.\n\n",
 		w.Requests, scope, label, from, w.Target, verb, money(math.Abs(delta)), money(w.TargetCostUSD), money(w.CostUSD),
 		100*delta/math.Max(w.CostUSD, 1e-9), money(math.Abs(delta)*month))
 	fmt.Fprintf(b, "| | requests | cost in the window | a month at this rate |\n| --- | ---: | ---: | ---: |\n")
@@ -798,13 +820,13 @@ func writeWhatIf(b *strings.Builder, t triage.Output, s workload.Stats, w *workl
 // user's target, what drives it, and what would bring it under the target, with the
 // trade-off of each. Every number comes from the statistics.
 func writePerformance(b *strings.Builder, t triage.Output, s workload.Stats) {
-	scope, label, l := scopeText(t), t.Window.Label, s.LatencyMS
+	scope, label, l := scopeText(t), t.Window.In(), s.LatencyMS
 	if l.Count == 0 {
-		fmt.Fprintf(b, "No requests%s in the %s.\n", scope, label)
+		fmt.Fprintf(b, "No requests%s %s.\n", scope, label)
 		return
 	}
 	target := t.Targets.P95MS
-	fmt.Fprintf(b, "p95 latency%s in the %s is **%.0f ms**", scope, label, l.P95)
+	fmt.Fprintf(b, "p95 latency%s %s is **%.0f ms**", scope, label, l.P95)
 	switch {
 	case target > 0 && l.P95 > target:
 		fmt.Fprintf(b, ", over your %.0f ms target by %.0f ms", target, l.P95-target)

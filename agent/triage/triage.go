@@ -38,10 +38,64 @@ const DefaultWindowDays = 30
 // MinRecords is the fewest records in the window for sufficient data.
 const MinRecords = 50
 
-// Window is the time window of the question, rolling and ending now.
+// Window is the time window of the question: rolling and ending now ("the last 7 days"), or
+// the calendar days it names ("November 2026", "2026-11-15"), in UTC.
 type Window struct {
 	workload.Window
 	Label string `json:"label"`
+	// Phrase is the window as an answer says it: "in the last 7 days", "in November 2026",
+	// "on 2026-11-15 (UTC)", "yesterday (2026-12-01, UTC)".
+	Phrase string `json:"phrase"`
+}
+
+// In is the window's phrase, for a window built without one: "in the " and its label.
+func (w Window) In() string {
+	if w.Phrase != "" {
+		return w.Phrase
+	}
+	return "in the " + w.Label
+}
+
+// window is the window a triage names at now: its calendar days when it names valid ones (not
+// in the future, at most a year long), else its rolling window, else the default.
+func window(m model.Triage, now time.Time) Window {
+	today := now.UTC().Truncate(24 * time.Hour)
+	from, err1 := time.Parse(time.DateOnly, m.From)
+	to, err2 := time.Parse(time.DateOnly, m.To)
+	if m.To == "" || (err2 == nil && to.After(today)) { // "this month", "in December": up to today
+		to, err2 = today, nil
+	}
+	if err1 == nil && err2 == nil && !to.Before(from) && !from.After(today) && to.Sub(from) <= 366*24*time.Hour {
+		end := to.AddDate(0, 0, 1).Add(-time.Nanosecond)
+		if end.After(now) {
+			end = now
+		}
+		w := Window{Window: workload.Window{From: from, To: end}}
+		d := from.Format(time.DateOnly)
+		switch {
+		case from.Equal(to) && from.Equal(today):
+			w.Label, w.Phrase = "today", "today ("+d+", UTC, so far)"
+		case from.Equal(to) && from.Equal(today.AddDate(0, 0, -1)):
+			w.Label, w.Phrase = "yesterday", "yesterday ("+d+", UTC)"
+		case from.Equal(to):
+			w.Label, w.Phrase = d, "on "+d+" (UTC)"
+		case from.Day() == 1 && to.Equal(from.AddDate(0, 1, -1)):
+			w.Label = from.Format("January 2006")
+			w.Phrase = "in " + w.Label
+		case from.Day() == 1 && to.Equal(today) && to.Before(from.AddDate(0, 1, 0)):
+			w.Label = from.Format("January 2006") + " to date"
+			w.Phrase = "in " + from.Format("January 2006") + " so far"
+		default:
+			w.Label = d + " to " + to.Format(time.DateOnly)
+			w.Phrase = "from " + d + " to " + to.Format(time.DateOnly) + " (UTC)"
+		}
+		return w
+	}
+	days, label := m.WindowDays, m.WindowLabel
+	if days <= 0 || days > 366 {
+		days, label = DefaultWindowDays, fmt.Sprintf("last %d days", DefaultWindowDays)
+	}
+	return Window{Window: workload.Window{From: now.Add(-time.Duration(days * 24 * float64(time.Hour))), To: now}, Label: label, Phrase: "in the " + label}
 }
 
 // Output is triage's result.
@@ -187,8 +241,8 @@ func FollowUp(q string) bool {
 // inherit fills what a follow-up leaves out from the question it continues: the window, the
 // scope, the targets, and the kind of answer unless it asks for another.
 func inherit(m, prev model.Triage) model.Triage {
-	if m.WindowDays <= 0 {
-		m.WindowDays, m.WindowLabel = prev.WindowDays, prev.WindowLabel
+	if m.WindowDays <= 0 && m.From == "" {
+		m.WindowDays, m.WindowLabel, m.From, m.To = prev.WindowDays, prev.WindowLabel, prev.From, prev.To
 	}
 	if len(m.Models) == 0 && len(m.Routes) == 0 && len(m.Providers) == 0 {
 		m.Models, m.Routes, m.Providers = prev.Models, prev.Routes, prev.Providers
@@ -278,13 +332,8 @@ func (t *triage) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 	out := Output{Category: m.Category, Kind: m.Kind, Metric: m.Metric, By: m.By, Least: m.Least, OutOfScope: m.OutOfScope, TargetModel: m.Target, Models: m.Models, Routes: m.Routes, Providers: m.Providers,
 		Targets: workload.Targets{CostCutPercent: m.Targets.CostCutPercent, P95MS: m.Targets.P95MS}}
 	out.Synthetic.Preset, out.Synthetic.Days = m.Synthetic.Preset, m.Synthetic.Days
-	days, label := m.WindowDays, m.WindowLabel
-	if days <= 0 || days > 366 {
-		days, label = DefaultWindowDays, fmt.Sprintf("last %d days", DefaultWindowDays)
-	}
-	now := time.Now().UTC()
-	out.Window = Window{Window: workload.Window{From: now.Add(-time.Duration(days * 24 * float64(time.Hour))), To: now}, Label: label}
-	_ = rt.Think(ctx, fmt.Sprintf("Question classified as %s; looking at the %s.", strings.ReplaceAll(out.Category, "_", " "), label))
+	out.Window = window(m, time.Now().UTC())
+	_ = rt.Think(ctx, fmt.Sprintf("Question classified as %s; looking at the records %s.", strings.ReplaceAll(out.Category, "_", " "), out.Window.In()))
 
 	if out.Category == model.CategorySyntheticData {
 		out.Sufficiency = Sufficient // nothing to analyse: the user asks for data

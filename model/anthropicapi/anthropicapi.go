@@ -75,7 +75,7 @@ func (p *Provider) Complete(ctx context.Context, req model.Request) (model.Respo
 	switch req.Task {
 	case model.TaskTriage:
 		params.System = []anthropic.TextBlockParam{{Text: model.TriagePrompt}}
-		params.Messages = []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock(model.Delimit("question", req.Input)))}
+		params.Messages = []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock(model.TriageInput(req)))}
 		params.OutputConfig = anthropic.OutputConfigParam{Format: anthropic.JSONOutputFormatParam{Schema: model.TriageSchema()}}
 	case model.TaskWrite:
 		params.System = []anthropic.TextBlockParam{{Text: model.WritePrompt}}

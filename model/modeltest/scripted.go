@@ -69,8 +69,13 @@ func ScriptedModel() func(n int, req OpenAIRequest) OpenAIReply {
 	}
 }
 
+// untag is the text between the tags (a triage message has today's date after them).
 func untag(s, tag string) string {
-	return strings.TrimSuffix(strings.TrimPrefix(s, "<"+tag+">\n"), "\n</"+tag+">")
+	s = strings.TrimPrefix(s, "<"+tag+">\n")
+	if i := strings.LastIndex(s, "\n</"+tag+">"); i >= 0 {
+		s = s[:i]
+	}
+	return s
 }
 
 var scriptedWindowRe = regexp.MustCompile(`The question's window: (\S+) to (\S+) \(`)

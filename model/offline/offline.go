@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/netra-ai/netra/model"
 )
@@ -36,7 +37,7 @@ func (p *Provider) Complete(ctx context.Context, req model.Request) (model.Respo
 	}
 	switch req.Task {
 	case model.TaskTriage:
-		t := p.triage(req.Input)
+		t := p.triage(req.Input, req.Today())
 		b, err := json.Marshal(t)
 		return model.Response{JSON: b}, err
 	case model.TaskWrite:
@@ -99,7 +100,7 @@ func has(s string, words ...string) bool {
 	return false
 }
 
-func (p *Provider) triage(q string) model.Triage {
+func (p *Provider) triage(q string, today time.Time) model.Triage {
 	l := strings.ToLower(q)
 	var t model.Triage
 	t.Models = []string{}
@@ -142,12 +143,12 @@ func (p *Provider) triage(q string) model.Triage {
 			t.WindowDays = 30 * n
 		}
 		t.WindowLabel = strings.ToLower(strings.Join(strings.Fields(m[0]), " "))
-	} else if has(l, "yesterday", "today", "24 hours") {
+	} else if from, to, ok := calendar(l, today); ok {
+		t.From, t.To = from.Format(time.DateOnly), to.Format(time.DateOnly)
+	} else if has(l, "24 hours") {
 		t.WindowDays, t.WindowLabel = 1, "last 24 hours"
 	} else if has(l, "this week") {
 		t.WindowDays, t.WindowLabel = 7, "last 7 days"
-	} else if has(l, "this month") {
-		t.WindowDays, t.WindowLabel = 30, "last 30 days"
 	}
 	if m := costCutRe.FindStringSubmatch(q); m != nil {
 		t.Targets.CostCutPercent, _ = strconv.ParseFloat(m[1], 64)
@@ -218,10 +219,11 @@ func (p *Provider) triage(q string) model.Triage {
 		case has(l, "batch", "nightly", "summariz"):
 			t.Synthetic.Preset = "nightly_batch"
 		}
-		t.WindowDays, t.WindowLabel = 0, ""
+		t.WindowDays, t.WindowLabel, t.From, t.To = 0, "", "", ""
 	}
 	if t.Metric == model.MetricTrend && t.WindowDays < 15 {
-		t.WindowDays, t.WindowLabel = 0, "" // a trend compares two full weeks: the window must hold them
+		// A trend compares two full weeks: the window must hold them.
+		t.WindowDays, t.WindowLabel, t.From, t.To = 0, "", "", ""
 	}
 	return t
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/netra-ai/netra/model"
 	"github.com/netra-ai/netra/model/modeltest"
@@ -13,8 +14,13 @@ import (
 
 func triage(t *testing.T, q string) model.Triage {
 	t.Helper()
+	return triageAt(t, q, time.Time{})
+}
+
+func triageAt(t *testing.T, q string, now time.Time) model.Triage {
+	t.Helper()
 	p := offline.New([]string{"gpt-4o", "gpt-4o-mini", "claude-sonnet-4"})
-	res, err := p.Complete(context.Background(), model.Request{Task: model.TaskTriage, Input: q})
+	res, err := p.Complete(context.Background(), model.Request{Task: model.TaskTriage, Input: q, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,6 +62,42 @@ func TestTriageRules(t *testing.T) {
 
 // A provider named is a ranking by provider, with that provider's row first; a model named
 // after its family (gemini-2.5-flash) names no provider.
+// TestTriageCalendar: a named date or month, yesterday, today and this month are UTC calendar
+// days; "last week" and "last month" stay the last 7 and 30 days.
+func TestTriageCalendar(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 2, 16, 30, 0, 0, time.UTC)
+	for _, c := range []struct {
+		q, from, to string
+		days        float64
+		at          time.Time
+	}{
+		{"how much did I spend in November?", "2026-11-01", "2026-11-30", 0, now},
+		{"spend in december", "2026-12-01", "2026-12-02", 0, now},
+		{"how much in January?", "2026-01-01", "2026-01-31", 0, now},
+		{"errors in November", "2025-11-01", "2025-11-30", 0, time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC)},
+		{"costs for december 2025", "2025-12-01", "2025-12-31", 0, now},
+		{"what did I spend on 2026-11-15?", "2026-11-15", "2026-11-15", 0, now},
+		{"requests on Nov 20th", "2026-11-20", "2026-11-20", 0, now},
+		{"tokens used on the 3rd of october", "2026-10-03", "2026-10-03", 0, now},
+		{"from 2026-11-01 to 2026-11-07, what did gpt-4o cost?", "2026-11-01", "2026-11-07", 0, now},
+		{"between 2026-11-07 and 2026-11-01", "2026-11-01", "2026-11-07", 0, now},
+		{"how many tokens did I use yesterday?", "2026-12-01", "2026-12-01", 0, now},
+		{"spend today", "2026-12-02", "2026-12-02", 0, now},
+		{"how much have I spent this month?", "2026-12-01", "2026-12-02", 0, now},
+		{"how much did I spend last month?", "", "", 30, now},
+		{"errors in the last 7 days", "", "", 7, now},
+		{"may I see my spend?", "", "", 0, now},
+		{"top 3 models by cost", "", "", 0, now},
+		{"which route has the most errors in the last 30 days?", "", "", 30, now},
+	} {
+		got := triageAt(t, c.q, c.at)
+		if got.From != c.from || got.To != c.to || got.WindowDays != c.days {
+			t.Errorf("%q: from %q to %q, %v days; want %q to %q, %v days", c.q, got.From, got.To, got.WindowDays, c.from, c.to, c.days)
+		}
+	}
+}
+
 func TestTriageProviders(t *testing.T) {
 	t.Parallel()
 	for q, want := range map[string]string{"how much do I spend on openai?": "openai", "what percent of my spend is on Anthropic?": "anthropic",

@@ -77,7 +77,7 @@ func (p *Provider) Complete(ctx context.Context, req model.Request) (model.Respo
 	case model.TaskTriage:
 		params.Messages = []openai.ChatCompletionMessageParamUnion{
 			openai.SystemMessage(model.TriagePrompt),
-			openai.UserMessage(model.Delimit("question", req.Input)),
+			openai.UserMessage(model.TriageInput(req)),
 		}
 		params.ResponseFormat = openai.ChatCompletionNewParamsResponseFormatUnion{OfJSONSchema: &shared.ResponseFormatJSONSchemaParam{
 			JSONSchema: shared.ResponseFormatJSONSchemaJSONSchemaParam{Name: "triage", Schema: model.TriageSchema(), Strict: openai.Bool(true)},

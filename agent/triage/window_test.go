@@ -1,0 +1,40 @@
+package triage
+
+import (
+	"testing"
+	"time"
+
+	"github.com/netra-ai/netra/model"
+)
+
+// TestWindowOfCalendarDays: a calendar period is whole UTC days up to now, and says so; one in
+// the future, longer than a year or not a date falls back to the rolling default.
+func TestWindowOfCalendarDays(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 2, 16, 30, 0, 0, time.UTC)
+	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
+	for _, c := range []struct {
+		m             model.Triage
+		from, to      time.Time
+		label, phrase string
+	}{
+		{model.Triage{From: "2026-11-01", To: "2026-11-30"}, day("2026-11-01"), day("2026-12-01").Add(-time.Nanosecond), "November 2026", "in November 2026"},
+		{model.Triage{From: "2026-12-01", To: "2026-12-31"}, day("2026-12-01"), now, "December 2026 to date", "in December 2026 so far"},
+		{model.Triage{From: "2026-12-01"}, day("2026-12-01"), now, "December 2026 to date", "in December 2026 so far"},
+		{model.Triage{From: "2026-11-15", To: "2026-11-15"}, day("2026-11-15"), day("2026-11-16").Add(-time.Nanosecond), "2026-11-15", "on 2026-11-15 (UTC)"},
+		{model.Triage{From: "2026-12-01", To: "2026-12-01"}, day("2026-12-01"), day("2026-12-02").Add(-time.Nanosecond), "yesterday", "yesterday (2026-12-01, UTC)"},
+		{model.Triage{From: "2026-12-02", To: "2026-12-02"}, day("2026-12-02"), now, "today", "today (2026-12-02, UTC, so far)"},
+		{model.Triage{From: "2026-11-03", To: "2026-11-09"}, day("2026-11-03"), day("2026-11-10").Add(-time.Nanosecond), "2026-11-03 to 2026-11-09", "from 2026-11-03 to 2026-11-09 (UTC)"},
+		{model.Triage{WindowDays: 7, WindowLabel: "last 7 days"}, now.Add(-7 * 24 * time.Hour), now, "last 7 days", "in the last 7 days"},
+		// Not a period the records can hold: the default.
+		{model.Triage{From: "2026-12-05", To: "2026-12-06"}, now.Add(-30 * 24 * time.Hour), now, "last 30 days", "in the last 30 days"},
+		{model.Triage{From: "2024-01-01", To: "2026-11-30"}, now.Add(-30 * 24 * time.Hour), now, "last 30 days", "in the last 30 days"},
+		{model.Triage{From: "November", To: "2026-11-30"}, now.Add(-30 * 24 * time.Hour), now, "last 30 days", "in the last 30 days"},
+		{model.Triage{From: "2026-11-30", To: "2026-11-01"}, now.Add(-30 * 24 * time.Hour), now, "last 30 days", "in the last 30 days"},
+	} {
+		w := window(c.m, now)
+		if !w.From.Equal(c.from) || !w.To.Equal(c.to) || w.Label != c.label || w.In() != c.phrase {
+			t.Errorf("%+v: %s to %s, %q, %q; want %s to %s, %q, %q", c.m, w.From, w.To, w.Label, w.In(), c.from, c.to, c.label, c.phrase)
+		}
+	}
+}

@@ -1,0 +1,106 @@
+package offline
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The calendar periods a question can name. "last week" and "last month" stay rolling windows
+// (the last 7 and 30 days: windowRe); a named date or month, yesterday, today and this month
+// are UTC calendar days.
+const monthNames = `january|february|march|april|may|june|july|august|september|october|november|december|` +
+	`jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec`
+
+var (
+	isoDateRe  = regexp.MustCompile(`\b(\d{4})-(\d{1,2})-(\d{1,2})\b`)
+	monthDayRe = regexp.MustCompile(`\b(` + monthNames + `)\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(\d{4})\b)?`)
+	dayMonthRe = regexp.MustCompile(`\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(` + monthNames + `)\b\.?(?:,?\s+(\d{4})\b)?`)
+	// A month alone: after a preposition or before a year ("in november", "november 2026"),
+	// or a full name that is not also a common word.
+	monthRe = regexp.MustCompile(`\b(?:(?:in|for|during|over|throughout|of)\s+(` + monthNames + `)\b(?:\s+(\d{4})\b)?|(` + monthNames + `)\s+(\d{4})\b|(january|february|april|june|july|august|september|october|november|december)\b)`)
+)
+
+// calendar is the calendar period of UTC days, from and to inclusive, that the question l
+// (lower case) names, resolved against today (a UTC midnight); ok is false when it names none.
+func calendar(l string, today time.Time) (from, to time.Time, ok bool) {
+	if ds := isoDateRe.FindAllStringSubmatch(l, 2); len(ds) > 0 {
+		var days []time.Time
+		for _, d := range ds {
+			if t, ok := date(d[1], d[2], d[3], today); ok {
+				days = append(days, t)
+			}
+		}
+		switch {
+		case len(days) == 2 && days[1].Before(days[0]):
+			return days[1], days[0], true
+		case len(days) == 2:
+			return days[0], days[1], true
+		case len(days) == 1:
+			return days[0], days[0], true
+		}
+	}
+	if m := monthDayRe.FindStringSubmatch(l); m != nil {
+		if t, ok := date(m[3], month(m[1]), m[2], today); ok {
+			return t, t, true
+		}
+	}
+	if m := dayMonthRe.FindStringSubmatch(l); m != nil {
+		if t, ok := date(m[3], month(m[2]), m[1], today); ok {
+			return t, t, true
+		}
+	}
+	switch {
+	case has(l, "yesterday"):
+		y := today.AddDate(0, 0, -1)
+		return y, y, true
+	case has(l, "today"):
+		return today, today, true
+	case has(l, "this month", "month to date", "month-to-date", "so far this month"):
+		return today.AddDate(0, 0, 1-today.Day()), today, true
+	}
+	if m := monthRe.FindStringSubmatch(l); m != nil {
+		name, year := m[1]+m[3]+m[5], m[2]+m[4]
+		first, ok := date(year, month(name), "1", today)
+		if !ok {
+			return from, to, false
+		}
+		last := first.AddDate(0, 1, -1)
+		if last.After(today) {
+			last = today
+		}
+		return first, last, true
+	}
+	return from, to, false
+}
+
+// month is the number, as text, of a month's name or abbreviation.
+func month(name string) string {
+	for i, m := range []string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"} {
+		if strings.HasPrefix(name, m) {
+			return strconv.Itoa(i + 1)
+		}
+	}
+	return ""
+}
+
+// date is the UTC day of y-m-d; without a year, the latest such day not after today's month.
+func date(y, m, d string, today time.Time) (time.Time, bool) {
+	mo, err1 := strconv.Atoi(m)
+	day, err2 := strconv.Atoi(d)
+	if err1 != nil || err2 != nil || mo < 1 || mo > 12 || day < 1 || day > 31 {
+		return time.Time{}, false
+	}
+	year := today.Year()
+	if y != "" {
+		year, _ = strconv.Atoi(y)
+	} else if time.Month(mo) > today.Month() {
+		year-- // "in November", asked in January: last year's
+	}
+	t := time.Date(year, time.Month(mo), day, 0, 0, 0, 0, time.UTC)
+	if t.Day() != day { // February 30th
+		return time.Time{}, false
+	}
+	return t, true
+}
