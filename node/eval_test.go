@@ -32,7 +32,9 @@ func evalUser(t *testing.T, h *harness, user string) ([]workload.Record, time.Ti
 }
 
 // TestEvaluationSet runs the agents' evaluation set (package eval) with the offline provider:
-// at least 95% of the cases must pass, and each failure is shown with its answer.
+// every case must pass, and each failure is shown with its answer. The provider is
+// deterministic, so a case that fails is a wrong answer, not noise: a threshold below 100%
+// would let a few wrong answers through (a scope's share of itself, 100%, failed 2 of 86).
 func TestEvaluationSet(t *testing.T) {
 	t.Parallel()
 	h := start(t, nil)
@@ -52,8 +54,8 @@ func TestEvaluationSet(t *testing.T) {
 	for _, f := range rep.Failures {
 		t.Logf("FAILED %q (%s): missing %q, unwanted %q %s\n%s", f.Case.Question, f.Case.Kind, f.Missing, f.Unwanted, f.Error, f.Markdown)
 	}
-	if rep.Passed*100 < rep.Total*95 {
-		t.Fatalf("%d of %d cases passed, under 95%%", rep.Passed, rep.Total)
+	if rep.Passed < rep.Total {
+		t.Fatalf("%d of %d cases passed", rep.Passed, rep.Total)
 	}
 }
 
@@ -87,7 +89,7 @@ func TestEvaluationSetWithModel(t *testing.T) {
 	if q := rep.ByKind[eval.KindQuestion]; q == nil || q.Passed != q.Total {
 		t.Fatalf("free-form questions: %+v", q)
 	}
-	if rep.Passed*100 < rep.Total*95 {
-		t.Fatalf("%d of %d cases passed, under 95%%", rep.Passed, rep.Total)
+	if rep.Passed < rep.Total { // the scripted model is deterministic too
+		t.Fatalf("%d of %d cases passed", rep.Passed, rep.Total)
 	}
 }
