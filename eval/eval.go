@@ -523,7 +523,32 @@ func sumCases(f facts) []Case {
 	if cached > 0 {
 		cache = fmt.Sprintf("**%.1f%%** of your input tokens in the last 7 days were read from a prompt cache: %d of %d", 100*float64(cached)/float64(in), cached, in)
 	}
+	failedWith := func(days int, typ string) Case {
+		var n, failed int
+		rs := f.in(days, all)
+		for _, r := range rs {
+			if !r.OK {
+				failed++
+				if r.ErrorType == typ {
+					n++
+				}
+			}
+		}
+		return Case{Kind: KindFigure, MustNot: noReport, Must: []string{fmt.Sprintf("**%d requests** failed with %s in the last %d days: %.1f%% of the %d that failed, %.2f%% of all %d",
+			n, typ, days, 100*float64(n)/float64(failed), failed, 100*float64(n)/float64(len(rs)), len(rs))}}
+	}
+	rateLimits, timeouts := failedWith(30, "rate_limit"), failedWith(14, "timeout")
+	rateLimits.Question, timeouts.Question = "How many requests failed with rate limits in the last 30 days?", "how many timeouts did I have in the last 14 days?"
+	var sum float64
+	sc := f.in(30, route("support-chat"))
+	for _, r := range sc {
+		sum += r.LatencyMS
+	}
 	return []Case{
+		rateLimits, timeouts,
+		{Question: "What's the average latency of route support-chat in the last 30 days?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("Latency on route support-chat in the last 30 days: mean %.0f ms", sum/float64(len(sc)))}},
+		{Question: "Where am I wasting money?", Kind: KindReport, Must: []string{"## Recommendations", fmt.Sprintf("%d requests, $%.2f", len(rs), cost(rs))}},
 		{Question: "What's my average cost per request in the last 30 days?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("Your average cost a request in the last 30 days is **$%.4f**: $%.2f over %d requests", cost(rs)/float64(len(rs)), cost(rs), len(rs))}},
 		{Question: "How much did retries cost me in the last 30 days?", Kind: KindFigure, MustNot: noReport,

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/netra-ai/netra/agent"
 	"github.com/netra-ai/netra/agent/actions"
@@ -225,7 +226,7 @@ func (r rep) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.
 		if err != nil {
 			return agent.Result{}, err
 		}
-		writeFigure(&b, t, stats, d.Whole)
+		writeFigure(&b, t, stats, d.Whole, in.Text)
 	case hasStats && hasTriage && t.Kind == model.KindPerformance:
 		writePerformance(&b, t, stats)
 	case hasStats && hasTriage && t.Kind == model.KindWhatIf:
@@ -360,7 +361,7 @@ func plural(n int, what string) string {
 
 // writeFigure answers a question about one figure: the answer first, in a sentence with the
 // number, then the small table it comes from. No recommendations: the question asked none.
-func writeFigure(b *strings.Builder, t triage.Output, s workload.Stats, whole *workload.Totals) {
+func writeFigure(b *strings.Builder, t triage.Output, s workload.Stats, whole *workload.Totals, question string) {
 	scope := scopeText(t)
 	tot := s.Totals
 	label := t.Window.In()
@@ -399,6 +400,12 @@ func writeFigure(b *strings.Builder, t triage.Output, s workload.Stats, whole *w
 			money(top.CostUSD), money(tot.CostUSD), top.Share*100, top.Requests)
 		spendTable(s.SpendByRoute, "route", func(r workload.Spend) string { return r.Route })
 	case model.MetricErrorRate:
+		// An error type the question names ("how many requests hit rate limits?") comes first.
+		for _, k := range namedErrorTypes(question, s.Errors.ByType) {
+			n := s.Errors.ByType[k]
+			fmt.Fprintf(b, "**%d requests** failed with %s%s %s: %.1f%% of the %d that failed, %.2f%% of all %d.\n", n, k, scope, label,
+				share(n, tot.Errors), tot.Errors, share(n, tot.Requests), tot.Requests)
+		}
 		fmt.Fprintf(b, "Your error rate%s %s is **%.2f%%**: %d of %d requests failed, costing %s.\n", scope, label,
 			tot.ErrorRate*100, tot.Errors, tot.Requests, money(s.Errors.WasteUSD))
 		types := make([]string, 0, len(s.Errors.ByType))
@@ -419,7 +426,7 @@ func writeFigure(b *strings.Builder, t triage.Output, s workload.Stats, whole *w
 		}
 	case model.MetricLatency:
 		l := s.LatencyMS
-		fmt.Fprintf(b, "Latency%s %s: p50 %.0f ms, **p95 %.0f ms**, p99 %.0f ms, over %d requests", scope, label, l.P50, l.P95, l.P99, l.Count)
+		fmt.Fprintf(b, "Latency%s %s: mean %.0f ms, p50 %.0f ms, **p95 %.0f ms**, p99 %.0f ms, over %d requests", scope, label, l.Mean, l.P50, l.P95, l.P99, l.Count)
 		if s.TTFTMS.Count > 0 {
 			fmt.Fprintf(b, "; time to first token p50 %.0f ms, p95 %.0f ms", s.TTFTMS.P50, s.TTFTMS.P95)
 		}
@@ -474,6 +481,29 @@ func writeFigure(b *strings.Builder, t triage.Output, s workload.Stats, whole *w
 		spendTable(s.SpendByModel, "model", byModel)
 	}
 	b.WriteString("\nAsk how to reduce it for a report with recommendations.\n")
+}
+
+// namedErrorTypes are the error types of the records that the question names, in the order
+// of the records' counts: "rate limits" names rate_limit, "timeouts" timeout.
+func namedErrorTypes(question string, byType map[string]int64) []string {
+	words := func(s string) string {
+		return strings.Join(strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }), " ")
+	}
+	q := " " + words(question) + " "
+	var out []string
+	for k := range byType {
+		w := words(k)
+		if w != "" && (strings.Contains(q, " "+w+" ") || strings.Contains(q, " "+w+"s ") || strings.Contains(q, " "+strings.ReplaceAll(w, " ", "")+" ")) {
+			out = append(out, k)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if byType[out[i]] != byType[out[j]] {
+			return byType[out[i]] > byType[out[j]]
+		}
+		return out[i] < out[j]
+	})
+	return out
 }
 
 // share is part's percentage of whole.

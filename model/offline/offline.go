@@ -260,7 +260,8 @@ func figureMetric(l string) (metric, by string) {
 	ranksSpeed := by != "" && has(l, "slowest", "fastest")
 	if has(l, "reduce", "optimi", "save", "saving", "cut ", "lower", "improve", "recommend", "report", "should", "switch",
 		"why", "compare", "versus", " vs", "cheaper", "plan", "trend", "changed", "going up", "going down", "over time",
-		"growing", "increas", "decreas", "analy", "overview", "summary") || (has(l, "slow") && !ranksSpeed) {
+		"growing", "increas", "decreas", "analy", "overview", "summary") || (has(l, "slow") && !ranksSpeed) ||
+		(has(l, "wast") && !has(l, "retr")) {
 		return "", ""
 	}
 	// A figure is asked as a question, or in a few words ("spend last 7 days", "errors").
@@ -274,7 +275,7 @@ func figureMetric(l string) (metric, by string) {
 		return model.MetricRetries, ""
 	case has(l, "cache hit", "cached", "cache rate", "from cache", "from the cache", "hit rate", "cache reads"):
 		return model.MetricCache, ""
-	case has(l, "error", "failure", "fail"):
+	case has(l, "error", "failure", "fail", "timeout", "timed out", "rate limit", "rate-limit", "ratelimit", "429", "overload"):
 		return model.MetricErrorRate, by
 	case ranksSpeed || has(l, "p50", "p95", "p99", "latency", "response time"):
 		return model.MetricLatency, by
