@@ -348,6 +348,22 @@ func calendarCases(f facts) []Case {
 	dayRecs := between(day, day, all)
 	yIn, yOut := tokens(between(today.AddDate(0, 0, -1), today.AddDate(0, 0, -1), all))
 	all30, gpt30, sc30 := f.in(30, all), f.in(30, func(r workload.Record) bool { return r.Model == "gpt-4o" }), f.in(30, route("support-chat"))
+	// The forecast: this month so far, and the daily rate of the last 30 days over the UTC
+	// dates their records span (at most 30). The sum itself moves with the seconds the run
+	// takes, so the case holds its parts.
+	thisMonth := time.Date(today.Year(), today.Month(), 1, 0, 0, 0, 0, time.UTC)
+	mtd := between(thisMonth, today, all)
+	firstDay, lastDay := today, time.Time{}
+	for _, r := range all30 {
+		d := r.TS.UTC().Truncate(24 * time.Hour)
+		if d.Before(firstDay) {
+			firstDay = d
+		}
+		if d.After(lastDay) {
+			lastDay = d
+		}
+	}
+	covered := math.Min(lastDay.Sub(firstDay).Hours()/24+1, 30)
 	return []Case{
 		{Question: fmt.Sprintf("How much did I spend in %s?", first.Format("January")), Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("You spent **$%.2f** %s, over %d requests", cost(month), phrase, len(month))}},
@@ -360,6 +376,10 @@ func calendarCases(f facts) []Case {
 			Must: []string{fmt.Sprintf("You spent **$%.2f** on %s (UTC), over %d requests", cost(dayRecs), day.Format("2006-01-02"), len(dayRecs))}},
 		{Question: "How many tokens did I use yesterday?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("**%d input and %d output tokens** yesterday (%s, UTC)", yIn, yOut, today.AddDate(0, 0, -1).Format("2006-01-02"))}},
+		{Question: "How much will I spend this month?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("%s should cost you about **$", thisMonth.Format("January 2006")),
+				fmt.Sprintf("$%.2f spent so far", cost(mtd)),
+				fmt.Sprintf("days left at $%.2f a day, your rate in the last 30 days ($%.2f over %d requests, on the %.0f days your records cover)", cost(all30)/covered, cost(all30), len(all30), covered)}},
 		{Question: "What percentage of my spend is gpt-4o?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("You spent **$%.2f** on gpt-4o in the last 30 days", cost(gpt30)),
 				fmt.Sprintf("That is **%.1f%%** of your $%.2f on every model and route", 100*cost(gpt30)/cost(all30), cost(all30))}},

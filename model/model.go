@@ -134,6 +134,9 @@ const (
 	// MetricTrend is how spend, requests and failures moved: the last 7 full UTC days against
 	// the 7 before them.
 	MetricTrend = "trend"
+	// MetricForecast is what this calendar month will cost: its spend so far, and the days
+	// left at the window's daily rate.
+	MetricForecast = "forecast"
 )
 
 // What a figure can be ranked by (Triage.By). MetricTopModel and MetricTopRoute are cost

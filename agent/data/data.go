@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/netra-ai/netra"
 	"github.com/netra-ai/netra/agent"
@@ -37,6 +38,9 @@ type Output struct {
 	// Whole is the window's totals over every model and route, for a figure about spend,
 	// requests or tokens in a scope: what share of the whole the scope is.
 	Whole *workload.Totals `json:"whole,omitempty"`
+	// MonthToDate is the scope's totals from the start of this UTC month to now, for a
+	// forecast of the month.
+	MonthToDate *workload.Totals `json:"month_to_date,omitempty"`
 }
 
 func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.Result, error) {
@@ -96,6 +100,20 @@ func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 			return agent.Result{}, netra.Internal(err)
 		}
 		out.WhatIf = &w
+	}
+	if t.Kind == model.KindFigure && t.Metric == model.MetricForecast {
+		now := t.Window.To
+		first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+		_ = rt.Think(ctx, fmt.Sprintf("Computing the spend of %s so far, for the forecast.", first.Format("January 2006")))
+		raw, err := rt.CallTool(ctx, workloadtool.Tally, workloadtool.Args{From: first, To: now, Models: t.Models, Routes: t.Routes})
+		if err != nil {
+			return agent.Result{}, err
+		}
+		var month workload.Stats
+		if err := json.Unmarshal(raw, &month); err != nil {
+			return agent.Result{}, netra.Internal(err)
+		}
+		out.MonthToDate = &month.Totals
 	}
 	return agent.Result{Output: out}, nil
 }

@@ -226,7 +226,7 @@ func (r rep) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.
 		if err != nil {
 			return agent.Result{}, err
 		}
-		writeFigure(&b, t, stats, d.Whole, in.Text)
+		writeFigure(&b, t, stats, d, in.Text)
 	case hasStats && hasTriage && t.Kind == model.KindPerformance:
 		writePerformance(&b, t, stats)
 	case hasStats && hasTriage && t.Kind == model.KindWhatIf:
@@ -361,7 +361,8 @@ func plural(n int, what string) string {
 
 // writeFigure answers a question about one figure: the answer first, in a sentence with the
 // number, then the small table it comes from. No recommendations: the question asked none.
-func writeFigure(b *strings.Builder, t triage.Output, s workload.Stats, whole *workload.Totals, question string) {
+func writeFigure(b *strings.Builder, t triage.Output, s workload.Stats, d data.Output, question string) {
+	whole := d.Whole
 	scope := scopeText(t)
 	tot := s.Totals
 	label := t.Window.In()
@@ -465,6 +466,8 @@ func writeFigure(b *strings.Builder, t triage.Output, s workload.Stats, whole *w
 			tot.Retries, tot.Requests, money(s.Errors.WasteUSD))
 	case model.MetricTrend:
 		writeTrend(b, t, s)
+	case model.MetricForecast:
+		writeForecast(b, t, s, d.MonthToDate)
 	case model.MetricCache:
 		if tot.CachedInputTokens == 0 {
 			fmt.Fprintf(b, "None of your %d input tokens%s %s was read from a prompt cache.\n", tot.InputTokens, scope, label)
@@ -504,6 +507,25 @@ func namedErrorTypes(question string, byType map[string]int64) []string {
 		return out[i] < out[j]
 	})
 	return out
+}
+
+// writeForecast answers "how much will I spend this month?": the month's spend so far, plus
+// its days left at the window's daily rate (over the days the records cover, as elsewhere).
+func writeForecast(b *strings.Builder, t triage.Output, s workload.Stats, month *workload.Totals) {
+	now := t.Window.To.UTC()
+	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	next := first.AddDate(0, 1, 0)
+	if month == nil || s.CoveredDays < 1 {
+		fmt.Fprintf(b, "Your records%s %s cover too little to give a daily rate for a forecast.\n", scopeText(t), t.Window.In())
+		return
+	}
+	rate := s.Totals.CostUSD / s.CoveredDays
+	left := next.Sub(now).Hours() / 24
+	fmt.Fprintf(b, "%s should cost you about **%s**%s: %s spent so far (to %s UTC), plus %.1f days left at %s a day, "+
+		"your rate %s (%s over %d requests, on the %.0f days your records cover).\n",
+		first.Format("January 2006"), money(month.CostUSD+rate*left), scopeText(t), money(month.CostUSD), now.Format("2006-01-02 15:04"),
+		left, money(rate), t.Window.In(), money(s.Totals.CostUSD), s.Totals.Requests, s.CoveredDays)
+	b.WriteString("\nA forecast at a steady rate: a change in traffic or prices this month moves it.\n")
 }
 
 // share is part's percentage of whole.

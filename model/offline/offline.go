@@ -221,6 +221,9 @@ func (p *Provider) triage(q string, today time.Time) model.Triage {
 		}
 		t.WindowDays, t.WindowLabel, t.From, t.To = 0, "", "", ""
 	}
+	if t.Metric == model.MetricForecast && t.From != "" {
+		t.From, t.To = "", "" // "this month" names the month forecast, not the days its rate comes from
+	}
 	if t.Metric == model.MetricTrend && t.WindowDays < 15 {
 		// A trend compares two full weeks: the window must hold them.
 		t.WindowDays, t.WindowLabel, t.From, t.To = 0, "", "", ""
@@ -252,6 +255,10 @@ func asksAboutNetra(l string) bool {
 // model.ByModel, …, or "" for the whole scope); metric is "" when the question asks for more
 // than a figure (advice, a report, a comparison, a diagnosis).
 func figureMetric(l string) (metric, by string) {
+	if has(l, "will i spend", "will i pay", "will it cost", "will my bill", "will i be billed", "projected", "projection", "forecast",
+		"end of the month", "end of month", "month end", "run rate", "on track") && !has(l, "reduce", "optimi", "save", "recommend", "why") {
+		return model.MetricForecast, ""
+	}
 	if has(l, "going up", "going down", "trend", "week over week", "week-over-week", "than last week", "to last week",
 		"increas", "decreas", "growing", "changed", "how has") && !has(l, "reduce", "optimi", "save", "recommend", "why") {
 		return model.MetricTrend, ""

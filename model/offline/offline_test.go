@@ -88,6 +88,7 @@ func TestTriageCalendar(t *testing.T) {
 		{"how much did I spend last month?", "", "", 30, now},
 		{"errors in the last 7 days", "", "", 7, now},
 		{"may I see my spend?", "", "", 0, now},
+		{"how much will I spend this month?", "", "", 0, now}, // a forecast of the month, at the default window's rate
 		{"top 3 models by cost", "", "", 0, now},
 		{"which route has the most errors in the last 30 days?", "", "", 30, now},
 	} {
