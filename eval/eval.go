@@ -569,6 +569,12 @@ func sumCases(f facts) []Case {
 		{Question: "What's the average latency of route support-chat in the last 30 days?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("Latency on route support-chat in the last 30 days: mean %.0f ms", sum/float64(len(sc)))}},
 		{Question: "Where am I wasting money?", Kind: KindReport, Must: []string{"## Recommendations", fmt.Sprintf("%d requests, $%.2f", len(rs), cost(rs))}},
+		// A kind of saving named: the report, led by what that kind saves (the amounts are the
+		// optimization's; the set holds that the question is answered, not called out of scope).
+		{Question: "Should I use batching?", Kind: KindReport, MustNot: []string{"cannot answer"},
+			Must: []string{"**Batching** would save about **$", "## Recommendations", fmt.Sprintf("%d requests, $%.2f", len(rs), cost(rs))}},
+		{Question: "How can I reduce retry waste?", Kind: KindReport, MustNot: []string{"cannot answer"},
+			Must: []string{"**Cutting failed calls** would save about **$", "## Recommendations"}},
 		{Question: "What's my average cost per request in the last 30 days?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("Your average cost a request in the last 30 days is **$%.4f**: $%.2f over %d requests", cost(rs)/float64(len(rs)), cost(rs), len(rs))}},
 		{Question: "How much did retries cost me in the last 30 days?", Kind: KindFigure, MustNot: noReport,

@@ -398,7 +398,7 @@ func TestAnswersShapedByTheQuestion(t *testing.T) {
 	q := "hello"
 	evs, rep := ask(t, c, conn, q)
 	noReport(q, evs, rep, "supervisor,triage,reporting")
-	if n := len(inWindow(30, all)); !strings.Contains(rep.Markdown, fmt.Sprintf("you have %d records", n)) || !strings.Contains(rep.Markdown, "Questions worth asking") ||
+	if n := len(inWindow(30, all)); !strings.Contains(rep.Markdown, fmt.Sprintf("You have %d records in the last 30 days", n)) || !strings.Contains(rep.Markdown, "Questions worth asking") ||
 		strings.Contains(rep.Markdown, "cannot answer") {
 		t.Errorf("%q:\n%s", q, rep.Markdown)
 	}

@@ -247,6 +247,9 @@ func (r rep) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.
 			title = "Optimization report"
 		}
 		fmt.Fprintf(&b, "# %s — %s\n\n", title, label)
+		if hasOpt {
+			writeNamedSavings(&b, t, opt, in.Text)
+		}
 		b.WriteString(r.summary(ctx, label, stats, opt, hasOpt, t.Targets.CostCutPercent))
 		b.WriteString("\n\n")
 		writeStats(&b, stats)
@@ -968,6 +971,52 @@ func writeRecommendations(b *strings.Builder, o workloadtool.RecommendationsResu
 		}
 		b.WriteString("\n")
 	}
+}
+
+// savingKinds are the kinds of recommendation a question can name, with the words that name
+// them; a report on such a question answers it first.
+var savingKinds = []struct {
+	typ, name string
+	words     []string
+}{
+	{workload.TypePromptCaching, "Prompt caching", []string{"caching", "cache", "cached"}},
+	{workload.TypeBatching, "Batching", []string{"batch", "batching", "batches"}},
+	{workload.TypeModelRouting, "Model routing", []string{"routing", "cheaper model", "smaller model", "downgrad"}},
+	{workload.TypeRetryWaste, "Cutting failed calls", []string{"retry", "retries", "failed calls", "failures"}},
+}
+
+// writeNamedSavings leads a report with what the kind of saving the question names ("how
+// much could I save with prompt caching?") would save, from the recommendations below it.
+func writeNamedSavings(b *strings.Builder, t triage.Output, o workloadtool.RecommendationsResult, question string) {
+	q := strings.ToLower(question)
+	for _, k := range savingKinds {
+		if !has(q, k.words...) {
+			continue
+		}
+		var sum float64
+		var titles []string
+		for _, r := range o.Recommendations {
+			if r.Type == k.typ {
+				sum += r.MonthlySavingsUSD
+				titles = append(titles, fmt.Sprintf("%s (%s a month, %s confidence)", r.Title, money(r.MonthlySavingsUSD), r.Confidence))
+			}
+		}
+		if len(titles) == 0 {
+			fmt.Fprintf(b, "**%s** shows no measurable saving%s %s: none of the recommendations below is of that kind.\n\n", k.name, scopeText(t), t.Window.In())
+			continue
+		}
+		fmt.Fprintf(b, "**%s** would save about **%s a month**%s, from your records %s: %s.\n\n", k.name, money(sum), scopeText(t), t.Window.In(),
+			strings.Join(titles, "; "))
+	}
+}
+
+func has(s string, words ...string) bool {
+	for _, w := range words {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // daysText says how many days the data covers: "6 days", "1 day", "0.5 day".

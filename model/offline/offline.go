@@ -116,7 +116,8 @@ func (p *Provider) triage(q string, today time.Time) model.Triage {
 		t.Category = model.CategoryModelSelection
 	case has(l, "latency", "slow", "p95", "p99", "fast", "speed", "time to first token", "ttft", "performance"):
 		t.Category = model.CategoryPerformance
-	case has(l, "cost", "spend", "cheaper", "save", "saving", "bill", "price", "expensive", "budget", "$", "money"):
+	case has(l, "cost", "spend", "cheaper", "save", "saving", "bill", "price", "expensive", "budget", "$", "money",
+		"batch", "caching", "prompt cache", "retry", "retries", "waste", "wasting", "routing", "optimi", "reduce"):
 		t.Category = model.CategoryCostOptimization
 	case has(l, "report", "monitor", "dashboard", "trend", "alert", "summary", "overview", "status", "how is ", "how are ",
 		"how am i", "changed", "going up", "going down", "over time"):
