@@ -564,8 +564,17 @@ func sumCases(f facts) []Case {
 	for _, r := range sc {
 		sum += r.LatencyMS
 	}
+	opus := f.in(30, func(r workload.Record) bool { return r.Model == "claude-opus-4" })
+	var sum7 float64
+	for _, r := range f.in(7, all) {
+		sum7 += r.LatencyMS
+	}
 	return []Case{
 		rateLimits, timeouts,
+		{Question: "What's the cost of a request on claude-opus-4 in the last 30 days?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("Your average cost a request on claude-opus-4 in the last 30 days is **$%.4f**: $%.2f over %d requests", cost(opus)/float64(len(opus)), cost(opus), len(opus))}},
+		{Question: "How long do requests take on average in the last 7 days?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("Latency in the last 7 days: mean %.0f ms", sum7/float64(len(f.in(7, all))))}},
 		{Question: "What's the average latency of route support-chat in the last 30 days?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("Latency on route support-chat in the last 30 days: mean %.0f ms", sum/float64(len(sc)))}},
 		{Question: "Where am I wasting money?", Kind: KindReport, Must: []string{"## Recommendations", fmt.Sprintf("%d requests, $%.2f", len(rs), cost(rs))}},

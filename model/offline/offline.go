@@ -277,7 +277,8 @@ func figureMetric(l string) (metric, by string) {
 		return "", ""
 	}
 	switch {
-	case has(l, "per request", "per call", "average cost", "avg cost", "mean cost", "cost per") || (by != "" && has(l, "cheapest")):
+	case has(l, "per request", "per call", "per-request", "average cost", "avg cost", "mean cost", "cost per", "cost of a request",
+		"cost of one request", "cost of each request", "cost of a call", "each request cost", "a request cost") || (by != "" && has(l, "cheapest")):
 		return model.MetricCostPerRequest, by
 	case has(l, "retry", "retries", "retried"):
 		return model.MetricRetries, ""
@@ -285,7 +286,8 @@ func figureMetric(l string) (metric, by string) {
 		return model.MetricCache, ""
 	case has(l, "error", "failure", "fail", "timeout", "timed out", "rate limit", "rate-limit", "ratelimit", "429", "overload"):
 		return model.MetricErrorRate, by
-	case ranksSpeed || has(l, "p50", "p95", "p99", "latency", "response time"):
+	case ranksSpeed || has(l, "p50", "p95", "p99", "latency", "response time", "how long do", "how long does", "how long did",
+		"how long are", "duration", "to respond"):
 		return model.MetricLatency, by
 	case has(l, "how many requests", "how many calls", "requests", "calls", "traffic", "volume", "busiest"):
 		return model.MetricRequests, by
