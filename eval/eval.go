@@ -569,7 +569,26 @@ func sumCases(f facts) []Case {
 	for _, r := range f.in(7, all) {
 		sum7 += r.LatencyMS
 	}
+	// Two models, and two routes, side by side.
+	compare := func(q string, a, c string, keep func(string) func(workload.Record) bool) Case {
+		ra, rc := f.in(30, keep(a)), f.in(30, keep(c))
+		failRate := func(rs []workload.Record) float64 {
+			n := 0
+			for _, r := range rs {
+				if !r.OK {
+					n++
+				}
+			}
+			return 100 * float64(n) / float64(len(rs))
+		}
+		return Case{Question: q, Kind: KindFigure, MustNot: noReport, Must: []string{fmt.Sprintf(
+			"In the last 30 days, **%s** costs **$%.4f** a request against $%.4f on %s, fails %.2f%% of its requests against %.2f%%, and has a p95 latency of %.0f ms against %.0f ms (%d and %d requests)",
+			a, cost(ra)/float64(len(ra)), cost(rc)/float64(len(rc)), c, failRate(ra), failRate(rc), p95(ra), p95(rc), len(ra), len(rc))}}
+	}
+	modelIs := func(m string) func(workload.Record) bool { return func(r workload.Record) bool { return r.Model == m } }
 	return []Case{
+		compare("Compare gpt-4o and claude-sonnet-4 over the last 30 days", "gpt-4o", "claude-sonnet-4", modelIs),
+		compare("support-chat vs rag-answer in the last 30 days", "support-chat", "rag-answer", route),
 		rateLimits, timeouts,
 		{Question: "What's the cost of a request on claude-opus-4 in the last 30 days?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("Your average cost a request on claude-opus-4 in the last 30 days is **$%.4f**: $%.2f over %d requests", cost(opus)/float64(len(opus)), cost(opus), len(opus))}},

@@ -137,6 +137,9 @@ const (
 	// MetricForecast is what this calendar month will cost: its spend so far, and the days
 	// left at the window's daily rate.
 	MetricForecast = "forecast"
+	// MetricCompare sets two or more models (or routes) the question names side by side: cost
+	// a request, error rate, latency, tokens.
+	MetricCompare = "compare"
 )
 
 // What a figure can be ranked by (Triage.By). MetricTopModel and MetricTopRoute are cost

@@ -388,6 +388,11 @@ func writeFigure(b *strings.Builder, t triage.Output, s workload.Stats, d data.O
 		}
 	}
 	byModel := func(r workload.Spend) string { return r.Model }
+	if t.Metric == model.MetricCompare {
+		writeCompare(b, t, s, question)
+		b.WriteString("\nAsk which to use, or how to reduce costs, for a report with recommendations.\n")
+		return
+	}
 	if writeRanked(b, t, s) {
 		b.WriteString("\nAsk how to reduce it for a report with recommendations.\n")
 		return
@@ -510,6 +515,104 @@ func namedErrorTypes(question string, byType map[string]int64) []string {
 		return out[i] < out[j]
 	})
 	return out
+}
+
+// writeCompare sets the models (or routes) the question names side by side: the first two in
+// a sentence (cost a request, error rate, p95 latency), then each in a table.
+func writeCompare(b *strings.Builder, t triage.Output, s workload.Stats, question string) {
+	type row struct {
+		name  string
+		spend workload.Spend
+		lat   workload.Dist
+		found bool
+	}
+	names, what := t.Models, "model"
+	spends, key := s.SpendByModel, func(x workload.Spend) string { return x.Model }
+	if t.By == model.ByRoute {
+		names, what = t.Routes, "route"
+		spends, key = s.SpendByRoute, func(x workload.Spend) string { return x.Route }
+	}
+	if len(names) == 0 { // "compare my models": the ten that cost the most
+		for i, x := range spends {
+			if i < 10 && x.Key != "(other)" {
+				names = append(names, key(x))
+			}
+		}
+	} else { // in the question's order
+		names = slices.Clone(names)
+		q := strings.ToLower(question)
+		at := func(n string) int {
+			if i := strings.Index(q, strings.ToLower(n)); i >= 0 {
+				return i
+			}
+			return len(q)
+		}
+		sort.SliceStable(names, func(i, j int) bool { return at(names[i]) < at(names[j]) })
+	}
+	var rows []row
+	for _, n := range names {
+		r := row{name: n}
+		for _, x := range spends {
+			if strings.EqualFold(key(x), n) {
+				r.spend, r.found = x, true
+			}
+		}
+		if t.By == model.ByRoute {
+			for _, l := range s.LatencyByRoute {
+				if strings.EqualFold(l.Route, n) {
+					r.lat = l.Dist
+				}
+			}
+		} else {
+			for _, l := range s.LatencyByModel {
+				if strings.EqualFold(l.Model, n) {
+					r.lat = l.Dist
+				}
+			}
+		}
+		rows = append(rows, r)
+	}
+	perReq := func(r row) float64 { return r.spend.CostUSD / float64(max(r.spend.Requests, 1)) }
+	errRate := func(r row) float64 { return 100 * float64(r.spend.Errors) / float64(max(r.spend.Requests, 1)) }
+	if len(rows) < 2 {
+		fmt.Fprintf(b, "Your records %s hold only one %s, so there is nothing to compare it with.\n", t.Window.In(), what)
+		if len(rows) == 0 {
+			return
+		}
+	}
+	switch a, c := rows[0], rows[min(1, len(rows)-1)]; {
+	case len(rows) < 2:
+	case !a.found || !c.found:
+		var missing []string
+		for _, r := range rows {
+			if !r.found {
+				missing = append(missing, r.name)
+			}
+		}
+		fmt.Fprintf(b, "No requests on %s %s %s, so there is nothing to compare it with; the table shows what there is.\n", what, strings.Join(missing, " or "), t.Window.In())
+	default:
+		fmt.Fprintf(b, "%s, **%s** costs **$%.4f** a request against $%.4f on %s, fails %.2f%% of its requests against %.2f%%, and has a p95 latency of %.0f ms against %.0f ms "+
+			"(%d and %d requests).\n", capitalize(t.Window.In()), a.name, perReq(a), perReq(c), c.name, errRate(a), errRate(c), a.lat.P95, c.lat.P95, a.spend.Requests, c.spend.Requests)
+	}
+	fmt.Fprintf(b, "\n| %s | requests | cost | cost a request | error rate | p50 ms | p95 ms | input tokens a request | output tokens a request |\n"+
+		"| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n", what)
+	for _, r := range rows {
+		if !r.found {
+			fmt.Fprintf(b, "| %s | 0 | | | | | | | |\n", r.name)
+			continue
+		}
+		n := float64(max(r.spend.Requests, 1))
+		fmt.Fprintf(b, "| %s | %d | %s | $%.4f | %.2f%% | %.0f | %.0f | %.0f | %.0f |\n", r.name, r.spend.Requests, money(r.spend.CostUSD), perReq(r), errRate(r),
+			r.lat.P50, r.lat.P95, float64(r.spend.InputTokens)/n, float64(r.spend.OutputTokens)/n)
+	}
+}
+
+// capitalize upper-cases the first letter: a window's phrase opening a sentence.
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // writeForecast answers "how much will I spend this month?": the month's spend so far, plus

@@ -364,6 +364,21 @@ func (t *triage) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 	if len(out.Routes) == 0 {
 		out.Routes = looseRoutes(lower, out.Coverage.Routes)
 	}
+	// A comparison needs two of a kind: models first, else routes; else the scope's report.
+	if out.Kind == model.KindFigure && out.Metric == model.MetricCompare {
+		switch {
+		case len(out.Models) >= 2:
+			out.By = model.ByModel
+		case len(out.Routes) >= 2:
+			out.By = model.ByRoute
+		case len(out.Models)+len(out.Routes) == 0 && strings.Contains(lower, "models"): // "compare my models": all of them
+			out.By = model.ByModel
+		case len(out.Models)+len(out.Routes) == 0 && strings.Contains(lower, "routes"):
+			out.By = model.ByRoute
+		default:
+			out.Kind, out.Metric, out.By = model.KindReport, "", ""
+		}
+	}
 	// A question that names the user's own route or model is about the data, however it is
 	// worded ("how is support-chat doing?"): the report on it, not "outside your records".
 	if out.Kind == model.KindCapability && out.OutOfScope && len(out.Routes)+len(out.Models) > 0 {

@@ -264,6 +264,10 @@ func figureMetric(l string) (metric, by string) {
 		"increas", "decreas", "growing", "changed", "how has") && !has(l, "reduce", "optimi", "save", "recommend", "why") {
 		return model.MetricTrend, ""
 	}
+	if has(l, "compare", "comparison", "versus", " vs ", " vs. ", "difference between", "side by side") &&
+		!has(l, "reduce", "optimi", "save", "saving", "recommend", "should", "switch", "why") {
+		return model.MetricCompare, "" // triage keeps it when the question names two models or routes
+	}
 	by = rankedBy(l)
 	ranksSpeed := by != "" && has(l, "slowest", "fastest")
 	if has(l, "reduce", "optimi", "save", "saving", "cut ", "lower", "improve", "recommend", "report", "should", "switch",
