@@ -586,9 +586,33 @@ func sumCases(f facts) []Case {
 			a, cost(ra)/float64(len(ra)), cost(rc)/float64(len(rc)), c, failRate(ra), failRate(rc), p95(ra), p95(rc), len(ra), len(rc))}}
 	}
 	modelIs := func(m string) func(workload.Record) bool { return func(r workload.Record) bool { return r.Model == m } }
+	// The days of the week: each one's average over the full UTC days of the last 30 days.
+	perDate := map[time.Time]int{}
+	for _, r := range f.in(30, all) {
+		if d := r.TS.UTC().Truncate(24 * time.Hour); !d.Before(f.now.Add(-30*24*time.Hour)) && !d.AddDate(0, 0, 1).After(f.now) {
+			perDate[d]++
+		}
+	}
+	var byWeekday [7]struct{ days, requests int }
+	var fullDays, fullRequests int
+	for d, n := range perDate {
+		byWeekday[d.Weekday()].days++
+		byWeekday[d.Weekday()].requests += n
+		fullDays, fullRequests = fullDays+1, fullRequests+n
+	}
+	busiest := time.Sunday
+	for d := time.Sunday; d <= time.Saturday; d++ {
+		x, y := byWeekday[d], byWeekday[busiest]
+		if float64(x.requests)/float64(max(x.days, 1)) > float64(y.requests)/float64(max(y.days, 1)) {
+			busiest = d
+		}
+	}
 	return []Case{
 		compare("Compare gpt-4o and claude-sonnet-4 over the last 30 days", "gpt-4o", "claude-sonnet-4", modelIs),
 		compare("support-chat vs rag-answer in the last 30 days", "support-chat", "rag-answer", route),
+		{Question: "Which day of the week gets the most requests in the last 30 days?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("**%ss** have the most requests in the last 30 days: %.0f requests a day on average over %d of them, against %.0f requests a day over all %d full UTC days",
+				busiest, float64(byWeekday[busiest].requests)/float64(byWeekday[busiest].days), byWeekday[busiest].days, float64(fullRequests)/float64(fullDays), fullDays)}},
 		rateLimits, timeouts,
 		{Question: "What's the cost of a request on claude-opus-4 in the last 30 days?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("Your average cost a request on claude-opus-4 in the last 30 days is **$%.4f**: $%.2f over %d requests", cost(opus)/float64(len(opus)), cost(opus), len(opus))}},

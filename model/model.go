@@ -149,6 +149,8 @@ const (
 	ByModel    = "model"
 	ByProvider = "provider"
 	ByDay      = "day" // UTC days
+	// ByWeekday ranks the days of the week by their average a full UTC day.
+	ByWeekday = "weekday"
 	// ByErrorType ranks failed requests by their error type (with MetricErrorRate only).
 	ByErrorType = "error_type"
 )

@@ -710,6 +710,9 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats) bool {
 	if t.By == model.ByErrorType {
 		return writeErrorTypes(b, t, s)
 	}
+	if t.By == model.ByWeekday {
+		return writeWeekdays(b, t, s)
+	}
 	scope, label, tot := scopeText(t), t.Window.In(), s.Totals
 	bold := func(k string) string { return "**" + k + "**" }
 	what, title := "route", func(k string) string { return "Route **" + k + "**" }
@@ -893,6 +896,68 @@ func writeProviders(b *strings.Builder, t triage.Output, s workload.Stats, group
 			100*float64(g.Requests)/float64(max(tot.Requests, 1)), g.Errors, 100*float64(g.Errors)/float64(max(g.Requests, 1)), g.InputTokens, g.OutputTokens)
 	}
 	b.WriteString("\n")
+}
+
+// writeWeekdays answers "which day of the week is the busiest?": each weekday's average over
+// the full UTC days of the window (the first and the last, cut by the window, are left out),
+// ranked by the measure asked (requests unless it is cost, errors or tokens).
+func writeWeekdays(b *strings.Builder, t triage.Output, s workload.Stats) bool {
+	type wd struct {
+		day                  time.Weekday
+		days                 int
+		requests, errs, toks int64
+		cost                 float64
+	}
+	var w [7]wd
+	full := 0
+	for _, d := range s.SpendByDay {
+		day, err := time.Parse(time.DateOnly, d.Day)
+		if err != nil || day.Before(t.Window.From) || day.AddDate(0, 0, 1).After(t.Window.To.Add(time.Nanosecond)) {
+			continue
+		}
+		x := &w[day.Weekday()]
+		x.day, x.days = day.Weekday(), x.days+1
+		x.requests, x.errs, x.toks, x.cost = x.requests+d.Requests, x.errs+d.Errors, x.toks+d.InputTokens+d.OutputTokens, x.cost+d.CostUSD
+		full++
+	}
+	rows := slices.DeleteFunc(w[:], func(x wd) bool { return x.days == 0 })
+	if len(rows) == 0 {
+		fmt.Fprintf(b, "Your records%s %s hold no full UTC day, so no day of the week can be compared.\n", scopeText(t), t.Window.In())
+		return true
+	}
+	what, val := "requests", func(x wd) float64 { return float64(x.requests) / float64(x.days) }
+	format := func(v float64) string { return fmt.Sprintf("%.0f requests", v) }
+	switch t.Metric {
+	case model.MetricCost, model.MetricTopModel, model.MetricTopRoute:
+		what, val, format = "spend", func(x wd) float64 { return x.cost / float64(x.days) }, money
+	case model.MetricErrorRate:
+		what, val = "errors", func(x wd) float64 { return float64(x.errs) / float64(x.days) }
+		format = func(v float64) string { return fmt.Sprintf("%.1f failed requests", v) }
+	case model.MetricTokens:
+		what, val = "tokens", func(x wd) float64 { return float64(x.toks) / float64(x.days) }
+		format = func(v float64) string { return fmt.Sprintf("%.0f tokens", v) }
+	}
+	sort.SliceStable(rows, func(i, j int) bool { return (val(rows[i]) > val(rows[j])) != t.Least })
+	word := "most"
+	if t.Least {
+		word = "fewest"
+		if what == "spend" {
+			word = "least"
+		}
+	}
+	top := rows[0]
+	var sum float64
+	for _, x := range rows {
+		sum += val(x) * float64(x.days)
+	}
+	fmt.Fprintf(b, "**%ss** have the %s %s%s %s: %s a day on average over %d of them, against %s a day over all %d full UTC days.\n",
+		top.day, word, what, scopeText(t), t.Window.In(), format(val(top)), top.days, format(sum/float64(full)), full)
+	b.WriteString("\n| day of the week | full days | requests a day | cost a day | failed requests a day |\n| --- | ---: | ---: | ---: | ---: |\n")
+	for _, x := range rows {
+		n := float64(x.days)
+		fmt.Fprintf(b, "| %s | %d | %.0f | %s | %.1f |\n", x.day, x.days, float64(x.requests)/n, money(x.cost/n), float64(x.errs)/n)
+	}
+	return true
 }
 
 // writeErrorTypes answers "which error is the most common?": the error type first, then each

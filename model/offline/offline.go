@@ -122,7 +122,7 @@ func (p *Provider) triage(q string, today time.Time) model.Triage {
 	case has(l, "report", "monitor", "dashboard", "trend", "alert", "summary", "overview", "status", "how is ", "how are ",
 		"how am i", "changed", "going up", "going down", "over time"):
 		t.Category = model.CategoryMonitoring
-	case has(l, "usage", "workload", "traffic", "tokens", "requests", "error", "fail", "analy"):
+	case has(l, "usage", "workload", "traffic", "tokens", "requests", "error", "fail", "analy", "busiest", "busy", "quiet", "weekday", "day of the week"):
 		t.Category = model.CategoryWorkloadAnalysis
 	default:
 		t.Category = model.CategoryGeneral
@@ -293,7 +293,7 @@ func figureMetric(l string) (metric, by string) {
 	case ranksSpeed || has(l, "p50", "p95", "p99", "latency", "response time", "how long do", "how long does", "how long did",
 		"how long are", "duration", "to respond"):
 		return model.MetricLatency, by
-	case has(l, "how many requests", "how many calls", "requests", "calls", "traffic", "volume", "busiest"):
+	case has(l, "how many requests", "how many calls", "requests", "calls", "traffic", "volume", "busiest", "busy", "quiet"):
 		return model.MetricRequests, by
 	case has(l, "tokens"):
 		return model.MetricTokens, by
@@ -332,6 +332,8 @@ func rankedBy(l string) string {
 		return model.ByModel
 	case has(l, "which provider", "what provider", "by provider", "per provider", "each provider", "providers"):
 		return model.ByProvider
+	case has(l, "day of the week", "day of week", "days of the week", "weekday", "by weekday", "which weekday"):
+		return model.ByWeekday
 	case has(l, "which day", "what day", "by day", "busiest day", "expensive day", "costliest day", "worst day"):
 		return model.ByDay
 	}
