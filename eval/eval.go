@@ -171,6 +171,10 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 		}
 		sort.Slice(models, func(i, j int) bool { return cost(byModel[models[i]]) > cost(byModel[models[j]]) })
 		top := models[0]
+		if days == 30 {
+			cs = append(cs, Case{Question: "What's my biggest cost driver?", Kind: KindFigure, MustNot: noReport,
+				Must: []string{fmt.Sprintf("**%s** costs you the most in the last %d days: $%.2f", top, days, cost(byModel[top]))}})
+		}
 		cs = append(cs,
 			Case{Question: fmt.Sprintf("Which model costs me the most in the last %d days?", days), Kind: KindFigure, MustNot: noReport,
 				Must: []string{fmt.Sprintf("**%s** costs you the most in the last %d days: $%.2f", top, days, cost(byModel[top]))}},
@@ -267,9 +271,10 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 		}
 		return c
 	}
-	cs = append(cs, Case{Question: "Is my spend going up?", Kind: KindFigure, MustNot: noReport,
-		Must: []string{fmt.Sprintf("over the last 7 full days (%s to %s, UTC) was **$%.2f**, against $%.2f in the 7 days before",
-			today.AddDate(0, 0, -7).Format("2006-01-02"), today.AddDate(0, 0, -1).Format("2006-01-02"), week(1, 7), week(8, 14))}})
+	trend := fmt.Sprintf("over the last 7 full days (%s to %s, UTC) was **$%.2f**, against $%.2f in the 7 days before",
+		today.AddDate(0, 0, -7).Format("2006-01-02"), today.AddDate(0, 0, -1).Format("2006-01-02"), week(1, 7), week(8, 14))
+	cs = append(cs, Case{Question: "Is my spend going up?", Kind: KindFigure, MustNot: noReport, Must: []string{trend}},
+		Case{Question: "Are my costs stable?", Kind: KindFigure, MustNot: noReport, Must: []string{trend}})
 	// A provider named: its own figures first, from the records' provider field.
 	openai := f.in(30, func(r workload.Record) bool { return r.Provider == "openai" })
 	cs = append(cs,

@@ -85,7 +85,8 @@ func notRoute(w string) bool {
 		"get", "and", "or", "but", "by", "per", "for", "of", "in", "on", "at", "to", "from", "over", "since", "last", "this",
 		"fails", "failed", "failing", "errors", "error", "sees", "saw", "makes", "made", "takes", "took", "needs", "needed",
 		"should", "would", "could", "can", "will", "runs", "ran", "handles", "handled", "breakdown", "wise", "level", "name",
-		"names", "slowest", "fastest", "cheapest", "busiest", "first", "then", "now", "today", "yesterday":
+		"names", "slowest", "fastest", "cheapest", "busiest", "first", "then", "now", "today", "yesterday", "grew", "grow",
+		"grows", "rose", "rises", "changed", "increased", "dropped", "fell", "shrank", "went", "goes", "drives", "drove", "accounts":
 		return true
 	}
 	return false
@@ -261,7 +262,8 @@ func figureMetric(l string) (metric, by string) {
 		return model.MetricForecast, ""
 	}
 	if has(l, "going up", "going down", "trend", "week over week", "week-over-week", "than last week", "to last week",
-		"increas", "decreas", "growing", "changed", "how has") && !has(l, "reduce", "optimi", "save", "recommend", "why") {
+		"increas", "decreas", "growing", "grew", "changed", "how has", "stable", "steady", "spike", "spiking") &&
+		!has(l, "reduce", "optimi", "save", "recommend", "why") {
 		return model.MetricTrend, ""
 	}
 	if has(l, "compare", "comparison", "versus", " vs ", " vs. ", "difference between", "side by side") &&
@@ -299,6 +301,9 @@ func figureMetric(l string) (metric, by string) {
 		return model.MetricTokens, by
 	case by != "" && has(l, "most used", "use most", "used most", "least used", "use the most", "popular"):
 		return model.MetricRequests, by
+	case by == "" && has(l, "cost driver", "driver of my cost", "drives my cost", "drives my spend", "biggest cost", "largest cost",
+		"main cost", "biggest expense", "largest expense"):
+		return model.MetricTopModel, "" // the model that costs the most, with the rest below it
 	case by == model.ByModel && has(l, "cost", "spend", "expensive", "most") && !asksLeast(l):
 		return model.MetricTopModel, ""
 	case by == model.ByRoute && has(l, "cost", "spend", "expensive", "most") && !asksLeast(l):
