@@ -273,6 +273,37 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 	}
 	trend := fmt.Sprintf("over the last 7 full days (%s to %s, UTC) was **$%.2f**, against $%.2f in the 7 days before",
 		today.AddDate(0, 0, -7).Format("2006-01-02"), today.AddDate(0, 0, -1).Format("2006-01-02"), week(1, 7), week(8, 14))
+	// The route whose spend grew the most between those two weeks.
+	growth := map[string]float64{}
+	for _, r := range f.recs {
+		switch d := int(today.Sub(r.TS.UTC().Truncate(24*time.Hour)) / (24 * time.Hour)); {
+		case d >= 1 && d <= 7:
+			growth[r.Route] += r.CostUSD
+		case d >= 8 && d <= 14:
+			growth[r.Route] -= r.CostUSD
+		}
+	}
+	grew := ""
+	for rt, g := range growth {
+		if grew == "" || g > growth[grew] || (g == growth[grew] && rt < grew) {
+			grew = rt
+		}
+	}
+	weekOf := func(rt string, from, to int) (c float64) {
+		for _, r := range f.recs {
+			if d := int(today.Sub(r.TS.UTC().Truncate(24*time.Hour)) / (24 * time.Hour)); d >= from && d <= to && r.Route == rt {
+				c += r.CostUSD
+			}
+		}
+		return c
+	}
+	verb := "grew"
+	if growth[grew] < 0 {
+		verb = "fell"
+	}
+	cs = append(cs, Case{Question: "Which route grew the most?", Kind: KindFigure, MustNot: noReport, Must: []string{fmt.Sprintf(
+		"Spend on route **%s** %s the most: $%.2f over the last 7 full days (%s to %s, UTC), against $%.2f in the 7 days before", grew, verb,
+		weekOf(grew, 1, 7), today.AddDate(0, 0, -7).Format("2006-01-02"), today.AddDate(0, 0, -1).Format("2006-01-02"), weekOf(grew, 8, 14)), trend}})
 	cs = append(cs, Case{Question: "Is my spend going up?", Kind: KindFigure, MustNot: noReport, Must: []string{trend}},
 		Case{Question: "Are my costs stable?", Kind: KindFigure, MustNot: noReport, Must: []string{trend}})
 	// A provider named: its own figures first, from the records' provider field.

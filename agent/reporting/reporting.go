@@ -473,6 +473,7 @@ func writeFigure(b *strings.Builder, t triage.Output, s workload.Stats, d data.O
 			"counted at the cost of its request. Failed calls cost another %s.\n", money(s.Errors.RetryWasteUSD), scope, label,
 			tot.Retries, tot.Requests, money(s.Errors.WasteUSD))
 	case model.MetricTrend:
+		writeTrendBy(b, t, d.Weeks)
 		writeTrend(b, t, s)
 	case model.MetricForecast:
 		writeForecast(b, t, s, d.MonthToDate)
@@ -680,6 +681,90 @@ func writeTrend(b *strings.Builder, t triage.Output, s workload.Stats) {
 		d := byDay[day(i)]
 		fmt.Fprintf(b, "| %s | %d | %s | %d |\n", day(i), d.Requests, money(d.CostUSD), d.Errors)
 	}
+}
+
+// writeTrendBy answers "which route grew the most?": each route's (model's, provider's) spend
+// over the last 7 full UTC days against the 7 before, the largest rise first (the largest fall
+// for "shrank the most"), before the whole scope's trend.
+func writeTrendBy(b *strings.Builder, t triage.Output, weeks []workload.Stats) {
+	if len(weeks) != 2 {
+		return
+	}
+	groups := func(s workload.Stats) ([]workload.Spend, func(workload.Spend) string) {
+		switch t.By {
+		case model.ByModel:
+			return s.SpendByModel, func(g workload.Spend) string { return g.Model }
+		case model.ByProvider:
+			return s.SpendByProvider, func(g workload.Spend) string { return g.Provider }
+		}
+		return s.SpendByRoute, func(g workload.Spend) string { return g.Route }
+	}
+	type row struct {
+		key       string
+		now, then workload.Spend
+	}
+	var rows []*row
+	at := map[string]*row{}
+	for i, w := range weeks {
+		gs, key := groups(w)
+		for _, g := range gs {
+			r := at[key(g)]
+			if r == nil {
+				r = &row{key: key(g)}
+				at[r.key] = r
+				rows = append(rows, r)
+			}
+			if i == 0 {
+				r.now = g
+			} else {
+				r.then = g
+			}
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	delta := func(r *row) float64 { return r.now.CostUSD - r.then.CostUSD }
+	sort.SliceStable(rows, func(i, j int) bool { return (delta(rows[i]) > delta(rows[j])) != t.Least }) // Least: fell the most
+	first := weeks[0].Window.From.UTC()
+	top, verb := rows[0], "grew"
+	if delta(top) < 0 {
+		verb = "fell"
+	}
+	name := "Spend on **" + top.key + "**"
+	if t.By == model.ByRoute {
+		name = "Spend on route **" + top.key + "**"
+	}
+	fmt.Fprintf(b, "%s %s the most: %s over the last 7 full days (%s to %s, UTC), against %s in the 7 days before (%s%s).\n\n",
+		name, verb, money(top.now.CostUSD), first.Format(time.DateOnly), first.AddDate(0, 0, 6).Format(time.DateOnly), money(top.then.CostUSD),
+		signedMoney(delta(top)), pctChange(top.now.CostUSD, top.then.CostUSD))
+	fmt.Fprintf(b, "| %s | last 7 days | 7 days before | change | requests, last 7 days | requests, 7 days before |\n| --- | ---: | ---: | ---: | ---: | ---: |\n", t.By)
+	for i, r := range rows {
+		if i == 10 {
+			break
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s%s | %d | %d |\n", r.key, money(r.now.CostUSD), money(r.then.CostUSD), signedMoney(delta(r)),
+			pctChange(r.now.CostUSD, r.then.CostUSD), r.now.Requests, r.then.Requests)
+	}
+	b.WriteString("\n")
+}
+
+func signedMoney(x float64) string {
+	if x < 0 {
+		return "-" + money(-x)
+	}
+	return "+" + money(x)
+}
+
+// pctChange is ", up 12.5%" or ", down 3.0%", or "" when there was nothing before.
+func pctChange(now, before float64) string {
+	switch {
+	case before == 0:
+		return ""
+	case now >= before:
+		return fmt.Sprintf(", up %.1f%%", 100*(now-before)/before)
+	}
+	return fmt.Sprintf(", down %.1f%%", 100*(before-now)/before)
 }
 
 // writeNoneInScope says that the question's scope holds no request in its window, and what the

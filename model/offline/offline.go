@@ -185,7 +185,7 @@ func (p *Provider) triage(q string, today time.Time) model.Triage {
 		}
 	}
 	// Also outside a figure: a follow-up ("and the fastest?") asks it of the ranking before it.
-	t.Least = asksLeast(l)
+	t.Least = asksLeast(l) || (t.Metric == model.MetricTrend && has(l, "shrank", "shrink", "fell", "drop", "decreas", "went down", "declin"))
 	// A provider named is answered from the ranking by provider, its row first.
 	t.Providers = []string{}
 	for _, at := range providerRe.FindAllStringIndex(l, -1) {
@@ -262,8 +262,13 @@ func figureMetric(l string) (metric, by string) {
 		return model.MetricForecast, ""
 	}
 	if has(l, "going up", "going down", "trend", "week over week", "week-over-week", "than last week", "to last week",
-		"increas", "decreas", "growing", "grew", "changed", "how has", "stable", "steady", "spike", "spiking") &&
+		"increas", "decreas", "growing", "grew", "changed", "how has", "stable", "steady", "spike", "spiking", "shrank", "declin",
+		"dropped the most", "drop the most", "fell the most", "fell most") &&
 		!has(l, "reduce", "optimi", "save", "recommend", "why") {
+		switch by := rankedBy(l); by {
+		case model.ByRoute, model.ByModel, model.ByProvider: // "which route grew the most?"
+			return model.MetricTrend, by
+		}
 		return model.MetricTrend, ""
 	}
 	if has(l, "compare", "comparison", "versus", " vs ", " vs. ", "difference between", "side by side") &&
