@@ -83,6 +83,9 @@ var scriptedWindowRe = regexp.MustCompile(`The question's window: (\S+) to (\S+)
 // groupFor is how the scripted model reads a free-form question: what to group by.
 func groupFor(q string) (string, bool) {
 	q = strings.ToLower(q)
+	if strings.Contains(q, "day of the week") {
+		return "", false // a figure ranked by weekday, as the triage prompt says
+	}
 	for _, g := range []struct{ word, by string }{{"hour", "hour"}, {"error type", "error_type"}, {"provider do i spend", "provider"}, {"which day", "day"}, {"route has the most errors", "route"}} {
 		if strings.Contains(q, g.word) {
 			return g.by, true
