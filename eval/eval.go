@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -499,7 +500,21 @@ func rankedCases(f facts) []Case {
 		add(fmt.Sprintf("Which route had the most errors in the last %d days?", days), ok,
 			fmt.Sprintf("Route **%s** has the most errors in the last %d days: %d of its %d requests failed", g.key, days, g.fails, g.requests))
 	}
-	g, ok := top(f.in(7, all), byRoute, all, failsThenRate)
+	// The hour of the day (UTC) with the most requests, and the provider with the highest
+	// error rate (not the most errors).
+	g, ok := top(f.in(30, all), func(r workload.Record) string { return fmt.Sprintf("%02d", r.TS.UTC().Hour()) }, all, requests)
+	h, _ := strconv.Atoi(g.key)
+	add("What time of day gets the most requests in the last 30 days?", ok,
+		fmt.Sprintf("**%02d:00–%02d:00 UTC** gets the most requests in the last 30 days: %d of %d", h, (h+1)%24, g.requests, len(f.in(30, all))))
+	g, ok = top(f.in(30, all), byProvider, all, func(g group) float64 { return float64(g.fails) / float64(g.requests) })
+	add("Which provider has the highest error rate in the last 30 days?", ok,
+		fmt.Sprintf("**%s** has the highest error rate in the last 30 days: **%.2f%%**, %d of its %d requests failed", g.key, 100*float64(g.fails)/float64(g.requests), g.fails, g.requests))
+	// The other end, where the rate and the count part ways: the fewest errors are on a model with
+	// few requests, not on the most reliable one.
+	g, ok = top(f.in(30, all), byModel, all, func(g group) float64 { return -float64(g.fails) / float64(g.requests) })
+	add("Which model has the lowest error rate in the last 30 days?", ok,
+		fmt.Sprintf("**%s** has the lowest error rate in the last 30 days: **%.2f%%**, %d of its %d requests failed", g.key, 100*float64(g.fails)/float64(g.requests), g.fails, g.requests))
+	g, ok = top(f.in(7, all), byRoute, all, failsThenRate)
 	add("which route had the most errors last week, and what did those errors cost?", ok,
 		fmt.Sprintf("Route **%s** has the most errors in the last week: %d of its %d requests failed", g.key, g.fails, g.requests))
 	add("error rate by route over the last 7 days", ok,
@@ -602,8 +617,10 @@ func sumCases(f facts) []Case {
 	}
 	opus := f.in(30, func(r workload.Record) bool { return r.Model == "claude-opus-4" })
 	var sum7 float64
+	var in7, out7 int64
 	for _, r := range f.in(7, all) {
 		sum7 += r.LatencyMS
+		in7, out7 = in7+r.InputTokens, out7+r.OutputTokens
 	}
 	// Two models, and two routes, side by side.
 	compare := func(q string, a, c string, keep func(string) func(workload.Record) bool) Case {
@@ -652,6 +669,8 @@ func sumCases(f facts) []Case {
 		rateLimits, timeouts,
 		{Question: "What's the cost of a request on claude-opus-4 in the last 30 days?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("Your average cost a request on claude-opus-4 in the last 30 days is **$%.4f**: $%.2f over %d requests", cost(opus)/float64(len(opus)), cost(opus), len(opus))}},
+		{Question: "How many tokens per request on average in the last 7 days?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("over %d requests: %.0f input and %.0f output tokens a request", len(f.in(7, all)), float64(in7)/float64(len(f.in(7, all))), float64(out7)/float64(len(f.in(7, all))))}},
 		{Question: "How long do requests take on average in the last 7 days?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("Latency in the last 7 days: mean %.0f ms", sum7/float64(len(f.in(7, all))))}},
 		{Question: "What's the average latency of route support-chat in the last 30 days?", Kind: KindFigure, MustNot: noReport,

@@ -151,6 +151,8 @@ const (
 	ByDay      = "day" // UTC days
 	// ByWeekday ranks the days of the week by their average a full UTC day.
 	ByWeekday = "weekday"
+	// ByHour ranks the hours of the day (UTC) by their requests.
+	ByHour = "hour"
 	// ByErrorType ranks failed requests by their error type (with MetricErrorRate only).
 	ByErrorType = "error_type"
 )

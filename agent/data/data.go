@@ -57,8 +57,9 @@ func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 	switch {
 	case t.Kind == model.KindFigure && t.Metric == model.MetricLatency:
 		tool, what = workloadtool.Latency, "latency and time to first token"
-	case t.Kind == model.KindFigure && t.Metric == model.MetricCompare:
-		// keeps workload_stats: a comparison needs spend, errors and latency of each
+	case t.Kind == model.KindFigure && (t.Metric == model.MetricCompare || t.By == model.ByHour):
+		// keeps workload_stats: a comparison needs spend, errors and latency of each, and the
+		// hours of the day come from the records, not the daily rollups
 	case t.Kind == model.KindFigure:
 		tool, what = workloadtool.Tally, "spend, requests, tokens and errors"
 	}

@@ -393,7 +393,7 @@ func writeFigure(b *strings.Builder, t triage.Output, s workload.Stats, d data.O
 		b.WriteString("\nAsk which to use, or how to reduce costs, for a report with recommendations.\n")
 		return
 	}
-	if writeRanked(b, t, s) {
+	if writeRanked(b, t, s, question) {
 		b.WriteString("\nAsk how to reduce it for a report with recommendations.\n")
 		return
 	}
@@ -451,8 +451,9 @@ func writeFigure(b *strings.Builder, t triage.Output, s workload.Stats, d data.O
 		}
 		spendTable(s.SpendByModel, "model", byModel)
 	case model.MetricTokens:
-		fmt.Fprintf(b, "**%d input and %d output tokens**%s %s (%d input tokens read from cache), over %d requests.\n",
-			tot.InputTokens, tot.OutputTokens, scope, label, tot.CachedInputTokens, tot.Requests)
+		fmt.Fprintf(b, "**%d input and %d output tokens**%s %s (%d input tokens read from cache), over %d requests: %.0f input and %.0f output tokens a request.\n",
+			tot.InputTokens, tot.OutputTokens, scope, label, tot.CachedInputTokens, tot.Requests,
+			float64(tot.InputTokens)/float64(max(tot.Requests, 1)), float64(tot.OutputTokens)/float64(max(tot.Requests, 1)))
 		if whole != nil {
 			fmt.Fprintf(b, "That is **%.1f%%** of your %d input and %.1f%% of your %d output tokens on every model and route.\n",
 				share(tot.InputTokens, whole.InputTokens), whole.InputTokens, share(tot.OutputTokens, whole.OutputTokens), whole.OutputTokens)
@@ -791,12 +792,15 @@ func perDay(s workload.Stats, rate func(days float64) string) string {
 // tokens, cost, or is the slowest" and the figure "by route (…)": the leader in a sentence with
 // its numbers and the whole scope's, then the ten first ranked the same way. It reports false
 // when the question ranks nothing, or ranks what writeFigure answers (cost by model or route).
-func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats) bool {
+func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question string) bool {
 	if t.By == model.ByErrorType {
 		return writeErrorTypes(b, t, s)
 	}
 	if t.By == model.ByWeekday {
 		return writeWeekdays(b, t, s)
+	}
+	if t.By == model.ByHour {
+		return writeHours(b, t, s)
 	}
 	scope, label, tot := scopeText(t), t.Window.In(), s.Totals
 	bold := func(k string) string { return "**" + k + "**" }
@@ -874,13 +878,24 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats) bool {
 			fmt.Fprintf(b, "No request failed%s %s, of %d.\n", scope, label, tot.Requests)
 			return true
 		}
+		// "the highest error rate" ranks by the rate; "the most errors", and a breakdown, by
+		// the count (ties to the higher rate).
+		q := strings.ToLower(question)
+		byRate := strings.Contains(q, "rate") && has(q, "highest", "lowest", "worst", "best", "most reliable", "least reliable")
 		rows := rank(func(a, b workload.Spend) bool {
+			if byRate && rate(a) != rate(b) {
+				return rate(a) > rate(b)
+			}
 			if a.Errors != b.Errors {
 				return a.Errors > b.Errors
 			}
 			return rate(a) > rate(b)
 		})
-		if top := rows[0]; headline {
+		if top := rows[0]; headline && byRate {
+			fmt.Fprintf(b, "%s has the %s error rate%s %s: **%.2f%%**, %d of its %d requests failed, costing %s. In all, %d of %d requests failed (%.2f%%).\n",
+				title(key(top)), most("highest", "lowest"), scope, label, rate(top)*100, top.Errors, top.Requests, money(top.ErrorCostUSD),
+				tot.Errors, tot.Requests, tot.ErrorRate*100)
+		} else if headline {
 			fmt.Fprintf(b, "%s has the %s errors%s %s: %d of its %d requests failed (%.2f%%), costing %s.", title(key(top)),
 				most("most", "fewest"), scope, label, top.Errors, top.Requests, rate(top)*100, money(top.ErrorCostUSD))
 			if len(groups) > 1 {
@@ -981,6 +996,32 @@ func writeProviders(b *strings.Builder, t triage.Output, s workload.Stats, group
 			100*float64(g.Requests)/float64(max(tot.Requests, 1)), g.Errors, 100*float64(g.Errors)/float64(max(g.Requests, 1)), g.InputTokens, g.OutputTokens)
 	}
 	b.WriteString("\n")
+}
+
+// writeHours answers "what time of day is the busiest?": the UTC hours of the day by their
+// requests, the busiest (or, for the quietest, the least busy) first.
+func writeHours(b *strings.Builder, t triage.Output, s workload.Stats) bool {
+	tot := s.Totals.Requests
+	if tot == 0 {
+		return false
+	}
+	hours := make([]int, 24)
+	for h := range hours {
+		hours[h] = h
+	}
+	sort.SliceStable(hours, func(i, j int) bool { return (s.TrafficByHour[hours[i]] > s.TrafficByHour[hours[j]]) != t.Least })
+	word := "most"
+	if t.Least {
+		word = "fewest"
+	}
+	h := hours[0]
+	fmt.Fprintf(b, "**%02d:00–%02d:00 UTC** gets the %s requests%s %s: %d of %d (%.1f%%), against %.0f an hour on average.\n",
+		h, (h+1)%24, word, scopeText(t), t.Window.In(), s.TrafficByHour[h], tot, share(s.TrafficByHour[h], tot), float64(tot)/24)
+	b.WriteString("\n| hour (UTC) | requests | share |\n| --- | ---: | ---: |\n")
+	for _, h := range hours[:10] {
+		fmt.Fprintf(b, "| %02d:00 | %d | %.1f%% |\n", h, s.TrafficByHour[h], share(s.TrafficByHour[h], tot))
+	}
+	return true
 }
 
 // writeWeekdays answers "which day of the week is the busiest?": each weekday's average over

@@ -288,6 +288,8 @@ func figureMetric(l string) (metric, by string) {
 		return "", ""
 	}
 	switch {
+	case has(l, "token") && !has(l, "cost", "spend", "price", "$"):
+		return model.MetricTokens, by
 	case has(l, "per request", "per call", "per-request", "average cost", "avg cost", "mean cost", "cost per", "cost of a request",
 		"cost of one request", "cost of each request", "cost of a call", "each request cost", "a request cost") || (by != "" && has(l, "cheapest")):
 		return model.MetricCostPerRequest, by
@@ -344,6 +346,8 @@ func rankedBy(l string) string {
 		return model.ByProvider
 	case has(l, "day of the week", "day of week", "days of the week", "weekday", "by weekday", "which weekday"):
 		return model.ByWeekday
+	case has(l, "hour of the day", "hour of day", "time of day", "time of the day", "which hour", "what hour", "by hour", "per hour", "hourly"):
+		return model.ByHour
 	case has(l, "which day", "what day", "by day", "busiest day", "expensive day", "costliest day", "worst day"):
 		return model.ByDay
 	}
