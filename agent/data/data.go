@@ -86,13 +86,9 @@ func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 	if t.Kind == model.KindFigure && t.By == "" && len(t.Models)+len(t.Routes) > 0 && s.Totals.Requests > 0 &&
 		(t.Metric == model.MetricCost || t.Metric == model.MetricRequests || t.Metric == model.MetricTokens) {
 		_ = rt.Think(ctx, fmt.Sprintf("Computing the totals over every model and route %s, for the share.", t.Window.In()))
-		raw, err := rt.CallTool(ctx, workloadtool.Tally, workloadtool.Args{From: t.Window.From, To: t.Window.To})
+		all, err := tally(ctx, rt, workloadtool.Args{From: t.Window.From, To: t.Window.To})
 		if err != nil {
 			return agent.Result{}, err
-		}
-		var all workload.Stats
-		if err := json.Unmarshal(raw, &all); err != nil {
-			return agent.Result{}, netra.Internal(err)
 		}
 		out.Whole = &all.Totals
 	}
@@ -111,13 +107,9 @@ func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 		today := t.Window.To.UTC().Truncate(24 * time.Hour)
 		for _, from := range []time.Time{today.AddDate(0, 0, -7), today.AddDate(0, 0, -14)} {
 			_ = rt.Think(ctx, fmt.Sprintf("Computing spend by %s from %s to %s.", t.By, from.Format(time.DateOnly), from.AddDate(0, 0, 6).Format(time.DateOnly)))
-			raw, err := rt.CallTool(ctx, workloadtool.Tally, workloadtool.Args{From: from, To: from.AddDate(0, 0, 7).Add(-time.Nanosecond), Models: t.Models, Routes: t.Routes})
+			week, err := tally(ctx, rt, workloadtool.Args{From: from, To: from.AddDate(0, 0, 7).Add(-time.Nanosecond), Models: t.Models, Routes: t.Routes})
 			if err != nil {
 				return agent.Result{}, err
-			}
-			var week workload.Stats
-			if err := json.Unmarshal(raw, &week); err != nil {
-				return agent.Result{}, netra.Internal(err)
 			}
 			out.Weeks = append(out.Weeks, week)
 		}
@@ -126,15 +118,25 @@ func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 		now := t.Window.To
 		first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
 		_ = rt.Think(ctx, fmt.Sprintf("Computing the spend of %s so far, for the forecast.", first.Format("January 2006")))
-		raw, err := rt.CallTool(ctx, workloadtool.Tally, workloadtool.Args{From: first, To: now, Models: t.Models, Routes: t.Routes})
+		month, err := tally(ctx, rt, workloadtool.Args{From: first, To: now, Models: t.Models, Routes: t.Routes})
 		if err != nil {
 			return agent.Result{}, err
-		}
-		var month workload.Stats
-		if err := json.Unmarshal(raw, &month); err != nil {
-			return agent.Result{}, netra.Internal(err)
 		}
 		out.MonthToDate = &month.Totals
 	}
 	return agent.Result{Output: out}, nil
+}
+
+// tally is workload_tally's answer for args: a second look at the records, beside the first,
+// for a share, a forecast or a week against another.
+func tally(ctx context.Context, rt *agent.Runtime, args workloadtool.Args) (workload.Stats, error) {
+	var s workload.Stats
+	raw, err := rt.CallTool(ctx, workloadtool.Tally, args)
+	if err != nil {
+		return s, err
+	}
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return s, netra.Internal(err)
+	}
+	return s, nil
 }

@@ -551,40 +551,35 @@ func writeCompare(b *strings.Builder, t triage.Output, s workload.Stats, questio
 		}
 		sort.SliceStable(names, func(i, j int) bool { return at(names[i]) < at(names[j]) })
 	}
+	lat := map[string]workload.Dist{}
+	if t.By == model.ByRoute {
+		for _, l := range s.LatencyByRoute {
+			lat[strings.ToLower(l.Route)] = l.Dist
+		}
+	} else {
+		for _, l := range s.LatencyByModel {
+			lat[strings.ToLower(l.Model)] = l.Dist
+		}
+	}
 	var rows []row
 	for _, n := range names {
-		r := row{name: n}
+		r := row{name: n, lat: lat[strings.ToLower(n)]}
 		for _, x := range spends {
 			if strings.EqualFold(key(x), n) {
 				r.spend, r.found = x, true
-			}
-		}
-		if t.By == model.ByRoute {
-			for _, l := range s.LatencyByRoute {
-				if strings.EqualFold(l.Route, n) {
-					r.lat = l.Dist
-				}
-			}
-		} else {
-			for _, l := range s.LatencyByModel {
-				if strings.EqualFold(l.Model, n) {
-					r.lat = l.Dist
-				}
 			}
 		}
 		rows = append(rows, r)
 	}
 	perReq := func(r row) float64 { return r.spend.CostUSD / float64(max(r.spend.Requests, 1)) }
 	errRate := func(r row) float64 { return 100 * float64(r.spend.Errors) / float64(max(r.spend.Requests, 1)) }
-	if len(rows) < 2 {
-		fmt.Fprintf(b, "Your records %s hold only one %s, so there is nothing to compare it with.\n", t.Window.In(), what)
+	switch {
+	case len(rows) < 2:
+		fmt.Fprintf(b, "Your records %s hold fewer than two %ss, so there is nothing to compare.\n", t.Window.In(), what)
 		if len(rows) == 0 {
 			return
 		}
-	}
-	switch a, c := rows[0], rows[min(1, len(rows)-1)]; {
-	case len(rows) < 2:
-	case !a.found || !c.found:
+	case slices.ContainsFunc(rows, func(r row) bool { return !r.found }):
 		var missing []string
 		for _, r := range rows {
 			if !r.found {
@@ -593,6 +588,7 @@ func writeCompare(b *strings.Builder, t triage.Output, s workload.Stats, questio
 		}
 		fmt.Fprintf(b, "No requests on %s %s %s, so there is nothing to compare it with; the table shows what there is.\n", what, strings.Join(missing, " or "), t.Window.In())
 	default:
+		a, c := rows[0], rows[1]
 		fmt.Fprintf(b, "%s, **%s** costs **$%.4f** a request against $%.4f on %s, fails %.2f%% of its requests against %.2f%%, and has a p95 latency of %.0f ms against %.0f ms "+
 			"(%d and %d requests).\n", capitalize(t.Window.In()), a.name, perReq(a), perReq(c), c.name, errRate(a), errRate(c), a.lat.P95, c.lat.P95, a.spend.Requests, c.spend.Requests)
 	}
