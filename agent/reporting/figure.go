@@ -1,0 +1,236 @@
+// The answers to a question about one figure: a sentence with the number first, then the
+// small table behind it.
+
+package reporting
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/netra-ai/netra/agent/data"
+	"github.com/netra-ai/netra/agent/triage"
+	"github.com/netra-ai/netra/model"
+	"github.com/netra-ai/netra/workload"
+)
+
+// writeFigure answers a question about one figure: the answer first, in a sentence with the
+// number, then the small table it comes from. No recommendations: the question asked none.
+func writeFigure(b *strings.Builder, t triage.Output, s workload.Stats, d data.Output, question string) {
+	whole := d.Whole
+	scope := scopeText(t)
+	tot := s.Totals
+	label := t.Window.In()
+	if tot.Requests == 0 {
+		writeNoneInScope(b, t)
+		return
+	}
+	spendTable := func(rows []workload.Spend, what string, key func(workload.Spend) string) {
+		// In a scope, shares are of the whole: a scope of one model is not 100% of anything asked.
+		head, base := "share", tot.CostUSD
+		if whole != nil {
+			head, base = "share of all", whole.CostUSD
+		}
+		fmt.Fprintf(b, "\n| %s | requests | cost | %s |\n| --- | ---: | ---: | ---: |\n", what, head)
+		for i, r := range rows {
+			if i == 10 {
+				break
+			}
+			fmt.Fprintf(b, "| %s | %d | %s | %.1f%% |\n", key(r), r.Requests, money(r.CostUSD), 100*r.CostUSD/max(base, 1e-12))
+		}
+	}
+	byModel := func(r workload.Spend) string { return r.Model }
+	if t.Metric == model.MetricCompare {
+		writeCompare(b, t, s, question)
+		b.WriteString("\nAsk which to use, or how to reduce costs, for a report with recommendations.\n")
+		return
+	}
+	if writeRanked(b, t, s, question) {
+		b.WriteString("\nAsk how to reduce it for a report with recommendations.\n")
+		return
+	}
+	switch t.Metric {
+	case model.MetricTopModel:
+		top := s.SpendByModel[0]
+		fmt.Fprintf(b, "**%s** costs you the most%s %s: %s of %s (%.1f%%), over %d requests.\n", top.Model, scope, label,
+			money(top.CostUSD), money(tot.CostUSD), top.Share*100, top.Requests)
+		spendTable(s.SpendByModel, "model", byModel)
+	case model.MetricTopRoute:
+		top := s.SpendByRoute[0]
+		fmt.Fprintf(b, "Route **%s** costs you the most%s %s: %s of %s (%.1f%%), over %d requests.\n", top.Route, scope, label,
+			money(top.CostUSD), money(tot.CostUSD), top.Share*100, top.Requests)
+		spendTable(s.SpendByRoute, "route", func(r workload.Spend) string { return r.Route })
+	case model.MetricErrorRate:
+		// An error type the question names ("how many requests hit rate limits?") comes first.
+		for _, k := range namedErrorTypes(question, s.Errors.ByType) {
+			n := s.Errors.ByType[k]
+			fmt.Fprintf(b, "**%d requests** failed with %s%s %s: %.1f%% of the %d that failed, %.2f%% of all %d.\n", n, k, scope, label,
+				share(n, tot.Errors), tot.Errors, share(n, tot.Requests), tot.Requests)
+		}
+		fmt.Fprintf(b, "Your error rate%s %s is **%.2f%%**: %d of %d requests failed, costing %s.\n", scope, label,
+			tot.ErrorRate*100, tot.Errors, tot.Requests, money(s.Errors.WasteUSD))
+		types := make([]string, 0, len(s.Errors.ByType))
+		for k := range s.Errors.ByType {
+			types = append(types, k)
+		}
+		sort.Slice(types, func(i, j int) bool {
+			if s.Errors.ByType[types[i]] != s.Errors.ByType[types[j]] {
+				return s.Errors.ByType[types[i]] > s.Errors.ByType[types[j]]
+			}
+			return types[i] < types[j]
+		})
+		if len(types) > 0 {
+			b.WriteString("\n| error type | requests |\n| --- | ---: |\n")
+			for _, k := range types {
+				fmt.Fprintf(b, "| %s | %d |\n", k, s.Errors.ByType[k])
+			}
+		}
+	case model.MetricLatency:
+		l := s.LatencyMS
+		fmt.Fprintf(b, "Latency%s %s: mean %.0f ms, p50 %.0f ms, **p95 %.0f ms**, p99 %.0f ms, over %d requests", scope, label, l.Mean, l.P50, l.P95, l.P99, l.Count)
+		if s.TTFTMS.Count > 0 {
+			fmt.Fprintf(b, "; time to first token p50 %.0f ms, p95 %.0f ms", s.TTFTMS.P50, s.TTFTMS.P95)
+		}
+		b.WriteString(".\n\n| route | requests | p50 ms | p95 ms | p99 ms |\n| --- | ---: | ---: | ---: | ---: |\n")
+		for _, r := range s.LatencyByRoute {
+			fmt.Fprintf(b, "| %s | %d | %.0f | %.0f | %.0f |\n", r.Route, r.Count, r.P50, r.P95, r.P99)
+		}
+	case model.MetricRequests:
+		fmt.Fprintf(b, "**%d requests**%s %s, costing %s%s.\n", tot.Requests, scope, label, money(tot.CostUSD),
+			perDay(s, func(days float64) string { return fmt.Sprintf("%.0f", float64(tot.Requests)/days) }))
+		if whole != nil {
+			fmt.Fprintf(b, "That is **%.1f%%** of your %d requests on every model and route.\n", share(tot.Requests, whole.Requests), whole.Requests)
+		}
+		spendTable(s.SpendByModel, "model", byModel)
+	case model.MetricTokens:
+		fmt.Fprintf(b, "**%d input and %d output tokens**%s %s (%d input tokens read from cache), over %d requests: %.0f input and %.0f output tokens a request.\n",
+			tot.InputTokens, tot.OutputTokens, scope, label, tot.CachedInputTokens, tot.Requests,
+			float64(tot.InputTokens)/float64(max(tot.Requests, 1)), float64(tot.OutputTokens)/float64(max(tot.Requests, 1)))
+		if whole != nil {
+			fmt.Fprintf(b, "That is **%.1f%%** of your %d input and %.1f%% of your %d output tokens on every model and route.\n",
+				share(tot.InputTokens, whole.InputTokens), whole.InputTokens, share(tot.OutputTokens, whole.OutputTokens), whole.OutputTokens)
+		}
+		spendTable(s.SpendByModel, "model", byModel)
+	case model.MetricCostPerRequest:
+		fmt.Fprintf(b, "Your average cost a request%s %s is **$%.4f**: %s over %d requests.\n", scope, label,
+			tot.CostUSD/float64(tot.Requests), money(tot.CostUSD), tot.Requests)
+		b.WriteString("\n| model | requests | cost | cost a request |\n| --- | ---: | ---: | ---: |\n")
+		for i, m := range s.SpendByModel {
+			if i == 10 {
+				break
+			}
+			fmt.Fprintf(b, "| %s | %d | %s | $%.4f |\n", m.Model, m.Requests, money(m.CostUSD), m.CostUSD/float64(max(m.Requests, 1)))
+		}
+	case model.MetricRetries:
+		fmt.Fprintf(b, "Retries cost you an estimated **%s**%s %s: your records log %d retries over %d requests, each "+
+			"counted at the cost of its request. Failed calls cost another %s.\n", money(s.Errors.RetryWasteUSD), scope, label,
+			tot.Retries, tot.Requests, money(s.Errors.WasteUSD))
+	case model.MetricTrend:
+		writeTrendBy(b, t, d.Weeks)
+		writeTrend(b, t, s)
+	case model.MetricForecast:
+		writeForecast(b, t, s, d.MonthToDate)
+	case model.MetricCache:
+		if tot.CachedInputTokens == 0 {
+			fmt.Fprintf(b, "None of your %d input tokens%s %s was read from a prompt cache.\n", tot.InputTokens, scope, label)
+			break
+		}
+		fmt.Fprintf(b, "**%.1f%%** of your input tokens%s %s were read from a prompt cache: %d of %d, over %d requests.\n",
+			100*float64(tot.CachedInputTokens)/float64(max(tot.InputTokens, 1)), scope, label, tot.CachedInputTokens, tot.InputTokens, tot.Requests)
+	default: // MetricCost
+		fmt.Fprintf(b, "You spent **%s**%s %s, over %d requests%s.\n", money(tot.CostUSD), scope, label, tot.Requests,
+			perDay(s, func(days float64) string { return money(tot.CostUSD / days) }))
+		if whole != nil && whole.CostUSD > 0 {
+			fmt.Fprintf(b, "That is **%.1f%%** of your %s on every model and route.\n", 100*tot.CostUSD/whole.CostUSD, money(whole.CostUSD))
+		}
+		spendTable(s.SpendByModel, "model", byModel)
+	}
+	b.WriteString("\nAsk how to reduce it for a report with recommendations.\n")
+}
+
+// namedErrorTypes are the error types of the records that the question names, in the order
+// of the records' counts: "rate limits" names rate_limit, "timeouts" timeout.
+func namedErrorTypes(question string, byType map[string]int64) []string {
+	words := func(s string) string {
+		return strings.Join(strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }), " ")
+	}
+	q := " " + words(question) + " "
+	var out []string
+	for k := range byType {
+		w := words(k)
+		if w != "" && (strings.Contains(q, " "+w+" ") || strings.Contains(q, " "+w+"s ") || strings.Contains(q, " "+strings.ReplaceAll(w, " ", "")+" ")) {
+			out = append(out, k)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if byType[out[i]] != byType[out[j]] {
+			return byType[out[i]] > byType[out[j]]
+		}
+		return out[i] < out[j]
+	})
+	return out
+}
+
+// writeForecast answers "how much will I spend this month?": the month's spend so far, plus
+// its days left at the window's daily rate (over the days the records cover, as elsewhere).
+func writeForecast(b *strings.Builder, t triage.Output, s workload.Stats, month *workload.Totals) {
+	now := t.Window.To.UTC()
+	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	next := first.AddDate(0, 1, 0)
+	if month == nil || s.CoveredDays < 1 {
+		fmt.Fprintf(b, "Your records%s %s cover too little to give a daily rate for a forecast.\n", scopeText(t), t.Window.In())
+		return
+	}
+	rate := s.Totals.CostUSD / s.CoveredDays
+	left := next.Sub(now).Hours() / 24
+	fmt.Fprintf(b, "%s should cost you about **%s**%s: %s spent so far (to %s UTC), plus %.1f days left at %s a day, "+
+		"your rate %s (%s over %d requests, on the %.0f days your records cover).\n",
+		first.Format("January 2006"), money(month.CostUSD+rate*left), scopeText(t), money(month.CostUSD), now.Format("2006-01-02 15:04"),
+		left, money(rate), t.Window.In(), money(s.Totals.CostUSD), s.Totals.Requests, s.CoveredDays)
+	b.WriteString("\nA forecast at a steady rate: a change in traffic or prices this month moves it.\n")
+}
+
+// share is part's percentage of whole.
+func share(part, whole int64) float64 { return 100 * float64(part) / float64(max(whole, 1)) }
+
+// writeNoneInScope says that the question's scope holds no request in its window, and what the
+// window does hold, so that a name that matches nothing is plain to see.
+func writeNoneInScope(b *strings.Builder, t triage.Output) {
+	fmt.Fprintf(b, "No requests%s %s.", scopeText(t), t.Window.In())
+	if c := t.Coverage; c.Records > 0 {
+		fmt.Fprintf(b, " Your %d records %s are on the models %s and the routes %s.", c.Records, t.Window.In(),
+			strings.Join(c.Models, ", "), strings.Join(c.Routes, ", "))
+	}
+	b.WriteString("\n")
+}
+
+// perDay is ": about X a day over the N days your records cover", X made by rate from the
+// days, or "" when the records cover less than two days.
+func perDay(s workload.Stats, rate func(days float64) string) string {
+	if s.CoveredDays < 2 {
+		return ""
+	}
+	return fmt.Sprintf(": about %s a day over the %.0f days your records cover", rate(s.CoveredDays), s.CoveredDays)
+}
+
+// scopeText names the question's scope: " on gpt-4o on route support-chat", or "".
+func scopeText(t triage.Output) string {
+	scope := ""
+	if len(t.Models) > 0 {
+		scope += " on " + strings.Join(t.Models, ", ")
+	}
+	if len(t.Routes) > 0 {
+		scope += " on route " + strings.Join(t.Routes, ", ")
+	}
+	return scope
+}
+
+// capitalize upper-cases the first letter: a window's phrase opening a sentence.
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

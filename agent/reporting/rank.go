@@ -1,0 +1,434 @@
+// Rankings: which route, model, provider, day, weekday, hour or error type leads a measure,
+// and two or more of them side by side.
+
+package reporting
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/netra-ai/netra/agent/triage"
+	"github.com/netra-ai/netra/model"
+	"github.com/netra-ai/netra/workload"
+)
+
+// writeRanked answers "which route (model, provider, day) has the most errors, requests,
+// tokens, cost, or is the slowest" and the figure "by route (…)": the leader in a sentence with
+// its numbers and the whole scope's, then the ten first ranked the same way. It reports false
+// when the question ranks nothing, or ranks what writeFigure answers (cost by model or route).
+func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question string) bool {
+	if t.By == model.ByErrorType {
+		return writeErrorTypes(b, t, s)
+	}
+	if t.By == model.ByWeekday {
+		return writeWeekdays(b, t, s)
+	}
+	if t.By == model.ByHour {
+		return writeHours(b, t, s)
+	}
+	scope, label, tot := scopeText(t), t.Window.In(), s.Totals
+	bold := func(k string) string { return "**" + k + "**" }
+	what, title := "route", func(k string) string { return "Route **" + k + "**" }
+	groups, key := s.SpendByRoute, func(g workload.Spend) string { return g.Route }
+	switch t.By {
+	case model.ByRoute:
+	case model.ByModel:
+		what, title = "model", bold
+		groups, key = s.SpendByModel, func(g workload.Spend) string { return g.Model }
+	case model.ByProvider:
+		what, title = "provider", bold
+		groups, key = s.SpendByProvider, func(g workload.Spend) string { return g.Provider }
+	case model.ByDay:
+		what, title = "day (UTC)", bold
+		groups, key = s.SpendByDay, func(g workload.Spend) string { return g.Day }
+	default:
+		return false
+	}
+	if len(groups) == 0 {
+		return false
+	}
+	rank := func(less func(a, b workload.Spend) bool) []workload.Spend {
+		rows := slices.Clone(groups)
+		sort.SliceStable(rows, func(i, j int) bool {
+			if t.Least {
+				return less(rows[j], rows[i])
+			}
+			return less(rows[i], rows[j])
+		})
+		return rows[:min(len(rows), 10)]
+	}
+	// most says which end of the ranking leads: "the most errors" or, for a question about
+	// the least, "the fewest errors".
+	most := func(most, least string) string {
+		if t.Least {
+			return least
+		}
+		return most
+	}
+	rate := func(g workload.Spend) float64 { return float64(g.Errors) / float64(max(g.Requests, 1)) }
+	perRequest := func(g workload.Spend) float64 { return g.CostUSD / float64(max(g.Requests, 1)) }
+	// A provider the question names leads with its own figures, whatever the ranking.
+	headline := true
+	if t.By == model.ByProvider && len(t.Providers) > 0 {
+		headline = false
+		writeProviders(b, t, s, groups)
+	}
+	switch t.Metric {
+	case model.MetricCost, model.MetricTopModel, model.MetricTopRoute:
+		if (t.By == model.ByModel || t.By == model.ByRoute) && !t.Least {
+			return false // writeFigure's top_model and top_route
+		}
+		rows := rank(func(a, b workload.Spend) bool { return a.CostUSD > b.CostUSD })
+		if top := rows[0]; headline {
+			fmt.Fprintf(b, "%s costs you the %s%s %s: %s of %s (%.1f%%), over %d requests.\n", title(key(top)), most("most", "least"), scope, label,
+				money(top.CostUSD), money(tot.CostUSD), 100*top.CostUSD/max(tot.CostUSD, 1e-12), top.Requests)
+		}
+		fmt.Fprintf(b, "\n| %s | requests | cost | share |\n| --- | ---: | ---: | ---: |\n", what)
+		for _, g := range rows {
+			fmt.Fprintf(b, "| %s | %d | %s | %.1f%% |\n", key(g), g.Requests, money(g.CostUSD), 100*g.CostUSD/max(tot.CostUSD, 1e-12))
+		}
+	case model.MetricCostPerRequest:
+		rows := rank(func(a, b workload.Spend) bool { return perRequest(a) > perRequest(b) })
+		if top := rows[0]; headline {
+			fmt.Fprintf(b, "%s costs the %s a request%s %s: **$%.4f** on average over %d requests; $%.4f over all %d.\n", title(key(top)), most("most", "least"), scope, label,
+				perRequest(top), top.Requests, tot.CostUSD/float64(tot.Requests), tot.Requests)
+		}
+		fmt.Fprintf(b, "\n| %s | requests | cost | cost a request |\n| --- | ---: | ---: | ---: |\n", what)
+		for _, g := range rows {
+			fmt.Fprintf(b, "| %s | %d | %s | $%.4f |\n", key(g), g.Requests, money(g.CostUSD), perRequest(g))
+		}
+	case model.MetricErrorRate:
+		if tot.Errors == 0 {
+			fmt.Fprintf(b, "No request failed%s %s, of %d.\n", scope, label, tot.Requests)
+			return true
+		}
+		// "the highest error rate" ranks by the rate; "the most errors", and a breakdown, by
+		// the count (ties to the higher rate).
+		q := strings.ToLower(question)
+		byRate := strings.Contains(q, "rate") && has(q, "highest", "lowest", "worst", "best", "most reliable", "least reliable")
+		rows := rank(func(a, b workload.Spend) bool {
+			if byRate && rate(a) != rate(b) {
+				return rate(a) > rate(b)
+			}
+			if a.Errors != b.Errors {
+				return a.Errors > b.Errors
+			}
+			return rate(a) > rate(b)
+		})
+		if top := rows[0]; headline && byRate {
+			fmt.Fprintf(b, "%s has the %s error rate%s %s: **%.2f%%**, %d of its %d requests failed, costing %s. In all, %d of %d requests failed (%.2f%%).\n",
+				title(key(top)), most("highest", "lowest"), scope, label, rate(top)*100, top.Errors, top.Requests, money(top.ErrorCostUSD),
+				tot.Errors, tot.Requests, tot.ErrorRate*100)
+		} else if headline {
+			fmt.Fprintf(b, "%s has the %s errors%s %s: %d of its %d requests failed (%.2f%%), costing %s.", title(key(top)),
+				most("most", "fewest"), scope, label, top.Errors, top.Requests, rate(top)*100, money(top.ErrorCostUSD))
+			if len(groups) > 1 {
+				fmt.Fprintf(b, " In all, %d of %d requests failed (%.2f%%), costing %s.", tot.Errors, tot.Requests, tot.ErrorRate*100, money(s.Errors.WasteUSD))
+			}
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(b, "\n| %s | requests | errors | error rate | error cost |\n| --- | ---: | ---: | ---: | ---: |\n", what)
+		for _, g := range rows {
+			fmt.Fprintf(b, "| %s | %d | %d | %.2f%% | %s |\n", key(g), g.Requests, g.Errors, rate(g)*100, money(g.ErrorCostUSD))
+		}
+	case model.MetricRequests:
+		rows := rank(func(a, b workload.Spend) bool { return a.Requests > b.Requests })
+		if top := rows[0]; headline {
+			if t.By != model.ByDay {
+				fmt.Fprintf(b, "You used %s%s %s. ", plural(len(groups), what), scope, label)
+			}
+			fmt.Fprintf(b, "%s gets the %s requests%s %s: %d of %d (%.1f%%), costing %s.\n", title(key(top)), most("most", "fewest"), scope, label,
+				top.Requests, tot.Requests, 100*float64(top.Requests)/float64(tot.Requests), money(top.CostUSD))
+		}
+		fmt.Fprintf(b, "\n| %s | requests | share of requests | cost |\n| --- | ---: | ---: | ---: |\n", what)
+		for _, g := range rows {
+			fmt.Fprintf(b, "| %s | %d | %.1f%% | %s |\n", key(g), g.Requests, 100*float64(g.Requests)/float64(tot.Requests), money(g.CostUSD))
+		}
+	case model.MetricTokens:
+		rows := rank(func(a, b workload.Spend) bool { return a.InputTokens+a.OutputTokens > b.InputTokens+b.OutputTokens })
+		if top := rows[0]; headline {
+			fmt.Fprintf(b, "%s uses the %s tokens%s %s: %d input and %d output tokens, over %d requests. In all, %d input and %d output tokens.\n",
+				title(key(top)), most("most", "fewest"), scope, label, top.InputTokens, top.OutputTokens, top.Requests, tot.InputTokens, tot.OutputTokens)
+		}
+		fmt.Fprintf(b, "\n| %s | input tokens | output tokens | requests |\n| --- | ---: | ---: | ---: |\n", what)
+		for _, g := range rows {
+			fmt.Fprintf(b, "| %s | %d | %d | %d |\n", key(g), g.InputTokens, g.OutputTokens, g.Requests)
+		}
+	case model.MetricLatency:
+		type row struct {
+			key string
+			workload.Dist
+		}
+		var rows []row
+		switch t.By {
+		case model.ByProvider:
+			b.WriteString("Latency is kept by model and by route, not by provider: here is each model's. ")
+			what, title = "model", bold
+			fallthrough
+		case model.ByModel:
+			for _, m := range s.LatencyByModel {
+				rows = append(rows, row{m.Model, m.Dist})
+			}
+		case model.ByRoute:
+			for _, r := range s.LatencyByRoute {
+				rows = append(rows, row{r.Route, r.Dist})
+			}
+		}
+		if len(rows) == 0 {
+			return false // latency is kept by route and by model only
+		}
+		sort.SliceStable(rows, func(i, j int) bool {
+			if rows[i].P95 == rows[j].P95 {
+				return false
+			}
+			return (rows[i].P95 > rows[j].P95) != t.Least
+		})
+		top := rows[0]
+		fmt.Fprintf(b, "%s is the %s%s %s: **p95 %.0f ms** (p50 %.0f ms, p99 %.0f ms), over %d requests.",
+			title(top.key), most("slowest", "fastest"), scope, label, top.P95, top.P50, top.P99, top.Count)
+		if len(rows) > 1 {
+			fmt.Fprintf(b, " Over all of them, p95 is %.0f ms.", s.LatencyMS.P95)
+		}
+		b.WriteString("\n")
+		fmt.Fprintf(b, "\n| %s | requests | p50 ms | p95 ms | p99 ms |\n| --- | ---: | ---: | ---: | ---: |\n", what)
+		for _, r := range rows {
+			fmt.Fprintf(b, "| %s | %d | %.0f | %.0f | %.0f |\n", r.key, r.Count, r.P50, r.P95, r.P99)
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+// writeProviders leads with the figures of each provider the question names: its share of the
+// spend, of the requests, its failures and tokens; or says it has none in the window.
+func writeProviders(b *strings.Builder, t triage.Output, s workload.Stats, groups []workload.Spend) {
+	tot := s.Totals
+	for _, name := range t.Providers {
+		i := slices.IndexFunc(groups, func(g workload.Spend) bool { return strings.EqualFold(g.Provider, name) })
+		if i < 0 {
+			names := make([]string, len(groups))
+			for j, g := range groups {
+				names[j] = g.Provider
+			}
+			fmt.Fprintf(b, "No requests on %s %s: your providers there are %s.\n", name, t.Window.In(), strings.Join(names, ", "))
+			continue
+		}
+		g := groups[i]
+		fmt.Fprintf(b, "**%s** %s: %s of your %s (%.1f%%), %d of %d requests (%.1f%%), %d of them failed (%.2f%%), %d input and %d output tokens.\n",
+			g.Provider, t.Window.In(), money(g.CostUSD), money(tot.CostUSD), 100*g.CostUSD/max(tot.CostUSD, 1e-12), g.Requests, tot.Requests,
+			100*float64(g.Requests)/float64(max(tot.Requests, 1)), g.Errors, 100*float64(g.Errors)/float64(max(g.Requests, 1)), g.InputTokens, g.OutputTokens)
+	}
+	b.WriteString("\n")
+}
+
+// writeHours answers "what time of day is the busiest?": the UTC hours of the day by their
+// requests, the busiest (or, for the quietest, the least busy) first.
+func writeHours(b *strings.Builder, t triage.Output, s workload.Stats) bool {
+	tot := s.Totals.Requests
+	if tot == 0 {
+		return false
+	}
+	hours := make([]int, 24)
+	for h := range hours {
+		hours[h] = h
+	}
+	sort.SliceStable(hours, func(i, j int) bool { return (s.TrafficByHour[hours[i]] > s.TrafficByHour[hours[j]]) != t.Least })
+	word := "most"
+	if t.Least {
+		word = "fewest"
+	}
+	h := hours[0]
+	fmt.Fprintf(b, "**%02d:00–%02d:00 UTC** gets the %s requests%s %s: %d of %d (%.1f%%), against %.0f an hour on average.\n",
+		h, (h+1)%24, word, scopeText(t), t.Window.In(), s.TrafficByHour[h], tot, share(s.TrafficByHour[h], tot), float64(tot)/24)
+	b.WriteString("\n| hour (UTC) | requests | share |\n| --- | ---: | ---: |\n")
+	for _, h := range hours[:10] {
+		fmt.Fprintf(b, "| %02d:00 | %d | %.1f%% |\n", h, s.TrafficByHour[h], share(s.TrafficByHour[h], tot))
+	}
+	return true
+}
+
+// writeWeekdays answers "which day of the week is the busiest?": each weekday's average over
+// the full UTC days of the window (the first and the last, cut by the window, are left out),
+// ranked by the measure asked (requests unless it is cost, errors or tokens).
+func writeWeekdays(b *strings.Builder, t triage.Output, s workload.Stats) bool {
+	type wd struct {
+		day                  time.Weekday
+		days                 int
+		requests, errs, toks int64
+		cost                 float64
+	}
+	var w [7]wd
+	full := 0
+	for _, d := range s.SpendByDay {
+		day, err := time.Parse(time.DateOnly, d.Day)
+		if err != nil || day.Before(t.Window.From) || day.AddDate(0, 0, 1).After(t.Window.To.Add(time.Nanosecond)) {
+			continue
+		}
+		x := &w[day.Weekday()]
+		x.day, x.days = day.Weekday(), x.days+1
+		x.requests, x.errs, x.toks, x.cost = x.requests+d.Requests, x.errs+d.Errors, x.toks+d.InputTokens+d.OutputTokens, x.cost+d.CostUSD
+		full++
+	}
+	rows := slices.DeleteFunc(w[:], func(x wd) bool { return x.days == 0 })
+	if len(rows) == 0 {
+		fmt.Fprintf(b, "Your records%s %s hold no full UTC day, so no day of the week can be compared.\n", scopeText(t), t.Window.In())
+		return true
+	}
+	what, val := "requests", func(x wd) float64 { return float64(x.requests) / float64(x.days) }
+	format := func(v float64) string { return fmt.Sprintf("%.0f requests", v) }
+	switch t.Metric {
+	case model.MetricCost, model.MetricTopModel, model.MetricTopRoute:
+		what, val, format = "spend", func(x wd) float64 { return x.cost / float64(x.days) }, money
+	case model.MetricErrorRate:
+		what, val = "errors", func(x wd) float64 { return float64(x.errs) / float64(x.days) }
+		format = func(v float64) string { return fmt.Sprintf("%.1f failed requests", v) }
+	case model.MetricTokens:
+		what, val = "tokens", func(x wd) float64 { return float64(x.toks) / float64(x.days) }
+		format = func(v float64) string { return fmt.Sprintf("%.0f tokens", v) }
+	}
+	sort.SliceStable(rows, func(i, j int) bool { return (val(rows[i]) > val(rows[j])) != t.Least })
+	word := "most"
+	if t.Least {
+		word = "fewest"
+		if what == "spend" {
+			word = "least"
+		}
+	}
+	top := rows[0]
+	var sum float64
+	for _, x := range rows {
+		sum += val(x) * float64(x.days)
+	}
+	fmt.Fprintf(b, "**%ss** have the %s %s%s %s: %s a day on average over %d of them, against %s a day over all %d full UTC days.\n",
+		top.day, word, what, scopeText(t), t.Window.In(), format(val(top)), top.days, format(sum/float64(full)), full)
+	b.WriteString("\n| day of the week | full days | requests a day | cost a day | failed requests a day |\n| --- | ---: | ---: | ---: | ---: |\n")
+	for _, x := range rows {
+		n := float64(x.days)
+		fmt.Fprintf(b, "| %s | %d | %.0f | %s | %.1f |\n", x.day, x.days, float64(x.requests)/n, money(x.cost/n), float64(x.errs)/n)
+	}
+	return true
+}
+
+// writeErrorTypes answers "which error is the most common?": the error type first, then each
+// type with its share of the failed requests.
+func writeErrorTypes(b *strings.Builder, t triage.Output, s workload.Stats) bool {
+	if t.Metric != model.MetricErrorRate {
+		return false
+	}
+	scope, label, tot := scopeText(t), t.Window.In(), s.Totals
+	if tot.Errors == 0 || len(s.Errors.ByType) == 0 {
+		fmt.Fprintf(b, "No request failed%s %s, of %d.\n", scope, label, tot.Requests)
+		return true
+	}
+	types := slices.Collect(maps.Keys(s.Errors.ByType))
+	sort.Slice(types, func(i, j int) bool {
+		a, c := s.Errors.ByType[types[i]], s.Errors.ByType[types[j]]
+		if a != c {
+			return (a > c) != t.Least
+		}
+		return types[i] < types[j]
+	})
+	word := "most"
+	if t.Least {
+		word = "least"
+	}
+	n := s.Errors.ByType[types[0]]
+	fmt.Fprintf(b, "**%s** is the %s common error%s %s: %d of %d failed requests (%.1f%%). In all, %d of %d requests failed (%.2f%%), costing %s.\n",
+		types[0], word, scope, label, n, tot.Errors, 100*float64(n)/float64(tot.Errors), tot.Errors, tot.Requests, tot.ErrorRate*100, money(s.Errors.WasteUSD))
+	b.WriteString("\n| error type | requests | share of errors |\n| --- | ---: | ---: |\n")
+	for _, k := range types {
+		fmt.Fprintf(b, "| %s | %d | %.1f%% |\n", k, s.Errors.ByType[k], 100*float64(s.Errors.ByType[k])/float64(tot.Errors))
+	}
+	return true
+}
+
+// writeCompare sets the models (or routes) the question names side by side: the first two in
+// a sentence (cost a request, error rate, p95 latency), then each in a table.
+func writeCompare(b *strings.Builder, t triage.Output, s workload.Stats, question string) {
+	type row struct {
+		name  string
+		spend workload.Spend
+		lat   workload.Dist
+		found bool
+	}
+	names, what := t.Models, "model"
+	spends, key := s.SpendByModel, func(x workload.Spend) string { return x.Model }
+	if t.By == model.ByRoute {
+		names, what = t.Routes, "route"
+		spends, key = s.SpendByRoute, func(x workload.Spend) string { return x.Route }
+	}
+	if len(names) == 0 { // "compare my models": the ten that cost the most
+		for i, x := range spends {
+			if i < 10 && x.Key != "(other)" {
+				names = append(names, key(x))
+			}
+		}
+	} else { // in the question's order
+		names = slices.Clone(names)
+		q := strings.ToLower(question)
+		at := func(n string) int {
+			if i := strings.Index(q, strings.ToLower(n)); i >= 0 {
+				return i
+			}
+			return len(q)
+		}
+		sort.SliceStable(names, func(i, j int) bool { return at(names[i]) < at(names[j]) })
+	}
+	lat := map[string]workload.Dist{}
+	if t.By == model.ByRoute {
+		for _, l := range s.LatencyByRoute {
+			lat[strings.ToLower(l.Route)] = l.Dist
+		}
+	} else {
+		for _, l := range s.LatencyByModel {
+			lat[strings.ToLower(l.Model)] = l.Dist
+		}
+	}
+	var rows []row
+	for _, n := range names {
+		r := row{name: n, lat: lat[strings.ToLower(n)]}
+		for _, x := range spends {
+			if strings.EqualFold(key(x), n) {
+				r.spend, r.found = x, true
+			}
+		}
+		rows = append(rows, r)
+	}
+	perReq := func(r row) float64 { return r.spend.CostUSD / float64(max(r.spend.Requests, 1)) }
+	errRate := func(r row) float64 { return 100 * float64(r.spend.Errors) / float64(max(r.spend.Requests, 1)) }
+	switch {
+	case len(rows) < 2:
+		fmt.Fprintf(b, "Your records %s hold fewer than two %ss, so there is nothing to compare.\n", t.Window.In(), what)
+		if len(rows) == 0 {
+			return
+		}
+	case slices.ContainsFunc(rows, func(r row) bool { return !r.found }):
+		var missing []string
+		for _, r := range rows {
+			if !r.found {
+				missing = append(missing, r.name)
+			}
+		}
+		fmt.Fprintf(b, "No requests on %s %s %s, so there is nothing to compare it with; the table shows what there is.\n", what, strings.Join(missing, " or "), t.Window.In())
+	default:
+		a, c := rows[0], rows[1]
+		fmt.Fprintf(b, "%s, **%s** costs **$%.4f** a request against $%.4f on %s, fails %.2f%% of its requests against %.2f%%, and has a p95 latency of %.0f ms against %.0f ms "+
+			"(%d and %d requests).\n", capitalize(t.Window.In()), a.name, perReq(a), perReq(c), c.name, errRate(a), errRate(c), a.lat.P95, c.lat.P95, a.spend.Requests, c.spend.Requests)
+	}
+	fmt.Fprintf(b, "\n| %s | requests | cost | cost a request | error rate | p50 ms | p95 ms | input tokens a request | output tokens a request |\n"+
+		"| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n", what)
+	for _, r := range rows {
+		if !r.found {
+			fmt.Fprintf(b, "| %s | 0 | | | | | | | |\n", r.name)
+			continue
+		}
+		n := float64(max(r.spend.Requests, 1))
+		fmt.Fprintf(b, "| %s | %d | %s | $%.4f | %.2f%% | %.0f | %.0f | %.0f | %.0f |\n", r.name, r.spend.Requests, money(r.spend.CostUSD), perReq(r), errRate(r),
+			r.lat.P50, r.lat.P95, float64(r.spend.InputTokens)/n, float64(r.spend.OutputTokens)/n)
+	}
+}
