@@ -494,23 +494,21 @@ func writeRecommendations(b *strings.Builder, o workloadtool.RecommendationsResu
 	}
 }
 
-// savingKinds are the kinds of recommendation a question can name, with the words that name
-// them; a report on such a question answers it first.
-var savingKinds = []struct {
-	typ, name string
-	words     []string
-}{
-	{workload.TypePromptCaching, "Prompt caching", []string{"caching", "cache", "cached"}},
-	{workload.TypeBatching, "Batching", []string{"batch", "batching", "batches"}},
-	{workload.TypeModelRouting, "Model routing", []string{"routing", "cheaper model", "smaller model", "downgrad"}},
-	{workload.TypeRetryWaste, "Cutting failed calls", []string{"retry", "retries", "failed calls", "failures"}},
-}
-
 // writeNamedSavings leads a report with what the kind of saving the question names ("how
 // much could I save with prompt caching?") would save, from the recommendations below it.
 func writeNamedSavings(b *strings.Builder, t triage.Output, o workloadtool.RecommendationsResult, question string) {
+	// The kinds of recommendation a question can name, with the words that name them.
+	kinds := []struct {
+		typ, name string
+		words     []string
+	}{
+		{workload.TypePromptCaching, "Prompt caching", []string{"caching", "cache", "cached"}},
+		{workload.TypeBatching, "Batching", []string{"batch", "batching", "batches"}},
+		{workload.TypeModelRouting, "Model routing", []string{"routing", "cheaper model", "smaller model", "downgrad"}},
+		{workload.TypeRetryWaste, "Cutting failed calls", []string{"retry", "retries", "failed calls", "failures"}},
+	}
 	q := strings.ToLower(question)
-	for _, k := range savingKinds {
+	for _, k := range kinds {
 		if !has(q, k.words...) {
 			continue
 		}
