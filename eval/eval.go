@@ -305,6 +305,17 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 	cs = append(cs, Case{Question: "Which route grew the most?", Kind: KindFigure, MustNot: noReport, Must: []string{fmt.Sprintf(
 		"Spend on route **%s** %s the most: $%.2f over the last 7 full days (%s to %s, UTC), against $%.2f in the 7 days before", grew, verb,
 		weekOf(grew, 1, 7), today.AddDate(0, 0, -7).Format("2006-01-02"), today.AddDate(0, 0, -1).Format("2006-01-02"), weekOf(grew, 8, 14)), trend}})
+	var sc1, sc2 float64
+	for _, r := range f.recs {
+		if d := int(today.Sub(r.TS.UTC().Truncate(24*time.Hour)) / (24 * time.Hour)); r.Route == "support-chat" && d >= 1 && d <= 7 {
+			sc1 += r.CostUSD
+		} else if r.Route == "support-chat" && d >= 8 && d <= 14 {
+			sc2 += r.CostUSD
+		}
+	}
+	cs = append(cs, Case{Question: "How much did route support-chat cost last week compared to the week before?", Kind: KindFigure, MustNot: noReport,
+		Must: []string{fmt.Sprintf("Your spend on route support-chat over the last 7 full days (%s to %s, UTC) was **$%.2f**, against $%.2f in the 7 days before",
+			today.AddDate(0, 0, -7).Format("2006-01-02"), today.AddDate(0, 0, -1).Format("2006-01-02"), sc1, sc2)}})
 	cs = append(cs, Case{Question: "Is my spend going up?", Kind: KindFigure, MustNot: noReport, Must: []string{trend}},
 		Case{Question: "Are my costs stable?", Kind: KindFigure, MustNot: noReport, Must: []string{trend}})
 	// A provider named: its own figures first, from the records' provider field.
@@ -514,6 +525,11 @@ func rankedCases(f facts) []Case {
 	g, ok = top(f.in(30, all), byModel, all, func(g group) float64 { return -float64(g.fails) / float64(g.requests) })
 	add("Which model has the lowest error rate in the last 30 days?", ok,
 		fmt.Sprintf("**%s** has the lowest error rate in the last 30 days: **%.2f%%**, %d of its %d requests failed", g.key, 100*float64(g.fails)/float64(g.requests), g.fails, g.requests))
+	// A family of models named ("claude"): every model of the user's that bears the name.
+	claude := func(r workload.Record) bool { return strings.HasPrefix(r.Model, "claude-") }
+	g, ok = top(f.in(30, all), byRoute, claude, requests)
+	add("Which of my routes use claude?", ok,
+		fmt.Sprintf("Route **%s** gets the most requests on claude-opus-4, claude-sonnet-4 in the last 30 days: %d of %d", g.key, g.requests, len(f.in(30, claude))))
 	g, ok = top(f.in(7, all), byRoute, all, failsThenRate)
 	add("which route had the most errors last week, and what did those errors cost?", ok,
 		fmt.Sprintf("Route **%s** has the most errors in the last week: %d of its %d requests failed", g.key, g.fails, g.requests))

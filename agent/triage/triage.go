@@ -228,6 +228,23 @@ func looseRoutes(lower string, routes []string) []string {
 	return out
 }
 
+// family is the models whose names start with a word of the question and a dash: "claude"
+// names claude-opus-4 and claude-sonnet-4.
+func family(lower string, models []string) []string {
+	var out []string
+	for _, w := range strings.FieldsFunc(lower, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		if len(w) < 3 {
+			continue
+		}
+		for _, m := range models {
+			if strings.HasPrefix(strings.ToLower(m), w+"-") && !slices.Contains(out, m) {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
 // followUpRe recognises a question that continues the one before it ("and for last week?",
 // "what about gpt-4o?").
 var followUpRe = regexp.MustCompile(`(?i)^\s*(and|what about|how about|same|now|only|just|also|but|then|for)\b`)
@@ -353,6 +370,11 @@ func (t *triage) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 		if mentions(lower, mdl, out.Coverage.Models) && !slices.Contains(out.Models, mdl) {
 			out.Models = append(out.Models, mdl)
 		}
+	}
+	// A family named alone ("claude", "gpt", "gemini") is every model of the user's that
+	// bears its name.
+	if len(out.Models) == 0 {
+		out.Models = family(lower, out.Coverage.Models)
 	}
 	// The model a what-if moves traffic to is not the scope's.
 	out.Models = slices.DeleteFunc(out.Models, func(m string) bool { return m == out.TargetModel })

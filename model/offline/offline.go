@@ -263,7 +263,8 @@ func figureMetric(l string) (metric, by string) {
 	}
 	if has(l, "going up", "going down", "trend", "week over week", "week-over-week", "than last week", "to last week",
 		"increas", "decreas", "growing", "grew", "changed", "how has", "stable", "steady", "spike", "spiking", "shrank", "declin",
-		"dropped the most", "drop the most", "fell the most", "fell most") &&
+		"dropped the most", "drop the most", "fell the most", "fell most", "week before", "previous week", "prior week",
+		"compared to last week", "compared with last week", "vs last week", "versus last week") &&
 		!has(l, "reduce", "optimi", "save", "recommend", "why") {
 		switch by := rankedBy(l); by {
 		case model.ByRoute, model.ByModel, model.ByProvider: // "which route grew the most?"
@@ -317,7 +318,8 @@ func figureMetric(l string) (metric, by string) {
 		return model.MetricTopRoute, ""
 	case by != "" && has(l, "cost", "spend", "expensive", "most", "least"):
 		return model.MetricCost, by
-	case (by == model.ByRoute || by == model.ByModel || by == model.ByProvider) && has(l, "how many", "list", "do i use", "do i have", "are there", "show"):
+	case (by == model.ByRoute || by == model.ByModel || by == model.ByProvider) && has(l, "how many", "list", "do i use", "do i have", "are there", "show",
+		" use ", " uses ", " using "):
 		// "how many models do I use?", "list my routes": each with its traffic.
 		return model.MetricRequests, by
 	case has(l, "how much", "spend", "spent", "cost", "bill", "expensive", "money"):
