@@ -392,6 +392,9 @@ func calendarCases(f facts) []Case {
 		phrase += " so far"
 	}
 	monthGPT := between(first, first.AddDate(0, 1, -1), func(r workload.Record) bool { return r.Model == "gpt-4o" })
+	// "and the week before?" after the last 7 days: the 7 whole UTC days before the one the
+	// 7 days began on.
+	weekBefore := between(today.AddDate(0, 0, -14), today.AddDate(0, 0, -8), all)
 	day := today.AddDate(0, 0, -10)
 	dayRecs := between(day, day, all)
 	yIn, yOut := tokens(between(today.AddDate(0, 0, -1), today.AddDate(0, 0, -1), all))
@@ -422,6 +425,9 @@ func calendarCases(f facts) []Case {
 			Must: []string{fmt.Sprintf("**%d requests** on %s (UTC), costing $%.2f", len(dayRecs), day.Format("2006-01-02"), cost(dayRecs))}},
 		{Question: fmt.Sprintf("What did I spend on %s?", day.Format("January 2")), Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("You spent **$%.2f** on %s (UTC), over %d requests", cost(dayRecs), day.Format("2006-01-02"), len(dayRecs))}},
+		{Thread: []string{"How much did I spend in the last 7 days?"}, Question: "and the week before?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("You spent **$%.2f** from %s to %s (UTC), over %d requests", cost(weekBefore), today.AddDate(0, 0, -14).Format("2006-01-02"),
+				today.AddDate(0, 0, -8).Format("2006-01-02"), len(weekBefore))}},
 		{Question: "How many tokens did I use yesterday?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("**%d input and %d output tokens** yesterday (%s, UTC)", yIn, yOut, today.AddDate(0, 0, -1).Format("2006-01-02"))}},
 		{Question: "How much will I spend this month?", Kind: KindFigure, MustNot: noReport,

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -280,6 +281,33 @@ func inherit(m, prev model.Triage) model.Triage {
 	return m
 }
 
+// shiftRe recognises a follow-up that asks for the period before the one it continues: "and
+// the week before?", "what about the previous month?".
+var shiftRe = regexp.MustCompile(`(?i)\b(?:the\s+)?(?:(?:day|week|month|period|days|weeks)\s+before|previous\s+(?:day|week|month|period)|prior\s+(?:week|month|period))\b`)
+
+func shiftsBack(q string) bool { return shiftRe.MatchString(q) }
+
+// shiftBack turns a triage's window into the period just before it, as UTC days: a whole
+// month into the month before, a calendar period into as many days before it, and the last N
+// days into the N full days before them ("and the week before?" after "the last 7 days", on
+// December 2nd: November 18th to 24th).
+func shiftBack(m model.Triage, now time.Time) model.Triage {
+	w := window(m, now)
+	from := w.From.UTC().Truncate(24 * time.Hour) // the window's first day
+	to := w.To.UTC().Truncate(24 * time.Hour)     // and its last
+	n := int(to.Sub(from).Hours()/24) + 1         // days, for a calendar period
+	if m.From == "" {                             // rolling: as many whole days as it is long
+		n = int(math.Round(w.Days()))
+	}
+	first, last := from.AddDate(0, 0, -n), from.AddDate(0, 0, -1)
+	if m.From != "" && from.Day() == 1 && to.Before(from.AddDate(0, 1, 0)) {
+		first = from.AddDate(0, -1, 0) // a month, whole or to date: the month before
+	}
+	m.WindowDays, m.WindowLabel = 0, ""
+	m.From, m.To = first.Format(time.DateOnly), last.Format(time.DateOnly)
+	return m
+}
+
 // thread is the scope the thread's earlier questions built up, follow-ups folded into the
 // questions they continue; ok is false for the first question of a thread.
 func (t *triage) thread(ctx context.Context, rt *agent.Runtime, known func(string, *model.Triage)) (model.Triage, bool, error) {
@@ -300,6 +328,9 @@ func (t *triage) thread(ctx context.Context, rt *agent.Runtime, known func(strin
 		known(q, &m)
 		if i > 0 && FollowUp(q) {
 			m = inherit(m, acc)
+			if shiftsBack(q) {
+				m = shiftBack(m, time.Now().UTC())
+			}
 		}
 		acc = m
 	}
@@ -343,6 +374,9 @@ func (t *triage) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 		if ok {
 			known(in.Text, &m)
 			m = inherit(m, prev)
+			if shiftsBack(in.Text) {
+				m = shiftBack(m, now)
+			}
 			_ = rt.Think(ctx, "A follow-up: keeping the scope of the question before it unless this one names another.")
 		}
 	}

@@ -38,3 +38,31 @@ func TestWindowOfCalendarDays(t *testing.T) {
 		}
 	}
 }
+
+// TestShiftBack: "and the week before?" asks for the period just before the one it follows.
+func TestShiftBack(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 2, 16, 30, 0, 0, time.UTC)
+	for _, c := range []struct {
+		m        model.Triage
+		from, to string
+	}{
+		{model.Triage{WindowDays: 7, WindowLabel: "last 7 days"}, "2026-11-18", "2026-11-24"},
+		{model.Triage{}, "2026-10-03", "2026-11-01"}, // the default 30 days
+		{model.Triage{From: "2026-11-01", To: "2026-11-30"}, "2026-10-01", "2026-10-31"},
+		{model.Triage{From: "2026-12-01"}, "2026-11-01", "2026-11-30"}, // this month so far: last month
+		{model.Triage{From: "2026-11-15", To: "2026-11-15"}, "2026-11-14", "2026-11-14"},
+		{model.Triage{From: "2026-11-20", To: "2026-11-26"}, "2026-11-13", "2026-11-19"},
+	} {
+		got := shiftBack(c.m, now)
+		if got.From != c.from || got.To != c.to || got.WindowDays != 0 {
+			t.Errorf("%+v: %s to %s (%v days), want %s to %s", c.m, got.From, got.To, got.WindowDays, c.from, c.to)
+		}
+	}
+	for q, want := range map[string]bool{"and the week before?": true, "what about the previous month?": true, "and the day before that?": true,
+		"and last week?": false, "what about gpt-4o?": false} {
+		if shiftsBack(q) != want {
+			t.Errorf("shiftsBack(%q) = %v", q, !want)
+		}
+	}
+}

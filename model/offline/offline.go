@@ -261,10 +261,10 @@ func figureMetric(l string) (metric, by string) {
 		"end of the month", "end of month", "month end", "run rate", "on track") && !has(l, "reduce", "optimi", "save", "recommend", "why") {
 		return model.MetricForecast, ""
 	}
-	if has(l, "going up", "going down", "trend", "week over week", "week-over-week", "than last week", "to last week",
+	if (has(l, "going up", "going down", "trend", "week over week", "week-over-week", "than last week", "to last week",
 		"increas", "decreas", "growing", "grew", "changed", "how has", "stable", "steady", "spike", "spiking", "shrank", "declin",
-		"dropped the most", "drop the most", "fell the most", "fell most", "week before", "previous week", "prior week",
-		"compared to last week", "compared with last week", "vs last week", "versus last week") &&
+		"dropped the most", "drop the most", "fell the most", "fell most", "compared to last week", "compared with last week",
+		"vs last week", "versus last week") || (has(l, "week before", "previous week", "prior week") && has(l, "compar", " vs", "versus", "against", "than"))) &&
 		!has(l, "reduce", "optimi", "save", "recommend", "why") {
 		switch by := rankedBy(l); by {
 		case model.ByRoute, model.ByModel, model.ByProvider: // "which route grew the most?"
