@@ -168,6 +168,17 @@ func TestTriageRanks(t *testing.T) {
 		{"where does my money go?", model.MetricCost, "", ""},
 		{"is my spend going up?", model.MetricTrend, "", ""},
 		{"what changed this week?", model.MetricTrend, "", ""},
+		{"which route grew the most?", model.MetricTrend, model.ByRoute, ""},
+		{"are my costs stable?", model.MetricTrend, "", ""},
+		{"which day of the week is busiest?", model.MetricRequests, model.ByWeekday, ""},
+		{"what time of day is busiest?", model.MetricRequests, model.ByHour, ""},
+		{"compare gpt-4o and claude-sonnet-4", model.MetricCompare, "", ""},
+		{"how much will I spend this month?", model.MetricForecast, "", ""},
+		{"how many tokens per request on average?", model.MetricTokens, "", ""},
+		{"what's the cost of a request on gpt-4o?", model.MetricCostPerRequest, "", ""},
+		{"how long do requests take on average?", model.MetricLatency, "", ""},
+		{"how many timeouts did I have?", model.MetricErrorRate, "", ""},
+		{"what's my biggest cost driver?", model.MetricTopModel, "", ""},
 	}
 	for _, tc := range cases {
 		tr := triage(t, tc.q)
