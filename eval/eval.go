@@ -398,6 +398,7 @@ func calendarCases(f facts) []Case {
 	day := today.AddDate(0, 0, -10)
 	dayRecs := between(day, day, all)
 	yIn, yOut := tokens(between(today.AddDate(0, 0, -1), today.AddDate(0, 0, -1), all))
+	gemini14 := f.in(14, func(r workload.Record) bool { return strings.HasPrefix(r.Model, "gemini-") })
 	all30, gpt30, sc30 := f.in(30, all), f.in(30, func(r workload.Record) bool { return r.Model == "gpt-4o" }), f.in(30, route("support-chat"))
 	// The forecast: this month so far, and the daily rate of the last 30 days over the UTC
 	// dates their records span (at most 30). The sum itself moves with the seconds the run
@@ -437,6 +438,9 @@ func calendarCases(f facts) []Case {
 		{Question: "What percentage of my spend is gpt-4o?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("You spent **$%.2f** on gpt-4o in the last 30 days", cost(gpt30)),
 				fmt.Sprintf("That is **%.1f%%** of your $%.2f on every model and route", 100*cost(gpt30)/cost(all30), cost(all30))}},
+		{Question: "How much did gemini cost in the last 14 days?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("You spent **$%.2f** on gemini-2.5-flash, gemini-2.5-pro in the last 14 days, over %d requests", cost(gemini14), len(gemini14)),
+				fmt.Sprintf("That is **%.1f%%** of your $%.2f on every model and route", 100*cost(gemini14)/cost(f.in(14, all)), cost(f.in(14, all)))}},
 		{Question: "What share of my requests go to route support-chat?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("**%d requests** on route support-chat in the last 30 days", len(sc30)),
 				fmt.Sprintf("That is **%.1f%%** of your %d requests on every model and route", 100*float64(len(sc30))/float64(len(all30)), len(all30))}},

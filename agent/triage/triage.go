@@ -409,6 +409,11 @@ func (t *triage) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 	// bears its name.
 	if len(out.Models) == 0 {
 		out.Models = family(lower, out.Coverage.Models)
+		if len(out.Models) > 0 && out.By == model.ByProvider {
+			// "gemini" read as the provider too: the family's own figures, with their share
+			// of the whole, answer it.
+			out.By, out.Providers = "", nil
+		}
 	}
 	// The model a what-if moves traffic to is not the scope's.
 	out.Models = slices.DeleteFunc(out.Models, func(m string) bool { return m == out.TargetModel })
