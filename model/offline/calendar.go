@@ -25,10 +25,13 @@ var (
 // calendar is the calendar period of UTC days, from and to inclusive, that the question l
 // (lower case) names, resolved against today (a UTC midnight); ok is false when it names none.
 func calendar(l string, today time.Time) (from, to time.Time, ok bool) {
-	if ds := isoDateRe.FindAllStringSubmatch(l, 2); len(ds) > 0 {
+	if ds := isoDateRe.FindAllStringSubmatchIndex(l, 2); len(ds) > 0 {
 		var days []time.Time
 		for _, d := range ds {
-			if t, ok := date(d[1], d[2], d[3], today); ok {
+			if d[0] > 0 && strings.ContainsRune("-_.:/", rune(l[d[0]-1])) {
+				continue // a dated model name: gpt-4o-2024-08-06
+			}
+			if t, ok := date(l[d[2]:d[3]], l[d[4]:d[5]], l[d[6]:d[7]], today); ok {
 				days = append(days, t)
 			}
 		}
