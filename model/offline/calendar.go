@@ -70,7 +70,7 @@ func calendar(l string, today time.Time) (from, to time.Time, ok bool) {
 			return from, to, false
 		}
 		last := first.AddDate(0, 1, -1)
-		if last.After(today) {
+		if last.After(today) || has(l, "since "+name) { // "since November": to today
 			last = today
 		}
 		return first, last, true

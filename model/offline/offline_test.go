@@ -77,6 +77,7 @@ func TestTriageCalendar(t *testing.T) {
 		{"how much in January?", "2026-01-01", "2026-01-31", 0, now},
 		{"errors in November", "2025-11-01", "2025-11-30", 0, time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC)},
 		{"costs for december 2025", "2025-12-01", "2025-12-31", 0, now},
+		{"how much have I spent since november?", "2026-11-01", "2026-12-02", 0, now},
 		{"what did I spend on 2026-11-15?", "2026-11-15", "2026-11-15", 0, now},
 		{"requests on Nov 20th", "2026-11-20", "2026-11-20", 0, now},
 		{"tokens used on the 3rd of october", "2026-10-03", "2026-10-03", 0, now},
