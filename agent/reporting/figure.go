@@ -18,8 +18,8 @@ import (
 
 // writeFigure answers a question about one figure: the answer first, in a sentence with the
 // number, then the small table it comes from. No recommendations: the question asked none.
-func writeFigure(b *strings.Builder, t triage.Output, s workload.Stats, d data.Output, question string) {
-	whole := d.Whole
+func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question string) {
+	s, whole := d.Stats, d.Whole
 	scope := scopeText(t)
 	tot := s.Totals
 	label := t.Window.In()

@@ -222,7 +222,7 @@ func (r rep) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.
 		if err != nil {
 			return agent.Result{}, err
 		}
-		writeFigure(&b, t, stats, d, in.Text)
+		writeFigure(&b, t, d, in.Text)
 	case hasStats && hasTriage && t.Kind == model.KindPerformance:
 		writePerformance(&b, t, stats)
 	case hasStats && hasTriage && t.Kind == model.KindWhatIf:

@@ -258,14 +258,14 @@ func asksAboutNetra(l string) bool {
 // than a figure (advice, a report, a comparison, a diagnosis).
 func figureMetric(l string) (metric, by string) {
 	if has(l, "will i spend", "will i pay", "will it cost", "will my bill", "will i be billed", "projected", "projection", "forecast",
-		"end of the month", "end of month", "month end", "run rate", "on track") && !has(l, "reduce", "optimi", "save", "recommend", "why") {
+		"end of the month", "end of month", "month end", "run rate", "on track") && !asksAdvice(l) {
 		return model.MetricForecast, ""
 	}
 	if (has(l, "going up", "going down", "trend", "week over week", "week-over-week", "than last week", "to last week",
 		"increas", "decreas", "growing", "grew", "changed", "how has", "stable", "steady", "spike", "spiking", "shrank", "declin",
 		"dropped the most", "drop the most", "fell the most", "fell most", "compared to last week", "compared with last week",
 		"vs last week", "versus last week") || (has(l, "week before", "previous week", "prior week") && has(l, "compar", " vs", "versus", "against", "than"))) &&
-		!has(l, "reduce", "optimi", "save", "recommend", "why") {
+		!asksAdvice(l) {
 		switch by := rankedBy(l); by {
 		case model.ByRoute, model.ByModel, model.ByProvider: // "which route grew the most?"
 			return model.MetricTrend, by
@@ -273,7 +273,7 @@ func figureMetric(l string) (metric, by string) {
 		return model.MetricTrend, ""
 	}
 	if has(l, "compare", "comparison", "versus", " vs ", " vs. ", "difference between", "side by side") &&
-		!has(l, "reduce", "optimi", "save", "saving", "recommend", "should", "switch", "why") {
+		!asksAdvice(l) && !has(l, "should", "switch") {
 		return model.MetricCompare, "" // triage keeps it when the question names two models or routes
 	}
 	by = rankedBy(l)
@@ -326,6 +326,11 @@ func figureMetric(l string) (metric, by string) {
 		return model.MetricCost, by
 	}
 	return "", ""
+}
+
+// asksAdvice reports a question that wants advice, not a figure: "how can I reduce …", "why …".
+func asksAdvice(l string) bool {
+	return has(l, "reduce", "optimi", "save", "saving", "recommend", "why")
 }
 
 // asksLeast reports a question about the low end of a ranking: the fastest, the fewest (whole
