@@ -68,6 +68,12 @@ type ModelLatency struct {
 	Dist
 }
 
+// ProviderLatency is one provider's latency distribution.
+type ProviderLatency struct {
+	Provider string `json:"provider"`
+	Dist
+}
+
 type RouteLatency struct {
 	Route string `json:"route"`
 	Dist
@@ -119,9 +125,11 @@ type Stats struct {
 	LatencyByRoute []RouteLatency `json:"latency_by_route"`
 	// LatencyByModel is each model's latency, slowest p95 first.
 	LatencyByModel []ModelLatency `json:"latency_by_model"`
-	Errors         ErrorStats     `json:"errors"`
-	TrafficByHour  [24]int64      `json:"traffic_by_hour"`
-	Prefixes       PrefixStats    `json:"prefixes"`
+	// LatencyByProvider is each provider's latency, slowest p95 first.
+	LatencyByProvider []ProviderLatency `json:"latency_by_provider"`
+	Errors            ErrorStats        `json:"errors"`
+	TrafficByHour     [24]int64         `json:"traffic_by_hour"`
+	Prefixes          PrefixStats       `json:"prefixes"`
 
 	// Opportunities feed the recommendations; they are not part of the JSON report.
 	Routing  []RoutingOpportunity `json:"-"`
@@ -201,11 +209,17 @@ type Analyzer struct {
 	batch                          map[string]*BatchOpportunity
 	sumIn, sumOut, sumLat, sumTTFT float64
 	latencyOnly                    bool
+	// latByProvider holds each provider's latencies; lastProv is the series the record
+	// before went to (records of a provider come in runs).
+	latByProvider map[string]*[]float32
+	lastProvName  string
+	lastProv      *[]float32
 }
 
 // NewAnalyzer returns an analyzer for the window.
 func NewAnalyzer(w Window, prices *Prices) *Analyzer {
-	a := &Analyzer{prefixes: map[prefixKey]*prefixAcc{}, routing: map[routeModel]*RoutingOpportunity{}, batch: map[string]*BatchOpportunity{}}
+	a := &Analyzer{prefixes: map[prefixKey]*prefixAcc{}, routing: map[routeModel]*RoutingOpportunity{}, batch: map[string]*BatchOpportunity{},
+		latByProvider: map[string]*[]float32{}}
 	a.tally.init(w, prices)
 	a.tally.latencies = true
 	return a
@@ -258,6 +272,11 @@ func (a *Analyzer) MergeLatencies(b *Analyzer) {
 			*ra.lat = append(*ra.lat, *rb.lat...)
 		}
 	}
+	for name, pb := range b.latByProvider {
+		if pa := a.providerLatencies(name); pa != nil {
+			*pa = append(*pa, *pb...)
+		}
+	}
 	for name, mb := range b.tally.latByModel {
 		ma := a.tally.latByModel[name]
 		if ma == nil && len(a.tally.latByModel) < maxKeys {
@@ -268,6 +287,24 @@ func (a *Analyzer) MergeLatencies(b *Analyzer) {
 			*ma = append(*ma, *mb...)
 		}
 	}
+}
+
+// providerLatencies is the latency series of a provider, made on first use; nil past maxKeys.
+func (a *Analyzer) providerLatencies(name string) *[]float32 {
+	if a.lastProv != nil && name == a.lastProvName {
+		return a.lastProv
+	}
+	p := a.latByProvider[name]
+	if p == nil {
+		if len(a.latByProvider) >= maxKeys {
+			return nil
+		}
+		name = strings.Clone(name) // a record's strings share its buffer
+		p = new([]float32)
+		a.latByProvider[name] = p
+	}
+	a.lastProvName, a.lastProv = name, p
+	return p
 }
 
 // Add counts one record if it lies in the window; it reports whether it did. Models are
@@ -292,6 +329,9 @@ func (a *Analyzer) Add(r *Record) bool {
 	}
 	if mi.lat != nil {
 		*mi.lat = append(*mi.lat, float32(r.LatencyMS))
+	}
+	if pl := a.providerLatencies(r.Provider); pl != nil {
+		*pl = append(*pl, float32(r.LatencyMS))
 	}
 	if ra.lat != nil {
 		*ra.lat = append(*ra.lat, float32(r.LatencyMS))
@@ -432,6 +472,20 @@ func (a *Analyzer) Stats() Stats {
 			return s.LatencyByModel[i].P95 > s.LatencyByModel[j].P95
 		}
 		return s.LatencyByModel[i].Model < s.LatencyByModel[j].Model
+	})
+	for name, p := range a.latByProvider {
+		v := *p
+		var sum float64
+		for _, x := range v {
+			sum += float64(x)
+		}
+		s.LatencyByProvider = append(s.LatencyByProvider, ProviderLatency{Provider: name, Dist: dist(v, sum)})
+	}
+	sort.Slice(s.LatencyByProvider, func(i, j int) bool {
+		if s.LatencyByProvider[i].P95 != s.LatencyByProvider[j].P95 {
+			return s.LatencyByProvider[i].P95 > s.LatencyByProvider[j].P95
+		}
+		return s.LatencyByProvider[i].Provider < s.LatencyByProvider[j].Provider
 	})
 	s.TrafficByHour = a.hours
 	ps := PrefixStats{RequestsWithPrefix: a.withPrefix, Truncated: a.prefixTruncated}
