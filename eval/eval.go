@@ -143,13 +143,17 @@ func cost(rs []workload.Record) (c float64) {
 }
 
 // p95 is the nearest-rank 95th percentile of the latencies.
-func p95(rs []workload.Record) float64 {
+func p95(rs []workload.Record) float64 { return percentile(rs, 0.95) }
+
+// percentile is the nearest-rank q-th percentile of the latencies (as float32, as records
+// keep them).
+func percentile(rs []workload.Record, q float64) float64 {
 	v := make([]float64, 0, len(rs))
 	for _, r := range rs {
 		v = append(v, float64(float32(r.LatencyMS)))
 	}
 	slices.Sort(v)
-	return v[int(math.Ceil(0.95*float64(len(v))))-1]
+	return v[int(math.Ceil(q*float64(len(v))))-1]
 }
 
 // Cases builds the set over the records, its facts computed at now.
@@ -248,6 +252,9 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 			cs = append(cs, Case{Question: fmt.Sprintf(q, w.route, w.target), Kind: KindWhatIf, MustNot: noReport, Must: must})
 		}
 		cs = append(cs, Case{Question: fmt.Sprintf("what if I used %s for %s?", w.target, w.route), Kind: KindWhatIf, MustNot: noReport, Must: must})
+		if w.target == "gpt-4o-mini" {
+			cs = append(cs, Case{Question: fmt.Sprintf("is %s good enough for %s?", w.target, w.route), Kind: KindWhatIf, MustNot: noReport, Must: must})
+		}
 	}
 	// A figure asked in a few words, as into a search box.
 	rs14 := f.in(14, all)
@@ -416,7 +423,45 @@ func calendarCases(f facts) []Case {
 		}
 	}
 	covered := math.Min(lastDay.Sub(firstDay).Hours()/24+1, 30)
+	// Two dates: a period. One after "since": to today. A trend over a period: its first 7
+	// days against its last 7.
+	d1, d2 := today.AddDate(0, 0, -20), today.AddDate(0, 0, -12)
+	span, since := between(d1, d2, all), between(today.AddDate(0, 0, -5), today, all)
+	t1, t2 := today.AddDate(0, 0, -21), today.AddDate(0, 0, -2)
+	early, late := between(t1, t1.AddDate(0, 0, 6), all), between(t2.AddDate(0, 0, -6), t2, all)
+	change := fmt.Sprintf("up %.1f%%", 100*(cost(late)-cost(early))/cost(early))
+	if cost(late) < cost(early) {
+		change = fmt.Sprintf("down %.1f%%", 100*(cost(early)-cost(late))/cost(early))
+	}
+	dates := func(a, b time.Time) string { return a.Format(time.DateOnly) + " to " + b.Format(time.DateOnly) }
+	// The error rate's trend: the last 7 full UTC days against the 7 before, in points.
+	failedOf := func(rs []workload.Record) (n int) {
+		for _, r := range rs {
+			if !r.OK {
+				n++
+			}
+		}
+		return n
+	}
+	wk, wk0 := between(today.AddDate(0, 0, -7), today.AddDate(0, 0, -1), all), between(today.AddDate(0, 0, -14), today.AddDate(0, 0, -8), all)
+	r1, r0 := 100*float64(failedOf(wk))/float64(len(wk)), 100*float64(failedOf(wk0))/float64(len(wk0))
+	moved := "the same"
+	if r1 > r0 {
+		moved = fmt.Sprintf("up %.2f points", r1-r0)
+	} else if r1 < r0 {
+		moved = fmt.Sprintf("down %.2f points", r0-r1)
+	}
 	return []Case{
+		{Question: "Is my error rate going up?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("Your error rate over the last 7 full days (%s, UTC) was **%.2f%%** (%d of %d requests failed), against %.2f%% (%d of %d) in the 7 days before: **%s**",
+				dates(today.AddDate(0, 0, -7), today.AddDate(0, 0, -1)), r1, failedOf(wk), len(wk), r0, failedOf(wk0), len(wk0), moved)}},
+		{Question: fmt.Sprintf("How much did I spend between %s and %s?", d1.Format("Jan 2"), d2.Format("Jan 2")), Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("You spent **$%.2f** from %s (UTC), over %d requests", cost(span), dates(d1, d2), len(span))}},
+		{Question: fmt.Sprintf("What have I spent since %s?", today.AddDate(0, 0, -5).Format("January 2")), Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("You spent **$%.2f** from %s (UTC), over %d requests", cost(since), dates(today.AddDate(0, 0, -5), today), len(since))}},
+		{Question: fmt.Sprintf("What was the trend of my spend from %s to %s?", t1.Format("2006-01-02"), t2.Format("2006-01-02")), Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("Your spend over %s (UTC), the last 7 days of the period, was **$%.2f**, against $%.2f in its first 7 (%s): **%s**",
+				dates(t2.AddDate(0, 0, -6), t2), cost(late), cost(early), dates(t1, t1.AddDate(0, 0, 6)), change)}},
 		{Question: fmt.Sprintf("How much did I spend in %s?", first.Format("January")), Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("You spent **$%.2f** %s, over %d requests", cost(month), phrase, len(month))}},
 		{Thread: []string{fmt.Sprintf("How much did I spend in %s?", first.Format("January"))}, Question: "what about gpt-4o?", Kind: KindFigure, MustNot: noReport,
@@ -597,6 +642,14 @@ func rankedCases(f facts) []Case {
 	g, ok = top(f.in(30, all), byModel, all, func(g group) float64 { return -perRequest(g) })
 	add("Which model is the cheapest in the last 30 days?", ok,
 		fmt.Sprintf("**%s** costs the least a request in the last 30 days: **$%.4f** on average over %d requests", g.key, g.cost/float64(g.requests), g.requests))
+	perToken := func(g group) float64 { return math.Round(g.cost * 1e6 / float64(g.in+g.out) * 100) }
+	g, ok = top(f.in(30, all), byModel, all, perToken)
+	add("Which model is the most expensive per token in the last 30 days?", ok,
+		fmt.Sprintf("**%s** costs the most a token in the last 30 days: **$%.2f a million tokens**", g.key, g.cost*1e6/float64(g.in+g.out)))
+	g, ok = top(f.in(30, all), byProvider, all, p95Of)
+	add("Which provider is the slowest in the last 30 days?", ok,
+		fmt.Sprintf("**%s** is the slowest in the last 30 days: **p95 %.0f ms** (p50 %.0f ms, p99 %.0f ms), over %d requests",
+			g.key, p95(g.recs), percentile(g.recs, 0.5), percentile(g.recs, 0.99), g.requests))
 	return cs
 }
 
@@ -665,6 +718,18 @@ func sumCases(f facts) []Case {
 			a, cost(ra)/float64(len(ra)), cost(rc)/float64(len(rc)), c, failRate(ra), failRate(rc), p95(ra), p95(rc), len(ra), len(rc))}}
 	}
 	modelIs := func(m string) func(workload.Record) bool { return func(r workload.Record) bool { return r.Model == m } }
+	providerIs := func(p string) func(workload.Record) bool {
+		return func(r workload.Record) bool { return r.Provider == p }
+	}
+	inAll := func(a, c string, keep func(string) func(workload.Record) bool) string {
+		return fmt.Sprintf("In all, %s cost **$%.2f** and %s $%.2f.", a, cost(f.in(30, keep(a))), c, cost(f.in(30, keep(c))))
+	}
+	providers := compare("Compare openai and anthropic over the last 30 days", "openai", "anthropic", providerIs)
+	providers.Must = append(providers.Must, inAll("openai", "anthropic", providerIs))
+	families := compare("How do claude and gemini compare in the last 30 days?", "anthropic", "google", providerIs) // a family is its maker's
+	all7 := f.in(7, all)
+	tok7 := in7 + out7
+	p99of7 := percentile(all7, 0.99)
 	// The days of the week: each one's average over the full UTC days of the last 30 days.
 	perDate := map[time.Time]int{}
 	for _, r := range f.in(30, all) {
@@ -698,9 +763,9 @@ func sumCases(f facts) []Case {
 		{Question: "How many tokens per request on average in the last 7 days?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("over %d requests: %.0f input and %.0f output tokens a request", len(f.in(7, all)), float64(in7)/float64(len(f.in(7, all))), float64(out7)/float64(len(f.in(7, all))))}},
 		{Question: "How long do requests take on average in the last 7 days?", Kind: KindFigure, MustNot: noReport,
-			Must: []string{fmt.Sprintf("Latency in the last 7 days: mean %.0f ms", sum7/float64(len(f.in(7, all))))}},
+			Must: []string{fmt.Sprintf("Latency in the last 7 days: **mean %.0f ms**", sum7/float64(len(f.in(7, all))))}},
 		{Question: "What's the average latency of route support-chat in the last 30 days?", Kind: KindFigure, MustNot: noReport,
-			Must: []string{fmt.Sprintf("Latency on route support-chat in the last 30 days: mean %.0f ms", sum/float64(len(sc)))}},
+			Must: []string{fmt.Sprintf("Latency on route support-chat in the last 30 days: **mean %.0f ms**", sum/float64(len(sc)))}},
 		{Question: "Where am I wasting money?", Kind: KindReport, Must: []string{"## Recommendations", fmt.Sprintf("%d requests, $%.2f", len(rs), cost(rs))}},
 		// A kind of saving named: the report, led by what that kind saves (the amounts are the
 		// optimization's; the set holds that the question is answered, not called out of scope).
@@ -713,6 +778,19 @@ func sumCases(f facts) []Case {
 		{Question: "How much did retries cost me in the last 30 days?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("Retries cost you an estimated **$%.2f** in the last 30 days: your records log %d retries over %d requests", retryCost, retries, len(rs))}},
 		{Question: "What's my cache hit rate over the last 7 days?", Kind: KindFigure, MustNot: noReport, Must: []string{cache}},
+		providers, families,
+		{Question: "What's my cost per 1k tokens in the last 7 days?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("Your tokens in the last 7 days cost **$%.2f a million** ($%.4f a thousand), input and output together: $%.2f over %d tokens (%d input, %d output), in %d requests",
+				cost(all7)*1e6/float64(tok7), cost(all7)*1e3/float64(tok7), cost(all7), tok7, in7, out7, len(all7))}},
+		{Question: "What's the average output length in the last 7 days?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("over %d requests: %.0f input and %.0f output tokens a request", len(all7), float64(in7)/float64(len(all7)), float64(out7)/float64(len(all7)))}},
+		{Question: "How many input vs output tokens did I use in the last 7 days?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("**%d input and %d output tokens** in the last 7 days", in7, out7)}},
+		{Question: "What is my p99 latency in the last 7 days?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("Latency in the last 7 days: mean %.0f ms, p50 %.0f ms, p95 %.0f ms, **p99 %.0f ms**, over %d requests",
+				sum7/float64(len(all7)), percentile(all7, 0.5), p95(all7), p99of7, len(all7))}},
+		{Question: "Give me an action plan", Kind: KindReport, MustNot: []string{"cannot answer"},
+			Must: []string{"## Recommendations", fmt.Sprintf("%d requests, $%.2f", len(rs), cost(rs))}},
 	}
 }
 

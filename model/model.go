@@ -127,6 +127,8 @@ const (
 	MetricTokens    = "tokens"     // input and output tokens
 	// MetricCostPerRequest is the average cost of a request.
 	MetricCostPerRequest = "cost_per_request"
+	// MetricCostPerToken is the blended cost of a million tokens, input and output together.
+	MetricCostPerToken = "cost_per_token"
 	// MetricRetries is what unlogged retries cost, estimated from the retries records report.
 	MetricRetries = "retries"
 	// MetricCache is the share of input tokens read from a provider's prompt cache.

@@ -38,8 +38,8 @@ type Output struct {
 	// Whole is the window's totals over every model and route, for a figure about spend,
 	// requests or tokens in a scope: what share of the whole the scope is.
 	Whole *workload.Totals `json:"whole,omitempty"`
-	// Weeks are the last 7 full UTC days and the 7 before them, for a trend ranked by route,
-	// model or provider ("which route grew the most?").
+	// Weeks are the two periods of a trend (triage.Window.TrendPeriods), the later first, for
+	// a trend ranked by route, model or provider ("which route grew the most?").
 	Weeks []workload.Stats `json:"weeks,omitempty"`
 	// MonthToDate is the scope's totals from the start of this UTC month to now, for a
 	// forecast of the month.
@@ -103,11 +103,10 @@ func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 		}
 		out.WhatIf = &w
 	}
-	if t.Kind == model.KindFigure && t.Metric == model.MetricTrend && t.By != "" {
-		today := t.Window.To.UTC().Truncate(24 * time.Hour)
-		for _, from := range []time.Time{today.AddDate(0, 0, -7), today.AddDate(0, 0, -14)} {
-			_ = rt.Think(ctx, fmt.Sprintf("Computing spend by %s from %s to %s.", t.By, from.Format(time.DateOnly), from.AddDate(0, 0, 6).Format(time.DateOnly)))
-			week, err := tally(ctx, rt, workloadtool.Args{From: from, To: from.AddDate(0, 0, 7).Add(-time.Nanosecond), Models: t.Models, Routes: t.Routes})
+	if then, now, ok := t.Window.TrendPeriods(); ok && t.Kind == model.KindFigure && t.Metric == model.MetricTrend && t.By != "" {
+		for _, p := range []triage.Period{now, then} {
+			_ = rt.Think(ctx, fmt.Sprintf("Computing spend by %s from %s.", t.By, p))
+			week, err := tally(ctx, rt, workloadtool.Args{From: p.First, To: p.Last.AddDate(0, 0, 1).Add(-time.Nanosecond), Models: t.Models, Routes: t.Routes})
 			if err != nil {
 				return agent.Result{}, err
 			}

@@ -89,7 +89,17 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 		}
 	case model.MetricLatency:
 		l := s.LatencyMS
-		fmt.Fprintf(b, "Latency%s %s: mean %.0f ms, p50 %.0f ms, **p95 %.0f ms**, p99 %.0f ms, over %d requests", scope, label, l.Mean, l.P50, l.P95, l.P99, l.Count)
+		// The figure the question names is the one in bold: p95 unless it asks another.
+		marks := map[string]string{"mean": "", "p50": "", "p95": "**", "p99": ""}
+		q := strings.ToLower(question)
+		for _, k := range []string{"p99", "p50", "mean"} {
+			if strings.Contains(q, k) || (k == "p50" && strings.Contains(q, "median")) || (k == "mean" && strings.Contains(q, "average")) {
+				marks["p95"], marks[k] = "", "**"
+				break
+			}
+		}
+		fmt.Fprintf(b, "Latency%s %s: %smean %.0f ms%s, %sp50 %.0f ms%s, %sp95 %.0f ms%s, %sp99 %.0f ms%s, over %d requests", scope, label,
+			marks["mean"], l.Mean, marks["mean"], marks["p50"], l.P50, marks["p50"], marks["p95"], l.P95, marks["p95"], marks["p99"], l.P99, marks["p99"], l.Count)
 		if s.TTFTMS.Count > 0 {
 			fmt.Fprintf(b, "; time to first token p50 %.0f ms, p95 %.0f ms", s.TTFTMS.P50, s.TTFTMS.P95)
 		}
@@ -123,13 +133,24 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 			}
 			fmt.Fprintf(b, "| %s | %d | %s | $%.4f |\n", m.Model, m.Requests, money(m.CostUSD), m.CostUSD/float64(max(m.Requests, 1)))
 		}
+	case model.MetricCostPerToken:
+		n := tot.InputTokens + tot.OutputTokens
+		fmt.Fprintf(b, "Your tokens%s %s cost **$%.2f a million** ($%.4f a thousand), input and output together: %s over %d tokens (%d input, %d output), in %d requests.\n",
+			scope, label, perMillion(tot.CostUSD, n), perMillion(tot.CostUSD, n)/1000, money(tot.CostUSD), n, tot.InputTokens, tot.OutputTokens, tot.Requests)
+		b.WriteString("\n| model | requests | tokens | cost | a million tokens |\n| --- | ---: | ---: | ---: | ---: |\n")
+		for i, m := range s.SpendByModel {
+			if i == 10 {
+				break
+			}
+			fmt.Fprintf(b, "| %s | %d | %d | %s | $%.2f |\n", m.Model, m.Requests, m.InputTokens+m.OutputTokens, money(m.CostUSD), perMillion(m.CostUSD, m.InputTokens+m.OutputTokens))
+		}
 	case model.MetricRetries:
 		fmt.Fprintf(b, "Retries cost you an estimated **%s**%s %s: your records log %d retries over %d requests, each "+
 			"counted at the cost of its request. Failed calls cost another %s.\n", money(s.Errors.RetryWasteUSD), scope, label,
 			tot.Retries, tot.Requests, money(s.Errors.WasteUSD))
 	case model.MetricTrend:
 		writeTrendBy(b, t, d.Weeks)
-		writeTrend(b, t, s)
+		writeTrend(b, t, s, question)
 	case model.MetricForecast:
 		writeForecast(b, t, s, d.MonthToDate)
 	case model.MetricCache:
@@ -234,3 +255,6 @@ func capitalize(s string) string {
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
 }
+
+// perMillion is what a million tokens cost at cost for n tokens.
+func perMillion(cost float64, n int64) float64 { return cost * 1e6 / float64(max(n, 1)) }

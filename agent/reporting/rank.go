@@ -101,6 +101,17 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 		for _, g := range rows {
 			fmt.Fprintf(b, "| %s | %d | %s | $%.4f |\n", key(g), g.Requests, money(g.CostUSD), perRequest(g))
 		}
+	case model.MetricCostPerToken:
+		perToken := func(g workload.Spend) float64 { return perMillion(g.CostUSD, g.InputTokens+g.OutputTokens) }
+		rows := rank(func(a, b workload.Spend) bool { return perToken(a) > perToken(b) })
+		if top := rows[0]; headline {
+			fmt.Fprintf(b, "%s costs the %s a token%s %s: **$%.2f a million tokens**, input and output together, over %d requests; $%.2f over all %d.\n", title(key(top)),
+				most("most", "least"), scope, label, perToken(top), top.Requests, perMillion(tot.CostUSD, tot.InputTokens+tot.OutputTokens), tot.Requests)
+		}
+		fmt.Fprintf(b, "\n| %s | requests | tokens | cost | a million tokens |\n| --- | ---: | ---: | ---: | ---: |\n", what)
+		for _, g := range rows {
+			fmt.Fprintf(b, "| %s | %d | %d | %s | $%.2f |\n", key(g), g.Requests, g.InputTokens+g.OutputTokens, money(g.CostUSD), perToken(g))
+		}
 	case model.MetricErrorRate:
 		if tot.Errors == 0 {
 			fmt.Fprintf(b, "No request failed%s %s, of %d.\n", scope, label, tot.Requests)
@@ -166,9 +177,9 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 		var rows []row
 		switch t.By {
 		case model.ByProvider:
-			b.WriteString("Latency is kept by model and by route, not by provider: here is each model's. ")
-			what, title = "model", bold
-			fallthrough
+			for _, p := range s.LatencyByProvider {
+				rows = append(rows, row{p.Provider, p.Dist})
+			}
 		case model.ByModel:
 			for _, m := range s.LatencyByModel {
 				rows = append(rows, row{m.Model, m.Dist})
@@ -179,7 +190,7 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 			}
 		}
 		if len(rows) == 0 {
-			return false // latency is kept by route and by model only
+			return false
 		}
 		sort.SliceStable(rows, func(i, j int) bool {
 			if rows[i].P95 == rows[j].P95 {
@@ -223,7 +234,6 @@ func writeProviders(b *strings.Builder, t triage.Output, s workload.Stats, group
 			g.Provider, t.Window.In(), money(g.CostUSD), money(tot.CostUSD), 100*g.CostUSD/max(tot.CostUSD, 1e-12), g.Requests, tot.Requests,
 			100*float64(g.Requests)/float64(max(tot.Requests, 1)), g.Errors, 100*float64(g.Errors)/float64(max(g.Requests, 1)), g.InputTokens, g.OutputTokens)
 	}
-	b.WriteString("\n")
 }
 
 // writeHours answers "what time of day is the busiest?": the UTC hours of the day by their
@@ -358,9 +368,13 @@ func writeCompare(b *strings.Builder, t triage.Output, s workload.Stats, questio
 	}
 	names, what := t.Models, "model"
 	spends, key := s.SpendByModel, func(x workload.Spend) string { return x.Model }
-	if t.By == model.ByRoute {
+	switch t.By {
+	case model.ByRoute:
 		names, what = t.Routes, "route"
 		spends, key = s.SpendByRoute, func(x workload.Spend) string { return x.Route }
+	case model.ByProvider:
+		names, what = t.Providers, "provider"
+		spends, key = s.SpendByProvider, func(x workload.Spend) string { return x.Provider }
 	}
 	if len(names) == 0 { // "compare my models": the ten that cost the most
 		for i, x := range spends {
@@ -380,11 +394,16 @@ func writeCompare(b *strings.Builder, t triage.Output, s workload.Stats, questio
 		sort.SliceStable(names, func(i, j int) bool { return at(names[i]) < at(names[j]) })
 	}
 	lat := map[string]workload.Dist{}
-	if t.By == model.ByRoute {
+	switch t.By {
+	case model.ByRoute:
 		for _, l := range s.LatencyByRoute {
 			lat[strings.ToLower(l.Route)] = l.Dist
 		}
-	} else {
+	case model.ByProvider:
+		for _, l := range s.LatencyByProvider {
+			lat[strings.ToLower(l.Provider)] = l.Dist
+		}
+	default:
 		for _, l := range s.LatencyByModel {
 			lat[strings.ToLower(l.Model)] = l.Dist
 		}
@@ -419,6 +438,7 @@ func writeCompare(b *strings.Builder, t triage.Output, s workload.Stats, questio
 		a, c := rows[0], rows[1]
 		fmt.Fprintf(b, "%s, **%s** costs **$%.4f** a request against $%.4f on %s, fails %.2f%% of its requests against %.2f%%, and has a p95 latency of %.0f ms against %.0f ms "+
 			"(%d and %d requests).\n", capitalize(t.Window.In()), a.name, perReq(a), perReq(c), c.name, errRate(a), errRate(c), a.lat.P95, c.lat.P95, a.spend.Requests, c.spend.Requests)
+		fmt.Fprintf(b, "In all, %s cost **%s** and %s %s.\n", a.name, money(a.spend.CostUSD), c.name, money(c.spend.CostUSD))
 	}
 	fmt.Fprintf(b, "\n| %s | requests | cost | cost a request | error rate | p50 ms | p95 ms | input tokens a request | output tokens a request |\n"+
 		"| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n", what)

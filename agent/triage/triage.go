@@ -47,6 +47,41 @@ type Window struct {
 	// Phrase is the window as an answer says it: "in the last 7 days", "in November 2026",
 	// "on 2026-11-15 (UTC)", "yesterday (2026-12-01, UTC)".
 	Phrase string `json:"phrase"`
+	// Calendar is set for a window of calendar days the question named.
+	Calendar bool `json:"calendar,omitempty"`
+}
+
+// Period is a run of whole UTC days, First to Last inclusive.
+type Period struct{ First, Last time.Time }
+
+// Days is how many days the period holds.
+func (p Period) Days() int { return int(p.Last.Sub(p.First).Hours()/24) + 1 }
+
+// String is the period as an answer writes it: "2026-11-03 to 2026-11-09".
+func (p Period) String() string {
+	return p.First.Format(time.DateOnly) + " to " + p.Last.Format(time.DateOnly)
+}
+
+// TrendPeriods are the two periods a trend compares, earlier first: for a rolling window, the
+// 7 full UTC days before the window's last day and the 7 before them; for calendar days, the
+// first and the last 7 full days (the first and second half of a period shorter than 14
+// days). A day still under way is left out. ok is false when the window cannot hold two.
+func (w Window) TrendPeriods() (then, now Period, ok bool) {
+	last := w.To.UTC().Truncate(24 * time.Hour) // the window's last day, today for a rolling one
+	if !w.Calendar {
+		now = Period{last.AddDate(0, 0, -7), last.AddDate(0, 0, -1)}
+		then = Period{last.AddDate(0, 0, -14), last.AddDate(0, 0, -8)}
+		return then, now, !w.From.UTC().After(then.First)
+	}
+	if w.To.Add(time.Nanosecond).Sub(last) < 24*time.Hour { // the last day is not over
+		last = last.AddDate(0, 0, -1)
+	}
+	all := Period{w.From.UTC(), last}
+	k := min(7, all.Days()/2)
+	if k < 1 {
+		return then, now, false
+	}
+	return Period{all.First, all.First.AddDate(0, 0, k-1)}, Period{last.AddDate(0, 0, 1-k), last}, true
 }
 
 // In is the window's phrase, for a window built without one: "in the " and its label.
@@ -71,7 +106,7 @@ func window(m model.Triage, now time.Time) Window {
 		if end.After(now) {
 			end = now
 		}
-		w := Window{Window: workload.Window{From: from, To: end}}
+		w := Window{Window: workload.Window{From: from, To: end}, Calendar: true}
 		d := from.Format(time.DateOnly)
 		switch {
 		case from.Equal(to) && from.Equal(today):
@@ -405,9 +440,11 @@ func (t *triage) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 			out.Models = append(out.Models, mdl)
 		}
 	}
+	// Two providers, or families ("claude", "gemini"), compared: side by side by provider.
+	comparesProviders := out.Kind == model.KindFigure && out.Metric == model.MetricCompare && len(out.Models) == 0 && len(out.Providers) >= 2
 	// A family named alone ("claude", "gpt", "gemini") is every model of the user's that
 	// bears its name.
-	if len(out.Models) == 0 {
+	if len(out.Models) == 0 && !comparesProviders {
 		out.Models = family(lower, out.Coverage.Models)
 		if len(out.Models) > 0 && out.By == model.ByProvider {
 			// "gemini" read as the provider too: the family's own figures, with their share
@@ -428,6 +465,8 @@ func (t *triage) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 	// A comparison needs two of a kind: models first, else routes; else the scope's report.
 	if out.Kind == model.KindFigure && out.Metric == model.MetricCompare {
 		switch {
+		case comparesProviders:
+			out.By = model.ByProvider
 		case len(out.Models) >= 2:
 			out.By = model.ByModel
 		case len(out.Routes) >= 2:

@@ -66,3 +66,29 @@ func TestShiftBack(t *testing.T) {
 		}
 	}
 }
+
+// TestTrendPeriods: a rolling window's trend is its last two full weeks; a calendar period's,
+// its first and last 7 whole days (halves when shorter than two weeks), without a day still
+// under way.
+func TestTrendPeriods(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 2, 16, 30, 0, 0, time.UTC)
+	for _, c := range []struct {
+		m         model.Triage
+		then, now string
+		ok        bool
+	}{
+		{model.Triage{}, "2026-11-18 to 2026-11-24", "2026-11-25 to 2026-12-01", true},
+		{model.Triage{WindowDays: 7, WindowLabel: "last 7 days"}, "", "", false},
+		{model.Triage{From: "2026-11-01", To: "2026-11-30"}, "2026-11-01 to 2026-11-07", "2026-11-24 to 2026-11-30", true},
+		{model.Triage{From: "2026-11-25"}, "2026-11-25 to 2026-11-27", "2026-11-29 to 2026-12-01", true}, // 7 whole days: the first 3 and the last 3
+		{model.Triage{From: "2026-11-10", To: "2026-11-14"}, "2026-11-10 to 2026-11-11", "2026-11-13 to 2026-11-14", true},
+		{model.Triage{From: "2026-12-01"}, "", "", false}, // this month on its 2nd: one whole day
+		{model.Triage{From: "2026-11-15", To: "2026-11-15"}, "", "", false},
+	} {
+		then, now, ok := window(c.m, now).TrendPeriods()
+		if ok != c.ok || (ok && (then.String() != c.then || now.String() != c.now)) {
+			t.Errorf("%+v: %s and %s (%v); want %s and %s (%v)", c.m, then, now, ok, c.then, c.now, c.ok)
+		}
+	}
+}

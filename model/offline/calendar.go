@@ -19,40 +19,68 @@ var (
 	dayMonthRe = regexp.MustCompile(`\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(` + monthNames + `)\b\.?(?:,?\s+(\d{4})\b)?`)
 	// A month alone: after a preposition or before a year ("in november", "november 2026"),
 	// or a full name that is not also a common word.
+	// A day range within one month: "nov 10-20", "november 10 to 20th", "10-20 nov", "the
+	// 10th to the 20th of november".
+	dayRangeRe = regexp.MustCompile(`\b(?:(` + monthNames + `)\.?\s+(\d{1,2})(?:st|nd|rd|th)?\s*(?:-|–|to|through|until|till)\s*(\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(\d{4})\b)?|` +
+		`(\d{1,2})(?:st|nd|rd|th)?\s*(?:-|–|to|through|until|till)\s*(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(` + monthNames + `)\b\.?(?:,?\s+(\d{4})\b)?)`)
+	// Words before a single date that make it the start of a period running to today.
+	sinceRe = regexp.MustCompile(`\b(?:since|from|starting)\s+(?:the\s+)?$`)
 	monthRe = regexp.MustCompile(`\b(?:(?:in|for|during|over|throughout|of)\s+(` + monthNames + `)\b(?:\s+(\d{4})\b)?|(` + monthNames + `)\s+(\d{4})\b|(january|february|april|june|july|august|september|october|november|december)\b)`)
 )
 
 // calendar is the calendar period of UTC days, from and to inclusive, that the question l
 // (lower case) names, resolved against today (a UTC midnight); ok is false when it names none.
+// Two dates are a period ("between Nov 10 and Nov 20", "from 2026-11-01 to 2026-11-07"), as
+// is a day range in one month ("Nov 10-20", "10 to 20 November"); one date after "since" or
+// "from" runs to today.
 func calendar(l string, today time.Time) (from, to time.Time, ok bool) {
-	if ds := isoDateRe.FindAllStringSubmatchIndex(l, 2); len(ds) > 0 {
-		var days []time.Time
-		for _, d := range ds {
-			if d[0] > 0 && strings.ContainsRune("-_.:/", rune(l[d[0]-1])) {
-				continue // a dated model name: gpt-4o-2024-08-06
-			}
-			if t, ok := date(l[d[2]:d[3]], l[d[4]:d[5]], l[d[6]:d[7]], today); ok {
-				days = append(days, t)
-			}
+	type at struct {
+		day   time.Time
+		start int
+	}
+	var days []at
+	for _, d := range isoDateRe.FindAllStringSubmatchIndex(l, -1) {
+		if d[0] > 0 && strings.ContainsRune("-_.:/", rune(l[d[0]-1])) {
+			continue // a dated model name: gpt-4o-2024-08-06
 		}
-		switch {
-		case len(days) == 2 && days[1].Before(days[0]):
-			return days[1], days[0], true
-		case len(days) == 2:
-			return days[0], days[1], true
-		case len(days) == 1:
-			return days[0], days[0], true
+		if t, ok := date(l[d[2]:d[3]], l[d[4]:d[5]], l[d[6]:d[7]], today); ok {
+			days = append(days, at{t, d[0]})
 		}
 	}
-	if m := monthDayRe.FindStringSubmatch(l); m != nil {
-		if t, ok := date(m[3], month(m[1]), m[2], today); ok {
-			return t, t, true
+	if len(days) == 0 {
+		for _, m := range dayRangeRe.FindAllStringSubmatch(l, -1) { // "nov 10-20", "10 to 20 november"
+			name, d1, d2 := m[1]+m[7], m[2]+m[5], m[3]+m[6]
+			year := m[4] + m[8]
+			first, ok1 := date(year, month(name), d1, today)
+			last, ok2 := date(year, month(name), d2, today)
+			if ok1 && ok2 && !last.Before(first) {
+				return first, last, true
+			}
+		}
+		for _, d := range monthDayRe.FindAllStringSubmatchIndex(l, -1) {
+			if t, ok := date(group(l, d, 3), month(group(l, d, 1)), group(l, d, 2), today); ok {
+				days = append(days, at{t, d[0]})
+			}
+		}
+		for _, d := range dayMonthRe.FindAllStringSubmatchIndex(l, -1) {
+			if t, ok := date(group(l, d, 3), month(group(l, d, 2)), group(l, d, 1), today); ok {
+				days = append(days, at{t, d[0]})
+			}
 		}
 	}
-	if m := dayMonthRe.FindStringSubmatch(l); m != nil {
-		if t, ok := date(m[3], month(m[2]), m[1], today); ok {
-			return t, t, true
+	switch {
+	case len(days) >= 2:
+		a, b := days[0].day, days[1].day
+		if b.Before(a) {
+			a, b = b, a
 		}
+		return a, b, true
+	case len(days) == 1:
+		d := days[0]
+		if sinceRe.MatchString(l[:d.start]) && d.day.Before(today) { // "since Nov 10": to today
+			return d.day, today, true
+		}
+		return d.day, d.day, true
 	}
 	switch {
 	case has(l, "yesterday"):
@@ -76,6 +104,14 @@ func calendar(l string, today time.Time) (from, to time.Time, ok bool) {
 		return first, last, true
 	}
 	return from, to, false
+}
+
+// group is submatch i of a FindAllStringSubmatchIndex match, or "" when it did not take part.
+func group(l string, m []int, i int) string {
+	if m[2*i] < 0 {
+		return ""
+	}
+	return l[m[2*i]:m[2*i+1]]
 }
 
 // month is the number, as text, of a month's name or abbreviation.

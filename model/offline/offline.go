@@ -47,29 +47,31 @@ func (p *Provider) Complete(ctx context.Context, req model.Request) (model.Respo
 }
 
 var (
-	windowRe    = regexp.MustCompile(`(?i)\b(?:last|past|previous)\s+(\d+)?\s*(hour|hours|day|days|week|weeks|month|months)\b`)
-	costCutRe   = regexp.MustCompile(`(?i)(?:cut|reduce|lower|save|decrease|trim)\b[^.%]{0,40}?(\d+(?:\.\d+)?)\s*%`)
-	p95Re       = regexp.MustCompile(`(?i)\bp95\b[^0-9]{0,20}(\d+(?:\.\d+)?)\s*(ms|s|sec|secs|seconds|milliseconds)\b`)
-	synthDays   = regexp.MustCompile(`(?i)\b(\d+)\s*days?\b`)
-	switchToRe  = regexp.MustCompile(`(?i)\b(?:switch\w*|mov(?:e|es|ed|ing)|migrat\w*|chang\w*|rout(?:e|ed|ing)|send\w*|sent|put\w*)\b.{1,80}?\bto\s+([A-Za-z0-9][A-Za-z0-9._:/-]*)`)
-	useForRe    = regexp.MustCompile(`(?i)\b(?:use|used|using|try|tried|trying)\s+([A-Za-z0-9][A-Za-z0-9._:/-]*)\s+(?:for|on|in|instead)\b`)
-	providerRe  = regexp.MustCompile(`\b(openai|anthropic|google|gemini|vertex|azure|bedrock|mistral|cohere|groq|together|deepseek|fireworks|openrouter|perplexity|xai)\b`)
-	leastRe     = regexp.MustCompile(`\b(?:fastest|cheapest|fewest|least|lowest|quietest)\b`)
+	windowRe   = regexp.MustCompile(`(?i)\b(?:last|past|previous)\s+(\d+)?\s*(hour|hours|day|days|week|weeks|month|months)\b`)
+	costCutRe  = regexp.MustCompile(`(?i)(?:cut|reduce|lower|save|decrease|trim)\b[^.%]{0,40}?(\d+(?:\.\d+)?)\s*%`)
+	p95Re      = regexp.MustCompile(`(?i)\bp95\b[^0-9]{0,20}(\d+(?:\.\d+)?)\s*(ms|s|sec|secs|seconds|milliseconds)\b`)
+	synthDays  = regexp.MustCompile(`(?i)\b(\d+)\s*days?\b`)
+	switchToRe = regexp.MustCompile(`(?i)\b(?:switch\w*|mov(?:e|es|ed|ing)|migrat\w*|chang\w*|rout(?:e|ed|ing)|send\w*|sent|put\w*)\b.{1,80}?\bto\s+([A-Za-z0-9][A-Za-z0-9._:/-]*)`)
+	useForRe   = regexp.MustCompile(`(?i)\b(?:use|used|using|try|tried|trying)\s+([A-Za-z0-9][A-Za-z0-9._:/-]*)\s+(?:for|on|in|instead)\b`)
+	// "is gpt-4o-mini good enough for support-chat?", "could gpt-4o-mini handle code-chat?"
+	goodForRe  = regexp.MustCompile(`(?i)\b([A-Za-z0-9][A-Za-z0-9._:/-]*)\s+(?:be\s+)?(?:(?:good|enough|ok|okay|fine|sufficient|adequate|suitable|work)\b[^?.]{0,30}?\bfor|(?:handle|serve|replace|do))\b`)
+	providerRe = regexp.MustCompile(`\b(openai|anthropic|google|gemini|claude|gpt|grok|vertex|azure|bedrock|mistral|cohere|groq|together|deepseek|fireworks|openrouter|perplexity|xai)\b`)
+	leastRe    = regexp.MustCompile(`\b(?:fastest|cheapest|fewest|least|lowest|quietest)\b`)
+	// A price per token: "cost per 1k tokens", "per million tokens", "$ per token", "per mtok".
+	perTokenRe  = regexp.MustCompile(`\b(?:per|a|each|every)\s+(?:(?:1|one)\s*)?(?:k|m|thousand|million|1,?000|1,?000,?000)?\s*(?:tokens?|mtok|ktok)\b`)
 	routeLikeRe = regexp.MustCompile(`(?i)\b(?:route|endpoint|feature)\s+["']?([A-Za-z0-9._/-]+)`)
 )
 
 // whatIfTarget is the model a "should I switch X to Y?", "what would moving X to Y save?" or
 // "what if I used Y for X?" question would move traffic to, or "".
 func (p *Provider) whatIfTarget(q string) string {
-	for _, re := range []*regexp.Regexp{switchToRe, useForRe} {
-		m := re.FindStringSubmatch(q)
-		if m == nil {
-			continue
-		}
-		target := strings.ToLower(strings.TrimRight(m[1], "?.!,"))
-		for _, k := range p.known {
-			if strings.ToLower(k) == target {
-				return k
+	for _, re := range []*regexp.Regexp{switchToRe, useForRe, goodForRe} {
+		for _, m := range re.FindAllStringSubmatch(q, -1) {
+			target := strings.ToLower(strings.TrimRight(m[1], "?.!,"))
+			for _, k := range p.known {
+				if strings.ToLower(k) == target {
+					return k
+				}
 			}
 		}
 	}
@@ -118,7 +120,8 @@ func (p *Provider) triage(q string, today time.Time) model.Triage {
 	case has(l, "latency", "slow", "p95", "p99", "fast", "speed", "time to first token", "ttft", "performance"):
 		t.Category = model.CategoryPerformance
 	case has(l, "cost", "spend", "cheaper", "save", "saving", "bill", "price", "expensive", "budget", "$", "money",
-		"batch", "caching", "prompt cache", "retry", "retries", "waste", "wasting", "routing", "optimi", "reduce"):
+		"batch", "caching", "prompt cache", "retry", "retries", "waste", "wasting", "routing", "optimi", "reduce",
+		"action plan", "plan of action", "recommend", "advice", "advise", "suggest", "what should i do", "next step", "tips", "improve", "opportunit"):
 		t.Category = model.CategoryCostOptimization
 	case has(l, "report", "monitor", "dashboard", "trend", "alert", "summary", "overview", "status", "how is ", "how are ",
 		"how am i", "changed", "going up", "going down", "over time"):
@@ -193,8 +196,15 @@ func (p *Provider) triage(q string, today time.Time) model.Triage {
 			continue // a model's name: gemini-2.5-flash, mistral-large
 		}
 		m := l[at[0]:at[1]]
-		if m == "gemini" || m == "vertex" {
+		switch m { // a family's name is its maker's
+		case "gemini", "vertex":
 			m = "google"
+		case "claude":
+			m = "anthropic"
+		case "gpt":
+			m = "openai"
+		case "grok":
+			m = "xai"
 		}
 		if !slices.Contains(t.Providers, m) {
 			t.Providers = append(t.Providers, m)
@@ -226,9 +236,13 @@ func (p *Provider) triage(q string, today time.Time) model.Triage {
 	if t.Metric == model.MetricForecast && t.From != "" {
 		t.From, t.To = "", "" // "this month" names the month forecast, not the days its rate comes from
 	}
-	if t.Metric == model.MetricTrend && t.WindowDays < 15 {
-		// A trend compares two full weeks: the window must hold them.
-		t.WindowDays, t.WindowLabel, t.From, t.To = 0, "", "", ""
+	if t.Metric == model.MetricTrend && t.From == "" && t.WindowDays < 15 {
+		// A trend over a rolling window compares its last two full weeks: the window must
+		// hold them. Calendar days named ("in November") are compared first days to last.
+		t.WindowDays, t.WindowLabel = 0, ""
+	}
+	if from, err := time.Parse(time.DateOnly, t.From); t.Metric == model.MetricTrend && err == nil && !from.Before(today.AddDate(0, 0, -1)) {
+		t.From, t.To = "", "" // "this month" on its 2nd: no two whole days to compare; the last two weeks
 	}
 	return t
 }
@@ -272,6 +286,9 @@ func figureMetric(l string) (metric, by string) {
 		}
 		return model.MetricTrend, ""
 	}
+	if (has(l, "input") && has(l, "output") && (has(l, "token") || asksLength(l))) && !has(l, "cost", "spend", "price", "$") {
+		return model.MetricTokens, rankedBy(l) // "input vs output tokens": both are in the tokens figure
+	}
 	if has(l, "compare", "comparison", "versus", " vs ", " vs. ", "difference between", "side by side") &&
 		!asksAdvice(l) && !has(l, "should", "switch") {
 		return model.MetricCompare, "" // triage keeps it when the question names two models or routes
@@ -289,7 +306,9 @@ func figureMetric(l string) (metric, by string) {
 		return "", ""
 	}
 	switch {
-	case has(l, "token") && !has(l, "cost", "spend", "price", "$"):
+	case perTokenRe.MatchString(l):
+		return model.MetricCostPerToken, by
+	case (has(l, "token") || asksLength(l)) && !has(l, "cost", "spend", "price", "$"):
 		return model.MetricTokens, by
 	case has(l, "per request", "per call", "per-request", "average cost", "avg cost", "mean cost", "cost per", "cost of a request",
 		"cost of one request", "cost of each request", "cost of a call", "each request cost", "a request cost") || (by != "" && has(l, "cheapest")):
@@ -326,6 +345,14 @@ func figureMetric(l string) (metric, by string) {
 		return model.MetricCost, by
 	}
 	return "", ""
+}
+
+// asksLength reports a question about the size of prompts or answers, which tokens measure:
+// "the average output length", "how long are my prompts?".
+func asksLength(l string) bool {
+	return has(l, "output length", "input length", "prompt length", "prompt size", "response length", "completion length",
+		"answer length", "length of my prompts", "length of my responses", "long are my prompts", "long are my responses",
+		"big are my prompts", "long are my answers", "long are the responses", "long are the prompts")
 }
 
 // asksAdvice reports a question that wants advice, not a figure: "how can I reduce …", "why …".

@@ -94,6 +94,13 @@ func TestTriageCalendar(t *testing.T) {
 		{"how much did gpt-4o-2024-08-06 cost?", "", "", 0, now}, // a dated model name, not a date
 		{"what did gpt-4o-2024-08-06 cost on 2026-11-15?", "2026-11-15", "2026-11-15", 0, now},
 		{"which route has the most errors in the last 30 days?", "", "", 30, now},
+		{"how much did I spend between Nov 10 and Nov 20?", "2026-11-10", "2026-11-20", 0, now},
+		{"spend from 20 november to 10 november", "2026-11-10", "2026-11-20", 0, now},
+		{"requests nov 10-20", "2026-11-10", "2026-11-20", 0, now},
+		{"errors from the 3rd to the 9th of november", "2026-11-03", "2026-11-09", 0, now},
+		{"what have I spent since Nov 25?", "2026-11-25", "2026-12-02", 0, now},
+		{"tokens since 2026-11-20", "2026-11-20", "2026-12-02", 0, now},
+		{"cost on nov 25", "2026-11-25", "2026-11-25", 0, now},
 	} {
 		got := triageAt(t, c.q, c.at)
 		if got.From != c.from || got.To != c.to || got.WindowDays != c.days {
@@ -111,6 +118,13 @@ func TestTriageProviders(t *testing.T) {
 			t.Errorf("%q → kind %s by %q, providers %q; want providers %q", q, tr.Kind, tr.By, tr.Providers, want)
 		}
 	}
+	// Two providers, or families, compared: the comparison names each family's maker.
+	for q, want := range map[string]string{"compare openai and anthropic": "openai,anthropic", "how do claude and gemini compare?": "anthropic,google",
+		"gpt vs claude last week": "openai,anthropic"} {
+		if tr := triage(t, q); tr.Metric != model.MetricCompare || strings.Join(tr.Providers, ",") != want {
+			t.Errorf("%q → metric %q, providers %q; want compare of %q", q, tr.Metric, tr.Providers, want)
+		}
+	}
 	if tr := triage(t, "how much did I spend on gemini-2.5-flash?"); len(tr.Providers) != 0 || tr.By != "" {
 		t.Errorf("a model's name read as a provider: %+v", tr)
 	}
@@ -121,7 +135,8 @@ func TestTriageWhatIfWordings(t *testing.T) {
 	t.Parallel()
 	for _, q := range []string{"Should I switch support-chat to gpt-4o-mini?", "What would I save by moving code-chat to gpt-4o-mini?",
 		"what if I used gpt-4o-mini for support-triage?", "how much would switching rag-answer to gpt-4o-mini save?",
-		"try gpt-4o-mini on code-chat"} {
+		"try gpt-4o-mini on code-chat", "is gpt-4o-mini good enough for support-chat?", "could gpt-4o-mini handle code-chat?",
+		"would gpt-4o-mini be ok for rag-answer?", "can I use gpt-4o-mini for support-triage?"} {
 		if tr := triage(t, q); tr.Kind != model.KindWhatIf || tr.Target != "gpt-4o-mini" {
 			t.Errorf("%q → kind %s, target %q", q, tr.Kind, tr.Target)
 		}
@@ -182,6 +197,13 @@ func TestTriageRanks(t *testing.T) {
 		{"how long do requests take on average?", model.MetricLatency, "", ""},
 		{"how many timeouts did I have?", model.MetricErrorRate, "", ""},
 		{"what's my biggest cost driver?", model.MetricTopModel, "", ""},
+		{"what's my cost per 1k tokens?", model.MetricCostPerToken, "", ""},
+		{"what do I pay per million tokens?", model.MetricCostPerToken, "", ""},
+		{"which model is the most expensive per token?", model.MetricCostPerToken, model.ByModel, ""},
+		{"how many input vs output tokens did I use?", model.MetricTokens, "", ""},
+		{"what's the average output length?", model.MetricTokens, "", ""},
+		{"how long are my prompts?", model.MetricTokens, "", ""},
+		{"which provider is the slowest?", model.MetricLatency, model.ByProvider, ""},
 	}
 	for _, tc := range cases {
 		tr := triage(t, tc.q)
@@ -198,7 +220,7 @@ func TestTriageRanks(t *testing.T) {
 	}
 	// A summary or a status asks for the report, not one figure and not
 	// the out-of-scope answer.
-	for _, q := range []string{"give me a summary", "how is support-chat doing?"} {
+	for _, q := range []string{"give me a summary", "how is support-chat doing?", "give me an action plan", "what should I do next?"} {
 		if tr := triage(t, q); tr.Kind != model.KindReport {
 			t.Errorf("%q is %s, want report", q, tr.Kind)
 		}
