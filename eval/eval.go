@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
 	"slices"
@@ -642,6 +643,27 @@ func rankedCases(f facts) []Case {
 	g, ok = top(f.in(30, all), byModel, all, func(g group) float64 { return -perRequest(g) })
 	add("Which model is the cheapest in the last 30 days?", ok,
 		fmt.Sprintf("**%s** costs the least a request in the last 30 days: **$%.4f** on average over %d requests", g.key, g.cost/float64(g.requests), g.requests))
+	g, ok = top(f.in(30, all), func(r workload.Record) string { return fmt.Sprintf("%02d", r.TS.UTC().Hour()) }, all, costOf)
+	if ok {
+		h, _ := strconv.Atoi(g.key)
+		add("What time of day costs the most in the last 30 days?", ok,
+			fmt.Sprintf("**%02d:00–%02d:00 UTC** costs the most in the last 30 days: $%.2f of $%.2f", h, (h+1)%24, g.cost, cost(f.in(30, all))))
+	}
+	// A family names the user's models of it: routes ranked within them.
+	for _, c := range []struct {
+		q, family string
+		days      int
+	}{{"What's my most expensive route on claude?", "claude-", 30}, {"Which route costs the most on gemini in the last 14 days?", "gemini-", 14}} {
+		fam := func(r workload.Record) bool { return strings.HasPrefix(r.Model, c.family) }
+		rs := f.in(c.days, fam)
+		names := map[string]bool{}
+		for _, r := range rs {
+			names[r.Model] = true
+		}
+		g, ok := top(rs, byRoute, all, costOf)
+		add(c.q, ok, fmt.Sprintf("Route **%s** costs you the most on %s in the last %d days: $%.2f of $%.2f", g.key,
+			strings.Join(slices.Sorted(maps.Keys(names)), ", "), c.days, g.cost, cost(rs)))
+	}
 	perToken := func(g group) float64 { return math.Round(g.cost * 1e6 / float64(g.in+g.out) * 100) }
 	g, ok = top(f.in(30, all), byModel, all, perToken)
 	add("Which model is the most expensive per token in the last 30 days?", ok,

@@ -129,6 +129,7 @@ type Stats struct {
 	LatencyByProvider []ProviderLatency `json:"latency_by_provider"`
 	Errors            ErrorStats        `json:"errors"`
 	TrafficByHour     [24]int64         `json:"traffic_by_hour"`
+	CostByHour        [24]float64       `json:"cost_by_hour"` // USD, by the records' UTC hour
 	Prefixes          PrefixStats       `json:"prefixes"`
 
 	// Opportunities feed the recommendations; they are not part of the JSON report.
@@ -202,6 +203,7 @@ type Analyzer struct {
 	tally                          Tally
 	in, out, lat, ttft             []float32
 	hours                          [24]int64
+	hourCost                       [24]float64
 	prefixes                       map[prefixKey]*prefixAcc
 	prefixTruncated                bool
 	withPrefix                     int64
@@ -347,6 +349,7 @@ func (a *Analyzer) Add(r *Record) bool {
 	a.sumIn += float64(r.InputTokens)
 	a.sumOut += float64(r.OutputTokens)
 	a.hours[r.TS.Hour()]++
+	a.hourCost[r.TS.Hour()] += r.CostUSD
 	if r.PrefixHash != "" {
 		a.withPrefix++
 		k := prefixKey{model, r.PrefixHash}
@@ -487,7 +490,7 @@ func (a *Analyzer) Stats() Stats {
 		}
 		return s.LatencyByProvider[i].Provider < s.LatencyByProvider[j].Provider
 	})
-	s.TrafficByHour = a.hours
+	s.TrafficByHour, s.CostByHour = a.hours, a.hourCost
 	ps := PrefixStats{RequestsWithPrefix: a.withPrefix, Truncated: a.prefixTruncated}
 	caching := map[string]*CachingOpportunity{}
 	for k, p := range a.prefixes {

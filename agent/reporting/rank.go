@@ -28,7 +28,7 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 		return writeWeekdays(b, t, s)
 	}
 	if t.By == model.ByHour {
-		return writeHours(b, t, s)
+		return writeHours(b, t, s, question)
 	}
 	scope, label, tot := scopeText(t), t.Window.In(), s.Totals
 	bold := func(k string) string { return "**" + k + "**" }
@@ -237,8 +237,9 @@ func writeProviders(b *strings.Builder, t triage.Output, s workload.Stats, group
 }
 
 // writeHours answers "what time of day is the busiest?": the UTC hours of the day by their
-// requests, the busiest (or, for the quietest, the least busy) first.
-func writeHours(b *strings.Builder, t triage.Output, s workload.Stats) bool {
+// requests (by their cost when the question asks about cost), the busiest (or, for the
+// quietest, the least busy) first.
+func writeHours(b *strings.Builder, t triage.Output, s workload.Stats, question string) bool {
 	tot := s.Totals.Requests
 	if tot == 0 {
 		return false
@@ -246,6 +247,29 @@ func writeHours(b *strings.Builder, t triage.Output, s workload.Stats) bool {
 	hours := make([]int, 24)
 	for h := range hours {
 		hours[h] = h
+	}
+	q := strings.ToLower(question)
+	if t.Metric == model.MetricCost || strings.Contains(q, "cost") || strings.Contains(q, "spend") || strings.Contains(q, "expensive") {
+		var all float64
+		for _, c := range s.CostByHour {
+			all += c
+		}
+		sort.SliceStable(hours, func(i, j int) bool { return (s.CostByHour[hours[i]] > s.CostByHour[hours[j]]) != t.Least })
+		word := "most"
+		if t.Least {
+			word = "least"
+		}
+		h := hours[0]
+		fmt.Fprintf(b, "**%02d:00–%02d:00 UTC** costs the %s%s %s: %s of %s (%.1f%%), against %s an hour of the day on average",
+			h, (h+1)%24, word, scopeText(t), t.Window.In(), money(s.CostByHour[h]), money(all), 100*s.CostByHour[h]/max(all, 1e-12), money(all/24))
+		if days := t.Window.Days(); days > 0 {
+			fmt.Fprintf(b, " (%s an hour over the window's %.0f hours)", money(all/(days*24)), days*24)
+		}
+		b.WriteString(".\n\n| hour (UTC) | cost | share | requests |\n| --- | ---: | ---: | ---: |\n")
+		for _, h := range hours[:10] {
+			fmt.Fprintf(b, "| %02d:00 | %s | %.1f%% | %d |\n", h, money(s.CostByHour[h]), 100*s.CostByHour[h]/max(all, 1e-12), s.TrafficByHour[h])
+		}
+		return true
 	}
 	sort.SliceStable(hours, func(i, j int) bool { return (s.TrafficByHour[hours[i]] > s.TrafficByHour[hours[j]]) != t.Least })
 	word := "most"

@@ -191,11 +191,17 @@ func (p *Provider) triage(q string, today time.Time) model.Triage {
 	t.Least = asksLeast(l) || (t.Metric == model.MetricTrend && has(l, "shrank", "shrink", "fell", "drop", "decreas", "went down", "declin"))
 	// A provider named is answered from the ranking by provider, its row first.
 	t.Providers = []string{}
+	// makerNamed: a provider named by its own name, not only by a family of its models
+	// ("gemini" is both); familyNamed: a family.
+	makerNamed, familyNamed := false, false
 	for _, at := range providerRe.FindAllStringIndex(l, -1) {
 		if at[1] < len(l) && strings.ContainsRune("-./:", rune(l[at[1]])) {
 			continue // a model's name: gemini-2.5-flash, mistral-large
 		}
 		m := l[at[0]:at[1]]
+		family := m == "claude" || m == "gpt" || m == "grok" || m == "gemini"
+		makerNamed = makerNamed || m != "claude" && m != "gpt" && m != "grok"
+		familyNamed = familyNamed || family
 		switch m { // a family's name is its maker's
 		case "gemini", "vertex":
 			m = "google"
@@ -210,7 +216,11 @@ func (p *Provider) triage(q string, today time.Time) model.Triage {
 			t.Providers = append(t.Providers, m)
 		}
 	}
-	if t.Kind == model.KindFigure && len(t.Providers) > 0 && (t.By == "" || t.Metric == model.MetricTopModel || t.Metric == model.MetricTopRoute) &&
+	// A provider named makes a figure its ranking by provider, its row first. A family alone
+	// ("claude", "gpt") names the user's models of that family instead (triage), and is read as
+	// its maker only to compare two of them.
+	if t.Kind == model.KindFigure && makerNamed && (t.By == "" || t.Metric == model.MetricTopModel || t.Metric == model.MetricTopRoute) &&
+		!(familyNamed && t.Metric == model.MetricTopRoute) && // "the most expensive route on gemini": routes, within the family
 		t.Metric != model.MetricRetries && t.Metric != model.MetricCache {
 		if t.Metric == model.MetricTopModel || t.Metric == model.MetricTopRoute {
 			t.Metric = model.MetricCost

@@ -125,6 +125,12 @@ func TestTriageProviders(t *testing.T) {
 			t.Errorf("%q → metric %q, providers %q; want compare of %q", q, tr.Metric, tr.Providers, want)
 		}
 	}
+	// A family alone scopes a ranking of routes: triage reads it as the user's models.
+	for _, q := range []string{"what's my most expensive route on claude?", "what's my most expensive route on gemini?"} {
+		if tr := triage(t, q); tr.Metric != model.MetricTopRoute || tr.By == model.ByProvider {
+			t.Errorf("%q → metric %q by %q; want the route ranking", q, tr.Metric, tr.By)
+		}
+	}
 	if tr := triage(t, "how much did I spend on gemini-2.5-flash?"); len(tr.Providers) != 0 || tr.By != "" {
 		t.Errorf("a model's name read as a provider: %+v", tr)
 	}
