@@ -766,6 +766,29 @@ func sumCases(f facts) []Case {
 		byWeekday[d.Weekday()].requests += n
 		fullDays, fullRequests = fullDays+1, fullRequests+n
 	}
+	// Weekends: the full UTC days of the last 30 that are Saturdays or Sundays.
+	var weekendCost, weekdayCost float64
+	var weekendDays, weekdayDays int
+	fullDay := map[time.Time]bool{}
+	for _, r := range f.in(30, all) {
+		d := r.TS.UTC().Truncate(24 * time.Hour)
+		if d.Before(f.now.Add(-30*24*time.Hour)) || d.AddDate(0, 0, 1).After(f.now) {
+			continue
+		}
+		if !fullDay[d] {
+			fullDay[d] = true
+			if wd := d.Weekday(); wd == time.Saturday || wd == time.Sunday {
+				weekendDays++
+			} else {
+				weekdayDays++
+			}
+		}
+		if wd := d.Weekday(); wd == time.Saturday || wd == time.Sunday {
+			weekendCost += r.CostUSD
+		} else {
+			weekdayCost += r.CostUSD
+		}
+	}
 	busiest := time.Sunday
 	for d := time.Sunday; d <= time.Saturday; d++ {
 		x, y := byWeekday[d], byWeekday[busiest]
@@ -779,6 +802,9 @@ func sumCases(f facts) []Case {
 		{Question: "Which day of the week gets the most requests in the last 30 days?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("**%ss** have the most requests in the last 30 days: %.0f requests a day on average over %d of them, against %.0f requests a day over all %d full UTC days",
 				busiest, float64(byWeekday[busiest].requests)/float64(byWeekday[busiest].days), byWeekday[busiest].days, float64(fullRequests)/float64(fullDays), fullDays)}},
+		{Question: "How much did I spend on weekends in the last 30 days?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("On weekends (Saturdays and Sundays) in the last 30 days: **$%.2f** over %d full UTC days, $%.2f a day, against $%.2f a day on the %d weekdays ($%.2f in all)",
+				weekendCost, weekendDays, weekendCost/float64(weekendDays), weekdayCost/float64(weekdayDays), weekdayDays, weekdayCost)}},
 		rateLimits, timeouts,
 		{Question: "What's the cost of a request on claude-opus-4 in the last 30 days?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("Your average cost a request on claude-opus-4 in the last 30 days is **$%.4f**: $%.2f over %d requests", cost(opus)/float64(len(opus)), cost(opus), len(opus))}},

@@ -25,7 +25,7 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 		return writeErrorTypes(b, t, s)
 	}
 	if t.By == model.ByWeekday {
-		return writeWeekdays(b, t, s)
+		return writeWeekdays(b, t, s, question)
 	}
 	if t.By == model.ByHour {
 		return writeHours(b, t, s, question)
@@ -289,7 +289,7 @@ func writeHours(b *strings.Builder, t triage.Output, s workload.Stats, question 
 // writeWeekdays answers "which day of the week is the busiest?": each weekday's average over
 // the full UTC days of the window (the first and the last, cut by the window, are left out),
 // ranked by the measure asked (requests unless it is cost, errors or tokens).
-func writeWeekdays(b *strings.Builder, t triage.Output, s workload.Stats) bool {
+func writeWeekdays(b *strings.Builder, t triage.Output, s workload.Stats, question string) bool {
 	type wd struct {
 		day                  time.Weekday
 		days                 int
@@ -324,6 +324,28 @@ func writeWeekdays(b *strings.Builder, t triage.Output, s workload.Stats) bool {
 	case model.MetricTokens:
 		what, val = "tokens", func(x wd) float64 { return float64(x.toks) / float64(x.days) }
 		format = func(v float64) string { return fmt.Sprintf("%.0f tokens", v) }
+	}
+	if strings.Contains(strings.ToLower(question), "weekend") {
+		// "how much did I spend on weekends?": Saturdays and Sundays together, against the
+		// other days, over full UTC days.
+		var end, week wd
+		for _, x := range rows {
+			y := &week
+			if x.day == time.Saturday || x.day == time.Sunday {
+				y = &end
+			}
+			y.days, y.requests, y.errs, y.toks, y.cost = y.days+x.days, y.requests+x.requests, y.errs+x.errs, y.toks+x.toks, y.cost+x.cost
+		}
+		total := func(x wd) string { return format(val(x) * float64(x.days)) }
+		if end.days == 0 {
+			fmt.Fprintf(b, "Your records%s %s hold no full weekend day.\n", scopeText(t), t.Window.In())
+		} else {
+			fmt.Fprintf(b, "On weekends (Saturdays and Sundays)%s %s: **%s** over %d full UTC days, %s a day", scopeText(t), t.Window.In(), total(end), end.days, format(val(end)))
+			if week.days > 0 {
+				fmt.Fprintf(b, ", against %s a day on the %d weekdays (%s in all)", format(val(week)), week.days, total(week))
+			}
+			b.WriteString(".\n")
+		}
 	}
 	sort.SliceStable(rows, func(i, j int) bool { return (val(rows[i]) > val(rows[j])) != t.Least })
 	word := "most"

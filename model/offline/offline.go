@@ -388,7 +388,7 @@ func rankedBy(l string) string {
 		return model.ByModel
 	case has(l, "which provider", "what provider", "by provider", "per provider", "each provider", "providers"):
 		return model.ByProvider
-	case has(l, "day of the week", "day of week", "days of the week", "weekday", "by weekday", "which weekday"):
+	case has(l, "day of the week", "day of week", "days of the week", "weekday", "by weekday", "which weekday", "weekend"):
 		return model.ByWeekday
 	case has(l, "hour of the day", "hour of day", "time of day", "time of the day", "which hour", "what hour", "by hour", "per hour", "hourly"):
 		return model.ByHour

@@ -196,6 +196,8 @@ func TestTriageRanks(t *testing.T) {
 		{"are my costs stable?", model.MetricTrend, "", ""},
 		{"which day of the week is busiest?", model.MetricRequests, model.ByWeekday, ""},
 		{"what time of day is busiest?", model.MetricRequests, model.ByHour, ""},
+		{"how much did I spend on weekends?", model.MetricCost, model.ByWeekday, ""},
+		{"what time of day costs the most?", model.MetricCost, model.ByHour, ""},
 		{"compare gpt-4o and claude-sonnet-4", model.MetricCompare, "", ""},
 		{"how much will I spend this month?", model.MetricForecast, "", ""},
 		{"how many tokens per request on average?", model.MetricTokens, "", ""},
