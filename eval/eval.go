@@ -664,6 +664,11 @@ func rankedCases(f facts) []Case {
 		add(c.q, ok, fmt.Sprintf("Route **%s** costs you the most on %s in the last %d days: $%.2f of $%.2f", g.key,
 			strings.Join(slices.Sorted(maps.Keys(names)), ", "), c.days, g.cost, cost(rs)))
 	}
+	// Another measure of a ranking, asked as a follow-up, ranks by it.
+	if g, ok := top(f.in(14, all), byProvider, all, failsThenRate); ok {
+		cs = append(cs, Case{Thread: []string{"Which provider costs me the most in the last 14 days?"}, Question: "what about errors?", Kind: KindFigure,
+			MustNot: noReport, Must: []string{fmt.Sprintf("**%s** has the most errors in the last 14 days: %d of its %d requests failed", g.key, g.fails, g.requests)}})
+	}
 	perToken := func(g group) float64 { return math.Round(g.cost * 1e6 / float64(g.in+g.out) * 100) }
 	g, ok = top(f.in(30, all), byModel, all, perToken)
 	add("Which model is the most expensive per token in the last 30 days?", ok,

@@ -291,9 +291,11 @@ func FollowUp(q string) bool {
 	return followUpRe.MatchString(q) && len(strings.Fields(q)) <= 10
 }
 
-// inherit fills what a follow-up leaves out from the question it continues: the window, the
-// scope, the targets, and the kind of answer unless it asks for another.
-func inherit(m, prev model.Triage) model.Triage {
+// inherit fills what a follow-up q leaves out from the question it continues: the window, the
+// scope, the targets, the kind of answer unless it asks for another, and the ranking when it
+// asks another measure of it ("what about errors?" after "which provider costs the most?").
+func inherit(q string, m, prev model.Triage) model.Triage {
+	ownScope := len(m.Models)+len(m.Routes)+len(m.Providers) > 0
 	if m.WindowDays <= 0 && m.From == "" {
 		m.WindowDays, m.WindowLabel, m.From, m.To = prev.WindowDays, prev.WindowLabel, prev.From, prev.To
 	}
@@ -307,6 +309,22 @@ func inherit(m, prev model.Triage) model.Triage {
 		// "and the fastest?" after a ranking: the same ranking from its other end.
 		m.Kind, m.Metric, m.By, m.Category, m.OutOfScope = prev.Kind, prev.Metric, prev.By, prev.Category, false
 	}
+	prevBy := prev.By
+	switch prev.Metric {
+	case model.MetricTopModel:
+		prevBy = model.ByModel
+	case model.MetricTopRoute:
+		prevBy = model.ByRoute
+	}
+	if m.Kind == model.KindFigure && m.By == "" && prev.Kind == model.KindFigure && prevBy != "" && !ownScope && rankable(m.Metric) &&
+		!wholeRe.MatchString(q) {
+		m.By = prevBy
+		if m.Metric == model.MetricCost && prevBy == model.ByModel {
+			m.Metric, m.By = model.MetricTopModel, ""
+		} else if m.Metric == model.MetricCost && prevBy == model.ByRoute {
+			m.Metric, m.By = model.MetricTopRoute, ""
+		}
+	}
 	if m.Kind != model.KindFigure || m.Metric == "" {
 		if m.Kind == model.KindCapability || (m.Kind == model.KindReport && prev.Kind == model.KindFigure) {
 			m.Kind, m.Metric, m.By, m.Category, m.OutOfScope = prev.Kind, prev.Metric, prev.By, prev.Category, false
@@ -314,6 +332,19 @@ func inherit(m, prev model.Triage) model.Triage {
 		}
 	}
 	return m
+}
+
+// wholeRe recognises a follow-up that asks for the whole, not a ranking: "and the total?".
+var wholeRe = regexp.MustCompile(`(?i)\b(?:total|overall|in all|altogether|all together)\b`)
+
+// rankable reports a measure a ranking can be taken by.
+func rankable(metric string) bool {
+	switch metric {
+	case model.MetricCost, model.MetricErrorRate, model.MetricLatency, model.MetricRequests, model.MetricTokens,
+		model.MetricCostPerRequest, model.MetricCostPerToken:
+		return true
+	}
+	return false
 }
 
 // shiftRe recognises a follow-up that asks for the period before the one it continues: "and
@@ -362,7 +393,7 @@ func (t *triage) thread(ctx context.Context, rt *agent.Runtime, known func(strin
 		}
 		known(q, &m)
 		if i > 0 && FollowUp(q) {
-			m = inherit(m, acc)
+			m = inherit(q, m, acc)
 			if shiftsBack(q) {
 				m = shiftBack(m, time.Now().UTC())
 			}
@@ -408,7 +439,7 @@ func (t *triage) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 		}
 		if ok {
 			known(in.Text, &m)
-			m = inherit(m, prev)
+			m = inherit(in.Text, m, prev)
 			if shiftsBack(in.Text) {
 				m = shiftBack(m, now)
 			}

@@ -92,3 +92,30 @@ func TestTrendPeriods(t *testing.T) {
 		}
 	}
 }
+
+// TestInheritRanking: a follow-up that asks another measure of a ranking ranks by it too,
+// unless it names its own scope or asks for the whole.
+func TestInheritRanking(t *testing.T) {
+	t.Parallel()
+	byProvider := model.Triage{Kind: model.KindFigure, Metric: model.MetricCost, By: model.ByProvider}
+	topRoute := model.Triage{Kind: model.KindFigure, Metric: model.MetricTopRoute}
+	errs := model.Triage{Kind: model.KindFigure, Metric: model.MetricErrorRate}
+	for _, c := range []struct {
+		q       string
+		m, prev model.Triage
+		metric  string
+		by      string
+	}{
+		{"what about errors?", errs, byProvider, model.MetricErrorRate, model.ByProvider},
+		{"and errors?", errs, topRoute, model.MetricErrorRate, model.ByRoute},
+		{"and the total errors?", errs, byProvider, model.MetricErrorRate, ""},
+		{"what about errors on gpt-4o?", model.Triage{Kind: model.KindFigure, Metric: model.MetricErrorRate, Models: []string{"gpt-4o"}}, byProvider, model.MetricErrorRate, ""},
+		{"and spend?", model.Triage{Kind: model.KindFigure, Metric: model.MetricCost}, model.Triage{Kind: model.KindFigure, Metric: model.MetricErrorRate, By: model.ByRoute}, model.MetricTopRoute, ""},
+		{"what about errors?", errs, model.Triage{Kind: model.KindFigure, Metric: model.MetricCost}, model.MetricErrorRate, ""},
+	} {
+		got := inherit(c.q, c.m, c.prev)
+		if got.Metric != c.metric || got.By != c.by {
+			t.Errorf("%q after %s by %q: %s by %q; want %s by %q", c.q, c.prev.Metric, c.prev.By, got.Metric, got.By, c.metric, c.by)
+		}
+	}
+}
