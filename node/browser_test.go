@@ -349,7 +349,8 @@ func TestBrowserDashboard(t *testing.T) {
 		t.Fatalf("the dashboard shows %s violations and %s connections; /metrics says %q", violations, conns, scraped)
 	}
 	// The nodes of the service: this one, with its connections.
-	if err := chromedp.Do(ctx, until(`document.querySelectorAll("#admin-nodes tr").length === 1`)); err != nil {
+	// The nodes table refreshes on its own tick: wait for the row to count the fourth connection.
+	if err := chromedp.Do(ctx, until(`document.querySelectorAll("#admin-nodes tr").length === 1 && document.querySelectorAll("#admin-nodes td")[3]?.textContent === "4"`)); err != nil {
 		t.Fatal(err)
 	}
 	row, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#admin-nodes td")].map(td => td.textContent)`))
