@@ -291,6 +291,32 @@ func (a *Analyzer) MergeLatencies(b *Analyzer) {
 	}
 }
 
+// bySlowest calls each with every key's latency distribution, slowest p95 first (ties by
+// key), as the breakdowns by model and provider list them.
+func bySlowest(m map[string]*[]float32, each func(key string, d Dist)) {
+	type row struct {
+		key string
+		d   Dist
+	}
+	rows := make([]row, 0, len(m))
+	for k, p := range m {
+		var sum float64
+		for _, x := range *p {
+			sum += float64(x)
+		}
+		rows = append(rows, row{k, dist(*p, sum)})
+	}
+	sort.Slice(rows, func(i, j int) bool {
+		if rows[i].d.P95 != rows[j].d.P95 {
+			return rows[i].d.P95 > rows[j].d.P95
+		}
+		return rows[i].key < rows[j].key
+	})
+	for _, r := range rows {
+		each(r.key, r.d)
+	}
+}
+
 // providerLatencies is the latency series of a provider, made on first use; nil past maxKeys.
 func (a *Analyzer) providerLatencies(name string) *[]float32 {
 	if a.lastProv != nil && name == a.lastProvName {
@@ -462,33 +488,9 @@ func (a *Analyzer) Stats() Stats {
 		s.LatencyByRoute = append(s.LatencyByRoute, RouteLatency{Route: route, Dist: dist(v, sum), Interactive: ra.interactive})
 	}
 	sort.Slice(s.LatencyByRoute, func(i, j int) bool { return s.LatencyByRoute[i].Route < s.LatencyByRoute[j].Route })
-	for m, p := range a.tally.latByModel {
-		v := *p
-		var sum float64
-		for _, x := range v {
-			sum += float64(x)
-		}
-		s.LatencyByModel = append(s.LatencyByModel, ModelLatency{Model: m, Dist: dist(v, sum)})
-	}
-	sort.Slice(s.LatencyByModel, func(i, j int) bool {
-		if s.LatencyByModel[i].P95 != s.LatencyByModel[j].P95 {
-			return s.LatencyByModel[i].P95 > s.LatencyByModel[j].P95
-		}
-		return s.LatencyByModel[i].Model < s.LatencyByModel[j].Model
-	})
-	for name, p := range a.latByProvider {
-		v := *p
-		var sum float64
-		for _, x := range v {
-			sum += float64(x)
-		}
-		s.LatencyByProvider = append(s.LatencyByProvider, ProviderLatency{Provider: name, Dist: dist(v, sum)})
-	}
-	sort.Slice(s.LatencyByProvider, func(i, j int) bool {
-		if s.LatencyByProvider[i].P95 != s.LatencyByProvider[j].P95 {
-			return s.LatencyByProvider[i].P95 > s.LatencyByProvider[j].P95
-		}
-		return s.LatencyByProvider[i].Provider < s.LatencyByProvider[j].Provider
+	bySlowest(a.tally.latByModel, func(m string, d Dist) { s.LatencyByModel = append(s.LatencyByModel, ModelLatency{Model: m, Dist: d}) })
+	bySlowest(a.latByProvider, func(p string, d Dist) {
+		s.LatencyByProvider = append(s.LatencyByProvider, ProviderLatency{Provider: p, Dist: d})
 	})
 	s.TrafficByHour, s.CostByHour = a.hours, a.hourCost
 	ps := PrefixStats{RequestsWithPrefix: a.withPrefix, Truncated: a.prefixTruncated}
