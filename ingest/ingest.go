@@ -242,7 +242,7 @@ func (s *Service) Latency(ctx context.Context, owner string, w workload.Window, 
 		parts[0].MergeLatencies(p)
 	}
 	l := parts[0].Stats()
-	st.LatencyMS, st.TTFTMS, st.LatencyByRoute, st.LatencyByModel, st.LatencyByProvider = l.LatencyMS, l.TTFTMS, l.LatencyByRoute, l.LatencyByModel, l.LatencyByProvider
+	st.LatencyMS, st.TTFTMS, st.LatencyByRoute, st.LatencyByModel = l.LatencyMS, l.TTFTMS, l.LatencyByRoute, l.LatencyByModel
 	return st, err
 }
 

@@ -123,8 +123,7 @@ func TestLatencyAnalyzerMatchesAnalyzer(t *testing.T) {
 	}
 	a, b := full.Stats(), lat.Stats()
 	if a.LatencyMS.Count == 0 || !reflect.DeepEqual(a.LatencyMS, b.LatencyMS) || !reflect.DeepEqual(a.TTFTMS, b.TTFTMS) ||
-		!reflect.DeepEqual(a.LatencyByRoute, b.LatencyByRoute) || !reflect.DeepEqual(a.LatencyByModel, b.LatencyByModel) ||
-		!reflect.DeepEqual(a.LatencyByProvider, b.LatencyByProvider) {
+		!reflect.DeepEqual(a.LatencyByRoute, b.LatencyByRoute) || !reflect.DeepEqual(a.LatencyByModel, b.LatencyByModel) {
 		t.Fatalf("latencies differ:\nfull    %+v %+v\nlatency %+v %+v", a.LatencyMS, a.LatencyByRoute, b.LatencyMS, b.LatencyByRoute)
 	}
 	if b.Totals.Requests != 0 || len(b.SpendByModel) != 0 || b.InputTokens.Count != 0 {
@@ -157,8 +156,8 @@ func TestLatencyAnalyzersMerge(t *testing.T) {
 			*m.b = *m.a
 		}
 	}
-	if a.LatencyMS.Count == 0 || len(a.LatencyByRoute) < 2 || len(a.LatencyByProvider) < 2 || !reflect.DeepEqual(a.LatencyMS, b.LatencyMS) || !reflect.DeepEqual(a.TTFTMS, b.TTFTMS) ||
-		!reflect.DeepEqual(a.LatencyByRoute, b.LatencyByRoute) || !reflect.DeepEqual(a.LatencyByModel, b.LatencyByModel) || !reflect.DeepEqual(a.LatencyByProvider, b.LatencyByProvider) {
+	if a.LatencyMS.Count == 0 || len(a.LatencyByRoute) < 2 || !reflect.DeepEqual(a.LatencyMS, b.LatencyMS) || !reflect.DeepEqual(a.TTFTMS, b.TTFTMS) ||
+		!reflect.DeepEqual(a.LatencyByRoute, b.LatencyByRoute) || !reflect.DeepEqual(a.LatencyByModel, b.LatencyByModel) {
 		t.Fatalf("merged latencies differ:\none    %+v %+v\nmerged %+v %+v", a.LatencyMS, a.LatencyByRoute, b.LatencyMS, b.LatencyByRoute)
 	}
 }

@@ -49,6 +49,10 @@ type modelInfo struct {
 	lat             *[]float32    // nil past maxKeys models, or without latencies
 	lastDay         int64         // the day of lastDaySpend: records come in runs of one day
 	lastDaySpend    *Spend
+	// provider and provLat: the provider of the model's last record and its latency series
+	// (Analyzer), so that a record finds it without a map lookup.
+	provider string
+	provLat  *[]float32
 }
 
 // routeAcc is what is kept of one route.

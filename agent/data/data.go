@@ -55,11 +55,12 @@ func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 	// keeps rolled up; anything else needs every record.
 	tool, what := workloadtool.Stats, "spend, tokens, latency and errors"
 	switch {
-	case t.Kind == model.KindFigure && t.Metric == model.MetricLatency:
+	case t.Kind == model.KindFigure && t.Metric == model.MetricLatency && t.By != model.ByProvider:
 		tool, what = workloadtool.Latency, "latency and time to first token"
-	case t.Kind == model.KindFigure && (t.Metric == model.MetricCompare || t.By == model.ByHour):
-		// keeps workload_stats: a comparison needs spend, errors and latency of each, and the
-		// hours of the day come from the records, not the daily rollups
+	case t.Kind == model.KindFigure && (t.Metric == model.MetricCompare || t.Metric == model.MetricLatency || t.By == model.ByHour):
+		// keeps workload_stats: a comparison needs spend, errors and latency of each, latency
+		// by provider comes only with the full analysis, and the hours of the day come from
+		// the records, not the daily rollups
 	case t.Kind == model.KindFigure:
 		tool, what = workloadtool.Tally, "spend, requests, tokens and errors"
 	}
