@@ -49,6 +49,9 @@ type Spend struct {
 	// Errors are the requests that failed, and ErrorCostUSD what they cost.
 	Errors       int64   `json:"errors,omitempty"`
 	ErrorCostUSD float64 `json:"error_cost_usd,omitempty"`
+	// ErrorTypes counts the failed requests by error type, for models, routes and providers
+	// ("which model has the most timeouts?"); nil for days and when none failed.
+	ErrorTypes map[string]int64 `json:"error_types,omitempty"`
 }
 
 // Dist summarizes a distribution; percentiles are nearest-rank.
@@ -456,6 +459,9 @@ func sorted(m map[string]*Spend, total float64, byKey bool) []Spend {
 			other.Share += s.Share
 			other.Errors += s.Errors
 			other.ErrorCostUSD += s.ErrorCostUSD
+			for k, n := range s.ErrorTypes {
+				other.ErrorTypes = countType(other.ErrorTypes, k, n)
+			}
 		}
 		out = append(out[:maxKeys-1], other)
 	}

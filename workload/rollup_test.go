@@ -63,6 +63,32 @@ func TestRollupsTallyAsRecords(t *testing.T) {
 			t.Fatalf("errors by %s add up to %d costing $%f, want %d costing $%f", name, n, cost, errs, b.Errors.WasteUSD)
 		}
 	}
+	// Each model's, route's and provider's failures by type, counted here from the records.
+	want := map[string]map[string]map[string]int64{"model": {}, "route": {}, "provider": {}}
+	for i := range recs {
+		r := &recs[i]
+		if r.OK {
+			continue
+		}
+		et := r.ErrorType
+		if et == "" {
+			et = "unknown"
+		}
+		m := workload.DefaultPrices().Canonical(r.Model)
+		for dim, key := range map[string]string{"model": m, "route": r.Route, "provider": r.Provider} {
+			if want[dim][key] == nil {
+				want[dim][key] = map[string]int64{}
+			}
+			want[dim][key][et]++
+		}
+	}
+	for dim, l := range map[string][]workload.Spend{"model": b.SpendByModel, "route": b.SpendByRoute, "provider": b.SpendByProvider} {
+		for _, s := range l {
+			if w := want[dim][s.Key]; !reflect.DeepEqual(s.ErrorTypes, w) && (len(w) > 0 || len(s.ErrorTypes) > 0) {
+				t.Fatalf("%s %s fails by type %v, want %v", dim, s.Key, s.ErrorTypes, w)
+			}
+		}
+	}
 	merged := false
 	for _, m := range b.SpendByModel {
 		merged = merged || m.Model == "gpt-4o" && slices.Contains(m.Names, "gpt-4o-2024-08-06")

@@ -98,6 +98,22 @@ func (s *Spend) add(requests int64, cost float64, in, out int64) {
 	s.OutputTokens += out
 }
 
+// countType adds n failed requests of an error type to m, which it makes when nil; past
+// maxKeys types, they count as "(other)".
+func countType(m map[string]int64, errType string, n int64) map[string]int64 {
+	if m == nil {
+		m = map[string]int64{}
+	}
+	if c, seen := m[errType]; seen {
+		m[errType] = c + n
+	} else if len(m) < maxKeys {
+		m[strings.Clone(errType)] = n
+	} else {
+		m["(other)"] += n
+	}
+	return m
+}
+
 func (t *Tally) route(name string) *routeAcc {
 	if ra, ok := t.routeCache.get(name); ok {
 		return ra
@@ -202,13 +218,10 @@ func (t *Tally) count(mi *modelInfo, ra *routeAcc, provider string, day int64, o
 		if errType == "" {
 			errType = "unknown"
 		}
-		if c, seen := t.errTypes[errType]; seen {
-			t.errTypes[errType] = c + n
-		} else if len(t.errTypes) < maxKeys {
-			t.errTypes[strings.Clone(errType)] = n
-		} else {
-			t.errTypes["(other)"] += n
+		for _, s := range [...]*Spend{mi.spend, ra.spend, prov} {
+			s.ErrorTypes = countType(s.ErrorTypes, errType, n)
 		}
+		t.errTypes = countType(t.errTypes, errType, n)
 	}
 	t.retryWaste += retryWaste
 }
