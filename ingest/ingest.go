@@ -393,6 +393,10 @@ type Coverage struct {
 	WithTTFT    int64           `json:"with_ttft"`
 	WithPrefix  int64           `json:"with_prefix"`
 	StoredTotal int64           `json:"stored_total"`
+	// StoredFirst and StoredLast are the times of the owner's first and last records, in or
+	// out of the window: where to ask instead when the window holds none.
+	StoredFirst *time.Time `json:"stored_first,omitempty"`
+	StoredLast  *time.Time `json:"stored_last,omitempty"`
 }
 
 // Coverage describes the owner's data in w. It reads rollups where it can, so its cost grows
@@ -437,7 +441,7 @@ func (s *Service) Coverage(ctx context.Context, owner string, w workload.Window)
 	slices.Sort(c.Models)
 	slices.Sort(c.Routes)
 	sum, err := s.store.RecordSummary(ctx, owner)
-	c.StoredTotal = sum.Records
+	c.StoredTotal, c.StoredFirst, c.StoredLast = sum.Records, sum.First, sum.Last
 	return c, err
 }
 

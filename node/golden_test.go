@@ -232,10 +232,25 @@ func TestGoldenPath(t *testing.T) {
 			t.Errorf("upload: %d %v", status, up)
 			return
 		}
+		// A day her records do not reach: said so, with the days they do cover.
+		first, last := fixture[0].TS, fixture[0].TS
+		for _, r := range fixture {
+			if r.TS.Before(first) {
+				first = r.TS
+			}
+			if r.TS.After(last) {
+				last = r.TS
+			}
+		}
+		evsNone, none := ask(t, c, conn, "how much did I spend on 2020-01-01?")
+		if want := fmt.Sprintf("# No records on 2020-01-01 (UTC)\n\n## About your data\n\nYou have %d records stored, from %s to %s (UTC), but none on 2020-01-01 (UTC).",
+			len(fixture), first.UTC().Format(time.DateOnly), last.UTC().Format(time.DateOnly)); !strings.Contains(none.Markdown, want) {
+			t.Errorf("%s, a day without records:\n%s\nwant it to hold:\n%s", user, none.Markdown, want)
+		}
 		before := time.Now().UTC()
 		evs2, rep := ask(t, c, conn, "How can I reduce my LLM costs over the last 14 days?")
 		after := time.Now().UTC()
-		remember(user, evs, evs2)
+		remember(user, evs, evsNone, evs2)
 		if got := agentsIn(evs2); got != "supervisor,triage,data,optimization,actions,reporting" {
 			t.Errorf("%s, with data: agents %s", user, got)
 		}

@@ -5,6 +5,7 @@ package datahelper
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/netra-ai/netra/agent"
 	"github.com/netra-ai/netra/agent/triage"
@@ -43,6 +44,10 @@ func (h helper) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (age
 		out.Missing = append(out.Missing, "usage records: one per model call, with ts, model, route, input_tokens, output_tokens, latency_ms and status")
 	case c.Records == 0:
 		out.Message = fmt.Sprintf("You have %d records stored, but none %s.", c.StoredTotal, t.Window.In())
+		if c.StoredFirst != nil && c.StoredLast != nil {
+			out.Message = fmt.Sprintf("You have %d records stored, from %s to %s (UTC), but none %s.", c.StoredTotal,
+				c.StoredFirst.UTC().Format(time.DateOnly), c.StoredLast.UTC().Format(time.DateOnly), t.Window.In())
+		}
 		out.Missing = append(out.Missing, "records inside the window: upload recent traffic, or ask about a longer window")
 	default:
 		out.Message = fmt.Sprintf("Only %d records on %d of the %.0f days %s: figures below are indicative.", c.Records, c.DaysCovered, c.WindowDays, t.Window.In())

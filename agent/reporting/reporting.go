@@ -255,8 +255,10 @@ func (r rep) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.
 		if hasPlans {
 			writePlans(&b, plans)
 		}
+	case t.Coverage.StoredTotal > 0 && t.Coverage.Records == 0:
+		fmt.Fprintf(&b, "# No records %s\n", t.Window.In())
 	default:
-		fmt.Fprintf(&b, "# I need your usage data first\n\n")
+		fmt.Fprintf(&b, "# I need your usage data first\n")
 	}
 	if hasHelper {
 		fmt.Fprintf(&b, "\n## About your data\n\n%s\n", helper.Message)
