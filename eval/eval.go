@@ -452,7 +452,26 @@ func calendarCases(f facts) []Case {
 	} else if r1 < r0 {
 		moved = fmt.Sprintf("down %.2f points", r0-r1)
 	}
+	// A holiday named: the last Black Friday (the day after the fourth Thursday of November)
+	// not after today. Most of the year the records do not reach it, and the answer says so.
+	blackFriday := func(year int) time.Time {
+		for d := 22; ; d++ {
+			if t := time.Date(year, time.November, d, 0, 0, 0, 0, time.UTC); t.Weekday() == time.Thursday {
+				return t.AddDate(0, 0, 1)
+			}
+		}
+	}
+	bf := blackFriday(today.Year())
+	if bf.After(today) {
+		bf = blackFriday(today.Year() - 1)
+	}
+	onBF := between(bf, bf, all)
+	bfMust := fmt.Sprintf("You spent **$%.2f** on %s (UTC), over %d requests", cost(onBF), bf.Format(time.DateOnly), len(onBF))
+	if len(onBF) == 0 {
+		bfMust = fmt.Sprintf("# No records on %s (UTC)", bf.Format(time.DateOnly))
+	}
 	return []Case{
+		{Question: "How much did I spend on Black Friday?", Kind: KindFigure, MustNot: noReport, Must: []string{bfMust}},
 		{Question: "Is my error rate going up?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("Your error rate over the last 7 full days (%s, UTC) was **%.2f%%** (%d of %d requests failed), against %.2f%% (%d of %d) in the 7 days before: **%s**",
 				dates(today.AddDate(0, 0, -7), today.AddDate(0, 0, -1)), r1, failedOf(wk), len(wk), r0, failedOf(wk0), len(wk0), moved)}},
@@ -502,14 +521,10 @@ type group struct {
 	recs            []workload.Record
 }
 
-// top is the group of the records kept that leads by by; ok is false when there is none or
-// the first two tie, so that either answer would be right.
-func top(rs []workload.Record, key func(workload.Record) string, keep func(workload.Record) bool, by func(group) float64) (group, bool) {
+// groups are the records by key.
+func groups(rs []workload.Record, key func(workload.Record) string) map[string]*group {
 	m := map[string]*group{}
 	for _, r := range rs {
-		if !keep(r) {
-			continue
-		}
 		k := key(r)
 		g := m[k]
 		if g == nil {
@@ -525,6 +540,23 @@ func top(rs []workload.Record, key func(workload.Record) string, keep func(workl
 			g.fails++
 		}
 	}
+	return m
+}
+
+func modelIs(m string) func(workload.Record) bool {
+	return func(r workload.Record) bool { return r.Model == m }
+}
+
+// top is the group of the records kept that leads by by; ok is false when there is none or
+// the first two tie, so that either answer would be right.
+func top(rs []workload.Record, key func(workload.Record) string, keep func(workload.Record) bool, by func(group) float64) (group, bool) {
+	var kept []workload.Record
+	for _, r := range rs {
+		if keep(r) {
+			kept = append(kept, r)
+		}
+	}
+	m := groups(kept, key)
 	var gs []group
 	for _, g := range m {
 		gs = append(gs, *g)
@@ -624,6 +656,25 @@ func rankedCases(f facts) []Case {
 	g, ok = top(f.in(30, all), errorType, func(r workload.Record) bool { return !r.OK }, requests)
 	add("What's the most common error in the last 30 days?", ok,
 		fmt.Sprintf("**%s** is the most common error in the last 30 days: %d of %d failed requests", g.key, g.requests, len(f.in(30, func(r workload.Record) bool { return !r.OK }))))
+	// One type of failure named: ranked by its count, not by all errors.
+	timedOut := func(r workload.Record) bool { return !r.OK && r.ErrorType == "timeout" }
+	g, ok = top(f.in(30, all), byModel, timedOut, requests)
+	add("Which model has the most timeouts in the last 30 days?", ok,
+		fmt.Sprintf("**%s** has the most timeout failures in the last 30 days: %d of its %d requests (%.2f%%). In all, %d requests failed with timeout",
+			g.key, g.requests, len(f.in(30, modelIs(g.key))), 100*float64(g.requests)/float64(len(f.in(30, modelIs(g.key)))), len(f.in(30, timedOut))))
+	// A number of a ranking asked: that many rows, and what they cost together.
+	var spends []group
+	for k, v := range groups(f.in(30, all), byRoute) {
+		spends = append(spends, group{key: k, cost: v.cost})
+	}
+	sort.Slice(spends, func(i, j int) bool { return spends[i].cost > spends[j].cost })
+	if len(spends) > 3 && math.Round(spends[2].cost*100) != math.Round(spends[3].cost*100) {
+		three := spends[0].cost + spends[1].cost + spends[2].cost
+		cs = append(cs, Case{Question: "What are my top 3 routes by cost in the last 30 days?", Kind: KindFigure,
+			MustNot: append([]string{"| " + spends[3].key + " |"}, noReport...),
+			Must: []string{fmt.Sprintf("Your 3 most expensive routes in the last 30 days cost **$%.2f** of $%.2f (%.1f%%), of %d in all: **%s**, **%s** and **%s**.",
+				three, cost(f.in(30, all)), 100*three/cost(f.in(30, all)), len(spends), spends[0].key, spends[1].key, spends[2].key)}})
+	}
 	routes := map[string]bool{}
 	for _, r := range f.in(7, all) {
 		routes[r.Route] = true
@@ -744,7 +795,6 @@ func sumCases(f facts) []Case {
 			"In the last 30 days, **%s** costs **$%.4f** a request against $%.4f on %s, fails %.2f%% of its requests against %.2f%%, and has a p95 latency of %.0f ms against %.0f ms (%d and %d requests)",
 			a, cost(ra)/float64(len(ra)), cost(rc)/float64(len(rc)), c, failRate(ra), failRate(rc), p95(ra), p95(rc), len(ra), len(rc))}}
 	}
-	modelIs := func(m string) func(workload.Record) bool { return func(r workload.Record) bool { return r.Model == m } }
 	providerIs := func(p string) func(workload.Record) bool {
 		return func(r workload.Record) bool { return r.Provider == p }
 	}

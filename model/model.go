@@ -69,6 +69,9 @@ type Triage struct {
 	By string `json:"by,omitempty"`
 	// Least asks for the other end of the ranking: the fastest, the cheapest, the fewest.
 	Least bool `json:"least,omitempty"`
+	// Top is how many of a ranking the question asks for ("my top 3 routes", "the 2 slowest
+	// models"); 0 when it names no number.
+	Top int `json:"top,omitempty"`
 	// OutOfScope marks a question that usage data cannot answer (KindCapability).
 	OutOfScope bool `json:"out_of_scope,omitempty"`
 	// Target is the model a what-if would move the scope's traffic to (KindWhatIf).

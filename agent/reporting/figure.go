@@ -34,10 +34,7 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 			head, base = "share of all", whole.CostUSD
 		}
 		fmt.Fprintf(b, "\n| %s | requests | cost | %s |\n| --- | ---: | ---: | ---: |\n", what, head)
-		for i, r := range rows {
-			if i == 10 {
-				break
-			}
+		for _, r := range rows[:min(len(rows), shown(t))] {
 			fmt.Fprintf(b, "| %s | %d | %s | %.1f%% |\n", key(r), r.Requests, money(r.CostUSD), 100*r.CostUSD/max(base, 1e-12))
 		}
 	}
@@ -53,15 +50,18 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 	}
 	switch t.Metric {
 	case model.MetricTopModel:
-		top := s.SpendByModel[0]
-		fmt.Fprintf(b, "**%s** costs you the most%s %s: %s of %s (%.1f%%), over %d requests.\n", top.Model, scope, label,
-			money(top.CostUSD), money(tot.CostUSD), top.Share*100, top.Requests)
+		if top := s.SpendByModel[0]; !writeTopSpend(b, t, s.SpendByModel, len(s.SpendByModel), tot.CostUSD, "models", byModel) {
+			fmt.Fprintf(b, "**%s** costs you the most%s %s: %s of %s (%.1f%%), over %d requests.\n", top.Model, scope, label,
+				money(top.CostUSD), money(tot.CostUSD), top.Share*100, top.Requests)
+		}
 		spendTable(s.SpendByModel, "model", byModel)
 	case model.MetricTopRoute:
-		top := s.SpendByRoute[0]
-		fmt.Fprintf(b, "Route **%s** costs you the most%s %s: %s of %s (%.1f%%), over %d requests.\n", top.Route, scope, label,
-			money(top.CostUSD), money(tot.CostUSD), top.Share*100, top.Requests)
-		spendTable(s.SpendByRoute, "route", func(r workload.Spend) string { return r.Route })
+		byRoute := func(r workload.Spend) string { return r.Route }
+		if top := s.SpendByRoute[0]; !writeTopSpend(b, t, s.SpendByRoute, len(s.SpendByRoute), tot.CostUSD, "routes", byRoute) {
+			fmt.Fprintf(b, "Route **%s** costs you the most%s %s: %s of %s (%.1f%%), over %d requests.\n", top.Route, scope, label,
+				money(top.CostUSD), money(tot.CostUSD), top.Share*100, top.Requests)
+		}
+		spendTable(s.SpendByRoute, "route", byRoute)
 	case model.MetricErrorRate:
 		// An error type the question names ("how many requests hit rate limits?") comes first.
 		for _, k := range namedErrorTypes(question, s.Errors.ByType) {
@@ -211,6 +211,30 @@ func writeForecast(b *strings.Builder, t triage.Output, s workload.Stats, month 
 		first.Format("January 2006"), money(month.CostUSD+rate*left), scopeText(t), money(month.CostUSD), now.Format("2006-01-02 15:04"),
 		left, money(rate), t.Window.In(), money(s.Totals.CostUSD), s.Totals.Requests, s.CoveredDays)
 	b.WriteString("\nA forecast at a steady rate: a change in traffic or prices this month moves it.\n")
+}
+
+// writeTopSpend leads a ranking by cost when the question asks for its first few ("my top 3
+// routes", "the 2 cheapest models") of more: what they cost together, and which they are. rows
+// are ranked, at least the first few of all. It reports false when the question asks for no
+// number, or for them all.
+func writeTopSpend(b *strings.Builder, t triage.Output, rows []workload.Spend, all int, total float64, what string, key func(workload.Spend) string) bool {
+	n := t.Top
+	if n < 2 || n >= all || n > len(rows) {
+		return false
+	}
+	var sum float64
+	names := make([]string, n)
+	for i, r := range rows[:n] {
+		sum += r.CostUSD
+		names[i] = "**" + key(r) + "**"
+	}
+	end := "most expensive"
+	if t.Least {
+		end = "cheapest"
+	}
+	fmt.Fprintf(b, "Your %d %s %s%s %s cost **%s** of %s (%.1f%%), of %d in all: %s and %s.\n", n, end, what, scopeText(t), t.Window.In(),
+		money(sum), money(total), 100*sum/max(total, 1e-12), all, strings.Join(names[:n-1], ", "), names[n-1])
+	return true
 }
 
 // share is part's percentage of whole.

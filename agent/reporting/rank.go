@@ -59,7 +59,7 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 			}
 			return less(rows[i], rows[j])
 		})
-		return rows[:min(len(rows), 10)]
+		return rows[:min(len(rows), shown(t))]
 	}
 	// most says which end of the ranking leads: "the most errors" or, for a question about
 	// the least, "the fewest errors".
@@ -83,7 +83,11 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 			return false // writeFigure's top_model and top_route
 		}
 		rows := rank(func(a, b workload.Spend) bool { return a.CostUSD > b.CostUSD })
-		if top := rows[0]; headline {
+		whats := what + "s"
+		if t.By == model.ByDay {
+			whats = "days (UTC)"
+		}
+		if top := rows[0]; headline && !writeTopSpend(b, t, rows, len(groups), tot.CostUSD, whats, key) {
 			fmt.Fprintf(b, "%s costs you the %s%s %s: %s of %s (%.1f%%), over %d requests.\n", title(key(top)), most("most", "least"), scope, label,
 				money(top.CostUSD), money(tot.CostUSD), 100*top.CostUSD/max(tot.CostUSD, 1e-12), top.Requests)
 		}
@@ -116,6 +120,26 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 		if tot.Errors == 0 {
 			fmt.Fprintf(b, "No request failed%s %s, of %d.\n", scope, label, tot.Requests)
 			return true
+		}
+		if kinds := namedErrorTypes(question, s.Errors.ByType); len(kinds) > 0 && t.By != model.ByDay {
+			// "which model has the most timeouts?": by the count of the type named.
+			k := kinds[0]
+			of := func(g workload.Spend) int64 { return g.ErrorTypes[k] }
+			rows := rank(func(a, b workload.Spend) bool {
+				if of(a) != of(b) {
+					return of(a) > of(b)
+				}
+				return rate(a) > rate(b)
+			})
+			if top := rows[0]; headline {
+				fmt.Fprintf(b, "%s has the %s %s failures%s %s: %d of its %d requests (%.2f%%). In all, %d requests failed with %s, of %d that failed.\n",
+					title(key(top)), most("most", "fewest"), k, scope, label, of(top), top.Requests, share(of(top), top.Requests), s.Errors.ByType[k], k, tot.Errors)
+			}
+			fmt.Fprintf(b, "\n| %s | requests | %s | all errors | error rate |\n| --- | ---: | ---: | ---: | ---: |\n", what, k)
+			for _, g := range rows {
+				fmt.Fprintf(b, "| %s | %d | %d | %d | %.2f%% |\n", key(g), g.Requests, of(g), g.Errors, rate(g)*100)
+			}
+			break
 		}
 		// "the highest error rate" ranks by the rate; "the most errors", and a breakdown, by
 		// the count (ties to the higher rate).
@@ -206,13 +230,22 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 		}
 		b.WriteString("\n")
 		fmt.Fprintf(b, "\n| %s | requests | p50 ms | p95 ms | p99 ms |\n| --- | ---: | ---: | ---: | ---: |\n", what)
-		for _, r := range rows {
+		for _, r := range rows[:min(len(rows), shown(t))] {
 			fmt.Fprintf(b, "| %s | %d | %.0f | %.0f | %.0f |\n", r.key, r.Count, r.P50, r.P95, r.P99)
 		}
 	default:
 		return false
 	}
 	return true
+}
+
+// shown is how many rows of a ranking to show: as many as the question asks ("my top 3
+// routes"), else the first ten.
+func shown(t triage.Output) int {
+	if t.Top > 0 {
+		return t.Top
+	}
+	return 10
 }
 
 // writeProviders leads with the figures of each provider the question names: its share of the
@@ -266,7 +299,7 @@ func writeHours(b *strings.Builder, t triage.Output, s workload.Stats, question 
 			fmt.Fprintf(b, " (%s an hour over the window's %.0f hours)", money(all/(days*24)), days*24)
 		}
 		b.WriteString(".\n\n| hour (UTC) | cost | share | requests |\n| --- | ---: | ---: | ---: |\n")
-		for _, h := range hours[:10] {
+		for _, h := range hours[:min(len(hours), shown(t))] {
 			fmt.Fprintf(b, "| %02d:00 | %s | %.1f%% | %d |\n", h, money(s.CostByHour[h]), 100*s.CostByHour[h]/max(all, 1e-12), s.TrafficByHour[h])
 		}
 		return true
@@ -280,7 +313,7 @@ func writeHours(b *strings.Builder, t triage.Output, s workload.Stats, question 
 	fmt.Fprintf(b, "**%02d:00–%02d:00 UTC** gets the %s requests%s %s: %d of %d (%.1f%%), against %.0f an hour on average.\n",
 		h, (h+1)%24, word, scopeText(t), t.Window.In(), s.TrafficByHour[h], tot, share(s.TrafficByHour[h], tot), float64(tot)/24)
 	b.WriteString("\n| hour (UTC) | requests | share |\n| --- | ---: | ---: |\n")
-	for _, h := range hours[:10] {
+	for _, h := range hours[:min(len(hours), shown(t))] {
 		fmt.Fprintf(b, "| %02d:00 | %d | %.1f%% |\n", h, s.TrafficByHour[h], share(s.TrafficByHour[h], tot))
 	}
 	return true
@@ -397,7 +430,7 @@ func writeErrorTypes(b *strings.Builder, t triage.Output, s workload.Stats) bool
 	fmt.Fprintf(b, "**%s** is the %s common error%s %s: %d of %d failed requests (%.1f%%). In all, %d of %d requests failed (%.2f%%), costing %s.\n",
 		types[0], word, scope, label, n, tot.Errors, 100*float64(n)/float64(tot.Errors), tot.Errors, tot.Requests, tot.ErrorRate*100, money(s.Errors.WasteUSD))
 	b.WriteString("\n| error type | requests | share of errors |\n| --- | ---: | ---: |\n")
-	for _, k := range types {
+	for _, k := range types[:min(len(types), shown(t))] {
 		fmt.Fprintf(b, "| %s | %d | %.1f%% |\n", k, s.Errors.ByType[k], 100*float64(s.Errors.ByType[k])/float64(tot.Errors))
 	}
 	return true

@@ -143,6 +143,7 @@ type Output struct {
 	Metric      string           `json:"metric,omitempty"`
 	By          string           `json:"by,omitempty"` // model.ByRoute, model.ByModel, …: what the figure is ranked by
 	Least       bool             `json:"least,omitempty"`
+	Top         int              `json:"top,omitempty"` // rows of a ranking asked for ("top 3"); 0: the first ten
 	OutOfScope  bool             `json:"out_of_scope,omitempty"`
 	TargetModel string           `json:"target_model,omitempty"`
 	Models      []string         `json:"models"`
@@ -319,6 +320,9 @@ func inherit(q string, m, prev model.Triage) model.Triage {
 	if m.Kind == model.KindFigure && m.By == "" && prev.Kind == model.KindFigure && prevBy != "" && !ownScope && rankable(m.Metric) &&
 		!wholeRe.MatchString(q) {
 		m.By = prevBy
+		if m.Top == 0 {
+			m.Top = prev.Top // "what about errors?" after "my top 3 routes by cost"
+		}
 		if m.Metric == model.MetricCost && prevBy == model.ByModel {
 			m.Metric, m.By = model.MetricTopModel, ""
 		} else if m.Metric == model.MetricCost && prevBy == model.ByRoute {
@@ -329,10 +333,16 @@ func inherit(q string, m, prev model.Triage) model.Triage {
 		if m.Kind == model.KindCapability || (m.Kind == model.KindReport && prev.Kind == model.KindFigure) {
 			m.Kind, m.Metric, m.By, m.Category, m.OutOfScope = prev.Kind, prev.Metric, prev.By, prev.Category, false
 			m.Least = m.Least || prev.Least // "and last week?" keeps the end of the ranking it follows
+			if m.Top == 0 {
+				m.Top = prev.Top
+			}
 		}
 	}
 	return m
 }
+
+// maxTop bounds the rows of a ranking a question may ask for.
+const maxTop = 50
 
 // wholeRe recognises a follow-up that asks for the whole, not a ranking: "and the total?".
 var wholeRe = regexp.MustCompile(`(?i)\b(?:total|overall|in all|altogether|all together)\b`)
@@ -446,7 +456,7 @@ func (t *triage) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 			_ = rt.Think(ctx, "A follow-up: keeping the scope of the question before it unless this one names another.")
 		}
 	}
-	out := Output{Category: m.Category, Kind: m.Kind, Metric: m.Metric, By: m.By, Least: m.Least, OutOfScope: m.OutOfScope, TargetModel: m.Target, Models: m.Models, Routes: m.Routes, Providers: m.Providers,
+	out := Output{Category: m.Category, Kind: m.Kind, Metric: m.Metric, By: m.By, Least: m.Least, Top: max(0, min(m.Top, maxTop)), OutOfScope: m.OutOfScope, TargetModel: m.Target, Models: m.Models, Routes: m.Routes, Providers: m.Providers,
 		Targets: workload.Targets{CostCutPercent: m.Targets.CostCutPercent, P95MS: m.Targets.P95MS}}
 	out.Synthetic.Preset, out.Synthetic.Days = m.Synthetic.Preset, m.Synthetic.Days
 	out.Window = window(m, time.Now().UTC())

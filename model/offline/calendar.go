@@ -2,6 +2,7 @@ package offline
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +24,9 @@ var (
 	// 10th to the 20th of november".
 	dayRangeRe = regexp.MustCompile(`\b(?:(` + monthNames + `)\.?\s+(\d{1,2})(?:st|nd|rd|th)?\s*(?:-|–|to|through|until|till)\s*(\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(\d{4})\b)?|` +
 		`(\d{1,2})(?:st|nd|rd|th)?\s*(?:-|–|to|through|until|till)\s*(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(` + monthNames + `)\b\.?(?:,?\s+(\d{4})\b)?)`)
+	// Holidays whose day a question may name instead of its date, longest names first.
+	holidayRe = regexp.MustCompile(`\b(black friday|cyber monday|thanksgiving(?: day)?|christmas eve|christmas day|christmas|xmas|boxing day|` +
+		`new year(?:'|’)?s eve|new year(?:'|’)?s day|new year(?:'|’)?s|halloween|valentine(?:'|’)?s(?: day)?)\b(?:,?\s+(\d{4})\b)?`)
 	// Words before a single date that make it the start of a period running to today.
 	sinceRe = regexp.MustCompile(`\b(?:since|from|starting)\s+(?:the\s+)?$`)
 	monthRe = regexp.MustCompile(`\b(?:(?:in|for|during|over|throughout|of)\s+(` + monthNames + `)\b(?:\s+(\d{4})\b)?|(` + monthNames + `)\s+(\d{4})\b|(january|february|april|june|july|august|september|october|november|december)\b)`)
@@ -67,6 +71,12 @@ func calendar(l string, today time.Time) (from, to time.Time, ok bool) {
 				days = append(days, at{t, d[0]})
 			}
 		}
+		for _, d := range holidayRe.FindAllStringSubmatchIndex(l, -1) {
+			if t, ok := holiday(group(l, d, 1), group(l, d, 2), today); ok {
+				days = append(days, at{t, d[0]})
+			}
+		}
+		slices.SortStableFunc(days, func(a, b at) int { return a.start - b.start }) // "since black friday", "between nov 20 and thanksgiving"
 	}
 	switch {
 	case len(days) >= 2:
@@ -104,6 +114,54 @@ func calendar(l string, today time.Time) (from, to time.Time, ok bool) {
 		return first, last, true
 	}
 	return from, to, false
+}
+
+// holiday is the UTC day of a holiday that falls on the same day everywhere, named as
+// holidayRe matches it, in year y; without a year, the latest not after today. Thanksgiving and
+// the days after it are the United States' (the fourth Thursday of November), as shops and
+// their traffic know them.
+func holiday(name, y string, today time.Time) (time.Time, bool) {
+	name = strings.NewReplacer("’", "", "'", "").Replace(name)
+	on := func(year int) time.Time {
+		d := func(m time.Month, day int) time.Time { return time.Date(year, m, day, 0, 0, 0, 0, time.UTC) }
+		thanksgiving := func() time.Time {
+			first := d(time.November, 1)
+			return first.AddDate(0, 0, (int(time.Thursday)-int(first.Weekday())+7)%7+21)
+		}
+		switch {
+		case strings.HasPrefix(name, "black friday"):
+			return thanksgiving().AddDate(0, 0, 1)
+		case strings.HasPrefix(name, "cyber monday"):
+			return thanksgiving().AddDate(0, 0, 4)
+		case strings.HasPrefix(name, "thanksgiving"):
+			return thanksgiving()
+		case name == "christmas eve":
+			return d(time.December, 24)
+		case strings.HasPrefix(name, "christmas"), name == "xmas":
+			return d(time.December, 25)
+		case name == "boxing day":
+			return d(time.December, 26)
+		case name == "new years eve":
+			return d(time.December, 31)
+		case strings.HasPrefix(name, "new year"):
+			return d(time.January, 1)
+		case name == "halloween":
+			return d(time.October, 31)
+		case strings.HasPrefix(name, "valentine"):
+			return d(time.February, 14)
+		}
+		return time.Time{}
+	}
+	if y != "" {
+		year, err := strconv.Atoi(y)
+		t := on(year)
+		return t, err == nil && !t.IsZero()
+	}
+	t := on(today.Year())
+	if t.After(today) {
+		t = on(today.Year() - 1)
+	}
+	return t, !t.IsZero()
 }
 
 // group is submatch i of a FindAllStringSubmatchIndex match, or "" when it did not take part.

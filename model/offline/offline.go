@@ -58,9 +58,34 @@ var (
 	providerRe = regexp.MustCompile(`\b(openai|anthropic|google|gemini|claude|gpt|grok|vertex|azure|bedrock|mistral|cohere|groq|together|deepseek|fireworks|openrouter|perplexity|xai)\b`)
 	leastRe    = regexp.MustCompile(`\b(?:fastest|cheapest|fewest|least|lowest|quietest)\b`)
 	// A price per token: "cost per 1k tokens", "per million tokens", "$ per token", "per mtok".
-	perTokenRe  = regexp.MustCompile(`\b(?:per|a|each|every)\s+(?:(?:1|one)\s*)?(?:k|m|thousand|million|1,?000|1,?000,?000)?\s*(?:tokens?|mtok|ktok)\b`)
+	perTokenRe = regexp.MustCompile(`\b(?:per|a|each|every)\s+(?:(?:1|one)\s*)?(?:k|m|thousand|million|1,?000|1,?000,?000)?\s*(?:tokens?|mtok|ktok)\b`)
+	// How many of a ranking: "top 3", "top-five", "the 2 slowest", "my 5 most expensive",
+	// "3 routes", "ten models". Not "7 days": that is a window.
+	topRe = regexp.MustCompile(`\btop[\s-]+(` + counts + `)\b|\b(` + counts + `)\s+(?:(?:most|least)\b|\w+est\b|(?:routes|models|providers|endpoints|features|error types)\b)`)
+	// A number of hours or days ranked: "which 3 days", "the top 5 hours".
+	countedRe   = regexp.MustCompile(`\b(?:which|what|top|the|my)\s+(` + counts + `)\s+(?:\w+est\s+|most\s+\w+\s+)?(?:days|hours)\b`)
 	routeLikeRe = regexp.MustCompile(`(?i)\b(?:route|endpoint|feature)\s+["']?([A-Za-z0-9._/-]+)`)
 )
+
+// counts are the numbers a ranking's length is asked in.
+const counts = `\d{1,2}|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty`
+
+// top is how many of a ranking the question asks for, or 0.
+func top(l string) int {
+	var w string
+	if m := topRe.FindStringSubmatch(l); m != nil {
+		w = m[1] + m[2]
+	} else if m := countedRe.FindStringSubmatch(l); m != nil {
+		w = m[1]
+	} else {
+		return 0
+	}
+	if n, err := strconv.Atoi(w); err == nil {
+		return n
+	}
+	return map[string]int{"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+		"twelve": 12, "fifteen": 15, "twenty": 20}[w]
+}
 
 // whatIfTarget is the model a "should I switch X to Y?", "what would moving X to Y save?" or
 // "what if I used Y for X?" question would move traffic to, or "".
@@ -187,6 +212,7 @@ func (p *Provider) triage(q string, today time.Time) model.Triage {
 			t.OutOfScope = !greetingRe.MatchString(strings.TrimSpace(l)) && !asksAboutNetra(l)
 		}
 	}
+	t.Top = top(l)
 	// Also outside a figure: a follow-up ("and the fastest?") asks it of the ranking before it.
 	t.Least = asksLeast(l) || (t.Metric == model.MetricTrend && has(l, "shrank", "shrink", "fell", "drop", "decreas", "went down", "declin"))
 	// A provider named is answered from the ranking by provider, its row first.
@@ -341,9 +367,9 @@ func figureMetric(l string) (metric, by string) {
 	case by == "" && has(l, "cost driver", "driver of my cost", "drives my cost", "drives my spend", "biggest cost", "largest cost",
 		"main cost", "biggest expense", "largest expense"):
 		return model.MetricTopModel, "" // the model that costs the most, with the rest below it
-	case by == model.ByModel && has(l, "cost", "spend", "expensive", "most") && !asksLeast(l):
+	case by == model.ByModel && has(l, "cost", "spend", "expensive", "most", "top ") && !asksLeast(l):
 		return model.MetricTopModel, ""
-	case by == model.ByRoute && has(l, "cost", "spend", "expensive", "most") && !asksLeast(l):
+	case by == model.ByRoute && has(l, "cost", "spend", "expensive", "most", "top ") && !asksLeast(l):
 		return model.MetricTopRoute, ""
 	case by != "" && has(l, "cost", "spend", "expensive", "most", "least"):
 		return model.MetricCost, by
@@ -390,9 +416,11 @@ func rankedBy(l string) string {
 		return model.ByProvider
 	case has(l, "day of the week", "day of week", "days of the week", "weekday", "by weekday", "which weekday", "weekend"):
 		return model.ByWeekday
-	case has(l, "hour of the day", "hour of day", "time of day", "time of the day", "which hour", "what hour", "by hour", "per hour", "hourly"):
+	case has(l, "hour of the day", "hour of day", "time of day", "time of the day", "which hour", "what hour", "by hour", "per hour", "hourly",
+		"busiest hour", "quietest hour", "expensive hour", "costliest hour") || countedRe.MatchString(l) && has(l, " hours"):
 		return model.ByHour
-	case has(l, "which day", "what day", "by day", "busiest day", "expensive day", "costliest day", "worst day"):
+	case has(l, "which day", "what day", "by day", "busiest day", "expensive day", "costliest day", "worst day", "quietest day") ||
+		countedRe.MatchString(l) && has(l, " days") && !windowRe.MatchString(l):
 		return model.ByDay
 	}
 	// "my most used model", "the slowest route on gpt-4o": a superlative, then the name of

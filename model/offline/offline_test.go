@@ -101,6 +101,15 @@ func TestTriageCalendar(t *testing.T) {
 		{"what have I spent since Nov 25?", "2026-11-25", "2026-12-02", 0, now},
 		{"tokens since 2026-11-20", "2026-11-20", "2026-12-02", 0, now},
 		{"cost on nov 25", "2026-11-25", "2026-11-25", 0, now},
+		{"how much did I spend on Black Friday?", "2026-11-27", "2026-11-27", 0, now},
+		{"requests on cyber monday", "2026-11-30", "2026-11-30", 0, now},
+		{"errors on thanksgiving 2025", "2025-11-27", "2025-11-27", 0, now},
+		{"spend on christmas", "2025-12-25", "2025-12-25", 0, now}, // not yet this year
+		{"spend on christmas eve", "2025-12-24", "2025-12-24", 0, now},
+		{"tokens on new year’s eve", "2025-12-31", "2025-12-31", 0, now},
+		{"cost since black friday", "2026-11-27", "2026-12-02", 0, now},
+		{"requests between thanksgiving and cyber monday", "2026-11-26", "2026-11-30", 0, now},
+		{"how much did I spend on black friday?", "2025-11-28", "2025-11-28", 0, time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)},
 	} {
 		got := triageAt(t, c.q, c.at)
 		if got.From != c.from || got.To != c.to || got.WindowDays != c.days {
@@ -212,6 +221,12 @@ func TestTriageRanks(t *testing.T) {
 		{"what's the average output length?", model.MetricTokens, "", ""},
 		{"how long are my prompts?", model.MetricTokens, "", ""},
 		{"which provider is the slowest?", model.MetricLatency, model.ByProvider, ""},
+		{"which model has the most timeouts?", model.MetricErrorRate, model.ByModel, ""},
+		{"what are my top 3 routes by cost?", model.MetricTopRoute, "", ""},
+		{"top 5 models", model.MetricTopModel, "", ""},
+		{"show me the 2 slowest models", model.MetricLatency, model.ByModel, ""},
+		{"which 3 days cost the most?", model.MetricCost, model.ByDay, ""},
+		{"the 3 busiest hours", model.MetricRequests, model.ByHour, ""},
 	}
 	for _, tc := range cases {
 		tr := triage(t, tc.q)
@@ -224,6 +239,14 @@ func TestTriageRanks(t *testing.T) {
 		"which route has at least 100 errors?": false, "which route is the slowest?": false} {
 		if tr := triage(t, q); tr.Least != least {
 			t.Errorf("%q: least %v, want %v", q, tr.Least, least)
+		}
+	}
+	// How many of a ranking: a number before a superlative or what is ranked, never a window.
+	for q, top := range map[string]int{"what are my top 3 routes by cost?": 3, "top five models": 5, "show me the 2 slowest models": 2,
+		"my 10 most expensive routes": 10, "which 3 days cost the most?": 3, "the top-4 providers": 4, "which route costs the most?": 0,
+		"which route costs the most in the last 7 days?": 0, "spend in the last 3 days by model": 0, "top 3 hours by cost": 3} {
+		if tr := triage(t, q); tr.Top != top {
+			t.Errorf("%q: top %d, want %d", q, tr.Top, top)
 		}
 	}
 	// A summary or a status asks for the report, not one figure and not
