@@ -543,6 +543,13 @@ func groups(rs []workload.Record, key func(workload.Record) string) map[string]*
 	return m
 }
 
+func outOf(rs []workload.Record) (n int64) {
+	for _, r := range rs {
+		n += r.OutputTokens
+	}
+	return n
+}
+
 func modelIs(m string) func(workload.Record) bool {
 	return func(r workload.Record) bool { return r.Model == m }
 }
@@ -662,6 +669,11 @@ func rankedCases(f facts) []Case {
 	add("Which model has the most timeouts in the last 30 days?", ok,
 		fmt.Sprintf("**%s** has the most timeout failures in the last 30 days: %d of its %d requests (%.2f%%). In all, %d requests failed with timeout",
 			g.key, g.requests, len(f.in(30, modelIs(g.key))), 100*float64(g.requests)/float64(len(f.in(30, modelIs(g.key)))), len(f.in(30, timedOut))))
+	// One side of the tokens asked: ranked by the output tokens alone.
+	g, ok = top(f.in(30, all), byRoute, all, func(g group) float64 { return float64(g.out) })
+	add("Which route uses the most output tokens in the last 30 days?", ok,
+		fmt.Sprintf("Route **%s** uses the most output tokens in the last 30 days: %d, %.1f%% of %d, over %d requests", g.key, g.out,
+			100*float64(g.out)/float64(outOf(f.in(30, all))), outOf(f.in(30, all)), g.requests))
 	// A number of a ranking asked: that many rows, and what they cost together.
 	var spends []group
 	for k, v := range groups(f.in(30, all), byRoute) {

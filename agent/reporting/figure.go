@@ -155,8 +155,9 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 		writeForecast(b, t, s, d.MonthToDate)
 	case model.MetricCache:
 		if tot.CachedInputTokens == 0 {
-			fmt.Fprintf(b, "None of your %d input tokens%s %s was read from a prompt cache.\n", tot.InputTokens, scope, label)
-			break
+			fmt.Fprintf(b, "None of your %d input tokens%s %s was read from a prompt cache, so caching saved you nothing there.\n", tot.InputTokens, scope, label)
+			b.WriteString("\nAsk \"could prompt caching help?\" for what it would save.\n")
+			return
 		}
 		fmt.Fprintf(b, "**%.1f%%** of your input tokens%s %s were read from a prompt cache: %d of %d, over %d requests.\n",
 			100*float64(tot.CachedInputTokens)/float64(max(tot.InputTokens, 1)), scope, label, tot.CachedInputTokens, tot.InputTokens, tot.Requests)

@@ -184,8 +184,20 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 			fmt.Fprintf(b, "| %s | %d | %.1f%% | %s |\n", key(g), g.Requests, 100*float64(g.Requests)/float64(tot.Requests), money(g.CostUSD))
 		}
 	case model.MetricTokens:
-		rows := rank(func(a, b workload.Spend) bool { return a.InputTokens+a.OutputTokens > b.InputTokens+b.OutputTokens })
-		if top := rows[0]; headline {
+		// "the most output tokens" ranks by the output tokens, "input" or "prompt" by the input.
+		q := strings.ToLower(question)
+		side, of, all := "", func(g workload.Spend) int64 { return g.InputTokens + g.OutputTokens }, int64(0)
+		switch out, in := has(q, "output", "completion"), has(q, "input", "prompt"); {
+		case out && !in:
+			side, of, all = "output ", func(g workload.Spend) int64 { return g.OutputTokens }, tot.OutputTokens
+		case in && !out:
+			side, of, all = "input ", func(g workload.Spend) int64 { return g.InputTokens }, tot.InputTokens
+		}
+		rows := rank(func(a, b workload.Spend) bool { return of(a) > of(b) })
+		if top := rows[0]; headline && side != "" {
+			fmt.Fprintf(b, "%s uses the %s %stokens%s %s: %d, %.1f%% of %d, over %d requests (%.0f a request).\n",
+				title(key(top)), most("most", "fewest"), side, scope, label, of(top), share(of(top), all), all, top.Requests, float64(of(top))/float64(max(top.Requests, 1)))
+		} else if headline {
 			fmt.Fprintf(b, "%s uses the %s tokens%s %s: %d input and %d output tokens, over %d requests. In all, %d input and %d output tokens.\n",
 				title(key(top)), most("most", "fewest"), scope, label, top.InputTokens, top.OutputTokens, top.Requests, tot.InputTokens, tot.OutputTokens)
 		}

@@ -27,6 +27,8 @@ var (
 	// Holidays whose day a question may name instead of its date, longest names first.
 	holidayRe = regexp.MustCompile(`\b(black friday|cyber monday|thanksgiving(?: day)?|christmas eve|christmas day|christmas|xmas|boxing day|` +
 		`new year(?:'|’)?s eve|new year(?:'|’)?s day|new year(?:'|’)?s|halloween|valentine(?:'|’)?s(?: day)?)\b(?:,?\s+(\d{4})\b)?`)
+	// A week of a month: "the first week of november", "last week of october 2025".
+	weekOfRe = regexp.MustCompile(`\b(first|second|third|fourth|last|1st|2nd|3rd|4th)\s+week\s+(?:of|in)\s+(` + monthNames + `)\b(?:\s+(\d{4})\b)?`)
 	// Words before a single date that make it the start of a period running to today.
 	sinceRe = regexp.MustCompile(`\b(?:since|from|starting)\s+(?:the\s+)?$`)
 	monthRe = regexp.MustCompile(`\b(?:(?:in|for|during|over|throughout|of)\s+(` + monthNames + `)\b(?:\s+(\d{4})\b)?|(` + monthNames + `)\s+(\d{4})\b|(january|february|april|june|july|august|september|october|november|december)\b)`)
@@ -50,6 +52,22 @@ func calendar(l string, today time.Time) (from, to time.Time, ok bool) {
 		if t, ok := date(l[d[2]:d[3]], l[d[4]:d[5]], l[d[6]:d[7]], today); ok {
 			days = append(days, at{t, d[0]})
 		}
+	}
+	if m := weekOfRe.FindStringSubmatch(l); m != nil && len(days) == 0 {
+		first, ok := date(m[3], month(m[2]), "1", today)
+		if !ok {
+			return from, to, false
+		}
+		weeks := map[string]int{"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3}
+		start := first.AddDate(0, 0, 7*weeks[m[1]])
+		if m[1] == "last" { // the month's last 7 days
+			start = first.AddDate(0, 1, -7)
+		}
+		end := start.AddDate(0, 0, 6)
+		if end.After(today) {
+			end = today
+		}
+		return start, end, !start.After(today)
 	}
 	if len(days) == 0 {
 		for _, m := range dayRangeRe.FindAllStringSubmatch(l, -1) { // "nov 10-20", "10 to 20 november"

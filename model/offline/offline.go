@@ -156,7 +156,7 @@ func (p *Provider) triage(q string, today time.Time) model.Triage {
 	default:
 		t.Category = model.CategoryGeneral
 	}
-	if m := windowRe.FindStringSubmatch(q); m != nil {
+	if m := windowRe.FindStringSubmatch(q); m != nil && !weekOfRe.MatchString(l) { // "the last week of november" is calendar days
 		n := 1.0
 		if m[1] != "" {
 			n, _ = strconv.ParseFloat(m[1], 64)
@@ -329,6 +329,9 @@ func figureMetric(l string) (metric, by string) {
 		!asksAdvice(l) && !has(l, "should", "switch") {
 		return model.MetricCompare, "" // triage keeps it when the question names two models or routes
 	}
+	if has(l, "cach") && has(l, "did i save", "have i saved", "caching saved", "cache saved", "saved me", "i saved", "did caching save", "has caching saved") {
+		return model.MetricCache, "" // what caching did, not what it could do
+	}
 	by = rankedBy(l)
 	ranksSpeed := by != "" && has(l, "slowest", "fastest")
 	if has(l, "reduce", "optimi", "save", "saving", "cut ", "lower", "improve", "recommend", "report", "should", "switch",
@@ -374,7 +377,7 @@ func figureMetric(l string) (metric, by string) {
 	case by != "" && has(l, "cost", "spend", "expensive", "most", "least"):
 		return model.MetricCost, by
 	case (by == model.ByRoute || by == model.ByModel || by == model.ByProvider) && has(l, "how many", "list", "do i use", "do i have", "are there", "show",
-		" use ", " uses ", " using "):
+		" use ", " uses ", " using ", " are on ", " run on ", " runs on ", " call ", " calls "):
 		// "how many models do I use?", "list my routes": each with its traffic.
 		return model.MetricRequests, by
 	case has(l, "how much", "spend", "spent", "cost", "bill", "expensive", "money"):

@@ -110,6 +110,10 @@ func TestTriageCalendar(t *testing.T) {
 		{"cost since black friday", "2026-11-27", "2026-12-02", 0, now},
 		{"requests between thanksgiving and cyber monday", "2026-11-26", "2026-11-30", 0, now},
 		{"how much did I spend on black friday?", "2025-11-28", "2025-11-28", 0, time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)},
+		{"how much did I spend in the first week of November?", "2026-11-01", "2026-11-07", 0, now},
+		{"requests in the 3rd week of november", "2026-11-15", "2026-11-21", 0, now},
+		{"errors in the last week of november", "2026-11-24", "2026-11-30", 0, now},
+		{"spend in the first week of december", "2026-12-01", "2026-12-02", 0, now}, // to today
 	} {
 		got := triageAt(t, c.q, c.at)
 		if got.From != c.from || got.To != c.to || got.WindowDays != c.days {
@@ -227,6 +231,9 @@ func TestTriageRanks(t *testing.T) {
 		{"show me the 2 slowest models", model.MetricLatency, model.ByModel, ""},
 		{"which 3 days cost the most?", model.MetricCost, model.ByDay, ""},
 		{"the 3 busiest hours", model.MetricRequests, model.ByHour, ""},
+		{"which route uses the most output tokens?", model.MetricTokens, model.ByRoute, ""},
+		{"which routes are on gpt-4o?", model.MetricRequests, model.ByRoute, ""},
+		{"how much did I save from caching?", model.MetricCache, "", ""},
 	}
 	for _, tc := range cases {
 		tr := triage(t, tc.q)
