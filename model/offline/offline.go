@@ -55,8 +55,8 @@ var (
 	useForRe   = regexp.MustCompile(`(?i)\b(?:use|used|using|try|tried|trying)\s+([A-Za-z0-9][A-Za-z0-9._:/-]*)\s+(?:for|on|in|instead)\b`)
 	// "is gpt-4o-mini good enough for support-chat?", "could gpt-4o-mini handle code-chat?"
 	goodForRe  = regexp.MustCompile(`(?i)\b([A-Za-z0-9][A-Za-z0-9._:/-]*)\s+(?:be\s+)?(?:(?:good|enough|ok|okay|fine|sufficient|adequate|suitable|work)\b[^?.]{0,30}?\bfor|(?:handle|serve|replace|do))\b`)
-	providerRe = regexp.MustCompile(`\b(openai|anthropic|google|gemini|claude|gpt|grok|vertex|azure|bedrock|mistral|cohere|groq|together|deepseek|fireworks|openrouter|perplexity|xai)\b`)
-	leastRe    = regexp.MustCompile(`\b(?:fastest|cheapest|fewest|least|lowest|quietest)\b`)
+	providerRe = regexp.MustCompile(`\b(openai|anthropic|google|gemini|claude|gpt|grok|vertex|azure|bedrock|mistral|cohere|groq|together(?:\.ai|\s+ai)|deepseek|fireworks|openrouter|perplexity|xai)\b`)
+	leastRe    = regexp.MustCompile(`\b(?:fastest|quickest|cheapest|fewest|least|lowest|quietest|best (?:latency|response times?|p50|p95|p99))\b`)
 	// A price per token: "cost per 1k tokens", "per million tokens", "$ per token", "per mtok".
 	perTokenRe = regexp.MustCompile(`\b(?:per|a|each|every)\s+(?:(?:1|one)\s*)?(?:k|m|thousand|million|1,?000|1,?000,?000)?\s*(?:tokens?|mtok|ktok)\b`)
 	// How many of a ranking: "top 3", "top-five", "the 2 slowest", "my 5 most expensive",
@@ -237,6 +237,8 @@ func (p *Provider) triage(q string, today time.Time) model.Triage {
 			m = "openai"
 		case "grok":
 			m = "xai"
+		case "together.ai", "together ai": // "together" alone is a word
+			m = "together"
 		}
 		if !slices.Contains(t.Providers, m) {
 			t.Providers = append(t.Providers, m)
@@ -447,15 +449,29 @@ func rankedBy(l string) string {
 	return by
 }
 
-// containsLonger reports whether the text names a longer known model that contains name
-// ("gpt-4o-mini" rather than "gpt-4o").
+// containsLonger reports whether every mention of name in the text is part of a longer known
+// model's name ("gpt-4o-mini" rather than "gpt-4o"); "gpt-4o and gpt-4o-mini" names both.
 func containsLonger(text, name string, known []string) bool {
-	for _, k := range known {
-		if len(k) > len(name) && strings.Contains(k, name) && strings.Contains(text, strings.ToLower(k)) {
+	name = strings.ToLower(name)
+	for at := 0; ; {
+		i := strings.Index(text[at:], name)
+		if i < 0 {
 			return true
 		}
+		i += at
+		inside := false
+		for _, k := range known {
+			k = strings.ToLower(k)
+			if off := strings.Index(k, name); len(k) > len(name) && off >= 0 && i >= off && strings.HasPrefix(text[i-off:], k) {
+				inside = true
+				break
+			}
+		}
+		if !inside {
+			return false
+		}
+		at = i + 1
 	}
-	return false
 }
 
 // write words a summary from facts. It uses only the numbers in the facts.

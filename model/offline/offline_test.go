@@ -125,7 +125,7 @@ func TestTriageCalendar(t *testing.T) {
 func TestTriageProviders(t *testing.T) {
 	t.Parallel()
 	for q, want := range map[string]string{"how much do I spend on openai?": "openai", "what percent of my spend is on Anthropic?": "anthropic",
-		"what did I spend on gemini models?": "google", "what's the error rate of openai?": "openai"} {
+		"what did I spend on gemini models?": "google", "what's the error rate of openai?": "openai", "how much do I spend on together.ai?": "together"} {
 		tr := triage(t, q)
 		if tr.Kind != model.KindFigure || tr.By != model.ByProvider || strings.Join(tr.Providers, ",") != want {
 			t.Errorf("%q → kind %s by %q, providers %q; want providers %q", q, tr.Kind, tr.By, tr.Providers, want)
@@ -146,6 +146,10 @@ func TestTriageProviders(t *testing.T) {
 	}
 	if tr := triage(t, "how much did I spend on gemini-2.5-flash?"); len(tr.Providers) != 0 || tr.By != "" {
 		t.Errorf("a model's name read as a provider: %+v", tr)
+	}
+	// "together" is a word before it is a provider.
+	if tr := triage(t, "what did I spend on gpt-4o and gpt-4o-mini together?"); len(tr.Providers) != 0 || tr.By != "" || len(tr.Models) != 2 {
+		t.Errorf("\"together\" read as a provider: %+v", tr)
 	}
 }
 
@@ -241,7 +245,8 @@ func TestTriageRanks(t *testing.T) {
 			t.Errorf("%q → kind %s, metric %q by %q, routes %q; want metric %q by %q, routes %q", tc.q, tr.Kind, tr.Metric, tr.By, tr.Routes, tc.metric, tc.by, tc.routes)
 		}
 	}
-	for q, least := range map[string]bool{"which route is the fastest?": true, "which model is cheapest?": true,
+	for q, least := range map[string]bool{"which model has the best latency?": true, "which route is the quickest?": true,
+		"which route is the fastest?": true, "which model is cheapest?": true,
 		"which route has the fewest errors?": true, "which route costs the least?": true, "which route has the most errors?": false,
 		"which route has at least 100 errors?": false, "which route is the slowest?": false} {
 		if tr := triage(t, q); tr.Least != least {
