@@ -470,8 +470,12 @@ func calendarCases(f facts) []Case {
 	if len(onBF) == 0 {
 		bfMust = fmt.Sprintf("# No records on %s (UTC)", bf.Format(time.DateOnly))
 	}
+	y, y0 := today.AddDate(0, 0, -1), today.AddDate(0, 0, -2)
 	return []Case{
 		{Question: "How much did I spend on Black Friday?", Kind: KindFigure, MustNot: noReport, Must: []string{bfMust}},
+		{Question: "How much did I spend yesterday compared to the day before?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("Your spend over %s (UTC) was **$%.2f**, against $%.2f in the day before (%s)",
+				y.Format(time.DateOnly), cost(between(y, y, all)), cost(between(y0, y0, all)), y0.Format(time.DateOnly))}},
 		{Question: "Is my error rate going up?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("Your error rate over the last 7 full days (%s, UTC) was **%.2f%%** (%d of %d requests failed), against %.2f%% (%d of %d) in the 7 days before: **%s**",
 				dates(today.AddDate(0, 0, -7), today.AddDate(0, 0, -1)), r1, failedOf(wk), len(wk), r0, failedOf(wk0), len(wk0), moved)}},
@@ -674,6 +678,17 @@ func rankedCases(f facts) []Case {
 	add("Which route uses the most output tokens in the last 30 days?", ok,
 		fmt.Sprintf("Route **%s** uses the most output tokens in the last 30 days: %d, %.1f%% of %d, over %d requests", g.key, g.out,
 			100*float64(g.out)/float64(outOf(f.in(30, all))), outOf(f.in(30, all)), g.requests))
+	// A breakdown by day: every day in time order, the whole first.
+	week := f.in(7, all)
+	daily := groups(week, byDay)
+	days := slices.Sorted(maps.Keys(daily))
+	if len(days) >= 2 {
+		var table strings.Builder // every day's row, in time order
+		for _, d := range days {
+			fmt.Fprintf(&table, "| %s | %d | $%.2f | %.1f%% |\n", d, daily[d].requests, daily[d].cost, 100*daily[d].cost/cost(week))
+		}
+		add("Show my spend by day for the last 7 days", true, fmt.Sprintf("You spent **$%.2f** in the last 7 days", cost(week)), table.String())
+	}
 	// A number of a ranking asked: that many rows, and what they cost together.
 	var spends []group
 	for k, v := range groups(f.in(30, all), byRoute) {

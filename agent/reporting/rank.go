@@ -51,6 +51,11 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 	if len(groups) == 0 {
 		return false
 	}
+	// "spend by day", "daily errors": every day of the window in time order, the leader named
+	// first; "which day …", "my most expensive day" and "the top 3 days" stay a ranking.
+	q := strings.ToLower(question)
+	daily := t.By == model.ByDay && t.Top == 0 && has(q, "by day", "per day", "daily", "each day", "every day", "day by day") &&
+		!has(q, "which", "what day", "most", "least", "highest", "lowest", "busiest", "worst", "best", "expensive", "cheapest")
 	rank := func(less func(a, b workload.Spend) bool) []workload.Spend {
 		rows := slices.Clone(groups)
 		sort.SliceStable(rows, func(i, j int) bool {
@@ -59,7 +64,19 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 			}
 			return less(rows[i], rows[j])
 		})
+		if daily {
+			return rows
+		}
 		return rows[:min(len(rows), shown(t))]
+	}
+	// inOrder is the order a table shows the ranked rows in: by date for a daily breakdown.
+	inOrder := func(rows []workload.Spend) []workload.Spend {
+		if !daily {
+			return rows
+		}
+		rows = slices.Clone(rows)
+		sort.Slice(rows, func(i, j int) bool { return rows[i].Day < rows[j].Day })
+		return rows
 	}
 	// most says which end of the ranking leads: "the most errors" or, for a question about
 	// the least, "the fewest errors".
@@ -87,12 +104,16 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 		if t.By == model.ByDay {
 			whats = "days (UTC)"
 		}
-		if top := rows[0]; headline && !writeTopSpend(b, t, rows, len(groups), tot.CostUSD, whats, key) {
+		if top := rows[0]; headline && daily {
+			// "daily spend": the whole and its rate first, then the day that cost the most.
+			fmt.Fprintf(b, "You spent **%s**%s %s%s. The most on **%s**: %s (%.1f%%), over %d requests.\n", money(tot.CostUSD), scope, label,
+				perDay(s, func(days float64) string { return money(tot.CostUSD / days) }), top.Day, money(top.CostUSD), 100*top.CostUSD/max(tot.CostUSD, 1e-12), top.Requests)
+		} else if headline && !writeTopSpend(b, t, rows, len(groups), tot.CostUSD, whats, key) {
 			fmt.Fprintf(b, "%s costs you the %s%s %s: %s of %s (%.1f%%), over %d requests.\n", title(key(top)), most("most", "least"), scope, label,
 				money(top.CostUSD), money(tot.CostUSD), 100*top.CostUSD/max(tot.CostUSD, 1e-12), top.Requests)
 		}
 		fmt.Fprintf(b, "\n| %s | requests | cost | share |\n| --- | ---: | ---: | ---: |\n", what)
-		for _, g := range rows {
+		for _, g := range inOrder(rows) {
 			fmt.Fprintf(b, "| %s | %d | %s | %.1f%% |\n", key(g), g.Requests, money(g.CostUSD), 100*g.CostUSD/max(tot.CostUSD, 1e-12))
 		}
 	case model.MetricCostPerRequest:
@@ -102,7 +123,7 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 				perRequest(top), top.Requests, tot.CostUSD/float64(tot.Requests), tot.Requests)
 		}
 		fmt.Fprintf(b, "\n| %s | requests | cost | cost a request |\n| --- | ---: | ---: | ---: |\n", what)
-		for _, g := range rows {
+		for _, g := range inOrder(rows) {
 			fmt.Fprintf(b, "| %s | %d | %s | $%.4f |\n", key(g), g.Requests, money(g.CostUSD), perRequest(g))
 		}
 	case model.MetricCostPerToken:
@@ -113,7 +134,7 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 				most("most", "least"), scope, label, perToken(top), top.Requests, perMillion(tot.CostUSD, tot.InputTokens+tot.OutputTokens), tot.Requests)
 		}
 		fmt.Fprintf(b, "\n| %s | requests | tokens | cost | a million tokens |\n| --- | ---: | ---: | ---: | ---: |\n", what)
-		for _, g := range rows {
+		for _, g := range inOrder(rows) {
 			fmt.Fprintf(b, "| %s | %d | %d | %s | $%.2f |\n", key(g), g.Requests, g.InputTokens+g.OutputTokens, money(g.CostUSD), perToken(g))
 		}
 	case model.MetricErrorRate:
@@ -136,14 +157,13 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 					title(key(top)), most("most", "fewest"), k, scope, label, of(top), top.Requests, share(of(top), top.Requests), s.Errors.ByType[k], k, tot.Errors)
 			}
 			fmt.Fprintf(b, "\n| %s | requests | %s | all errors | error rate |\n| --- | ---: | ---: | ---: | ---: |\n", what, k)
-			for _, g := range rows {
+			for _, g := range inOrder(rows) {
 				fmt.Fprintf(b, "| %s | %d | %d | %d | %.2f%% |\n", key(g), g.Requests, of(g), g.Errors, rate(g)*100)
 			}
 			break
 		}
 		// "the highest error rate" ranks by the rate; "the most errors", and a breakdown, by
 		// the count (ties to the higher rate).
-		q := strings.ToLower(question)
 		byRate := strings.Contains(q, "rate") && has(q, "highest", "lowest", "worst", "best", "most reliable", "least reliable")
 		rows := rank(func(a, b workload.Spend) bool {
 			if byRate && rate(a) != rate(b) {
@@ -167,7 +187,7 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 			b.WriteString("\n")
 		}
 		fmt.Fprintf(b, "\n| %s | requests | errors | error rate | error cost |\n| --- | ---: | ---: | ---: | ---: |\n", what)
-		for _, g := range rows {
+		for _, g := range inOrder(rows) {
 			fmt.Fprintf(b, "| %s | %d | %d | %.2f%% | %s |\n", key(g), g.Requests, g.Errors, rate(g)*100, money(g.ErrorCostUSD))
 		}
 	case model.MetricRequests:
@@ -180,12 +200,11 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 				top.Requests, tot.Requests, 100*float64(top.Requests)/float64(tot.Requests), money(top.CostUSD))
 		}
 		fmt.Fprintf(b, "\n| %s | requests | share of requests | cost |\n| --- | ---: | ---: | ---: |\n", what)
-		for _, g := range rows {
+		for _, g := range inOrder(rows) {
 			fmt.Fprintf(b, "| %s | %d | %.1f%% | %s |\n", key(g), g.Requests, 100*float64(g.Requests)/float64(tot.Requests), money(g.CostUSD))
 		}
 	case model.MetricTokens:
 		// "the most output tokens" ranks by the output tokens, "input" or "prompt" by the input.
-		q := strings.ToLower(question)
 		side, of, all := "", func(g workload.Spend) int64 { return g.InputTokens + g.OutputTokens }, int64(0)
 		switch out, in := has(q, "output", "completion"), has(q, "input", "prompt"); {
 		case out && !in:
@@ -202,7 +221,7 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 				title(key(top)), most("most", "fewest"), scope, label, top.InputTokens, top.OutputTokens, top.Requests, tot.InputTokens, tot.OutputTokens)
 		}
 		fmt.Fprintf(b, "\n| %s | input tokens | output tokens | requests |\n| --- | ---: | ---: | ---: |\n", what)
-		for _, g := range rows {
+		for _, g := range inOrder(rows) {
 			fmt.Fprintf(b, "| %s | %d | %d | %d |\n", key(g), g.InputTokens, g.OutputTokens, g.Requests)
 		}
 	case model.MetricLatency:

@@ -246,7 +246,7 @@ func (r rep) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.
 		if hasOpt {
 			writeNamedSavings(&b, t, opt, in.Text)
 		}
-		b.WriteString(r.summary(ctx, label, stats, opt, hasOpt, t.Targets.CostCutPercent))
+		b.WriteString(r.summary(ctx, label, t.Window.In(), stats, opt, hasOpt, t.Targets.CostCutPercent))
 		b.WriteString("\n\n")
 		writeStats(&b, stats)
 		if hasOpt {
@@ -302,8 +302,11 @@ func (r rep) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.
 	return agent.Result{Output: out}, nil
 }
 
-func (r rep) summary(ctx context.Context, label string, s workload.Stats, o workloadtool.RecommendationsResult, hasOpt bool, target float64) string {
-	facts := map[string]any{"kind": "analysis", "window_label": label, "requests": s.Totals.Requests, "cost_usd": s.Totals.CostUSD,
+// summary words the report's opening paragraph; label names the window ("last 30 days",
+// "yesterday") and phrase says it in a sentence ("in the last 30 days", "yesterday (2026-12-02,
+// UTC)").
+func (r rep) summary(ctx context.Context, label, phrase string, s workload.Stats, o workloadtool.RecommendationsResult, hasOpt bool, target float64) string {
+	facts := map[string]any{"kind": "analysis", "window_label": label, "window": phrase, "requests": s.Totals.Requests, "cost_usd": s.Totals.CostUSD,
 		"error_rate": s.Totals.ErrorRate, "p95_ms": s.LatencyMS.P95}
 	if len(s.SpendByModel) > 0 {
 		facts["top_model"], facts["top_model_share"] = s.SpendByModel[0].Model, s.SpendByModel[0].Share

@@ -89,6 +89,9 @@ func trendTexts(w triage.Window, then, now triage.Period) (nowText, thenText str
 	if !w.Calendar {
 		return fmt.Sprintf("the last 7 full days (%s, UTC)", now), "the 7 days before"
 	}
+	if now.Days() == 1 && then.Days() == 1 && then.Last.AddDate(0, 0, 1).Equal(now.First) {
+		return fmt.Sprintf("%s (UTC)", now), fmt.Sprintf("the day before (%s)", then) // "yesterday vs the day before"
+	}
 	period := "the period"
 	if !strings.Contains(w.Label, " to ") { // "November 2026"
 		period = w.Label

@@ -57,8 +57,12 @@ type Period struct{ First, Last time.Time }
 // Days is how many days the period holds.
 func (p Period) Days() int { return int(p.Last.Sub(p.First).Hours()/24) + 1 }
 
-// String is the period as an answer writes it: "2026-11-03 to 2026-11-09".
+// String is the period as an answer writes it: "2026-11-03 to 2026-11-09", or "2026-11-03"
+// for one day.
 func (p Period) String() string {
+	if p.First.Equal(p.Last) {
+		return p.First.Format(time.DateOnly)
+	}
 	return p.First.Format(time.DateOnly) + " to " + p.Last.Format(time.DateOnly)
 }
 

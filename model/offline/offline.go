@@ -271,6 +271,12 @@ func (p *Provider) triage(q string, today time.Time) model.Triage {
 		}
 		t.WindowDays, t.WindowLabel, t.From, t.To = 0, "", "", ""
 	}
+	if has(l, "yesterday") && has(l, "day before", "previous day", "prior day") && t.Kind == model.KindFigure {
+		// "yesterday vs the day before": the two days, compared as a trend of two.
+		t.Metric, t.By = model.MetricTrend, ""
+		t.From, t.To = today.AddDate(0, 0, -2).Format(time.DateOnly), today.AddDate(0, 0, -1).Format(time.DateOnly)
+		t.WindowDays, t.WindowLabel = 0, ""
+	}
 	if t.Metric == model.MetricForecast && t.From != "" {
 		t.From, t.To = "", "" // "this month" names the month forecast, not the days its rate comes from
 	}
@@ -425,7 +431,8 @@ func rankedBy(l string) string {
 		"busiest hour", "quietest hour", "expensive hour", "costliest hour") || countedRe.MatchString(l) && has(l, " hours"):
 		return model.ByHour
 	case has(l, "which day", "what day", "by day", "busiest day", "expensive day", "costliest day", "worst day", "quietest day") ||
-		countedRe.MatchString(l) && has(l, " days") && !windowRe.MatchString(l):
+		countedRe.MatchString(l) && has(l, " days") && !windowRe.MatchString(l) ||
+		has(l, "daily", "day by day", "each day", "every day") && !has(l, "average", "avg", "mean", "typical", "a day", "per day"):
 		return model.ByDay
 	}
 	// "my most used model", "the slowest route on gpt-4o": a superlative, then the name of
@@ -479,6 +486,7 @@ func write(data json.RawMessage) string {
 	var f struct {
 		Kind          string  `json:"kind"`
 		WindowLabel   string  `json:"window_label"`
+		Window        string  `json:"window"` // the window in a sentence: "in the last 30 days", "yesterday (…)"
 		Requests      int64   `json:"requests"`
 		CostUSD       float64 `json:"cost_usd"`
 		TopModel      string  `json:"top_model"`
@@ -492,7 +500,11 @@ func write(data json.RawMessage) string {
 	}
 	_ = json.Unmarshal(data, &f)
 	var b strings.Builder
-	fmt.Fprintf(&b, "Over the %s you made %s model calls costing $%s", f.WindowLabel, thousands(f.Requests), money(f.CostUSD))
+	when := "Over the " + f.WindowLabel
+	if f.Window != "" {
+		when = strings.ToUpper(f.Window[:1]) + f.Window[1:]
+	}
+	fmt.Fprintf(&b, "%s you made %s model calls costing $%s", when, thousands(f.Requests), money(f.CostUSD))
 	if f.TopModel != "" {
 		fmt.Fprintf(&b, "; %s accounts for %.0f%% of that spend", f.TopModel, f.TopModelShare*100)
 	}

@@ -114,6 +114,7 @@ func TestTriageCalendar(t *testing.T) {
 		{"requests in the 3rd week of november", "2026-11-15", "2026-11-21", 0, now},
 		{"errors in the last week of november", "2026-11-24", "2026-11-30", 0, now},
 		{"spend in the first week of december", "2026-12-01", "2026-12-02", 0, now}, // to today
+		{"how much did I spend yesterday compared to the day before?", "2026-11-30", "2026-12-01", 0, now},
 	} {
 		got := triageAt(t, c.q, c.at)
 		if got.From != c.from || got.To != c.to || got.WindowDays != c.days {
@@ -236,6 +237,9 @@ func TestTriageRanks(t *testing.T) {
 		{"which 3 days cost the most?", model.MetricCost, model.ByDay, ""},
 		{"the 3 busiest hours", model.MetricRequests, model.ByHour, ""},
 		{"which route uses the most output tokens?", model.MetricTokens, model.ByRoute, ""},
+		{"daily errors last week", model.MetricErrorRate, model.ByDay, ""},
+		{"show spend by day for the last week", model.MetricCost, model.ByDay, ""},
+		{"what's my average daily spend?", model.MetricCost, "", ""},
 		{"which routes are on gpt-4o?", model.MetricRequests, model.ByRoute, ""},
 		{"how much did I save from caching?", model.MetricCache, "", ""},
 	}
@@ -282,6 +286,11 @@ func TestWriteUsesOnlyTheFacts(t *testing.T) {
 	res, err := p.Complete(context.Background(), model.Request{Task: model.TaskWrite, Data: json.RawMessage(facts)})
 	if err != nil {
 		t.Fatal(err)
+	}
+	yesterday := `{"kind":"analysis","window_label":"yesterday","window":"yesterday (2026-12-02, UTC)","requests":279,"cost_usd":2.15}`
+	if res, err := p.Complete(context.Background(), model.Request{Task: model.TaskWrite, Data: json.RawMessage(yesterday)}); err != nil ||
+		!strings.HasPrefix(res.Text, "Yesterday (2026-12-02, UTC) you made 279 model calls") {
+		t.Errorf("a calendar window in a sentence: %q, %v", res.Text, err)
 	}
 	for _, want := range []string{"12,345 model calls", "$1,234.50", "gpt-4o accounts for 61%", "2.1%", "2400 ms", "$456.79 a month", "meet your 30% target"} {
 		if !strings.Contains(res.Text, want) {
