@@ -919,6 +919,8 @@ func sumCases(f facts) []Case {
 		{Question: "What is my p99 latency in the last 7 days?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("Latency in the last 7 days: mean %.0f ms, p50 %.0f ms, p95 %.0f ms, **p99 %.0f ms**, over %d requests",
 				sum7/float64(len(all7)), percentile(all7, 0.5), p95(all7), p99of7, len(all7))}},
+		{Question: "How much am I spending per user in the last 30 days?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{"Your records carry no end-user or customer id, so they cannot be split by user.", fmt.Sprintf("You spent **$%.2f** in the last 30 days", cost(rs))}},
 		{Question: "Give me an action plan", Kind: KindReport, MustNot: []string{"cannot answer"},
 			Must: []string{"## Recommendations", fmt.Sprintf("%d requests, $%.2f", len(rs), cost(rs))}},
 	}

@@ -5,6 +5,7 @@ package reporting
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -39,6 +40,10 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 		}
 	}
 	byModel := func(r workload.Spend) string { return r.Model }
+	if endUserRe.MatchString(question) {
+		// Records carry no end user: say so rather than answer for everyone as if per user.
+		b.WriteString("Your records carry no end-user or customer id, so they cannot be split by user. For all of them:\n\n")
+	}
 	if t.Metric == model.MetricCompare {
 		writeCompare(b, t, s, question)
 		b.WriteString("\nAsk which to use, or how to reduce costs, for a report with recommendations.\n")
@@ -171,6 +176,10 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 	}
 	b.WriteString("\nAsk how to reduce it for a report with recommendations.\n")
 }
+
+// endUserRe recognises a question about the user's own end users, whom records do not name:
+// "spend per user", "which customer costs the most?".
+var endUserRe = regexp.MustCompile(`(?i)\b(?:per|each|by|every|which|what)\s+(?:end[- ]?)?(?:users?|customers?|tenants?|clients?)\b`)
 
 // namedErrorTypes are the error types of the records that the question names, in the order
 // of the records' counts: "rate limits" names rate_limit, "timeouts" timeout.
