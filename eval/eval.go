@@ -718,6 +718,11 @@ func rankedCases(f facts) []Case {
 		cs = append(cs, Case{Thread: []string{"Which route is the slowest in the last 30 days?"}, Question: "and the fastest?", Kind: KindFigure,
 			MustNot: noReport, Must: []string{fmt.Sprintf("Route **%s** is the fastest in the last 30 days: **p95 %.0f ms**", g.key, p95(g.recs))}})
 	}
+	g, ok = top(f.in(30, all), byRoute, all, func(g group) float64 { return -costOf(g) })
+	if ok {
+		cs = append(cs, Case{Thread: []string{"Which route costs the most in the last 30 days?"}, Question: "and the cheapest?", Kind: KindFigure,
+			MustNot: noReport, Must: []string{fmt.Sprintf("Route **%s** costs you the least in the last 30 days: $%.2f of $%.2f", g.key, g.cost, cost(f.in(30, all)))}})
+	}
 	g, ok = top(f.in(30, all), byModel, all, func(g group) float64 { return -perRequest(g) })
 	add("Which model is the cheapest in the last 30 days?", ok,
 		fmt.Sprintf("**%s** costs the least a request in the last 30 days: **$%.4f** on average over %d requests", g.key, g.cost/float64(g.requests), g.requests))

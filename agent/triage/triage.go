@@ -310,16 +310,20 @@ func inherit(q string, m, prev model.Triage) model.Triage {
 	if m.Targets.CostCutPercent == 0 && m.Targets.P95MS == 0 {
 		m.Targets = prev.Targets
 	}
-	if m.Least && prev.Kind == model.KindFigure && prev.By != "" && (m.Kind != model.KindFigure || m.By == "") {
-		// "and the fastest?" after a ranking: the same ranking from its other end.
-		m.Kind, m.Metric, m.By, m.Category, m.OutOfScope = prev.Kind, prev.Metric, prev.By, prev.Category, false
-	}
 	prevBy := prev.By
 	switch prev.Metric {
 	case model.MetricTopModel:
 		prevBy = model.ByModel
 	case model.MetricTopRoute:
 		prevBy = model.ByRoute
+	}
+	if m.Least && prev.Kind == model.KindFigure && prevBy != "" && (m.Kind != model.KindFigure || m.By == "") {
+		// "and the fastest?" after a ranking: the same ranking from its other end ("and the
+		// cheapest?" after the route that costs the most: the cost ranking, not its top).
+		m.Kind, m.Metric, m.By, m.Category, m.OutOfScope = prev.Kind, prev.Metric, prevBy, prev.Category, false
+		if m.Metric == model.MetricTopModel || m.Metric == model.MetricTopRoute {
+			m.Metric = model.MetricCost
+		}
 	}
 	if m.Kind == model.KindFigure && m.By == "" && prev.Kind == model.KindFigure && prevBy != "" && !ownScope && rankable(m.Metric) &&
 		!wholeRe.MatchString(q) {

@@ -112,6 +112,8 @@ func TestInheritRanking(t *testing.T) {
 		{"what about errors on gpt-4o?", model.Triage{Kind: model.KindFigure, Metric: model.MetricErrorRate, Models: []string{"gpt-4o"}}, byProvider, model.MetricErrorRate, ""},
 		{"and spend?", model.Triage{Kind: model.KindFigure, Metric: model.MetricCost}, model.Triage{Kind: model.KindFigure, Metric: model.MetricErrorRate, By: model.ByRoute}, model.MetricTopRoute, ""},
 		{"what about errors?", errs, model.Triage{Kind: model.KindFigure, Metric: model.MetricCost}, model.MetricErrorRate, ""},
+		// The other end of a top model or route: the cost ranking, from its cheapest.
+		{"and the cheapest?", model.Triage{Kind: model.KindCapability, Least: true}, topRoute, model.MetricCost, model.ByRoute},
 	} {
 		got := inherit(c.q, c.m, c.prev)
 		if got.Metric != c.metric || got.By != c.by {
