@@ -3,6 +3,7 @@ package server
 import (
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -22,6 +23,19 @@ type corkConn struct {
 	mu     sync.Mutex
 	corked bool
 	held   []byte
+	// cutoff is set by cut: the connection is closing and its writes may no longer wait.
+	cutoff atomic.Bool
+}
+
+// cut ends a write blocked on a peer that does not read, and any after it: the connection is
+// closing (wsConn.wctx has ended). The library's own writes end with their contexts; uncork's
+// write is ours, and nothing else would end it before its timeout.
+func (c *corkConn) cut() {
+	if c == nil {
+		return
+	}
+	c.cutoff.Store(true)
+	_ = c.Conn.SetWriteDeadline(time.Now()) // without mu: uncork holds it while it writes
 }
 
 func (c *corkConn) Write(p []byte) (int, error) {
@@ -62,8 +76,13 @@ func (c *corkConn) uncork(timeout time.Duration) error {
 		return nil
 	}
 	_ = c.Conn.SetWriteDeadline(time.Now().Add(timeout))
+	if c.cutoff.Load() { // after the deadline is set: a cut between the two is not undone
+		_ = c.Conn.SetWriteDeadline(time.Now())
+	}
 	_, err := c.Conn.Write(c.held)
-	_ = c.Conn.SetWriteDeadline(time.Time{})
+	if !c.cutoff.Load() {
+		_ = c.Conn.SetWriteDeadline(time.Time{})
+	}
 	if cap(c.held) > 4<<10 { // an idle connection keeps no large buffer
 		c.held = nil
 	} else {

@@ -135,3 +135,44 @@ func TestCorkBoundsWhatItHolds(t *testing.T) {
 		t.Fatalf("read %d bytes, not the %d written in order", len(all), len(want))
 	}
 }
+
+// A cut ends an uncork blocked on a peer that does not read, and makes the next one fail at
+// once: a closing connection's held frames wait no longer than its frames do (closeGrace),
+// not for the write timeout.
+// Shown to catch: uncork's write bounded by its timeout alone (planted uncork-not-cut).
+func TestCutEndsABlockedUncork(t *testing.T) {
+	t.Parallel()
+	a, b := net.Pipe() // nobody reads b: a write on a blocks
+	defer a.Close()
+	defer b.Close()
+	c := &corkConn{Conn: a}
+	c.cork()
+	if _, err := c.Write([]byte("held")); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.uncork(time.Minute) }()
+	time.Sleep(50 * time.Millisecond) // the write is under way, blocked
+	at := time.Now()
+	c.cut()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("the cut write succeeded")
+		}
+		if d := time.Since(at); d > time.Second {
+			t.Fatalf("the write ended %v after the cut", d)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the write still waits 5 s after the cut")
+	}
+	// Cut before it starts: the next uncork fails at once, whatever its timeout.
+	c.cork()
+	if _, err := c.Write([]byte("more")); err != nil {
+		t.Fatal(err)
+	}
+	at = time.Now()
+	if err := c.uncork(time.Minute); err == nil || time.Since(at) > time.Second {
+		t.Fatalf("an uncork after the cut: %v after %v", err, time.Since(at))
+	}
+}

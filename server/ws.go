@@ -154,6 +154,7 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 		defer wcancel()
 		stop := context.AfterFunc(ctx, func() { time.AfterFunc(closeGrace, wcancel) })
 		defer stop()
+		context.AfterFunc(wctx, c.cork.cut) // a writer's held frames wait no longer than its frames do
 		defer s.sessions.add(g.ID, c)()
 		if s.cfg.Verifier.Revoked(g) { // signed out since its ticket was issued, or while it connected
 			c.cancel(errSignedOut)
