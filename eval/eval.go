@@ -926,9 +926,37 @@ func sumCases(f facts) []Case {
 				sum7/float64(len(all7)), percentile(all7, 0.5), p95(all7), p99of7, len(all7))}},
 		{Question: "How much am I spending per user in the last 30 days?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{"Your records carry no end-user or customer id, so they cannot be split by user.", fmt.Sprintf("You spent **$%.2f** in the last 30 days", cost(rs))}},
+		beyond(f),
 		{Question: "Give me an action plan", Kind: KindReport, MustNot: []string{"cannot answer"},
 			Must: []string{"## Recommendations", fmt.Sprintf("%d requests, $%.2f", len(rs), cost(rs))}},
 	}
+}
+
+// beyond asks for a cut no recommendation reaches: the report names the larger step, the route
+// and model whose whole traffic would save the most on the model's cheaper sibling (list
+// prices of the price table, record by record).
+func beyond(f facts) Case {
+	prices := workload.DefaultPrices()
+	type key struct{ route, model, cheaper string }
+	saved := map[key]float64{}
+	var best key
+	for _, r := range f.in(30, all) {
+		p, ok := prices.Lookup(r.Model)
+		c, cok := prices.Lookup(p.Cheaper)
+		if !ok || !cok || p.Cheaper == "" {
+			continue
+		}
+		k := key{r.Route, p.Model, c.Model}
+		saved[k] += r.CostUSD - c.Cost(r.InputTokens, r.CachedInputTokens, r.OutputTokens, false)
+	}
+	for k, v := range saved {
+		if best == (key{}) || v > saved[best] {
+			best = k
+		}
+	}
+	return Case{Question: "How can I cut my LLM costs by 80% over the last 30 days?", Kind: KindReport, MustNot: []string{"cannot answer"},
+		Must: []string{"## Recommendations", fmt.Sprintf("That falls short of your 80%% target. A larger step, with more risk to answer quality: moving all of route %s from %s to %s would save about $",
+			best.route, best.model, best.cheaper)}}
 }
 
 // QuestionCases are free-form questions for the analyst: the busiest hour of the day, the

@@ -149,6 +149,9 @@ type RoutingOpportunity struct {
 	Requests                        int64 // all requests of the route on the model
 	SimpleRequests                  int64
 	SimpleCostUSD, CheaperCostUSD   float64
+	// CostUSD is what all of them cost, and AllOnCheaperUSD what they would on Cheaper: the
+	// whole route moved, beyond the simple requests a recommendation moves (LargestMove).
+	CostUSD, AllOnCheaperUSD float64
 }
 
 // CachingOpportunity: cacheable input tokens of one model and what caching them saves.
@@ -412,10 +415,13 @@ func (a *Analyzer) Add(r *Record) bool {
 				a.routing[k] = o
 			}
 			o.Requests++
+			cheaper := mi.cheaper.Cost(r.InputTokens, r.CachedInputTokens, r.OutputTokens, false)
+			o.CostUSD += r.CostUSD
+			o.AllOnCheaperUSD += cheaper
 			if r.OK && r.InputTokens <= SimpleMaxInput && r.OutputTokens <= SimpleMaxOutput {
 				o.SimpleRequests++
 				o.SimpleCostUSD += r.CostUSD
-				o.CheaperCostUSD += mi.cheaper.Cost(r.InputTokens, r.CachedInputTokens, r.OutputTokens, false)
+				o.CheaperCostUSD += cheaper
 			}
 		}
 		if !r.Interactive && price.BatchDiscount > 0 {

@@ -65,6 +65,41 @@ const (
 	MaxLatencyRecs     = 3
 )
 
+// Move is all of one route's traffic on one model moved to the model's cheaper sibling: a
+// larger step than routing its simple requests, with more risk to answer quality. Amounts
+// are a month at the window's rate.
+type Move struct {
+	Route             string  `json:"route"`
+	Model             string  `json:"model"`
+	Cheaper           string  `json:"cheaper"`
+	Requests          int64   `json:"requests"`
+	MonthlyCostUSD    float64 `json:"monthly_cost_usd"`
+	MonthlyCheaperUSD float64 `json:"monthly_cost_on_cheaper_usd"`
+	MonthlySavingsUSD float64 `json:"monthly_savings_usd"`
+	SavingsPercent    float64 `json:"savings_percent"` // of the whole monthly spend
+}
+
+// LargestMove is the move that saves the most, or false when no route's model has a cheaper
+// sibling that costs less.
+func LargestMove(s Stats) (Move, bool) {
+	month := s.MonthFactor()
+	var best *RoutingOpportunity
+	for i := range s.Routing {
+		o := &s.Routing[i]
+		if o.CostUSD-o.AllOnCheaperUSD > 0 && (best == nil || o.CostUSD-o.AllOnCheaperUSD > best.CostUSD-best.AllOnCheaperUSD ||
+			o.CostUSD-o.AllOnCheaperUSD == best.CostUSD-best.AllOnCheaperUSD && o.Route+o.Model < best.Route+best.Model) {
+			best = o
+		}
+	}
+	if best == nil || month <= 0 || s.Totals.CostUSD <= 0 {
+		return Move{}, false
+	}
+	saved := Cents((best.CostUSD - best.AllOnCheaperUSD) * month)
+	return Move{Route: best.Route, Model: best.Model, Cheaper: best.Cheaper, Requests: best.Requests,
+		MonthlyCostUSD: Cents(best.CostUSD * month), MonthlyCheaperUSD: Cents(best.AllOnCheaperUSD * month), MonthlySavingsUSD: saved,
+		SavingsPercent: math.Round(saved/(s.Totals.CostUSD*month)*10000) / 100}, saved >= 0.01
+}
+
 // Cents rounds to the cent.
 func Cents(x float64) float64 { return math.Round(x*100) / 100 }
 

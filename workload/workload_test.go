@@ -788,3 +788,43 @@ func TestCountMessages(t *testing.T) {
 		}
 	}
 }
+
+// The largest move beyond the recommendations: the route and model whose whole traffic costs
+// the most more than it would on the model's cheaper sibling, priced here record by record.
+func TestLargestMove(t *testing.T) {
+	t.Parallel()
+	end := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	prices := workload.DefaultPrices()
+	recs, err := workload.Generate(workload.SyntheticSpec{Preset: "mixed", Days: 14, Seed: 5, End: end}, prices)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := workload.Window{From: end.Add(-14 * 24 * time.Hour), To: end}
+	a := workload.NewAnalyzer(w, prices)
+	type key struct{ route, model string }
+	saved := map[key]float64{}
+	for i := range recs {
+		a.Add(&recs[i])
+		r := &recs[i]
+		p, ok := prices.Lookup(r.Model)
+		if !ok || p.Cheaper == "" || !w.Contains(r.TS) {
+			continue
+		}
+		c, _ := prices.Lookup(p.Cheaper)
+		saved[key{r.Route, p.Model}] += r.CostUSD - c.Cost(r.InputTokens, r.CachedInputTokens, r.OutputTokens, false)
+	}
+	var best key
+	for k, v := range saved {
+		if v > saved[best] {
+			best = k
+		}
+	}
+	s := a.Stats()
+	m, ok := workload.LargestMove(s)
+	if !ok || m.Route != best.route || m.Model != best.model {
+		t.Fatalf("largest move %+v (%v), want %s on %s", m, ok, best.route, best.model)
+	}
+	if want := saved[best] * s.MonthFactor(); math.Abs(m.MonthlySavingsUSD-want) > 0.01 {
+		t.Fatalf("it saves $%.2f a month, the records say $%.2f", m.MonthlySavingsUSD, want)
+	}
+}

@@ -315,6 +315,10 @@ func (r rep) summary(ctx context.Context, label, phrase string, s workload.Stats
 		facts["kind"] = "optimization"
 		facts["recommendations"], facts["monthly_savings_usd"], facts["savings_percent"] = len(o.Recommendations), o.MonthlySavingsUSD, o.SavingsPercent
 		facts["target_percent"] = target
+		if m := o.Beyond; m != nil {
+			facts["beyond"] = map[string]any{"route": m.Route, "model": m.Model, "cheaper": m.Cheaper,
+				"monthly_savings_usd": m.MonthlySavingsUSD, "savings_percent": m.SavingsPercent}
+		}
 	}
 	data, _ := json.Marshal(facts)
 	res, err := r.provider.Complete(ctx, model.Request{Task: model.TaskWrite, Data: data})

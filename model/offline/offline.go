@@ -495,8 +495,14 @@ func write(data json.RawMessage) string {
 		SavingsUSD    float64 `json:"monthly_savings_usd"`
 		SavingsPct    float64 `json:"savings_percent"`
 		TargetPct     float64 `json:"target_percent"`
-		ErrorRate     float64 `json:"error_rate"`
-		P95MS         float64 `json:"p95_ms"`
+		// Beyond is the largest step past the recommendations, when they miss the target.
+		Beyond *struct {
+			Route, Model, Cheaper string
+			SavingsUSD            float64 `json:"monthly_savings_usd"`
+			SavingsPct            float64 `json:"savings_percent"`
+		} `json:"beyond"`
+		ErrorRate float64 `json:"error_rate"`
+		P95MS     float64 `json:"p95_ms"`
 	}
 	_ = json.Unmarshal(data, &f)
 	var b strings.Builder
@@ -519,7 +525,17 @@ func write(data json.RawMessage) string {
 			if f.SavingsPct >= f.TargetPct {
 				fmt.Fprintf(&b, " Together they meet your %.0f%% target.", f.TargetPct)
 			} else {
-				fmt.Fprintf(&b, " That falls short of your %.0f%% target; the rest needs product changes, not configuration.", f.TargetPct)
+				fmt.Fprintf(&b, " That falls short of your %.0f%% target", f.TargetPct)
+				if m := f.Beyond; m != nil {
+					fmt.Fprintf(&b, ". A larger step, with more risk to answer quality: moving all of route %s from %s to %s would save about $%s a month (%.1f%% of spend) on its own",
+						m.Route, m.Model, m.Cheaper, money(m.SavingsUSD), m.SavingsPct)
+					if m.SavingsPct >= f.TargetPct {
+						b.WriteString(", which alone meets it")
+					}
+					fmt.Fprintf(&b, "; ask \"what if I moved %s to %s?\" to see it priced, and how to validate it first.", m.Route, m.Cheaper)
+				} else {
+					b.WriteString("; the rest needs product changes, not configuration.")
+				}
 			}
 		}
 	}
