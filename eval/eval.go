@@ -257,6 +257,18 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 			cs = append(cs, Case{Question: fmt.Sprintf("is %s good enough for %s?", w.target, w.route), Kind: KindWhatIf, MustNot: noReport, Must: must})
 		}
 	}
+	// Everything moved: all the window's traffic priced on one model.
+	{
+		p, _ := prices.Lookup("gpt-4o-mini")
+		rs := f.in(30, all)
+		var after float64
+		for _, r := range rs {
+			after += (float64(r.InputTokens-r.CachedInputTokens)*p.Input + float64(r.CachedInputTokens)*p.CachedInput + float64(r.OutputTokens)*p.Output) / 1e6
+		}
+		cs = append(cs, Case{Question: "What would it cost to run everything on gpt-4o-mini in the last 30 days?", Kind: KindWhatIf, MustNot: noReport,
+			Must: []string{fmt.Sprintf("Moving the %d requests in the last 30 days from ", len(rs)),
+				fmt.Sprintf("to **gpt-4o-mini** would save **$%.2f** in the window: $%.2f instead of $%.2f", cost(rs)-after, after, cost(rs))}})
+	}
 	// A figure asked in a few words, as into a search box.
 	rs14 := f.in(14, all)
 	failed14 := 0
@@ -924,12 +936,44 @@ func sumCases(f facts) []Case {
 		{Question: "What is my p99 latency in the last 7 days?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("Latency in the last 7 days: mean %.0f ms, p50 %.0f ms, p95 %.0f ms, **p99 %.0f ms**, over %d requests",
 				sum7/float64(len(all7)), percentile(all7, 0.5), p95(all7), p99of7, len(all7))}},
+		threshold(f),
+		{Question: "What's my time to first token in the last 7 days?", Kind: KindFigure, MustNot: noReport, Must: []string{ttft(f.in(7, all))}},
 		{Question: "How much am I spending per user in the last 30 days?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{"Your records carry no end-user or customer id, so they cannot be split by user.", fmt.Sprintf("You spent **$%.2f** in the last 30 days", cost(rs))}},
 		beyond(f),
 		{Question: "Give me an action plan", Kind: KindReport, MustNot: []string{"cannot answer"},
 			Must: []string{"## Recommendations", fmt.Sprintf("%d requests, $%.2f", len(rs), cost(rs))}},
 	}
+}
+
+// threshold asks how many requests took longer than 10 s: the answer places 10 s among the
+// nearest-rank percentiles of the last 30 days, the only share it can honestly give.
+func threshold(f facts) Case {
+	rs := f.in(30, all)
+	share := "at most 1%"
+	switch {
+	case 10000 < percentile(rs, 0.5):
+		share = "more than half"
+	case 10000 < percentile(rs, 0.95):
+		share = "between 5% and half"
+	case 10000 < percentile(rs, 0.99):
+		share = "between 1% and 5%"
+	}
+	return Case{Question: "How many requests took longer than 10 seconds in the last 30 days?", Kind: KindFigure, MustNot: []string{"## Recommendations"},
+		Must: []string{fmt.Sprintf("Of them, **%s** took longer than 10 s", share)}}
+}
+
+// ttft is the sentence on the time to first token of the records that carry one.
+func ttft(rs []workload.Record) string {
+	var v []float64
+	for _, r := range rs {
+		if r.TTFTMS > 0 {
+			v = append(v, float64(float32(r.TTFTMS)))
+		}
+	}
+	slices.Sort(v)
+	at := func(q float64) float64 { return v[int(math.Ceil(q*float64(len(v))))-1] }
+	return fmt.Sprintf("Time to first token in the last 7 days: **p50 %.0f ms, p95 %.0f ms**, over the %d requests that record it.", at(0.5), at(0.95), len(v))
 }
 
 // beyond asks for a cut no recommendation reaches: the report names the larger step, the route

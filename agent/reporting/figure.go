@@ -5,6 +5,7 @@ package reporting
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"sort"
 	"strings"
@@ -103,12 +104,29 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 				break
 			}
 		}
+		if has(q, "ttft", "first token") {
+			// The time to first token asked: it leads, the whole response follows.
+			for k := range marks {
+				marks[k] = ""
+			}
+			if t := s.TTFTMS; t.Count > 0 {
+				fmt.Fprintf(b, "Time to first token%s %s: **p50 %.0f ms, p95 %.0f ms**, over the %d requests that record it.\n", scope, label, t.P50, t.P95, t.Count)
+			} else {
+				fmt.Fprintf(b, "Your records%s %s carry no time to first token (`ttft_ms`), so it cannot be given.\n", scope, label)
+			}
+		}
 		fmt.Fprintf(b, "Latency%s %s: %smean %.0f ms%s, %sp50 %.0f ms%s, %sp95 %.0f ms%s, %sp99 %.0f ms%s, over %d requests", scope, label,
 			marks["mean"], l.Mean, marks["mean"], marks["p50"], l.P50, marks["p50"], marks["p95"], l.P95, marks["p95"], marks["p99"], l.P99, marks["p99"], l.Count)
-		if s.TTFTMS.Count > 0 {
+		if s.TTFTMS.Count > 0 && !has(q, "ttft", "first token") {
 			fmt.Fprintf(b, "; time to first token p50 %.0f ms, p95 %.0f ms", s.TTFTMS.P50, s.TTFTMS.P95)
 		}
-		b.WriteString(".\n\n| route | requests | p50 ms | p95 ms | p99 ms |\n| --- | ---: | ---: | ---: | ---: |\n")
+		b.WriteString(".\n")
+		if over, ok := model.LatencyThreshold(question); ok && l.Count > 0 {
+			share, where := placed(over, l)
+			fmt.Fprintf(b, "Of them, **%s** took longer than %s: the percentiles are what is kept of the latencies, and %.0f ms lies %s.\n",
+				share, durationText(over), over, where)
+		}
+		b.WriteString("\n| route | requests | p50 ms | p95 ms | p99 ms |\n| --- | ---: | ---: | ---: | ---: |\n")
 		for _, r := range s.LatencyByRoute {
 			fmt.Fprintf(b, "| %s | %d | %.0f | %.0f | %.0f |\n", r.Route, r.Count, r.P50, r.P95, r.P99)
 		}
@@ -221,6 +239,29 @@ func writeForecast(b *strings.Builder, t triage.Output, s workload.Stats, month 
 		first.Format("January 2006"), money(month.CostUSD+rate*left), scopeText(t), money(month.CostUSD), now.Format("2006-01-02 15:04"),
 		left, money(rate), t.Window.In(), money(s.Totals.CostUSD), s.Totals.Requests, s.CoveredDays)
 	b.WriteString("\nA forecast at a steady rate: a change in traffic or prices this month moves it.\n")
+}
+
+// durationText is a threshold as the question would say it: "10 s", "500 ms".
+func durationText(ms float64) string {
+	if ms >= 1000 && math.Mod(ms, 1000) == 0 {
+		return fmt.Sprintf("%.0f s", ms/1000)
+	}
+	return fmt.Sprintf("%.0f ms", ms)
+}
+
+// placed says what share of the requests took longer than ms, from where it lies among the
+// (nearest-rank) percentiles: "between 5% and half", "between the p50 (2710 ms) and the p95
+// (15789 ms)".
+func placed(ms float64, l workload.Dist) (share, where string) {
+	switch {
+	case ms < l.P50:
+		return "more than half", fmt.Sprintf("below the p50 (%.0f ms)", l.P50)
+	case ms < l.P95:
+		return "between 5% and half", fmt.Sprintf("between the p50 (%.0f ms) and the p95 (%.0f ms)", l.P50, l.P95)
+	case ms < l.P99:
+		return "between 1% and 5%", fmt.Sprintf("between the p95 (%.0f ms) and the p99 (%.0f ms)", l.P95, l.P99)
+	}
+	return "at most 1%", fmt.Sprintf("at or above the p99 (%.0f ms)", l.P99)
 }
 
 // writeTopSpend leads a ranking by cost when the question asks for its first few ("my top 3

@@ -54,9 +54,14 @@ var (
 	switchToRe = regexp.MustCompile(`(?i)\b(?:switch\w*|mov(?:e|es|ed|ing)|migrat\w*|chang\w*|rout(?:e|ed|ing)|send\w*|sent|put\w*)\b.{1,80}?\bto\s+([A-Za-z0-9][A-Za-z0-9._:/-]*)`)
 	useForRe   = regexp.MustCompile(`(?i)\b(?:use|used|using|try|tried|trying)\s+([A-Za-z0-9][A-Za-z0-9._:/-]*)\s+(?:for|on|in|instead)\b`)
 	// "is gpt-4o-mini good enough for support-chat?", "could gpt-4o-mini handle code-chat?"
+	// "what would it cost to run everything on gpt-4o-mini?", "if all my traffic ran on X"
+	runOnRe    = regexp.MustCompile(`(?i)\b(?:run|runs|running|ran|put|putting|had|have|moved?|switched?|sent)\s+(?:everything|it all|all(?:\s+(?:of\s+)?(?:my\s+)?(?:traffic|requests|calls|routes))?)\s+(?:on|to|through|with)\s+([A-Za-z0-9][A-Za-z0-9._:/-]*)`)
+	ranOnRe    = regexp.MustCompile(`(?i)\b(?:everything|it all|all(?:\s+(?:of\s+)?(?:my\s+)?(?:traffic|requests|calls|routes))?)\s+(?:ran|run|runs|went|were|was)\s+(?:on|through)\s+([A-Za-z0-9][A-Za-z0-9._:/-]*)`)
 	goodForRe  = regexp.MustCompile(`(?i)\b([A-Za-z0-9][A-Za-z0-9._:/-]*)\s+(?:be\s+)?(?:(?:good|enough|ok|okay|fine|sufficient|adequate|suitable|work)\b[^?.]{0,30}?\bfor|(?:handle|serve|replace|do))\b`)
 	providerRe = regexp.MustCompile(`\b(openai|anthropic|google|gemini|claude|gpt|grok|vertex|azure|bedrock|mistral|cohere|groq|together(?:\.ai|\s+ai)|deepseek|fireworks|openrouter|perplexity|xai)\b`)
-	leastRe    = regexp.MustCompile(`\b(?:fastest|quickest|cheapest|fewest|least|lowest|quietest|best (?:latency|response times?|p50|p95|p99))\b`)
+	// A maker's models named as a group: "anthropic models", "openai's models".
+	makerModelsRe = regexp.MustCompile(`\b(?:openai|anthropic|google|mistral|cohere|deepseek|xai)(?:'s)?\s+models\b`)
+	leastRe       = regexp.MustCompile(`\b(?:fastest|quickest|cheapest|fewest|least|lowest|quietest|best (?:latency|response times?|p50|p95|p99))\b`)
 	// A price per token: "cost per 1k tokens", "per million tokens", "$ per token", "per mtok".
 	perTokenRe = regexp.MustCompile(`\b(?:per|a|each|every)\s+(?:(?:1|one)\s*)?(?:k|m|thousand|million|1,?000|1,?000,?000)?\s*(?:tokens?|mtok|ktok)\b`)
 	// How many of a ranking: "top 3", "top-five", "the 2 slowest", "my 5 most expensive",
@@ -90,7 +95,7 @@ func top(l string) int {
 // whatIfTarget is the model a "should I switch X to Y?", "what would moving X to Y save?" or
 // "what if I used Y for X?" question would move traffic to, or "".
 func (p *Provider) whatIfTarget(q string) string {
-	for _, re := range []*regexp.Regexp{switchToRe, useForRe, goodForRe} {
+	for _, re := range []*regexp.Regexp{switchToRe, useForRe, goodForRe, runOnRe, ranOnRe} {
 		for _, m := range re.FindAllStringSubmatch(q, -1) {
 			target := strings.ToLower(strings.TrimRight(m[1], "?.!,"))
 			for _, k := range p.known {
@@ -247,7 +252,9 @@ func (p *Provider) triage(q string, today time.Time) model.Triage {
 	// A provider named makes a figure its ranking by provider, its row first. A family alone
 	// ("claude", "gpt") names the user's models of that family instead (triage), and is read as
 	// its maker only to compare two of them.
-	if t.Kind == model.KindFigure && makerNamed && (t.By == "" || t.Metric == model.MetricTopModel || t.Metric == model.MetricTopRoute) &&
+	// "the error rate on anthropic models": the provider's figures, not a ranking of every model.
+	ownModels := t.By == model.ByModel && makerModelsRe.MatchString(l) && !has(l, "which", "what model")
+	if t.Kind == model.KindFigure && makerNamed && (t.By == "" || ownModels || t.Metric == model.MetricTopModel || t.Metric == model.MetricTopRoute) &&
 		!(familyNamed && t.Metric == model.MetricTopRoute) && // "the most expensive route on gemini": routes, within the family
 		t.Metric != model.MetricRetries && t.Metric != model.MetricCache {
 		if t.Metric == model.MetricTopModel || t.Metric == model.MetricTopRoute {
@@ -342,10 +349,10 @@ func figureMetric(l string) (metric, by string) {
 	}
 	by = rankedBy(l)
 	ranksSpeed := by != "" && has(l, "slowest", "fastest")
-	if has(l, "reduce", "optimi", "save", "saving", "cut ", "lower", "improve", "recommend", "report", "should", "switch",
+	if has(l, "reduce", "optimi", "save", "saving", "cut ", "improve", "recommend", "report", "should", "switch",
 		"why", "compare", "versus", " vs", "cheaper", "plan", "trend", "changed", "going up", "going down", "over time",
-		"growing", "increas", "decreas", "analy", "overview", "summary") || (has(l, "slow") && !ranksSpeed) ||
-		(has(l, "wast") && !has(l, "retr")) {
+		"growing", "increas", "decreas", "analy", "overview", "summary") || (has(l, "slow") && !ranksSpeed && !asksThreshold(l)) ||
+		(has(l, "wast") && !has(l, "retr")) || has(" "+l, " lower") { // "lower my bill", not "slower"
 		return "", ""
 	}
 	// A figure is asked as a question, or in a few words ("spend last 7 days", "errors").
@@ -355,7 +362,7 @@ func figureMetric(l string) (metric, by string) {
 	switch {
 	case perTokenRe.MatchString(l):
 		return model.MetricCostPerToken, by
-	case (has(l, "token") || asksLength(l)) && !has(l, "cost", "spend", "price", "$"):
+	case (has(l, "token") || asksLength(l)) && !has(l, "cost", "spend", "price", "$", "first token"):
 		return model.MetricTokens, by
 	case has(l, "per request", "per call", "per-request", "average cost", "avg cost", "mean cost", "cost per", "cost of a request",
 		"cost of one request", "cost of each request", "cost of a call", "each request cost", "a request cost") || (by != "" && has(l, "cheapest")):
@@ -367,7 +374,7 @@ func figureMetric(l string) (metric, by string) {
 	case has(l, "error", "failure", "fail", "timeout", "timed out", "rate limit", "rate-limit", "ratelimit", "429", "overload"):
 		return model.MetricErrorRate, by
 	case ranksSpeed || has(l, "p50", "p95", "p99", "latency", "response time", "how long do", "how long does", "how long did",
-		"how long are", "duration", "to respond"):
+		"how long are", "duration", "to respond", "ttft", "time to first token", "first token") || asksThreshold(l):
 		return model.MetricLatency, by
 	case has(l, "how many requests", "how many calls", "requests", "calls", "traffic", "volume", "busiest", "busy", "quiet"):
 		return model.MetricRequests, by
@@ -400,6 +407,12 @@ func asksLength(l string) bool {
 	return has(l, "output length", "input length", "prompt length", "prompt size", "response length", "completion length",
 		"answer length", "length of my prompts", "length of my responses", "long are my prompts", "long are my responses",
 		"big are my prompts", "long are my answers", "long are the responses", "long are the prompts")
+}
+
+// asksThreshold reports a question about the requests slower than a latency.
+func asksThreshold(l string) bool {
+	_, ok := model.LatencyThreshold(l)
+	return ok
 }
 
 // asksAdvice reports a question that wants advice, not a figure: "how can I reduce …", "why …".

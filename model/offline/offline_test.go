@@ -148,6 +148,10 @@ func TestTriageProviders(t *testing.T) {
 	if tr := triage(t, "how much did I spend on gemini-2.5-flash?"); len(tr.Providers) != 0 || tr.By != "" {
 		t.Errorf("a model's name read as a provider: %+v", tr)
 	}
+	// A maker's models as a group: the provider's figures, not every model ranked.
+	if tr := triage(t, "what's the error rate on anthropic models?"); tr.By != model.ByProvider || strings.Join(tr.Providers, ",") != "anthropic" {
+		t.Errorf("a maker's models read as a ranking of models: %+v", tr)
+	}
 	// "together" is a word before it is a provider.
 	if tr := triage(t, "what did I spend on gpt-4o and gpt-4o-mini together?"); len(tr.Providers) != 0 || tr.By != "" || len(tr.Models) != 2 {
 		t.Errorf("\"together\" read as a provider: %+v", tr)
@@ -160,7 +164,8 @@ func TestTriageWhatIfWordings(t *testing.T) {
 	for _, q := range []string{"Should I switch support-chat to gpt-4o-mini?", "What would I save by moving code-chat to gpt-4o-mini?",
 		"what if I used gpt-4o-mini for support-triage?", "how much would switching rag-answer to gpt-4o-mini save?",
 		"try gpt-4o-mini on code-chat", "is gpt-4o-mini good enough for support-chat?", "could gpt-4o-mini handle code-chat?",
-		"would gpt-4o-mini be ok for rag-answer?", "can I use gpt-4o-mini for support-triage?"} {
+		"would gpt-4o-mini be ok for rag-answer?", "can I use gpt-4o-mini for support-triage?",
+		"what would it cost to run everything on gpt-4o-mini?", "what if all my traffic ran on gpt-4o-mini?"} {
 		if tr := triage(t, q); tr.Kind != model.KindWhatIf || tr.Target != "gpt-4o-mini" {
 			t.Errorf("%q → kind %s, target %q", q, tr.Kind, tr.Target)
 		}
@@ -242,6 +247,10 @@ func TestTriageRanks(t *testing.T) {
 		{"what's my average daily spend?", model.MetricCost, "", ""},
 		{"which routes are on gpt-4o?", model.MetricRequests, model.ByRoute, ""},
 		{"how much did I save from caching?", model.MetricCache, "", ""},
+		{"what's my ttft?", model.MetricLatency, "", ""},
+		{"what's my time to first token?", model.MetricLatency, "", ""},
+		{"how many requests took longer than 10 seconds?", model.MetricLatency, "", ""},
+		{"how many requests were slower than 500 ms on route support-chat?", model.MetricLatency, "", "support-chat"},
 	}
 	for _, tc := range cases {
 		tr := triage(t, tc.q)

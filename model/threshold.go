@@ -1,0 +1,30 @@
+package model
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// slowerThanRe is a latency threshold in a question: "longer than 10 seconds", "slower than
+// 2 s", "over 500 ms".
+var slowerThanRe = regexp.MustCompile(`(?i)\b(?:longer|slower|more|over|above)\s+(?:than\s+)?(\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|secs?|seconds?)\b`)
+
+// LatencyThreshold is the latency, in milliseconds, that a question asks how many requests
+// exceed ("how many requests took longer than 10 seconds?"); ok is false when it names none.
+// Triage reads it to ask for the latency figure, and the answer to place it among the
+// percentiles.
+func LatencyThreshold(q string) (ms float64, ok bool) {
+	m := slowerThanRe.FindStringSubmatch(q)
+	if m == nil {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		return 0, false
+	}
+	if !strings.HasPrefix(strings.ToLower(m[2]), "m") {
+		v *= 1000
+	}
+	return v, true
+}

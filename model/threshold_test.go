@@ -1,0 +1,17 @@
+package model_test
+
+import (
+	"testing"
+
+	"github.com/netra-ai/netra/model"
+)
+
+func TestLatencyThreshold(t *testing.T) {
+	t.Parallel()
+	for q, want := range map[string]float64{"how many requests took longer than 10 seconds?": 10000, "requests slower than 500 ms": 500,
+		"calls over 2.5 s": 2500, "which took more than 750 milliseconds": 750, "how many requests failed?": 0, "over 3 days": 0} {
+		if got, ok := model.LatencyThreshold(q); got != want || ok != (want > 0) {
+			t.Errorf("%q: %v %v, want %v", q, got, ok, want)
+		}
+	}
+}
