@@ -936,7 +936,7 @@ func sumCases(f facts) []Case {
 		{Question: "What is my p99 latency in the last 7 days?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("Latency in the last 7 days: mean %.0f ms, p50 %.0f ms, p95 %.0f ms, **p99 %.0f ms**, over %d requests",
 				sum7/float64(len(all7)), percentile(all7, 0.5), p95(all7), p99of7, len(all7))}},
-		threshold(f),
+		threshold(f), standOut(f),
 		{Question: "What's my time to first token in the last 7 days?", Kind: KindFigure, MustNot: noReport, Must: []string{ttft(f.in(7, all))}},
 		{Question: "How much am I spending per user in the last 30 days?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{"Your records carry no end-user or customer id, so they cannot be split by user.", fmt.Sprintf("You spent **$%.2f** in the last 30 days", cost(rs))}},
@@ -961,6 +961,67 @@ func threshold(f facts) Case {
 	}
 	return Case{Question: "How many requests took longer than 10 seconds in the last 30 days?", Kind: KindFigure, MustNot: []string{"## Recommendations"},
 		Must: []string{fmt.Sprintf("Of them, **%s** took longer than 10 s", share)}}
+}
+
+// standOut asks for the days that stand out in the last 30: a full UTC day whose spend or
+// requests reach 1.5× (or fall to 0.5×) the median full day of its kind, weekdays and weekends
+// apart (each with at least 3 days), or whose error rate, with at least 5 failures, is twice
+// the rate over all the full days.
+func standOut(f facts) Case {
+	from := f.now.Add(-30 * 24 * time.Hour)
+	type day struct {
+		requests, fails int
+		cost            float64
+	}
+	days := map[time.Time]*day{}
+	for _, r := range f.in(30, all) {
+		d := r.TS.UTC().Truncate(24 * time.Hour)
+		if d.Before(from) || d.AddDate(0, 0, 1).After(f.now) {
+			continue
+		}
+		if days[d] == nil {
+			days[d] = &day{}
+		}
+		days[d].requests++
+		days[d].cost += r.CostUSD
+		if !r.OK {
+			days[d].fails++
+		}
+	}
+	weekend := func(d time.Time) bool { return d.Weekday() == time.Saturday || d.Weekday() == time.Sunday }
+	mid := func(v []float64) float64 {
+		slices.Sort(v)
+		if len(v)%2 == 1 {
+			return v[len(v)/2]
+		}
+		return (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
+	var requests, fails int
+	costs, reqs := map[bool][]float64{}, map[bool][]float64{}
+	for d, x := range days {
+		costs[weekend(d)] = append(costs[weekend(d)], x.cost)
+		reqs[weekend(d)] = append(reqs[weekend(d)], float64(x.requests))
+		requests, fails = requests+x.requests, fails+x.fails
+	}
+	rate, out := float64(fails)/float64(requests), 0
+	for d, x := range days {
+		k, odd := weekend(d), false
+		if n := len(costs[k]); n >= 3 {
+			c, q := mid(slices.Clone(costs[k])), mid(slices.Clone(reqs[k]))
+			odd = x.cost >= 1.5*c || x.cost <= 0.5*c || float64(x.requests) >= 1.5*q || float64(x.requests) <= 0.5*q
+		}
+		if x.fails >= 5 && float64(x.fails)/float64(x.requests) >= 2*rate {
+			odd = true
+		}
+		if odd {
+			out++
+		}
+	}
+	must := fmt.Sprintf("**No day stands out** in the last 30 days: over its %d full UTC days", len(days))
+	if out > 0 {
+		must = fmt.Sprintf("**%d of the %d full UTC days** in the last 30 days stand out", out, len(days))
+	}
+	return Case{Question: "Did anything unusual happen in the last 30 days?", Kind: KindFigure, MustNot: []string{"## Recommendations"}, Must: []string{must}}
 }
 
 // ttft is the sentence on the time to first token of the records that carry one.

@@ -142,6 +142,10 @@ const (
 	// MetricForecast is what this calendar month will cost: its spend so far, and the days
 	// left at the window's daily rate.
 	MetricForecast = "forecast"
+	// MetricAnomalies names the full UTC days that stand out from the typical day of their
+	// kind (weekday or weekend): spend or requests far above or below it, or errors at twice
+	// the window's rate.
+	MetricAnomalies = "anomalies"
 	// MetricCompare sets two or more models (or routes) the question names side by side: cost
 	// a request, error rate, latency, tokens.
 	MetricCompare = "compare"

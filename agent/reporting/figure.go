@@ -176,6 +176,8 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 		writeTrend(b, t, s, question)
 	case model.MetricForecast:
 		writeForecast(b, t, s, d.MonthToDate)
+	case model.MetricAnomalies:
+		writeAnomalies(b, t, s)
 	case model.MetricCache:
 		if tot.CachedInputTokens == 0 {
 			fmt.Fprintf(b, "None of your %d input tokens%s %s was read from a prompt cache, so caching saved you nothing there.\n", tot.InputTokens, scope, label)

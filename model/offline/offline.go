@@ -284,6 +284,11 @@ func (p *Provider) triage(q string, today time.Time) model.Triage {
 		t.From, t.To = today.AddDate(0, 0, -2).Format(time.DateOnly), today.AddDate(0, 0, -1).Format(time.DateOnly)
 		t.WindowDays, t.WindowLabel = 0, ""
 	}
+	if from, to := t.From, t.To; t.Metric == model.MetricAnomalies && (t.WindowDays > 0 && t.WindowDays < 7 || from != "" && from >= today.AddDate(0, 0, -7).Format(time.DateOnly) && to >= from) {
+		// "did anything spike yesterday?": a day stands out only against others; the default
+		// window holds them, and the answer shows the day asked among them.
+		t.From, t.To, t.WindowDays, t.WindowLabel = "", "", 0, ""
+	}
 	if t.Metric == model.MetricForecast && t.From != "" {
 		t.From, t.To = "", "" // "this month" names the month forecast, not the days its rate comes from
 	}
@@ -326,10 +331,13 @@ func figureMetric(l string) (metric, by string) {
 		"end of the month", "end of month", "month end", "run rate", "on track") && !asksAdvice(l) {
 		return model.MetricForecast, ""
 	}
+	if has(l, "anomal", "unusual", "spike", "spiking", "spiked", "outlier", "abnormal", "stand out", "stands out", "out of the ordinary") && !asksAdvice(l) {
+		return model.MetricAnomalies, ""
+	}
 	if (has(l, "going up", "going down", "trend", "week over week", "week-over-week", "than last week", "to last week",
-		"increas", "decreas", "growing", "grew", "changed", "how has", "stable", "steady", "spike", "spiking", "shrank", "declin",
+		"increas", "decreas", "growing", "grew", "changed", "how has", "stable", "steady", "shrank", "declin",
 		"dropped the most", "drop the most", "fell the most", "fell most", "compared to last week", "compared with last week",
-		"vs last week", "versus last week") || (has(l, "week before", "previous week", "prior week") && has(l, "compar", " vs", "versus", "against", "than"))) &&
+		"vs last week", "versus last week", "getting worse", "getting better", "worsening", "gotten worse", "got worse") || (has(l, "week before", "previous week", "prior week") && has(l, "compar", " vs", "versus", "against", "than"))) &&
 		!asksAdvice(l) {
 		switch by := rankedBy(l); by {
 		case model.ByRoute, model.ByModel, model.ByProvider: // "which route grew the most?"

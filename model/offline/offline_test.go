@@ -115,6 +115,8 @@ func TestTriageCalendar(t *testing.T) {
 		{"errors in the last week of november", "2026-11-24", "2026-11-30", 0, now},
 		{"spend in the first week of december", "2026-12-01", "2026-12-02", 0, now}, // to today
 		{"how much did I spend yesterday compared to the day before?", "2026-11-30", "2026-12-01", 0, now},
+		{"did anything spike yesterday?", "", "", 0, now}, // a day stands out against others: the default window
+		{"any anomalies last week?", "", "", 7, now},
 	} {
 		got := triageAt(t, c.q, c.at)
 		if got.From != c.from || got.To != c.to || got.WindowDays != c.days {
@@ -217,6 +219,9 @@ func TestTriageRanks(t *testing.T) {
 		{"what changed this week?", model.MetricTrend, "", ""},
 		{"which route grew the most?", model.MetricTrend, model.ByRoute, ""},
 		{"are my costs stable?", model.MetricTrend, "", ""},
+		{"are errors getting worse?", model.MetricTrend, "", ""},
+		{"any anomalies last week?", model.MetricAnomalies, "", ""},
+		{"what's unusual in my usage?", model.MetricAnomalies, "", ""},
 		{"which day of the week is busiest?", model.MetricRequests, model.ByWeekday, ""},
 		{"what time of day is busiest?", model.MetricRequests, model.ByHour, ""},
 		{"how much did I spend on weekends?", model.MetricCost, model.ByWeekday, ""},

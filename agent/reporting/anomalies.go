@@ -1,0 +1,121 @@
+// Days that stand out: "any anomalies last week?", "did anything spike?".
+
+package reporting
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/netra-ai/netra/agent/triage"
+	"github.com/netra-ai/netra/workload"
+)
+
+// Thresholds of a day that stands out: spend or requests at least standOutHigh times the
+// median day of its kind, or at most standOutLow times it; errors at twice the window's rate
+// (and at least standOutErrors of them). A kind needs standOutDays full days for a median.
+const (
+	standOutHigh   = 1.5
+	standOutLow    = 0.5
+	standOutErrors = 5
+	standOutDays   = 3
+)
+
+// writeAnomalies answers "any anomalies?": the full UTC days of the window whose spend or
+// requests are far from the median day of their kind (weekdays and weekends apart, since
+// most traffic has a weekly shape), or whose error rate is twice the window's.
+func writeAnomalies(b *strings.Builder, t triage.Output, s workload.Stats) {
+	type day struct {
+		at      time.Time
+		weekend bool
+		workload.Spend
+	}
+	var days []day
+	var requests, errors int64
+	for _, d := range s.SpendByDay {
+		at, err := time.Parse(time.DateOnly, d.Day)
+		if err != nil || at.Before(t.Window.From) || at.AddDate(0, 0, 1).After(t.Window.To.Add(time.Nanosecond)) {
+			continue // not a full day of the window
+		}
+		days = append(days, day{at, at.Weekday() == time.Saturday || at.Weekday() == time.Sunday, d})
+		requests, errors = requests+d.Requests, errors+d.Errors
+	}
+	scope, label := scopeText(t), t.Window.In()
+	if len(days) < standOutDays {
+		fmt.Fprintf(b, "Your records%s %s cover %d full UTC days: too few for a day to stand out from the others. Ask about the last 30 days.\n", scope, label, len(days))
+		return
+	}
+	type norm struct {
+		n             int
+		cost, request float64
+	}
+	medians := map[bool]norm{}
+	for _, weekend := range []bool{false, true} {
+		var costs, reqs []float64
+		for _, d := range days {
+			if d.weekend == weekend {
+				costs, reqs = append(costs, d.CostUSD), append(reqs, float64(d.Requests))
+			}
+		}
+		medians[weekend] = norm{len(costs), median(costs), median(reqs)}
+	}
+	rate := float64(errors) / float64(max(requests, 1))
+	kinds := func(weekend bool) string {
+		if weekend {
+			return "weekend"
+		}
+		return "weekday"
+	}
+	var out []string
+	for _, d := range days {
+		var why []string
+		if m := medians[d.weekend]; m.n >= standOutDays {
+			for _, x := range []struct {
+				what      string
+				v, median float64
+				text      string
+			}{{"spend", d.CostUSD, m.cost, money(d.CostUSD)}, {"requests", float64(d.Requests), m.request, fmt.Sprintf("%d", d.Requests)}} {
+				if x.median > 0 && (x.v >= standOutHigh*x.median || x.v <= standOutLow*x.median) {
+					why = append(why, fmt.Sprintf("%s %s, %.1f× the %s median", x.what, x.text, x.v/x.median, kinds(d.weekend)))
+				}
+			}
+		}
+		if r := float64(d.Errors) / float64(max(d.Requests, 1)); d.Errors >= standOutErrors && rate > 0 && r >= 2*rate {
+			why = append(why, fmt.Sprintf("error rate %.2f%% (%d of %d requests failed), %.1f× the window's", 100*r, d.Errors, d.Requests, r/rate))
+		}
+		if len(why) > 0 {
+			out = append(out, fmt.Sprintf("- **%s** (%s): %s", d.Day, d.at.Weekday(), strings.Join(why, "; ")))
+		}
+	}
+	var typical []string
+	for _, weekend := range []bool{false, true} {
+		switch m := medians[weekend]; {
+		case m.n >= standOutDays:
+			typical = append(typical, fmt.Sprintf("%ss %s and %.0f requests", kinds(weekend), money(m.cost), m.request))
+		case m.n > 0:
+			typical = append(typical, fmt.Sprintf("%ss too few (%d) to compare", kinds(weekend), m.n))
+		}
+	}
+	if len(out) == 0 {
+		fmt.Fprintf(b, "**No day stands out**%s %s: over its %d full UTC days, no day's spend or requests reach %.1f× the median day of its kind or fall to %.1f× it (%s), "+
+			"and no day's error rate reaches twice the window's %.2f%%.\n", scope, label, len(days), standOutHigh, standOutLow, strings.Join(typical, "; "), 100*rate)
+		return
+	}
+	fmt.Fprintf(b, "**%d of the %d full UTC days**%s %s stand out from the median day of their kind (%s; error rate %.2f%% over them all):\n\n%s\n",
+		len(out), len(days), scope, label, strings.Join(typical, "; "), 100*rate, strings.Join(out, "\n"))
+}
+
+// median is the middle of v (the mean of the two middle values when there are an even
+// number), or 0 for none.
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	v = slices.Clone(v)
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
