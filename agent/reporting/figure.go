@@ -75,8 +75,14 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 			fmt.Fprintf(b, "**%d requests** failed with %s%s %s: %.1f%% of the %d that failed, %.2f%% of all %d.\n", n, k, scope, label,
 				share(n, tot.Errors), tot.Errors, share(n, tot.Requests), tot.Requests)
 		}
-		fmt.Fprintf(b, "Your error rate%s %s is **%.2f%%**: %d of %d requests failed, costing %s.\n", scope, label,
-			tot.ErrorRate*100, tot.Errors, tot.Requests, money(s.Errors.WasteUSD))
+		if q := strings.ToLower(question); has(q, "cost", "spend", "spent", "waste", "pay", "money", "$") && !has(q, "retr") {
+			// "how much do failed requests cost me?": the cost first.
+			fmt.Fprintf(b, "Failed requests cost you **%s**%s %s: %d of %d requests failed (%.2f%%).\n", money(s.Errors.WasteUSD), scope, label,
+				tot.Errors, tot.Requests, tot.ErrorRate*100)
+		} else {
+			fmt.Fprintf(b, "Your error rate%s %s is **%.2f%%**: %d of %d requests failed, costing %s.\n", scope, label,
+				tot.ErrorRate*100, tot.Errors, tot.Requests, money(s.Errors.WasteUSD))
+		}
 		types := make([]string, 0, len(s.Errors.ByType))
 		for k := range s.Errors.ByType {
 			types = append(types, k)
