@@ -53,10 +53,10 @@ var (
 	synthDays  = regexp.MustCompile(`(?i)\b(\d+)\s*days?\b`)
 	switchToRe = regexp.MustCompile(`(?i)\b(?:switch\w*|mov(?:e|es|ed|ing)|migrat\w*|chang\w*|rout(?:e|ed|ing)|send\w*|sent|put\w*)\b.{1,80}?\bto\s+([A-Za-z0-9][A-Za-z0-9._:/-]*)`)
 	useForRe   = regexp.MustCompile(`(?i)\b(?:use|used|using|try|tried|trying)\s+([A-Za-z0-9][A-Za-z0-9._:/-]*)\s+(?:for|on|in|instead)\b`)
-	// "is gpt-4o-mini good enough for support-chat?", "could gpt-4o-mini handle code-chat?"
 	// "what would it cost to run everything on gpt-4o-mini?", "if all my traffic ran on X"
-	runOnRe    = regexp.MustCompile(`(?i)\b(?:run|runs|running|ran|put|putting|had|have|moved?|switched?|sent)\s+(?:everything|it all|all(?:\s+(?:of\s+)?(?:my\s+)?(?:traffic|requests|calls|routes))?)\s+(?:on|to|through|with)\s+([A-Za-z0-9][A-Za-z0-9._:/-]*)`)
-	ranOnRe    = regexp.MustCompile(`(?i)\b(?:everything|it all|all(?:\s+(?:of\s+)?(?:my\s+)?(?:traffic|requests|calls|routes))?)\s+(?:ran|run|runs|went|were|was)\s+(?:on|through)\s+([A-Za-z0-9][A-Za-z0-9._:/-]*)`)
+	runOnRe = regexp.MustCompile(`(?i)\b(?:run|runs|running|ran|put|putting|had|have|moved?|switched?|sent)\s+(?:everything|it all|all(?:\s+(?:of\s+)?(?:my\s+)?(?:traffic|requests|calls|routes))?)\s+(?:on|to|through|with)\s+([A-Za-z0-9][A-Za-z0-9._:/-]*)`)
+	ranOnRe = regexp.MustCompile(`(?i)\b(?:everything|it all|all(?:\s+(?:of\s+)?(?:my\s+)?(?:traffic|requests|calls|routes))?)\s+(?:ran|run|runs|went|were|was)\s+(?:on|through)\s+([A-Za-z0-9][A-Za-z0-9._:/-]*)`)
+	// "is gpt-4o-mini good enough for support-chat?", "could gpt-4o-mini handle code-chat?"
 	goodForRe  = regexp.MustCompile(`(?i)\b([A-Za-z0-9][A-Za-z0-9._:/-]*)\s+(?:be\s+)?(?:(?:good|enough|ok|okay|fine|sufficient|adequate|suitable|work)\b[^?.]{0,30}?\bfor|(?:handle|serve|replace|do))\b`)
 	providerRe = regexp.MustCompile(`\b(openai|anthropic|google|gemini|claude|gpt|grok|vertex|azure|bedrock|mistral|cohere|groq|together(?:\.ai|\s+ai)|deepseek|fireworks|openrouter|perplexity|xai)\b`)
 	// A maker's models named as a group: "anthropic models", "openai's models".
