@@ -115,8 +115,8 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 			for k := range marks {
 				marks[k] = ""
 			}
-			if t := s.TTFTMS; t.Count > 0 {
-				fmt.Fprintf(b, "Time to first token%s %s: **p50 %.0f ms, p95 %.0f ms**, over the %d requests that record it.\n", scope, label, t.P50, t.P95, t.Count)
+			if ft := s.TTFTMS; ft.Count > 0 {
+				fmt.Fprintf(b, "Time to first token%s %s: **p50 %.0f ms, p95 %.0f ms**, over the %d requests that record it.\n", scope, label, ft.P50, ft.P95, ft.Count)
 			} else {
 				fmt.Fprintf(b, "Your records%s %s carry no time to first token (`ttft_ms`), so it cannot be given.\n", scope, label)
 			}
