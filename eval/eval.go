@@ -944,6 +944,8 @@ func sumCases(f facts) []Case {
 		{Question: "How much am I spending per user in the last 30 days?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{"Your records carry no end-user or customer id, so they cannot be split by user.", fmt.Sprintf("You spent **$%.2f** in the last 30 days", cost(rs))}},
 		beyond(f),
+		// Where to begin: the route is named before the list (which one, TestStartWithTheRouteThatSavesMost).
+		{Question: "Which route should I optimize first?", Kind: KindReport, MustNot: []string{"cannot answer"}, Must: []string{"Start with route **", "## Recommendations"}},
 		{Question: "Give me an action plan", Kind: KindReport, MustNot: []string{"cannot answer"},
 			Must: []string{"## Recommendations", fmt.Sprintf("%d requests, $%.2f", len(rs), cost(rs))}},
 	}

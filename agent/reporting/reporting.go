@@ -244,6 +244,7 @@ func (r rep) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.
 		}
 		fmt.Fprintf(&b, "# %s — %s\n\n", title, label)
 		if hasOpt {
+			writeStartWith(&b, opt, in.Text)
 			writeNamedSavings(&b, t, opt, in.Text)
 		}
 		b.WriteString(r.summary(ctx, label, t.Window.In(), stats, opt, hasOpt, t.Targets.CostCutPercent))
@@ -536,6 +537,39 @@ func writeNamedSavings(b *strings.Builder, t triage.Output, o workloadtool.Recom
 		fmt.Fprintf(b, "**%s** would save about **%s a month**%s, from your records %s: %s.\n\n", k.name, money(sum), scopeText(t), t.Window.In(),
 			strings.Join(titles, "; "))
 	}
+}
+
+// writeStartWith leads a report asked where to begin ("which route should I optimize
+// first?"): the route (the model, when the question asks which model) whose recommendations
+// below save the most together, each counted for what it adds after the ones above it.
+func writeStartWith(b *strings.Builder, o workloadtool.RecommendationsResult, question string) {
+	q := strings.ToLower(question)
+	if !has(q, "first", "start", "focus", "priorit", "begin") {
+		return
+	}
+	what, key := "route", func(r workload.Recommendation) string { return r.Scope.Route }
+	if has(q, "model") && !has(q, "route") {
+		what, key = "model", func(r workload.Recommendation) string { return r.Scope.Model }
+	}
+	saves, n := map[string]float64{}, map[string]int{}
+	best := ""
+	for _, r := range o.Recommendations {
+		if k := key(r); k != "" && r.CombinedSavingsUSD > 0 { // latency items save time, not money
+			saves[k] += r.CombinedSavingsUSD
+			n[k]++
+			if best == "" || saves[k] > saves[best] || saves[k] == saves[best] && k < best {
+				best = k
+			}
+		}
+	}
+	if best == "" || saves[best] < 0.01 {
+		return
+	}
+	its := "its recommendation below saves"
+	if n[best] > 1 {
+		its = fmt.Sprintf("its %d recommendations below save", n[best])
+	}
+	fmt.Fprintf(b, "Start with %s **%s**: %s about **%s a month**, of the %s all of them save.\n\n", what, best, its, money(saves[best]), money(o.MonthlySavingsUSD))
 }
 
 func has(s string, words ...string) bool {
