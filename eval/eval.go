@@ -257,17 +257,25 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 			cs = append(cs, Case{Question: fmt.Sprintf("is %s good enough for %s?", w.target, w.route), Kind: KindWhatIf, MustNot: noReport, Must: must})
 		}
 	}
-	// Everything moved: all the window's traffic priced on one model.
-	{
-		p, _ := prices.Lookup("gpt-4o-mini")
-		rs := f.in(30, all)
+	// Everything moved: all the window's traffic priced on one model, but for what runs on it
+	// already, which stays and is named apart.
+	for _, w := range []struct{ q, target string }{
+		{"What would it cost to run everything on gpt-4o-mini in the last 30 days?", "gpt-4o-mini"},
+		{"What if every request ran on claude-3-5-haiku in the last 30 days?", "claude-3-5-haiku"}, // not only the claude models
+	} {
+		p, _ := prices.Lookup(w.target)
+		rs := f.in(30, func(r workload.Record) bool { return r.Model != w.target })
+		stay := f.in(30, func(r workload.Record) bool { return r.Model == w.target })
 		var after float64
 		for _, r := range rs {
 			after += (float64(r.InputTokens-r.CachedInputTokens)*p.Input + float64(r.CachedInputTokens)*p.CachedInput + float64(r.OutputTokens)*p.Output) / 1e6
 		}
-		cs = append(cs, Case{Question: "What would it cost to run everything on gpt-4o-mini in the last 30 days?", Kind: KindWhatIf, MustNot: noReport,
-			Must: []string{fmt.Sprintf("Moving the %d requests in the last 30 days from ", len(rs)),
-				fmt.Sprintf("to **gpt-4o-mini** would save **$%.2f** in the window: $%.2f instead of $%.2f", cost(rs)-after, after, cost(rs))}})
+		must := []string{fmt.Sprintf("Moving the %d requests in the last 30 days from ", len(rs)),
+			fmt.Sprintf("to **%s** would save **$%.2f** in the window: $%.2f instead of $%.2f", w.target, cost(rs)-after, after, cost(rs))}
+		if len(stay) > 0 {
+			must = append(must, fmt.Sprintf("The %d requests on %s already ($%.2f) stay where they are", len(stay), w.target, cost(stay)))
+		}
+		cs = append(cs, Case{Question: w.q, Kind: KindWhatIf, MustNot: noReport, Must: must})
 	}
 	// A figure asked in a few words, as into a search box.
 	rs14 := f.in(14, all)
@@ -334,6 +342,10 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 		}
 	}
 	cs = append(cs, Case{Question: "How much did route support-chat cost last week compared to the week before?", Kind: KindFigure, MustNot: noReport,
+		Must: []string{fmt.Sprintf("Your spend on route support-chat over the last 7 full days (%s to %s, UTC) was **$%.2f**, against $%.2f in the 7 days before",
+			today.AddDate(0, 0, -7).Format("2006-01-02"), today.AddDate(0, 0, -1).Format("2006-01-02"), sc1, sc2)}})
+	// The same trend asked with the route named before the word.
+	cs = append(cs, Case{Question: "Is the support-chat route getting more expensive?", Kind: KindFigure, MustNot: noReport,
 		Must: []string{fmt.Sprintf("Your spend on route support-chat over the last 7 full days (%s to %s, UTC) was **$%.2f**, against $%.2f in the 7 days before",
 			today.AddDate(0, 0, -7).Format("2006-01-02"), today.AddDate(0, 0, -1).Format("2006-01-02"), sc1, sc2)}})
 	cs = append(cs, Case{Question: "Is my spend going up?", Kind: KindFigure, MustNot: noReport, Must: []string{trend}},

@@ -3,7 +3,8 @@ package workload
 import "fmt"
 
 // WhatIf is the traffic of a scope priced on another model: what it cost, what it would
-// have cost, and how much of it sits in the range a smaller model handles comfortably.
+// have cost, and how much of it sits in the range a smaller model handles comfortably. The
+// scope's requests already on that model are counted apart.
 type WhatIf struct {
 	Target   string `json:"target"`
 	Requests int64  `json:"requests"`
@@ -15,6 +16,10 @@ type WhatIf struct {
 	Errors int64 `json:"errors"`
 	// Models are the models the traffic used.
 	Models []string `json:"models"`
+	// OnTarget counts the scope's requests that run on Target already (OnTargetCostUSD is
+	// what they cost): they do not move, and the figures above leave them out.
+	OnTarget        int64   `json:"on_target,omitempty"`
+	OnTargetCostUSD float64 `json:"on_target_cost_usd,omitempty"`
 }
 
 // WhatIfAnalyzer prices records on a target model.
@@ -41,6 +46,12 @@ func (a *WhatIfAnalyzer) Add(r *Record) {
 	if !a.window.Contains(r.TS) {
 		return
 	}
+	m, _ := a.canon.Canonical(r.Model)
+	if m == a.w.Target {
+		a.w.OnTarget++
+		a.w.OnTargetCostUSD += r.CostUSD
+		return
+	}
 	a.w.Requests++
 	a.w.CostUSD += r.CostUSD
 	a.w.TargetCostUSD += a.price.Cost(r.InputTokens, r.CachedInputTokens, r.OutputTokens, false)
@@ -50,7 +61,7 @@ func (a *WhatIfAnalyzer) Add(r *Record) {
 	if !r.OK {
 		a.w.Errors++
 	}
-	if m, _ := a.canon.Canonical(r.Model); !a.models[m] && len(a.models) < 100 {
+	if !a.models[m] && len(a.models) < 100 {
 		a.models[m] = true
 		a.w.Models = append(a.w.Models, m)
 	}

@@ -373,13 +373,13 @@ func plural(n int, what string) string {
 // validate. The decision stays the user's: the figures frame it.
 func writeWhatIf(b *strings.Builder, t triage.Output, s workload.Stats, w *workload.WhatIf) {
 	scope, label := scopeText(t), t.Window.In()
-	if w == nil || w.Requests == 0 {
+	if w == nil || w.Requests+w.OnTarget == 0 {
 		fmt.Fprintf(b, "No requests%s %s to price on %s.\n", scope, label, t.TargetModel)
 		return
 	}
-	if len(w.Models) == 1 && w.Models[0] == w.Target {
+	if w.Requests == 0 {
 		fmt.Fprintf(b, "The %d requests%s %s run on **%s** already: %s in the window. Ask which model costs the most, or how to reduce costs, for where a move would save.\n",
-			w.Requests, scope, label, w.Target, money(w.CostUSD))
+			w.OnTarget, scope, label, w.Target, money(w.OnTargetCostUSD))
 		return
 	}
 	month := s.MonthFactor()
@@ -395,6 +395,9 @@ func writeWhatIf(b *strings.Builder, t triage.Output, s workload.Stats, w *workl
 	fmt.Fprintf(b, "| | requests | cost in the window | a month at this rate |\n| --- | ---: | ---: | ---: |\n")
 	fmt.Fprintf(b, "| now (%s) | %d | %s | %s |\n", from, w.Requests, money(w.CostUSD), money(w.CostUSD*month))
 	fmt.Fprintf(b, "| on %s | %d | %s | %s |\n\n", w.Target, w.Requests, money(w.TargetCostUSD), money(w.TargetCostUSD*month))
+	if w.OnTarget > 0 {
+		fmt.Fprintf(b, "The %d requests on %s already (%s) stay where they are, and are not counted above.\n\n", w.OnTarget, w.Target, money(w.OnTargetCostUSD))
+	}
 	share := float64(w.Simple) / float64(w.Requests)
 	fmt.Fprintf(b, "%.1f%% of these requests are simple (successful, at most %d input and %d output tokens): the range where a smaller model usually holds up. The rest are longer or failed, and are where quality would drop first.\n\n",
 		100*share, workload.SimpleMaxInput, workload.SimpleMaxOutput)

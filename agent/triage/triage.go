@@ -494,7 +494,11 @@ func (t *triage) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 	// A family named alone ("claude", "gpt", "gemini") is every model of the user's that
 	// bears its name.
 	if len(out.Models) == 0 && !comparesProviders {
-		out.Models = family(lower, out.Coverage.Models)
+		named := lower
+		if out.TargetModel != "" { // "move every model to claude-3-5-haiku" is not about claude
+			named = strings.ReplaceAll(lower, strings.ToLower(out.TargetModel), " ")
+		}
+		out.Models = family(named, out.Coverage.Models)
 		if len(out.Models) > 0 && out.By == model.ByProvider {
 			// "gemini" read as the provider too: the family's own figures, with their share
 			// of the whole, answer it.

@@ -53,9 +53,10 @@ var (
 	synthDays  = regexp.MustCompile(`(?i)\b(\d+)\s*days?\b`)
 	switchToRe = regexp.MustCompile(`(?i)\b(?:switch\w*|mov(?:e|es|ed|ing)|migrat\w*|chang\w*|rout(?:e|ed|ing)|send\w*|sent|put\w*)\b.{1,80}?\bto\s+([A-Za-z0-9][A-Za-z0-9._:/-]*)`)
 	useForRe   = regexp.MustCompile(`(?i)\b(?:use|used|using|try|tried|trying)\s+([A-Za-z0-9][A-Za-z0-9._:/-]*)\s+(?:for|on|in|instead)\b`)
-	// "what would it cost to run everything on gpt-4o-mini?", "if all my traffic ran on X"
-	runOnRe = regexp.MustCompile(`(?i)\b(?:run|runs|running|ran|put|putting|had|have|moved?|switched?|sent)\s+(?:everything|it all|all(?:\s+(?:of\s+)?(?:my\s+)?(?:traffic|requests|calls|routes))?)\s+(?:on|to|through|with)\s+([A-Za-z0-9][A-Za-z0-9._:/-]*)`)
-	ranOnRe = regexp.MustCompile(`(?i)\b(?:everything|it all|all(?:\s+(?:of\s+)?(?:my\s+)?(?:traffic|requests|calls|routes))?)\s+(?:ran|run|runs|went|were|was)\s+(?:on|through)\s+([A-Za-z0-9][A-Za-z0-9._:/-]*)`)
+	// "what would it cost to run everything on gpt-4o-mini?", "if all my traffic ran on X",
+	// "what if every request ran on X?"
+	runOnRe = regexp.MustCompile(`(?i)\b(?:run|runs|running|ran|put|putting|had|have|moved?|switched?|sent)\s+` + allTraffic + `\s+(?:on|to|through|with)\s+([A-Za-z0-9][A-Za-z0-9._:/-]*)`)
+	ranOnRe = regexp.MustCompile(`(?i)\b` + allTraffic + `\s+(?:ran|run|runs|went|were|was)\s+(?:on|through)\s+([A-Za-z0-9][A-Za-z0-9._:/-]*)`)
 	// "is gpt-4o-mini good enough for support-chat?", "could gpt-4o-mini handle code-chat?"
 	goodForRe  = regexp.MustCompile(`(?i)\b([A-Za-z0-9][A-Za-z0-9._:/-]*)\s+(?:be\s+)?(?:(?:good|enough|ok|okay|fine|sufficient|adequate|suitable|work)\b[^?.]{0,30}?\bfor|(?:handle|serve|replace|do))\b`)
 	providerRe = regexp.MustCompile(`\b(openai|anthropic|google|gemini|claude|gpt|grok|vertex|azure|bedrock|mistral|cohere|groq|together(?:\.ai|\s+ai)|deepseek|fireworks|openrouter|perplexity|xai)\b`)
@@ -70,7 +71,13 @@ var (
 	// A number of hours or days ranked: "which 3 days", "the top 5 hours".
 	countedRe   = regexp.MustCompile(`\b(?:which|what|top|the|my)\s+(` + counts + `)\s+(?:\w+est\s+|most\s+\w+\s+)?(?:days|hours)\b`)
 	routeLikeRe = regexp.MustCompile(`(?i)\b(?:route|endpoint|feature)\s+["']?([A-Za-z0-9._/-]+)`)
+	// A route named before the word: "is the checkout route getting more expensive?".
+	routeBeforeRe = regexp.MustCompile(`(?i)\b(?:the|my|our)\s+["']?([A-Za-z0-9._/-]+)["']?\s+(?:route|endpoint|feature)\b`)
 )
+
+// allTraffic is the whole of a user's traffic as a what-if names it: "everything", "all my
+// requests", "every model".
+const allTraffic = `(?:everything|it all|every\s+(?:request|call|model|route)|all(?:\s+(?:of\s+)?(?:my\s+)?(?:traffic|requests|calls|routes|models))?)`
 
 // counts are the numbers a ranking's length is asked in.
 const counts = `\d{1,2}|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty`
@@ -108,6 +115,35 @@ func (p *Provider) whatIfTarget(q string) string {
 	return ""
 }
 
+// routes are the routes a question names: "route X" or "the X route".
+func routes(q string) []string {
+	out := []string{}
+	// The word after "the X route" is not a name either: "… route getting more expensive".
+	var after []int // where each "the X route" ends: inside the keyword of a "route Y"
+	for _, m := range routeBeforeRe.FindAllStringSubmatchIndex(q, -1) {
+		w := strings.ToLower(q[m[2]:m[3]])
+		if notRoute(w) || len(w) > 4 && strings.HasSuffix(w, "est") {
+			continue // "the cheapest route", "the most expensive route"
+		}
+		switch w {
+		case "same", "other", "each", "every", "one", "whole", "top", "worst", "best", "main", "expensive":
+			continue
+		}
+		out = append(out, q[m[2]:m[3]])
+		after = append(after, m[1])
+	}
+	for _, m := range routeLikeRe.FindAllStringSubmatchIndex(q, -1) {
+		// "which route costs the most" names no route: skip the words that follow "route"
+		// in a question about routes.
+		name := q[m[2]:m[3]]
+		if notRoute(strings.ToLower(name)) || slices.ContainsFunc(after, func(end int) bool { return end > m[0] && end < m[2] }) {
+			continue
+		}
+		out = append(out, name)
+	}
+	return out
+}
+
 // notRoute reports words that follow "route" in a sentence without naming one: "which route
 // had the most errors", "error rate by route per day".
 func notRoute(w string) bool {
@@ -118,7 +154,8 @@ func notRoute(w string) bool {
 		"fails", "failed", "failing", "errors", "error", "sees", "saw", "makes", "made", "takes", "took", "needs", "needed",
 		"should", "would", "could", "can", "will", "runs", "ran", "handles", "handled", "breakdown", "wise", "level", "name",
 		"names", "slowest", "fastest", "cheapest", "busiest", "first", "then", "now", "today", "yesterday", "grew", "grow",
-		"grows", "rose", "rises", "changed", "increased", "dropped", "fell", "shrank", "went", "goes", "drives", "drove", "accounts":
+		"grows", "rose", "rises", "changed", "increased", "dropped", "fell", "shrank", "went", "goes", "drives", "drove", "accounts",
+		"getting", "becoming", "going", "growing", "rising", "falling", "trending", "looking", "doing", "been", "being":
 		return true
 	}
 	return false
@@ -196,13 +233,7 @@ func (p *Provider) triage(q string, today time.Time) model.Triage {
 		t.Targets.P95MS = v
 	}
 	t.Routes = []string{}
-	for _, m := range routeLikeRe.FindAllStringSubmatch(q, -1) {
-		// "which route costs the most" names no route: skip the words that follow "route"
-		// in a question about routes.
-		if !notRoute(strings.ToLower(m[1])) {
-			t.Routes = append(t.Routes, m[1])
-		}
-	}
+	t.Routes = routes(q)
 	t.Kind = model.KindReport
 	if t.Category != model.CategorySyntheticData {
 		if target := p.whatIfTarget(q); target != "" {
@@ -337,7 +368,8 @@ func figureMetric(l string) (metric, by string) {
 	if (has(l, "going up", "going down", "trend", "week over week", "week-over-week", "than last week", "to last week",
 		"increas", "decreas", "growing", "grew", "changed", "how has", "stable", "steady", "shrank", "declin",
 		"dropped the most", "drop the most", "fell the most", "fell most", "compared to last week", "compared with last week",
-		"vs last week", "versus last week", "getting worse", "getting better", "worsening", "gotten worse", "got worse") || (has(l, "week before", "previous week", "prior week") && has(l, "compar", " vs", "versus", "against", "than"))) &&
+		"vs last week", "versus last week", "getting worse", "getting better", "worsening", "gotten worse", "got worse",
+		"getting more", "getting less", "getting cheaper", "getting pricier", "rising", "climbing", "creeping up", "on the rise") || (has(l, "week before", "previous week", "prior week") && has(l, "compar", " vs", "versus", "against", "than"))) &&
 		!asksAdvice(l) {
 		switch by := rankedBy(l); by {
 		case model.ByRoute, model.ByModel, model.ByProvider: // "which route grew the most?"

@@ -167,7 +167,8 @@ func TestTriageWhatIfWordings(t *testing.T) {
 		"what if I used gpt-4o-mini for support-triage?", "how much would switching rag-answer to gpt-4o-mini save?",
 		"try gpt-4o-mini on code-chat", "is gpt-4o-mini good enough for support-chat?", "could gpt-4o-mini handle code-chat?",
 		"would gpt-4o-mini be ok for rag-answer?", "can I use gpt-4o-mini for support-triage?",
-		"what would it cost to run everything on gpt-4o-mini?", "what if all my traffic ran on gpt-4o-mini?"} {
+		"what would it cost to run everything on gpt-4o-mini?", "what if all my traffic ran on gpt-4o-mini?",
+		"what if every request ran on gpt-4o-mini?", "what would it cost to move all models to gpt-4o-mini?"} {
 		if tr := triage(t, q); tr.Kind != model.KindWhatIf || tr.Target != "gpt-4o-mini" {
 			t.Errorf("%q → kind %s, target %q", q, tr.Kind, tr.Target)
 		}
@@ -256,6 +257,12 @@ func TestTriageRanks(t *testing.T) {
 		{"what's my time to first token?", model.MetricLatency, "", ""},
 		{"how many requests took longer than 10 seconds?", model.MetricLatency, "", ""},
 		{"how many requests were slower than 500 ms on route support-chat?", model.MetricLatency, "", "support-chat"},
+		// A route named before the word, and the verb after it naming none.
+		{"is the checkout route getting more expensive?", model.MetricTrend, "", "checkout"},
+		{"is my support-chat endpoint rising in cost?", model.MetricTrend, "", "support-chat"},
+		{"is the checkout route expensive?", model.MetricCost, "", "checkout"},
+		{"how much does the checkout route spend?", model.MetricCost, "", "checkout"},
+		{"what does the cheapest route cost?", model.MetricCostPerRequest, model.ByRoute, ""},
 	}
 	for _, tc := range cases {
 		tr := triage(t, tc.q)
