@@ -673,6 +673,13 @@ func rankedCases(f facts) []Case {
 	g, ok = top(f.in(14, all), byModel, all, p95Of)
 	add("which model was slowest over the last 14 days?", ok,
 		fmt.Sprintf("**%s** is the slowest in the last 14 days: **p95 %.0f ms**", g.key, p95(g.recs)))
+	// Ranked by the percentile the question names, from either end.
+	g, ok = top(f.in(30, all), byModel, all, func(g group) float64 { return percentile(g.recs, 0.99) })
+	add("What's my p99 latency by model?", ok,
+		fmt.Sprintf("**%s** is the slowest in the last 30 days by p99: **p99 %.0f ms**", g.key, percentile(g.recs, 0.99)))
+	g, ok = top(f.in(30, all), byRoute, all, func(g group) float64 { return -percentile(g.recs, 0.5) })
+	add("Which route has the best median latency?", ok,
+		fmt.Sprintf("Route **%s** is the fastest in the last 30 days by p50: **p50 %.0f ms**", g.key, percentile(g.recs, 0.5)))
 	g, ok = top(f.in(14, all), byProvider, all, costOf)
 	add("Which provider costs me the most in the last 14 days?", ok,
 		fmt.Sprintf("**%s** costs you the most in the last 14 days: $%.2f of $%.2f", g.key, g.cost, cost(f.in(14, all))))

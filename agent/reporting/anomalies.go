@@ -25,7 +25,7 @@ const (
 // writeAnomalies answers "any anomalies?": the full UTC days of the window whose spend or
 // requests are far from the median day of their kind (weekdays and weekends apart, since
 // most traffic has a weekly shape), or whose error rate is twice the window's.
-func writeAnomalies(b *strings.Builder, t triage.Output, s workload.Stats) {
+func writeAnomalies(b *strings.Builder, t triage.Output, s workload.Stats) (next string) {
 	type day struct {
 		at      time.Time
 		weekend bool
@@ -43,8 +43,8 @@ func writeAnomalies(b *strings.Builder, t triage.Output, s workload.Stats) {
 	}
 	scope, label := scopeText(t), t.Window.In()
 	if len(days) < standOutDays {
-		fmt.Fprintf(b, "Your records%s %s cover %d full UTC days: too few for a day to stand out from the others. Ask about the last 30 days.\n", scope, label, len(days))
-		return
+		fmt.Fprintf(b, "Your records%s %s cover %d full UTC days: too few for a day to stand out from the others.\n", scope, label, len(days))
+		return "Ask about the last 30 days."
 	}
 	type norm struct {
 		n             int
@@ -68,6 +68,8 @@ func writeAnomalies(b *strings.Builder, t triage.Output, s workload.Stats) {
 		return "weekday"
 	}
 	var out []string
+	var first *day // the first day that stands out, and whether by its errors
+	byErrors := false
 	for _, d := range days {
 		var why []string
 		if m := medians[d.weekend]; m.n >= standOutDays {
@@ -86,6 +88,9 @@ func writeAnomalies(b *strings.Builder, t triage.Output, s workload.Stats) {
 		}
 		if len(why) > 0 {
 			out = append(out, fmt.Sprintf("- **%s** (%s): %s", d.Day, d.at.Weekday(), strings.Join(why, "; ")))
+			if first == nil {
+				first, byErrors = &d, len(why) == 1 && strings.HasPrefix(why[0], "error rate")
+			}
 		}
 	}
 	var typical []string
@@ -100,10 +105,18 @@ func writeAnomalies(b *strings.Builder, t triage.Output, s workload.Stats) {
 	if len(out) == 0 {
 		fmt.Fprintf(b, "**No day stands out**%s %s: over its %d full UTC days, no day's spend or requests reach %.1f× the median day of its kind or fall to %.1f× it (%s), "+
 			"and no day's error rate reaches twice the window's %.2f%%.\n", scope, label, len(days), standOutHigh, standOutLow, strings.Join(typical, "; "), 100*rate)
-		return
+		if len(days) < 28 {
+			return "Ask about the last 30 days to set each day against more of its kind."
+		}
+		return "Ask how to reduce costs for a report with recommendations."
 	}
 	fmt.Fprintf(b, "**%d of the %d full UTC days**%s %s stand out from the median day of their kind (%s; error rate %.2f%% over them all):\n\n%s\n",
 		len(out), len(days), scope, label, strings.Join(typical, "; "), 100*rate, strings.Join(out, "\n"))
+	// What drove a day: its errors by type, or its spend by model.
+	if byErrors {
+		return fmt.Sprintf("Ask \"errors on %s by model\" for what drove it.", first.Day)
+	}
+	return fmt.Sprintf("Ask \"what did I spend on %s by model?\" for what drove it.", first.Day)
 }
 
 // median is the middle of v (the mean of the two middle values when there are an even

@@ -102,14 +102,9 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 	case model.MetricLatency:
 		l := s.LatencyMS
 		// The figure the question names is the one in bold: p95 unless it asks another.
-		marks := map[string]string{"mean": "", "p50": "", "p95": "**", "p99": ""}
+		marks := map[string]string{"mean": "", "p50": "", "p95": "", "p99": ""}
+		marks[percentileAsked(question)] = "**"
 		q := strings.ToLower(question)
-		for _, k := range []string{"p99", "p50", "mean"} {
-			if strings.Contains(q, k) || (k == "p50" && strings.Contains(q, "median")) || (k == "mean" && strings.Contains(q, "average")) {
-				marks["p95"], marks[k] = "", "**"
-				break
-			}
-		}
 		if has(q, "ttft", "first token") {
 			// The time to first token asked: it leads, the whole response follows.
 			for k := range marks {
@@ -183,7 +178,8 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 	case model.MetricForecast:
 		writeForecast(b, t, s, d.MonthToDate)
 	case model.MetricAnomalies:
-		writeAnomalies(b, t, s)
+		b.WriteString("\n" + writeAnomalies(b, t, s) + "\n")
+		return
 	case model.MetricCache:
 		if tot.CachedInputTokens == 0 {
 			fmt.Fprintf(b, "None of your %d input tokens%s %s was read from a prompt cache, so caching saved you nothing there.\n", tot.InputTokens, scope, label)
@@ -247,6 +243,18 @@ func writeForecast(b *strings.Builder, t triage.Output, s workload.Stats, month 
 		first.Format("January 2006"), money(month.CostUSD+rate*left), scopeText(t), money(month.CostUSD), now.Format("2006-01-02 15:04"),
 		left, money(rate), t.Window.In(), money(s.Totals.CostUSD), s.Totals.Requests, s.CoveredDays)
 	b.WriteString("\nA forecast at a steady rate: a change in traffic or prices this month moves it.\n")
+}
+
+// percentileAsked is the latency figure a question names: "p99", "p50" (or "median"), "mean"
+// (or "average"), else "p95".
+func percentileAsked(question string) string {
+	q := strings.ToLower(question)
+	for _, k := range []string{"p99", "p50", "mean"} {
+		if strings.Contains(q, k) || (k == "p50" && strings.Contains(q, "median")) || (k == "mean" && strings.Contains(q, "average")) {
+			return k
+		}
+	}
+	return "p95"
 }
 
 // durationText is a threshold as the question would say it: "10 s", "500 ms".

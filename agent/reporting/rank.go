@@ -247,17 +247,27 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 		if len(rows) == 0 {
 			return false
 		}
+		// Ranked by the figure the question names, p95 unless it names another.
+		asked := percentileAsked(question)
+		of := func(d workload.Dist) float64 {
+			return map[string]float64{"mean": d.Mean, "p50": d.P50, "p95": d.P95, "p99": d.P99}[asked]
+		}
 		sort.SliceStable(rows, func(i, j int) bool {
-			if rows[i].P95 == rows[j].P95 {
+			if of(rows[i].Dist) == of(rows[j].Dist) {
 				return false
 			}
-			return (rows[i].P95 > rows[j].P95) != t.Least
+			return (of(rows[i].Dist) > of(rows[j].Dist)) != t.Least
 		})
 		top := rows[0]
-		fmt.Fprintf(b, "%s is the %s%s %s: **p95 %.0f ms** (p50 %.0f ms, p99 %.0f ms), over %d requests.",
-			title(top.key), most("slowest", "fastest"), scope, label, top.P95, top.P50, top.P99, top.Count)
+		if asked == "p95" {
+			fmt.Fprintf(b, "%s is the %s%s %s: **p95 %.0f ms** (p50 %.0f ms, p99 %.0f ms), over %d requests.",
+				title(top.key), most("slowest", "fastest"), scope, label, top.P95, top.P50, top.P99, top.Count)
+		} else {
+			fmt.Fprintf(b, "%s is the %s%s %s by %s: **%s %.0f ms** (p95 %.0f ms), over %d requests.",
+				title(top.key), most("slowest", "fastest"), scope, label, asked, asked, of(top.Dist), top.P95, top.Count)
+		}
 		if len(rows) > 1 {
-			fmt.Fprintf(b, " Over all of them, p95 is %.0f ms.", s.LatencyMS.P95)
+			fmt.Fprintf(b, " Over all of them, %s is %.0f ms.", asked, of(s.LatencyMS))
 		}
 		b.WriteString("\n")
 		fmt.Fprintf(b, "\n| %s | requests | p50 ms | p95 ms | p99 ms |\n| --- | ---: | ---: | ---: | ---: |\n", what)

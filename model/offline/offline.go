@@ -62,7 +62,7 @@ var (
 	providerRe = regexp.MustCompile(`\b(openai|anthropic|google|gemini|claude|gpt|grok|vertex|azure|bedrock|mistral|cohere|groq|together(?:\.ai|\s+ai)|deepseek|fireworks|openrouter|perplexity|xai)\b`)
 	// A maker's models named as a group: "anthropic models", "openai's models".
 	makerModelsRe = regexp.MustCompile(`\b(?:openai|anthropic|google|mistral|cohere|deepseek|xai)(?:'s)?\s+models\b`)
-	leastRe       = regexp.MustCompile(`\b(?:fastest|quickest|cheapest|fewest|least|lowest|quietest|best (?:latency|response times?|p50|p95|p99))\b`)
+	leastRe       = regexp.MustCompile(`\b(?:fastest|quickest|cheapest|fewest|least|lowest|quietest|best (?:(?:median|average|mean)\s+)?(?:latency|response times?|p50|p95|p99))\b`)
 	// A price per token: "cost per 1k tokens", "per million tokens", "$ per token", "per mtok".
 	perTokenRe = regexp.MustCompile(`\b(?:per|a|each|every)\s+(?:(?:1|one)\s*)?(?:k|m|thousand|million|1,?000|1,?000,?000)?\s*(?:tokens?|mtok|ktok)\b`)
 	// How many of a ranking: "top 3", "top-five", "the 2 slowest", "my 5 most expensive",

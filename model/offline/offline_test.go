@@ -271,7 +271,8 @@ func TestTriageRanks(t *testing.T) {
 		}
 	}
 	for q, least := range map[string]bool{"which model has the best latency?": true, "which route is the quickest?": true,
-		"which route is the fastest?": true, "which model is cheapest?": true,
+		"which route has the best median latency?": true,
+		"which route is the fastest?":              true, "which model is cheapest?": true,
 		"which route has the fewest errors?": true, "which route costs the least?": true, "which route has the most errors?": false,
 		"which route has at least 100 errors?": false, "which route is the slowest?": false} {
 		if tr := triage(t, q); tr.Least != least {
