@@ -367,6 +367,9 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 		Case{Question: "cut cost 30% over the last 7 days", Kind: KindReport, Must: []string{"## Recommendations", fmt.Sprintf("%d requests, $%.2f", len(f.in(7, all)), cost(f.in(7, all)))}},
 		Case{Question: "how can I reduce costs on gpt-4o?", Kind: KindReport, Must: []string{"## Recommendations", fmt.Sprintf("%d requests, $%.2f", len(gpt), cost(gpt))}},
 		Case{Question: "give me a report of the last 14 days", Kind: KindReport, Must: []string{"## Spend", fmt.Sprintf("%d requests, $%.2f", len(f.in(14, all)), cost(f.in(14, all)))}},
+		// The costliest route and how to cut it: the report, led by that route.
+		Case{Question: "What's my most expensive route and how can I make it cheaper?", Kind: KindReport,
+			Must: []string{"## Recommendations", fmt.Sprintf("Route **%s** costs you the most in the last 30 days: $%.2f of $%.2f", topRoute, byRoute[topRoute], cost(f.in(30, all)))}},
 		// Named by the user's own route only: about the data, not outside it.
 		Case{Question: "how is support-chat doing?", Kind: KindReport, MustNot: []string{"cannot answer"},
 			Must: []string{"## Recommendations", fmt.Sprintf("%d requests, $%.2f", len(f.in(30, route("support-chat"))), cost(f.in(30, route("support-chat"))))}},

@@ -244,7 +244,9 @@ func (r rep) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.
 		}
 		fmt.Fprintf(&b, "# %s — %s\n\n", title, label)
 		if hasOpt {
-			writeStartWith(&b, opt, in.Text)
+			if !writeStartWith(&b, opt, in.Text) {
+				writeCostliest(&b, t, stats, opt, in.Text)
+			}
 			writeNamedSavings(&b, t, opt, in.Text)
 		}
 		b.WriteString(r.summary(ctx, label, t.Window.In(), stats, opt, hasOpt, t.Targets.CostCutPercent))
@@ -545,10 +547,10 @@ func writeNamedSavings(b *strings.Builder, t triage.Output, o workloadtool.Recom
 // writeStartWith leads a report asked where to begin ("which route should I optimize
 // first?"): the route (the model, when the question asks which model) whose recommendations
 // below save the most together, each counted for what it adds after the ones above it.
-func writeStartWith(b *strings.Builder, o workloadtool.RecommendationsResult, question string) {
+func writeStartWith(b *strings.Builder, o workloadtool.RecommendationsResult, question string) bool {
 	q := strings.ToLower(question)
 	if !has(q, "first", "start", "focus", "priorit", "begin") {
-		return
+		return false
 	}
 	what, key := "route", func(r workload.Recommendation) string { return r.Scope.Route }
 	if has(q, "model") && !has(q, "route") {
@@ -566,13 +568,49 @@ func writeStartWith(b *strings.Builder, o workloadtool.RecommendationsResult, qu
 		}
 	}
 	if best == "" || saves[best] < 0.01 {
-		return
+		return false
 	}
 	its := "its recommendation below saves"
 	if n[best] > 1 {
 		its = fmt.Sprintf("its %d recommendations below save", n[best])
 	}
 	fmt.Fprintf(b, "Start with %s **%s**: %s about **%s a month**, of the %s all of them save.\n\n", what, best, its, money(saves[best]), money(o.MonthlySavingsUSD))
+	return true
+}
+
+// writeCostliest leads a report asked about the costliest route (or model) and how to cut it
+// ("what's my most expensive route and how can I make it cheaper?"): which one it is, what it
+// costs, and what the recommendations below save on it.
+func writeCostliest(b *strings.Builder, t triage.Output, s workload.Stats, o workloadtool.RecommendationsResult, question string) {
+	q := strings.ToLower(question)
+	if !has(q, "most expensive", "costliest", "costs the most", "cost the most", "costs me the most", "biggest cost", "highest cost") {
+		return
+	}
+	what, rows, key := "Route", s.SpendByRoute, func(r workload.Recommendation) string { return r.Scope.Route }
+	name := func(g workload.Spend) string { return g.Route }
+	if has(q, "model") && !has(q, "route") {
+		what, rows, key = "Model", s.SpendByModel, func(r workload.Recommendation) string { return r.Scope.Model }
+		name = func(g workload.Spend) string { return g.Model }
+	}
+	if len(rows) < 2 || s.Totals.CostUSD <= 0 {
+		return // one route is no ranking: the report is about it
+	}
+	top := rows[0]
+	fmt.Fprintf(b, "%s **%s** costs you the most %s: %s of %s (%.1f%%), over %d requests.", what, name(top), t.Window.In(),
+		money(top.CostUSD), money(s.Totals.CostUSD), 100*top.CostUSD/s.Totals.CostUSD, top.Requests)
+	var saves float64
+	var titles []string
+	for _, r := range o.Recommendations {
+		if key(r) == name(top) && r.CombinedSavingsUSD > 0 {
+			saves += r.CombinedSavingsUSD
+			titles = append(titles, r.Title)
+		}
+	}
+	if saves < 0.01 {
+		b.WriteString(" None of the recommendations below saves on it.\n\n")
+		return
+	}
+	fmt.Fprintf(b, " The recommendations below save about **%s a month** on it: %s.\n\n", money(saves), strings.Join(titles, "; "))
 }
 
 func has(s string, words ...string) bool {
