@@ -394,6 +394,21 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 		Case{Thread: []string{"how can I reduce costs on gpt-4o?"}, Question: "and for the last 7 days?", Kind: KindReport,
 			Must: []string{"## Recommendations", fmt.Sprintf("%d requests, $%.2f", len(gpt7), cost(gpt7))}},
 	)
+	// "it" is what the answer before led with: the route that costs the most.
+	top30 := f.in(30, route(topRoute))
+	failedTop := 0
+	for _, r := range top30 {
+		if !r.OK {
+			failedTop++
+		}
+	}
+	cs = append(cs,
+		Case{Thread: []string{"Which route costs me the most in the last 30 days?"}, Question: "what's its error rate?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("Your error rate on route %s in the last 30 days is **%.2f%%**: %d of %d requests failed",
+				topRoute, 100*float64(failedTop)/float64(len(top30)), failedTop, len(top30))}},
+		Case{Thread: []string{"Which route costs me the most in the last 30 days?"}, Question: "how can I make it cheaper?", Kind: KindReport,
+			Must: []string{"## Recommendations", fmt.Sprintf("%d requests, $%.2f", len(top30), cost(top30))}},
+	)
 	cs = append(cs, rankedCases(f)...)
 	cs = append(cs, calendarCases(f)...)
 	return append(cs, sumCases(f)...)

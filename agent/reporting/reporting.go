@@ -242,7 +242,7 @@ func (r rep) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.
 		if hasOpt {
 			title = "Optimization report"
 		}
-		fmt.Fprintf(&b, "# %s — %s\n\n", title, label)
+		fmt.Fprintf(&b, "# %s%s — %s\n\n", title, scopeText(t), label)
 		if hasOpt {
 			if !writeStartWith(&b, opt, in.Text) {
 				writeCostliest(&b, t, stats, opt, in.Text)

@@ -338,7 +338,8 @@ func inherit(q string, m, prev model.Triage) model.Triage {
 		}
 	}
 	if m.Kind != model.KindFigure || m.Metric == "" {
-		if m.Kind == model.KindCapability || (m.Kind == model.KindReport && prev.Kind == model.KindFigure) {
+		// Not advice asked after a figure: "how can I make it cheaper?" wants the report.
+		if m.Kind == model.KindCapability || (m.Kind == model.KindReport && prev.Kind == model.KindFigure && m.Category != model.CategoryCostOptimization) {
 			m.Kind, m.Metric, m.By, m.Category, m.OutOfScope = prev.Kind, prev.Metric, prev.By, prev.Category, false
 			m.Least = m.Least || prev.Least // "and last week?" keeps the end of the ranking it follows
 			if m.Top == 0 {
@@ -392,33 +393,76 @@ func shiftBack(m model.Triage, now time.Time) model.Triage {
 	return m
 }
 
+// refersBackRe recognises a question about what the answer before it led with: "what's its
+// error rate?", "how can I make it cheaper?", "why is that route so slow?". Not "what would
+// it cost to …": there "it" names nothing.
+var refersBackRe = regexp.MustCompile(`(?i)\b(?:its|that (?:route|model|provider|one)|this (?:route|model|provider)|(?:make|making|is|was|did|does|has|cut|cutting|reduce|reducing|lower|lowering|fix|improve|optimi[sz]e|move|moving|switch|switching)\s+it)\b`)
+
+// continues reports whether q takes something from the thread's questions before it.
+func continues(q string) bool { return FollowUp(q) || refersBackRe.MatchString(q) }
+
+// boldRe finds the bold runs of an answer.
+var boldRe = regexp.MustCompile(`\*\*([^*\n]{1,200})\*\*`)
+
+// subject is the user's route or model that an answer's lead names first in bold ("Route
+// **code-chat** costs you the most"): what "it" in the next question is.
+func subject(lead string, seen ingest.Coverage) (routes, models []string) {
+	for _, b := range boldRe.FindAllStringSubmatch(lead, -1) {
+		switch {
+		case slices.Contains(seen.Routes, b[1]):
+			return []string{b[1]}, []string{}
+		case slices.Contains(seen.Models, b[1]):
+			return []string{}, []string{b[1]}
+		}
+	}
+	return nil, nil
+}
+
+// follow reads q as the continuation of prev, the triage of the thread's questions before it:
+// "it" is the subject of the answer before (prevLead), and what q leaves out is inherited.
+func follow(q string, m, prev model.Triage, prevLead string, seen ingest.Coverage, now time.Time) model.Triage {
+	if refersBackRe.MatchString(q) && len(m.Models)+len(m.Routes)+len(m.Providers) == 0 {
+		if routes, models := subject(prevLead, seen); routes != nil {
+			m.Routes, m.Models = routes, models
+		}
+	}
+	m = inherit(q, m, prev)
+	if shiftsBack(q) {
+		m = shiftBack(m, now)
+	}
+	return m
+}
+
 // thread is the scope the thread's earlier questions built up, follow-ups folded into the
-// questions they continue; ok is false for the first question of a thread.
-func (t *triage) thread(ctx context.Context, rt *agent.Runtime, known func(string, *model.Triage)) (model.Triage, bool, error) {
+// questions they continue, and the lead of the last one's answer; ok is false for the first
+// question of a thread.
+func (t *triage) thread(ctx context.Context, rt *agent.Runtime, seen ingest.Coverage, known func(string, *model.Triage)) (acc model.Triage, lead string, ok bool, err error) {
 	raw, err := rt.CallTool(ctx, threadtool.Name, struct{}{})
 	if err != nil {
-		return model.Triage{}, false, err
+		return model.Triage{}, "", false, err
 	}
 	var prior threadtool.Result
 	if err := json.Unmarshal(raw, &prior); err != nil {
-		return model.Triage{}, false, netra.Internal(err)
+		return model.Triage{}, "", false, netra.Internal(err)
 	}
-	var acc model.Triage
+	answer := func(i int) string {
+		if i >= 0 && i < len(prior.Answers) {
+			return prior.Answers[i]
+		}
+		return ""
+	}
 	for i, q := range prior.Questions {
 		m, err := t.classify(ctx, q)
 		if err != nil {
-			return model.Triage{}, false, err
+			return model.Triage{}, "", false, err
 		}
 		known(q, &m)
-		if i > 0 && FollowUp(q) {
-			m = inherit(q, m, acc)
-			if shiftsBack(q) {
-				m = shiftBack(m, time.Now().UTC())
-			}
+		if i > 0 && continues(q) {
+			m = follow(q, m, acc, answer(i-1), seen, time.Now().UTC())
 		}
 		acc = m
 	}
-	return acc, len(prior.Questions) > 0, nil
+	return acc, answer(len(prior.Questions) - 1), len(prior.Questions) > 0, nil
 }
 
 func (t *triage) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.Result, error) {
@@ -442,7 +486,7 @@ func (t *triage) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 			}
 		}
 	}
-	if FollowUp(in.Text) {
+	if continues(in.Text) {
 		now := time.Now().UTC()
 		raw, err := rt.CallTool(ctx, workloadtool.Coverage, workloadtool.Args{From: now.Add(-90 * 24 * time.Hour), To: now})
 		if err != nil {
@@ -451,16 +495,13 @@ func (t *triage) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 		if err := json.Unmarshal(raw, &seen); err != nil {
 			return agent.Result{}, netra.Internal(err)
 		}
-		prev, ok, err := t.thread(ctx, rt, known)
+		prev, lead, ok, err := t.thread(ctx, rt, seen, known)
 		if err != nil {
 			return agent.Result{}, err
 		}
 		if ok {
 			known(in.Text, &m)
-			m = inherit(in.Text, m, prev)
-			if shiftsBack(in.Text) {
-				m = shiftBack(m, now)
-			}
+			m = follow(in.Text, m, prev, lead, seen, now)
 			_ = rt.Think(ctx, "A follow-up: keeping the scope of the question before it unless this one names another.")
 		}
 	}
