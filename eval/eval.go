@@ -666,6 +666,16 @@ func rankedCases(f facts) []Case {
 	g, ok = top(f.in(30, all), byModel, all, func(g group) float64 { return -float64(g.fails) / float64(g.requests) })
 	add("Which model has the lowest error rate in the last 30 days?", ok,
 		fmt.Sprintf("**%s** has the lowest error rate in the last 30 days: **%.2f%%**, %d of its %d requests failed", g.key, 100*float64(g.fails)/float64(g.requests), g.fails, g.requests))
+	// Reliability is the error rate, ranked by the rate from either end.
+	g, ok = top(f.in(30, all), byProvider, all, func(g group) float64 { return -float64(g.fails) / float64(g.requests) })
+	add("Which provider has the best uptime?", ok,
+		fmt.Sprintf("**%s** has the lowest error rate in the last 30 days: **%.2f%%**, %d of its %d requests failed", g.key, 100*float64(g.fails)/float64(g.requests), g.fails, g.requests))
+	g, ok = top(f.in(30, all), byModel, all, func(g group) float64 { return float64(g.fails) / float64(g.requests) })
+	add("Which model is the least reliable?", ok,
+		fmt.Sprintf("**%s** has the highest error rate in the last 30 days: **%.2f%%**, %d of its %d requests failed", g.key, 100*float64(g.fails)/float64(g.requests), g.fails, g.requests))
+	// Latency is not kept by day: the answer says so, and gives the window's.
+	add("What's my average latency on weekends?", true, "cannot be told apart by it",
+		fmt.Sprintf("**p95 %.0f ms**, over %d requests", p95(f.in(30, all)), len(f.in(30, all))))
 	// A family of models named ("claude"): every model of the user's that bears the name.
 	claude := func(r workload.Record) bool { return strings.HasPrefix(r.Model, "claude-") }
 	g, ok = top(f.in(30, all), byRoute, claude, requests)

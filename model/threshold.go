@@ -28,3 +28,12 @@ func LatencyThreshold(q string) (ms float64, ok bool) {
 	}
 	return v, true
 }
+
+// reliabilityRe is a question about how reliable something is: "the best uptime", "the most
+// reliable", "the lowest success rate".
+var reliabilityRe = regexp.MustCompile(`(?i)reliab|uptime|success rate|availability|succeed|successful`)
+
+// AsksReliability reports a question answered by the error rate, though it names no error:
+// triage reads it to ask for the error rate, and the answer to rank by the rate, not by the
+// count.
+func AsksReliability(q string) bool { return reliabilityRe.MatchString(q) }

@@ -146,7 +146,10 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 			fmt.Fprintf(b, "That is **%.1f%%** of your %d input and %.1f%% of your %d output tokens on every model and route.\n",
 				share(tot.InputTokens, whole.InputTokens), whole.InputTokens, share(tot.OutputTokens, whole.OutputTokens), whole.OutputTokens)
 		}
-		spendTable(s.SpendByModel, "model", byModel)
+		b.WriteString("\n| model | requests | input tokens | output tokens |\n| --- | ---: | ---: | ---: |\n")
+		for _, m := range s.SpendByModel[:min(len(s.SpendByModel), shown(t))] {
+			fmt.Fprintf(b, "| %s | %d | %d | %d |\n", m.Model, m.Requests, m.InputTokens, m.OutputTokens)
+		}
 	case model.MetricCostPerRequest:
 		fmt.Fprintf(b, "Your average cost a request%s %s is **$%.4f**: %s over %d requests.\n", scope, label,
 			tot.CostUSD/float64(tot.Requests), money(tot.CostUSD), tot.Requests)

@@ -162,9 +162,9 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 			}
 			break
 		}
-		// "the highest error rate" ranks by the rate; "the most errors", and a breakdown, by
-		// the count (ties to the higher rate).
-		byRate := strings.Contains(q, "rate") && has(q, "highest", "lowest", "worst", "best", "most reliable", "least reliable")
+		// "the highest error rate" and "the most reliable" rank by the rate; "the most
+		// errors", and a breakdown, by the count (ties to the higher rate).
+		byRate := strings.Contains(q, "rate") && has(q, "highest", "lowest", "worst", "best") || model.AsksReliability(q)
 		rows := rank(func(a, b workload.Spend) bool {
 			if byRate && rate(a) != rate(b) {
 				return rate(a) > rate(b)
@@ -386,6 +386,12 @@ func writeWeekdays(b *strings.Builder, t triage.Output, s workload.Stats, questi
 	if len(rows) == 0 {
 		fmt.Fprintf(b, "Your records%s %s hold no full UTC day, so no day of the week can be compared.\n", scopeText(t), t.Window.In())
 		return true
+	}
+	if l := s.LatencyMS; t.Metric == model.MetricLatency && l.Count > 0 {
+		// Latency is kept as percentiles by route, model and provider, not by day: say so,
+		// rather than answer with another measure.
+		fmt.Fprintf(b, "Latency is kept by route, model and provider, not by day, so days of the week cannot be told apart by it. Over all days%s %s: mean %.0f ms, p50 %.0f ms, **p95 %.0f ms**, over %d requests. By day of the week, the requests:\n\n",
+			scopeText(t), t.Window.In(), l.Mean, l.P50, l.P95, l.Count)
 	}
 	what, val := "requests", func(x wd) float64 { return float64(x.requests) / float64(x.days) }
 	format := func(v float64) string { return fmt.Sprintf("%.0f requests", v) }

@@ -411,7 +411,7 @@ func figureMetric(l string) (metric, by string) {
 		return model.MetricRetries, ""
 	case has(l, "cache hit", "cached", "cache rate", "from cache", "from the cache", "hit rate", "cache reads"):
 		return model.MetricCache, ""
-	case has(l, "error", "failure", "fail", "timeout", "timed out", "rate limit", "rate-limit", "ratelimit", "429", "overload"):
+	case has(l, "error", "failure", "fail", "timeout", "timed out", "rate limit", "rate-limit", "ratelimit", "429", "overload") || model.AsksReliability(l):
 		return model.MetricErrorRate, by
 	case ranksSpeed || has(l, "p50", "p95", "p99", "latency", "response time", "how long do", "how long does", "how long did",
 		"how long are", "duration", "to respond", "ttft", "time to first token", "first token") || asksThreshold(l):
@@ -463,6 +463,9 @@ func asksAdvice(l string) bool {
 // asksLeast reports a question about the low end of a ranking: the fastest, the fewest (whole
 // words: "slowest" holds "lowest").
 func asksLeast(l string) bool {
+	if model.AsksReliability(l) { // "the most reliable" has the fewest errors; "the least reliable" the most
+		return !has(l, "least", "worst", "lowest", "unreliab", "poorest", "less ")
+	}
 	return leastRe.MatchString(l) && !has(l, "at least")
 }
 

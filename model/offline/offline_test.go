@@ -261,6 +261,8 @@ func TestTriageRanks(t *testing.T) {
 		{"is the checkout route getting more expensive?", model.MetricTrend, "", "checkout"},
 		{"is my support-chat endpoint rising in cost?", model.MetricTrend, "", "support-chat"},
 		{"is the checkout route expensive?", model.MetricCost, "", "checkout"},
+		{"which provider has the best uptime?", model.MetricErrorRate, model.ByProvider, ""},
+		{"which model is the most reliable?", model.MetricErrorRate, model.ByModel, ""},
 		{"how much does the checkout route spend?", model.MetricCost, "", "checkout"},
 		{"what does the cheapest route cost?", model.MetricCostPerRequest, model.ByRoute, ""},
 	}
@@ -271,8 +273,9 @@ func TestTriageRanks(t *testing.T) {
 		}
 	}
 	for q, least := range map[string]bool{"which model has the best latency?": true, "which route is the quickest?": true,
-		"which route has the best median latency?": true,
-		"which route is the fastest?":              true, "which model is cheapest?": true,
+		"which route has the best median latency?": true, "which provider has the best uptime?": true, "which model is the most reliable?": true,
+		"which model is the least reliable?": false, "which route has the lowest success rate?": false,
+		"which route is the fastest?": true, "which model is cheapest?": true,
 		"which route has the fewest errors?": true, "which route costs the least?": true, "which route has the most errors?": false,
 		"which route has at least 100 errors?": false, "which route is the slowest?": false} {
 		if tr := triage(t, q); tr.Least != least {
