@@ -143,6 +143,20 @@ func cost(rs []workload.Record) (c float64) {
 	return c
 }
 
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
 // p95 is the nearest-rank 95th percentile of the latencies.
 func p95(rs []workload.Record) float64 { return percentile(rs, 0.95) }
 
@@ -673,6 +687,28 @@ func rankedCases(f facts) []Case {
 	g, ok = top(f.in(30, all), byModel, all, func(g group) float64 { return float64(g.fails) / float64(g.requests) })
 	add("Which model is the least reliable?", ok,
 		fmt.Sprintf("**%s** has the highest error rate in the last 30 days: **%.2f%%**, %d of its %d requests failed", g.key, 100*float64(g.fails)/float64(g.requests), g.fails, g.requests))
+	// Requests a minute: over the days the records cover in the window (first to last UTC
+	// date, at most the window's 30), and in the busiest hour of the day.
+	{
+		rs := f.in(30, all)
+		first, last := rs[0].TS.UTC().Truncate(24*time.Hour), rs[0].TS.UTC().Truncate(24*time.Hour)
+		var hours [24]int
+		for _, r := range rs {
+			d := r.TS.UTC().Truncate(24 * time.Hour)
+			first, last = minTime(first, d), maxTime(last, d)
+			hours[r.TS.UTC().Hour()]++
+		}
+		days := math.Min(last.Sub(first).Hours()/24+1, 30)
+		peak := 0
+		for h, n := range hours {
+			if n > hours[peak] {
+				peak = h
+			}
+		}
+		add("How many requests per minute do I make in the last 30 days?", true,
+			fmt.Sprintf("On average that is **%.2f requests a minute** (%.0f an hour); in the busiest hour of the day, %02d:00–%02d:00 UTC, %.2f a minute",
+				float64(len(rs))/(days*1440), float64(len(rs))/(days*24), peak, (peak+1)%24, float64(hours[peak])/(days*60)))
+	}
 	// Latency is not kept by day: the answer says so, and gives the window's.
 	add("What's my average latency on weekends?", true, "cannot be told apart by it",
 		fmt.Sprintf("**p95 %.0f ms**, over %d requests", p95(f.in(30, all)), len(f.in(30, all))))

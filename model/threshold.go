@@ -37,3 +37,19 @@ var reliabilityRe = regexp.MustCompile(`(?i)reliab|uptime|success rate|availabil
 // triage reads it to ask for the error rate, and the answer to rank by the rate, not by the
 // count.
 func AsksReliability(q string) bool { return reliabilityRe.MatchString(q) }
+
+// rateRe is a question about requests a minute or a second: "requests per minute", "rps".
+var rateRe = regexp.MustCompile(`(?i)\b(?:per|a|each|every)\s+(minute|second|sec|min)\b|\b(rpm|rps|qps)\b`)
+
+// AsksRate is the unit of a rate of requests a question asks for ("minute" or "second"), or
+// "": the data is then read by hour of the day, for the busiest hour's rate beside the mean.
+func AsksRate(q string) string {
+	m := rateRe.FindStringSubmatch(q)
+	if m == nil {
+		return ""
+	}
+	if u := strings.ToLower(m[1] + m[2]); strings.HasPrefix(u, "s") || u == "rps" || u == "qps" {
+		return "second"
+	}
+	return "minute"
+}

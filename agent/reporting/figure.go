@@ -137,6 +137,7 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 		if whole != nil {
 			fmt.Fprintf(b, "That is **%.1f%%** of your %d requests on every model and route.\n", share(tot.Requests, whole.Requests), whole.Requests)
 		}
+		writeRate(b, s, question)
 		spendTable(s.SpendByModel, "model", byModel)
 	case model.MetricTokens:
 		fmt.Fprintf(b, "**%d input and %d output tokens**%s %s (%d input tokens read from cache), over %d requests: %.0f input and %.0f output tokens a request.\n",
@@ -323,6 +324,31 @@ func writeNoneInScope(b *strings.Builder, t triage.Output) {
 
 // perDay is ": about X a day over the N days your records cover", X made by rate from the
 // days, or "" when the records cover less than two days.
+// writeRate answers requests a minute (or a second): the window's average and that of the
+// busiest hour of the day. Finer peaks are not kept, and the answer says so.
+func writeRate(b *strings.Builder, s workload.Stats, question string) {
+	unit := model.AsksRate(question)
+	if unit == "" || s.CoveredDays < 1 {
+		return
+	}
+	peak := 0
+	for h, n := range s.TrafficByHour {
+		if n > s.TrafficByHour[peak] {
+			peak = h
+		}
+	}
+	minutes := s.CoveredDays * 24 * 60
+	avg, busiest := float64(s.Totals.Requests)/minutes, float64(s.TrafficByHour[peak])/(s.CoveredDays*60)
+	if unit == "second" {
+		fmt.Fprintf(b, "On average that is **%.3f requests a second** (%.2f a minute); in the busiest hour of the day, %02d:00–%02d:00 UTC, %.3f a second. ",
+			avg/60, avg, peak, (peak+1)%24, busiest/60)
+	} else {
+		fmt.Fprintf(b, "On average that is **%.2f requests a minute** (%.0f an hour); in the busiest hour of the day, %02d:00–%02d:00 UTC, %.2f a minute. ",
+			avg, avg*60, peak, (peak+1)%24, busiest)
+	}
+	b.WriteString("Peaks within an hour are not kept in the analysis.\n")
+}
+
 func perDay(s workload.Stats, rate func(days float64) string) string {
 	if s.CoveredDays < 2 {
 		return ""

@@ -193,7 +193,7 @@ func (p *Provider) triage(q string, today time.Time) model.Triage {
 	case has(l, "report", "monitor", "dashboard", "trend", "alert", "summary", "overview", "status", "how is ", "how are ",
 		"how am i", "changed", "going up", "going down", "over time"):
 		t.Category = model.CategoryMonitoring
-	case has(l, "usage", "workload", "traffic", "tokens", "requests", "error", "fail", "analy", "busiest", "busy", "quiet", "weekday", "day of the week"):
+	case has(l, "usage", "workload", "traffic", "tokens", "requests", "error", "fail", "analy", "busiest", "busy", "quiet", "weekday", "day of the week", "peak"):
 		t.Category = model.CategoryWorkloadAnalysis
 	default:
 		t.Category = model.CategoryGeneral
@@ -416,7 +416,7 @@ func figureMetric(l string) (metric, by string) {
 	case ranksSpeed || has(l, "p50", "p95", "p99", "latency", "response time", "how long do", "how long does", "how long did",
 		"how long are", "duration", "to respond", "ttft", "time to first token", "first token") || asksThreshold(l):
 		return model.MetricLatency, by
-	case has(l, "how many requests", "how many calls", "requests", "calls", "traffic", "volume", "busiest", "busy", "quiet"):
+	case has(l, "how many requests", "how many calls", "requests", "calls", "traffic", "volume", "busiest", "busy", "quiet", "peak", "rpm", "rps", "qps"):
 		return model.MetricRequests, by
 	case has(l, "tokens"):
 		return model.MetricTokens, by
@@ -484,9 +484,9 @@ func rankedBy(l string) string {
 	case has(l, "day of the week", "day of week", "days of the week", "weekday", "by weekday", "which weekday", "weekend"):
 		return model.ByWeekday
 	case has(l, "hour of the day", "hour of day", "time of day", "time of the day", "which hour", "what hour", "by hour", "per hour", "hourly",
-		"busiest hour", "quietest hour", "expensive hour", "costliest hour") || countedRe.MatchString(l) && has(l, " hours"):
+		"busiest hour", "quietest hour", "expensive hour", "costliest hour", "peak hour", "peak time", "peak hours") || countedRe.MatchString(l) && has(l, " hours"):
 		return model.ByHour
-	case has(l, "which day", "what day", "by day", "busiest day", "expensive day", "costliest day", "worst day", "quietest day") ||
+	case has(l, "which day", "what day", "by day", "busiest day", "expensive day", "costliest day", "worst day", "quietest day", "peak day") ||
 		countedRe.MatchString(l) && has(l, " days") && !windowRe.MatchString(l) ||
 		has(l, "daily", "day by day", "each day", "every day") && !has(l, "average", "avg", "mean", "typical", "a day", "per day"):
 		return model.ByDay
