@@ -271,6 +271,19 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 			cs = append(cs, Case{Question: fmt.Sprintf("is %s good enough for %s?", w.target, w.route), Kind: KindWhatIf, MustNot: noReport, Must: must})
 		}
 	}
+	// A price asked: the table's list prices, then what the user paid a million tokens on it.
+	{
+		p, _ := prices.Lookup("claude-sonnet-4")
+		rs := f.in(30, func(r workload.Record) bool { return r.Model == "claude-sonnet-4" })
+		var toks int64
+		for _, r := range rs {
+			toks += r.InputTokens + r.OutputTokens
+		}
+		cs = append(cs, Case{Question: "What's the price of claude-sonnet-4?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("**claude-sonnet-4** (anthropic) lists at **$%.2f a million input tokens and $%.2f a million output tokens**", p.Input, p.Output),
+				fmt.Sprintf("You paid $%.2f a million tokens on claude-sonnet-4 (%d requests) in the last 30 days", cost(rs)*1e6/float64(toks), len(rs))}},
+			Case{Question: "What's the price of gpt-9?", Kind: KindFigure, MustNot: noReport, Must: []string{"gpt-9 is not in the price table"}})
+	}
 	// Everything moved: all the window's traffic priced on one model, but for what runs on it
 	// already, which stays and is named apart.
 	for _, w := range []struct{ q, target string }{

@@ -146,6 +146,9 @@ const (
 	// kind (weekday or weekend): spend or requests far above or below it, or errors at twice
 	// the window's rate.
 	MetricAnomalies = "anomalies"
+	// MetricPrice is the price table's list prices of the models the question names (or of
+	// the user's own), beside what the user paid on each.
+	MetricPrice = "price"
 	// MetricCompare sets two or more models (or routes) the question names side by side: cost
 	// a request, error rate, latency, tokens.
 	MetricCompare = "compare"

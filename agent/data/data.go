@@ -44,6 +44,9 @@ type Output struct {
 	// MonthToDate is the scope's totals from the start of this UTC month to now, for a
 	// forecast of the month.
 	MonthToDate *workload.Totals `json:"month_to_date,omitempty"`
+	// Prices are the price table's entries for the models a price question names, or for the
+	// user's own models in the window.
+	Prices *workloadtool.PriceResult `json:"prices,omitempty"`
 }
 
 func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.Result, error) {
@@ -124,8 +127,31 @@ func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 		}
 		out.MonthToDate = &month.Totals
 	}
+	if t.Kind == model.KindFigure && t.Metric == model.MetricPrice {
+		names := t.Models
+		if len(names) == 0 {
+			for _, m := range s.SpendByModel {
+				names = append(names, m.Model)
+			}
+		}
+		if len(names) > 0 {
+			_ = rt.Think(ctx, fmt.Sprintf("Looking up the list prices of %d model(s).", min(len(names), maxPrices)))
+			raw, err := rt.CallTool(ctx, workloadtool.Prices, workloadtool.PriceArgs{Models: names[:min(len(names), maxPrices)]})
+			if err != nil {
+				return agent.Result{}, err
+			}
+			var p workloadtool.PriceResult
+			if err := json.Unmarshal(raw, &p); err != nil {
+				return agent.Result{}, netra.Internal(err)
+			}
+			out.Prices = &p
+		}
+	}
 	return agent.Result{Output: out}, nil
 }
+
+// maxPrices bounds the models one price question looks up (the tool's own bound).
+const maxPrices = 20
 
 // tally is workload_tally's answer for args: a second look at the records, beside the first,
 // for a share, a forecast or a week against another.

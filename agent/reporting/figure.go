@@ -8,6 +8,7 @@ import (
 	"math"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -25,6 +26,10 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 	scope := scopeText(t)
 	tot := s.Totals
 	label := t.Window.In()
+	if t.Metric == model.MetricPrice { // the table's prices stand without requests
+		writePrices(b, t, d)
+		return
+	}
 	if tot.Requests == 0 {
 		writeNoneInScope(b, t)
 		return
@@ -378,3 +383,67 @@ func capitalize(s string) string {
 
 // perMillion is what a million tokens cost at cost for n tokens.
 func perMillion(cost float64, n int64) float64 { return cost * 1e6 / float64(max(n, 1)) }
+
+// writePrices answers a price question: the price table's list prices of the models asked (or
+// of the user's own in the window), then what the user paid a million tokens on each.
+func writePrices(b *strings.Builder, t triage.Output, d data.Output) {
+	p := d.Prices
+	if p == nil || len(p.Prices) == 0 {
+		if p != nil && len(p.NotFound) > 0 {
+			fmt.Fprintf(b, "%s is not in the price table, so I have no list price for it. Ask the price of a model by its name as the providers list it (\"what's the price of gpt-4o?\").\n", strings.Join(p.NotFound, ", "))
+			return
+		}
+		fmt.Fprintf(b, "You have no requests %s and the question names no model: ask the price of one by name (\"what's the price of gpt-4o?\").\n", t.Window.In())
+		return
+	}
+	if x := p.Prices[0]; len(p.Prices) == 1 {
+		fmt.Fprintf(b, "**%s** (%s) lists at **%s a million input tokens and %s a million output tokens**", x.Model, x.Provider, perMTok(x.Input), perMTok(x.Output))
+		if x.CachedInput > 0 {
+			fmt.Fprintf(b, "; input read from a prompt cache %s", perMTok(x.CachedInput))
+		}
+		if x.BatchDiscount > 0 {
+			fmt.Fprintf(b, "; the batch API takes %.0f%% off", 100*x.BatchDiscount)
+		}
+		fmt.Fprintf(b, " (price table as of %s).\n", p.AsOf)
+	} else {
+		fmt.Fprintf(b, "List prices of %d models, a million tokens (price table as of %s):\n", len(p.Prices), p.AsOf)
+	}
+	b.WriteString("\n| model | provider | input | cached input | output | batch API |\n| --- | --- | ---: | ---: | ---: | ---: |\n")
+	for _, x := range p.Prices {
+		cached, batch := "none", "none"
+		if x.CachedInput > 0 {
+			cached = perMTok(x.CachedInput)
+		}
+		if x.BatchDiscount > 0 {
+			batch = fmt.Sprintf("%.0f%% off", 100*x.BatchDiscount)
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", x.Model, x.Provider, perMTok(x.Input), cached, perMTok(x.Output), batch)
+	}
+	// What the user paid on each, input and output together: the list prices weighed by their
+	// own mix of input, cached and output tokens.
+	var paid []string
+	for _, x := range p.Prices {
+		for _, g := range d.SpendByModel {
+			if n := g.InputTokens + g.OutputTokens; g.Model == x.Model && n > 0 {
+				paid = append(paid, fmt.Sprintf("$%.2f a million tokens on %s (%d requests)", perMillion(g.CostUSD, n), g.Model, g.Requests))
+			}
+		}
+	}
+	if len(paid) > 0 {
+		fmt.Fprintf(b, "\nYou paid %s %s, input and output together.\n", strings.Join(paid, "; "), t.Window.In())
+	} else if len(t.Models) > 0 {
+		fmt.Fprintf(b, "\nYou have no requests on it %s.\n", t.Window.In())
+	}
+	if len(p.NotFound) > 0 {
+		fmt.Fprintf(b, "\nNot in the price table: %s.\n", strings.Join(p.NotFound, ", "))
+	}
+}
+
+// perMTok writes a price a million tokens: in cents when it has no finer part ($3.00), else
+// as the table gives it ($0.075).
+func perMTok(v float64) string {
+	if c := v * 100; c == math.Trunc(c) {
+		return fmt.Sprintf("$%.2f", v)
+	}
+	return "$" + strconv.FormatFloat(v, 'f', -1, 64)
+}

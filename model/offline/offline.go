@@ -69,7 +69,9 @@ var (
 	// "3 routes", "ten models". Not "7 days": that is a window.
 	topRe = regexp.MustCompile(`\btop[\s-]+(` + counts + `)\b|\b(` + counts + `)\s+(?:(?:most|least)\b|\w+est\b|(?:routes|models|providers|endpoints|features|error types)\b)`)
 	// A number of hours or days ranked: "which 3 days", "the top 5 hours".
-	countedRe   = regexp.MustCompile(`\b(?:which|what|top|the|my)\s+(` + counts + `)\s+(?:\w+est\s+|most\s+\w+\s+)?(?:days|hours)\b`)
+	countedRe = regexp.MustCompile(`\b(?:which|what|top|the|my)\s+(` + counts + `)\s+(?:\w+est\s+|most\s+\w+\s+)?(?:days|hours)\b`)
+	// The model a price question names: "the price of gpt-4o", "pricing for claude-sonnet-4".
+	priceOfRe   = regexp.MustCompile(`\b(?:price|prices|pricing|priced)\s+(?:of|for)\s+([a-z0-9][a-z0-9._:/-]*)`)
 	routeLikeRe = regexp.MustCompile(`(?i)\b(?:route|endpoint|feature)\s+["']?([A-Za-z0-9._/-]+)`)
 	// A route named before the word: "is the checkout route getting more expensive?".
 	routeBeforeRe = regexp.MustCompile(`(?i)\b(?:the|my|our)\s+["']?([A-Za-z0-9._/-]+)["']?\s+(?:route|endpoint|feature)\b`)
@@ -251,6 +253,15 @@ func (p *Provider) triage(q string, today time.Time) model.Triage {
 	t.Top = top(l)
 	// Also outside a figure: a follow-up ("and the fastest?") asks it of the ranking before it.
 	t.Least = asksLeast(l) || (t.Metric == model.MetricTrend && has(l, "shrank", "shrink", "fell", "drop", "decreas", "went down", "declin"))
+	if t.Metric == model.MetricPrice {
+		// A model the table may not know ("the price of gpt-9") is still the one asked: the
+		// answer says it has no price, rather than give its family's.
+		for _, m := range priceOfRe.FindAllStringSubmatch(l, -1) {
+			if name := strings.TrimRight(m[1], "?.!,"); strings.ContainsAny(name, "-0123456789") && !slices.ContainsFunc(t.Models, func(k string) bool { return strings.EqualFold(k, name) }) {
+				t.Models = append(t.Models, name)
+			}
+		}
+	}
 	// A provider named is answered from the ranking by provider, its row first.
 	t.Providers = []string{}
 	// makerNamed: a provider named by its own name, not only by a family of its models
@@ -364,6 +375,10 @@ func figureMetric(l string) (metric, by string) {
 	}
 	if has(l, "anomal", "unusual", "spike", "spiking", "spiked", "outlier", "abnormal", "stand out", "stands out", "out of the ordinary") && !asksAdvice(l) {
 		return model.MetricAnomalies, ""
+	}
+	if has(l, "price of", "prices of", "pricing", "list price", "price list", "price per", "prices per", "price for", "prices for",
+		"rate card", "how is it priced", "how are they priced", "what does it charge") && !asksAdvice(l) {
+		return model.MetricPrice, "" // the table's prices, not what the user spent
 	}
 	if (has(l, "going up", "going down", "trend", "week over week", "week-over-week", "than last week", "to last week",
 		"increas", "decreas", "growing", "grew", "changed", "how has", "stable", "steady", "shrank", "declin",

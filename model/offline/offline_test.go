@@ -263,6 +263,8 @@ func TestTriageRanks(t *testing.T) {
 		{"is the checkout route expensive?", model.MetricCost, "", "checkout"},
 		{"which provider has the best uptime?", model.MetricErrorRate, model.ByProvider, ""},
 		{"what's my peak hour?", model.MetricRequests, model.ByHour, ""},
+		{"what's the price of claude-sonnet-4?", model.MetricPrice, "", ""},
+		{"show me the price list", model.MetricPrice, "", ""},
 		{"what was my peak day?", model.MetricRequests, model.ByDay, ""},
 		{"how many requests per minute do I make?", model.MetricRequests, "", ""},
 		{"which model is the most reliable?", model.MetricErrorRate, model.ByModel, ""},
@@ -284,6 +286,10 @@ func TestTriageRanks(t *testing.T) {
 		if tr := triage(t, q); tr.Least != least {
 			t.Errorf("%q: least %v, want %v", q, tr.Least, least)
 		}
+	}
+	// A model the price table does not know is still the one a price question asks about.
+	if tr := triage(t, "what's the price of gpt-9?"); tr.Metric != model.MetricPrice || strings.Join(tr.Models, ",") != "gpt-9" {
+		t.Errorf("the price of gpt-9: metric %q, models %q", tr.Metric, tr.Models)
 	}
 	// How many of a ranking: a number before a superlative or what is ranked, never a window.
 	for q, top := range map[string]int{"what are my top 3 routes by cost?": 3, "top five models": 5, "show me the 2 slowest models": 2,
