@@ -540,7 +540,7 @@ func calendarCases(f facts) []Case {
 		bfMust = fmt.Sprintf("# No records on %s (UTC)", bf.Format(time.DateOnly))
 	}
 	y, y0 := today.AddDate(0, 0, -1), today.AddDate(0, 0, -2)
-	return []Case{
+	cs := []Case{
 		{Question: "How much did I spend on Black Friday?", Kind: KindFigure, MustNot: noReport, Must: []string{bfMust}},
 		{Question: "How much did I spend yesterday compared to the day before?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("Your spend over %s (UTC) was **$%.2f**, against $%.2f in the day before (%s)",
@@ -573,6 +573,10 @@ func calendarCases(f facts) []Case {
 			Must: []string{fmt.Sprintf("%s should cost you about **$", thisMonth.Format("January 2006")),
 				fmt.Sprintf("$%.2f spent so far", cost(mtd)),
 				fmt.Sprintf("days left at $%.2f a day, your rate in the last 30 days ($%.2f over %d requests, on the %.0f days your records cover)", cost(all30)/covered, cost(all30), len(all30), covered)}},
+		// A budget: the forecast set against it, far enough above it that the seconds the run
+		// takes cannot move it across.
+		{Question: fmt.Sprintf("Will I stay under $%.0f this month?", math.Ceil(10*cost(all30))), Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("under your $%.2f budget", math.Ceil(10*cost(all30)))}},
 		{Question: "What percentage of my spend is gpt-4o?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("You spent **$%.2f** on gpt-4o in the last 30 days", cost(gpt30)),
 				fmt.Sprintf("That is **%.1f%%** of your $%.2f on every model and route", 100*cost(gpt30)/cost(all30), cost(all30))}},
@@ -583,6 +587,13 @@ func calendarCases(f facts) []Case {
 			Must: []string{fmt.Sprintf("**%d requests** on route support-chat in the last 30 days", len(sc30)),
 				fmt.Sprintf("That is **%.1f%%** of your %d requests on every model and route", 100*float64(len(sc30))/float64(len(all30)), len(all30))}},
 	}
+	if spent := cost(mtd); spent >= 2 {
+		// A budget this month's spend has passed already.
+		budget := math.Floor(spent / 2)
+		cs = append(cs, Case{Question: fmt.Sprintf("Am I on track for a $%.0f budget this month?", budget), Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("You are **over your $%.2f budget already**: $%.2f spent this month, $%.2f over it", budget, spent, spent-budget)}})
+	}
+	return cs
 }
 
 // group is what the records of one key (a route, a model, an hour) add up to.

@@ -53,3 +53,25 @@ func AsksRate(q string) string {
 	}
 	return "minute"
 }
+
+// budgetRe is a monthly budget in a question: "my budget is $500", "will I stay under $1,000
+// this month?", "within a 2k budget".
+var budgetRe = regexp.MustCompile(`(?i)(?:budget|under|below|within|stay\s+(?:under|below|within)|cap|limit|max(?:imum)?)\D{0,25}?\$\s?(\d[\d,]*(?:\.\d+)?)\s*(k|thousand)?|\$\s?(\d[\d,]*(?:\.\d+)?)\s*(k|thousand)?\s*(?:a month\s+|monthly\s+|per month\s+)?(?:budget|cap|limit)`)
+
+// Budget is the monthly budget, in USD, a question states ("am I on track for my $500
+// budget?"); ok is false when it names none. The forecast is set against it.
+func Budget(q string) (usd float64, ok bool) {
+	m := budgetRe.FindStringSubmatch(q)
+	if m == nil {
+		return 0, false
+	}
+	num, unit := m[1]+m[3], m[2]+m[4]
+	v, err := strconv.ParseFloat(strings.ReplaceAll(num, ",", ""), 64)
+	if err != nil || v <= 0 {
+		return 0, false
+	}
+	if unit != "" {
+		v *= 1000
+	}
+	return v, true
+}

@@ -15,3 +15,20 @@ func TestLatencyThreshold(t *testing.T) {
 		}
 	}
 }
+
+func TestBudget(t *testing.T) {
+	t.Parallel()
+	for q, want := range map[string]float64{
+		"will I stay under $1,000 this month?":          1000,
+		"my budget is $500 a month, am I on track?":     500,
+		"am I within my $2k budget?":                    2000,
+		"we have a $750 monthly budget":                 750,
+		"am I over budget?":                             0,
+		"what did I spend on gpt-4o, $ wise?":           0,
+		"how much did I spend under route support-chat": 0,
+	} {
+		if got, ok := model.Budget(q); got != want || ok != (want > 0) {
+			t.Errorf("%q: %v %v, want %v", q, got, ok, want)
+		}
+	}
+}

@@ -265,6 +265,8 @@ func TestTriageRanks(t *testing.T) {
 		{"what's my peak hour?", model.MetricRequests, model.ByHour, ""},
 		{"what's the price of claude-sonnet-4?", model.MetricPrice, "", ""},
 		{"show me the price list", model.MetricPrice, "", ""},
+		{"am I over budget?", model.MetricForecast, "", ""},
+		{"will I stay under $1,000 this month?", model.MetricForecast, "", ""},
 		{"what was my peak day?", model.MetricRequests, model.ByDay, ""},
 		{"how many requests per minute do I make?", model.MetricRequests, "", ""},
 		{"which model is the most reliable?", model.MetricErrorRate, model.ByModel, ""},
