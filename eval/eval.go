@@ -224,7 +224,8 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 	for _, q := range []string{"hello", "hi!", "what can you do?", "thanks"} {
 		cs = append(cs, Case{Question: q, Kind: KindCapability, Must: []string{"Questions worth asking"}, MustNot: []string{"## Recommendations", "## Spend", "cannot answer"}})
 	}
-	for _, q := range []string{"what's the weather in Paris?", "who won the world cup?"} {
+	// Other users' records are never read: a comparison with them is outside the user's own.
+	for _, q := range []string{"what's the weather in Paris?", "who won the world cup?", "How do I compare to other users?"} {
 		cs = append(cs, Case{Question: q, Kind: KindCapability, Must: []string{"cannot answer", "Questions worth asking"}, MustNot: []string{"## Recommendations", "## Spend"}})
 	}
 	for _, p := range []struct{ q, route string }{
@@ -356,6 +357,26 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 	verb := "grew"
 	if growth[grew] < 0 {
 		verb = "fell"
+	}
+	// What drives the spend up: the model whose spend grew the most between those weeks.
+	modelGrowth := map[string]float64{}
+	for _, r := range f.recs {
+		switch d := int(today.Sub(r.TS.UTC().Truncate(24*time.Hour)) / (24 * time.Hour)); {
+		case d >= 1 && d <= 7:
+			modelGrowth[r.Model] += r.CostUSD
+		case d >= 8 && d <= 14:
+			modelGrowth[r.Model] -= r.CostUSD
+		}
+	}
+	driver := ""
+	for m, g := range modelGrowth {
+		if driver == "" || g > modelGrowth[driver] || (g == modelGrowth[driver] && m < driver) {
+			driver = m
+		}
+	}
+	if modelGrowth[driver] > 0 {
+		cs = append(cs, Case{Question: "What's driving my costs up?", Kind: KindFigure, MustNot: noReport, Must: []string{
+			fmt.Sprintf("Spend on **%s** grew the most", driver), trend}})
 	}
 	cs = append(cs, Case{Question: "Which route grew the most?", Kind: KindFigure, MustNot: noReport, Must: []string{fmt.Sprintf(
 		"Spend on route **%s** %s the most: $%.2f over the last 7 full days (%s to %s, UTC), against $%.2f in the 7 days before", grew, verb,

@@ -185,7 +185,9 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 		writeTrendBy(b, t, d.Weeks)
 		writeTrend(b, t, s, question)
 	case model.MetricForecast:
-		writeForecast(b, t, s, d.MonthToDate, question)
+		if writeForecast(b, t, s, d.MonthToDate, question) {
+			return // it ends on the cut to ask for
+		}
 	case model.MetricAnomalies:
 		b.WriteString("\n" + writeAnomalies(b, t, s) + "\n")
 		return
@@ -237,13 +239,13 @@ func namedErrorTypes(question string, byType map[string]int64) []string {
 
 // writeForecast answers "how much will I spend this month?": the month's spend so far, plus
 // its days left at the window's daily rate (over the days the records cover, as elsewhere).
-func writeForecast(b *strings.Builder, t triage.Output, s workload.Stats, month *workload.Totals, question string) {
+func writeForecast(b *strings.Builder, t triage.Output, s workload.Stats, month *workload.Totals, question string) (asked bool) {
 	now := t.Window.To.UTC()
 	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
 	next := first.AddDate(0, 1, 0)
 	if month == nil || s.CoveredDays < 1 {
 		fmt.Fprintf(b, "Your records%s %s cover too little to give a daily rate for a forecast.\n", scopeText(t), t.Window.In())
-		return
+		return false
 	}
 	rate := s.Totals.CostUSD / s.CoveredDays
 	left := next.Sub(now).Hours() / 24
@@ -251,18 +253,20 @@ func writeForecast(b *strings.Builder, t triage.Output, s workload.Stats, month 
 		"your rate %s (%s over %d requests, on the %.0f days your records cover).\n",
 		first.Format("January 2006"), money(month.CostUSD+rate*left), scopeText(t), money(month.CostUSD), now.Format("2006-01-02 15:04"),
 		left, money(rate), t.Window.In(), money(s.Totals.CostUSD), s.Totals.Requests, s.CoveredDays)
-	writeBudget(b, month.CostUSD, rate, month.CostUSD+rate*left, now, next, question)
+	asked = writeBudget(b, month.CostUSD, rate, month.CostUSD+rate*left, now, next, question)
 	b.WriteString("\nA forecast at a steady rate: a change in traffic or prices this month moves it.\n")
+	return asked
 }
 
 // writeBudget sets the month's forecast against the budget the question states: over or under
 // it, by how much, and the day the spend would reach it. A question about a budget it does not
-// state is told how to give one.
-func writeBudget(b *strings.Builder, spent, rate, forecast float64, now, next time.Time, question string) {
+// state is told how to give one. asked reports that it ends on a question to ask next.
+func writeBudget(b *strings.Builder, spent, rate, forecast float64, now, next time.Time, question string) (asked bool) {
 	budget, ok := model.Budget(question)
 	switch {
 	case !ok && strings.Contains(strings.ToLower(question), "budget"):
 		b.WriteString("\nI do not know your budget: ask with it (\"am I on track for a $1,000 budget?\") and I set the forecast against it.\n")
+		return true
 	case !ok:
 	case spent >= budget:
 		fmt.Fprintf(b, "\nYou are **over your %s budget already**: %s spent this month, %s over it, and about %s over by the month's end.\n",
@@ -273,9 +277,11 @@ func writeBudget(b *strings.Builder, spent, rate, forecast float64, now, next ti
 		fmt.Fprintf(b, "\nThat is **%s over your %s budget** (%.0f%% of it): at this rate the month's spend reaches %s on %s UTC, %.1f days before the month ends. "+
 			"To hold it, the rest of the month must cost %.0f%% less: ask \"how can I cut my costs by %.0f%%?\"\n",
 			money(forecast-budget), money(budget), 100*forecast/budget, money(budget), reach.Format("2006-01-02"), next.Sub(reach).Hours()/24, math.Ceil(cut), math.Ceil(cut))
+		return true
 	default:
 		fmt.Fprintf(b, "\nThat is **%s under your %s budget** (%.0f%% of it).\n", money(budget-forecast), money(budget), 100*forecast/budget)
 	}
+	return false
 }
 
 // percentileAsked is the latency figure a question names: "p99", "p50" (or "median"), "mean"

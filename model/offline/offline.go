@@ -238,7 +238,10 @@ func (p *Provider) triage(q string, today time.Time) model.Triage {
 	t.Routes = routes(q)
 	t.Kind = model.KindReport
 	if t.Category != model.CategorySyntheticData {
-		if target := p.whatIfTarget(q); target != "" {
+		if othersRe.MatchString(l) {
+			// Another user's records are never read: a comparison with others is outside them.
+			t.Kind, t.OutOfScope = model.KindCapability, true
+		} else if target := p.whatIfTarget(q); target != "" {
 			t.Kind, t.Target = model.KindWhatIf, target
 			t.Models = slices.DeleteFunc(t.Models, func(m string) bool { return m == target })
 		} else if m, by := figureMetric(l); m != "" {
@@ -345,6 +348,10 @@ func (p *Provider) triage(q string, today time.Time) model.Triage {
 	return t
 }
 
+// othersRe is a question that compares the user with other users, companies or an industry:
+// Netra sees only the user's own records.
+var othersRe = regexp.MustCompile(`\b(?:other (?:users|customers|companies|teams|people|orgs|organi[sz]ations)|industry|peers|benchmark (?:me|us|against)|compared? (?:to|with) others|than others|everyone else|average (?:company|customer|user))\b`)
+
 var greetingRe = regexp.MustCompile(`^(hi|hello|hey|hallo|hola|good (morning|afternoon|evening)|thanks|thank you|yo)\b[\s!.,]*$`)
 
 // capability reports whether the question asks what Netra is or can do, greets, or is out of
@@ -376,11 +383,21 @@ func figureMetric(l string) (metric, by string) {
 	if has(l, "anomal", "unusual", "spike", "spiking", "spiked", "outlier", "abnormal", "stand out", "stands out", "out of the ordinary") && !asksAdvice(l) {
 		return model.MetricAnomalies, ""
 	}
+	if has(l, "driving", "behind", "caus", "responsible for", "why did", "why has", "why have", "why is", "why are", "explain") &&
+		has(l, " up", "increase", "rise", "rising", "rose", "grow", "grew", "higher", "more expensive", "jump") &&
+		has(l, "cost", "spend", "bill", "expens", "usage", "traffic", "requests") && !has(l, "reduce", "cut ", "lower ") {
+		// "what's driving my costs up?", "why did my spend go up?": the trend, by what moved it.
+		switch by := rankedBy(l); by {
+		case model.ByRoute, model.ByProvider:
+			return model.MetricTrend, by
+		}
+		return model.MetricTrend, model.ByModel
+	}
 	if has(l, "price of", "prices of", "pricing", "list price", "price list", "price per", "prices per", "price for", "prices for",
 		"rate card", "how is it priced", "how are they priced", "what does it charge") && !asksAdvice(l) {
 		return model.MetricPrice, "" // the table's prices, not what the user spent
 	}
-	if (has(l, "going up", "going down", "trend", "week over week", "week-over-week", "than last week", "to last week",
+	if (has(l, "going up", "going down", "go up", "went up", "gone up", "go down", "went down", "gone down", "trend", "week over week", "week-over-week", "than last week", "to last week",
 		"increas", "decreas", "growing", "grew", "changed", "how has", "stable", "steady", "shrank", "declin",
 		"dropped the most", "drop the most", "fell the most", "fell most", "compared to last week", "compared with last week",
 		"vs last week", "versus last week", "getting worse", "getting better", "worsening", "gotten worse", "got worse",

@@ -266,6 +266,9 @@ func TestTriageRanks(t *testing.T) {
 		{"what's the price of claude-sonnet-4?", model.MetricPrice, "", ""},
 		{"show me the price list", model.MetricPrice, "", ""},
 		{"am I over budget?", model.MetricForecast, "", ""},
+		{"what's driving my costs up?", model.MetricTrend, model.ByModel, ""},
+		{"why did my spend go up last week?", model.MetricTrend, model.ByModel, ""},
+		{"which route is behind the increase in spend?", model.MetricTrend, model.ByRoute, ""},
 		{"will I stay under $1,000 this month?", model.MetricForecast, "", ""},
 		{"what was my peak day?", model.MetricRequests, model.ByDay, ""},
 		{"how many requests per minute do I make?", model.MetricRequests, "", ""},
@@ -287,6 +290,12 @@ func TestTriageRanks(t *testing.T) {
 		"which route has at least 100 errors?": false, "which route is the slowest?": false} {
 		if tr := triage(t, q); tr.Least != least {
 			t.Errorf("%q: least %v, want %v", q, tr.Least, least)
+		}
+	}
+	// Another user's records are never read: comparing with them is out of scope.
+	for _, q := range []string{"how do I compare to other users?", "is my spend high for the industry?"} {
+		if tr := triage(t, q); tr.Kind != model.KindCapability || !tr.OutOfScope {
+			t.Errorf("%q → kind %s, out of scope %v", q, tr.Kind, tr.OutOfScope)
 		}
 	}
 	// A model the price table does not know is still the one a price question asks about.
