@@ -725,6 +725,14 @@ func rankedCases(f facts) []Case {
 	g, ok = top(f.in(30, all), byModel, all, func(g group) float64 { return -float64(g.fails) / float64(g.requests) })
 	add("Which model has the lowest error rate in the last 30 days?", ok,
 		fmt.Sprintf("**%s** has the lowest error rate in the last 30 days: **%.2f%%**, %d of its %d requests failed", g.key, 100*float64(g.fails)/float64(g.requests), g.fails, g.requests))
+	// Single requests are not kept: the longest prompts and the costliest requests are the
+	// route's on average.
+	g, ok = top(f.in(30, all), byRoute, all, func(g group) float64 { return math.Round(float64(g.in) / float64(g.requests)) })
+	add("What are my longest prompts?", ok,
+		fmt.Sprintf("Route **%s** has the longest prompts in the last 30 days: **%.0f input tokens a request**", g.key, float64(g.in)/float64(g.requests)))
+	g, ok = top(f.in(30, all), byRoute, all, perRequest)
+	add("Which requests are the most expensive?", ok,
+		fmt.Sprintf("Route **%s** costs the most a request in the last 30 days: **$%.4f**", g.key, g.cost/float64(g.requests)))
 	// Reliability is the error rate, ranked by the rate from either end.
 	g, ok = top(f.in(30, all), byProvider, all, func(g group) float64 { return -float64(g.fails) / float64(g.requests) })
 	add("Which provider has the best uptime?", ok,

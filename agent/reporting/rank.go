@@ -6,6 +6,7 @@ package reporting
 import (
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -206,11 +207,15 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 	case model.MetricTokens:
 		// "the most output tokens" ranks by the output tokens, "input" or "prompt" by the input.
 		side, of, all := "", func(g workload.Spend) int64 { return g.InputTokens + g.OutputTokens }, int64(0)
-		switch out, in := has(q, "output", "completion"), has(q, "input", "prompt"); {
+		switch out, in := has(q, "output", "completion", "response", "answer"), has(q, "input", "prompt", "context"); {
 		case out && !in:
 			side, of, all = "output ", func(g workload.Spend) int64 { return g.OutputTokens }, tot.OutputTokens
 		case in && !out:
 			side, of, all = "input ", func(g workload.Spend) int64 { return g.InputTokens }, tot.InputTokens
+		}
+		if lengthRe.MatchString(q) {
+			writeLengths(b, t, s, rank, key, title, what, side, headline)
+			break
 		}
 		rows := rank(func(a, b workload.Spend) bool { return of(a) > of(b) })
 		if top := rows[0]; headline && side != "" {
@@ -474,13 +479,60 @@ func writeErrorTypes(b *strings.Builder, t triage.Output, s workload.Stats) bool
 		word = "least"
 	}
 	n := s.Errors.ByType[types[0]]
-	fmt.Fprintf(b, "**%s** is the %s common error%s %s: %d of %d failed requests (%.1f%%). In all, %d of %d requests failed (%.2f%%), costing %s.\n",
-		types[0], word, scope, label, n, tot.Errors, 100*float64(n)/float64(tot.Errors), tot.Errors, tot.Requests, tot.ErrorRate*100, money(s.Errors.WasteUSD))
+	tied := 1 // types as common as the first: named together, not one of them as the first
+	for tied < len(types) && s.Errors.ByType[types[tied]] == n {
+		tied++
+	}
+	if tied > 1 {
+		names := make([]string, tied)
+		for i, k := range types[:tied] {
+			names[i] = "**" + k + "**"
+		}
+		fmt.Fprintf(b, "%s and %s are the %s common errors%s %s, tied at %d each of %d failed requests (%.1f%% each).",
+			strings.Join(names[:tied-1], ", "), names[tied-1], word, scope, label, n, tot.Errors, 100*float64(n)/float64(tot.Errors))
+	} else {
+		fmt.Fprintf(b, "**%s** is the %s common error%s %s: %d of %d failed requests (%.1f%%).",
+			types[0], word, scope, label, n, tot.Errors, 100*float64(n)/float64(tot.Errors))
+	}
+	fmt.Fprintf(b, " In all, %d of %d requests failed (%.2f%%), costing %s.\n", tot.Errors, tot.Requests, tot.ErrorRate*100, money(s.Errors.WasteUSD))
 	b.WriteString("\n| error type | requests | share of errors |\n| --- | ---: | ---: |\n")
 	for _, k := range types[:min(len(types), shown(t))] {
 		fmt.Fprintf(b, "| %s | %d | %.1f%% |\n", k, s.Errors.ByType[k], 100*float64(s.Errors.ByType[k])/float64(tot.Errors))
 	}
 	return true
+}
+
+// lengthRe is a ranking by how long a request is, not by the tokens in all.
+var lengthRe = regexp.MustCompile(`\b(?:longest|shortest|largest|biggest|smallest)\b`)
+
+// writeLengths ranks by the tokens of a request on average, of the side asked ("the longest
+// prompts": input; "responses": output; else both): single requests are not kept.
+func writeLengths(b *strings.Builder, t triage.Output, s workload.Stats, rank func(func(a, b workload.Spend) bool) []workload.Spend,
+	key func(workload.Spend) string, title func(string) string, what, side string, headline bool) {
+	tokens := func(g workload.Spend) int64 { return g.InputTokens + g.OutputTokens }
+	noun := "requests"
+	switch side {
+	case "input ":
+		tokens, noun = func(g workload.Spend) int64 { return g.InputTokens }, "prompts"
+	case "output ":
+		tokens, noun = func(g workload.Spend) int64 { return g.OutputTokens }, "responses"
+	}
+	per := func(g workload.Spend) float64 { return float64(tokens(g)) / float64(max(g.Requests, 1)) }
+	rows := rank(func(a, b workload.Spend) bool { return per(a) > per(b) })
+	if top := rows[0]; headline {
+		word := "longest"
+		if t.Least {
+			word = "shortest"
+		}
+		all := workload.Spend{Requests: s.Totals.Requests, InputTokens: s.Totals.InputTokens, OutputTokens: s.Totals.OutputTokens}
+		fmt.Fprintf(b, "%s has the %s %s%s %s: **%.0f %stokens a request** on average, over %d requests; %.0f a request over all of them. "+
+			"Single requests are not kept, so this is the average of each %s.\n",
+			title(key(top)), word, noun, scopeText(t), t.Window.In(), per(top), side, top.Requests, per(all), what)
+	}
+	fmt.Fprintf(b, "\n| %s | requests | input tokens a request | output tokens a request |\n| --- | ---: | ---: | ---: |\n", what)
+	for _, g := range rows[:min(len(rows), shown(t))] {
+		fmt.Fprintf(b, "| %s | %d | %.0f | %.0f |\n", key(g), g.Requests, float64(g.InputTokens)/float64(max(g.Requests, 1)), float64(g.OutputTokens)/float64(max(g.Requests, 1)))
+	}
 }
 
 // writeCompare sets the models (or routes) the question names side by side: the first two in

@@ -62,7 +62,7 @@ var (
 	providerRe = regexp.MustCompile(`\b(openai|anthropic|google|gemini|claude|gpt|grok|vertex|azure|bedrock|mistral|cohere|groq|together(?:\.ai|\s+ai)|deepseek|fireworks|openrouter|perplexity|xai)\b`)
 	// A maker's models named as a group: "anthropic models", "openai's models".
 	makerModelsRe = regexp.MustCompile(`\b(?:openai|anthropic|google|mistral|cohere|deepseek|xai)(?:'s)?\s+models\b`)
-	leastRe       = regexp.MustCompile(`\b(?:fastest|quickest|cheapest|fewest|least|lowest|quietest|best (?:(?:median|average|mean)\s+)?(?:latency|response times?|p50|p95|p99))\b`)
+	leastRe       = regexp.MustCompile(`\b(?:fastest|quickest|cheapest|fewest|least|lowest|quietest|shortest|smallest|best (?:(?:median|average|mean)\s+)?(?:latency|response times?|p50|p95|p99))\b`)
 	// A price per token: "cost per 1k tokens", "per million tokens", "$ per token", "per mtok".
 	perTokenRe = regexp.MustCompile(`\b(?:per|a|each|every)\s+(?:(?:1|one)\s*)?(?:k|m|thousand|million|1,?000|1,?000,?000)?\s*(?:tokens?|mtok|ktok)\b`)
 	// How many of a ranking: "top 3", "top-five", "the 2 slowest", "my 5 most expensive",
@@ -71,8 +71,12 @@ var (
 	// A number of hours or days ranked: "which 3 days", "the top 5 hours".
 	countedRe = regexp.MustCompile(`\b(?:which|what|top|the|my)\s+(` + counts + `)\s+(?:\w+est\s+|most\s+\w+\s+)?(?:days|hours)\b`)
 	// The model a price question names: "the price of gpt-4o", "pricing for claude-sonnet-4".
-	priceOfRe   = regexp.MustCompile(`\b(?:price|prices|pricing|priced)\s+(?:of|for)\s+([a-z0-9][a-z0-9._:/-]*)`)
-	routeLikeRe = regexp.MustCompile(`(?i)\b(?:route|endpoint|feature)\s+["']?([A-Za-z0-9._/-]+)`)
+	priceOfRe = regexp.MustCompile(`\b(?:price|prices|pricing|priced)\s+(?:of|for)\s+([a-z0-9][a-z0-9._:/-]*)`)
+	// The length of a request ranked: "the longest prompts", "the shortest responses".
+	longestRe = regexp.MustCompile(`\b(?:longest|shortest|largest|biggest|smallest)\s+(?:prompts?|inputs?|responses?|outputs?|completions?|answers?|requests?|calls?|contexts?)\b`)
+	// The requests that cost the most: "which requests are the most expensive?".
+	costlyRequestRe = regexp.MustCompile(`\b(?:requests?|calls?)\b.{0,20}\b(?:most expensive|costliest|priciest)\b|\b(?:most expensive|costliest|priciest)\s+(?:requests?|calls?)\b`)
+	routeLikeRe     = regexp.MustCompile(`(?i)\b(?:route|endpoint|feature)\s+["']?([A-Za-z0-9._/-]+)`)
 	// A route named before the word: "is the checkout route getting more expensive?".
 	routeBeforeRe = regexp.MustCompile(`(?i)\b(?:the|my|our)\s+["']?([A-Za-z0-9._/-]+)["']?\s+(?:route|endpoint|feature)\b`)
 )
@@ -434,8 +438,21 @@ func figureMetric(l string) (metric, by string) {
 	switch {
 	case perTokenRe.MatchString(l):
 		return model.MetricCostPerToken, by
+	case longestRe.MatchString(l):
+		// "my longest prompts": single requests are not kept, so by route, a request's length
+		// on average.
+		if by == "" {
+			by = model.ByRoute
+		}
+		return model.MetricTokens, by
 	case (has(l, "token") || asksLength(l)) && !has(l, "cost", "spend", "price", "$", "first token"):
 		return model.MetricTokens, by
+	case costlyRequestRe.MatchString(l):
+		// "which requests are the most expensive?": by route, a request's cost on average.
+		if by == "" {
+			by = model.ByRoute
+		}
+		return model.MetricCostPerRequest, by
 	case has(l, "per request", "per call", "per-request", "average cost", "avg cost", "mean cost", "cost per", "cost of a request",
 		"cost of one request", "cost of each request", "cost of a call", "each request cost", "a request cost") || (by != "" && has(l, "cheapest")):
 		return model.MetricCostPerRequest, by

@@ -1,0 +1,33 @@
+package reporting
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/netra-ai/netra/agent/triage"
+	"github.com/netra-ai/netra/model"
+	"github.com/netra-ai/netra/workload"
+)
+
+// Two error types as common as each other are named together as the most common, not one of
+// them as if it led.
+func TestErrorTypesTiedForFirst(t *testing.T) {
+	t.Parallel()
+	from := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+	w := triage.Window{Window: workload.Window{From: from, To: from.AddDate(0, 0, 30)}, Label: "last 30 days", Phrase: "in the last 30 days"}
+	var s workload.Stats
+	s.Totals = workload.Totals{Requests: 100, Errors: 7, ErrorRate: 0.07}
+	s.Errors.ByType = map[string]int64{"timeout": 3, "rate_limit": 3, "server_error": 1}
+	var b strings.Builder
+	writeErrorTypes(&b, triage.Output{Window: w, Metric: model.MetricErrorRate, By: model.ByErrorType}, s)
+	if want := "**rate_limit** and **timeout** are the most common errors in the last 30 days, tied at 3 each of 7 failed requests"; !strings.Contains(b.String(), want) {
+		t.Errorf("got %q, want %q", b.String(), want)
+	}
+	s.Errors.ByType["timeout"] = 4
+	b.Reset()
+	writeErrorTypes(&b, triage.Output{Window: w, Metric: model.MetricErrorRate, By: model.ByErrorType}, s)
+	if want := "**timeout** is the most common error in the last 30 days: 4 of 7 failed requests"; !strings.Contains(b.String(), want) {
+		t.Errorf("got %q, want %q", b.String(), want)
+	}
+}
