@@ -733,6 +733,11 @@ func rankedCases(f facts) []Case {
 	g, ok = top(f.in(30, all), byRoute, all, perRequest)
 	add("Which requests are the most expensive?", ok,
 		fmt.Sprintf("Route **%s** costs the most a request in the last 30 days: **$%.4f**", g.key, g.cost/float64(g.requests)))
+	// A breakdown by provider and model: each provider's models under it.
+	g, ok = top(f.in(30, all), byModel, all, costOf)
+	if ok {
+		add("Give me a cost breakdown by provider and model", true, fmt.Sprintf("| %s | %s | %d | $%.2f |", g.recs[0].Provider, g.key, g.requests, g.cost))
+	}
 	// Reliability is the error rate, ranked by the rate from either end.
 	g, ok = top(f.in(30, all), byProvider, all, func(g group) float64 { return -float64(g.fails) / float64(g.requests) })
 	add("Which provider has the best uptime?", ok,

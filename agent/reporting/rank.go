@@ -117,6 +117,17 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 		for _, g := range inOrder(rows) {
 			fmt.Fprintf(b, "| %s | %d | %s | %.1f%% |\n", key(g), g.Requests, money(g.CostUSD), 100*g.CostUSD/max(tot.CostUSD, 1e-12))
 		}
+		if t.By == model.ByProvider && strings.Contains(q, "model") {
+			// "by provider and model": each provider's models under it, costliest first.
+			b.WriteString("\n| provider | model | requests | cost | share |\n| --- | --- | ---: | ---: | ---: |\n")
+			for _, p := range rows {
+				for _, m := range s.SpendByModel {
+					if m.Provider == p.Provider {
+						fmt.Fprintf(b, "| %s | %s | %d | %s | %.1f%% |\n", p.Provider, m.Model, m.Requests, money(m.CostUSD), 100*m.CostUSD/max(tot.CostUSD, 1e-12))
+					}
+				}
+			}
+		}
 	case model.MetricCostPerRequest:
 		rows := rank(func(a, b workload.Spend) bool { return perRequest(a) > perRequest(b) })
 		if top := rows[0]; headline {
