@@ -100,6 +100,19 @@ func LargestMove(s Stats) (Move, bool) {
 		SavingsPercent: math.Round(saved/(s.Totals.CostUSD*month)*10000) / 100}, saved >= 0.01
 }
 
+// Worth reports whether a report names the move beside recommendations that save saved
+// percent: when they miss the question's cut target (0: none), or, with no target, when they
+// save under 10% and the move at least twice as much. Either way the move must save more.
+func (m Move) Worth(target, saved float64) bool {
+	switch {
+	case m.SavingsPercent <= saved:
+		return false
+	case target > 0:
+		return saved < target
+	}
+	return saved < 10 && m.SavingsPercent >= 2*saved
+}
+
 // Cents rounds to the cent.
 func Cents(x float64) float64 { return math.Round(x*100) / 100 }
 

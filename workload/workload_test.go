@@ -828,3 +828,25 @@ func TestLargestMove(t *testing.T) {
 		t.Fatalf("it saves $%.2f a month, the records say $%.2f", m.MonthlySavingsUSD, want)
 	}
 }
+
+// The larger move is named beside recommendations that miss the cut asked for, or that save
+// little against it; never when it saves less than they do.
+func TestMoveWorthNaming(t *testing.T) {
+	t.Parallel()
+	m := workload.Move{SavingsPercent: 30}
+	for _, c := range []struct {
+		target, saved float64
+		want          bool
+	}{
+		{50, 20, true},  // the target is missed
+		{20, 25, false}, // met
+		{0, 6, true},    // little saved, the move five times as much
+		{0, 12, false},  // a tenth saved already
+		{0, 20, false},
+		{60, 40, false}, // the move saves less than the recommendations
+	} {
+		if got := m.Worth(c.target, c.saved); got != c.want {
+			t.Errorf("target %v, saved %v: %v, want %v", c.target, c.saved, got, c.want)
+		}
+	}
+}

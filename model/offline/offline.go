@@ -626,6 +626,10 @@ func write(data json.RawMessage) string {
 		b.WriteString(" No optimization with a measurable saving stands out in this window.")
 	default:
 		fmt.Fprintf(&b, " %d recommendation(s) below would save about $%s a month (%.1f%% of spend).", f.Recs, money(f.SavingsUSD), f.SavingsPct)
+		if m := f.Beyond; m != nil && f.TargetPct == 0 {
+			fmt.Fprintf(&b, " A larger step, with more risk to answer quality: moving all of route %s from %s to %s would save about $%s a month (%.1f%% of spend) on its own; ask \"what if I moved %s to %s?\" to see it priced, and how to validate it first.",
+				m.Route, m.Model, m.Cheaper, money(m.SavingsUSD), m.SavingsPct, m.Route, m.Cheaper)
+		}
 		if f.TargetPct > 0 {
 			if f.SavingsPct >= f.TargetPct {
 				fmt.Fprintf(&b, " Together they meet your %.0f%% target.", f.TargetPct)

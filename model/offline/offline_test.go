@@ -341,6 +341,12 @@ func TestWriteUsesOnlyTheFacts(t *testing.T) {
 		!strings.Contains(res.Text, "That falls short of your 30% target. A larger step, with more risk to answer quality: moving all of route code-chat from claude-opus-4 to claude-sonnet-4 would save about $342.57 a month (44.0% of spend) on its own, which alone meets it") {
 		t.Errorf("a target the recommendations miss, and a larger step: %q, %v", res.Text, err)
 	}
+	little := `{"kind":"optimization","window_label":"last 30 days","requests":100,"cost_usd":450,"recommendations":3,"monthly_savings_usd":29.38,
+		"savings_percent":6.6,"beyond":{"route":"code-chat","model":"claude-opus-4","cheaper":"claude-sonnet-4","monthly_savings_usd":358.21,"savings_percent":80}}`
+	if res, err := p.Complete(context.Background(), model.Request{Task: model.TaskWrite, Data: json.RawMessage(little)}); err != nil ||
+		!strings.Contains(res.Text, "(6.6% of spend). A larger step, with more risk to answer quality: moving all of route code-chat from claude-opus-4 to claude-sonnet-4 would save about $358.21 a month (80.0% of spend) on its own") {
+		t.Errorf("little saved, and a larger step without a target: %q, %v", res.Text, err)
+	}
 	yesterday := `{"kind":"analysis","window_label":"yesterday","window":"yesterday (2026-12-02, UTC)","requests":279,"cost_usd":2.15}`
 	if res, err := p.Complete(context.Background(), model.Request{Task: model.TaskWrite, Data: json.RawMessage(yesterday)}); err != nil ||
 		!strings.HasPrefix(res.Text, "Yesterday (2026-12-02, UTC) you made 279 model calls") {

@@ -108,8 +108,9 @@ type RecommendationsResult struct {
 		Count             int     `json:"count"`
 		MonthlySavingsUSD float64 `json:"monthly_savings_usd"`
 	} `json:"minor"`
-	// Beyond is, when the question's cost-cut target is not met, the largest step beyond the
-	// recommendations: one route's whole traffic on one model moved to its cheaper sibling.
+	// Beyond is the largest step beyond the recommendations, one route's whole traffic on one
+	// model moved to its cheaper sibling: when the question's cost-cut target is not met, or
+	// when the recommendations save under 10% and the move at least twice as much.
 	Beyond *workload.Move `json:"beyond,omitempty"`
 }
 
@@ -172,10 +173,8 @@ func Tools(svc *ingest.Service) []tool.Tool {
 				if res.MonthlySpendUSD > 0 {
 					res.SavingsPercent = math.Round(res.MonthlySavingsUSD/res.MonthlySpendUSD*10000) / 100
 				}
-				if target := a.Targets.CostCutPercent; target > 0 && res.SavingsPercent < target {
-					if m, ok := workload.LargestMove(st); ok && m.SavingsPercent > res.SavingsPercent {
-						res.Beyond = &m
-					}
+				if m, ok := workload.LargestMove(st); ok && m.Worth(a.Targets.CostCutPercent, res.SavingsPercent) {
+					res.Beyond = &m
 				}
 				return res, nil
 			},
