@@ -357,8 +357,6 @@ func writeNoneInScope(b *strings.Builder, t triage.Output) {
 	b.WriteString("\n")
 }
 
-// perDay is ": about X a day over the N days your records cover", X made by rate from the
-// days, or "" when the records cover less than two days.
 // writeRate answers requests a minute (or a second): the window's average and that of the
 // busiest hour of the day. Finer peaks are not kept, and the answer says so.
 func writeRate(b *strings.Builder, s workload.Stats, question string) {
@@ -384,6 +382,8 @@ func writeRate(b *strings.Builder, s workload.Stats, question string) {
 	b.WriteString("Peaks within an hour are not kept in the analysis.\n")
 }
 
+// perDay is ": about X a day over the N days your records cover", X made by rate from the
+// days, or "" when the records cover less than two days.
 func perDay(s workload.Stats, rate func(days float64) string) string {
 	if s.CoveredDays < 2 {
 		return ""
@@ -461,8 +461,10 @@ func writePrices(b *strings.Builder, t triage.Output, d data.Output) {
 	}
 	if len(paid) > 0 {
 		fmt.Fprintf(b, "\nYou paid %s %s, input and output together.\n", strings.Join(paid, "; "), t.Window.In())
-	} else if len(t.Models) > 0 {
+	} else if len(t.Models) == 1 {
 		fmt.Fprintf(b, "\nYou have no requests on it %s.\n", t.Window.In())
+	} else if len(t.Models) > 1 {
+		fmt.Fprintf(b, "\nYou have no requests on them %s.\n", t.Window.In())
 	}
 	if len(p.NotFound) > 0 {
 		fmt.Fprintf(b, "\nNot in the price table: %s.\n", strings.Join(p.NotFound, ", "))
@@ -472,7 +474,7 @@ func writePrices(b *strings.Builder, t triage.Output, d data.Output) {
 // perMTok writes a price a million tokens: in cents when it has no finer part ($3.00), else
 // as the table gives it ($0.075).
 func perMTok(v float64) string {
-	if c := v * 100; c == math.Trunc(c) {
+	if c := v * 100; math.Abs(c-math.Round(c)) < 1e-9 { // 0.3 × 100 is not exactly 30
 		return fmt.Sprintf("$%.2f", v)
 	}
 	return "$" + strconv.FormatFloat(v, 'f', -1, 64)

@@ -31,3 +31,13 @@ func TestErrorTypesTiedForFirst(t *testing.T) {
 		t.Errorf("got %q, want %q", b.String(), want)
 	}
 }
+
+// A list price shows cents when it has no finer part, and its finer part when it has one.
+func TestPerMTok(t *testing.T) {
+	t.Parallel()
+	for v, want := range map[float64]string{0.3: "$0.30", 3: "$3.00", 0.075: "$0.075", 1.1: "$1.10", 0.3125: "$0.3125"} {
+		if got := perMTok(v); got != want {
+			t.Errorf("perMTok(%v) = %q, want %q", v, got, want)
+		}
+	}
+}
