@@ -330,22 +330,27 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 	}
 	trend := fmt.Sprintf("over the last 7 full days (%s to %s, UTC) was **$%.2f**, against $%.2f in the 7 days before",
 		today.AddDate(0, 0, -7).Format("2006-01-02"), today.AddDate(0, 0, -1).Format("2006-01-02"), week(1, 7), week(8, 14))
-	// The route whose spend grew the most between those two weeks.
-	growth := map[string]float64{}
-	for _, r := range f.recs {
-		switch d := int(today.Sub(r.TS.UTC().Truncate(24*time.Hour)) / (24 * time.Hour)); {
-		case d >= 1 && d <= 7:
-			growth[r.Route] += r.CostUSD
-		case d >= 8 && d <= 14:
-			growth[r.Route] -= r.CostUSD
+	// grewMost is the key whose spend grew the most between those two weeks, and each key's
+	// growth.
+	grewMost := func(key func(workload.Record) string) (string, map[string]float64) {
+		growth := map[string]float64{}
+		for _, r := range f.recs {
+			switch d := int(today.Sub(r.TS.UTC().Truncate(24*time.Hour)) / (24 * time.Hour)); {
+			case d >= 1 && d <= 7:
+				growth[key(r)] += r.CostUSD
+			case d >= 8 && d <= 14:
+				growth[key(r)] -= r.CostUSD
+			}
 		}
-	}
-	grew := ""
-	for rt, g := range growth {
-		if grew == "" || g > growth[grew] || (g == growth[grew] && rt < grew) {
-			grew = rt
+		most := ""
+		for k, g := range growth {
+			if most == "" || g > growth[most] || (g == growth[most] && k < most) {
+				most = k
+			}
 		}
+		return most, growth
 	}
+	grew, growth := grewMost(func(r workload.Record) string { return r.Route })
 	weekOf := func(rt string, from, to int) (c float64) {
 		for _, r := range f.recs {
 			if d := int(today.Sub(r.TS.UTC().Truncate(24*time.Hour)) / (24 * time.Hour)); d >= from && d <= to && r.Route == rt {
@@ -359,22 +364,7 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 		verb = "fell"
 	}
 	// What drives the spend up: the model whose spend grew the most between those weeks.
-	modelGrowth := map[string]float64{}
-	for _, r := range f.recs {
-		switch d := int(today.Sub(r.TS.UTC().Truncate(24*time.Hour)) / (24 * time.Hour)); {
-		case d >= 1 && d <= 7:
-			modelGrowth[r.Model] += r.CostUSD
-		case d >= 8 && d <= 14:
-			modelGrowth[r.Model] -= r.CostUSD
-		}
-	}
-	driver := ""
-	for m, g := range modelGrowth {
-		if driver == "" || g > modelGrowth[driver] || (g == modelGrowth[driver] && m < driver) {
-			driver = m
-		}
-	}
-	if modelGrowth[driver] > 0 {
+	if driver, modelGrowth := grewMost(func(r workload.Record) string { return r.Model }); modelGrowth[driver] > 0 {
 		cs = append(cs, Case{Question: "What's driving my costs up?", Kind: KindFigure, MustNot: noReport, Must: []string{
 			fmt.Sprintf("Spend on **%s** grew the most", driver), trend}})
 	}

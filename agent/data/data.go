@@ -68,13 +68,9 @@ func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 		tool, what = workloadtool.Tally, "spend, requests, tokens and errors"
 	}
 	_ = rt.Think(ctx, fmt.Sprintf("Computing %s %s.", what, t.Window.In()))
-	raw, err := rt.CallTool(ctx, tool, workloadtool.Args{From: t.Window.From, To: t.Window.To, Models: t.Models, Routes: t.Routes})
+	s, err := call[workload.Stats](ctx, rt, tool, workloadtool.Args{From: t.Window.From, To: t.Window.To, Models: t.Models, Routes: t.Routes})
 	if err != nil {
 		return agent.Result{}, err
-	}
-	var s workload.Stats
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return agent.Result{}, netra.Internal(err)
 	}
 	top := "none"
 	if len(s.SpendByModel) > 0 {
@@ -97,13 +93,9 @@ func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 		out.Whole = &all.Totals
 	}
 	if t.Kind == model.KindWhatIf && t.TargetModel != "" {
-		raw, err := rt.CallTool(ctx, workloadtool.WhatIf, workloadtool.Args{From: t.Window.From, To: t.Window.To, Models: t.Models, Routes: t.Routes, Target: t.TargetModel})
+		w, err := call[workload.WhatIf](ctx, rt, workloadtool.WhatIf, workloadtool.Args{From: t.Window.From, To: t.Window.To, Models: t.Models, Routes: t.Routes, Target: t.TargetModel})
 		if err != nil {
 			return agent.Result{}, err
-		}
-		var w workload.WhatIf
-		if err := json.Unmarshal(raw, &w); err != nil {
-			return agent.Result{}, netra.Internal(err)
 		}
 		out.WhatIf = &w
 	}
@@ -136,13 +128,9 @@ func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 		}
 		if len(names) > 0 {
 			_ = rt.Think(ctx, fmt.Sprintf("Looking up the list prices of %d model(s).", min(len(names), maxPrices)))
-			raw, err := rt.CallTool(ctx, workloadtool.Prices, workloadtool.PriceArgs{Models: names[:min(len(names), maxPrices)]})
+			p, err := call[workloadtool.PriceResult](ctx, rt, workloadtool.Prices, workloadtool.PriceArgs{Models: names[:min(len(names), maxPrices)]})
 			if err != nil {
 				return agent.Result{}, err
-			}
-			var p workloadtool.PriceResult
-			if err := json.Unmarshal(raw, &p); err != nil {
-				return agent.Result{}, netra.Internal(err)
 			}
 			out.Prices = &p
 		}
@@ -156,13 +144,18 @@ const maxPrices = 20
 // tally is workload_tally's answer for args: a second look at the records, beside the first,
 // for a share, a forecast or a week against another.
 func tally(ctx context.Context, rt *agent.Runtime, args workloadtool.Args) (workload.Stats, error) {
-	var s workload.Stats
-	raw, err := rt.CallTool(ctx, workloadtool.Tally, args)
+	return call[workload.Stats](ctx, rt, workloadtool.Tally, args)
+}
+
+// call is the answer of the tool name to args, decoded as T.
+func call[T any](ctx context.Context, rt *agent.Runtime, name string, args any) (T, error) {
+	var v T
+	raw, err := rt.CallTool(ctx, name, args)
 	if err != nil {
-		return s, err
+		return v, err
 	}
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return s, netra.Internal(err)
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return v, netra.Internal(err)
 	}
-	return s, nil
+	return v, nil
 }
