@@ -598,6 +598,20 @@ func calendarCases(f facts) []Case {
 			Must: []string{fmt.Sprintf("**%d requests** on route support-chat in the last 30 days", len(sc30)),
 				fmt.Sprintf("That is **%.1f%%** of your %d requests on every model and route", 100*float64(len(sc30))/float64(len(all30)), len(all30))}},
 	}
+	// This month so far against the month before, a day each: last month's rate over the days
+	// its records cover (first to last UTC date), when they begin after it does.
+	if prevMonth := between(thisMonth.AddDate(0, -1, 0), thisMonth.AddDate(0, 0, -1), all); len(prevMonth) > 0 && len(mtd) > 0 {
+		first, last := prevMonth[0].TS.UTC().Truncate(24*time.Hour), prevMonth[0].TS.UTC().Truncate(24*time.Hour)
+		for _, r := range prevMonth {
+			d := r.TS.UTC().Truncate(24 * time.Hour)
+			first, last = minTime(first, d), maxTime(last, d)
+		}
+		days := math.Min(last.Sub(first).Hours()/24+1, thisMonth.Sub(thisMonth.AddDate(0, -1, 0)).Hours()/24)
+		cs = append(cs, Case{Question: "How does this month compare to last month?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("%s so far: **$%.2f** over %d requests in ", thisMonth.Format("January 2006"), cost(mtd), len(mtd)),
+				fmt.Sprintf("against $%.2f over %d requests in %s ($%.2f a day over %.0f days)", cost(prevMonth), len(prevMonth),
+					thisMonth.AddDate(0, -1, 0).Format("January"), cost(prevMonth)/days, days)}})
+	}
 	if spent := cost(mtd); spent >= 2 {
 		// A budget this month's spend has passed already.
 		budget := math.Floor(spent / 2)

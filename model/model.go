@@ -146,6 +146,9 @@ const (
 	// kind (weekday or weekend): spend or requests far above or below it, or errors at twice
 	// the window's rate.
 	MetricAnomalies = "anomalies"
+	// MetricMonths sets this UTC month so far against the whole month before it: spend,
+	// requests, failures, and each a day, since the month under way is shorter.
+	MetricMonths = "months"
 	// MetricPrice is the price table's list prices of the models the question names (or of
 	// the user's own), beside what the user paid on each.
 	MetricPrice = "price"

@@ -44,6 +44,9 @@ type Output struct {
 	// MonthToDate is the scope's totals from the start of this UTC month to now, for a
 	// forecast of the month.
 	MonthToDate *workload.Totals `json:"month_to_date,omitempty"`
+	// Months are the tallies of last UTC month whole and this one so far, for "this month vs
+	// last month".
+	Months []workload.Stats `json:"months,omitempty"`
 	// Prices are the price table's entries for the models a price question names, or for the
 	// user's own models in the window.
 	Prices *workloadtool.PriceResult `json:"prices,omitempty"`
@@ -118,6 +121,18 @@ func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 			return agent.Result{}, err
 		}
 		out.MonthToDate = &month.Totals
+	}
+	if t.Kind == model.KindFigure && t.Metric == model.MetricMonths {
+		now := t.Window.To
+		this := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+		_ = rt.Think(ctx, fmt.Sprintf("Computing %s and %s so far.", this.AddDate(0, -1, 0).Format("January 2006"), this.Format("January")))
+		for _, w := range [][2]time.Time{{this.AddDate(0, -1, 0), this.Add(-time.Nanosecond)}, {this, now}} {
+			m, err := tally(ctx, rt, workloadtool.Args{From: w[0], To: w[1], Models: t.Models, Routes: t.Routes})
+			if err != nil {
+				return agent.Result{}, err
+			}
+			out.Months = append(out.Months, m)
+		}
 	}
 	if t.Kind == model.KindFigure && t.Metric == model.MetricPrice {
 		names := t.Models

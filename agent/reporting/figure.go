@@ -30,6 +30,11 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 		writePrices(b, t, d)
 		return
 	}
+	if t.Metric == model.MetricMonths { // its own two periods, not the window's
+		writeMonths(b, t, d.Months)
+		b.WriteString("\nAsk how to reduce it for a report with recommendations.\n")
+		return
+	}
 	if tot.Requests == 0 {
 		writeNoneInScope(b, t)
 		return
@@ -478,4 +483,50 @@ func perMTok(v float64) string {
 		return fmt.Sprintf("$%.2f", v)
 	}
 	return "$" + strconv.FormatFloat(v, 'f', -1, 64)
+}
+
+// writeMonths sets this UTC month so far against the whole month before it. The month under
+// way is shorter, so the change is of the daily rate; last month's is over the days its
+// records cover, when they begin after it does.
+func writeMonths(b *strings.Builder, t triage.Output, months []workload.Stats) {
+	now := t.Window.To.UTC()
+	this := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	last := this.AddDate(0, -1, 0)
+	scope := scopeText(t)
+	if len(months) != 2 || months[0].Totals.Requests+months[1].Totals.Requests == 0 {
+		fmt.Fprintf(b, "No requests%s in %s or in %s so far.\n", scope, last.Format("January 2006"), this.Format("January"))
+		return
+	}
+	prev, cur := months[0].Totals, months[1].Totals
+	prevDays, curDays := this.Sub(last).Hours()/24, now.Sub(this).Hours()/24
+	partial := prev.Requests > 0 && months[0].CoveredDays < prevDays
+	if partial {
+		prevDays = months[0].CoveredDays
+	}
+	perDay := func(x workload.Totals, days float64) float64 { return x.CostUSD / max(days, 1.0/24) }
+	fmt.Fprintf(b, "%s so far%s: **%s** over %d requests in %.1f days (%s a day), against %s over %d requests in %s (%s a day over %.0f days)",
+		this.Format("January 2006"), scope, money(cur.CostUSD), cur.Requests, curDays, money(perDay(cur, curDays)),
+		money(prev.CostUSD), prev.Requests, last.Format("January"), money(perDay(prev, prevDays)), prevDays)
+	switch p, c := perDay(prev, prevDays), perDay(cur, curDays); {
+	case prev.Requests == 0:
+		b.WriteString(": your records hold nothing the month before.\n")
+	case c >= p:
+		fmt.Fprintf(b, ": the daily spend is **up %.1f%%**.\n", 100*(c-p)/max(p, 1e-12))
+	default:
+		fmt.Fprintf(b, ": the daily spend is **down %.1f%%**.\n", 100*(p-c)/max(p, 1e-12))
+	}
+	if partial {
+		fmt.Fprintf(b, "Your records%s cover only %.0f days of %s, so its daily rate is over those.\n", scope, prevDays, last.Format("January"))
+	}
+	b.WriteString("\n| month | days | requests | cost | cost a day | failed |\n| --- | ---: | ---: | ---: | ---: | ---: |\n")
+	for i, x := range []workload.Totals{prev, cur} {
+		name, days := last.Format("January 2006"), prevDays
+		if i == 1 {
+			name, days = this.Format("January 2006")+" so far", curDays
+		}
+		fmt.Fprintf(b, "| %s | %.1f | %d | %s | %s | %d |\n", name, days, x.Requests, money(x.CostUSD), money(perDay(x, days)), x.Errors)
+	}
+	if curDays < 3 {
+		fmt.Fprintf(b, "\nOnly %.1f days of %s have passed: a few days' rate moves with the days of the week.\n", curDays, this.Format("January"))
+	}
 }

@@ -338,6 +338,9 @@ func (p *Provider) triage(q string, today time.Time) model.Triage {
 		// window holds them, and the answer shows the day asked among them.
 		t.From, t.To, t.WindowDays, t.WindowLabel = "", "", 0, ""
 	}
+	if t.Metric == model.MetricMonths {
+		t.From, t.To, t.WindowDays, t.WindowLabel = "", "", 0, "" // the two months are the answer's own
+	}
 	if t.Metric == model.MetricForecast && t.From != "" {
 		t.From, t.To = "", "" // "this month" names the month forecast, not the days its rate comes from
 	}
@@ -386,6 +389,10 @@ func figureMetric(l string) (metric, by string) {
 	}
 	if has(l, "anomal", "unusual", "spike", "spiking", "spiked", "outlier", "abnormal", "stand out", "stands out", "out of the ordinary") && !asksAdvice(l) {
 		return model.MetricAnomalies, ""
+	}
+	if has(l, "month over month", "month-over-month", "mom ") || has(l, "this month") && has(l, "last month", "previous month", "prior month", "month before") {
+		// "this month vs last month": the calendar months, the one under way so far.
+		return model.MetricMonths, ""
 	}
 	if has(l, "driving", "behind", "caus", "responsible for", "why did", "why has", "why have", "why is", "why are", "explain") &&
 		has(l, " up", "increase", "rise", "rising", "rose", "grow", "grew", "higher", "more expensive", "jump") &&

@@ -266,6 +266,8 @@ func TestTriageRanks(t *testing.T) {
 		{"what's the price of claude-sonnet-4?", model.MetricPrice, "", ""},
 		{"show me the price list", model.MetricPrice, "", ""},
 		{"am I over budget?", model.MetricForecast, "", ""},
+		{"how does this month compare to last month?", model.MetricMonths, "", ""},
+		{"what did I spend on gpt-4o last month vs this month?", model.MetricMonths, "", ""},
 		{"what are my longest prompts?", model.MetricTokens, model.ByRoute, ""},
 		{"which model has the shortest responses?", model.MetricTokens, model.ByModel, ""},
 		{"which requests are the most expensive?", model.MetricCostPerRequest, model.ByRoute, ""},
