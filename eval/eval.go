@@ -598,6 +598,11 @@ func calendarCases(f facts) []Case {
 			Must: []string{fmt.Sprintf("**%d requests** on route support-chat in the last 30 days", len(sc30)),
 				fmt.Sprintf("That is **%.1f%%** of your %d requests on every model and route", 100*float64(len(sc30))/float64(len(all30)), len(all30))}},
 	}
+	// The year so far: from its first UTC day to now.
+	year := time.Date(today.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
+	ytd := between(year, today, all)
+	cs = append(cs, Case{Question: "How much have I spent so far this year?", Kind: KindFigure, MustNot: noReport,
+		Must: []string{fmt.Sprintf("You spent **$%.2f** in %d so far, over %d requests", cost(ytd), year.Year(), len(ytd))}})
 	// This month so far against the month before, a day each: last month's rate over the days
 	// its records cover (first to last UTC date), when they begin after it does.
 	if prevMonth := between(thisMonth.AddDate(0, -1, 0), thisMonth.AddDate(0, 0, -1), all); len(prevMonth) > 0 && len(mtd) > 0 {
@@ -767,6 +772,14 @@ func rankedCases(f facts) []Case {
 				peak = h
 			}
 		}
+		failed := 0
+		for _, r := range rs {
+			if !r.OK {
+				failed++
+			}
+		}
+		add("How many errors a day on average in the last 30 days?", true,
+			fmt.Sprintf("That is **%.1f failed requests a day** on average over the %.0f days your records cover", float64(failed)/days, days))
 		add("How many requests per minute do I make in the last 30 days?", true,
 			fmt.Sprintf("On average that is **%.2f requests a minute** (%.0f an hour); in the busiest hour of the day, %02d:00–%02d:00 UTC, %.2f a minute",
 				float64(len(rs))/(days*1440), float64(len(rs))/(days*24), peak, (peak+1)%24, float64(hours[peak])/(days*60)))

@@ -93,6 +93,11 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 			fmt.Fprintf(b, "Your error rate%s %s is **%.2f%%**: %d of %d requests failed, costing %s.\n", scope, label,
 				tot.ErrorRate*100, tot.Errors, tot.Requests, money(s.Errors.WasteUSD))
 		}
+		if q := strings.ToLower(question); has(q, "per day", "a day", "each day", "daily average", "average daily") && s.CoveredDays >= 2 {
+			// "how many errors a day on average?": the count a day, beside the rate.
+			fmt.Fprintf(b, "That is **%.1f failed requests a day** on average over the %.0f days your records cover.\n",
+				float64(tot.Errors)/s.CoveredDays, s.CoveredDays)
+		}
 		types := make([]string, 0, len(s.Errors.ByType))
 		for k := range s.Errors.ByType {
 			types = append(types, k)

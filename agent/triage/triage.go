@@ -125,6 +125,9 @@ func window(m model.Triage, now time.Time) Window {
 		case from.Day() == 1 && to.Equal(today) && to.Before(from.AddDate(0, 1, 0)):
 			w.Label = from.Format("January 2006") + " to date"
 			w.Phrase = "in " + from.Format("January 2006") + " so far"
+		case from.YearDay() == 1 && to.Equal(today) && from.Year() == today.Year():
+			w.Label = from.Format("2006") + " to date"
+			w.Phrase = "in " + from.Format("2006") + " so far"
 		default:
 			w.Label = d + " to " + to.Format(time.DateOnly)
 			w.Phrase = "from " + d + " to " + to.Format(time.DateOnly) + " (UTC)"

@@ -21,6 +21,7 @@ func TestWindowOfCalendarDays(t *testing.T) {
 		{model.Triage{From: "2026-11-01", To: "2026-11-30"}, day("2026-11-01"), day("2026-12-01").Add(-time.Nanosecond), "November 2026", "in November 2026"},
 		{model.Triage{From: "2026-12-01", To: "2026-12-31"}, day("2026-12-01"), now, "December 2026 to date", "in December 2026 so far"},
 		{model.Triage{From: "2026-12-01"}, day("2026-12-01"), now, "December 2026 to date", "in December 2026 so far"},
+		{model.Triage{From: "2026-01-01"}, day("2026-01-01"), now, "2026 to date", "in 2026 so far"},
 		{model.Triage{From: "2026-11-15", To: "2026-11-15"}, day("2026-11-15"), day("2026-11-16").Add(-time.Nanosecond), "2026-11-15", "on 2026-11-15 (UTC)"},
 		{model.Triage{From: "2026-12-01", To: "2026-12-01"}, day("2026-12-01"), day("2026-12-02").Add(-time.Nanosecond), "yesterday", "yesterday (2026-12-01, UTC)"},
 		{model.Triage{From: "2026-12-02", To: "2026-12-02"}, day("2026-12-02"), now, "today", "today (2026-12-02, UTC, so far)"},

@@ -118,6 +118,8 @@ func calendar(l string, today time.Time) (from, to time.Time, ok bool) {
 		return today, today, true
 	case has(l, "this month", "month to date", "month-to-date", "so far this month"):
 		return today.AddDate(0, 0, 1-today.Day()), today, true
+	case has(l, "this year", "year to date", "year-to-date", "ytd"):
+		return time.Date(today.Year(), 1, 1, 0, 0, 0, 0, time.UTC), today, true
 	}
 	if m := monthRe.FindStringSubmatch(l); m != nil {
 		name, year := m[1]+m[3]+m[5], m[2]+m[4]

@@ -86,6 +86,9 @@ func TestTriageCalendar(t *testing.T) {
 		{"how many tokens did I use yesterday?", "2026-12-01", "2026-12-01", 0, now},
 		{"spend today", "2026-12-02", "2026-12-02", 0, now},
 		{"how much have I spent this month?", "2026-12-01", "2026-12-02", 0, now},
+		{"how much have I spent so far this year?", "2026-01-01", "2026-12-02", 0, now},
+		{"spend ytd", "2026-01-01", "2026-12-02", 0, now},
+		{"how does this month compare to last month?", "", "", 0, now}, // the two months are the answer's own
 		{"how much did I spend last month?", "", "", 30, now},
 		{"errors in the last 7 days", "", "", 7, now},
 		{"may I see my spend?", "", "", 0, now},
