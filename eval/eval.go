@@ -747,6 +747,41 @@ func rankedCases(f facts) []Case {
 	if ok {
 		add("Give me a cost breakdown by provider and model", true, fmt.Sprintf("| %s | %s | %d | $%.2f |", g.recs[0].Provider, g.key, g.requests, g.cost))
 	}
+	// The busiest week, Monday to Sunday (UTC), a week the window holds in part marked with
+	// its days.
+	{
+		type wk struct {
+			requests int
+			days     map[string]bool
+		}
+		weeks := map[string]*wk{}
+		rs := f.in(30, all)
+		for _, r := range rs {
+			d := r.TS.UTC().Truncate(24 * time.Hour)
+			monday := d.AddDate(0, 0, -(int(d.Weekday())+6)%7).Format(time.DateOnly)
+			if weeks[monday] == nil {
+				weeks[monday] = &wk{days: map[string]bool{}}
+			}
+			weeks[monday].requests++
+			weeks[monday].days[d.Format(time.DateOnly)] = true
+		}
+		best := ""
+		for m, w := range weeks {
+			if best == "" || w.requests > weeks[best].requests || w.requests == weeks[best].requests && m < best {
+				best = m
+			}
+		}
+		key := best
+		switch n := len(weeks[best].days); n {
+		case 7:
+		case 1:
+			key = best + " (1 day)"
+		default:
+			key = fmt.Sprintf("%s (%d days)", best, n)
+		}
+		add("What was my busiest week in the last 30 days?", true,
+			fmt.Sprintf("The week of **%s** gets the most requests in the last 30 days: %d of %d", key, weeks[best].requests, len(rs)))
+	}
 	// Reliability is the error rate, ranked by the rate from either end.
 	g, ok = top(f.in(30, all), byProvider, all, func(g group) float64 { return -float64(g.fails) / float64(g.requests) })
 	add("Which provider has the best uptime?", ok,

@@ -164,6 +164,8 @@ const (
 	ByModel    = "model"
 	ByProvider = "provider"
 	ByDay      = "day" // UTC days
+	// ByWeek ranks the weeks (Monday to Sunday, UTC) the window's days fall in.
+	ByWeek = "week"
 	// ByWeekday ranks the days of the week by their average a full UTC day.
 	ByWeekday = "weekday"
 	// ByHour ranks the hours of the day (UTC) by their requests.

@@ -46,6 +46,14 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 	case model.ByDay:
 		what, title = "day (UTC)", bold
 		groups, key = s.SpendByDay, func(g workload.Spend) string { return g.Day }
+	case model.ByWeek:
+		what, title = "week (UTC, from Monday)", func(k string) string { return "The week of **" + k + "**" }
+		groups, key = weeks(s.SpendByDay), func(g workload.Spend) string {
+			if g.Key != "7 days" { // a week the window holds in part
+				return g.Day + " (" + g.Key + ")"
+			}
+			return g.Day
+		}
 	default:
 		return false
 	}
@@ -55,7 +63,8 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 	// "spend by day", "daily errors": every day of the window in time order, the leader named
 	// first; "which day …", "my most expensive day" and "the top 3 days" stay a ranking.
 	q := strings.ToLower(question)
-	daily := t.By == model.ByDay && t.Top == 0 && has(q, "by day", "per day", "daily", "each day", "every day", "day by day") &&
+	daily := (t.By == model.ByDay && has(q, "by day", "per day", "daily", "each day", "every day", "day by day") ||
+		t.By == model.ByWeek && has(q, "by week", "per week", "weekly", "each week", "every week", "week by week")) && t.Top == 0 &&
 		!has(q, "which", "what day", "most", "least", "highest", "lowest", "busiest", "worst", "best", "expensive", "cheapest")
 	rank := func(less func(a, b workload.Spend) bool) []workload.Spend {
 		rows := slices.Clone(groups)
@@ -102,13 +111,20 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 		}
 		rows := rank(func(a, b workload.Spend) bool { return a.CostUSD > b.CostUSD })
 		whats := what + "s"
-		if t.By == model.ByDay {
+		switch t.By {
+		case model.ByDay:
 			whats = "days (UTC)"
+		case model.ByWeek:
+			whats = "weeks"
 		}
 		if top := rows[0]; headline && daily {
 			// "daily spend": the whole and its rate first, then the day that cost the most.
-			fmt.Fprintf(b, "You spent **%s**%s %s%s. The most on **%s**: %s (%.1f%%), over %d requests.\n", money(tot.CostUSD), scope, label,
-				perDay(s, func(days float64) string { return money(tot.CostUSD / days) }), top.Day, money(top.CostUSD), 100*top.CostUSD/max(tot.CostUSD, 1e-12), top.Requests)
+			on := "on"
+			if t.By == model.ByWeek {
+				on = "in the week of"
+			}
+			fmt.Fprintf(b, "You spent **%s**%s %s%s. The most %s **%s**: %s (%.1f%%), over %d requests.\n", money(tot.CostUSD), scope, label,
+				perDay(s, func(days float64) string { return money(tot.CostUSD / days) }), on, key(top), money(top.CostUSD), 100*top.CostUSD/max(tot.CostUSD, 1e-12), top.Requests)
 		} else if headline && !writeTopSpend(b, t, rows, len(groups), tot.CostUSD, whats, key) {
 			fmt.Fprintf(b, "%s costs you the %s%s %s: %s of %s (%.1f%%), over %d requests.\n", title(key(top)), most("most", "least"), scope, label,
 				money(top.CostUSD), money(tot.CostUSD), 100*top.CostUSD/max(tot.CostUSD, 1e-12), top.Requests)
@@ -154,7 +170,7 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 			fmt.Fprintf(b, "No request failed%s %s, of %d.\n", scope, label, tot.Requests)
 			return true
 		}
-		if kinds := namedErrorTypes(question, s.Errors.ByType); len(kinds) > 0 && t.By != model.ByDay {
+		if kinds := namedErrorTypes(question, s.Errors.ByType); len(kinds) > 0 && t.By != model.ByDay && t.By != model.ByWeek {
 			// "which model has the most timeouts?": by the count of the type named.
 			k := kinds[0]
 			of := func(g workload.Spend) int64 { return g.ErrorTypes[k] }
@@ -205,7 +221,7 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 	case model.MetricRequests:
 		rows := rank(func(a, b workload.Spend) bool { return a.Requests > b.Requests })
 		if top := rows[0]; headline {
-			if t.By != model.ByDay {
+			if t.By != model.ByDay && t.By != model.ByWeek {
 				fmt.Fprintf(b, "You used %s%s %s. ", plural(len(groups), what), scope, label)
 			}
 			fmt.Fprintf(b, "%s gets the %s requests%s %s: %d of %d (%.1f%%), costing %s.\n", title(key(top)), most("most", "fewest"), scope, label,
@@ -511,6 +527,34 @@ func writeErrorTypes(b *strings.Builder, t triage.Output, s workload.Stats) bool
 		fmt.Fprintf(b, "| %s | %d | %.1f%% |\n", k, s.Errors.ByType[k], 100*float64(s.Errors.ByType[k])/float64(tot.Errors))
 	}
 	return true
+}
+
+// weeks sums the window's days into weeks, Monday to Sunday (UTC), each keyed by its Monday
+// (Day) with the days of it the window holds (Key: "7 days", or fewer at either end).
+func weeks(days []workload.Spend) []workload.Spend {
+	at := map[string]int{}
+	var out []workload.Spend
+	n := map[string]int{}
+	for _, d := range days {
+		day, err := time.Parse(time.DateOnly, d.Day)
+		if err != nil {
+			continue
+		}
+		monday := day.AddDate(0, 0, -(int(day.Weekday())+6)%7).Format(time.DateOnly)
+		i, ok := at[monday]
+		if !ok {
+			i, at[monday] = len(out), len(out)
+			out = append(out, workload.Spend{Day: monday})
+		}
+		w := &out[i]
+		w.Requests, w.CostUSD, w.Errors, w.ErrorCostUSD = w.Requests+d.Requests, w.CostUSD+d.CostUSD, w.Errors+d.Errors, w.ErrorCostUSD+d.ErrorCostUSD
+		w.InputTokens, w.OutputTokens = w.InputTokens+d.InputTokens, w.OutputTokens+d.OutputTokens
+		n[monday]++
+	}
+	for i := range out {
+		out[i].Key = plural(n[out[i].Day], "day")
+	}
+	return out
 }
 
 // lengthRe is a ranking by how long a request is, not by the tokens in all.

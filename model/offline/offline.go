@@ -539,6 +539,9 @@ func rankedBy(l string) string {
 		return model.ByProvider
 	case has(l, "day of the week", "day of week", "days of the week", "weekday", "by weekday", "which weekday", "weekend"):
 		return model.ByWeekday
+	case has(l, "which week", "what week", "by week", "per week", "each week", "every week", "weekly", "week by week",
+		"busiest week", "expensive week", "costliest week", "quietest week", "worst week"):
+		return model.ByWeek
 	case has(l, "hour of the day", "hour of day", "time of day", "time of the day", "which hour", "what hour", "by hour", "per hour", "hourly",
 		"busiest hour", "quietest hour", "expensive hour", "costliest hour", "peak hour", "peak time", "peak hours") || countedRe.MatchString(l) && has(l, " hours"):
 		return model.ByHour

@@ -270,6 +270,8 @@ func TestTriageRanks(t *testing.T) {
 		{"show me the price list", model.MetricPrice, "", ""},
 		{"am I over budget?", model.MetricForecast, "", ""},
 		{"how does this month compare to last month?", model.MetricMonths, "", ""},
+		{"what was my busiest week?", model.MetricRequests, model.ByWeek, ""},
+		{"how much did I spend each week?", model.MetricCost, model.ByWeek, ""},
 		{"what did I spend on gpt-4o last month vs this month?", model.MetricMonths, "", ""},
 		{"what are my longest prompts?", model.MetricTokens, model.ByRoute, ""},
 		{"which model has the shortest responses?", model.MetricTokens, model.ByModel, ""},
