@@ -782,6 +782,23 @@ func rankedCases(f facts) []Case {
 		add("What was my busiest week in the last 30 days?", true,
 			fmt.Sprintf("The week of **%s** gets the most requests in the last 30 days: %d of %d", key, weeks[best].requests, len(rs)))
 	}
+	// What failures cost, by route: ranked by that cost, not by their count.
+	{
+		failCost := map[string]float64{}
+		for _, r := range f.in(30, all) {
+			if !r.OK {
+				failCost[r.Route] += r.CostUSD
+			}
+		}
+		worst := ""
+		for rt, c := range failCost {
+			if worst == "" || c > failCost[worst] || c == failCost[worst] && rt < worst {
+				worst = rt
+			}
+		}
+		add("What's the cost of errors by route in the last 30 days?", worst != "",
+			fmt.Sprintf("Route **%s**'s failed requests cost the most in the last 30 days: **$%.2f**", worst, failCost[worst]))
+	}
 	// Reliability is the error rate, ranked by the rate from either end.
 	g, ok = top(f.in(30, all), byProvider, all, func(g group) float64 { return -float64(g.fails) / float64(g.requests) })
 	add("Which provider has the best uptime?", ok,
@@ -1097,6 +1114,9 @@ func sumCases(f facts) []Case {
 		{Question: "How much did I spend on weekends in the last 30 days?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("On weekends (Saturdays and Sundays) in the last 30 days: **$%.2f** over %d full UTC days, $%.2f a day, against $%.2f a day on the %d weekdays ($%.2f in all)",
 				weekendCost, weekendDays, weekendCost/float64(weekendDays), weekdayCost/float64(weekdayDays), weekdayDays, weekdayCost)}},
+		{Question: "How much did I spend on weekdays in the last 30 days?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("On weekdays (Monday to Friday) in the last 30 days: **$%.2f** over %d full UTC days, $%.2f a day, against $%.2f a day on the %d weekend days ($%.2f in all)",
+				weekdayCost, weekdayDays, weekdayCost/float64(weekdayDays), weekendCost/float64(weekendDays), weekendDays, weekendCost)}},
 		rateLimits, timeouts,
 		{Question: "What's the cost of a request on claude-opus-4 in the last 30 days?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("Your average cost a request on claude-opus-4 in the last 30 days is **$%.4f**: $%.2f over %d requests", cost(opus)/float64(len(opus)), cost(opus), len(opus))}},

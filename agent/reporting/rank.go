@@ -193,9 +193,15 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 		// "the highest error rate" and "the most reliable" rank by the rate; "the most
 		// errors", and a breakdown, by the count (ties to the higher rate).
 		byRate := strings.Contains(q, "rate") && has(q, "highest", "lowest", "worst", "best") || model.AsksReliability(q)
+		// "the cost of errors by route": by what the failures cost, not how many there were.
+		byCost := !byRate && has(q, "cost of error", "cost of fail", "error cost", "failure cost", "costliest error", "most expensive error",
+			"errors cost the most", "failures cost the most", "failed requests cost the most")
 		rows := rank(func(a, b workload.Spend) bool {
 			if byRate && rate(a) != rate(b) {
 				return rate(a) > rate(b)
+			}
+			if byCost && a.ErrorCostUSD != b.ErrorCostUSD {
+				return a.ErrorCostUSD > b.ErrorCostUSD
 			}
 			if a.Errors != b.Errors {
 				return a.Errors > b.Errors
@@ -206,6 +212,9 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 			fmt.Fprintf(b, "%s has the %s error rate%s %s: **%.2f%%**, %d of its %d requests failed, costing %s. In all, %d of %d requests failed (%.2f%%).\n",
 				title(key(top)), most("highest", "lowest"), scope, label, rate(top)*100, top.Errors, top.Requests, money(top.ErrorCostUSD),
 				tot.Errors, tot.Requests, tot.ErrorRate*100)
+		} else if top := rows[0]; headline && byCost {
+			fmt.Fprintf(b, "%s's failed requests cost the %s%s %s: **%s** of the %s all failures cost, %d of its %d requests (%.2f%%).\n",
+				title(key(top)), most("most", "least"), scope, label, money(top.ErrorCostUSD), money(s.Errors.WasteUSD), top.Errors, top.Requests, rate(top)*100)
 		} else if headline {
 			fmt.Fprintf(b, "%s has the %s errors%s %s: %d of its %d requests failed (%.2f%%), costing %s.", title(key(top)),
 				most("most", "fewest"), scope, label, top.Errors, top.Requests, rate(top)*100, money(top.ErrorCostUSD))
@@ -437,9 +446,9 @@ func writeWeekdays(b *strings.Builder, t triage.Output, s workload.Stats, questi
 		what, val = "tokens", func(x wd) float64 { return float64(x.toks) / float64(x.days) }
 		format = func(v float64) string { return fmt.Sprintf("%.0f tokens", v) }
 	}
-	if strings.Contains(strings.ToLower(question), "weekend") {
-		// "how much did I spend on weekends?": Saturdays and Sundays together, against the
-		// other days, over full UTC days.
+	// "how much did I spend on weekends?" (Saturdays and Sundays together) or "… on weekdays?"
+	// (Monday to Friday): that group first, against the other, over full UTC days.
+	if q := strings.ToLower(question); has(q, "weekend", "weekdays", "working days", "business days", "workdays") {
 		var end, week wd
 		for _, x := range rows {
 			y := &week
@@ -449,12 +458,16 @@ func writeWeekdays(b *strings.Builder, t triage.Output, s workload.Stats, questi
 			y.days, y.requests, y.errs, y.toks, y.cost = y.days+x.days, y.requests+x.requests, y.errs+x.errs, y.toks+x.toks, y.cost+x.cost
 		}
 		total := func(x wd) string { return format(val(x) * float64(x.days)) }
-		if end.days == 0 {
-			fmt.Fprintf(b, "Your records%s %s hold no full weekend day.\n", scopeText(t), t.Window.In())
+		asked, other, askedName, otherName, none := end, week, "weekends (Saturdays and Sundays)", "weekdays", "weekend day"
+		if !has(q, "weekend") {
+			asked, other, askedName, otherName, none = week, end, "weekdays (Monday to Friday)", "weekend days", "weekday"
+		}
+		if asked.days == 0 {
+			fmt.Fprintf(b, "Your records%s %s hold no full %s.\n", scopeText(t), t.Window.In(), none)
 		} else {
-			fmt.Fprintf(b, "On weekends (Saturdays and Sundays)%s %s: **%s** over %d full UTC days, %s a day", scopeText(t), t.Window.In(), total(end), end.days, format(val(end)))
-			if week.days > 0 {
-				fmt.Fprintf(b, ", against %s a day on the %d weekdays (%s in all)", format(val(week)), week.days, total(week))
+			fmt.Fprintf(b, "On %s%s %s: **%s** over %d full UTC days, %s a day", askedName, scopeText(t), t.Window.In(), total(asked), asked.days, format(val(asked)))
+			if other.days > 0 {
+				fmt.Fprintf(b, ", against %s a day on the %d %s (%s in all)", format(val(other)), other.days, otherName, total(other))
 			}
 			b.WriteString(".\n")
 		}

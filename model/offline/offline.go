@@ -537,7 +537,8 @@ func rankedBy(l string) string {
 		return model.ByModel
 	case has(l, "which provider", "what provider", "by provider", "per provider", "each provider", "providers"):
 		return model.ByProvider
-	case has(l, "day of the week", "day of week", "days of the week", "weekday", "by weekday", "which weekday", "weekend"):
+	case has(l, "day of the week", "day of week", "days of the week", "weekday", "by weekday", "which weekday", "weekend",
+		"working days", "business days", "workdays"):
 		return model.ByWeekday
 	case has(l, "which week", "what week", "by week", "per week", "each week", "every week", "weekly", "week by week",
 		"busiest week", "expensive week", "costliest week", "quietest week", "worst week"):
