@@ -508,11 +508,11 @@ func writeMonths(b *strings.Builder, t triage.Output, months []workload.Stats) {
 	if partial {
 		prevDays = months[0].CoveredDays
 	}
-	perDay := func(x workload.Totals, days float64) float64 { return x.CostUSD / max(days, 1.0/24) }
+	daily := func(x workload.Totals, days float64) float64 { return x.CostUSD / max(days, 1.0/24) }
 	fmt.Fprintf(b, "%s so far%s: **%s** over %d requests in %.1f days (%s a day), against %s over %d requests in %s (%s a day over %.0f days)",
-		this.Format("January 2006"), scope, money(cur.CostUSD), cur.Requests, curDays, money(perDay(cur, curDays)),
-		money(prev.CostUSD), prev.Requests, last.Format("January"), money(perDay(prev, prevDays)), prevDays)
-	switch p, c := perDay(prev, prevDays), perDay(cur, curDays); {
+		this.Format("January 2006"), scope, money(cur.CostUSD), cur.Requests, curDays, money(daily(cur, curDays)),
+		money(prev.CostUSD), prev.Requests, last.Format("January"), money(daily(prev, prevDays)), prevDays)
+	switch p, c := daily(prev, prevDays), daily(cur, curDays); {
 	case prev.Requests == 0:
 		b.WriteString(": your records hold nothing the month before.\n")
 	case c >= p:
@@ -529,7 +529,7 @@ func writeMonths(b *strings.Builder, t triage.Output, months []workload.Stats) {
 		if i == 1 {
 			name, days = this.Format("January 2006")+" so far", curDays
 		}
-		fmt.Fprintf(b, "| %s | %.1f | %d | %s | %s | %d |\n", name, days, x.Requests, money(x.CostUSD), money(perDay(x, days)), x.Errors)
+		fmt.Fprintf(b, "| %s | %.1f | %d | %s | %s | %d |\n", name, days, x.Requests, money(x.CostUSD), money(daily(x, days)), x.Errors)
 	}
 	if curDays < 3 {
 		fmt.Fprintf(b, "\nOnly %.1f days of %s have passed: a few days' rate moves with the days of the week.\n", curDays, this.Format("January"))

@@ -48,12 +48,7 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 		groups, key = s.SpendByDay, func(g workload.Spend) string { return g.Day }
 	case model.ByWeek:
 		what, title = "week (UTC, from Monday)", func(k string) string { return "The week of **" + k + "**" }
-		groups, key = weeks(s.SpendByDay), func(g workload.Spend) string {
-			if g.Key != "7 days" { // a week the window holds in part
-				return g.Day + " (" + g.Key + ")"
-			}
-			return g.Day
-		}
+		groups, key = weeks(s.SpendByDay), func(g workload.Spend) string { return g.Key }
 	default:
 		return false
 	}
@@ -291,7 +286,15 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 		// Ranked by the figure the question names, p95 unless it names another.
 		asked := percentileAsked(question)
 		of := func(d workload.Dist) float64 {
-			return map[string]float64{"mean": d.Mean, "p50": d.P50, "p95": d.P95, "p99": d.P99}[asked]
+			switch asked {
+			case "mean":
+				return d.Mean
+			case "p50":
+				return d.P50
+			case "p99":
+				return d.P99
+			}
+			return d.P95
 		}
 		sort.SliceStable(rows, func(i, j int) bool {
 			if of(rows[i].Dist) == of(rows[j].Dist) {
@@ -542,12 +545,13 @@ func writeErrorTypes(b *strings.Builder, t triage.Output, s workload.Stats) bool
 	return true
 }
 
-// weeks sums the window's days into weeks, Monday to Sunday (UTC), each keyed by its Monday
-// (Day) with the days of it the window holds (Key: "7 days", or fewer at either end).
+// weeks sums the window's days into weeks, Monday to Sunday (UTC), each with its Monday as
+// Day and as Key, the days of it the window holds beside a week it holds in part
+// ("2026-11-30 (4 days)").
 func weeks(days []workload.Spend) []workload.Spend {
-	at := map[string]int{}
+	at := map[string]int{} // a Monday's week in out
 	var out []workload.Spend
-	n := map[string]int{}
+	var held []int // the days of each week in out
 	for _, d := range days {
 		day, err := time.Parse(time.DateOnly, d.Day)
 		if err != nil {
@@ -557,15 +561,17 @@ func weeks(days []workload.Spend) []workload.Spend {
 		i, ok := at[monday]
 		if !ok {
 			i, at[monday] = len(out), len(out)
-			out = append(out, workload.Spend{Day: monday})
+			out, held = append(out, workload.Spend{Day: monday, Key: monday}), append(held, 0)
 		}
 		w := &out[i]
 		w.Requests, w.CostUSD, w.Errors, w.ErrorCostUSD = w.Requests+d.Requests, w.CostUSD+d.CostUSD, w.Errors+d.Errors, w.ErrorCostUSD+d.ErrorCostUSD
 		w.InputTokens, w.OutputTokens = w.InputTokens+d.InputTokens, w.OutputTokens+d.OutputTokens
-		n[monday]++
+		held[i]++
 	}
 	for i := range out {
-		out[i].Key = plural(n[out[i].Day], "day")
+		if held[i] < 7 {
+			out[i].Key += " (" + plural(held[i], "day") + ")"
+		}
 	}
 	return out
 }

@@ -238,7 +238,6 @@ func (p *Provider) triage(q string, today time.Time) model.Triage {
 		}
 		t.Targets.P95MS = v
 	}
-	t.Routes = []string{}
 	t.Routes = routes(q)
 	t.Kind = model.KindReport
 	if t.Category != model.CategorySyntheticData {
@@ -637,9 +636,15 @@ func write(data json.RawMessage) string {
 		b.WriteString(" No optimization with a measurable saving stands out in this window.")
 	default:
 		fmt.Fprintf(&b, " %d recommendation(s) below would save about $%s a month (%.1f%% of spend).", f.Recs, money(f.SavingsUSD), f.SavingsPct)
-		if m := f.Beyond; m != nil && f.TargetPct == 0 {
-			fmt.Fprintf(&b, " A larger step, with more risk to answer quality: moving all of route %s from %s to %s would save about $%s a month (%.1f%% of spend) on its own; ask \"what if I moved %s to %s?\" to see it priced, and how to validate it first.",
-				m.Route, m.Model, m.Cheaper, money(m.SavingsUSD), m.SavingsPct, m.Route, m.Cheaper)
+		// The larger step beyond the recommendations, and (with a target) whether it meets it.
+		step := func(meets string) {
+			m := f.Beyond
+			fmt.Fprintf(&b, "A larger step, with more risk to answer quality: moving all of route %s from %s to %s would save about $%s a month (%.1f%% of spend) on its own%s; ask \"what if I moved %s to %s?\" to see it priced, and how to validate it first.",
+				m.Route, m.Model, m.Cheaper, money(m.SavingsUSD), m.SavingsPct, meets, m.Route, m.Cheaper)
+		}
+		if f.Beyond != nil && f.TargetPct == 0 {
+			b.WriteString(" ")
+			step("")
 		}
 		if f.TargetPct > 0 {
 			if f.SavingsPct >= f.TargetPct {
@@ -647,12 +652,12 @@ func write(data json.RawMessage) string {
 			} else {
 				fmt.Fprintf(&b, " That falls short of your %.0f%% target", f.TargetPct)
 				if m := f.Beyond; m != nil {
-					fmt.Fprintf(&b, ". A larger step, with more risk to answer quality: moving all of route %s from %s to %s would save about $%s a month (%.1f%% of spend) on its own",
-						m.Route, m.Model, m.Cheaper, money(m.SavingsUSD), m.SavingsPct)
+					meets := ""
 					if m.SavingsPct >= f.TargetPct {
-						b.WriteString(", which alone meets it")
+						meets = ", which alone meets it"
 					}
-					fmt.Fprintf(&b, "; ask \"what if I moved %s to %s?\" to see it priced, and how to validate it first.", m.Route, m.Cheaper)
+					b.WriteString(". ")
+					step(meets)
 				} else {
 					b.WriteString("; the rest needs product changes, not configuration.")
 				}
