@@ -1,3 +1,7 @@
+// What a question asks beyond triage's fields, read from its words where the answer needs
+// them: a latency threshold, reliability, a rate of requests, a budget. Triage and the answer
+// read them alike, whichever provider triaged.
+
 package model
 
 import (
