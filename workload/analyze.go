@@ -29,6 +29,10 @@ type Totals struct {
 	Errors            int64   `json:"errors"`
 	ErrorRate         float64 `json:"error_rate"`
 	Retries           int64   `json:"retries"`
+	// InputCostUSD and OutputCostUSD divide CostUSD between input and output tokens by the
+	// price table (Price.Split); what models the table does not price cost stays in neither.
+	InputCostUSD  float64 `json:"input_cost_usd"`
+	OutputCostUSD float64 `json:"output_cost_usd"`
 }
 
 // Spend is one line of a breakdown.
@@ -45,7 +49,11 @@ type Spend struct {
 	CostUSD      float64  `json:"cost_usd"`
 	InputTokens  int64    `json:"input_tokens"`
 	OutputTokens int64    `json:"output_tokens"`
-	Share        float64  `json:"share"` // of the window's cost
+	// InputCostUSD and OutputCostUSD: CostUSD divided as Totals' are (models, routes and
+	// providers; not days).
+	InputCostUSD  float64 `json:"input_cost_usd,omitempty"`
+	OutputCostUSD float64 `json:"output_cost_usd,omitempty"`
+	Share         float64 `json:"share"` // of the window's cost
 	// Errors are the requests that failed, and ErrorCostUSD what they cost.
 	Errors       int64   `json:"errors,omitempty"`
 	ErrorCostUSD float64 `json:"error_cost_usd,omitempty"`
@@ -89,6 +97,8 @@ type ErrorStats struct {
 	Count  int64            `json:"count"`
 	Rate   float64          `json:"rate"`
 	ByType map[string]int64 `json:"by_type"`
+	// CostByType is what the failures of each type of ByType cost.
+	CostByType map[string]float64 `json:"cost_by_type,omitempty"`
 	// WasteUSD is the cost of calls that failed: paid for, nothing gained.
 	WasteUSD float64 `json:"waste_usd"`
 	// RetryWasteUSD estimates the failed attempts that were not logged as records: a record's
@@ -462,6 +472,8 @@ func sorted(m map[string]*Spend, total float64, byKey bool) []Spend {
 			other.CostUSD += s.CostUSD
 			other.InputTokens += s.InputTokens
 			other.OutputTokens += s.OutputTokens
+			other.InputCostUSD += s.InputCostUSD
+			other.OutputCostUSD += s.OutputCostUSD
 			other.Share += s.Share
 			other.Errors += s.Errors
 			other.ErrorCostUSD += s.ErrorCostUSD

@@ -55,6 +55,22 @@ func (p Price) Cost(input, cached, output int64, batch bool) float64 {
 	return c
 }
 
+// Split divides what a call cost between its input and its output tokens, in the proportion
+// their list prices give: a record carries one cost, and only the table knows how it divides.
+// Without tokens nothing divides (0, 0).
+func (p Price) Split(cost float64, input, cached, output int64) (in, out float64) {
+	cachedPrice := p.CachedInput
+	if cachedPrice == 0 {
+		cachedPrice = p.Input
+	}
+	i := float64(input-cached)*p.Input + float64(cached)*cachedPrice
+	o := float64(output) * p.Output
+	if i+o <= 0 {
+		return 0, 0
+	}
+	return cost * i / (i + o), cost * o / (i + o)
+}
+
 // Prices is the price table, read-only after it is built.
 type Prices struct {
 	byModel map[string]Price

@@ -102,15 +102,23 @@ func TestRollupsTallyAsRecords(t *testing.T) {
 func roundStats(s *workload.Stats) {
 	r := func(f *float64) { *f = math.Round(*f*1e9) / 1e9 }
 	r(&s.Totals.CostUSD)
+	r(&s.Totals.InputCostUSD)
+	r(&s.Totals.OutputCostUSD)
 	r(&s.Totals.ErrorRate)
 	r(&s.Errors.WasteUSD)
 	r(&s.Errors.RetryWasteUSD)
 	r(&s.Errors.Rate)
+	for k, v := range s.Errors.CostByType {
+		r(&v)
+		s.Errors.CostByType[k] = v
+	}
 	for _, l := range [][]workload.Spend{s.SpendByModel, s.SpendByRoute, s.SpendByProvider, s.SpendByDay, s.SpendByDayModel} {
 		for i := range l {
 			r(&l[i].CostUSD)
 			r(&l[i].Share)
 			r(&l[i].ErrorCostUSD)
+			r(&l[i].InputCostUSD)
+			r(&l[i].OutputCostUSD)
 		}
 	}
 }

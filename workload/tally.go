@@ -21,6 +21,7 @@ type Tally struct {
 	lastDay                  int64
 	lastDaySpend             *Spend
 	errTypes                 map[string]int64
+	errCost                  map[string]float64 // by the keys of errTypes
 	waste, retryWaste        float64
 	names                    map[string][]string // the price table's name → the names records used
 	models                   map[string]*modelInfo
@@ -75,7 +76,7 @@ func NewTally(w Window, prices *Prices) *Tally {
 
 func (t *Tally) init(w Window, prices *Prices) {
 	*t = Tally{w: w, prices: prices, byModel: map[string]*Spend{}, byRoute: map[string]*Spend{}, byProv: map[string]*Spend{},
-		days: map[int64]*Spend{}, errTypes: map[string]int64{}, names: map[string][]string{}, models: map[string]*modelInfo{},
+		days: map[int64]*Spend{}, errTypes: map[string]int64{}, errCost: map[string]float64{}, names: map[string][]string{}, models: map[string]*modelInfo{},
 		routes: map[string]*routeAcc{}, latByModel: map[string]*[]float32{}, dayModel: map[dayModel]*Spend{}}
 }
 
@@ -187,16 +188,25 @@ func (t *Tally) count(mi *modelInfo, ra *routeAcc, provider string, day int64, o
 	tot.OutputTokens += out
 	tot.CachedInputTokens += cached
 	tot.Retries += retries
-	mi.spend.add(n, cost, in, out)
-	if mi.spend.Provider != provider {
-		mi.spend.Provider = strings.Clone(provider)
-	}
-	ra.spend.add(n, cost, in, out)
 	prov, hit := t.provCache.get(provider)
 	if !hit {
 		prov = entry(t.byProv, provider)
 		t.provCache.put(provider, prov)
 	}
+	if mi.priced {
+		ic, oc := mi.price.Split(cost, in, cached, out)
+		tot.InputCostUSD += ic
+		tot.OutputCostUSD += oc
+		for _, s := range [...]*Spend{mi.spend, ra.spend, prov} {
+			s.InputCostUSD += ic
+			s.OutputCostUSD += oc
+		}
+	}
+	mi.spend.add(n, cost, in, out)
+	if mi.spend.Provider != provider {
+		mi.spend.Provider = strings.Clone(provider)
+	}
+	ra.spend.add(n, cost, in, out)
 	prov.add(n, cost, in, out)
 	t.day(day).add(n, cost, in, out)
 	if mi.lastDaySpend == nil || mi.lastDay != day {
@@ -222,6 +232,10 @@ func (t *Tally) count(mi *modelInfo, ra *routeAcc, provider string, day int64, o
 			s.ErrorTypes = countType(s.ErrorTypes, errType, n)
 		}
 		t.errTypes = countType(t.errTypes, errType, n)
+		if _, kept := t.errTypes[errType]; !kept {
+			errType = "(other)"
+		}
+		t.errCost[errType] += cost
 	}
 	t.retryWaste += retryWaste
 }
@@ -293,7 +307,7 @@ func (t *Tally) Stats() Stats {
 		s.SpendByDayModel = append(s.SpendByDayModel, v)
 	}
 	sort.Slice(s.SpendByDayModel, func(i, j int) bool { return s.SpendByDayModel[i].Key < s.SpendByDayModel[j].Key })
-	s.Errors = ErrorStats{Count: tot.Errors, Rate: tot.ErrorRate, ByType: t.errTypes, WasteUSD: t.waste, RetryWasteUSD: t.retryWaste, Retries: tot.Retries}
+	s.Errors = ErrorStats{Count: tot.Errors, Rate: tot.ErrorRate, ByType: t.errTypes, CostByType: t.errCost, WasteUSD: t.waste, RetryWasteUSD: t.retryWaste, Retries: tot.Retries}
 	return s
 }
 

@@ -74,6 +74,12 @@ func TestStatisticsByHand(t *testing.T) {
 		s.SpendByModel[1].Model != "gpt-4o" || !near(s.SpendByModel[1].CostUSD, 0.029875) || s.SpendByModel[1].Requests != 4 {
 		t.Fatalf("by model %+v", s.SpendByModel)
 	}
+	// The cost divided by list price: input 0.0025 + 0.005 + (2500·2.50 + 500·1.25)/1e6 +
+	// 0.0025 + 0.03, output 0.002 + 0.001 + 0.01 + 0 + 0.015.
+	if !near(tot.InputCostUSD, 0.046875) || !near(tot.OutputCostUSD, 0.028) ||
+		!near(s.SpendByModel[1].InputCostUSD, 0.016875) || !near(s.SpendByModel[1].OutputCostUSD, 0.013) {
+		t.Fatalf("input and output cost: totals %+v, gpt-4o %+v", tot, s.SpendByModel[1])
+	}
 	if len(s.SpendByRoute) != 2 || s.SpendByRoute[0].Route != "batch-job" || s.SpendByRoute[1].Route != "chat" {
 		t.Fatalf("by route %+v", s.SpendByRoute)
 	}
@@ -97,7 +103,7 @@ func TestStatisticsByHand(t *testing.T) {
 	if s.TTFTMS.Count != 0 {
 		t.Fatalf("ttft %+v", s.TTFTMS)
 	}
-	if e := s.Errors; !near(e.WasteUSD, 0.0025) || !near(e.RetryWasteUSD, 0.09) || e.ByType["rate_limit"] != 1 {
+	if e := s.Errors; !near(e.WasteUSD, 0.0025) || !near(e.RetryWasteUSD, 0.09) || e.ByType["rate_limit"] != 1 || !near(e.CostByType["rate_limit"], 0.0025) || len(e.CostByType) != 1 {
 		t.Fatalf("errors %+v", e)
 	}
 	want := [24]int64{}
