@@ -449,6 +449,8 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 	)
 	cs = append(cs, rankedCases(f)...)
 	cs = append(cs, calendarCases(f)...)
+	cs = append(cs, versusCases(f)...)
+	cs = append(cs, tokenCostCases(f)...)
 	return append(cs, sumCases(f)...)
 }
 
@@ -598,6 +600,27 @@ func calendarCases(f facts) []Case {
 			Must: []string{fmt.Sprintf("**%d requests** on route support-chat in the last 30 days", len(sc30)),
 				fmt.Sprintf("That is **%.1f%%** of your %d requests on every model and route", 100*float64(len(sc30))/float64(len(all30)), len(all30))}},
 	}
+	// This week: from Monday (UTC) to now; and "on Monday", the latest Monday, today on one.
+	said := func(d time.Time) string {
+		switch {
+		case d.Equal(today):
+			return "today (" + d.Format(time.DateOnly) + ", UTC, so far)"
+		case d.Equal(y):
+			return "yesterday (" + d.Format(time.DateOnly) + ", UTC)"
+		}
+		return "on " + d.Format(time.DateOnly) + " (UTC)"
+	}
+	monday := today.AddDate(0, 0, -((int(today.Weekday()) + 6) % 7))
+	weekPhrase := "this week (since Monday " + monday.Format(time.DateOnly) + ", UTC)"
+	if monday.Equal(today) {
+		weekPhrase = said(today)
+	}
+	thisWeek, onMonday := between(monday, today, all), between(monday, monday, all)
+	cs = append(cs,
+		Case{Question: "How much did I spend this week?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("You spent **$%.2f** %s, over %d requests", cost(thisWeek), weekPhrase, len(thisWeek))}},
+		Case{Question: "How much did I spend on Monday?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("You spent **$%.2f** %s, over %d requests", cost(onMonday), said(monday), len(onMonday))}})
 	// The year so far: from its first UTC day to now.
 	year := time.Date(today.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
 	ytd := between(year, today, all)
@@ -703,6 +726,119 @@ func byDay(r workload.Record) string      { return r.TS.UTC().Format("2006-01-02
 func failsThenRate(g group) float64 { return float64(g.fails) + float64(g.fails)/float64(g.requests) }
 func costOf(g group) float64        { return math.Round(g.cost * 100) }
 func perRequest(g group) float64    { return math.Round(g.cost / float64(g.requests) * 1e4) }
+
+// versusCases ask whether one model or route is faster, cheaper or more reliable than
+// another: yes or no first, by the median latency, the cost a request or the error rate.
+func versusCases(f facts) []Case {
+	noReport := []string{"## Recommendations"}
+	rs := f.in(30, all)
+	mini, four := f.in(30, modelIs("gpt-4o-mini")), f.in(30, modelIs("gpt-4o"))
+	opus, sonnet := f.in(30, modelIs("claude-opus-4")), f.in(30, modelIs("claude-sonnet-4"))
+	if len(mini) == 0 || len(four) == 0 || len(opus) == 0 || len(sonnet) == 0 {
+		return nil
+	}
+	a, c := percentile(mini, 0.5), percentile(four, 0.5)
+	verdict, word := "**Yes**", "faster"
+	if a > c {
+		verdict, word = "**No**", "slower"
+	}
+	if d := 100 * math.Abs(a-c) / math.Max(a, c); d < 5 {
+		verdict = fmt.Sprintf("**About the same** (%.1f%% apart)", d)
+	}
+	perReq := func(rs []workload.Record) float64 { return cost(rs) / float64(len(rs)) }
+	cheaper := "**No**"
+	if perReq(opus) < perReq(sonnet) {
+		cheaper = "**Yes**"
+	}
+	// Routes, named without the word "route".
+	sc, ra := f.in(30, route("support-chat")), f.in(30, route("rag-answer"))
+	failRate := func(rs []workload.Record) float64 {
+		var n int
+		for _, r := range rs {
+			if !r.OK {
+				n++
+			}
+		}
+		return 100 * float64(n) / float64(len(rs))
+	}
+	reliable := "**No**"
+	if failRate(sc) < failRate(ra) {
+		reliable = "**Yes**"
+	}
+	// The models one route uses, each with its requests.
+	models := groups(sc, byModel)
+	lead, _ := top(sc, byModel, all, requests)
+	cs := []Case{
+		{Question: "Is gpt-4o-mini faster than gpt-4o in the last 30 days?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("%s: gpt-4o-mini is %s than gpt-4o at the median, %.0f ms against %.0f ms", verdict, word, a, c)}},
+		{Question: "Is claude-opus-4 cheaper than claude-sonnet-4 in the last 30 days?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("%s: a request on claude-opus-4 costs $%.4f against $%.4f on claude-sonnet-4.", cheaper, perReq(opus), perReq(sonnet))}},
+		{Question: "Is support-chat more reliable than rag-answer in the last 30 days?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("%s: support-chat fails %.2f%% of its requests against %.2f%% on rag-answer.", reliable, failRate(sc), failRate(ra))}},
+	}
+	if len(sc) > 0 && lead.key != "" {
+		n := "1 model"
+		if len(models) != 1 {
+			n = fmt.Sprintf("%d models", len(models))
+		}
+		cs = append(cs, Case{Question: "What models does the support-chat route use?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("You used %s on route support-chat in the last 30 days. **%s** gets the most requests on route support-chat in the last 30 days: %d of %d",
+				n, lead.key, lead.requests, len(sc))}})
+	}
+	// Tokens a request, by route: the average of each, not the total.
+	perRoute := func(g group) float64 { return math.Round(float64(g.in+g.out) / float64(g.requests)) }
+	if g, ok := top(rs, byRoute, all, perRoute); ok {
+		cs = append(cs, Case{Question: "Which route has the most tokens per request in the last 30 days?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("Route **%s** has the longest requests in the last 30 days: **%.0f tokens a request** on average, over %d requests",
+				g.key, perRoute(g), g.requests)}})
+	}
+	return cs
+}
+
+// tokenCostCases divide the spend between input and output tokens: each record's cost in the
+// proportion of its model's list prices (cached input at the cached price), summed.
+func tokenCostCases(f facts) []Case {
+	noReport := []string{"## Recommendations"}
+	prices := workload.DefaultPrices()
+	rs := f.in(30, all)
+	var in, out, total float64
+	outBy := map[string]float64{}
+	costBy := map[string]float64{}
+	for _, r := range rs {
+		total += r.CostUSD
+		p, ok := prices.Lookup(r.Model)
+		if !ok {
+			continue
+		}
+		cachedPrice := p.CachedInput
+		if cachedPrice == 0 {
+			cachedPrice = p.Input
+		}
+		i := float64(r.InputTokens-r.CachedInputTokens)*p.Input + float64(r.CachedInputTokens)*cachedPrice
+		o := float64(r.OutputTokens) * p.Output
+		if i+o == 0 {
+			continue
+		}
+		in += r.CostUSD * i / (i + o)
+		out += r.CostUSD * o / (i + o)
+		outBy[r.Model] += r.CostUSD * o / (i + o)
+		costBy[r.Model] += r.CostUSD
+	}
+	lead := ""
+	for m, v := range outBy {
+		if lead == "" || v > outBy[lead] {
+			lead = m
+		}
+	}
+	return []Case{
+		{Question: "How much of my spend is output tokens in the last 30 days?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("**$%.2f of your $%.2f (%.1f%%) paid for output tokens** in the last 30 days, and $%.2f (%.1f%%) for input tokens",
+				out, total, 100*out/total, in, 100*in/total)}},
+		{Question: "Which model spends the most on output tokens in the last 30 days?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("**%s** spends the most on output tokens in the last 30 days: **$%.2f**, %.1f%% of its $%.2f",
+				lead, outBy[lead], 100*outBy[lead]/costBy[lead], costBy[lead])}},
+	}
+}
 
 // rankedCases ask which route, model, provider, day or error type leads (or trails) in errors,
 // requests, tokens, cost or latency: the answer names the leader with its figures first,
@@ -1020,6 +1156,8 @@ func sumCases(f facts) []Case {
 			n, typ, days, 100*float64(n)/float64(failed), failed, 100*float64(n)/float64(len(rs)), len(rs))}}
 	}
 	rateLimits, timeouts := failedWith(30, "rate_limit"), failedWith(14, "timeout")
+	timedOut := f.in(30, func(r workload.Record) bool { return !r.OK && r.ErrorType == "timeout" })
+	failed30 := f.in(30, func(r workload.Record) bool { return !r.OK })
 	rateLimits.Question, timeouts.Question = "How many requests failed with rate limits in the last 30 days?", "how many timeouts did I have in the last 14 days?"
 	var sum float64
 	sc := f.in(30, route("support-chat"))
@@ -1118,6 +1256,12 @@ func sumCases(f facts) []Case {
 			Must: []string{fmt.Sprintf("On weekdays (Monday to Friday) in the last 30 days: **$%.2f** over %d full UTC days, $%.2f a day, against $%.2f a day on the %d weekend days ($%.2f in all)",
 				weekdayCost, weekdayDays, weekdayCost/float64(weekdayDays), weekendCost/float64(weekendDays), weekendDays, weekendCost)}},
 		rateLimits, timeouts,
+		{Question: "How much did timeouts cost me in the last 30 days?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("Requests that failed with timeout cost you **$%.2f** in the last 30 days: %d requests", cost(timedOut), len(timedOut))}},
+		{Question: "What's my cost per successful request in the last 30 days?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("Each successful request cost you **$%.4f** on average in the last 30 days: $%.2f over the %d of %d requests that succeeded",
+				cost(rs)/float64(len(rs)-len(failed30)), cost(rs), len(rs)-len(failed30), len(rs))}},
+		{Question: "How many requests hit the cache in the last 7 days?", Kind: KindFigure, MustNot: noReport, Must: []string{cache}},
 		{Question: "What's the cost of a request on claude-opus-4 in the last 30 days?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("Your average cost a request on claude-opus-4 in the last 30 days is **$%.4f**: $%.2f over %d requests", cost(opus)/float64(len(opus)), cost(opus), len(opus))}},
 		{Question: "How many tokens per request on average in the last 7 days?", Kind: KindFigure, MustNot: noReport,

@@ -152,6 +152,9 @@ const (
 	// MetricPrice is the price table's list prices of the models the question names (or of
 	// the user's own), beside what the user paid on each.
 	MetricPrice = "price"
+	// MetricTokenCost divides the spend between input and output tokens, by each model's list
+	// prices: "how much of my spend is output tokens?".
+	MetricTokenCost = "token_cost"
 	// MetricCompare sets two or more models (or routes) the question names side by side: cost
 	// a request, error rate, latency, tokens.
 	MetricCompare = "compare"

@@ -79,3 +79,31 @@ func Budget(q string) (usd float64, ok bool) {
 	}
 	return v, true
 }
+
+// comparativeRe is a question that sets one thing against another: "is gpt-4o-mini faster
+// than gpt-4o?", "cheaper than", "more reliable than".
+var comparativeRe = regexp.MustCompile(`(?i)\b(faster|quicker|slower|cheaper|less expensive|pricier|costlier|more expensive|more reliable|less reliable)\s+than\b`)
+
+// Comparative is what a question compares two models or routes by, one of "faster",
+// "slower", "cheaper", "pricier", "more reliable" and "less reliable"; "" when it compares
+// nothing ("slower than 2 s" is a latency threshold). Triage reads it to set the two side by
+// side, and the answer to say yes or no first.
+func Comparative(q string) string {
+	m := comparativeRe.FindStringSubmatch(q)
+	if m == nil {
+		return ""
+	}
+	if _, ok := LatencyThreshold(q); ok {
+		return ""
+	}
+	switch w := strings.ToLower(m[1]); w {
+	case "quicker":
+		return "faster"
+	case "less expensive":
+		return "cheaper"
+	case "costlier", "more expensive":
+		return "pricier"
+	default:
+		return w
+	}
+}

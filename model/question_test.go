@@ -32,3 +32,19 @@ func TestBudget(t *testing.T) {
 		}
 	}
 }
+
+func TestComparative(t *testing.T) {
+	t.Parallel()
+	for q, want := range map[string]string{
+		"is gpt-4o-mini faster than gpt-4o?":            "faster",
+		"Is claude-opus-4 more expensive than gpt-4.1?": "pricier",
+		"is support-chat less expensive than rag?":      "cheaper",
+		"is gemini more reliable than claude?":          "more reliable",
+		"how many requests were slower than 2 s?":       "", // a threshold, not a comparison
+		"which model is faster?":                        "",
+	} {
+		if got := model.Comparative(q); got != want {
+			t.Errorf("%q: %q, want %q", q, got, want)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -79,13 +80,22 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 		}
 		spendTable(s.SpendByRoute, "route", byRoute)
 	case model.MetricErrorRate:
-		// An error type the question names ("how many requests hit rate limits?") comes first.
-		for _, k := range namedErrorTypes(question, s.Errors.ByType) {
+		// An error type the question names ("how many requests hit rate limits?") comes first,
+		// with what its failures cost when that is asked ("how much did timeouts cost me?").
+		q := strings.ToLower(question)
+		asksCost := has(q, "cost", "spend", "spent", "waste", "pay", "money", "$") && !has(q, "retr")
+		named := namedErrorTypes(question, s.Errors.ByType)
+		for _, k := range named {
 			n := s.Errors.ByType[k]
+			if asksCost {
+				fmt.Fprintf(b, "Requests that failed with %s cost you **%s**%s %s: %d requests, %.1f%% of the %d that failed, which cost %s in all.\n", k,
+					money(s.Errors.CostByType[k]), scope, label, n, share(n, tot.Errors), tot.Errors, money(s.Errors.WasteUSD))
+				continue
+			}
 			fmt.Fprintf(b, "**%d requests** failed with %s%s %s: %.1f%% of the %d that failed, %.2f%% of all %d.\n", n, k, scope, label,
 				share(n, tot.Errors), tot.Errors, share(n, tot.Requests), tot.Requests)
 		}
-		if q := strings.ToLower(question); has(q, "cost", "spend", "spent", "waste", "pay", "money", "$") && !has(q, "retr") {
+		if asksCost && len(named) == 0 {
 			// "how much do failed requests cost me?": the cost first.
 			fmt.Fprintf(b, "Failed requests cost you **%s**%s %s: %d of %d requests failed (%.2f%%).\n", money(s.Errors.WasteUSD), scope, label,
 				tot.Errors, tot.Requests, tot.ErrorRate*100)
@@ -93,7 +103,7 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 			fmt.Fprintf(b, "Your error rate%s %s is **%.2f%%**: %d of %d requests failed, costing %s.\n", scope, label,
 				tot.ErrorRate*100, tot.Errors, tot.Requests, money(s.Errors.WasteUSD))
 		}
-		if q := strings.ToLower(question); has(q, "per day", "a day", "each day", "daily average", "average daily") && s.CoveredDays >= 2 {
+		if has(q, "per day", "a day", "each day", "daily average", "average daily") && s.CoveredDays >= 2 {
 			// "how many errors a day on average?": the count a day, beside the rate.
 			fmt.Fprintf(b, "That is **%.1f failed requests a day** on average over the %.0f days your records cover.\n",
 				float64(tot.Errors)/s.CoveredDays, s.CoveredDays)
@@ -109,9 +119,9 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 			return types[i] < types[j]
 		})
 		if len(types) > 0 {
-			b.WriteString("\n| error type | requests |\n| --- | ---: |\n")
+			b.WriteString("\n| error type | requests | cost |\n| --- | ---: | ---: |\n")
 			for _, k := range types {
-				fmt.Fprintf(b, "| %s | %d |\n", k, s.Errors.ByType[k])
+				fmt.Fprintf(b, "| %s | %d | %s |\n", k, s.Errors.ByType[k], money(s.Errors.CostByType[k]))
 			}
 		}
 	case model.MetricLatency:
@@ -166,9 +176,18 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 		for _, m := range s.SpendByModel[:min(len(s.SpendByModel), shown(t))] {
 			fmt.Fprintf(b, "| %s | %d | %d | %d |\n", m.Model, m.Requests, m.InputTokens, m.OutputTokens)
 		}
+	case model.MetricTokenCost:
+		writeTokenCost(b, t, s, question)
 	case model.MetricCostPerRequest:
-		fmt.Fprintf(b, "Your average cost a request%s %s is **$%.4f**: %s over %d requests.\n", scope, label,
-			tot.CostUSD/float64(tot.Requests), money(tot.CostUSD), tot.Requests)
+		if ok := tot.Requests - tot.Errors; has(strings.ToLower(question), "success") && ok > 0 {
+			// "my cost per successful request": what each answer cost, failures' cost included.
+			fmt.Fprintf(b, "Each successful request cost you **$%.4f** on average%s %s: %s over the %d of %d requests that succeeded, "+
+				"with the %s the %d failures cost counted in. Over every request, $%.4f.\n", tot.CostUSD/float64(ok), scope, label,
+				money(tot.CostUSD), ok, tot.Requests, money(s.Errors.WasteUSD), tot.Errors, tot.CostUSD/float64(tot.Requests))
+		} else {
+			fmt.Fprintf(b, "Your average cost a request%s %s is **$%.4f**: %s over %d requests.\n", scope, label,
+				tot.CostUSD/float64(tot.Requests), money(tot.CostUSD), tot.Requests)
+		}
 		b.WriteString("\n| model | requests | cost | cost a request |\n| --- | ---: | ---: | ---: |\n")
 		for i, m := range s.SpendByModel {
 			if i == 10 {
@@ -478,6 +497,61 @@ func writePrices(b *strings.Builder, t triage.Output, d data.Output) {
 	}
 	if len(p.NotFound) > 0 {
 		fmt.Fprintf(b, "\nNot in the price table: %s.\n", strings.Join(p.NotFound, ", "))
+	}
+}
+
+// writeTokenCost divides the spend between input and output tokens (workload.Price.Split):
+// the whole, or, ranked by route, model or provider, the one whose side asked costs most.
+func writeTokenCost(b *strings.Builder, t triage.Output, s workload.Stats, question string) {
+	tot, scope, label := s.Totals, scopeText(t), t.Window.In()
+	if tot.InputCostUSD+tot.OutputCostUSD <= 0 {
+		fmt.Fprintf(b, "The price table lists none of your models%s %s, so their cost of %s cannot be divided between input and output tokens.\n", scope, label, money(tot.CostUSD))
+		return
+	}
+	all := workload.Spend{InputCostUSD: tot.InputCostUSD, OutputCostUSD: tot.OutputCostUSD}
+	// The side asked leads: output unless the question asks about input or prompts alone.
+	side, other, of, ofOther := "output", "input", func(g workload.Spend) float64 { return g.OutputCostUSD }, func(g workload.Spend) float64 { return g.InputCostUSD }
+	if q := strings.ToLower(question); has(q, "input", "prompt") && !has(q, "output", "completion", "response") {
+		side, other, of, ofOther = other, side, ofOther, of
+	}
+	pct := func(part, whole float64) float64 { return 100 * part / max(whole, 1e-12) }
+	rows, what, name := s.SpendByModel, "model", func(g workload.Spend) string { return g.Model }
+	switch t.By {
+	case model.ByRoute:
+		rows, what, name = s.SpendByRoute, "route", func(g workload.Spend) string { return g.Route }
+	case model.ByProvider:
+		rows, what, name = s.SpendByProvider, "provider", func(g workload.Spend) string { return g.Provider }
+	}
+	if t.By == model.ByRoute || t.By == model.ByModel || t.By == model.ByProvider {
+		// "which model spends the most on output tokens?"
+		rows = slices.Clone(rows)
+		sort.SliceStable(rows, func(i, j int) bool { return (of(rows[i]) > of(rows[j])) != t.Least })
+		top, most, title := rows[0], "most", "**"+rows[0].Key+"**"
+		if t.Least {
+			most = "least"
+		}
+		if t.By == model.ByRoute {
+			title = "Route " + title
+		}
+		fmt.Fprintf(b, "%s spends the %s on %s tokens%s %s: **%s**, %.1f%% of its %s. On all of them, %s tokens cost %s of %s.\n",
+			title, most, side, scope, label, money(of(top)), pct(of(top), top.CostUSD), money(top.CostUSD), side, money(of(all)), money(tot.CostUSD))
+	} else {
+		fmt.Fprintf(b, "**%s of your %s (%.1f%%) paid for %s tokens**%s %s, and %s (%.1f%%) for %s tokens.", money(of(all)), money(tot.CostUSD),
+			pct(of(all), tot.CostUSD), side, scope, label, money(ofOther(all)), pct(ofOther(all), tot.CostUSD), other)
+		if tot.InputTokens > 0 && tot.OutputTokens > 0 && tot.InputCostUSD > 0 {
+			fmt.Fprintf(b, " Output is %.1f%% of your tokens, and an output token cost %.1f times what an input token did.",
+				share(tot.OutputTokens, tot.InputTokens+tot.OutputTokens), (tot.OutputCostUSD/float64(tot.OutputTokens))/(tot.InputCostUSD/float64(tot.InputTokens)))
+		}
+		b.WriteString("\n")
+	}
+	if rest := tot.CostUSD - tot.InputCostUSD - tot.OutputCostUSD; rest >= 0.005 {
+		fmt.Fprintf(b, "%s spent on models the price table does not list is in neither.\n", money(rest))
+	}
+	b.WriteString("Records carry one cost a request; it is divided in the proportion of each model's list prices for input (cached input at its own price) and output.\n")
+	fmt.Fprintf(b, "\n| %s | requests | input tokens | output tokens | input cost | output cost | output's share |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n", what)
+	for _, g := range rows[:min(len(rows), shown(t))] {
+		fmt.Fprintf(b, "| %s | %d | %d | %d | %s | %s | %.1f%% |\n", name(g), g.Requests, g.InputTokens, g.OutputTokens, money(g.InputCostUSD), money(g.OutputCostUSD),
+			pct(g.OutputCostUSD, g.InputCostUSD+g.OutputCostUSD))
 	}
 }
 

@@ -6,6 +6,7 @@ package reporting
 import (
 	"fmt"
 	"maps"
+	"math"
 	"regexp"
 	"slices"
 	"sort"
@@ -244,7 +245,7 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 		case in && !out:
 			side, of, all = "input ", func(g workload.Spend) int64 { return g.InputTokens }, tot.InputTokens
 		}
-		if lengthRe.MatchString(q) {
+		if lengthRe.MatchString(q) || perRequestRe.MatchString(q) {
 			writeLengths(b, t, s, rank, key, title, what, side, headline)
 			break
 		}
@@ -576,8 +577,12 @@ func weeks(days []workload.Spend) []workload.Spend {
 	return out
 }
 
-// lengthRe is a ranking by how long a request is, not by the tokens in all.
-var lengthRe = regexp.MustCompile(`\b(?:longest|shortest|largest|biggest|smallest)\b`)
+// lengthRe is a ranking by how long a request is, not by the tokens in all; so is one by the
+// tokens a request (perRequestRe).
+var (
+	lengthRe     = regexp.MustCompile(`\b(?:longest|shortest|largest|biggest|smallest)\b`)
+	perRequestRe = regexp.MustCompile(`\b(?:per|a|each|every)\s+(?:request|call)\b|\bon average\b|\b(?:average|avg|mean)\b`)
+)
 
 // writeLengths ranks by the tokens of a request on average, of the side asked ("the longest
 // prompts": input; "responses": output; else both): single requests are not kept.
@@ -609,6 +614,56 @@ func writeLengths(b *strings.Builder, t triage.Output, s workload.Stats, rank fu
 	}
 }
 
+// writeVerdict answers yes or no to "is a faster (cheaper, more reliable, …) than c?": by the
+// median latency (the p95 beside it), the cost a request, or the error rate. Nothing when the
+// question asks no such thing, or a latency is missing.
+func writeVerdict(b *strings.Builder, comparative, a, c string, as, cs workload.Spend, al, cl workload.Dist) {
+	yes := func(ok bool) string {
+		if ok {
+			return "**Yes**"
+		}
+		return "**No**"
+	}
+	rate := func(g workload.Spend) float64 { return 100 * float64(g.Errors) / float64(max(g.Requests, 1)) }
+	perReq := func(g workload.Spend) float64 { return g.CostUSD / float64(max(g.Requests, 1)) }
+	switch comparative {
+	case "faster", "slower":
+		if al.Count == 0 || cl.Count == 0 {
+			return
+		}
+		if al.P50 == cl.P50 {
+			fmt.Fprintf(b, "**No**: %s and %s have the same median latency, %.0f ms; at p95, %.0f ms against %.0f ms.\n", a, c, al.P50, al.P95, cl.P95)
+			return
+		}
+		word := "faster"
+		if al.P50 > cl.P50 {
+			word = "slower"
+		}
+		verdict := yes(word == comparative)
+		if d := 100 * math.Abs(al.P50-cl.P50) / max(al.P50, cl.P50); d < 5 {
+			verdict = fmt.Sprintf("**About the same** (%.1f%% apart)", d)
+		}
+		fmt.Fprintf(b, "%s: %s is %s than %s at the median, %.0f ms against %.0f ms", verdict, a, word, c, al.P50, cl.P50)
+		if (al.P95 > cl.P95) != (al.P50 > cl.P50) && al.P95 != cl.P95 {
+			fmt.Fprintf(b, ", but not at p95, %.0f ms against %.0f ms.\n", al.P95, cl.P95)
+		} else {
+			fmt.Fprintf(b, ", and at p95, %.0f ms against %.0f ms.\n", al.P95, cl.P95)
+		}
+	case "cheaper", "pricier":
+		word := "cheaper"
+		if perReq(as) > perReq(cs) {
+			word = "pricier"
+		}
+		fmt.Fprintf(b, "%s: a request on %s costs $%.4f against $%.4f on %s.\n", yes(word == comparative), a, perReq(as), perReq(cs), c)
+	case "more reliable", "less reliable":
+		word := "more reliable"
+		if rate(as) > rate(cs) {
+			word = "less reliable"
+		}
+		fmt.Fprintf(b, "%s: %s fails %.2f%% of its requests against %.2f%% on %s.\n", yes(word == comparative), a, rate(as), rate(cs), c)
+	}
+}
+
 // writeCompare sets the models (or routes) the question names side by side: the first two in
 // a sentence (cost a request, error rate, p95 latency), then each in a table.
 func writeCompare(b *strings.Builder, t triage.Output, s workload.Stats, question string) {
@@ -637,11 +692,21 @@ func writeCompare(b *strings.Builder, t triage.Output, s workload.Stats, questio
 	} else { // in the question's order
 		names = slices.Clone(names)
 		q := strings.ToLower(question)
+		// Where a name stands alone: "gpt-4o" in "is gpt-4o-mini faster than gpt-4o?" is the
+		// second, not the start of the first.
 		at := func(n string) int {
-			if i := strings.Index(q, strings.ToLower(n)); i >= 0 {
-				return i
+			n = strings.ToLower(n)
+			for from := 0; ; {
+				i := strings.Index(q[from:], n)
+				if i < 0 {
+					return len(q)
+				}
+				i += from
+				if end := i + len(n); end == len(q) || !strings.ContainsRune("abcdefghijklmnopqrstuvwxyz0123456789-._", rune(q[end])) {
+					return i
+				}
+				from = i + 1
 			}
-			return len(q)
 		}
 		sort.SliceStable(names, func(i, j int) bool { return at(names[i]) < at(names[j]) })
 	}
@@ -688,6 +753,7 @@ func writeCompare(b *strings.Builder, t triage.Output, s workload.Stats, questio
 		fmt.Fprintf(b, "No requests on %s %s %s, so there is nothing to compare it with; the table shows what there is.\n", what, strings.Join(missing, " or "), t.Window.In())
 	default:
 		a, c := rows[0], rows[1]
+		writeVerdict(b, model.Comparative(question), a.name, c.name, a.spend, c.spend, a.lat, c.lat)
 		fmt.Fprintf(b, "%s, **%s** costs **$%.4f** a request against $%.4f on %s, fails %.2f%% of its requests against %.2f%%, and has a p95 latency of %.0f ms against %.0f ms "+
 			"(%d and %d requests).\n", capitalize(t.Window.In()), a.name, perReq(a), perReq(c), c.name, errRate(a), errRate(c), a.lat.P95, c.lat.P95, a.spend.Requests, c.spend.Requests)
 		fmt.Fprintf(b, "In all, %s cost **%s** and %s %s.\n", a.name, money(a.spend.CostUSD), c.name, money(c.spend.CostUSD))

@@ -119,6 +119,9 @@ func window(m model.Triage, now time.Time) Window {
 			w.Label, w.Phrase = "yesterday", "yesterday ("+d+", UTC)"
 		case from.Equal(to):
 			w.Label, w.Phrase = d, "on "+d+" (UTC)"
+		case from.Weekday() == time.Monday && to.Equal(today) && to.Sub(from) < 7*24*time.Hour:
+			w.Label = "week to date"
+			w.Phrase = "this week (since Monday " + d + ", UTC)"
 		case from.Day() == 1 && to.Equal(from.AddDate(0, 1, -1)):
 			w.Label = from.Format("January 2006")
 			w.Phrase = "in " + w.Label

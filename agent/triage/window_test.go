@@ -25,6 +25,7 @@ func TestWindowOfCalendarDays(t *testing.T) {
 		{model.Triage{From: "2026-11-15", To: "2026-11-15"}, day("2026-11-15"), day("2026-11-16").Add(-time.Nanosecond), "2026-11-15", "on 2026-11-15 (UTC)"},
 		{model.Triage{From: "2026-12-01", To: "2026-12-01"}, day("2026-12-01"), day("2026-12-02").Add(-time.Nanosecond), "yesterday", "yesterday (2026-12-01, UTC)"},
 		{model.Triage{From: "2026-12-02", To: "2026-12-02"}, day("2026-12-02"), now, "today", "today (2026-12-02, UTC, so far)"},
+		{model.Triage{From: "2026-11-30", To: "2026-12-02"}, day("2026-11-30"), now, "week to date", "this week (since Monday 2026-11-30, UTC)"},
 		{model.Triage{From: "2026-11-03", To: "2026-11-09"}, day("2026-11-03"), day("2026-11-10").Add(-time.Nanosecond), "2026-11-03 to 2026-11-09", "from 2026-11-03 to 2026-11-09 (UTC)"},
 		{model.Triage{WindowDays: 7, WindowLabel: "last 7 days"}, now.Add(-7 * 24 * time.Hour), now, "last 7 days", "in the last 7 days"},
 		// Not a period the records can hold: the default.

@@ -31,7 +31,9 @@ var (
 	weekOfRe = regexp.MustCompile(`\b(first|second|third|fourth|last|1st|2nd|3rd|4th)\s+week\s+(?:of|in)\s+(` + monthNames + `)\b(?:\s+(\d{4})\b)?`)
 	// Words before a single date that make it the start of a period running to today.
 	sinceRe = regexp.MustCompile(`\b(?:since|from|starting)\s+(?:the\s+)?$`)
-	monthRe = regexp.MustCompile(`\b(?:(?:in|for|during|over|throughout|of)\s+(` + monthNames + `)\b(?:\s+(\d{4})\b)?|(` + monthNames + `)\s+(\d{4})\b|(january|february|april|june|july|august|september|october|november|december)\b)`)
+	// A weekday: "on Monday", "last Friday" (not "on Mondays": every Monday is a ranking).
+	weekdayRe = regexp.MustCompile(`\b(on|last|past|this past)\s+(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b`)
+	monthRe   = regexp.MustCompile(`\b(?:(?:in|for|during|over|throughout|of)\s+(` + monthNames + `)\b(?:\s+(\d{4})\b)?|(` + monthNames + `)\s+(\d{4})\b|(january|february|april|june|july|august|september|october|november|december)\b)`)
 )
 
 // calendar is the calendar period of UTC days, from and to inclusive, that the question l
@@ -110,6 +112,16 @@ func calendar(l string, today time.Time) (from, to time.Time, ok bool) {
 		}
 		return d.day, d.day, true
 	}
+	if m := weekdayRe.FindStringSubmatch(l); m != nil {
+		// The latest such day: today for "on Thursday" asked on a Thursday, a week ago for
+		// "last Thursday".
+		back := (int(today.Weekday()) - weekday(m[2]) + 7) % 7
+		if back == 0 && m[1] != "on" {
+			back = 7
+		}
+		d := today.AddDate(0, 0, -back)
+		return d, d, true
+	}
 	switch {
 	case has(l, "yesterday"):
 		y := today.AddDate(0, 0, -1)
@@ -118,6 +130,9 @@ func calendar(l string, today time.Time) (from, to time.Time, ok bool) {
 		return today, today, true
 	case has(l, "this month", "month to date", "month-to-date", "so far this month"):
 		return today.AddDate(0, 0, 1-today.Day()), today, true
+	case has(l, "this week", "week to date", "week-to-date"):
+		// From Monday (UTC), as the weeks of a ranking by week are.
+		return today.AddDate(0, 0, -((int(today.Weekday()) + 6) % 7)), today, true
 	case has(l, "this year", "year to date", "year-to-date", "ytd"):
 		return time.Date(today.Year(), 1, 1, 0, 0, 0, 0, time.UTC), today, true
 	}
@@ -190,6 +205,16 @@ func group(l string, m []int, i int) string {
 		return ""
 	}
 	return l[m[2*i]:m[2*i+1]]
+}
+
+// weekday is the time.Weekday, as a number, of a day's name.
+func weekday(name string) int {
+	for d := time.Sunday; d <= time.Saturday; d++ {
+		if strings.EqualFold(d.String(), name) {
+			return int(d)
+		}
+	}
+	return 0
 }
 
 // month is the number, as text, of a month's name or abbreviation.

@@ -225,8 +225,6 @@ func (p *Provider) triage(q string, today time.Time) model.Triage {
 		t.From, t.To = from.Format(time.DateOnly), to.Format(time.DateOnly)
 	} else if has(l, "24 hours") {
 		t.WindowDays, t.WindowLabel = 1, "last 24 hours"
-	} else if has(l, "this week") {
-		t.WindowDays, t.WindowLabel = 7, "last 7 days"
 	}
 	if m := costCutRe.FindStringSubmatch(q); m != nil {
 		t.Targets.CostCutPercent, _ = strconv.ParseFloat(m[1], 64)
@@ -343,6 +341,9 @@ func (p *Provider) triage(q string, today time.Time) model.Triage {
 	if t.Metric == model.MetricForecast && t.From != "" {
 		t.From, t.To = "", "" // "this month" names the month forecast, not the days its rate comes from
 	}
+	if t.Metric == model.MetricTrend && has(l, "this week") {
+		t.From, t.To = "", "" // "is this week more expensive than last week?": the last two weeks
+	}
 	if t.Metric == model.MetricTrend && t.From == "" && t.WindowDays < 15 {
 		// A trend over a rolling window compares its last two full weeks: the window must
 		// hold them. Calendar days named ("in November") are compared first days to last.
@@ -419,10 +420,13 @@ func figureMetric(l string) (metric, by string) {
 		}
 		return model.MetricTrend, ""
 	}
+	if asksTokenCost(l) {
+		return model.MetricTokenCost, rankedBy(l)
+	}
 	if (has(l, "input") && has(l, "output") && (has(l, "token") || asksLength(l))) && !has(l, "cost", "spend", "price", "$") {
 		return model.MetricTokens, rankedBy(l) // "input vs output tokens": both are in the tokens figure
 	}
-	if has(l, "compare", "comparison", "versus", " vs ", " vs. ", "difference between", "side by side") &&
+	if (has(l, "compare", "comparison", "versus", " vs ", " vs. ", "difference between", "side by side") || model.Comparative(l) != "") &&
 		!asksAdvice(l) && !has(l, "should", "switch") {
 		return model.MetricCompare, "" // triage keeps it when the question names two models or routes
 	}
@@ -464,7 +468,8 @@ func figureMetric(l string) (metric, by string) {
 		return model.MetricCostPerRequest, by
 	case has(l, "retry", "retries", "retried"):
 		return model.MetricRetries, ""
-	case has(l, "cache hit", "cached", "cache rate", "from cache", "from the cache", "hit rate", "cache reads"):
+	case has(l, "cache hit", "cached", "cache rate", "from cache", "from the cache", "hit rate", "cache reads", "hit the cache", "hit a cache",
+		"hit my cache", "used the cache", "use the cache", "cache usage", "read the cache"):
 		return model.MetricCache, ""
 	case has(l, "error", "failure", "fail", "timeout", "timed out", "rate limit", "rate-limit", "ratelimit", "429", "overload") || model.AsksReliability(l):
 		return model.MetricErrorRate, by
@@ -486,7 +491,7 @@ func figureMetric(l string) (metric, by string) {
 		return model.MetricTopRoute, ""
 	case by != "" && has(l, "cost", "spend", "expensive", "most", "least"):
 		return model.MetricCost, by
-	case (by == model.ByRoute || by == model.ByModel || by == model.ByProvider) && has(l, "how many", "list", "do i use", "do i have", "are there", "show",
+	case (by == model.ByRoute || by == model.ByModel || by == model.ByProvider) && has(strings.TrimRight(l, "?.! ")+" ", "how many", "list", "do i use", "do i have", "are there", "show",
 		" use ", " uses ", " using ", " are on ", " run on ", " runs on ", " call ", " calls "):
 		// "how many models do I use?", "list my routes": each with its traffic.
 		return model.MetricRequests, by
@@ -494,6 +499,17 @@ func figureMetric(l string) (metric, by string) {
 		return model.MetricCost, by
 	}
 	return "", ""
+}
+
+// asksTokenCost reports a question about what input or output tokens cost, as a part of the
+// spend: "how much of my spend is output tokens?", "am I paying more for input or output?".
+// What a token costs ("per million tokens") is MetricCostPerToken, and "prompt caching" the
+// cache's.
+func asksTokenCost(l string) bool {
+	sides := has(l, "input", "output", "prompt", "completion")
+	return sides && (has(l, "token", "prompts", "completions") || has(l, "input") && has(l, "output")) &&
+		has(l, "cost", "spend", "spent", "pay", "paid", "price", "$", "bill", "money") &&
+		!perTokenRe.MatchString(l) && !has(l, "cach", "price of", "prices of", "list price") && !asksAdvice(l)
 }
 
 // asksLength reports a question about the size of prompts or answers, which tokens measure:

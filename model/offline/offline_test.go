@@ -119,6 +119,13 @@ func TestTriageCalendar(t *testing.T) {
 		{"spend in the first week of december", "2026-12-01", "2026-12-02", 0, now}, // to today
 		{"how much did I spend yesterday compared to the day before?", "2026-11-30", "2026-12-01", 0, now},
 		{"did anything spike yesterday?", "", "", 0, now}, // a day stands out against others: the default window
+		// Weeks from Monday, and the latest day of a weekday's name (now is a Wednesday).
+		{"how much did I spend this week?", "2026-11-30", "2026-12-02", 0, now},
+		{"is this week more expensive than last week?", "", "", 0, now}, // a trend: the last two weeks
+		{"how much did I spend on Monday?", "2026-11-30", "2026-11-30", 0, now},
+		{"errors on wednesday", "2026-12-02", "2026-12-02", 0, now},
+		{"what did I spend last Wednesday?", "2026-11-25", "2026-11-25", 0, now},
+		{"what do I spend on mondays?", "", "", 0, now}, // every Monday: not one day
 		{"any anomalies last week?", "", "", 7, now},
 	} {
 		got := triageAt(t, c.q, c.at)
