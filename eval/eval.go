@@ -171,6 +171,17 @@ func percentile(rs []workload.Record, q float64) float64 {
 	return v[int(math.Ceil(q*float64(len(v))))-1]
 }
 
+// costRank is the nearest-rank q-th percentile of what one request cost (as float32, as the
+// analysis keeps them); q = 1 is the most expensive.
+func costRank(rs []workload.Record, q float64) float64 {
+	v := make([]float64, 0, len(rs))
+	for _, r := range rs {
+		v = append(v, float64(float32(r.CostUSD)))
+	}
+	slices.Sort(v)
+	return v[int(math.Ceil(q*float64(len(v))))-1]
+}
+
 // Cases builds the set over the records, its facts computed at now.
 func Cases(recs []workload.Record, now time.Time) []Case {
 	f := facts{recs, now}
@@ -1262,6 +1273,12 @@ func sumCases(f facts) []Case {
 			Must: []string{fmt.Sprintf("Each successful request cost you **$%.4f** on average in the last 30 days: $%.2f over the %d of %d requests that succeeded",
 				cost(rs)/float64(len(rs)-len(failed30)), cost(rs), len(rs)-len(failed30), len(rs))}},
 		{Question: "How many requests hit the cache in the last 7 days?", Kind: KindFigure, MustNot: noReport, Must: []string{cache}},
+		// The spread of what one request cost, from the records (nearest rank, as float32).
+		{Question: "What's the median cost of a request in the last 30 days?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("Your median request cost **$%.4f** in the last 30 days", costRank(rs, 0.5))}},
+		{Question: "How much did my most expensive request cost in the last 30 days?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("Your most expensive request cost **$%.4f** in the last 30 days. Over %d requests: mean $%.4f, median $%.4f, p95 $%.4f",
+				costRank(rs, 1), len(rs), cost(rs)/float64(len(rs)), costRank(rs, 0.5), costRank(rs, 0.95))}},
 		{Question: "What's the cost of a request on claude-opus-4 in the last 30 days?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("Your average cost a request on claude-opus-4 in the last 30 days is **$%.4f**: $%.2f over %d requests", cost(opus)/float64(len(opus)), cost(opus), len(opus))}},
 		{Question: "How many tokens per request on average in the last 7 days?", Kind: KindFigure, MustNot: noReport,

@@ -107,3 +107,27 @@ func Comparative(q string) string {
 		return w
 	}
 }
+
+// costPercentileRe is a question about the spread of what single requests cost: "the median
+// cost of a request", "my p95 cost per request", "my most expensive request" (one request:
+// "which requests are the most expensive?" ranks routes).
+var costPercentileRe = regexp.MustCompile(`(?i)\b(median|p50|p95|p99|95th|99th|percentile)\b|\b(?:my|the|a)\s+(?:single\s+)?(?:most expensive|costliest|priciest|largest|biggest)\s+(?:single\s+)?(?:request|call)\b|\bmax(?:imum)?\s+(?:cost|request cost)\b`)
+
+// CostPercentile is the figure of the distribution of a request's cost that a question asks
+// for, "p50", "p95", "p99" or "max"; "" when it asks none. Triage reads it to answer from the
+// records' spread, and the answer to put that figure first.
+func CostPercentile(q string) string {
+	m := costPercentileRe.FindStringSubmatch(q)
+	if m == nil {
+		return ""
+	}
+	switch strings.ToLower(m[1]) {
+	case "":
+		return "max"
+	case "median", "p50":
+		return "p50"
+	case "p99", "99th":
+		return "p99"
+	}
+	return "p95"
+}

@@ -130,11 +130,14 @@ type Stats struct {
 	SpendByDayModel []Spend `json:"spend_by_day_model"`
 	// CoveredDays is how many days of the window the records cover, first to last day with
 	// data (at most the window): the run-rates' base.
-	CoveredDays    float64        `json:"covered_days"`
-	InputTokens    Dist           `json:"input_tokens"`
-	OutputTokens   Dist           `json:"output_tokens"`
-	LatencyMS      Dist           `json:"latency_ms"`
-	TTFTMS         Dist           `json:"ttft_ms"`
+	CoveredDays  float64 `json:"covered_days"`
+	InputTokens  Dist    `json:"input_tokens"`
+	OutputTokens Dist    `json:"output_tokens"`
+	LatencyMS    Dist    `json:"latency_ms"`
+	TTFTMS       Dist    `json:"ttft_ms"`
+	// RequestCostUSD is the distribution of what one request cost (the full analysis only:
+	// NewAnalyzer, not the tally or the latency scan).
+	RequestCostUSD Dist           `json:"request_cost_usd"`
 	LatencyByRoute []RouteLatency `json:"latency_by_route"`
 	// LatencyByModel is each model's latency, slowest p95 first.
 	LatencyByModel []ModelLatency `json:"latency_by_model"`
@@ -218,7 +221,7 @@ type routeModel struct{ route, model string }
 // every record (in any order), then Stats.
 type Analyzer struct {
 	tally                          Tally
-	in, out, lat, ttft             []float32
+	in, out, lat, ttft, cost       []float32
 	hours                          [24]int64
 	hourCost                       [24]float64
 	prefixes                       map[prefixKey]*prefixAcc
@@ -227,6 +230,7 @@ type Analyzer struct {
 	routing                        map[routeModel]*RoutingOpportunity
 	batch                          map[string]*BatchOpportunity
 	sumIn, sumOut, sumLat, sumTTFT float64
+	sumCost                        float64
 	latencyOnly                    bool
 	// latByProvider holds each provider's latencies (a model's record finds its series on
 	// the model: modelInfo.provLat).
@@ -387,6 +391,8 @@ func (a *Analyzer) Add(r *Record) bool {
 	a.out = append(a.out, float32(r.OutputTokens))
 	a.sumIn += float64(r.InputTokens)
 	a.sumOut += float64(r.OutputTokens)
+	a.cost = append(a.cost, float32(r.CostUSD))
+	a.sumCost += r.CostUSD
 	a.hours[r.TS.Hour()]++
 	a.hourCost[r.TS.Hour()] += r.CostUSD
 	if r.PrefixHash != "" {
@@ -497,6 +503,7 @@ func (a *Analyzer) Stats() Stats {
 	s.OutputTokens = dist(a.out, a.sumOut)
 	s.LatencyMS = dist(a.lat, a.sumLat)
 	s.TTFTMS = dist(a.ttft, a.sumTTFT)
+	s.RequestCostUSD = dist(a.cost, a.sumCost)
 	for route, ra := range a.tally.routes {
 		if ra.lat == nil {
 			continue

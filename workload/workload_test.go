@@ -100,6 +100,10 @@ func TestStatisticsByHand(t *testing.T) {
 	if in := s.InputTokens; in.P50 != 2000 || in.P95 != 10000 || in.Mean != 3400 {
 		t.Fatalf("input tokens %+v", in)
 	}
+	// Costs sorted: 0.0025 0.0045 0.006 0.016875 0.045 (as float32).
+	if c := s.RequestCostUSD; c.Count != 5 || c.P50 != float64(float32(0.006)) || c.P95 != float64(float32(0.045)) || c.Max != float64(float32(0.045)) || !near(c.Mean, 0.074875/5) {
+		t.Fatalf("request cost %+v", c)
+	}
 	if s.TTFTMS.Count != 0 {
 		t.Fatalf("ttft %+v", s.TTFTMS)
 	}

@@ -179,7 +179,22 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 	case model.MetricTokenCost:
 		writeTokenCost(b, t, s, question)
 	case model.MetricCostPerRequest:
-		if ok := tot.Requests - tot.Errors; has(strings.ToLower(question), "success") && ok > 0 {
+		if c, pct := s.RequestCostUSD, model.CostPercentile(question); pct != "" && c.Count > 0 {
+			// "the median cost of a request", "my most expensive request": from the spread.
+			switch pct {
+			case "p50":
+				fmt.Fprintf(b, "Your median request cost **$%.4f**%s %s: half cost less, half more.", c.P50, scope, label)
+			case "p95", "p99":
+				v, share := c.P95, 95
+				if pct == "p99" {
+					v, share = c.P99, 99
+				}
+				fmt.Fprintf(b, "%d%% of your requests cost **$%.4f** or less%s %s.", share, v, scope, label)
+			default:
+				fmt.Fprintf(b, "Your most expensive request cost **$%.4f**%s %s.", c.Max, scope, label)
+			}
+			fmt.Fprintf(b, " Over %d requests: mean $%.4f, median $%.4f, p95 $%.4f, p99 $%.4f, the most expensive $%.4f.\n", c.Count, c.Mean, c.P50, c.P95, c.P99, c.Max)
+		} else if ok := tot.Requests - tot.Errors; has(strings.ToLower(question), "success") && ok > 0 {
 			// "my cost per successful request": what each answer cost, failures' cost included.
 			fmt.Fprintf(b, "Each successful request cost you **$%.4f** on average%s %s: %s over the %d of %d requests that succeeded, "+
 				"with the %s the %d failures cost counted in. Over every request, $%.4f.\n", tot.CostUSD/float64(ok), scope, label,

@@ -62,9 +62,15 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 	daily := (t.By == model.ByDay && has(q, "by day", "per day", "daily", "each day", "every day", "day by day") ||
 		t.By == model.ByWeek && has(q, "by week", "per week", "weekly", "each week", "every week", "week by week")) && t.Top == 0 &&
 		!has(q, "which", "what day", "most", "least", "highest", "lowest", "busiest", "worst", "best", "expensive", "cheapest")
+	// few, when set, is a group too small for its figure to lead (a rate over a handful of
+	// requests): it ranks after every other, at either end.
+	var few func(workload.Spend) bool
 	rank := func(less func(a, b workload.Spend) bool) []workload.Spend {
 		rows := slices.Clone(groups)
 		sort.SliceStable(rows, func(i, j int) bool {
+			if few != nil && few(rows[i]) != few(rows[j]) {
+				return few(rows[j])
+			}
 			if t.Least {
 				return less(rows[j], rows[i])
 			}
@@ -192,6 +198,10 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 		// "the cost of errors by route": by what the failures cost, not how many there were.
 		byCost := !byRate && has(q, "cost of error", "cost of fail", "error cost", "failure cost", "costliest error", "most expensive error",
 			"errors cost the most", "failures cost the most", "failed requests cost the most")
+		if byRate {
+			// "which day had the highest error rate?": not today's first three requests.
+			few = func(g workload.Spend) bool { return g.Requests < minRated }
+		}
 		rows := rank(func(a, b workload.Spend) bool {
 			if byRate && rate(a) != rate(b) {
 				return rate(a) > rate(b)
@@ -324,6 +334,9 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 	}
 	return true
 }
+
+// minRated is the fewest requests whose error rate may lead a ranking by the rate.
+const minRated = 30
 
 // shown is how many rows of a ranking to show: as many as the question asks ("my top 3
 // routes"), else the first ten.

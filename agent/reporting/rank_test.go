@@ -41,3 +41,28 @@ func TestPerMTok(t *testing.T) {
 		}
 	}
 }
+
+// A rate over a handful of requests does not lead a ranking by the rate, at either end: today's
+// first three requests, one of them failed, are not the day with the highest error rate.
+func TestFewRequestsDoNotLeadARate(t *testing.T) {
+	t.Parallel()
+	from := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+	w := triage.Window{Window: workload.Window{From: from, To: from.AddDate(0, 0, 30)}, Label: "last 30 days", Phrase: "in the last 30 days"}
+	var s workload.Stats
+	s.Totals = workload.Totals{Requests: 2003, Errors: 41, ErrorRate: 41.0 / 2003}
+	s.SpendByDay = []workload.Spend{
+		{Key: "2026-11-30", Day: "2026-11-30", Requests: 1000, Errors: 30},
+		{Key: "2026-12-01", Day: "2026-12-01", Requests: 1000, Errors: 10},
+		{Key: "2026-12-02", Day: "2026-12-02", Requests: 3, Errors: 1},
+	}
+	for q, want := range map[string]string{
+		"which day had the highest error rate?": "**2026-11-30** has the highest error rate in the last 30 days: **3.00%**",
+		"which day had the lowest error rate?":  "**2026-12-01** has the lowest error rate in the last 30 days: **1.00%**",
+	} {
+		var b strings.Builder
+		out := triage.Output{Window: w, Kind: model.KindFigure, Metric: model.MetricErrorRate, By: model.ByDay, Least: strings.Contains(q, "lowest")}
+		if !writeRanked(&b, out, s, q) || !strings.Contains(b.String(), want) {
+			t.Errorf("%q: got %q, want %q", q, b.String(), want)
+		}
+	}
+}

@@ -458,8 +458,9 @@ func figureMetric(l string) (metric, by string) {
 	case (has(l, "token") || asksLength(l)) && !has(l, "cost", "spend", "price", "$", "first token"):
 		return model.MetricTokens, by
 	case costlyRequestRe.MatchString(l):
-		// "which requests are the most expensive?": by route, a request's cost on average.
-		if by == "" {
+		// "which requests are the most expensive?": by route, a request's cost on average;
+		// "my most expensive request" is one, from the records' spread.
+		if by == "" && model.CostPercentile(l) == "" {
 			by = model.ByRoute
 		}
 		return model.MetricCostPerRequest, by
