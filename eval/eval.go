@@ -1273,6 +1273,9 @@ func sumCases(f facts) []Case {
 			Must: []string{fmt.Sprintf("Each successful request cost you **$%.4f** on average in the last 30 days: $%.2f over the %d of %d requests that succeeded",
 				cost(rs)/float64(len(rs)-len(failed30)), cost(rs), len(rs)-len(failed30), len(rs))}},
 		{Question: "How many requests hit the cache in the last 7 days?", Kind: KindFigure, MustNot: noReport, Must: []string{cache}},
+		{Question: "What did support-chat cost per day in the last 7 days?", Kind: KindFigure, MustNot: append([]string{"cost a request"}, noReport...),
+			Must: []string{fmt.Sprintf("You spent **$%.2f** on route support-chat in the last 7 days, over %d requests", cost(f.in(7, route("support-chat"))), len(f.in(7, route("support-chat"))))}},
+		ttftByModel(f), weekendErrorRate(f),
 		// The spread of what one request cost, from the records (nearest rank, as float32).
 		{Question: "What's the median cost of a request in the last 30 days?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("Your median request cost **$%.4f** in the last 30 days", costRank(rs, 0.5))}},
@@ -1323,6 +1326,51 @@ func sumCases(f facts) []Case {
 		{Question: "Give me an action plan", Kind: KindReport, MustNot: []string{"cannot answer"},
 			Must: []string{"## Recommendations", fmt.Sprintf("%d requests, $%.2f", len(rs), cost(rs))}},
 	}
+}
+
+// ttftByModel asks which model is the slowest to its first token: by the p95 of the time to
+// first token of its records that report one (nearest rank, as float32).
+func ttftByModel(f facts) Case {
+	by := map[string][]float64{}
+	for _, r := range f.in(30, all) {
+		if r.TTFTMS > 0 {
+			by[r.Model] = append(by[r.Model], float64(float32(r.TTFTMS)))
+		}
+	}
+	lead, p95 := "", 0.0
+	for m, v := range by {
+		slices.Sort(v)
+		if x := v[int(math.Ceil(0.95*float64(len(v))))-1]; x > p95 || x == p95 && m < lead {
+			lead, p95 = m, x
+		}
+	}
+	return Case{Question: "Which model has the slowest time to first token in the last 30 days?", Kind: KindFigure, MustNot: []string{"## Recommendations"},
+		Must: []string{fmt.Sprintf("**%s** is the slowest to its first token in the last 30 days: **p95 %.0f ms**", lead, p95)}}
+}
+
+// weekendErrorRate asks the error rate on weekends: failed over all requests on the window's
+// full UTC Saturdays and Sundays.
+func weekendErrorRate(f facts) Case {
+	from := f.now.Add(-30 * 24 * time.Hour)
+	var n, failed, days int
+	seen := map[string]bool{}
+	for _, r := range f.in(30, all) {
+		d := r.TS.UTC().Truncate(24 * time.Hour)
+		if d.Before(from) || d.Add(24*time.Hour).After(f.now) || (d.Weekday() != time.Saturday && d.Weekday() != time.Sunday) {
+			continue
+		}
+		n++
+		if !r.OK {
+			failed++
+		}
+		if k := d.Format(time.DateOnly); !seen[k] {
+			seen[k] = true
+			days++
+		}
+	}
+	return Case{Question: "What's the error rate on weekends in the last 30 days?", Kind: KindFigure, MustNot: []string{"## Recommendations"},
+		Must: []string{fmt.Sprintf("Your error rate on weekends (Saturdays and Sundays) in the last 30 days is **%.2f%%**: %d of %d requests failed over %d full UTC days",
+			100*float64(failed)/float64(n), failed, n, days)}}
 }
 
 // threshold asks how many requests took longer than 10 s: the answer places 10 s among the

@@ -77,6 +77,8 @@ type Dist struct {
 type ModelLatency struct {
 	Model string `json:"model"`
 	Dist
+	// TTFT is the model's time to first token, over its records that report one.
+	TTFT Dist `json:"ttft_ms"`
 }
 
 // ProviderLatency is one provider's latency distribution.
@@ -293,20 +295,30 @@ func (a *Analyzer) MergeLatencies(b *Analyzer) {
 			*ra.lat = append(*ra.lat, *rb.lat...)
 		}
 	}
-	for name, mb := range b.tally.latByModel {
-		ma := a.tally.latByModel[name]
-		if ma == nil && len(a.tally.latByModel) < maxKeys {
-			ma = new([]float32)
-			a.tally.latByModel[name] = ma
-		}
-		if ma != nil {
-			*ma = append(*ma, *mb...)
+	for _, m := range [...]struct{ a, b map[string]*[]float32 }{{a.tally.latByModel, b.tally.latByModel}, {a.tally.ttftByModel, b.tally.ttftByModel}} {
+		for name, mb := range m.b {
+			ma := m.a[name]
+			if ma == nil && len(m.a) < maxKeys {
+				ma = new([]float32)
+				m.a[name] = ma
+			}
+			if ma != nil {
+				*ma = append(*ma, *mb...)
+			}
 		}
 	}
 }
 
 // bySlowest calls each with every key's latency distribution, slowest p95 first (ties by
 // key), as the breakdowns by model and provider list them.
+// sum adds a series up.
+func sum(v []float32) (s float64) {
+	for _, x := range v {
+		s += float64(x)
+	}
+	return s
+}
+
 func bySlowest(m map[string]*[]float32, each func(key string, d Dist)) {
 	type row struct {
 		key string
@@ -314,11 +326,7 @@ func bySlowest(m map[string]*[]float32, each func(key string, d Dist)) {
 	}
 	rows := make([]row, 0, len(m))
 	for k, p := range m {
-		var sum float64
-		for _, x := range *p {
-			sum += float64(x)
-		}
-		rows = append(rows, row{k, dist(*p, sum)})
+		rows = append(rows, row{k, dist(*p, sum(*p))})
 	}
 	sort.Slice(rows, func(i, j int) bool {
 		if rows[i].d.P95 != rows[j].d.P95 {
@@ -364,6 +372,9 @@ func (a *Analyzer) Add(r *Record) bool {
 	if r.TTFTMS > 0 {
 		a.ttft = append(a.ttft, float32(r.TTFTMS))
 		a.sumTTFT += r.TTFTMS
+		if mi.ttft != nil {
+			*mi.ttft = append(*mi.ttft, float32(r.TTFTMS))
+		}
 	}
 	if mi.lat != nil {
 		*mi.lat = append(*mi.lat, float32(r.LatencyMS))
@@ -508,15 +519,16 @@ func (a *Analyzer) Stats() Stats {
 		if ra.lat == nil {
 			continue
 		}
-		v := *ra.lat
-		var sum float64
-		for _, x := range v {
-			sum += float64(x)
-		}
-		s.LatencyByRoute = append(s.LatencyByRoute, RouteLatency{Route: route, Dist: dist(v, sum), Interactive: ra.interactive})
+		s.LatencyByRoute = append(s.LatencyByRoute, RouteLatency{Route: route, Dist: dist(*ra.lat, sum(*ra.lat)), Interactive: ra.interactive})
 	}
 	sort.Slice(s.LatencyByRoute, func(i, j int) bool { return s.LatencyByRoute[i].Route < s.LatencyByRoute[j].Route })
-	bySlowest(a.tally.latByModel, func(m string, d Dist) { s.LatencyByModel = append(s.LatencyByModel, ModelLatency{Model: m, Dist: d}) })
+	bySlowest(a.tally.latByModel, func(m string, d Dist) {
+		var ttft Dist
+		if v := a.tally.ttftByModel[m]; v != nil {
+			ttft = dist(*v, sum(*v))
+		}
+		s.LatencyByModel = append(s.LatencyByModel, ModelLatency{Model: m, Dist: d, TTFT: ttft})
+	})
 	bySlowest(a.latByProvider, func(p string, d Dist) {
 		s.LatencyByProvider = append(s.LatencyByProvider, ProviderLatency{Provider: p, Dist: d})
 	})

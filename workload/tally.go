@@ -31,6 +31,7 @@ type Tally struct {
 	provCache                identityCache[*Spend]
 	latencies                bool // keep latency series by model and route (the Analyzer's)
 	latByModel               map[string]*[]float32
+	ttftByModel              map[string]*[]float32 // the time to first token, of records that report it
 	dayModel                 map[dayModel]*Spend
 }
 
@@ -48,6 +49,7 @@ type modelInfo struct {
 	ttl             time.Duration // 0: the model has no cache, every use writes
 	spend           *Spend        // shared by the names of one model
 	lat             *[]float32    // nil past maxKeys models, or without latencies
+	ttft            *[]float32    // as lat
 	lastDay         int64         // the day of lastDaySpend: records come in runs of one day
 	lastDaySpend    *Spend
 	// provider and provLat: the provider of the model's last record and its latency series
@@ -77,7 +79,7 @@ func NewTally(w Window, prices *Prices) *Tally {
 func (t *Tally) init(w Window, prices *Prices) {
 	*t = Tally{w: w, prices: prices, byModel: map[string]*Spend{}, byRoute: map[string]*Spend{}, byProv: map[string]*Spend{},
 		days: map[int64]*Spend{}, errTypes: map[string]int64{}, errCost: map[string]float64{}, names: map[string][]string{}, models: map[string]*modelInfo{},
-		routes: map[string]*routeAcc{}, latByModel: map[string]*[]float32{}, dayModel: map[dayModel]*Spend{}}
+		routes: map[string]*routeAcc{}, latByModel: map[string]*[]float32{}, ttftByModel: map[string]*[]float32{}, dayModel: map[dayModel]*Spend{}}
 }
 
 // entry returns m's entry for key, creating it. Keys are cloned: a record's strings share its
@@ -147,6 +149,10 @@ func (t *Tally) model(raw string) *modelInfo {
 	if mi.lat = t.latByModel[mi.name]; mi.lat == nil && t.latencies && len(t.latByModel) < maxKeys {
 		mi.lat = new([]float32)
 		t.latByModel[mi.name] = mi.lat
+	}
+	if mi.ttft = t.ttftByModel[mi.name]; mi.ttft == nil && t.latencies && len(t.ttftByModel) < maxKeys {
+		mi.ttft = new([]float32)
+		t.ttftByModel[mi.name] = mi.ttft
 	}
 	if mi.price, mi.priced = t.prices.Lookup(mi.name); mi.priced {
 		if mi.price.CachedInput > 0 {

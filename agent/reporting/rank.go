@@ -276,6 +276,16 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 			key string
 			workload.Dist
 		}
+		// The time to first token is kept by model and over all, not by route or provider.
+		ttft, overall, slowest := has(q, "first token", "ttft", "time to first"), s.LatencyMS, most("slowest", "fastest")
+		if ttft && t.By != model.ByModel {
+			fmt.Fprintf(b, "Time to first token is kept by model and over all requests, not by %s. Over all requests that report it%s %s: p50 %.0f ms, **p95 %.0f ms**, p99 %.0f ms, over %d requests.\n",
+				what, scopeText(t), label, s.TTFTMS.P50, s.TTFTMS.P95, s.TTFTMS.P99, s.TTFTMS.Count)
+			return true
+		}
+		if ttft {
+			overall, slowest = s.TTFTMS, most("slowest to its first token", "fastest to its first token")
+		}
 		var rows []row
 		switch t.By {
 		case model.ByProvider:
@@ -284,7 +294,11 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 			}
 		case model.ByModel:
 			for _, m := range s.LatencyByModel {
-				rows = append(rows, row{m.Model, m.Dist})
+				if !ttft {
+					rows = append(rows, row{m.Model, m.Dist})
+				} else if m.TTFT.Count > 0 {
+					rows = append(rows, row{m.Model, m.TTFT})
+				}
 			}
 		case model.ByRoute:
 			for _, r := range s.LatencyByRoute {
@@ -316,13 +330,13 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 		top := rows[0]
 		if asked == "p95" {
 			fmt.Fprintf(b, "%s is the %s%s %s: **p95 %.0f ms** (p50 %.0f ms, p99 %.0f ms), over %d requests.",
-				title(top.key), most("slowest", "fastest"), scope, label, top.P95, top.P50, top.P99, top.Count)
+				title(top.key), slowest, scope, label, top.P95, top.P50, top.P99, top.Count)
 		} else {
 			fmt.Fprintf(b, "%s is the %s%s %s by %s: **%s %.0f ms** (p95 %.0f ms), over %d requests.",
-				title(top.key), most("slowest", "fastest"), scope, label, asked, asked, of(top.Dist), top.P95, top.Count)
+				title(top.key), slowest, scope, label, asked, asked, of(top.Dist), top.P95, top.Count)
 		}
 		if len(rows) > 1 {
-			fmt.Fprintf(b, " Over all of them, %s is %.0f ms.", asked, of(s.LatencyMS))
+			fmt.Fprintf(b, " Over all of them, %s is %.0f ms.", asked, of(overall))
 		}
 		b.WriteString("\n")
 		fmt.Fprintf(b, "\n| %s | requests | p50 ms | p95 ms | p99 ms |\n| --- | ---: | ---: | ---: | ---: |\n", what)
@@ -463,9 +477,16 @@ func writeWeekdays(b *strings.Builder, t triage.Output, s workload.Stats, questi
 		what, val = "tokens", func(x wd) float64 { return float64(x.toks) / float64(x.days) }
 		format = func(v float64) string { return fmt.Sprintf("%.0f tokens", v) }
 	}
+	q := strings.ToLower(question)
+	// "the error rate on weekends": failed over all requests, not failures a day.
+	rated := t.Metric == model.MetricErrorRate && (has(q, "rate", "percent", "%", "share", "fraction") || model.AsksReliability(q))
+	errRate := func(x wd) float64 { return 100 * float64(x.errs) / float64(max(x.requests, 1)) }
+	if rated {
+		what, val = "error rate", errRate
+	}
 	// "how much did I spend on weekends?" (Saturdays and Sundays together) or "… on weekdays?"
 	// (Monday to Friday): that group first, against the other, over full UTC days.
-	if q := strings.ToLower(question); has(q, "weekend", "weekdays", "working days", "business days", "workdays") {
+	if has(q, "weekend", "weekdays", "working days", "business days", "workdays") {
 		var end, week wd
 		for _, x := range rows {
 			y := &week
@@ -481,6 +502,13 @@ func writeWeekdays(b *strings.Builder, t triage.Output, s workload.Stats, questi
 		}
 		if asked.days == 0 {
 			fmt.Fprintf(b, "Your records%s %s hold no full %s.\n", scopeText(t), t.Window.In(), none)
+		} else if rated {
+			fmt.Fprintf(b, "Your error rate on %s%s %s is **%.2f%%**: %d of %d requests failed over %d full UTC days", askedName, scopeText(t), t.Window.In(),
+				errRate(asked), asked.errs, asked.requests, asked.days)
+			if other.days > 0 {
+				fmt.Fprintf(b, ", against %.2f%% on the %d %s (%d of %d)", errRate(other), other.days, otherName, other.errs, other.requests)
+			}
+			b.WriteString(".\n")
 		} else {
 			fmt.Fprintf(b, "On %s%s %s: **%s** over %d full UTC days, %s a day", askedName, scopeText(t), t.Window.In(), total(asked), asked.days, format(val(asked)))
 			if other.days > 0 {
@@ -499,15 +527,26 @@ func writeWeekdays(b *strings.Builder, t triage.Output, s workload.Stats, questi
 	}
 	top := rows[0]
 	var sum float64
+	var all wd
 	for _, x := range rows {
 		sum += val(x) * float64(x.days)
+		all.requests, all.errs = all.requests+x.requests, all.errs+x.errs
 	}
-	fmt.Fprintf(b, "**%ss** have the %s %s%s %s: %s a day on average over %d of them, against %s a day over all %d full UTC days.\n",
-		top.day, word, what, scopeText(t), t.Window.In(), format(val(top)), top.days, format(sum/float64(full)), full)
-	b.WriteString("\n| day of the week | full days | requests a day | cost a day | failed requests a day |\n| --- | ---: | ---: | ---: | ---: |\n")
+	if rated {
+		word = "highest"
+		if t.Least {
+			word = "lowest"
+		}
+		fmt.Fprintf(b, "**%ss** have the %s error rate%s %s: %.2f%%, %d of %d requests over %d of them, against %.2f%% over all %d full UTC days.\n",
+			top.day, word, scopeText(t), t.Window.In(), errRate(top), top.errs, top.requests, top.days, errRate(all), full)
+	} else {
+		fmt.Fprintf(b, "**%ss** have the %s %s%s %s: %s a day on average over %d of them, against %s a day over all %d full UTC days.\n",
+			top.day, word, what, scopeText(t), t.Window.In(), format(val(top)), top.days, format(sum/float64(full)), full)
+	}
+	b.WriteString("\n| day of the week | full days | requests a day | cost a day | failed requests a day | error rate |\n| --- | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, x := range rows {
 		n := float64(x.days)
-		fmt.Fprintf(b, "| %s | %d | %.0f | %s | %.1f |\n", x.day, x.days, float64(x.requests)/n, money(x.cost/n), float64(x.errs)/n)
+		fmt.Fprintf(b, "| %s | %d | %.0f | %s | %.1f | %.2f%% |\n", x.day, x.days, float64(x.requests)/n, money(x.cost/n), float64(x.errs)/n, errRate(x))
 	}
 	return true
 }

@@ -72,6 +72,8 @@ var (
 	countedRe = regexp.MustCompile(`\b(?:which|what|top|the|my)\s+(` + counts + `)\s+(?:\w+est\s+|most\s+\w+\s+)?(?:days|hours)\b`)
 	// The model a price question names: "the price of gpt-4o", "pricing for claude-sonnet-4".
 	priceOfRe = regexp.MustCompile(`\b(?:price|prices|pricing|priced)\s+(?:of|for)\s+([a-z0-9][a-z0-9._:/-]*)`)
+	// costPerPeriodRe: "what did it cost per day?" asks the spend over time, not a request's.
+	costPerPeriodRe = regexp.MustCompile(`\bcosts?\s+per\s+(?:day|week|month|hour|year)\b`)
 	// The length of a request ranked: "the longest prompts", "the shortest responses".
 	longestRe = regexp.MustCompile(`\b(?:longest|shortest|largest|biggest|smallest)\s+(?:prompts?|inputs?|responses?|outputs?|completions?|answers?|requests?|calls?|contexts?)\b`)
 	// The requests that cost the most: "which requests are the most expensive?".
@@ -464,8 +466,9 @@ func figureMetric(l string) (metric, by string) {
 			by = model.ByRoute
 		}
 		return model.MetricCostPerRequest, by
-	case has(l, "per request", "per call", "per-request", "average cost", "avg cost", "mean cost", "cost per", "cost of a request",
-		"cost of one request", "cost of each request", "cost of a call", "each request cost", "a request cost") || (by != "" && has(l, "cheapest")):
+	case has(l, "per request", "per call", "per-request", "average cost", "avg cost", "mean cost", "cost of a request",
+		"cost of one request", "cost of each request", "cost of a call", "each request cost", "a request cost") ||
+		has(l, "cost per") && !costPerPeriodRe.MatchString(l) || (by != "" && has(l, "cheapest")):
 		return model.MetricCostPerRequest, by
 	case has(l, "retry", "retries", "retried"):
 		return model.MetricRetries, ""
