@@ -1168,6 +1168,18 @@ func sumCases(f facts) []Case {
 	}
 	rateLimits, timeouts := failedWith(30, "rate_limit"), failedWith(14, "timeout")
 	timedOut := f.in(30, func(r workload.Record) bool { return !r.OK && r.ErrorType == "timeout" })
+	// Yesterday's failures, the count first.
+	y := f.now.UTC().Truncate(24*time.Hour).AddDate(0, 0, -1)
+	var yAll, yFailed int
+	for _, r := range f.recs {
+		if r.TS.UTC().Truncate(24 * time.Hour).Equal(y) {
+			yAll++
+			if !r.OK {
+				yFailed++
+			}
+		}
+	}
+	failedYesterday := fmt.Sprintf("**%d requests failed** yesterday (%s, UTC), of %d (%.2f%%)", yFailed, y.Format(time.DateOnly), yAll, 100*float64(yFailed)/float64(max(yAll, 1)))
 	failed30 := f.in(30, func(r workload.Record) bool { return !r.OK })
 	rateLimits.Question, timeouts.Question = "How many requests failed with rate limits in the last 30 days?", "how many timeouts did I have in the last 14 days?"
 	var sum float64
@@ -1285,7 +1297,7 @@ func sumCases(f facts) []Case {
 		{Question: "What's the cost of a request on claude-opus-4 in the last 30 days?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("Your average cost a request on claude-opus-4 in the last 30 days is **$%.4f**: $%.2f over %d requests", cost(opus)/float64(len(opus)), cost(opus), len(opus))}},
 		{Question: "How many tokens per request on average in the last 7 days?", Kind: KindFigure, MustNot: noReport,
-			Must: []string{fmt.Sprintf("over %d requests: %.0f input and %.0f output tokens a request", len(f.in(7, all)), float64(in7)/float64(len(f.in(7, all))), float64(out7)/float64(len(f.in(7, all))))}},
+			Must: []string{fmt.Sprintf("**%.0f input and %.0f output tokens a request** on average in the last 7 days, over %d requests", float64(in7)/float64(len(f.in(7, all))), float64(out7)/float64(len(f.in(7, all))), len(f.in(7, all)))}},
 		{Question: "How long do requests take on average in the last 7 days?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("Latency in the last 7 days: **mean %.0f ms**", sum7/float64(len(f.in(7, all))))}},
 		{Question: "What's the average latency of route support-chat in the last 30 days?", Kind: KindFigure, MustNot: noReport,
@@ -1307,7 +1319,8 @@ func sumCases(f facts) []Case {
 			Must: []string{fmt.Sprintf("Your tokens in the last 7 days cost **$%.2f a million** ($%.4f a thousand), input and output together: $%.2f over %d tokens (%d input, %d output), in %d requests",
 				cost(all7)*1e6/float64(tok7), cost(all7)*1e3/float64(tok7), cost(all7), tok7, in7, out7, len(all7))}},
 		{Question: "What's the average output length in the last 7 days?", Kind: KindFigure, MustNot: noReport,
-			Must: []string{fmt.Sprintf("over %d requests: %.0f input and %.0f output tokens a request", len(all7), float64(in7)/float64(len(all7)), float64(out7)/float64(len(all7)))}},
+			Must: []string{fmt.Sprintf("**%.0f input and %.0f output tokens a request** on average in the last 7 days, over %d requests", float64(in7)/float64(len(all7)), float64(out7)/float64(len(all7)), len(all7))}},
+		{Question: "How many requests failed yesterday?", Kind: KindFigure, MustNot: noReport, Must: []string{failedYesterday}},
 		{Question: "How many input vs output tokens did I use in the last 7 days?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("**%d input and %d output tokens** in the last 7 days", in7, out7)}},
 		{Question: "What is my p99 latency in the last 7 days?", Kind: KindFigure, MustNot: noReport,

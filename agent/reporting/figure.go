@@ -99,6 +99,10 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 			// "how much do failed requests cost me?": the cost first.
 			fmt.Fprintf(b, "Failed requests cost you **%s**%s %s: %d of %d requests failed (%.2f%%).\n", money(s.Errors.WasteUSD), scope, label,
 				tot.Errors, tot.Requests, tot.ErrorRate*100)
+		} else if len(named) == 0 && has(q, "how many") {
+			// "how many requests failed yesterday?": the count first.
+			fmt.Fprintf(b, "**%d requests failed**%s %s, of %d (%.2f%%), costing %s.\n", tot.Errors, scope, label,
+				tot.Requests, tot.ErrorRate*100, money(s.Errors.WasteUSD))
 		} else {
 			fmt.Fprintf(b, "Your error rate%s %s is **%.2f%%**: %d of %d requests failed, costing %s.\n", scope, label,
 				tot.ErrorRate*100, tot.Errors, tot.Requests, money(s.Errors.WasteUSD))
@@ -165,9 +169,15 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 		writeRate(b, s, question)
 		spendTable(s.SpendByModel, "model", byModel)
 	case model.MetricTokens:
-		fmt.Fprintf(b, "**%d input and %d output tokens**%s %s (%d input tokens read from cache), over %d requests: %.0f input and %.0f output tokens a request.\n",
-			tot.InputTokens, tot.OutputTokens, scope, label, tot.CachedInputTokens, tot.Requests,
-			float64(tot.InputTokens)/float64(max(tot.Requests, 1)), float64(tot.OutputTokens)/float64(max(tot.Requests, 1)))
+		in, out := float64(tot.InputTokens)/float64(max(tot.Requests, 1)), float64(tot.OutputTokens)/float64(max(tot.Requests, 1))
+		if perRequestRe.MatchString(strings.ToLower(question)) {
+			// "how many tokens a request on average?": that first, the sums after.
+			fmt.Fprintf(b, "**%.0f input and %.0f output tokens a request** on average%s %s, over %d requests: %d input (%d read from cache) and %d output tokens in all.\n",
+				in, out, scope, label, tot.Requests, tot.InputTokens, tot.CachedInputTokens, tot.OutputTokens)
+		} else {
+			fmt.Fprintf(b, "**%d input and %d output tokens**%s %s (%d input tokens read from cache), over %d requests: %.0f input and %.0f output tokens a request.\n",
+				tot.InputTokens, tot.OutputTokens, scope, label, tot.CachedInputTokens, tot.Requests, in, out)
+		}
 		if whole != nil {
 			fmt.Fprintf(b, "That is **%.1f%%** of your %d input and %.1f%% of your %d output tokens on every model and route.\n",
 				share(tot.InputTokens, whole.InputTokens), whole.InputTokens, share(tot.OutputTokens, whole.OutputTokens), whole.OutputTokens)
