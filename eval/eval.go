@@ -462,6 +462,7 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 	cs = append(cs, calendarCases(f)...)
 	cs = append(cs, versusCases(f)...)
 	cs = append(cs, tokenCostCases(f)...)
+	cs = append(cs, providerScopeCases(f)...)
 	return append(cs, sumCases(f)...)
 }
 
@@ -802,6 +803,26 @@ func versusCases(f facts) []Case {
 		cs = append(cs, Case{Question: "Which route has the most tokens per request in the last 30 days?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("Route **%s** has the longest requests in the last 30 days: **%.0f tokens a request** on average, over %d requests",
 				g.key, perRoute(g), g.requests)}})
+	}
+	return cs
+}
+
+// providerScopeCases rank routes within a provider the question names: the provider narrows
+// the ranking, it does not replace it.
+func providerScopeCases(f facts) []Case {
+	noReport := []string{"## Recommendations"}
+	var cs []Case
+	anth := func(r workload.Record) bool { return r.Provider == "anthropic" }
+	if g, ok := top(f.in(30, all), byRoute, anth, requests); ok {
+		n := len(groups(f.in(30, anth), byRoute))
+		cs = append(cs, Case{Question: "Which routes are on anthropic in the last 30 days?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("You used %d routes on anthropic in the last 30 days. Route **%s** gets the most requests on anthropic in the last 30 days: %d of %d",
+				n, g.key, g.requests, len(f.in(30, anth)))}})
+	}
+	google := func(r workload.Record) bool { return r.Provider == "google" }
+	if g, ok := top(f.in(30, all), byRoute, google, costOf); ok {
+		cs = append(cs, Case{Question: "Which route costs the most on google in the last 30 days?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("Route **%s** costs you the most on google in the last 30 days: $%.2f of $%.2f", g.key, g.cost, cost(f.in(30, google)))}})
 	}
 	return cs
 }

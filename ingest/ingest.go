@@ -208,10 +208,12 @@ func (s *Service) Synthetic(ctx context.Context, id netra.Identity, spec workloa
 }
 
 // Scope narrows an analysis to some models (by the price table's names, so a dated snapshot
-// counts as its model) and routes; an empty list means all.
+// counts as its model), routes and providers (as records name them, in any case); an empty
+// list means all.
 type Scope struct {
-	Models []string `json:"models,omitempty"`
-	Routes []string `json:"routes,omitempty"`
+	Models    []string `json:"models,omitempty"`
+	Routes    []string `json:"routes,omitempty"`
+	Providers []string `json:"providers,omitempty"`
 }
 
 // Analyze computes the statistics of the owner's records in w, within scope.
@@ -253,12 +255,12 @@ func (s *Service) Tally(ctx context.Context, owner string, w workload.Window, sc
 	t := workload.NewTally(w, s.prices)
 	in := s.scope(scope)
 	err := s.store.ScanRollups(ctx, owner, w, func(g *workload.Rollup) bool {
-		if in(g.Model, g.Route) {
+		if in(g.Model, g.Route, g.Provider) {
 			t.AddRollup(g)
 		}
 		return ctx.Err() == nil
 	}, func(r *workload.Record) bool {
-		if in(r.Model, r.Route) {
+		if in(r.Model, r.Route, r.Provider) {
 			t.Add(r)
 		}
 		return ctx.Err() == nil
@@ -294,7 +296,7 @@ func (s *Service) WhatIf(ctx context.Context, owner string, w workload.Window, s
 func (s *Service) scan(ctx context.Context, owner string, w workload.Window, scope Scope, fn func(*workload.Record)) error {
 	in := s.scope(scope)
 	err := s.store.ScanRecords(ctx, owner, w, func(r *workload.Record) bool {
-		if in(r.Model, r.Route) {
+		if in(r.Model, r.Route, r.Provider) {
 			fn(r)
 		}
 		return ctx.Err() == nil
@@ -329,7 +331,7 @@ func scanParallel[P any](ctx context.Context, s *Service, owner string, w worklo
 					continue // the reader stops soon; let it not block
 				}
 				errs[i] = workload.DecodeChunk(c, func(r *workload.Record) bool {
-					if w.Contains(r.TS) && in(r.Model, r.Route) {
+					if w.Contains(r.TS) && in(r.Model, r.Route, r.Provider) {
 						add(parts[i], r)
 					}
 					return true
@@ -361,16 +363,19 @@ func scanParallel[P any](ctx context.Context, s *Service, owner string, w worklo
 	return parts, err
 }
 
-// scope returns whether a (model, route) lies in the scope: models by the price table's names,
-// each name looked up once.
-func (s *Service) scope(scope Scope) func(model, route string) bool {
+// scope returns whether a (model, route, provider) lies in the scope: models by the price
+// table's names, each name looked up once.
+func (s *Service) scope(scope Scope) func(model, route, provider string) bool {
 	models := map[string]bool{}
 	for _, m := range scope.Models {
 		models[s.prices.Canonical(m)] = true
 	}
 	names := s.prices.NewNames()
-	return func(model, route string) bool {
+	return func(model, route, provider string) bool {
 		if len(scope.Routes) > 0 && !slices.Contains(scope.Routes, route) {
+			return false
+		}
+		if len(scope.Providers) > 0 && !slices.ContainsFunc(scope.Providers, func(p string) bool { return strings.EqualFold(p, provider) }) {
 			return false
 		}
 		if len(models) > 0 {

@@ -73,7 +73,7 @@ func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 		tool, what = workloadtool.Tally, "spend, requests, tokens and errors"
 	}
 	_ = rt.Think(ctx, fmt.Sprintf("Computing %s %s.", what, t.Window.In()))
-	s, err := call[workload.Stats](ctx, rt, tool, workloadtool.Args{From: t.Window.From, To: t.Window.To, Models: t.Models, Routes: t.Routes})
+	s, err := call[workload.Stats](ctx, rt, tool, workloadtool.Args{From: t.Window.From, To: t.Window.To, Models: t.Models, Routes: t.Routes, Providers: t.ProviderScope()})
 	if err != nil {
 		return agent.Result{}, err
 	}
@@ -98,7 +98,7 @@ func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 		out.Whole = &all.Totals
 	}
 	if t.Kind == model.KindWhatIf && t.TargetModel != "" {
-		w, err := call[workload.WhatIf](ctx, rt, workloadtool.WhatIf, workloadtool.Args{From: t.Window.From, To: t.Window.To, Models: t.Models, Routes: t.Routes, Target: t.TargetModel})
+		w, err := call[workload.WhatIf](ctx, rt, workloadtool.WhatIf, workloadtool.Args{From: t.Window.From, To: t.Window.To, Models: t.Models, Routes: t.Routes, Providers: t.ProviderScope(), Target: t.TargetModel})
 		if err != nil {
 			return agent.Result{}, err
 		}
@@ -107,7 +107,7 @@ func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 	if then, now, ok := t.Window.TrendPeriods(); ok && t.Kind == model.KindFigure && t.Metric == model.MetricTrend && t.By != "" {
 		for _, p := range []triage.Period{now, then} {
 			_ = rt.Think(ctx, fmt.Sprintf("Computing spend by %s from %s.", t.By, p))
-			week, err := tally(ctx, rt, workloadtool.Args{From: p.First, To: p.Last.AddDate(0, 0, 1).Add(-time.Nanosecond), Models: t.Models, Routes: t.Routes})
+			week, err := tally(ctx, rt, workloadtool.Args{From: p.First, To: p.Last.AddDate(0, 0, 1).Add(-time.Nanosecond), Models: t.Models, Routes: t.Routes, Providers: t.ProviderScope()})
 			if err != nil {
 				return agent.Result{}, err
 			}
@@ -118,7 +118,7 @@ func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 		now := t.Window.To
 		first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
 		_ = rt.Think(ctx, fmt.Sprintf("Computing the spend of %s so far, for the forecast.", first.Format("January 2006")))
-		month, err := tally(ctx, rt, workloadtool.Args{From: first, To: now, Models: t.Models, Routes: t.Routes})
+		month, err := tally(ctx, rt, workloadtool.Args{From: first, To: now, Models: t.Models, Routes: t.Routes, Providers: t.ProviderScope()})
 		if err != nil {
 			return agent.Result{}, err
 		}
@@ -129,7 +129,7 @@ func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 		this := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
 		_ = rt.Think(ctx, fmt.Sprintf("Computing %s and %s so far.", this.AddDate(0, -1, 0).Format("January 2006"), this.Format("January")))
 		for _, w := range [][2]time.Time{{this.AddDate(0, -1, 0), this.Add(-time.Nanosecond)}, {this, now}} {
-			m, err := tally(ctx, rt, workloadtool.Args{From: w[0], To: w[1], Models: t.Models, Routes: t.Routes})
+			m, err := tally(ctx, rt, workloadtool.Args{From: w[0], To: w[1], Models: t.Models, Routes: t.Routes, Providers: t.ProviderScope()})
 			if err != nil {
 				return agent.Result{}, err
 			}

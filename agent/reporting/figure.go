@@ -454,6 +454,9 @@ func scopeText(t triage.Output) string {
 	if len(t.Routes) > 0 {
 		scope += " on route " + strings.Join(t.Routes, ", ")
 	}
+	if p := t.ProviderScope(); len(p) > 0 {
+		scope += " on " + strings.Join(p, ", ")
+	}
 	return scope
 }
 

@@ -302,7 +302,11 @@ func (p *Provider) triage(q string, today time.Time) model.Triage {
 	// its maker only to compare two of them.
 	// "the error rate on anthropic models": the provider's figures, not a ranking of every model.
 	ownModels := t.By == model.ByModel && makerModelsRe.MatchString(l) && !has(l, "which", "what model")
-	if t.Kind == model.KindFigure && makerNamed && (t.By == "" || ownModels || t.Metric == model.MetricTopModel || t.Metric == model.MetricTopRoute) &&
+	// A ranking of routes or models with a provider named ranks within it ("which route costs
+	// the most on google?": triage.Output.ProviderScope); "what did I spend on gemini models?"
+	// asks no ranking.
+	ranks := (t.Metric == model.MetricTopModel || t.Metric == model.MetricTopRoute) && has(l, "which", "most", "top ", "highest", "biggest", "largest")
+	if t.Kind == model.KindFigure && makerNamed && (t.By == "" || ownModels || t.Metric == model.MetricTopModel || t.Metric == model.MetricTopRoute) && !ranks &&
 		!(familyNamed && t.Metric == model.MetricTopRoute) && // "the most expensive route on gemini": routes, within the family
 		t.Metric != model.MetricRetries && t.Metric != model.MetricCache {
 		if t.Metric == model.MetricTopModel || t.Metric == model.MetricTopRoute {

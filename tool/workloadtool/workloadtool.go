@@ -32,17 +32,19 @@ const (
 
 const windowSchema = `"from":{"type":"string","format":"date-time"},"to":{"type":"string","format":"date-time"}`
 
-// scopeSchema narrows the stats and recommendations to models and routes.
-const scopeSchema = `,"models":{"type":"array","maxItems":20,"items":{"type":"string","maxLength":256}},"routes":{"type":"array","maxItems":20,"items":{"type":"string","maxLength":256}}`
+// scopeSchema narrows the stats and recommendations to models, routes and providers.
+const scopeSchema = `,"models":{"type":"array","maxItems":20,"items":{"type":"string","maxLength":256}},"routes":{"type":"array","maxItems":20,"items":{"type":"string","maxLength":256}},"providers":{"type":"array","maxItems":20,"items":{"type":"string","maxLength":256}}`
 
 // Args is the window argument of the data tools.
 type Args struct {
 	From    time.Time        `json:"from"`
 	To      time.Time        `json:"to"`
 	Targets workload.Targets `json:"targets"`
-	// Models and Routes narrow the analysis to the question's scope; empty means all.
-	Models []string `json:"models,omitempty"`
-	Routes []string `json:"routes,omitempty"`
+	// Models, Routes and Providers narrow the analysis to the question's scope; empty means
+	// all.
+	Models    []string `json:"models,omitempty"`
+	Routes    []string `json:"routes,omitempty"`
+	Providers []string `json:"providers,omitempty"`
 	// Target is the model a what-if prices the traffic on.
 	Target string `json:"target,omitempty"`
 	// GroupBy is what workload_query groups by (workload.GroupBys).
@@ -62,7 +64,9 @@ type PriceResult struct {
 	AsOf     string           `json:"as_of"`
 }
 
-func (a Args) scope() ingest.Scope { return ingest.Scope{Models: a.Models, Routes: a.Routes} }
+func (a Args) scope() ingest.Scope {
+	return ingest.Scope{Models: a.Models, Routes: a.Routes, Providers: a.Providers}
+}
 
 func (a Args) window() (workload.Window, error) {
 	if a.From.IsZero() || a.To.IsZero() || !a.From.Before(a.To) {
