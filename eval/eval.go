@@ -1015,8 +1015,16 @@ func rankedCases(f facts) []Case {
 	g, ok = top(f.in(7, all), byRoute, all, failsThenRate)
 	add("which route had the most errors last week, and what did those errors cost?", ok,
 		fmt.Sprintf("Route **%s** has the most errors in the last week: %d of its %d requests failed", g.key, g.fails, g.requests))
-	add("error rate by route over the last 7 days", ok,
-		fmt.Sprintf("Route **%s** has the most errors in the last 7 days: %d of its %d requests failed", g.key, g.fails, g.requests))
+	// "error rate by …" is a breakdown of rates: by the rate, not the count.
+	failRate := func(g group) float64 { return float64(g.fails) / float64(g.requests) }
+	if g, ok := top(f.in(7, all), byRoute, all, failRate); ok {
+		add("error rate by route over the last 7 days", ok,
+			fmt.Sprintf("Route **%s** has the highest error rate in the last 7 days: **%.2f%%**, %d of its %d requests failed", g.key, 100*failRate(g), g.fails, g.requests))
+	}
+	if g, ok := top(f.in(30, all), byProvider, all, failRate); ok {
+		add("What's my error rate by provider in the last 30 days?", ok,
+			fmt.Sprintf("**%s** has the highest error rate in the last 30 days: **%.2f%%**, %d of its %d requests failed", g.key, 100*failRate(g), g.fails, g.requests))
+	}
 	g, ok = top(f.in(14, all), byModel, all, failsThenRate)
 	add("Which model fails the most in the last 14 days?", ok,
 		fmt.Sprintf("**%s** has the most errors in the last 14 days: %d of its %d requests failed", g.key, g.fails, g.requests))

@@ -194,7 +194,8 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 		}
 		// "the highest error rate" and "the most reliable" rank by the rate; "the most
 		// errors", and a breakdown, by the count (ties to the higher rate).
-		byRate := strings.Contains(q, "rate") && has(q, "highest", "lowest", "worst", "best") || model.AsksReliability(q)
+		byRate := strings.Contains(q, "rate") && has(q, "highest", "lowest", "worst", "best") || model.AsksReliability(q) ||
+			has(q, "error rate", "failure rate", "fail rate") && t.By != model.ByDay && t.By != model.ByWeek // "error rate by provider"
 		// "the cost of errors by route": by what the failures cost, not how many there were.
 		byCost := !byRate && has(q, "cost of error", "cost of fail", "error cost", "failure cost", "costliest error", "most expensive error",
 			"errors cost the most", "failures cost the most", "failed requests cost the most")
