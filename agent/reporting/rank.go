@@ -192,8 +192,9 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 			}
 			break
 		}
-		// "the highest error rate" and "the most reliable" rank by the rate; "the most
-		// errors", and a breakdown, by the count (ties to the higher rate).
+		// "the highest error rate", "the most reliable" and "error rate by provider" rank by
+		// the rate; "the most errors", and a daily breakdown, by the count (ties to the higher
+		// rate).
 		byRate := strings.Contains(q, "rate") && has(q, "highest", "lowest", "worst", "best") || model.AsksReliability(q) ||
 			has(q, "error rate", "failure rate", "fail rate") && t.By != model.ByDay && t.By != model.ByWeek // "error rate by provider"
 		// "the cost of errors by route": by what the failures cost, not how many there were.
