@@ -1071,6 +1071,22 @@ func rankedCases(f facts) []Case {
 	add("Which model has the most timeouts in the last 30 days?", ok,
 		fmt.Sprintf("**%s** has the most timeout failures in the last 30 days: %d of its %d requests (%.2f%%). In all, %d requests failed with timeout",
 			g.key, g.requests, len(f.in(30, modelIs(g.key))), 100*float64(g.requests)/float64(len(f.in(30, modelIs(g.key)))), len(f.in(30, timedOut))))
+	// Retries by route: by their count; by model, by what they cost (each at its request's).
+	retriesOf := func(g group) (n int64, c float64) {
+		for _, r := range g.recs {
+			n += int64(r.Retries)
+			c += float64(r.Retries) * r.CostUSD
+		}
+		return n, c
+	}
+	g, ok = top(f.in(30, all), byRoute, all, func(g group) float64 { n, _ := retriesOf(g); return float64(n) })
+	n, _ := retriesOf(g)
+	add("Which route has the most retries in the last 30 days?", ok,
+		fmt.Sprintf("Route **%s** has the most retries in the last 30 days: **%d** over its %d requests", g.key, n, g.requests))
+	g, ok = top(f.in(30, all), byModel, all, func(g group) float64 { _, c := retriesOf(g); return math.Round(c * 100) })
+	n, c := retriesOf(g)
+	add("Which model's retries cost the most in the last 30 days?", ok,
+		fmt.Sprintf("**%s**'s retries cost the most in the last 30 days: an estimated **$%.2f**, %d retries over its %d requests", g.key, c, n, g.requests))
 	// One side of the tokens asked: ranked by the output tokens alone.
 	g, ok = top(f.in(30, all), byRoute, all, func(g group) float64 { return float64(g.out) })
 	add("Which route uses the most output tokens in the last 30 days?", ok,

@@ -57,6 +57,10 @@ type Spend struct {
 	// Errors are the requests that failed, and ErrorCostUSD what they cost.
 	Errors       int64   `json:"errors,omitempty"`
 	ErrorCostUSD float64 `json:"error_cost_usd,omitempty"`
+	// Retries are the retries the records log, and RetryWasteUSD what they cost estimated as
+	// ErrorStats.RetryWasteUSD is (models, routes and providers; not days).
+	Retries       int64   `json:"retries,omitempty"`
+	RetryWasteUSD float64 `json:"retry_waste_usd,omitempty"`
 	// ErrorTypes counts the failed requests by error type, for models, routes and providers
 	// ("which model has the most timeouts?"); nil for days and when none failed.
 	ErrorTypes map[string]int64 `json:"error_types,omitempty"`
@@ -494,6 +498,8 @@ func sorted(m map[string]*Spend, total float64, byKey bool) []Spend {
 			other.Share += s.Share
 			other.Errors += s.Errors
 			other.ErrorCostUSD += s.ErrorCostUSD
+			other.Retries += s.Retries
+			other.RetryWasteUSD += s.RetryWasteUSD
 			for k, n := range s.ErrorTypes {
 				other.ErrorTypes = countType(other.ErrorTypes, k, n)
 			}

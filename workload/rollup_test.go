@@ -119,6 +119,7 @@ func roundStats(s *workload.Stats) {
 			r(&l[i].ErrorCostUSD)
 			r(&l[i].InputCostUSD)
 			r(&l[i].OutputCostUSD)
+			r(&l[i].RetryWasteUSD)
 		}
 	}
 }

@@ -244,6 +244,12 @@ func (t *Tally) count(mi *modelInfo, ra *routeAcc, provider string, day int64, o
 		t.errCost[errType] += cost
 	}
 	t.retryWaste += retryWaste
+	if retries > 0 {
+		for _, s := range [...]*Spend{mi.spend, ra.spend, prov} {
+			s.Retries += retries
+			s.RetryWasteUSD += retryWaste
+		}
+	}
 }
 
 // Add counts one record if it lies in the window; it reports whether it did. Models are

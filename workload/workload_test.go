@@ -83,6 +83,10 @@ func TestStatisticsByHand(t *testing.T) {
 	if len(s.SpendByRoute) != 2 || s.SpendByRoute[0].Route != "batch-job" || s.SpendByRoute[1].Route != "chat" {
 		t.Fatalf("by route %+v", s.SpendByRoute)
 	}
+	// The batch job's two retries, each at its request's cost: by route, model and provider.
+	if r := s.SpendByRoute[0]; r.Retries != 2 || !near(r.RetryWasteUSD, 0.09) || s.SpendByModel[0].Retries != 2 || s.SpendByRoute[1].Retries != 0 {
+		t.Fatalf("retries by route %+v, by model %+v", s.SpendByRoute, s.SpendByModel)
+	}
 	if len(s.SpendByProvider) != 2 || s.SpendByProvider[0].Provider != "anthropic" || s.SpendByProvider[1].Provider != "openai" {
 		t.Fatalf("by provider %+v", s.SpendByProvider)
 	}

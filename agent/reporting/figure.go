@@ -566,6 +566,9 @@ func writeTokenCost(b *strings.Builder, t triage.Output, s workload.Stats, quest
 	} else {
 		fmt.Fprintf(b, "**%s of your %s (%.1f%%) paid for %s tokens**%s %s, and %s (%.1f%%) for %s tokens.", money(of(all)), money(tot.CostUSD),
 			pct(of(all), tot.CostUSD), side, scope, label, money(ofOther(all)), pct(ofOther(all), tot.CostUSD), other)
+		if has(strings.ToLower(question), "per day", "a day", "daily", "each day") && s.CoveredDays >= 2 {
+			fmt.Fprintf(b, " That is %s a day on %s tokens over the %.0f days your records cover.", money(of(all)/s.CoveredDays), side, s.CoveredDays)
+		}
 		if tot.InputTokens > 0 && tot.OutputTokens > 0 && tot.InputCostUSD > 0 {
 			fmt.Fprintf(b, " Output is %.1f%% of your tokens, and an output token cost %.1f times what an input token did.",
 				share(tot.OutputTokens, tot.InputTokens+tot.OutputTokens), (tot.OutputCostUSD/float64(tot.OutputTokens))/(tot.InputCostUSD/float64(tot.InputTokens)))

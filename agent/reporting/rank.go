@@ -156,6 +156,31 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 		for _, g := range inOrder(rows) {
 			fmt.Fprintf(b, "| %s | %d | %s | $%.4f |\n", key(g), g.Requests, money(g.CostUSD), perRequest(g))
 		}
+	case model.MetricRetries:
+		// "which route has the most retries?": by their count; "… whose retries cost the
+		// most?": by what they cost, each at its request's cost.
+		byCost := has(q, "cost", "spend", "spent", "expensive", "waste", "money", "$")
+		rows := rank(func(a, b workload.Spend) bool {
+			if byCost && a.RetryWasteUSD != b.RetryWasteUSD {
+				return a.RetryWasteUSD > b.RetryWasteUSD
+			}
+			if a.Retries != b.Retries {
+				return a.Retries > b.Retries
+			}
+			return a.RetryWasteUSD > b.RetryWasteUSD
+		})
+		if top := rows[0]; headline && byCost {
+			fmt.Fprintf(b, "%s's retries cost the %s%s %s: an estimated **%s**, %d retries over its %d requests. In all, %d retries cost an estimated %s.\n",
+				title(key(top)), most("most", "least"), scope, label, money(top.RetryWasteUSD), top.Retries, top.Requests, s.Errors.Retries, money(s.Errors.RetryWasteUSD))
+		} else if headline {
+			fmt.Fprintf(b, "%s has the %s retries%s %s: **%d** over its %d requests (%.3f a request), costing an estimated %s. In all, %d retries cost an estimated %s.\n",
+				title(key(top)), most("most", "fewest"), scope, label, top.Retries, top.Requests, float64(top.Retries)/float64(max(top.Requests, 1)),
+				money(top.RetryWasteUSD), s.Errors.Retries, money(s.Errors.RetryWasteUSD))
+		}
+		fmt.Fprintf(b, "\n| %s | requests | retries | retries a request | estimated cost |\n| --- | ---: | ---: | ---: | ---: |\n", what)
+		for _, g := range inOrder(rows) {
+			fmt.Fprintf(b, "| %s | %d | %d | %.3f | %s |\n", key(g), g.Requests, g.Retries, float64(g.Retries)/float64(max(g.Requests, 1)), money(g.RetryWasteUSD))
+		}
 	case model.MetricCostPerToken:
 		perToken := func(g workload.Spend) float64 { return perMillion(g.CostUSD, g.InputTokens+g.OutputTokens) }
 		rows := rank(func(a, b workload.Spend) bool { return perToken(a) > perToken(b) })

@@ -475,7 +475,7 @@ func figureMetric(l string) (metric, by string) {
 		has(l, "cost per") && !costPerPeriodRe.MatchString(l) || (by != "" && has(l, "cheapest")):
 		return model.MetricCostPerRequest, by
 	case has(l, "retry", "retries", "retried"):
-		return model.MetricRetries, ""
+		return model.MetricRetries, by
 	case has(l, "cache hit", "cached", "cache rate", "from cache", "from the cache", "hit rate", "cache reads", "hit the cache", "hit a cache",
 		"hit my cache", "used the cache", "use the cache", "cache usage", "read the cache"):
 		return model.MetricCache, ""
