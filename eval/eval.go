@@ -1332,7 +1332,7 @@ func sumCases(f facts) []Case {
 		{Question: "How many requests hit the cache in the last 7 days?", Kind: KindFigure, MustNot: noReport, Must: []string{cache}},
 		{Question: "What did support-chat cost per day in the last 7 days?", Kind: KindFigure, MustNot: append([]string{"cost a request"}, noReport...),
 			Must: []string{fmt.Sprintf("You spent **$%.2f** on route support-chat in the last 7 days, over %d requests", cost(f.in(7, route("support-chat"))), len(f.in(7, route("support-chat"))))}},
-		ttftByModel(f), weekendErrorRate(f),
+		ttftByModel(f), weekendErrorRate(f), switched(f),
 		// The spread of what one request cost, from the records (nearest rank, as float32).
 		{Question: "What's the median cost of a request in the last 30 days?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("Your median request cost **$%.4f** in the last 30 days", costRank(rs, 0.5))}},
@@ -1384,6 +1384,19 @@ func sumCases(f facts) []Case {
 		{Question: "Give me an action plan", Kind: KindReport, MustNot: []string{"cannot answer"},
 			Must: []string{"## Recommendations", fmt.Sprintf("%d requests, $%.2f", len(rs), cost(rs))}},
 	}
+}
+
+// switched asks whether a move already made paid off, on a route that ran on the model on
+// every full day of the window: there is no day before the move to compare with, and the
+// answer says so instead of pricing a move.
+func switched(f facts) Case {
+	from := f.now.Add(-30 * 24 * time.Hour)
+	first := from.UTC().Truncate(24 * time.Hour)
+	if first.Before(from) {
+		first = first.AddDate(0, 0, 1)
+	}
+	return Case{Question: "Did my costs go down after I switched support-triage to gpt-4o-mini?", Kind: KindFigure, MustNot: []string{"## Recommendations", "would save"},
+		Must: []string{fmt.Sprintf("Your traffic on route support-triage runs on **gpt-4o-mini** on every full day in the last 30 days (from %s)", first.Format(time.DateOnly))}}
 }
 
 // ttftByModel asks which model is the slowest to its first token: by the p95 of the time to

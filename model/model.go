@@ -74,7 +74,8 @@ type Triage struct {
 	Top int `json:"top,omitempty"`
 	// OutOfScope marks a question that usage data cannot answer (KindCapability).
 	OutOfScope bool `json:"out_of_scope,omitempty"`
-	// Target is the model a what-if would move the scope's traffic to (KindWhatIf).
+	// Target is the model a what-if would move the scope's traffic to (KindWhatIf), or the one
+	// it was moved to (MetricSwitch).
 	Target string   `json:"target_model,omitempty"`
 	Models []string `json:"models"`
 	Routes []string `json:"routes"`
@@ -155,6 +156,10 @@ const (
 	// MetricTokenCost divides the spend between input and output tokens, by each model's list
 	// prices: "how much of my spend is output tokens?".
 	MetricTokenCost = "token_cost"
+	// MetricSwitch is what a move of the scope's traffic to the target model, already made,
+	// changed: the days before the records show it against the days after. "Did my costs go
+	// down after I switched support-triage to gpt-4o-mini?"
+	MetricSwitch = "switch"
 	// MetricCompare sets two or more models (or routes) the question names side by side: cost
 	// a request, error rate, latency, tokens.
 	MetricCompare = "compare"

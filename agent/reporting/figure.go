@@ -188,6 +188,8 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 		}
 	case model.MetricTokenCost:
 		writeTokenCost(b, t, s, question)
+	case model.MetricSwitch:
+		writeSwitch(b, t, s)
 	case model.MetricCostPerRequest:
 		if c, pct := s.RequestCostUSD, model.CostPercentile(question); pct != "" && c.Count > 0 {
 			// "the median cost of a request", "my most expensive request": from the spread.

@@ -72,6 +72,10 @@ var (
 	countedRe = regexp.MustCompile(`\b(?:which|what|top|the|my)\s+(` + counts + `)\s+(?:\w+est\s+|most\s+\w+\s+)?(?:days|hours)\b`)
 	// The model a price question names: "the price of gpt-4o", "pricing for claude-sonnet-4".
 	priceOfRe = regexp.MustCompile(`\b(?:price|prices|pricing|priced)\s+(?:of|for)\s+([a-z0-9][a-z0-9._:/-]*)`)
+	// switchedRe is a move of traffic already made, asked about: "after I switched …",
+	// "did moving … help?", "since we migrated …".
+	switchedRe = regexp.MustCompile(`\b(?:after|since|when|once|because)\s+(?:i|we)\s+(?:switched|moved|migrated|changed|swapped|routed)\b|` +
+		`\b(?:did|has|have)\s+(?:the\s+|my\s+|our\s+)?(?:switch|move|migration|switching|moving|migrating)\b|\bsince\s+the\s+(?:switch|move|migration)\b`)
 	// costPerPeriodRe: "what did it cost per day?" asks the spend over time, not a request's.
 	costPerPeriodRe = regexp.MustCompile(`\bcosts?\s+per\s+(?:day|week|month|hour|year)\b`)
 	// The length of a request ranked: "the longest prompts", "the shortest responses".
@@ -244,7 +248,12 @@ func (p *Provider) triage(q string, today time.Time) model.Triage {
 		if othersRe.MatchString(l) {
 			// Another user's records are never read: a comparison with others is outside them.
 			t.Kind, t.OutOfScope = model.KindCapability, true
-		} else if target := p.whatIfTarget(q); target != "" {
+		} else if target := p.whatIfTarget(q); target != "" && switchedRe.MatchString(l) {
+			// "did my costs go down after I switched support-triage to gpt-4o-mini?": a move
+			// already made, measured, not priced.
+			t.Kind, t.Metric, t.Target = model.KindFigure, model.MetricSwitch, target
+			t.Models = slices.DeleteFunc(t.Models, func(m string) bool { return m == target })
+		} else if target != "" {
 			t.Kind, t.Target = model.KindWhatIf, target
 			t.Models = slices.DeleteFunc(t.Models, func(m string) bool { return m == target })
 		} else if m, by := figureMetric(l); m != "" {

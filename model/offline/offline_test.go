@@ -171,6 +171,21 @@ func TestTriageProviders(t *testing.T) {
 }
 
 // A what-if is asked in many words: each moves the scope's traffic to the named model.
+// A move already made is measured, not priced: before against after.
+func TestTriageSwitchMade(t *testing.T) {
+	t.Parallel()
+	for q, want := range map[string]string{
+		"did my costs go down after I switched support-triage to gpt-4o-mini?": model.MetricSwitch,
+		"has the move of route support-chat to gpt-4o-mini saved money?":       model.MetricSwitch,
+		"what if I switched support-triage to gpt-4o-mini?":                    "",
+	} {
+		tr := triage(t, q)
+		if tr.Metric != want || tr.Target != "gpt-4o-mini" {
+			t.Errorf("%q → metric %q, target %q; want %q on gpt-4o-mini", q, tr.Metric, tr.Target, want)
+		}
+	}
+}
+
 func TestTriageWhatIfWordings(t *testing.T) {
 	t.Parallel()
 	for _, q := range []string{"Should I switch support-chat to gpt-4o-mini?", "What would I save by moving code-chat to gpt-4o-mini?",
