@@ -758,9 +758,12 @@ func versusCases(f facts) []Case {
 		verdict = fmt.Sprintf("**About the same** (%.1f%% apart)", d)
 	}
 	perReq := func(rs []workload.Record) float64 { return cost(rs) / float64(len(rs)) }
-	cheaper := "**No**"
+	cheaper, miniCheaper := "**No**", "**No**"
 	if perReq(opus) < perReq(sonnet) {
 		cheaper = "**Yes**"
+	}
+	if perReq(mini) < perReq(four) {
+		miniCheaper = "**Yes**"
 	}
 	// Routes, named without the word "route".
 	sc, ra := f.in(30, route("support-chat")), f.in(30, route("rag-answer"))
@@ -773,9 +776,12 @@ func versusCases(f facts) []Case {
 		}
 		return 100 * float64(n) / float64(len(rs))
 	}
-	reliable := "**No**"
+	reliable, miniReliable := "**No**", "**No**"
 	if failRate(sc) < failRate(ra) {
 		reliable = "**Yes**"
+	}
+	if failRate(mini) < failRate(four) {
+		miniReliable = "**Yes**"
 	}
 	// The models one route uses, each with its requests.
 	models := groups(sc, byModel)
@@ -783,6 +789,11 @@ func versusCases(f facts) []Case {
 	cs := []Case{
 		{Question: "Is gpt-4o-mini faster than gpt-4o in the last 30 days?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("%s: gpt-4o-mini is %s than gpt-4o at the median, %.0f ms against %.0f ms", verdict, word, a, c)}},
+		// A comparative alone continues the comparison before it, in its order.
+		{Thread: []string{"Is gpt-4o-mini faster than gpt-4o in the last 30 days?"}, Question: "and cheaper?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("%s: a request on gpt-4o-mini costs $%.4f against $%.4f on gpt-4o.", miniCheaper, perReq(mini), perReq(four))}},
+		{Thread: []string{"Is gpt-4o-mini faster than gpt-4o in the last 30 days?"}, Question: "is it more reliable?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("%s: gpt-4o-mini fails %.2f%% of its requests against %.2f%% on gpt-4o.", miniReliable, failRate(mini), failRate(four))}},
 		{Question: "Is claude-opus-4 cheaper than claude-sonnet-4 in the last 30 days?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("%s: a request on claude-opus-4 costs $%.4f against $%.4f on claude-sonnet-4.", cheaper, perReq(opus), perReq(sonnet))}},
 		{Question: "Is support-chat more reliable than rag-answer in the last 30 days?", Kind: KindFigure, MustNot: noReport,
@@ -796,6 +807,11 @@ func versusCases(f facts) []Case {
 		cs = append(cs, Case{Question: "What models does the support-chat route use?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("You used %s on route support-chat in the last 30 days. **%s** gets the most requests on route support-chat in the last 30 days: %d of %d",
 				n, lead.key, lead.requests, len(sc))}})
+	}
+	// "by route?" after the model that costs the most: the route that does.
+	if g, ok := top(rs, byRoute, all, costOf); ok {
+		cs = append(cs, Case{Thread: []string{"Which model costs me the most in the last 30 days?"}, Question: "by route?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("Route **%s** costs you the most in the last 30 days: $%.2f", g.key, g.cost)}})
 	}
 	// Tokens a request, by route: the average of each, not the total.
 	perRoute := func(g group) float64 { return math.Round(float64(g.in+g.out) / float64(g.requests)) }
@@ -856,6 +872,26 @@ func tokenCostCases(f facts) []Case {
 		outBy[r.Model] += r.CostUSD * o / (i + o)
 		costBy[r.Model] += r.CostUSD
 	}
+	outByRoute, costByRoute := map[string]float64{}, map[string]float64{}
+	for _, r := range rs {
+		if p, ok := prices.Lookup(r.Model); ok {
+			cachedPrice := p.CachedInput
+			if cachedPrice == 0 {
+				cachedPrice = p.Input
+			}
+			i := float64(r.InputTokens-r.CachedInputTokens)*p.Input + float64(r.CachedInputTokens)*cachedPrice
+			if o := float64(r.OutputTokens) * p.Output; i+o > 0 {
+				outByRoute[r.Route] += r.CostUSD * o / (i + o)
+			}
+		}
+		costByRoute[r.Route] += r.CostUSD
+	}
+	route := ""
+	for k, v := range outByRoute {
+		if route == "" || v > outByRoute[route] {
+			route = k
+		}
+	}
 	lead := ""
 	for m, v := range outBy {
 		if lead == "" || v > outBy[lead] {
@@ -866,6 +902,10 @@ func tokenCostCases(f facts) []Case {
 		{Question: "How much of my spend is output tokens in the last 30 days?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("**$%.2f of your $%.2f (%.1f%%) paid for output tokens** in the last 30 days, and $%.2f (%.1f%%) for input tokens",
 				out, total, 100*out/total, in, 100*in/total)}},
+		// "by route?" after a figure: the same figure, by route.
+		{Thread: []string{"How much of my spend is output tokens in the last 30 days?"}, Question: "by route?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("Route **%s** spends the most on output tokens in the last 30 days: **$%.2f**, %.1f%% of its $%.2f",
+				route, outByRoute[route], 100*outByRoute[route]/costByRoute[route], costByRoute[route])}},
 		{Question: "Which model spends the most on output tokens in the last 30 days?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("**%s** spends the most on output tokens in the last 30 days: **$%.2f**, %.1f%% of its $%.2f",
 				lead, outBy[lead], 100*outBy[lead]/costBy[lead], costBy[lead])}},

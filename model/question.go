@@ -84,12 +84,19 @@ func Budget(q string) (usd float64, ok bool) {
 // than gpt-4o?", "cheaper than", "more reliable than".
 var comparativeRe = regexp.MustCompile(`(?i)\b(faster|quicker|slower|cheaper|less expensive|pricier|costlier|more expensive|more reliable|less reliable)\s+than\b`)
 
+// bareComparativeRe is a comparative alone, which continues a comparison: "and cheaper?",
+// "is it more reliable?".
+var bareComparativeRe = regexp.MustCompile(`(?i)^\W*(?:(?:and|but|is it|are they|which is|what about)\s+)?(faster|quicker|slower|cheaper|less expensive|pricier|costlier|more expensive|more reliable|less reliable)\W*$`)
+
 // Comparative is what a question compares two models or routes by, one of "faster",
 // "slower", "cheaper", "pricier", "more reliable" and "less reliable"; "" when it compares
 // nothing ("slower than 2 s" is a latency threshold). Triage reads it to set the two side by
 // side, and the answer to say yes or no first.
 func Comparative(q string) string {
 	m := comparativeRe.FindStringSubmatch(q)
+	if m == nil {
+		m = bareComparativeRe.FindStringSubmatch(q) // "and cheaper?", after a comparison
+	}
 	if m == nil {
 		return ""
 	}
@@ -130,4 +137,21 @@ func CostPercentile(q string) string {
 		return "p99"
 	}
 	return "p95"
+}
+
+// Mention is where name first stands alone in text, case aside: not inside a longer name
+// ("gpt-4o" in "gpt-4o-mini"); len(text) when it does not.
+func Mention(text, name string) int {
+	text, name = strings.ToLower(text), strings.ToLower(name)
+	for from := 0; ; {
+		i := strings.Index(text[from:], name)
+		if i < 0 {
+			return len(text)
+		}
+		i += from
+		if end := i + len(name); end == len(text) || !strings.ContainsRune("abcdefghijklmnopqrstuvwxyz0123456789-._", rune(text[end])) {
+			return i
+		}
+		from = i + 1
+	}
 }

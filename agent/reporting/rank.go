@@ -773,21 +773,7 @@ func writeCompare(b *strings.Builder, t triage.Output, s workload.Stats, questio
 		q := strings.ToLower(question)
 		// Where a name stands alone: "gpt-4o" in "is gpt-4o-mini faster than gpt-4o?" is the
 		// second, not the start of the first.
-		at := func(n string) int {
-			n = strings.ToLower(n)
-			for from := 0; ; {
-				i := strings.Index(q[from:], n)
-				if i < 0 {
-					return len(q)
-				}
-				i += from
-				if end := i + len(n); end == len(q) || !strings.ContainsRune("abcdefghijklmnopqrstuvwxyz0123456789-._", rune(q[end])) {
-					return i
-				}
-				from = i + 1
-			}
-		}
-		sort.SliceStable(names, func(i, j int) bool { return at(names[i]) < at(names[j]) })
+		sort.SliceStable(names, func(i, j int) bool { return model.Mention(q, names[i]) < model.Mention(q, names[j]) })
 	}
 	lat := map[string]workload.Dist{}
 	switch t.By {

@@ -305,7 +305,7 @@ func family(lower string, models []string) []string {
 
 // followUpRe recognises a question that continues the one before it ("and for last week?",
 // "what about gpt-4o?").
-var followUpRe = regexp.MustCompile(`(?i)^\s*(and|what about|how about|same|now|only|just|also|but|then|for)\b`)
+var followUpRe = regexp.MustCompile(`(?i)^\s*(and|what about|how about|same|now|only|just|also|but|then|for|by|per|broken down|split|grouped)\b`)
 
 // FollowUp reports whether a question continues the thread's previous one: it opens like a
 // continuation and is short.
@@ -357,7 +357,19 @@ func inherit(q string, m, prev model.Triage) model.Triage {
 	if m.Kind != model.KindFigure || m.Metric == "" {
 		// Not advice asked after a figure: "how can I make it cheaper?" wants the report.
 		if m.Kind == model.KindCapability || (m.Kind == model.KindReport && prev.Kind == model.KindFigure && m.Category != model.CategoryCostOptimization) {
+			by := m.By // "by route?" after a figure: the same figure, by route
 			m.Kind, m.Metric, m.By, m.Category, m.OutOfScope = prev.Kind, prev.Metric, prev.By, prev.Category, false
+			if by != "" && m.Kind == model.KindFigure {
+				m.By = by
+				switch {
+				case (m.Metric == model.MetricTopModel || m.Metric == model.MetricTopRoute) && by == model.ByModel:
+					m.Metric, m.By = model.MetricTopModel, ""
+				case (m.Metric == model.MetricTopModel || m.Metric == model.MetricTopRoute) && by == model.ByRoute:
+					m.Metric, m.By = model.MetricTopRoute, ""
+				case m.Metric == model.MetricTopModel || m.Metric == model.MetricTopRoute:
+					m.Metric = model.MetricCost
+				}
+			}
 			m.Least = m.Least || prev.Least // "and last week?" keeps the end of the ranking it follows
 			if m.Top == 0 {
 				m.Top = prev.Top
@@ -438,12 +450,19 @@ func subject(lead string, seen ingest.Coverage) (routes, models []string) {
 // follow reads q as the continuation of prev, the triage of the thread's questions before it:
 // "it" is the subject of the answer before (prevLead), and what q leaves out is inherited.
 func follow(q string, m, prev model.Triage, prevLead string, seen ingest.Coverage, now time.Time) model.Triage {
-	if refersBackRe.MatchString(q) && len(m.Models)+len(m.Routes)+len(m.Providers) == 0 {
+	// "is it more reliable?" after a comparison asks it of the two, not of the first named.
+	if refersBackRe.MatchString(q) && len(m.Models)+len(m.Routes)+len(m.Providers) == 0 && !(prev.Metric == model.MetricCompare && model.Comparative(q) != "") {
 		if routes, models := subject(prevLead, seen); routes != nil {
 			m.Routes, m.Models = routes, models
 		}
 	}
 	m = inherit(q, m, prev)
+	if m.Metric == model.MetricCompare && len(m.Models) > 1 {
+		// "and cheaper?" after "is gpt-4o-mini faster than gpt-4o?": in the order the
+		// answer before set them, which is its question's.
+		m.Models = slices.Clone(m.Models)
+		slices.SortStableFunc(m.Models, func(a, b string) int { return model.Mention(prevLead, a) - model.Mention(prevLead, b) })
+	}
 	if shiftsBack(q) {
 		m = shiftBack(m, now)
 	}

@@ -263,6 +263,7 @@ func (p *Provider) triage(q string, today time.Time) model.Triage {
 		} else if capability(l, t.Category) && (len(t.Models) == 0 || asksAboutNetra(l) || greetingRe.MatchString(strings.TrimSpace(l))) {
 			t.Kind = model.KindCapability
 			t.OutOfScope = !greetingRe.MatchString(strings.TrimSpace(l)) && !asksAboutNetra(l)
+			t.By = rankedBy(l) // "by route?": nothing alone, a breakdown of the figure before it in a thread
 		}
 	}
 	t.Top = top(l)
