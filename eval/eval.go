@@ -518,6 +518,8 @@ func calendarCases(f facts) []Case {
 		}
 	}
 	covered := math.Min(lastDay.Sub(firstDay).Hours()/24+1, 30)
+	topModel, _ := top(all30, byModel, all, costOf)
+	topCost := topModel.cost
 	// Two dates: a period. One after "since": to today. A trend over a period: its first 7
 	// days against its last 7.
 	d1, d2 := today.AddDate(0, 0, -20), today.AddDate(0, 0, -12)
@@ -546,6 +548,9 @@ func calendarCases(f facts) []Case {
 	} else if r1 < r0 {
 		moved = fmt.Sprintf("down %.2f points", r0-r1)
 	}
+	// Latency over the same two weeks: from the records, p95 first.
+	latencyTrend := fmt.Sprintf("Your p95 latency over the last 7 full days (%s, UTC) was **%.0f ms**, against %.0f ms in the 7 days before",
+		dates(today.AddDate(0, 0, -7), today.AddDate(0, 0, -1)), p95(wk), p95(wk0))
 	// A holiday named: the last Black Friday (the day after the fourth Thursday of November)
 	// not after today. Most of the year the records do not reach it, and the answer says so.
 	blackFriday := func(year int) time.Time {
@@ -570,6 +575,13 @@ func calendarCases(f facts) []Case {
 		{Question: "How much did I spend yesterday compared to the day before?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("Your spend over %s (UTC) was **$%.2f**, against $%.2f in the day before (%s)",
 				y.Format(time.DateOnly), cost(between(y, y, all)), cost(between(y0, y0, all)), y0.Format(time.DateOnly))}},
+		{Question: "Is my latency getting worse?", Kind: KindFigure, MustNot: noReport, Must: []string{latencyTrend}},
+		{Question: "Is support-chat getting slower?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("Your p95 latency on route support-chat over the last 7 full days (%s, UTC) was **%.0f ms**, against %.0f ms in the 7 days before",
+				dates(today.AddDate(0, 0, -7), today.AddDate(0, 0, -1)), p95(between(today.AddDate(0, 0, -7), today.AddDate(0, 0, -1), route("support-chat"))),
+				p95(between(today.AddDate(0, 0, -14), today.AddDate(0, 0, -8), route("support-chat"))))}},
+		{Question: "What's my average cost per day by model in the last 30 days?", Kind: KindFigure, MustNot: append([]string{"cost a request"}, noReport...),
+			Must: []string{fmt.Sprintf("That is about $%.2f a day on it, and $%.2f a day in all, over the %.0f days your records cover.", topCost/covered, cost(all30)/covered, covered)}},
 		{Question: "Is my error rate going up?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("Your error rate over the last 7 full days (%s, UTC) was **%.2f%%** (%d of %d requests failed), against %.2f%% (%d of %d) in the 7 days before: **%s**",
 				dates(today.AddDate(0, 0, -7), today.AddDate(0, 0, -1)), r1, failedOf(wk), len(wk), r0, failedOf(wk0), len(wk0), moved)}},

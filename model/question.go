@@ -155,3 +155,10 @@ func Mention(text, name string) int {
 		from = i + 1
 	}
 }
+
+// latencyRe is a question about how fast requests are answered.
+var latencyRe = regexp.MustCompile(`(?i)latenc|\bslow|\bfast|\bp50\b|\bp95\b|\bp99\b|response times?|time to first token|\bttft\b|\bspeed\b|how long`)
+
+// AsksLatency reports a question about latency: "is my latency getting worse?". The data
+// agent reads it to time each period of a trend, and the answer to lead with the latency.
+func AsksLatency(q string) bool { return latencyRe.MatchString(q) }

@@ -39,7 +39,8 @@ type Output struct {
 	// requests or tokens in a scope: what share of the whole the scope is.
 	Whole *workload.Totals `json:"whole,omitempty"`
 	// Weeks are the two periods of a trend (triage.Window.TrendPeriods), the later first, for
-	// a trend ranked by route, model or provider ("which route grew the most?").
+	// a trend ranked by route, model or provider ("which route grew the most?"), or of
+	// latency ("is my latency getting worse?": their latencies).
 	Weeks []workload.Stats `json:"weeks,omitempty"`
 	// MonthToDate is the scope's totals from the start of this UTC month to now, for a
 	// forecast of the month.
@@ -103,6 +104,18 @@ func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 			return agent.Result{}, err
 		}
 		out.WhatIf = &w
+	}
+	if then, now, ok := t.Window.TrendPeriods(); ok && t.Kind == model.KindFigure && t.Metric == model.MetricTrend && t.By == "" && model.AsksLatency(in.Text) {
+		// "is my latency getting worse?": each period's latency, from its records (the
+		// rollups keep no latency).
+		for _, p := range []triage.Period{now, then} {
+			_ = rt.Think(ctx, fmt.Sprintf("Computing latency from %s.", p))
+			week, err := call[workload.Stats](ctx, rt, workloadtool.Latency, workloadtool.Args{From: p.First, To: p.Last.AddDate(0, 0, 1).Add(-time.Nanosecond), Models: t.Models, Routes: t.Routes, Providers: t.ProviderScope()})
+			if err != nil {
+				return agent.Result{}, err
+			}
+			out.Weeks = append(out.Weeks, week)
+		}
 	}
 	if then, now, ok := t.Window.TrendPeriods(); ok && t.Kind == model.KindFigure && t.Metric == model.MetricTrend && t.By != "" {
 		for _, p := range []triage.Period{now, then} {

@@ -71,6 +71,7 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 			fmt.Fprintf(b, "**%s** costs you the most%s %s: %s of %s (%.1f%%), over %d requests.\n", top.Model, scope, label,
 				money(top.CostUSD), money(tot.CostUSD), top.Share*100, top.Requests)
 		}
+		writeTopPerDay(b, s, s.SpendByModel[0].CostUSD, question)
 		spendTable(s.SpendByModel, "model", byModel)
 	case model.MetricTopRoute:
 		byRoute := func(r workload.Spend) string { return r.Route }
@@ -78,6 +79,7 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 			fmt.Fprintf(b, "Route **%s** costs you the most%s %s: %s of %s (%.1f%%), over %d requests.\n", top.Route, scope, label,
 				money(top.CostUSD), money(tot.CostUSD), top.Share*100, top.Requests)
 		}
+		writeTopPerDay(b, s, s.SpendByRoute[0].CostUSD, question)
 		spendTable(s.SpendByRoute, "route", byRoute)
 	case model.MetricErrorRate:
 		// An error type the question names ("how many requests hit rate limits?") comes first,
@@ -239,7 +241,7 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 			tot.Retries, tot.Requests, money(s.Errors.WasteUSD))
 	case model.MetricTrend:
 		writeTrendBy(b, t, d.Weeks)
-		writeTrend(b, t, s, question)
+		writeTrend(b, t, s, d.Weeks, question)
 	case model.MetricForecast:
 		if writeForecast(b, t, s, d.MonthToDate, question) {
 			return // it ends on the cut to ask for
@@ -436,6 +438,15 @@ func writeRate(b *strings.Builder, s workload.Stats, question string) {
 			avg, avg*60, peak, (peak+1)%24, busiest)
 	}
 	b.WriteString("Peaks within an hour are not kept in the analysis.\n")
+}
+
+// writeTopPerDay adds what the leader and the whole cost a day, when the question asks it
+// ("my average cost per day by model").
+func writeTopPerDay(b *strings.Builder, s workload.Stats, top float64, question string) {
+	if has(strings.ToLower(question), "per day", "a day", "daily", "each day") && s.CoveredDays >= 2 {
+		fmt.Fprintf(b, "That is about %s a day on it, and %s a day in all, over the %.0f days your records cover.\n",
+			money(top/s.CoveredDays), money(s.Totals.CostUSD/s.CoveredDays), s.CoveredDays)
+	}
 }
 
 // perDay is ": about X a day over the N days your records cover", X made by rate from the

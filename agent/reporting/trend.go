@@ -18,7 +18,7 @@ import (
 // full days with the 7 before them, or the first and last days of a calendar period the
 // question named. Spend comes first, then requests and failures, then the days (weeks, in a
 // long period) one by one.
-func writeTrend(b *strings.Builder, t triage.Output, s workload.Stats, question string) {
+func writeTrend(b *strings.Builder, t triage.Output, s workload.Stats, weeks []workload.Stats, question string) {
 	then, now, ok := t.Window.TrendPeriods()
 	if !ok {
 		fmt.Fprintf(b, "The window (%s) is too short to compare two periods of whole days; ask about the last 30 days or a longer period.\n", t.Window.Label)
@@ -43,6 +43,19 @@ func writeTrend(b *strings.Builder, t triage.Output, s workload.Stats, question 
 	q := strings.ToLower(question)
 	rate := func(w workload.Spend) float64 { return 100 * float64(w.Errors) / float64(max(w.Requests, 1)) }
 	switch {
+	case len(weeks) == 2 && t.By == "" && model.AsksLatency(q) && weeks[0].LatencyMS.Count > 0 && weeks[1].LatencyMS.Count > 0:
+		// "is my latency getting worse?": p95 first, the median beside it.
+		l, p := weeks[0].LatencyMS, weeks[1].LatencyMS
+		verdict := "no slower"
+		switch {
+		case l.P95 > p.P95:
+			verdict = "slower"
+		case l.P95 < p.P95:
+			verdict = "faster"
+		}
+		fmt.Fprintf(b, "Your p95 latency%s over %s was **%.0f ms**, against %.0f ms in %s: **%s, %s** (p50 %.0f ms against %.0f ms, over %d and %d requests). "+
+			"Spend: %s against %s (%s).\n", scopeText(t), nowText, l.P95, p.P95, thenText, change(l.P95, p.P95), verdict, l.P50, p.P50, l.Count, p.Count,
+			money(last.CostUSD), money(prev.CostUSD), change(last.CostUSD, prev.CostUSD))
 	case strings.Contains(q, "error") || strings.Contains(q, "fail"):
 		fmt.Fprintf(b, "Your error rate%s over %s was **%.2f%%** (%d of %d requests failed), against %.2f%% (%d of %d) in %s: **%s**. "+
 			"Spend: %s against %s (%s).\n", scopeText(t), nowText, rate(last), last.Errors, last.Requests, rate(prev), prev.Errors, prev.Requests, thenText,
@@ -110,7 +123,7 @@ func minTime(a, b time.Time) time.Time {
 // over the later of the trend's two periods against the earlier, the largest rise first (the largest fall
 // for "shrank the most"), before the whole scope's trend.
 func writeTrendBy(b *strings.Builder, t triage.Output, weeks []workload.Stats) {
-	if len(weeks) != 2 {
+	if len(weeks) != 2 || t.By == "" { // two periods without a ranking: a latency trend's
 		return
 	}
 	groups := func(s workload.Stats) ([]workload.Spend, func(workload.Spend) string) {

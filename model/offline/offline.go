@@ -428,7 +428,8 @@ func figureMetric(l string) (metric, by string) {
 		"increas", "decreas", "growing", "grew", "changed", "how has", "stable", "steady", "shrank", "declin",
 		"dropped the most", "drop the most", "fell the most", "fell most", "compared to last week", "compared with last week",
 		"vs last week", "versus last week", "getting worse", "getting better", "worsening", "gotten worse", "got worse",
-		"getting more", "getting less", "getting cheaper", "getting pricier", "rising", "climbing", "creeping up", "on the rise") || (has(l, "week before", "previous week", "prior week") && has(l, "compar", " vs", "versus", "against", "than"))) &&
+		"getting more", "getting less", "getting cheaper", "getting pricier", "getting slower", "getting faster", "slowing down", "speeding up",
+		"slower than last", "faster than last", "slower than before", "faster than before", "rising", "climbing", "creeping up", "on the rise") || (has(l, "week before", "previous week", "prior week") && has(l, "compar", " vs", "versus", "against", "than"))) &&
 		!asksAdvice(l) {
 		switch by := rankedBy(l); by {
 		case model.ByRoute, model.ByModel, model.ByProvider: // "which route grew the most?"
@@ -480,9 +481,9 @@ func figureMetric(l string) (metric, by string) {
 			by = model.ByRoute
 		}
 		return model.MetricCostPerRequest, by
-	case has(l, "per request", "per call", "per-request", "average cost", "avg cost", "mean cost", "cost of a request",
-		"cost of one request", "cost of each request", "cost of a call", "each request cost", "a request cost") ||
-		has(l, "cost per") && !costPerPeriodRe.MatchString(l) || (by != "" && has(l, "cheapest")):
+	case (has(l, "per request", "per call", "per-request", "average cost", "avg cost", "mean cost", "cost of a request",
+		"cost of one request", "cost of each request", "cost of a call", "each request cost", "a request cost", "cost per") ||
+		(by != "" && has(l, "cheapest"))) && !costPerPeriodRe.MatchString(l):
 		return model.MetricCostPerRequest, by
 	case has(l, "retry", "retries", "retried"):
 		return model.MetricRetries, by
