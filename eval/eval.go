@@ -1406,6 +1406,8 @@ func sumCases(f facts) []Case {
 			Must: []string{"**Batching** would save about **$", "## Recommendations", fmt.Sprintf("%d requests, $%.2f", len(rs), cost(rs))}},
 		{Question: "How can I reduce retry waste?", Kind: KindReport, MustNot: []string{"cannot answer"},
 			Must: []string{"**Cutting failed calls** would save about **$", "## Recommendations"}},
+		{Question: "How much would I save if I cut my error rate in half?", Kind: KindReport, MustNot: []string{"cannot answer"},
+			Must: []string{"**Cutting failed calls** would save about **$", "## Recommendations"}},
 		{Question: "What's my average cost per request in the last 30 days?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("Your average cost a request in the last 30 days is **$%.4f**: $%.2f over %d requests", cost(rs)/float64(len(rs)), cost(rs), len(rs))}},
 		{Question: "How much did retries cost me in the last 30 days?", Kind: KindFigure, MustNot: noReport,

@@ -523,6 +523,9 @@ func writeNamedSavings(b *strings.Builder, t triage.Output, o workloadtool.Recom
 		{workload.TypeRetryWaste, "Cutting failed calls", []string{"retry", "retries", "failed calls", "failures"}},
 	}
 	q := strings.ToLower(question)
+	if has(q, "error", "failed request") && has(q, "cut", "reduce", "halve", "half", "fewer", "lower", "fix") {
+		q += " failures" // "if I cut my error rate in half": what failed calls cost
+	}
 	for _, k := range kinds {
 		if !has(q, k.words...) {
 			continue
