@@ -570,12 +570,16 @@ func calendarCases(f facts) []Case {
 		bfMust = fmt.Sprintf("# No records on %s (UTC)", bf.Format(time.DateOnly))
 	}
 	y, y0 := today.AddDate(0, 0, -1), today.AddDate(0, 0, -2)
+	gpt41y := between(y, y, modelIs("gpt-4.1"))
+	_, gpt41yOut := tokens(gpt41y)
 	cs := []Case{
 		{Question: "How much did I spend on Black Friday?", Kind: KindFigure, MustNot: noReport, Must: []string{bfMust}},
 		{Question: "How much did I spend yesterday compared to the day before?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("Your spend over %s (UTC) was **$%.2f**, against $%.2f in the day before (%s)",
 				y.Format(time.DateOnly), cost(between(y, y, all)), cost(between(y0, y0, all)), y0.Format(time.DateOnly))}},
 		{Question: "Is my latency getting worse?", Kind: KindFigure, MustNot: noReport, Must: []string{latencyTrend}},
+		{Question: "How many output tokens did gpt-4.1 produce yesterday?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("**%d output tokens** on gpt-4.1 yesterday (%s, UTC), over %d requests", gpt41yOut, y.Format(time.DateOnly), len(gpt41y))}},
 		{Question: "Is support-chat getting slower?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("Your p95 latency on route support-chat over the last 7 full days (%s, UTC) was **%.0f ms**, against %.0f ms in the 7 days before",
 				dates(today.AddDate(0, 0, -7), today.AddDate(0, 0, -1)), p95(between(today.AddDate(0, 0, -7), today.AddDate(0, 0, -1), route("support-chat"))),

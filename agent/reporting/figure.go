@@ -172,7 +172,17 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 		spendTable(s.SpendByModel, "model", byModel)
 	case model.MetricTokens:
 		in, out := float64(tot.InputTokens)/float64(max(tot.Requests, 1)), float64(tot.OutputTokens)/float64(max(tot.Requests, 1))
-		if perRequestRe.MatchString(strings.ToLower(question)) {
+		q := strings.ToLower(question)
+		outAsked, inAsked := has(q, "output", "completion", "response"), has(q, "input", "prompt")
+		if outAsked != inAsked && !perRequestRe.MatchString(q) {
+			// "how many output tokens did gpt-4.1 produce?": that side first.
+			side, n, per, other, otherN := "output", tot.OutputTokens, out, "input", tot.InputTokens
+			if inAsked {
+				side, n, per, other, otherN = "input", tot.InputTokens, in, "output", tot.OutputTokens
+			}
+			fmt.Fprintf(b, "**%d %s tokens**%s %s, over %d requests (%.0f a request); %d %s tokens beside them (%d input tokens read from cache).\n",
+				n, side, scope, label, tot.Requests, per, otherN, other, tot.CachedInputTokens)
+		} else if perRequestRe.MatchString(q) {
 			// "how many tokens a request on average?": that first, the sums after.
 			fmt.Fprintf(b, "**%.0f input and %.0f output tokens a request** on average%s %s, over %d requests: %d input (%d read from cache) and %d output tokens in all.\n",
 				in, out, scope, label, tot.Requests, tot.InputTokens, tot.CachedInputTokens, tot.OutputTokens)
