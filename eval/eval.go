@@ -851,6 +851,14 @@ func providerScopeCases(f facts) []Case {
 			Must: []string{fmt.Sprintf("You used %d routes on anthropic in the last 30 days. Route **%s** gets the most requests on anthropic in the last 30 days: %d of %d",
 				n, g.key, g.requests, len(f.in(30, anth)))}})
 	}
+	// A provider named in a report or a what-if narrows it to the provider's requests.
+	if a := f.in(30, anth); len(a) > 0 {
+		cs = append(cs,
+			Case{Question: "How can I reduce my anthropic costs?", Kind: KindReport, MustNot: []string{"cannot answer"},
+				Must: []string{"# Optimization report on anthropic — last 30 days", fmt.Sprintf("%d requests, $%.2f", len(a), cost(a)), "## Recommendations"}},
+			Case{Question: "What if I moved all anthropic traffic to gpt-4o?", Kind: KindWhatIf,
+				Must: []string{fmt.Sprintf("Moving the %d requests on anthropic in the last 30 days from", len(a)), fmt.Sprintf("instead of $%.2f", cost(a))}})
+	}
 	google := func(r workload.Record) bool { return r.Provider == "google" }
 	if g, ok := top(f.in(30, all), byRoute, google, costOf); ok {
 		cs = append(cs, Case{Question: "Which route costs the most on google in the last 30 days?", Kind: KindFigure, MustNot: noReport,

@@ -31,7 +31,7 @@ func (opt) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.Re
 		return agent.Result{}, err
 	}
 	_ = rt.Think(ctx, "Looking for model routing, prompt caching, batching, retry waste and latency opportunities.")
-	raw, err := rt.CallTool(ctx, workloadtool.Recommendations, workloadtool.Args{From: t.Window.From, To: t.Window.To, Targets: t.Targets, Models: t.Models, Routes: t.Routes})
+	raw, err := rt.CallTool(ctx, workloadtool.Recommendations, workloadtool.Args{From: t.Window.From, To: t.Window.To, Targets: t.Targets, Models: t.Models, Routes: t.Routes, Providers: t.ProviderScope()})
 	if err != nil {
 		return agent.Result{}, err
 	}

@@ -234,7 +234,7 @@ func (r rep) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.
 	case hasSyn:
 		fmt.Fprintf(&b, "# Demo data ready\n\n%s\n\nThe records span %s to %s. Now ask, for example: **how can I reduce my LLM costs?**\n",
 			syn.Message, syn.Window.From.Format("2006-01-02"), syn.Window.To.Format("2006-01-02"))
-	case hasStats && hasTriage && stats.Totals.Requests == 0 && len(t.Models)+len(t.Routes) > 0:
+	case hasStats && hasTriage && stats.Totals.Requests == 0 && len(t.Models)+len(t.Routes)+len(t.ProviderScope()) > 0:
 		fmt.Fprintf(&b, "# Workload report — %s\n\n", label)
 		writeNoneInScope(&b, t)
 	case hasStats:

@@ -144,15 +144,24 @@ func window(m model.Triage, now time.Time) Window {
 	return Window{Window: workload.Window{From: now.Add(-time.Duration(days * 24 * float64(time.Hour))), To: now}, Label: label, Phrase: "in the " + label}
 }
 
-// ProviderScope is the providers a figure is narrowed to: those the question names when it
-// ranks something else ("which routes are on anthropic?", "the commonest errors on openai").
-// A ranking by provider shows their rows first instead, and models named narrow it already.
+// ProviderScope is the providers an answer is narrowed to: those the question names, for a
+// report, a what-if or a diagnosis ("how can I reduce my anthropic costs?", "what if I moved
+// all anthropic traffic to gpt-4o?"), and for a figure that ranks something else ("which
+// routes are on anthropic?"). A figure by provider shows their rows first instead, and
+// models named narrow it already.
 func (o Output) ProviderScope() []string {
-	ranks := o.By != "" && o.By != model.ByProvider || o.Metric == model.MetricTopModel || o.Metric == model.MetricTopRoute
-	if o.Kind != model.KindFigure || !ranks || len(o.Models) > 0 {
+	if len(o.Models) > 0 {
 		return nil
 	}
-	return o.Providers
+	switch o.Kind {
+	case model.KindReport, model.KindWhatIf, model.KindPerformance:
+		return o.Providers
+	case model.KindFigure:
+		if o.By != "" && o.By != model.ByProvider || o.Metric == model.MetricTopModel || o.Metric == model.MetricTopRoute {
+			return o.Providers
+		}
+	}
+	return nil
 }
 
 // Output is triage's result.
