@@ -160,26 +160,25 @@ func maxTime(a, b time.Time) time.Time {
 // p95 is the nearest-rank 95th percentile of the latencies.
 func p95(rs []workload.Record) float64 { return percentile(rs, 0.95) }
 
-// percentile is the nearest-rank q-th percentile of the latencies (as float32, as records
-// keep them).
-func percentile(rs []workload.Record, q float64) float64 {
+// ranked is the nearest-rank q-th percentile of a field of the records, each as float32 as
+// the analysis keeps it; q = 1 is the largest.
+func ranked(rs []workload.Record, q float64, field func(workload.Record) float64) float64 {
 	v := make([]float64, 0, len(rs))
 	for _, r := range rs {
-		v = append(v, float64(float32(r.LatencyMS)))
+		v = append(v, float64(float32(field(r))))
 	}
 	slices.Sort(v)
 	return v[int(math.Ceil(q*float64(len(v))))-1]
 }
 
-// costRank is the nearest-rank q-th percentile of what one request cost (as float32, as the
-// analysis keeps them); q = 1 is the most expensive.
+// percentile is the nearest-rank q-th percentile of the latencies.
+func percentile(rs []workload.Record, q float64) float64 {
+	return ranked(rs, q, func(r workload.Record) float64 { return r.LatencyMS })
+}
+
+// costRank is the nearest-rank q-th percentile of what one request cost.
 func costRank(rs []workload.Record, q float64) float64 {
-	v := make([]float64, 0, len(rs))
-	for _, r := range rs {
-		v = append(v, float64(float32(r.CostUSD)))
-	}
-	slices.Sort(v)
-	return v[int(math.Ceil(q*float64(len(v))))-1]
+	return ranked(rs, q, func(r workload.Record) float64 { return r.CostUSD })
 }
 
 // Cases builds the set over the records, its facts computed at now.
@@ -1468,16 +1467,9 @@ func switched(f facts) Case {
 // ttftByModel asks which model is the slowest to its first token: by the p95 of the time to
 // first token of its records that report one (nearest rank, as float32).
 func ttftByModel(f facts) Case {
-	by := map[string][]float64{}
-	for _, r := range f.in(30, all) {
-		if r.TTFTMS > 0 {
-			by[r.Model] = append(by[r.Model], float64(float32(r.TTFTMS)))
-		}
-	}
 	lead, p95 := "", 0.0
-	for m, v := range by {
-		slices.Sort(v)
-		if x := v[int(math.Ceil(0.95*float64(len(v))))-1]; x > p95 || x == p95 && m < lead {
+	for m, g := range groups(f.in(30, func(r workload.Record) bool { return r.TTFTMS > 0 }), byModel) {
+		if x := ranked(g.recs, 0.95, func(r workload.Record) float64 { return r.TTFTMS }); x > p95 || x == p95 && m < lead {
 			lead, p95 = m, x
 		}
 	}
