@@ -209,11 +209,11 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 			case "p50":
 				fmt.Fprintf(b, "Your median request cost **$%.4f**%s %s: half cost less, half more.", c.P50, scope, label)
 			case "p95", "p99":
-				v, share := c.P95, 95
+				v, under := c.P95, 95
 				if pct == "p99" {
-					v, share = c.P99, 99
+					v, under = c.P99, 99
 				}
-				fmt.Fprintf(b, "%d%% of your requests cost **$%.4f** or less%s %s.", share, v, scope, label)
+				fmt.Fprintf(b, "%d%% of your requests cost **$%.4f** or less%s %s.", under, v, scope, label)
 			default:
 				fmt.Fprintf(b, "Your most expensive request cost **$%.4f**%s %s.", c.Max, scope, label)
 			}
