@@ -105,22 +105,17 @@ func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 		}
 		out.WhatIf = &w
 	}
-	if then, now, ok := t.Window.TrendPeriods(); ok && t.Kind == model.KindFigure && t.Metric == model.MetricTrend && t.By == "" && model.AsksLatency(in.Text) {
-		// "is my latency getting worse?": each period's latency, from its records (the
-		// rollups keep no latency).
-		for _, p := range []triage.Period{now, then} {
-			_ = rt.Think(ctx, fmt.Sprintf("Computing latency from %s.", p))
-			week, err := call[workload.Stats](ctx, rt, workloadtool.Latency, workloadtool.Args{From: p.First, To: p.Last.AddDate(0, 0, 1).Add(-time.Nanosecond), Models: t.Models, Routes: t.Routes, Providers: t.ProviderScope()})
-			if err != nil {
-				return agent.Result{}, err
-			}
-			out.Weeks = append(out.Weeks, week)
+	if then, now, ok := t.Window.TrendPeriods(); ok && t.Kind == model.KindFigure && t.Metric == model.MetricTrend && (t.By != "" || model.AsksLatency(in.Text)) {
+		// Each period on its own: spend by route, model or provider ("which route grew the
+		// most?"), or latency, from the records, since the rollups keep none ("is my latency
+		// getting worse?").
+		tool, what := workloadtool.Tally, "spend by "+t.By
+		if t.By == "" {
+			tool, what = workloadtool.Latency, "latency"
 		}
-	}
-	if then, now, ok := t.Window.TrendPeriods(); ok && t.Kind == model.KindFigure && t.Metric == model.MetricTrend && t.By != "" {
 		for _, p := range []triage.Period{now, then} {
-			_ = rt.Think(ctx, fmt.Sprintf("Computing spend by %s from %s.", t.By, p))
-			week, err := tally(ctx, rt, workloadtool.Args{From: p.First, To: p.Last.AddDate(0, 0, 1).Add(-time.Nanosecond), Models: t.Models, Routes: t.Routes, Providers: t.ProviderScope()})
+			_ = rt.Think(ctx, fmt.Sprintf("Computing %s from %s.", what, p))
+			week, err := call[workload.Stats](ctx, rt, tool, workloadtool.Args{From: p.First, To: p.Last.AddDate(0, 0, 1).Add(-time.Nanosecond), Models: t.Models, Routes: t.Routes, Providers: t.ProviderScope()})
 			if err != nil {
 				return agent.Result{}, err
 			}
