@@ -571,8 +571,17 @@ func calendarCases(f facts) []Case {
 	y, y0 := today.AddDate(0, 0, -1), today.AddDate(0, 0, -2)
 	gpt41y := between(y, y, modelIs("gpt-4.1"))
 	_, gpt41yOut := tokens(gpt41y)
+	// Last weekend: the Saturday and Sunday before today (before this weekend's, on one).
+	sat := today.AddDate(0, 0, -((int(today.Weekday()) + 1) % 7))
+	if !today.After(sat.AddDate(0, 0, 1)) {
+		sat = sat.AddDate(0, 0, -7)
+	}
+	lastWeekend := between(sat, sat.AddDate(0, 0, 1), all)
 	cs := []Case{
 		{Question: "How much did I spend on Black Friday?", Kind: KindFigure, MustNot: noReport, Must: []string{bfMust}},
+		{Question: "How much did I spend last weekend?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("You spent **$%.2f** from %s to %s (UTC), over %d requests", cost(lastWeekend), sat.Format(time.DateOnly),
+				sat.AddDate(0, 0, 1).Format(time.DateOnly), len(lastWeekend))}},
 		{Question: "How much did I spend yesterday compared to the day before?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("Your spend over %s (UTC) was **$%.2f**, against $%.2f in the day before (%s)",
 				y.Format(time.DateOnly), cost(between(y, y, all)), cost(between(y0, y0, all)), y0.Format(time.DateOnly))}},
@@ -1067,9 +1076,19 @@ func rankedCases(f facts) []Case {
 			fmt.Sprintf("On average that is **%.2f requests a minute** (%.0f an hour); in the busiest hour of the day, %02d:00–%02d:00 UTC, %.2f a minute",
 				float64(len(rs))/(days*1440), float64(len(rs))/(days*24), peak, (peak+1)%24, float64(hours[peak])/(days*60)))
 	}
-	// Latency is not kept by day: the answer says so, and gives the window's.
-	add("What's my average latency on weekends?", true, "cannot be told apart by it",
-		fmt.Sprintf("**p95 %.0f ms**, over %d requests", p95(f.in(30, all)), len(f.in(30, all))))
+	// Weekends or weekdays narrow any figure to those UTC days: latency from the records, a
+	// ranking from the daily rollups.
+	weekend := func(r workload.Record) bool { d := r.TS.UTC().Weekday(); return d == time.Saturday || d == time.Sunday }
+	weekday := func(r workload.Record) bool { return !weekend(r) }
+	add("What's my average latency on weekends?", len(f.in(30, weekend)) > 0,
+		"Latency on weekends (UTC) in the last 30 days: **mean ",
+		fmt.Sprintf("p50 %.0f ms, p95 %.0f ms, p99 %.0f ms, over %d requests", percentile(f.in(30, weekend), 0.5), p95(f.in(30, weekend)), percentile(f.in(30, weekend), 0.99), len(f.in(30, weekend))))
+	g, ok = top(f.in(30, all), byModel, weekend, requests)
+	add("Which model do I use most on weekends?", ok,
+		fmt.Sprintf("**%s** gets the most requests on weekends (UTC) in the last 30 days: %d of %d", g.key, g.requests, len(f.in(30, weekend))))
+	g, ok = top(f.in(30, all), byRoute, weekday, failsThenRate)
+	add("Which route fails most on weekdays?", ok,
+		fmt.Sprintf("Route **%s** has the most errors on weekdays (UTC) in the last 30 days: %d of its %d requests failed", g.key, g.fails, g.requests))
 	// A family of models named ("claude"): every model of the user's that bears the name.
 	claude := func(r workload.Record) bool { return strings.HasPrefix(r.Model, "claude-") }
 	g, ok = top(f.in(30, all), byRoute, claude, requests)

@@ -214,7 +214,29 @@ type Scope struct {
 	Models    []string `json:"models,omitempty"`
 	Routes    []string `json:"routes,omitempty"`
 	Providers []string `json:"providers,omitempty"`
+	// Days keeps the days of the week a question names: DaysWeekends (Saturdays and Sundays)
+	// or DaysWeekdays (Monday to Friday), UTC days both; "" keeps every day.
+	Days string `json:"days,omitempty"`
 }
+
+// The days of the week a scope can keep.
+const (
+	DaysWeekends = "weekends"
+	DaysWeekdays = "weekdays"
+)
+
+// keeps reports whether the scope keeps a UTC day, counted from 1970-01-01 (a Thursday):
+// the whole day is a weekend day or a weekday, so daily rollups are kept or left whole.
+func (sc Scope) keeps(day int64) bool {
+	if sc.Days == "" {
+		return true
+	}
+	wd := time.Weekday(((day+4)%7 + 7) % 7)
+	return (wd == time.Saturday || wd == time.Sunday) == (sc.Days == DaysWeekends)
+}
+
+// unixDay is the UTC day of t, counted from 1970-01-01.
+func unixDay(t time.Time) int64 { return int64(math.Floor(float64(t.Unix()) / 86400)) }
 
 // Analyze computes the statistics of the owner's records in w, within scope.
 func (s *Service) Analyze(ctx context.Context, owner string, w workload.Window, scope Scope) (workload.Stats, error) {
@@ -255,12 +277,12 @@ func (s *Service) Tally(ctx context.Context, owner string, w workload.Window, sc
 	t := workload.NewTally(w, s.prices)
 	in := s.scope(scope)
 	err := s.store.ScanRollups(ctx, owner, w, func(g *workload.Rollup) bool {
-		if in(g.Model, g.Route, g.Provider) {
+		if in(g.Model, g.Route, g.Provider) && scope.keeps(g.Day) {
 			t.AddRollup(g)
 		}
 		return ctx.Err() == nil
 	}, func(r *workload.Record) bool {
-		if in(r.Model, r.Route, r.Provider) {
+		if in(r.Model, r.Route, r.Provider) && scope.keeps(unixDay(r.TS)) {
 			t.Add(r)
 		}
 		return ctx.Err() == nil
@@ -296,7 +318,7 @@ func (s *Service) WhatIf(ctx context.Context, owner string, w workload.Window, s
 func (s *Service) scan(ctx context.Context, owner string, w workload.Window, scope Scope, fn func(*workload.Record)) error {
 	in := s.scope(scope)
 	err := s.store.ScanRecords(ctx, owner, w, func(r *workload.Record) bool {
-		if in(r.Model, r.Route, r.Provider) {
+		if in(r.Model, r.Route, r.Provider) && scope.keeps(unixDay(r.TS)) {
 			fn(r)
 		}
 		return ctx.Err() == nil
@@ -331,7 +353,7 @@ func scanParallel[P any](ctx context.Context, s *Service, owner string, w worklo
 					continue // the reader stops soon; let it not block
 				}
 				errs[i] = workload.DecodeChunk(c, func(r *workload.Record) bool {
-					if w.Contains(r.TS) && in(r.Model, r.Route, r.Provider) {
+					if w.Contains(r.TS) && in(r.Model, r.Route, r.Provider) && scope.keeps(unixDay(r.TS)) {
 						add(parts[i], r)
 					}
 					return true

@@ -54,3 +54,64 @@ func TestLatencyOnCoresEqualsOneScan(t *testing.T) {
 		}
 	}
 }
+
+// A scope's days keep whole UTC days: Saturdays and Sundays, or Monday to Friday, alike from
+// daily rollups, from the records at a window's edges, and in every scan.
+func TestScopeKeepsWeekendsOrWeekdays(t *testing.T) {
+	ctx := context.Background()
+	st, _ := sqlitetest.Open(t)
+	first := time.Date(2026, 11, 9, 0, 0, 0, 0, time.UTC) // a Monday
+	u, err := st.BeginUpload(ctx, "kim", 1_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var batch []workload.Record
+	for day := range 14 {
+		for i := range day + 1 { // a different count each day, every hour of it
+			batch = append(batch, workload.Record{ID: fmt.Sprintf("d%d-%d", day, i), TS: first.AddDate(0, 0, day).Add(time.Duration(i*53) * time.Minute),
+				Provider: "openai", Model: "gpt-4o", Route: "chat", InputTokens: 100, OutputTokens: 10, LatencyMS: float64(10 * (day + 1)), OK: true, CostUSD: 0.001})
+		}
+	}
+	if _, _, err := u.Add(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	if err := u.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// From noon of the first day: its morning is outside, so the edge is read record by record.
+	w := workload.Window{From: first.Add(12 * time.Hour), To: first.AddDate(0, 0, 14)}
+	want := map[string]int64{}
+	for _, r := range batch {
+		if !w.Contains(r.TS) {
+			continue
+		}
+		days := ingest.DaysWeekdays
+		if wd := r.TS.Weekday(); wd == time.Saturday || wd == time.Sunday {
+			days = ingest.DaysWeekends
+		}
+		want[days]++
+		want[""]++
+	}
+	svc := ingest.New(ingest.Config{}, st)
+	for _, days := range []string{"", ingest.DaysWeekends, ingest.DaysWeekdays} {
+		scope := ingest.Scope{Days: days}
+		tally, err := svc.Tally(ctx, "kim", w, scope)
+		if err != nil {
+			t.Fatal(err)
+		}
+		full, err := svc.Analyze(ctx, "kim", w, scope)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lat, err := svc.Latency(ctx, "kim", w, scope)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tally.Totals.Requests != want[days] || full.Totals.Requests != want[days] || lat.LatencyMS.Count != want[days] {
+			t.Errorf("days %q: tally %d, analysis %d, latency %d requests; want %d", days, tally.Totals.Requests, full.Totals.Requests, lat.LatencyMS.Count, want[days])
+		}
+	}
+	if want[ingest.DaysWeekends] == 0 || want[ingest.DaysWeekdays] == 0 {
+		t.Fatalf("the records hold no weekend or no weekday: %v", want)
+	}
+}

@@ -82,6 +82,10 @@ type Triage struct {
 	// Providers are the providers the question names ("how much do I spend on openai?"). They
 	// do not narrow the data: a figure about them is ranked by provider, theirs first.
 	Providers []string `json:"providers"`
+	// Days keeps weekends or weekdays only ("weekends", "weekdays": ingest.Scope.Days):
+	// "which model do I use most on weekends?". Triage sets it from the question's words,
+	// whichever provider classified it: it is no part of a provider's answer.
+	Days string `json:"-"`
 	// WindowDays is the rolling window the question names, ending now; 0 when it names none.
 	WindowDays  float64 `json:"window_days"`
 	WindowLabel string  `json:"window_label"`

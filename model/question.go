@@ -162,3 +162,11 @@ var latencyRe = regexp.MustCompile(`(?i)latenc|\bslow|\bfast|\bp50\b|\bp95\b|\bp
 // AsksLatency reports a question about latency: "is my latency getting worse?". The data
 // agent reads it to time each period of a trend, and the answer to lead with the latency.
 func AsksLatency(q string) bool { return latencyRe.MatchString(q) }
+
+// weekendRe is one weekend, a calendar period: "last weekend", "over the weekend", "this
+// weekend". Weekends in the plural, or weekend traffic, are days of the week (DaysKept).
+var weekendRe = regexp.MustCompile(`(?i)\b(?:last|past|this past|this|the|previous)\s+weekend\b`)
+
+// OneWeekend reports whether a question names one weekend ("how much did I spend last
+// weekend?"): its Saturday and Sunday, not every weekend of the window.
+func OneWeekend(q string) bool { return weekendRe.MatchString(q) }

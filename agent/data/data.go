@@ -74,7 +74,7 @@ func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 		tool, what = workloadtool.Tally, "spend, requests, tokens and errors"
 	}
 	_ = rt.Think(ctx, fmt.Sprintf("Computing %s %s.", what, t.Window.In()))
-	s, err := call[workload.Stats](ctx, rt, tool, workloadtool.Args{From: t.Window.From, To: t.Window.To, Models: t.Models, Routes: t.Routes, Providers: t.ProviderScope()})
+	s, err := call[workload.Stats](ctx, rt, tool, t.Args(t.Window.From, t.Window.To))
 	if err != nil {
 		return agent.Result{}, err
 	}
@@ -99,7 +99,9 @@ func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 		out.Whole = &all.Totals
 	}
 	if t.Kind == model.KindWhatIf && t.TargetModel != "" {
-		w, err := call[workload.WhatIf](ctx, rt, workloadtool.WhatIf, workloadtool.Args{From: t.Window.From, To: t.Window.To, Models: t.Models, Routes: t.Routes, Providers: t.ProviderScope(), Target: t.TargetModel})
+		args := t.Args(t.Window.From, t.Window.To)
+		args.Target = t.TargetModel
+		w, err := call[workload.WhatIf](ctx, rt, workloadtool.WhatIf, args)
 		if err != nil {
 			return agent.Result{}, err
 		}
@@ -115,7 +117,7 @@ func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 		}
 		for _, p := range []triage.Period{now, then} {
 			_ = rt.Think(ctx, fmt.Sprintf("Computing %s from %s.", what, p))
-			week, err := call[workload.Stats](ctx, rt, tool, workloadtool.Args{From: p.First, To: p.Last.AddDate(0, 0, 1).Add(-time.Nanosecond), Models: t.Models, Routes: t.Routes, Providers: t.ProviderScope()})
+			week, err := call[workload.Stats](ctx, rt, tool, t.Args(p.First, p.Last.AddDate(0, 0, 1).Add(-time.Nanosecond)))
 			if err != nil {
 				return agent.Result{}, err
 			}
@@ -126,7 +128,7 @@ func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 		now := t.Window.To
 		first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
 		_ = rt.Think(ctx, fmt.Sprintf("Computing the spend of %s so far, for the forecast.", first.Format("January 2006")))
-		month, err := tally(ctx, rt, workloadtool.Args{From: first, To: now, Models: t.Models, Routes: t.Routes, Providers: t.ProviderScope()})
+		month, err := tally(ctx, rt, t.Args(first, now))
 		if err != nil {
 			return agent.Result{}, err
 		}
@@ -137,7 +139,7 @@ func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 		this := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
 		_ = rt.Think(ctx, fmt.Sprintf("Computing %s and %s so far.", this.AddDate(0, -1, 0).Format("January 2006"), this.Format("January")))
 		for _, w := range [][2]time.Time{{this.AddDate(0, -1, 0), this.Add(-time.Nanosecond)}, {this, now}} {
-			m, err := tally(ctx, rt, workloadtool.Args{From: w[0], To: w[1], Models: t.Models, Routes: t.Routes, Providers: t.ProviderScope()})
+			m, err := tally(ctx, rt, t.Args(w[0], w[1]))
 			if err != nil {
 				return agent.Result{}, err
 			}

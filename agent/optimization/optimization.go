@@ -31,7 +31,9 @@ func (opt) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.Re
 		return agent.Result{}, err
 	}
 	_ = rt.Think(ctx, "Looking for model routing, prompt caching, batching, retry waste and latency opportunities.")
-	raw, err := rt.CallTool(ctx, workloadtool.Recommendations, workloadtool.Args{From: t.Window.From, To: t.Window.To, Targets: t.Targets, Models: t.Models, Routes: t.Routes, Providers: t.ProviderScope()})
+	args := t.Args(t.Window.From, t.Window.To)
+	args.Targets = t.Targets
+	raw, err := rt.CallTool(ctx, workloadtool.Recommendations, args)
 	if err != nil {
 		return agent.Result{}, err
 	}

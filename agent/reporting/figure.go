@@ -16,6 +16,7 @@ import (
 
 	"github.com/netra-ai/netra/agent/data"
 	"github.com/netra-ai/netra/agent/triage"
+	"github.com/netra-ai/netra/ingest"
 	"github.com/netra-ai/netra/model"
 	"github.com/netra-ai/netra/workload"
 )
@@ -479,6 +480,12 @@ func scopeText(t triage.Output) string {
 	}
 	if p := t.ProviderScope(); len(p) > 0 {
 		scope += " on " + strings.Join(p, ", ")
+	}
+	switch t.Days {
+	case ingest.DaysWeekends:
+		scope += " on weekends (UTC)"
+	case ingest.DaysWeekdays:
+		scope += " on weekdays (UTC)"
 	}
 	return scope
 }

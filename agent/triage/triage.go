@@ -164,6 +164,12 @@ func (o Output) ProviderScope() []string {
 	return nil
 }
 
+// Args are the data tools' arguments for the answer's scope over from – to: the models,
+// routes, providers (ProviderScope) and days of the week it keeps.
+func (o Output) Args(from, to time.Time) workloadtool.Args {
+	return workloadtool.Args{From: from, To: to, Models: o.Models, Routes: o.Routes, Providers: o.ProviderScope(), Days: o.Days}
+}
+
 // Output is triage's result.
 type Output struct {
 	Category string `json:"category"`
@@ -179,6 +185,7 @@ type Output struct {
 	Models      []string         `json:"models"`
 	Routes      []string         `json:"routes"`
 	Providers   []string         `json:"providers,omitempty"`
+	Days        string           `json:"days,omitempty"` // ingest.DaysWeekends or DaysWeekdays: those days only
 	Window      Window           `json:"window"`
 	Targets     workload.Targets `json:"targets"`
 	Sufficiency string           `json:"sufficiency"`
@@ -243,6 +250,7 @@ func (t *triage) classify(ctx context.Context, q string) (model.Triage, error) {
 	default:
 		m.Kind = model.KindReport
 	}
+	keepDays(q, &m)
 	return m, nil
 }
 
@@ -332,6 +340,9 @@ func inherit(q string, m, prev model.Triage) model.Triage {
 	}
 	if len(m.Models) == 0 && len(m.Routes) == 0 && len(m.Providers) == 0 {
 		m.Models, m.Routes, m.Providers = prev.Models, prev.Routes, prev.Providers
+	}
+	if m.Days == "" && m.By != model.ByWeekday && m.From == "" { // "and by route?" after "… on weekends"
+		m.Days = prev.Days
 	}
 	if m.Targets.CostCutPercent == 0 && m.Targets.P95MS == 0 {
 		m.Targets = prev.Targets
@@ -550,7 +561,7 @@ func (t *triage) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 			_ = rt.Think(ctx, "A follow-up: keeping the scope of the question before it unless this one names another.")
 		}
 	}
-	out := Output{Category: m.Category, Kind: m.Kind, Metric: m.Metric, By: m.By, Least: m.Least, Top: max(0, min(m.Top, maxTop)), OutOfScope: m.OutOfScope, TargetModel: m.Target, Models: m.Models, Routes: m.Routes, Providers: m.Providers,
+	out := Output{Category: m.Category, Kind: m.Kind, Metric: m.Metric, By: m.By, Least: m.Least, Top: max(0, min(m.Top, maxTop)), OutOfScope: m.OutOfScope, TargetModel: m.Target, Models: m.Models, Routes: m.Routes, Providers: m.Providers, Days: m.Days,
 		Targets: workload.Targets{CostCutPercent: m.Targets.CostCutPercent, P95MS: m.Targets.P95MS}}
 	out.Synthetic.Preset, out.Synthetic.Days = m.Synthetic.Preset, m.Synthetic.Days
 	out.Window = window(m, time.Now().UTC())

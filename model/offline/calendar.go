@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/netra-ai/netra/model"
 )
 
 // The calendar periods a question can name. "last week" and "last month" stay rolling windows
@@ -111,6 +113,19 @@ func calendar(l string, today time.Time) (from, to time.Time, ok bool) {
 			return d.day, today, true
 		}
 		return d.day, d.day, true
+	}
+	if model.OneWeekend(l) {
+		// The latest Saturday and Sunday: this weekend so far on a weekend day, unless it
+		// asks for the last one.
+		sat := today.AddDate(0, 0, -((int(today.Weekday()) + 1) % 7))
+		if !today.After(sat.AddDate(0, 0, 1)) && has(l, "last", "past", "previous") {
+			sat = sat.AddDate(0, 0, -7)
+		}
+		sun := sat.AddDate(0, 0, 1)
+		if sun.After(today) {
+			sun = today
+		}
+		return sat, sun, true
 	}
 	if m := weekdayRe.FindStringSubmatch(l); m != nil {
 		// The latest such day: today for "on Thursday" asked on a Thursday, a week ago for

@@ -444,7 +444,7 @@ func figureMetric(l string) (metric, by string) {
 		return model.MetricTokens, rankedBy(l) // "input vs output tokens": both are in the tokens figure
 	}
 	if (has(l, "compare", "comparison", "versus", " vs ", " vs. ", "difference between", "side by side") || model.Comparative(l) != "") &&
-		!asksAdvice(l) && !has(l, "should", "switch") {
+		!asksAdvice(l) && !has(l, "should", "switch") && !(has(l, "weekend") && has(l, "weekday")) { // weekends against weekdays: by weekday
 		return model.MetricCompare, "" // triage keeps it when the question names two models or routes
 	}
 	if has(l, "cach") && has(l, "did i save", "have i saved", "caching saved", "cache saved", "saved me", "i saved", "did caching save", "has caching saved") {
@@ -452,9 +452,12 @@ func figureMetric(l string) (metric, by string) {
 	}
 	by = rankedBy(l)
 	ranksSpeed := by != "" && has(l, "slowest", "fastest")
+	// "weekend vs weekday spend" compares the days of the week: the breakdown by weekday.
+	daysCompared := by == model.ByWeekday && has(l, "weekend") && has(l, "weekday")
 	if has(l, "reduce", "optimi", "save", "saving", "cut ", "improve", "recommend", "report", "should", "switch",
-		"why", "compare", "versus", " vs", "cheaper", "plan", "trend", "changed", "going up", "going down", "over time",
-		"growing", "increas", "decreas", "analy", "overview", "summary") || (has(l, "slow") && !ranksSpeed && !asksThreshold(l)) ||
+		"why", "cheaper", "plan", "trend", "changed", "going up", "going down", "over time",
+		"growing", "increas", "decreas", "analy", "overview", "summary") || has(l, "compare", "versus", " vs") && !daysCompared ||
+		(has(l, "slow") && !ranksSpeed && !asksThreshold(l)) ||
 		(has(l, "wast") && !has(l, "retr")) || has(" "+l, " lower") { // "lower my bill", not "slower"
 		return "", ""
 	}
@@ -571,8 +574,8 @@ func rankedBy(l string) string {
 		return model.ByModel
 	case has(l, "which provider", "what provider", "by provider", "per provider", "each provider", "providers"):
 		return model.ByProvider
-	case has(l, "day of the week", "day of week", "days of the week", "weekday", "by weekday", "which weekday", "weekend",
-		"working days", "business days", "workdays"):
+	case has(l, "day of the week", "day of week", "days of the week", "weekday", "by weekday", "which weekday",
+		"working days", "business days", "workdays") || has(l, "weekend") && !model.OneWeekend(l):
 		return model.ByWeekday
 	case has(l, "which week", "what week", "by week", "per week", "each week", "every week", "weekly", "week by week",
 		"busiest week", "expensive week", "costliest week", "quietest week", "worst week"):

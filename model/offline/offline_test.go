@@ -126,6 +126,13 @@ func TestTriageCalendar(t *testing.T) {
 		{"errors on wednesday", "2026-12-02", "2026-12-02", 0, now},
 		{"what did I spend last Wednesday?", "2026-11-25", "2026-11-25", 0, now},
 		{"what do I spend on mondays?", "", "", 0, now}, // every Monday: not one day
+		// One weekend is its Saturday and Sunday; weekends are days of the week (triage's Days).
+		{"how much did I spend last weekend?", "2026-11-28", "2026-11-29", 0, now},
+		{"how many requests failed over the weekend?", "2026-11-28", "2026-11-29", 0, now},
+		{"how much did I spend this weekend?", "2026-11-28", "2026-11-29", 0, time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)},
+		{"how much did I spend this weekend?", "2026-11-28", "2026-11-28", 0, time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)},
+		{"how much did I spend last weekend?", "2026-11-21", "2026-11-22", 0, time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)},
+		{"what do I spend on weekends?", "", "", 0, now},
 		{"any anomalies last week?", "", "", 7, now},
 	} {
 		got := triageAt(t, c.q, c.at)

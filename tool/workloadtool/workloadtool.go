@@ -32,8 +32,9 @@ const (
 
 const windowSchema = `"from":{"type":"string","format":"date-time"},"to":{"type":"string","format":"date-time"}`
 
-// scopeSchema narrows the stats and recommendations to models, routes and providers.
-const scopeSchema = `,"models":{"type":"array","maxItems":20,"items":{"type":"string","maxLength":256}},"routes":{"type":"array","maxItems":20,"items":{"type":"string","maxLength":256}},"providers":{"type":"array","maxItems":20,"items":{"type":"string","maxLength":256}}`
+// scopeSchema narrows the stats and recommendations to models, routes, providers and the
+// days of the week.
+const scopeSchema = `,"models":{"type":"array","maxItems":20,"items":{"type":"string","maxLength":256}},"routes":{"type":"array","maxItems":20,"items":{"type":"string","maxLength":256}},"providers":{"type":"array","maxItems":20,"items":{"type":"string","maxLength":256}},"days":{"type":"string","enum":["","weekends","weekdays"],"description":"keep only weekends (Saturdays and Sundays, UTC) or weekdays"}`
 
 // Args is the window argument of the data tools.
 type Args struct {
@@ -45,6 +46,8 @@ type Args struct {
 	Models    []string `json:"models,omitempty"`
 	Routes    []string `json:"routes,omitempty"`
 	Providers []string `json:"providers,omitempty"`
+	// Days keeps weekends or weekdays only (ingest.DaysWeekends, ingest.DaysWeekdays).
+	Days string `json:"days,omitempty"`
 	// Target is the model a what-if prices the traffic on.
 	Target string `json:"target,omitempty"`
 	// GroupBy is what workload_query groups by (workload.GroupBys).
@@ -65,12 +68,15 @@ type PriceResult struct {
 }
 
 func (a Args) scope() ingest.Scope {
-	return ingest.Scope{Models: a.Models, Routes: a.Routes, Providers: a.Providers}
+	return ingest.Scope{Models: a.Models, Routes: a.Routes, Providers: a.Providers, Days: a.Days}
 }
 
 func (a Args) window() (workload.Window, error) {
 	if a.From.IsZero() || a.To.IsZero() || !a.From.Before(a.To) {
 		return workload.Window{}, netra.Errorf(netra.CodeInvalidRequest, "from must be before to")
+	}
+	if a.Days != "" && a.Days != ingest.DaysWeekends && a.Days != ingest.DaysWeekdays {
+		return workload.Window{}, netra.Errorf(netra.CodeInvalidRequest, "days must be %q or %q", ingest.DaysWeekends, ingest.DaysWeekdays)
 	}
 	return workload.Window{From: a.From.UTC(), To: a.To.UTC()}, nil
 }
