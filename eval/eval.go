@@ -234,10 +234,12 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 	for _, q := range []string{"hello", "hi!", "what can you do?", "thanks"} {
 		cs = append(cs, Case{Question: q, Kind: KindCapability, Must: []string{"Questions worth asking"}, MustNot: []string{"## Recommendations", "## Spend", "cannot answer"}})
 	}
-	// Other users' records are never read: a comparison with them is outside the user's own.
-	for _, q := range []string{"what's the weather in Paris?", "who won the world cup?", "How do I compare to other users?"} {
+	for _, q := range []string{"what's the weather in Paris?", "who won the world cup?"} {
 		cs = append(cs, Case{Question: q, Kind: KindCapability, Must: []string{"cannot answer", "Questions worth asking"}, MustNot: []string{"## Recommendations", "## Spend"}})
 	}
+	// Other users' records are never read, and the answer says so.
+	cs = append(cs, Case{Question: "How do I compare to other users?", Kind: KindCapability, Must: []string{"never another user's, so I cannot compare you with other users", "Questions worth asking"},
+		MustNot: []string{"## Recommendations", "## Spend"}})
 	for _, p := range []struct{ q, route string }{
 		{"why is my support chat slow? I want p95 under 2 s", "support-chat"},
 		{"why is rag-answer slow? I want p95 under 1 s", "rag-answer"},
@@ -293,7 +295,8 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 		cs = append(cs, Case{Question: "What's the price of claude-sonnet-4?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("**claude-sonnet-4** (anthropic) lists at **$%.2f a million input tokens and $%.2f a million output tokens**", p.Input, p.Output),
 				fmt.Sprintf("You paid $%.2f a million tokens on claude-sonnet-4 (%d requests) in the last 30 days", cost(rs)*1e6/float64(toks), len(rs))}},
-			Case{Question: "What's the price of gpt-9?", Kind: KindFigure, MustNot: noReport, Must: []string{"gpt-9 is not in the price table"}})
+			Case{Question: "What's the price of gpt-9?", Kind: KindFigure, MustNot: noReport, Must: []string{"gpt-9 is not in the price table"}},
+			Case{Question: "What's the price of gpt-9 and gpt-10?", Kind: KindFigure, MustNot: noReport, Must: []string{"gpt-9 and gpt-10 are not in the price table"}})
 	}
 	// Everything moved: all the window's traffic priced on one model, but for what runs on it
 	// already, which stays and is named apart.

@@ -61,27 +61,29 @@ func TestScopeKeepsWeekendsOrWeekdays(t *testing.T) {
 	ctx := context.Background()
 	st, _ := sqlitetest.Open(t)
 	first := time.Date(2026, 11, 9, 0, 0, 0, 0, time.UTC) // a Monday
-	u, err := st.BeginUpload(ctx, "kim", 1_000_000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var batch []workload.Record
-	for day := range 14 {
-		for i := range day + 1 { // a different count each day, every hour of it
+	var all []workload.Record
+	for day := range 14 { // an upload a day: a chunk wholly in the window is tallied from its rollups
+		var batch []workload.Record
+		for i := range day + 1 { // a different count each day
 			batch = append(batch, workload.Record{ID: fmt.Sprintf("d%d-%d", day, i), TS: first.AddDate(0, 0, day).Add(time.Duration(i*53) * time.Minute),
 				Provider: "openai", Model: "gpt-4o", Route: "chat", InputTokens: 100, OutputTokens: 10, LatencyMS: float64(10 * (day + 1)), OK: true, CostUSD: 0.001})
 		}
-	}
-	if _, _, err := u.Add(ctx, batch); err != nil {
-		t.Fatal(err)
-	}
-	if err := u.Commit(ctx); err != nil {
-		t.Fatal(err)
+		u, err := st.BeginUpload(ctx, "kim", 1_000_000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := u.Add(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+		if err := u.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, batch...)
 	}
 	// From noon of the first day: its morning is outside, so the edge is read record by record.
 	w := workload.Window{From: first.Add(12 * time.Hour), To: first.AddDate(0, 0, 14)}
 	want := map[string]int64{}
-	for _, r := range batch {
+	for _, r := range all {
 		if !w.Contains(r.TS) {
 			continue
 		}

@@ -170,3 +170,11 @@ var weekendRe = regexp.MustCompile(`(?i)\b(?:last|past|this past|this|the|previo
 // OneWeekend reports whether a question names one weekend ("how much did I spend last
 // weekend?"): its Saturday and Sunday, not every weekend of the window.
 func OneWeekend(q string) bool { return weekendRe.MatchString(q) }
+
+// othersRe is a question that compares the user with other users, companies or an industry.
+var othersRe = regexp.MustCompile(`(?i)\b(?:other (?:users|customers|companies|teams|people|orgs|organi[sz]ations)|industry|peers|benchmark (?:me|us|against)|compared? (?:to|with) others|than others|everyone else|average (?:company|customer|user))\b`)
+
+// AsksOthers reports a question about other users ("how do I compare to other users?"):
+// Netra reads only the user's own records, so triage calls it out of scope and the answer
+// says why.
+func AsksOthers(q string) bool { return othersRe.MatchString(q) }

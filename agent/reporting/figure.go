@@ -507,7 +507,11 @@ func writePrices(b *strings.Builder, t triage.Output, d data.Output) {
 	p := d.Prices
 	if p == nil || len(p.Prices) == 0 {
 		if p != nil && len(p.NotFound) > 0 {
-			fmt.Fprintf(b, "%s is not in the price table, so I have no list price for it. Ask the price of a model by its name as the providers list it (\"what's the price of gpt-4o?\").\n", strings.Join(p.NotFound, ", "))
+			names, is, it := p.NotFound[0], "is", "it"
+			if n := len(p.NotFound); n > 1 {
+				names, is, it = strings.Join(p.NotFound[:n-1], ", ")+" and "+p.NotFound[n-1], "are", "them"
+			}
+			fmt.Fprintf(b, "%s %s not in the price table, so I have no list price for %s. Ask the price of a model by its name as the providers list it (\"what's the price of gpt-4o?\").\n", names, is, it)
 			return
 		}
 		fmt.Fprintf(b, "You have no requests %s and the question names no model: ask the price of one by name (\"what's the price of gpt-4o?\").\n", t.Window.In())

@@ -215,7 +215,7 @@ func (r rep) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.
 	var b strings.Builder
 	switch {
 	case hasTriage && t.Kind == model.KindCapability:
-		writeCapability(&b, t)
+		writeCapability(&b, t, in.Text)
 		rp.Recommendations = []Rec{}
 	case hasStats && hasTriage && t.Kind == model.KindFigure:
 		d, _, err := agent.Prior[data.Output](in, data.Name)
@@ -333,9 +333,12 @@ func (r rep) summary(ctx context.Context, label, phrase string, s workload.Stats
 
 // writeCapability answers a greeting, "what can you do?" or a question outside the data: what
 // Netra does, what it has of this user's data, and questions worth asking. No report.
-func writeCapability(b *strings.Builder, t triage.Output) {
+func writeCapability(b *strings.Builder, t triage.Output, question string) {
 	b.WriteString("# Netra\n\n")
-	if t.OutOfScope {
+	switch {
+	case t.OutOfScope && model.AsksOthers(question):
+		b.WriteString("I read your own LLM usage records only, never another user's, so I cannot compare you with other users.\n\n")
+	case t.OutOfScope:
 		b.WriteString("I answer from your own LLM usage records only, and that question is outside them, so I cannot answer it.\n\n")
 	}
 	b.WriteString("I analyse your LLM usage records (cost, tokens, latency, errors) and find savings you can act on: model routing, prompt caching, batching and retry waste, each with an action plan.\n\n")

@@ -71,7 +71,9 @@ var (
 	// A number of hours or days ranked: "which 3 days", "the top 5 hours".
 	countedRe = regexp.MustCompile(`\b(?:which|what|top|the|my)\s+(` + counts + `)\s+(?:\w+est\s+|most\s+\w+\s+)?(?:days|hours)\b`)
 	// The model a price question names: "the price of gpt-4o", "pricing for claude-sonnet-4".
-	priceOfRe = regexp.MustCompile(`\b(?:price|prices|pricing|priced)\s+(?:of|for)\s+([a-z0-9][a-z0-9._:/-]*)`)
+	priceOfRe = regexp.MustCompile(`\b(?:price|prices|pricing|priced)\s+(?:of|for)\s+([a-z0-9][a-z0-9._:/-]*(?:(?:\s*,\s*|\s+and\s+|\s*,\s*and\s+)[a-z0-9][a-z0-9._:/-]*)*)`)
+	// listSepRe splits the names of a list: "gpt-9, gpt-10 and o5".
+	listSepRe = regexp.MustCompile(`\s*,\s*(?:and\s+)?|\s+and\s+`)
 	// switchedRe is a move of traffic already made, asked about: "after I switched …",
 	// "did moving … help?", "since we migrated …".
 	switchedRe = regexp.MustCompile(`\b(?:after|since|when|once|because)\s+(?:i|we)\s+(?:switched|moved|migrated|changed|swapped|routed)\b|` +
@@ -245,7 +247,7 @@ func (p *Provider) triage(q string, today time.Time) model.Triage {
 	t.Routes = routes(q)
 	t.Kind = model.KindReport
 	if t.Category != model.CategorySyntheticData {
-		if othersRe.MatchString(l) {
+		if model.AsksOthers(l) {
 			// Another user's records are never read: a comparison with others is outside them.
 			t.Kind, t.OutOfScope = model.KindCapability, true
 		} else if target := p.whatIfTarget(q); target != "" && switchedRe.MatchString(l) {
@@ -273,8 +275,10 @@ func (p *Provider) triage(q string, today time.Time) model.Triage {
 		// A model the table may not know ("the price of gpt-9") is still the one asked: the
 		// answer says it has no price, rather than give its family's.
 		for _, m := range priceOfRe.FindAllStringSubmatch(l, -1) {
-			if name := strings.TrimRight(m[1], "?.!,"); strings.ContainsAny(name, "-0123456789") && !slices.ContainsFunc(t.Models, func(k string) bool { return strings.EqualFold(k, name) }) {
-				t.Models = append(t.Models, name)
+			for _, name := range listSepRe.Split(m[1], -1) {
+				if name = strings.TrimRight(name, "?.!,"); strings.ContainsAny(name, "-0123456789") && !slices.ContainsFunc(t.Models, func(k string) bool { return strings.EqualFold(k, name) }) {
+					t.Models = append(t.Models, name)
+				}
 			}
 		}
 	}
@@ -370,10 +374,6 @@ func (p *Provider) triage(q string, today time.Time) model.Triage {
 	}
 	return t
 }
-
-// othersRe is a question that compares the user with other users, companies or an industry:
-// Netra sees only the user's own records.
-var othersRe = regexp.MustCompile(`\b(?:other (?:users|customers|companies|teams|people|orgs|organi[sz]ations)|industry|peers|benchmark (?:me|us|against)|compared? (?:to|with) others|than others|everyone else|average (?:company|customer|user))\b`)
 
 var greetingRe = regexp.MustCompile(`^(hi|hello|hey|hallo|hola|good (morning|afternoon|evening)|thanks|thank you|yo)\b[\s!.,]*$`)
 

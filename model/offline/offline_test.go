@@ -341,6 +341,9 @@ func TestTriageRanks(t *testing.T) {
 	if tr := triage(t, "what's the price of gpt-9?"); tr.Metric != model.MetricPrice || strings.Join(tr.Models, ",") != "gpt-9" {
 		t.Errorf("the price of gpt-9: metric %q, models %q", tr.Metric, tr.Models)
 	}
+	if tr := triage(t, "what's the price of gpt-9, gpt-10 and o5-pro?"); strings.Join(tr.Models, ",") != "gpt-9,gpt-10,o5-pro" {
+		t.Errorf("the price of three: models %q", tr.Models)
+	}
 	// How many of a ranking: a number before a superlative or what is ranked, never a window.
 	for q, top := range map[string]int{"what are my top 3 routes by cost?": 3, "top five models": 5, "show me the 2 slowest models": 2,
 		"my 10 most expensive routes": 10, "which 3 days cost the most?": 3, "the top-4 providers": 4, "which route costs the most?": 0,
