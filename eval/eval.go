@@ -298,6 +298,22 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 			Case{Question: "What's the price of gpt-9?", Kind: KindFigure, MustNot: noReport, Must: []string{"gpt-9 is not in the price table"}},
 			Case{Question: "What's the price of gpt-9 and gpt-10?", Kind: KindFigure, MustNot: noReport, Must: []string{"gpt-9 and gpt-10 are not in the price table"}})
 	}
+	// List prices changed: the scope's spend at them, the models named, a provider, or all.
+	for _, c := range []struct {
+		q, what string
+		factor  float64
+		keep    func(workload.Record) bool
+	}{
+		{"What if the price of gpt-4o went up 20%?", "gpt-4o", 1.2, modelIs("gpt-4o")},
+		{"What if openai raised prices by 10%?", "openai", 1.1, func(r workload.Record) bool { return r.Provider == "openai" }},
+		{"What would I pay if every price went up 5%?", "every model", 1.05, all},
+	} {
+		rs, whole := f.in(30, c.keep), cost(f.in(30, all))
+		delta := cost(rs) * (c.factor - 1)
+		cs = append(cs, Case{Question: c.q, Kind: KindFigure, MustNot: noReport, Must: []string{
+			fmt.Sprintf("your %d requests on %s in the last 30 days would have cost **$%.2f** instead of $%.2f: **$%.2f more**, %.1f%% of your $%.2f spend",
+				len(rs), c.what, cost(rs)*c.factor, cost(rs), delta, 100*delta/whole, whole)}})
+	}
 	// Everything moved: all the window's traffic priced on one model, but for what runs on it
 	// already, which stays and is named apart.
 	for _, w := range []struct{ q, target string }{

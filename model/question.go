@@ -178,3 +178,42 @@ var othersRe = regexp.MustCompile(`(?i)\b(?:other (?:users|customers|companies|t
 // Netra reads only the user's own records, so triage calls it out of scope and the answer
 // says why.
 func AsksOthers(q string) bool { return othersRe.MatchString(q) }
+
+// A change of list prices in a hypothetical ("what if the price of gpt-4o went up 20%?"): up
+// or down by a percentage, or a multiple.
+var (
+	hypotheticalRe = regexp.MustCompile(`(?i)\b(?:what if|if|suppose|supposing|imagine|assuming|were to|would)\b`)
+	priceWordRe    = regexp.MustCompile(`(?i)\bpric(?:e|es|ing|ed|ier)\b|\brates\b|\bcheaper\b|\bmore expensive\b`)
+	priceUpRe      = regexp.MustCompile(`(?i)\b(?:went up|go up|goes up|going up|rose|rise|rises|risen|increased?|increases|raised?|raises|hiked?|hikes)\b[^%\d]{0,30}?(\d+(?:\.\d+)?)\s*%|(\d+(?:\.\d+)?)\s*%\s+(?:more expensive|higher|pricier|increase|rise|hike|more)\b`)
+	priceDownRe    = regexp.MustCompile(`(?i)\b(?:went down|go down|goes down|going down|dropped|drops?|fell|falls?|fallen|decreased?|decreases|cut|cuts|lowered|lowers?|reduced?|reduces)\b[^%\d]{0,30}?(\d+(?:\.\d+)?)\s*%|(\d+(?:\.\d+)?)\s*%\s+(?:cheaper|lower|less|off|decrease|drop|cut)\b`)
+	priceTimesRe   = regexp.MustCompile(`(?i)\b(doubled?|doubles|tripled?|triples|halved?|halves)\b`)
+)
+
+// PriceChange is the factor a hypothetical question applies to list prices: 1.2 for "what if
+// the price of gpt-4o went up 20%?", 0.5 for "… if gpt-4o got 50% cheaper?", 2 for "if openai
+// doubled its prices"; ok is false when it names none. Cost is linear in the prices, so the
+// scope's spend scaled by it is what the same traffic would have cost.
+func PriceChange(q string) (factor float64, ok bool) {
+	if !hypotheticalRe.MatchString(q) || !priceWordRe.MatchString(q) {
+		return 0, false
+	}
+	pct := func(m []string) float64 { v, _ := strconv.ParseFloat(m[1]+m[2], 64); return v }
+	switch {
+	case priceUpRe.MatchString(q):
+		return 1 + pct(priceUpRe.FindStringSubmatch(q))/100, true
+	case priceDownRe.MatchString(q):
+		if p := pct(priceDownRe.FindStringSubmatch(q)); p < 100 {
+			return 1 - p/100, true
+		}
+	case priceTimesRe.MatchString(q):
+		switch strings.ToLower(priceTimesRe.FindStringSubmatch(q)[1])[:3] {
+		case "dou":
+			return 2, true
+		case "tri":
+			return 3, true
+		default:
+			return 0.5, true
+		}
+	}
+	return 0, false
+}

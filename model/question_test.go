@@ -1,6 +1,7 @@
 package model_test
 
 import (
+	"math"
 	"testing"
 
 	"github.com/netra-ai/netra/model"
@@ -45,6 +46,28 @@ func TestComparative(t *testing.T) {
 	} {
 		if got := model.Comparative(q); got != want {
 			t.Errorf("%q: %q, want %q", q, got, want)
+		}
+	}
+}
+
+func TestPriceChange(t *testing.T) {
+	t.Parallel()
+	for q, want := range map[string]float64{
+		"what if the price of gpt-4o went up 20%?":      1.2,
+		"what if openai raised prices by 10%?":          1.1,
+		"what if the price of claude-opus-4 doubled?":   2,
+		"what would I pay if gpt-4o got 50% cheaper?":   0.5,
+		"suppose anthropic's prices were cut by 25%":    0.75,
+		"if gemini pricing tripled, what would I pay?":  3,
+		"what if prices were 15% higher?":               1.15,
+		"how can I cut my costs by 20%?":                0, // a target, not a price
+		"what's the price of gpt-4o?":                   0, // no change
+		"which model got 20% more expensive last week?": 0, // no hypothetical: a trend
+		"what if I cut my error rate in half?":          0, // no price
+	} {
+		got, ok := model.PriceChange(q)
+		if math.Abs(got-want) > 1e-9 || ok != (want != 0) {
+			t.Errorf("%q: %v %v; want %v", q, got, ok, want)
 		}
 	}
 }

@@ -29,7 +29,11 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 	tot := s.Totals
 	label := t.Window.In()
 	if t.Metric == model.MetricPrice { // the table's prices stand without requests
-		writePrices(b, t, d)
+		if factor, ok := model.PriceChange(question); ok {
+			writePriceChange(b, t, d, factor)
+		} else {
+			writePrices(b, t, d)
+		}
 		return
 	}
 	if t.Metric == model.MetricMonths { // its own two periods, not the window's

@@ -251,6 +251,11 @@ func (t *triage) classify(ctx context.Context, q string) (model.Triage, error) {
 		m.Kind = model.KindReport
 	}
 	keepDays(q, &m)
+	if _, ok := model.PriceChange(q); ok {
+		// List prices changed ("what if the price of gpt-4o went up 20%?"): the scope's spend
+		// at those prices, whatever the provider called it.
+		m.Kind, m.Metric, m.By, m.Target = model.KindFigure, model.MetricPrice, "", ""
+	}
 	return m, nil
 }
 
