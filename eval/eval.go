@@ -863,6 +863,18 @@ func versusCases(f facts) []Case {
 			Must: []string{fmt.Sprintf("Route **%s** has the longest requests in the last 30 days: **%.0f tokens a request** on average, over %d requests",
 				g.key, perRoute(g), g.requests)}})
 	}
+	// Value for money: the lowest cost a successful request, by model or by provider.
+	perSuccess := func(g group) float64 { return g.cost / float64(max(g.requests-g.fails, 1)) }
+	for _, c := range []struct {
+		q   string
+		key func(workload.Record) string
+	}{{"Which model is the best value?", byModel}, {"Which provider gives me the best bang for the buck?", byProvider}} {
+		if g, ok := top(rs, c.key, all, func(g group) float64 { return -perSuccess(g) }); ok {
+			cs = append(cs, Case{Question: c.q, Kind: KindFigure, MustNot: noReport,
+				Must: []string{"not how good the answers were", fmt.Sprintf("the best value is **%s**, **$%.4f a successful request** (%.2f%% of its %d requests failed",
+					g.key, perSuccess(g), 100*float64(g.fails)/float64(g.requests), g.requests)}})
+		}
+	}
 	return cs
 }
 

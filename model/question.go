@@ -217,3 +217,11 @@ func PriceChange(q string) (factor float64, ok bool) {
 	}
 	return 0, false
 }
+
+// valueRe is a question about value for money: "which model is the best value?".
+var valueRe = regexp.MustCompile(`(?i)\b(?:best|better|good|great) value\b|\bvalue for (?:the )?money\b|\bcost[- ]effective|\bbang for (?:the|my|our|your) buck\b|\bbest bang\b|\bworth (?:the|its|their) (?:money|price|cost)\b`)
+
+// AsksValue reports a question about value for money. Records hold cost, failures and
+// latency, not the quality of answers: the answer compares what a successful request costs,
+// and says so.
+func AsksValue(q string) bool { return valueRe.MatchString(q) }

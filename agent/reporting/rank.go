@@ -4,6 +4,7 @@
 package reporting
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"math"
@@ -802,7 +803,28 @@ func writeCompare(b *strings.Builder, t triage.Output, s workload.Stats, questio
 	}
 	perReq := func(r row) float64 { return r.spend.CostUSD / float64(max(r.spend.Requests, 1)) }
 	errRate := func(r row) float64 { return 100 * float64(r.spend.Errors) / float64(max(r.spend.Requests, 1)) }
+	// Value for money: what a successful request costs, cheapest first (a request that failed
+	// bought nothing).
+	perSuccess := func(r row) float64 { return r.spend.CostUSD / float64(max(r.spend.Requests-r.spend.Errors, 1)) }
+	value := model.AsksValue(question) && len(rows) >= 2 && !slices.ContainsFunc(rows, func(r row) bool { return !r.found })
+	if value {
+		slices.SortStableFunc(rows, func(a, c row) int { return cmp.Compare(perSuccess(a), perSuccess(c)) })
+	}
 	switch {
+	case value:
+		a, z := rows[0], rows[len(rows)-1]
+		dearest := ""
+		if len(rows) > 2 {
+			dearest = ", the dearest"
+		}
+		fmt.Fprintf(b, "Your records hold cost, failures and latency, not how good the answers were, so value here is what a successful request costs. "+
+			"%s, the best value is **%s**, **$%.4f a successful request** (%.2f%% of its %d requests failed; p95 %.0f ms), against $%.4f on %s%s.\n",
+			capitalize(t.Window.In()), a.name, perSuccess(a), errRate(a), a.spend.Requests, a.lat.P95, perSuccess(z), z.name, dearest)
+		if what == "route" {
+			b.WriteString("Routes do different work: this ranks what their requests cost, not what they are worth.\n")
+		} else {
+			fmt.Fprintf(b, "Whether the cheaper %s's answers are good enough for a task is for your own evaluation to say.\n", what)
+		}
 	case len(rows) < 2:
 		fmt.Fprintf(b, "Your records %s hold fewer than two %ss, so there is nothing to compare.\n", t.Window.In(), what)
 		if len(rows) == 0 {

@@ -66,3 +66,23 @@ func TestFewRequestsDoNotLeadARate(t *testing.T) {
 		}
 	}
 }
+
+// Value for money is what a successful request costs: a model cheap a request whose requests
+// mostly fail is not the best value.
+func TestBestValueIsCostPerSuccessfulRequest(t *testing.T) {
+	t.Parallel()
+	from := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+	w := triage.Window{Window: workload.Window{From: from, To: from.AddDate(0, 0, 30)}, Label: "last 30 days", Phrase: "in the last 30 days"}
+	var s workload.Stats
+	s.SpendByModel = []workload.Spend{
+		{Key: "flaky-mini", Model: "flaky-mini", Requests: 1000, Errors: 600, CostUSD: 1.0}, // $0.0010 a request, $0.0025 a success
+		{Key: "steady", Model: "steady", Requests: 1000, Errors: 0, CostUSD: 2.0},           // $0.0020 either way
+		{Key: "dear", Model: "dear", Requests: 1000, Errors: 10, CostUSD: 50.0},
+	}
+	var b strings.Builder
+	writeCompare(&b, triage.Output{Window: w, Metric: model.MetricCompare, By: model.ByModel}, s, "which model is the best value?")
+	want := "the best value is **steady**, **$0.0020 a successful request** (0.00% of its 1000 requests failed"
+	if !strings.Contains(b.String(), want) || !strings.Contains(b.String(), "against $0.0505 on dear, the dearest") {
+		t.Errorf("got %q, want %q", b.String(), want)
+	}
+}

@@ -229,6 +229,9 @@ func validCategory(c string) bool {
 }
 
 // classify asks the provider what a question wants.
+// howToRe asks for advice: "how can I get better value for money?" wants the report.
+var howToRe = regexp.MustCompile(`(?i)\b(?:how (?:can|do|should|to|could)|improve|get (?:better|more)|increase|reduce)\b`)
+
 func (t *triage) classify(ctx context.Context, q string) (model.Triage, error) {
 	res, err := t.provider.Complete(ctx, model.Request{Task: model.TaskTriage, Input: q})
 	if err != nil {
@@ -255,6 +258,13 @@ func (t *triage) classify(ctx context.Context, q string) (model.Triage, error) {
 		// List prices changed ("what if the price of gpt-4o went up 20%?"): the scope's spend
 		// at those prices, whatever the provider called it.
 		m.Kind, m.Metric, m.By, m.Target = model.KindFigure, model.MetricPrice, "", ""
+	}
+	switch {
+	case model.AsksValue(q) && howToRe.MatchString(q): // "how can I get better value for money?"
+		m.Kind, m.Metric, m.By, m.Category = model.KindReport, "", "", model.CategoryCostOptimization
+	case model.AsksValue(q) && m.Kind != model.KindWhatIf:
+		// "Which model is the best value?": the models (or routes) side by side.
+		m.Kind, m.Metric, m.By = model.KindFigure, model.MetricCompare, ""
 	}
 	return m, nil
 }
@@ -630,6 +640,13 @@ func (t *triage) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 			out.By = model.ByModel
 		case len(out.Models)+len(out.Routes) == 0 && strings.Contains(lower, "routes"):
 			out.By = model.ByRoute
+		case len(out.Models)+len(out.Routes) == 0 && model.AsksValue(lower): // "which route is the best value?"
+			switch out.By = model.ByModel; {
+			case strings.Contains(lower, "route"):
+				out.By = model.ByRoute
+			case strings.Contains(lower, "provider"):
+				out.By = model.ByProvider
+			}
 		default:
 			out.Kind, out.Metric, out.By = model.KindReport, "", ""
 		}
