@@ -1117,6 +1117,11 @@ func rankedCases(f facts) []Case {
 	g, ok = top(f.in(30, all), byModel, weekend, requests)
 	add("Which model do I use most on weekends?", ok,
 		fmt.Sprintf("**%s** gets the most requests on weekends (UTC) in the last 30 days: %d of %d", g.key, g.requests, len(f.in(30, weekend))))
+	byHour := func(r workload.Record) string { return fmt.Sprintf("%02d", r.TS.UTC().Hour()) }
+	g, ok = top(f.in(30, all), byHour, weekend, costOf)
+	h, _ = strconv.Atoi(g.key)
+	add("What's my most expensive hour on weekends?", ok,
+		fmt.Sprintf("**%02d:00–%02d:00 UTC** costs the most on weekends (UTC) in the last 30 days: $%.2f of $%.2f", h, (h+1)%24, g.cost, cost(f.in(30, weekend))))
 	g, ok = top(f.in(30, all), byRoute, weekday, failsThenRate)
 	add("Which route fails most on weekdays?", ok,
 		fmt.Sprintf("Route **%s** has the most errors on weekdays (UTC) in the last 30 days: %d of its %d requests failed", g.key, g.fails, g.requests))

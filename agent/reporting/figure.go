@@ -494,6 +494,35 @@ func scopeText(t triage.Output) string {
 	return scope
 }
 
+// scopeDays is " on weekends" or " on weekdays" when the answer keeps those days only, else "".
+func scopeDays(t triage.Output) string {
+	if t.Days == "" {
+		return ""
+	}
+	return " on " + t.Days
+}
+
+// keptHours is how many hours of the window fall on the days the answer keeps (every day
+// unless it keeps weekends or weekdays only): what a rate an hour divides by.
+func keptHours(t triage.Output) float64 {
+	from, to := t.Window.From.UTC(), t.Window.To.UTC()
+	var h float64
+	for day := from.Truncate(24 * time.Hour); day.Before(to); day = day.Add(24 * time.Hour) {
+		weekend := day.Weekday() == time.Saturday || day.Weekday() == time.Sunday
+		if t.Days == "" || weekend == (t.Days == ingest.DaysWeekends) {
+			start, end := day, day.Add(24*time.Hour)
+			if start.Before(from) {
+				start = from
+			}
+			if end.After(to) {
+				end = to
+			}
+			h += end.Sub(start).Hours()
+		}
+	}
+	return h
+}
+
 // capitalize upper-cases the first letter: a window's phrase opening a sentence.
 func capitalize(s string) string {
 	if s == "" {

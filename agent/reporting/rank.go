@@ -436,8 +436,8 @@ func writeHours(b *strings.Builder, t triage.Output, s workload.Stats, question 
 		h := hours[0]
 		fmt.Fprintf(b, "**%02d:00–%02d:00 UTC** costs the %s%s %s: %s of %s (%.1f%%), against %s an hour of the day on average",
 			h, (h+1)%24, word, scopeText(t), t.Window.In(), money(s.CostByHour[h]), money(all), 100*s.CostByHour[h]/max(all, 1e-12), money(all/24))
-		if days := t.Window.Days(); days > 0 {
-			fmt.Fprintf(b, " (%s an hour over the window's %.0f hours)", money(all/(days*24)), days*24)
+		if hours := keptHours(t); hours > 0 {
+			fmt.Fprintf(b, " (%s an hour over the window's %.0f hours%s)", money(all/hours), hours, scopeDays(t))
 		}
 		b.WriteString(".\n\n| hour (UTC) | cost | share | requests |\n| --- | ---: | ---: | ---: |\n")
 		for _, h := range hours[:min(len(hours), shown(t))] {

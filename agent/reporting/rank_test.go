@@ -86,3 +86,20 @@ func TestBestValueIsCostPerSuccessfulRequest(t *testing.T) {
 		t.Errorf("got %q, want %q", b.String(), want)
 	}
 }
+
+// A rate an hour divides by the hours of the days kept: weekends' hours for "on weekends".
+func TestKeptHours(t *testing.T) {
+	t.Parallel()
+	from := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC) // a Monday
+	month := workload.Window{From: from, To: from.AddDate(0, 0, 30)}
+	sat := workload.Window{From: time.Date(2026, 11, 7, 12, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 9, 6, 0, 0, 0, time.UTC)}
+	for _, c := range []struct {
+		w    workload.Window
+		days string
+		want float64
+	}{{month, "", 720}, {month, "weekends", 192}, {month, "weekdays", 528}, {sat, "weekends", 36}, {sat, "weekdays", 6}} {
+		if got := keptHours(triage.Output{Window: triage.Window{Window: c.w}, Days: c.days}); got != c.want {
+			t.Errorf("%v %q: %v hours, want %v", c.w, c.days, got, c.want)
+		}
+	}
+}

@@ -574,15 +574,20 @@ func rankedBy(l string) string {
 		return model.ByModel
 	case has(l, "which provider", "what provider", "by provider", "per provider", "each provider", "providers"):
 		return model.ByProvider
+	// The hours first: "my most expensive hour on weekends" ranks the hours of the weekends
+	// (triage keeps those days).
+	case has(l, "hour of the day", "hour of day", "time of day", "time of the day", "which hour", "what hour", "by hour", "per hour", "hourly",
+		"busiest hour", "quietest hour", "expensive hour", "costliest hour", "peak hour", "peak time", "peak hours") || countedRe.MatchString(l) && has(l, " hours"):
+		return model.ByHour
+	// Before the weeks: "which weekday" is not "which week".
 	case has(l, "day of the week", "day of week", "days of the week", "weekday", "by weekday", "which weekday",
-		"working days", "business days", "workdays") || has(l, "weekend") && !model.OneWeekend(l):
+		"working days", "business days", "workdays"):
 		return model.ByWeekday
 	case has(l, "which week", "what week", "by week", "per week", "each week", "every week", "weekly", "week by week",
 		"busiest week", "expensive week", "costliest week", "quietest week", "worst week"):
 		return model.ByWeek
-	case has(l, "hour of the day", "hour of day", "time of day", "time of the day", "which hour", "what hour", "by hour", "per hour", "hourly",
-		"busiest hour", "quietest hour", "expensive hour", "costliest hour", "peak hour", "peak time", "peak hours") || countedRe.MatchString(l) && has(l, " hours"):
-		return model.ByHour
+	case has(l, "weekend") && !model.OneWeekend(l):
+		return model.ByWeekday
 	case has(l, "which day", "what day", "by day", "busiest day", "expensive day", "costliest day", "worst day", "quietest day", "peak day") ||
 		countedRe.MatchString(l) && has(l, " days") && !windowRe.MatchString(l) ||
 		has(l, "daily", "day by day", "each day", "every day") && !has(l, "average", "avg", "mean", "typical", "a day", "per day"):
