@@ -104,8 +104,8 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 		}
 		if asksCost && len(named) == 0 {
 			// "how much do failed requests cost me?": the cost first.
-			fmt.Fprintf(b, "Failed requests cost you **%s**%s %s: %d of %d requests failed (%.2f%%).\n", money(s.Errors.WasteUSD), scope, label,
-				tot.Errors, tot.Requests, tot.ErrorRate*100)
+			fmt.Fprintf(b, "Failed requests cost you **%s**%s %s, %.1f%% of your %s spend: %d of %d requests failed (%.2f%%).\n", money(s.Errors.WasteUSD), scope, label,
+				100*s.Errors.WasteUSD/max(tot.CostUSD, 1e-12), money(tot.CostUSD), tot.Errors, tot.Requests, tot.ErrorRate*100)
 		} else if len(named) == 0 && has(q, "how many") {
 			// "how many requests failed yesterday?": the count first.
 			fmt.Fprintf(b, "**%d requests failed**%s %s, of %d (%.2f%%), costing %s.\n", tot.Errors, scope, label,
