@@ -132,6 +132,12 @@ func (f facts) in(days int, keep func(workload.Record) bool) []workload.Record {
 
 func all(workload.Record) bool { return true }
 
+// weekend keeps the records of Saturdays and Sundays (UTC).
+func weekend(r workload.Record) bool {
+	d := r.TS.UTC().Weekday()
+	return d == time.Saturday || d == time.Sunday
+}
+
 func route(name string) func(workload.Record) bool {
 	return func(r workload.Record) bool { return r.Route == name }
 }
@@ -316,19 +322,35 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 	}
 	// Everything moved: all the window's traffic priced on one model, but for what runs on it
 	// already, which stays and is named apart.
-	for _, w := range []struct{ q, target string }{
-		{"What would it cost to run everything on gpt-4o-mini in the last 30 days?", "gpt-4o-mini"},
-		{"What if every request ran on claude-3-5-haiku in the last 30 days?", "claude-3-5-haiku"}, // not only the claude models
+	// On weekends, the run-rate is still over the days the window's records cover (30), not
+	// the span from its first Saturday to its last Sunday.
+	covered := 30.0
+	if rs := f.in(30, all); len(rs) > 0 {
+		first, last := rs[0].TS.UTC().Truncate(24*time.Hour), rs[0].TS.UTC().Truncate(24*time.Hour)
+		for _, r := range rs {
+			d := r.TS.UTC().Truncate(24 * time.Hour)
+			first, last = minTime(first, d), maxTime(last, d)
+		}
+		covered = math.Min(last.Sub(first).Hours()/24+1, 30)
+	}
+	for _, w := range []struct {
+		q, target, scope string
+		keep             func(workload.Record) bool
+	}{
+		{"What would it cost to run everything on gpt-4o-mini in the last 30 days?", "gpt-4o-mini", "", all},
+		{"What if every request ran on claude-3-5-haiku in the last 30 days?", "claude-3-5-haiku", "", all}, // not only the claude models
+		{"What if I used gpt-4o-mini for everything on weekends?", "gpt-4o-mini", " on weekends (UTC)", weekend},
 	} {
 		p, _ := prices.Lookup(w.target)
-		rs := f.in(30, func(r workload.Record) bool { return r.Model != w.target })
-		stay := f.in(30, func(r workload.Record) bool { return r.Model == w.target })
+		rs := f.in(30, func(r workload.Record) bool { return r.Model != w.target && w.keep(r) })
+		stay := f.in(30, func(r workload.Record) bool { return r.Model == w.target && w.keep(r) })
 		var after float64
 		for _, r := range rs {
 			after += (float64(r.InputTokens-r.CachedInputTokens)*p.Input + float64(r.CachedInputTokens)*p.CachedInput + float64(r.OutputTokens)*p.Output) / 1e6
 		}
-		must := []string{fmt.Sprintf("Moving the %d requests in the last 30 days from ", len(rs)),
-			fmt.Sprintf("to **%s** would save **$%.2f** in the window: $%.2f instead of $%.2f", w.target, cost(rs)-after, after, cost(rs))}
+		must := []string{fmt.Sprintf("Moving the %d requests%s in the last 30 days from ", len(rs), w.scope),
+			fmt.Sprintf("to **%s** would save **$%.2f** in the window: $%.2f instead of $%.2f (%+.1f%%), about $%.2f a month at this rate",
+				w.target, cost(rs)-after, after, cost(rs), 100*(after-cost(rs))/cost(rs), (cost(rs)-after)*30/covered)}
 		if len(stay) > 0 {
 			must = append(must, fmt.Sprintf("The %d requests on %s already ($%.2f) stay where they are", len(stay), w.target, cost(stay)))
 		}
@@ -1109,7 +1131,6 @@ func rankedCases(f facts) []Case {
 	}
 	// Weekends or weekdays narrow any figure to those UTC days: latency from the records, a
 	// ranking from the daily rollups.
-	weekend := func(r workload.Record) bool { d := r.TS.UTC().Weekday(); return d == time.Saturday || d == time.Sunday }
 	weekday := func(r workload.Record) bool { return !weekend(r) }
 	add("What's my average latency on weekends?", len(f.in(30, weekend)) > 0,
 		"Latency on weekends (UTC) in the last 30 days: **mean ",

@@ -241,8 +241,10 @@ func unixDay(t time.Time) int64 { return int64(math.Floor(float64(t.Unix()) / 86
 // Analyze computes the statistics of the owner's records in w, within scope.
 func (s *Service) Analyze(ctx context.Context, owner string, w workload.Window, scope Scope) (workload.Stats, error) {
 	a := workload.NewAnalyzer(w, s.prices)
-	err := s.scan(ctx, owner, w, scope, func(r *workload.Record) { a.Add(r) })
-	return a.Stats(), err
+	sp, err := s.scan(ctx, owner, w, scope, func(r *workload.Record) { a.Add(r) })
+	st := a.Stats()
+	sp.cover(&st, w, scope)
+	return st, err
 }
 
 // Latency computes the tally and the latencies of the owner's records in w, within scope: the
@@ -276,21 +278,59 @@ func (s *Service) Latency(ctx context.Context, owner string, w workload.Window, 
 func (s *Service) Tally(ctx context.Context, owner string, w workload.Window, scope Scope) (workload.Stats, error) {
 	t := workload.NewTally(w, s.prices)
 	in := s.scope(scope)
+	var sp span
 	err := s.store.ScanRollups(ctx, owner, w, func(g *workload.Rollup) bool {
-		if in(g.Model, g.Route, g.Provider) && scope.keeps(g.Day) {
-			t.AddRollup(g)
+		if in(g.Model, g.Route, g.Provider) {
+			sp.add(g.Day)
+			if scope.keeps(g.Day) {
+				t.AddRollup(g)
+			}
 		}
 		return ctx.Err() == nil
 	}, func(r *workload.Record) bool {
-		if in(r.Model, r.Route, r.Provider) && scope.keeps(unixDay(r.TS)) {
-			t.Add(r)
+		if in(r.Model, r.Route, r.Provider) {
+			day := unixDay(r.TS)
+			sp.add(day)
+			if scope.keeps(day) {
+				t.Add(r)
+			}
 		}
 		return ctx.Err() == nil
 	})
 	if err == nil {
 		err = ctx.Err()
 	}
-	return t.Stats(), err
+	st := t.Stats()
+	sp.cover(&st, w, scope)
+	return st, err
+}
+
+// span is the first and last UTC day a scan met in its scope, whichever days of the week the
+// scope keeps: a run-rate ("a month at this rate") divides by the days the records cover,
+// and the weekends of a month of records cover that month, not the three weeks from its
+// first Saturday to its last Sunday.
+type span struct {
+	first, last int64
+	seen        bool
+}
+
+// add widens the span to day.
+func (s *span) add(day int64) {
+	if !s.seen || day < s.first {
+		s.first = day
+	}
+	if !s.seen || day > s.last {
+		s.last = day
+	}
+	s.seen = true
+}
+
+// cover sets the statistics' covered days from the span when the scope keeps some days of the
+// week only (otherwise the days the statistics hold are the span already).
+func (s span) cover(st *workload.Stats, w workload.Window, scope Scope) {
+	if scope.Days != "" && s.seen {
+		st.CoveredDays = math.Min(float64(s.last-s.first+1), w.Days())
+	}
 }
 
 // Query groups the owner's records in w, within scope, by groupBy (workload.GroupBys), with
@@ -300,7 +340,7 @@ func (s *Service) Query(ctx context.Context, owner string, w workload.Window, sc
 	if err != nil {
 		return workload.QueryResult{}, netra.Errorf(netra.CodeInvalidRequest, "%v", err)
 	}
-	err = s.scan(ctx, owner, w, scope, q.Add)
+	_, err = s.scan(ctx, owner, w, scope, q.Add)
 	return q.Result(), err
 }
 
@@ -310,23 +350,29 @@ func (s *Service) WhatIf(ctx context.Context, owner string, w workload.Window, s
 	if err != nil {
 		return workload.WhatIf{}, netra.Errorf(netra.CodeInvalidRequest, "%v", err)
 	}
-	err = s.scan(ctx, owner, w, scope, a.Add)
+	_, err = s.scan(ctx, owner, w, scope, a.Add)
 	return a.Result(), err
 }
 
-// scan calls fn with each of the owner's records in w that lies within scope.
-func (s *Service) scan(ctx context.Context, owner string, w workload.Window, scope Scope, fn func(*workload.Record)) error {
+// scan calls fn with each of the owner's records in w that lies within scope, and returns the
+// span of days of the scope's records, whichever days of the week it keeps.
+func (s *Service) scan(ctx context.Context, owner string, w workload.Window, scope Scope, fn func(*workload.Record)) (span, error) {
 	in := s.scope(scope)
+	var sp span
 	err := s.store.ScanRecords(ctx, owner, w, func(r *workload.Record) bool {
-		if in(r.Model, r.Route, r.Provider) && scope.keeps(unixDay(r.TS)) {
-			fn(r)
+		if in(r.Model, r.Route, r.Provider) {
+			day := unixDay(r.TS)
+			sp.add(day)
+			if scope.keeps(day) {
+				fn(r)
+			}
 		}
 		return ctx.Err() == nil
 	})
 	if err == nil {
 		err = ctx.Err()
 	}
-	return err
+	return sp, err
 }
 
 // maxScanWorkers bounds the cores one scan decodes on.

@@ -112,6 +112,11 @@ func TestScopeKeepsWeekendsOrWeekdays(t *testing.T) {
 		if tally.Totals.Requests != want[days] || full.Totals.Requests != want[days] || lat.LatencyMS.Count != want[days] {
 			t.Errorf("days %q: tally %d, analysis %d, latency %d requests; want %d", days, tally.Totals.Requests, full.Totals.Requests, lat.LatencyMS.Count, want[days])
 		}
+		// A run-rate divides by the days the records cover, weekends or not: the 2nd to the
+		// 14th (the first day's one record is before noon).
+		if tally.CoveredDays != 13 || full.CoveredDays != 13 {
+			t.Errorf("days %q: the tally covers %v days, the analysis %v; want 13", days, tally.CoveredDays, full.CoveredDays)
+		}
 	}
 	if want[ingest.DaysWeekends] == 0 || want[ingest.DaysWeekdays] == 0 {
 		t.Fatalf("the records hold no weekend or no weekday: %v", want)
