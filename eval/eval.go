@@ -1143,6 +1143,9 @@ func rankedCases(f facts) []Case {
 	h, _ = strconv.Atoi(g.key)
 	add("What's my most expensive hour on weekends?", ok,
 		fmt.Sprintf("**%02d:00–%02d:00 UTC** costs the most on weekends (UTC) in the last 30 days: $%.2f of $%.2f", h, (h+1)%24, g.cost, cost(f.in(30, weekend))))
+	g, ok = top(f.in(30, all), byRoute, weekday, costOf)
+	add("What's the most expensive route on weekdays?", ok,
+		fmt.Sprintf("Route **%s** costs you the most on weekdays (UTC) in the last 30 days: $%.2f of $%.2f", g.key, g.cost, cost(f.in(30, weekday))))
 	g, ok = top(f.in(30, all), byRoute, weekday, failsThenRate)
 	add("Which route fails most on weekdays?", ok,
 		fmt.Sprintf("Route **%s** has the most errors on weekdays (UTC) in the last 30 days: %d of its %d requests failed", g.key, g.fails, g.requests))
@@ -1457,11 +1460,11 @@ func sumCases(f facts) []Case {
 			Must: []string{fmt.Sprintf("**%ss** have the most requests in the last 30 days: %.0f requests a day on average over %d of them, against %.0f requests a day over all %d full UTC days",
 				busiest, float64(byWeekday[busiest].requests)/float64(byWeekday[busiest].days), byWeekday[busiest].days, float64(fullRequests)/float64(fullDays), fullDays)}},
 		{Question: "How much did I spend on weekends in the last 30 days?", Kind: KindFigure, MustNot: noReport,
-			Must: []string{fmt.Sprintf("On weekends (Saturdays and Sundays) in the last 30 days: **$%.2f** over %d full UTC days, $%.2f a day, against $%.2f a day on the %d weekdays ($%.2f in all)",
-				weekendCost, weekendDays, weekendCost/float64(weekendDays), weekdayCost/float64(weekdayDays), weekdayDays, weekdayCost)}},
+			Must: []string{fmt.Sprintf("On weekends (Saturdays and Sundays) in the last 30 days: **$%.2f** over %d full UTC days (%.1f%% of the %d full days' spend), $%.2f a day, against $%.2f a day on the %d weekdays ($%.2f in all)",
+				weekendCost, weekendDays, 100*weekendCost/(weekendCost+weekdayCost), weekendDays+weekdayDays, weekendCost/float64(weekendDays), weekdayCost/float64(weekdayDays), weekdayDays, weekdayCost)}},
 		{Question: "How much did I spend on weekdays in the last 30 days?", Kind: KindFigure, MustNot: noReport,
-			Must: []string{fmt.Sprintf("On weekdays (Monday to Friday) in the last 30 days: **$%.2f** over %d full UTC days, $%.2f a day, against $%.2f a day on the %d weekend days ($%.2f in all)",
-				weekdayCost, weekdayDays, weekdayCost/float64(weekdayDays), weekendCost/float64(weekendDays), weekendDays, weekendCost)}},
+			Must: []string{fmt.Sprintf("On weekdays (Monday to Friday) in the last 30 days: **$%.2f** over %d full UTC days (%.1f%% of the %d full days' spend), $%.2f a day, against $%.2f a day on the %d weekend days ($%.2f in all)",
+				weekdayCost, weekdayDays, 100*weekdayCost/(weekendCost+weekdayCost), weekendDays+weekdayDays, weekdayCost/float64(weekdayDays), weekendCost/float64(weekendDays), weekendDays, weekendCost)}},
 		rateLimits, timeouts,
 		{Question: "How much did timeouts cost me in the last 30 days?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("Requests that failed with timeout cost you **$%.2f** in the last 30 days: %d requests", cost(timedOut), len(timedOut))}},

@@ -523,7 +523,12 @@ func writeWeekdays(b *strings.Builder, t triage.Output, s workload.Stats, questi
 			}
 			y.days, y.requests, y.errs, y.toks, y.cost = y.days+x.days, y.requests+x.requests, y.errs+x.errs, y.toks+x.toks, y.cost+x.cost
 		}
-		total := func(x wd) string { return format(val(x) * float64(x.days)) }
+		total := func(x wd) string {
+			if what == "errors" { // a count in all, not a rate a day
+				return fmt.Sprintf("%d failed requests", x.errs)
+			}
+			return format(val(x) * float64(x.days))
+		}
 		asked, other, askedName, otherName, none := end, week, "weekends (Saturdays and Sundays)", "weekdays", "weekend day"
 		if !has(q, "weekend") {
 			asked, other, askedName, otherName, none = week, end, "weekdays (Monday to Friday)", "weekend days", "weekday"
@@ -538,7 +543,9 @@ func writeWeekdays(b *strings.Builder, t triage.Output, s workload.Stats, questi
 			}
 			b.WriteString(".\n")
 		} else {
-			fmt.Fprintf(b, "On %s%s %s: **%s** over %d full UTC days, %s a day", askedName, scopeText(t), t.Window.In(), total(asked), asked.days, format(val(asked)))
+			in := val(asked)*float64(asked.days) + val(other)*float64(other.days)
+			fmt.Fprintf(b, "On %s%s %s: **%s** over %d full UTC days (%.1f%% of the %d full days' %s), %s a day", askedName, scopeText(t), t.Window.In(), total(asked), asked.days,
+				100*val(asked)*float64(asked.days)/max(in, 1e-12), asked.days+other.days, what, format(val(asked)))
 			if other.days > 0 {
 				fmt.Fprintf(b, ", against %s a day on the %d %s (%s in all)", format(val(other)), other.days, otherName, total(other))
 			}

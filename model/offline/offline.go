@@ -444,7 +444,7 @@ func figureMetric(l string) (metric, by string) {
 		return model.MetricTokens, rankedBy(l) // "input vs output tokens": both are in the tokens figure
 	}
 	if (has(l, "compare", "comparison", "versus", " vs ", " vs. ", "difference between", "side by side") || model.Comparative(l) != "") &&
-		!asksAdvice(l) && !has(l, "should", "switch") && !(has(l, "weekend") && has(l, "weekday")) { // weekends against weekdays: by weekday
+		!asksAdvice(l) && !has(l, "should", "switch") && !(has(l, "weekend") && has(l, "weekday") || dayNames(l) >= 2) { // days of the week set side by side: by weekday
 		return model.MetricCompare, "" // triage keeps it when the question names two models or routes
 	}
 	if has(l, "cach") && has(l, "did i save", "have i saved", "caching saved", "cache saved", "saved me", "i saved", "did caching save", "has caching saved") {
@@ -453,7 +453,7 @@ func figureMetric(l string) (metric, by string) {
 	by = rankedBy(l)
 	ranksSpeed := by != "" && has(l, "slowest", "fastest")
 	// "weekend vs weekday spend" compares the days of the week: the breakdown by weekday.
-	daysCompared := by == model.ByWeekday && has(l, "weekend") && has(l, "weekday")
+	daysCompared := by == model.ByWeekday && (has(l, "weekend") && has(l, "weekday") || dayNames(l) >= 2)
 	if has(l, "reduce", "optimi", "save", "saving", "cut ", "improve", "recommend", "report", "should", "switch",
 		"why", "cheaper", "plan", "trend", "changed", "going up", "going down", "over time",
 		"growing", "increas", "decreas", "analy", "overview", "summary") || has(l, "compare", "versus", " vs") && !daysCompared ||
@@ -580,21 +580,43 @@ func rankedBy(l string) string {
 		"busiest hour", "quietest hour", "expensive hour", "costliest hour", "peak hour", "peak time", "peak hours") || countedRe.MatchString(l) && has(l, " hours"):
 		return model.ByHour
 	// Before the weeks: "which weekday" is not "which week".
-	case has(l, "day of the week", "day of week", "days of the week", "weekday", "by weekday", "which weekday",
-		"working days", "business days", "workdays"):
+	case has(l, "day of the week", "day of week", "days of the week", "by weekday", "which weekday", "what weekday",
+		"per weekday", "each weekday") || dayNames(l) >= 2:
 		return model.ByWeekday
 	case has(l, "which week", "what week", "by week", "per week", "each week", "every week", "weekly", "week by week",
 		"busiest week", "expensive week", "costliest week", "quietest week", "worst week"):
 		return model.ByWeek
-	case has(l, "weekend") && !model.OneWeekend(l):
-		return model.ByWeekday
 	case has(l, "which day", "what day", "by day", "busiest day", "expensive day", "costliest day", "worst day", "quietest day", "peak day") ||
 		countedRe.MatchString(l) && has(l, " days") && !windowRe.MatchString(l) ||
 		has(l, "daily", "day by day", "each day", "every day") && !has(l, "average", "avg", "mean", "typical", "a day", "per day"):
 		return model.ByDay
 	}
-	// "my most used model", "the slowest route on gpt-4o": a superlative, then the name of
-	// what it ranks (the first after it).
+	if by := superlativeOf(l); by != "" {
+		return by
+	}
+	// Weekends or weekdays, nothing else ranked: weekends against weekdays, by the days of the
+	// week (triage keeps those days instead for a figure the weekday table does not hold).
+	if has(l, "weekend") && !model.OneWeekend(l) || has(l, "weekday", "working days", "business days", "workdays") {
+		return model.ByWeekday
+	}
+	return ""
+}
+
+// dayNames counts the days of the week a question names: "Saturday against Sunday" sets two
+// days of the week side by side.
+func dayNames(l string) int {
+	n := 0
+	for _, d := range []string{"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"} {
+		if strings.Contains(l, d) {
+			n++
+		}
+	}
+	return n
+}
+
+// superlativeOf is what a superlative ranks: "my most used model", "the slowest route on
+// gpt-4o" (the name of a dimension first after it); "" when the question has none.
+func superlativeOf(l string) string {
 	at := -1
 	for _, w := range []string{"most", "least", "fewest", "busiest", "slowest", "fastest", "cheapest"} {
 		if i := strings.Index(l, w); i >= 0 && (at < 0 || i < at) {
