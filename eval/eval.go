@@ -320,6 +320,13 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 			fmt.Sprintf("your %d requests on %s in the last 30 days would have cost **$%.2f** instead of $%.2f: **$%.2f more**, %.1f%% of your $%.2f spend",
 				len(rs), c.what, cost(rs)*c.factor, cost(rs), delta, 100*delta/whole, whole)}})
 	}
+	// The same change asked of another model in the thread.
+	if opus := f.in(30, modelIs("claude-opus-4")); len(opus) > 0 {
+		whole := cost(f.in(30, all))
+		cs = append(cs, Case{Thread: []string{"What if the price of gpt-4o went up 20%?"}, Question: "and claude-opus-4?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("If the list prices of claude-opus-4 rose 20%%, your %d requests on claude-opus-4 in the last 30 days would have cost **$%.2f** instead of $%.2f: **$%.2f more**, %.1f%% of your $%.2f spend",
+				len(opus), cost(opus)*1.2, cost(opus), cost(opus)*0.2, 100*cost(opus)*0.2/whole, whole)}})
+	}
 	// Everything moved: all the window's traffic priced on one model, but for what runs on it
 	// already, which stays and is named apart.
 	// On weekends, the run-rate is still over the days the window's records cover (30), not

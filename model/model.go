@@ -86,6 +86,10 @@ type Triage struct {
 	// "which model do I use most on weekends?". Triage sets it from the question's words,
 	// whichever provider classified it: it is no part of a provider's answer.
 	Days string `json:"-"`
+	// PriceFactor is what a hypothetical change of list prices multiplies them by ("what if
+	// the price of gpt-4o went up 20%?": 1.2; PriceChange), 0 when it names none. Set by
+	// triage, like Days.
+	PriceFactor float64 `json:"-"`
 	// WindowDays is the rolling window the question names, ending now; 0 when it names none.
 	WindowDays  float64 `json:"window_days"`
 	WindowLabel string  `json:"window_label"`

@@ -89,7 +89,7 @@ func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 	_ = rt.Think(ctx, fmt.Sprintf("%d requests, $%.2f; top model %s%s; error rate %.1f%%.",
 		s.Totals.Requests, s.Totals.CostUSD, top, latency, s.Totals.ErrorRate*100))
 	out := Output{Stats: s}
-	_, repriced := model.PriceChange(in.Text)
+	repriced := t.PriceFactor > 0
 	if t.Kind == model.KindFigure && t.By == "" && len(t.Models)+len(t.Routes) > 0 && s.Totals.Requests > 0 &&
 		(t.Metric == model.MetricCost || t.Metric == model.MetricRequests || t.Metric == model.MetricTokens || t.Metric == model.MetricPrice && repriced) {
 		_ = rt.Think(ctx, fmt.Sprintf("Computing the totals over every model and route %s, for the share.", t.Window.In()))

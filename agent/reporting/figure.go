@@ -29,8 +29,8 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 	tot := s.Totals
 	label := t.Window.In()
 	if t.Metric == model.MetricPrice { // the table's prices stand without requests
-		if factor, ok := model.PriceChange(question); ok {
-			writePriceChange(b, t, d, factor)
+		if t.PriceFactor > 0 {
+			writePriceChange(b, t, d)
 		} else {
 			writePrices(b, t, d)
 		}

@@ -14,9 +14,10 @@ import (
 // 20%?", "… if openai doubled its prices?"): what the scope's requests in the window would
 // have cost at those prices, against what they cost, and the change's share of the whole
 // spend. Cost is linear in the prices (cached input and the batch discount scale with them),
-// so that is the scope's spend times factor: the models named, else the providers, else all.
-func writePriceChange(b *strings.Builder, t triage.Output, d data.Output, factor float64) {
-	label, whole := t.Window.In(), d.Totals.CostUSD
+// so that is the scope's spend times the factor (triage.Output.PriceFactor): the models named,
+// else the providers, else all.
+func writePriceChange(b *strings.Builder, t triage.Output, d data.Output) {
+	factor, label, whole := t.PriceFactor, t.Window.In(), d.Totals.CostUSD
 	if d.Whole != nil {
 		whole = d.Whole.CostUSD
 	}

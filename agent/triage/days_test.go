@@ -49,3 +49,16 @@ func TestKeepDays(t *testing.T) {
 		t.Errorf("by weekday? after weekends: days %q", got.Days)
 	}
 }
+
+// A change of list prices carries to a follow-up that names another scope, and no further
+// than a question that asks another figure.
+func TestInheritPriceChange(t *testing.T) {
+	t.Parallel()
+	prev := model.Triage{Kind: model.KindFigure, Metric: model.MetricPrice, PriceFactor: 1.2, Models: []string{"gpt-4o"}}
+	if got := inherit("and claude-opus-4?", model.Triage{Kind: model.KindReport, Models: []string{"claude-opus-4"}}, prev); got.PriceFactor != 1.2 || got.Metric != model.MetricPrice {
+		t.Errorf("and claude-opus-4? after a 20%% rise: %+v", got)
+	}
+	if got := inherit("and which model costs the most?", model.Triage{Kind: model.KindFigure, Metric: model.MetricTopModel}, prev); got.PriceFactor != 0 {
+		t.Errorf("and which model costs the most? after a 20%% rise: factor %v", got.PriceFactor)
+	}
+}

@@ -185,7 +185,8 @@ type Output struct {
 	Models      []string         `json:"models"`
 	Routes      []string         `json:"routes"`
 	Providers   []string         `json:"providers,omitempty"`
-	Days        string           `json:"days,omitempty"` // ingest.DaysWeekends or DaysWeekdays: those days only
+	Days        string           `json:"days,omitempty"`         // ingest.DaysWeekends or DaysWeekdays: those days only
+	PriceFactor float64          `json:"price_factor,omitempty"` // a change of list prices asked (model.PriceChange), or 0
 	Window      Window           `json:"window"`
 	Targets     workload.Targets `json:"targets"`
 	Sufficiency string           `json:"sufficiency"`
@@ -254,10 +255,10 @@ func (t *triage) classify(ctx context.Context, q string) (model.Triage, error) {
 		m.Kind = model.KindReport
 	}
 	keepDays(q, &m)
-	if _, ok := model.PriceChange(q); ok {
+	if f, ok := model.PriceChange(q); ok {
 		// List prices changed ("what if the price of gpt-4o went up 20%?"): the scope's spend
 		// at those prices, whatever the provider called it.
-		m.Kind, m.Metric, m.By, m.Target = model.KindFigure, model.MetricPrice, "", ""
+		m.Kind, m.Metric, m.By, m.Target, m.PriceFactor = model.KindFigure, model.MetricPrice, "", "", f
 	}
 	switch {
 	case model.AsksValue(q) && howToRe.MatchString(q): // "how can I get better value for money?"
@@ -358,6 +359,10 @@ func inherit(q string, m, prev model.Triage) model.Triage {
 	}
 	if m.Days == "" && m.By != model.ByWeekday && m.From == "" { // "and by route?" after "… on weekends"
 		m.Days = prev.Days
+	}
+	if m.PriceFactor == 0 && prev.PriceFactor != 0 && (m.Kind != model.KindFigure || m.Metric == "" || m.Metric == model.MetricPrice) {
+		// "and claude-opus-4?" after "what if the price of gpt-4o went up 20%?": the same change.
+		m.Kind, m.Metric, m.By, m.PriceFactor, m.OutOfScope = model.KindFigure, model.MetricPrice, "", prev.PriceFactor, false
 	}
 	if m.Targets.CostCutPercent == 0 && m.Targets.P95MS == 0 {
 		m.Targets = prev.Targets
@@ -576,7 +581,7 @@ func (t *triage) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 			_ = rt.Think(ctx, "A follow-up: keeping the scope of the question before it unless this one names another.")
 		}
 	}
-	out := Output{Category: m.Category, Kind: m.Kind, Metric: m.Metric, By: m.By, Least: m.Least, Top: max(0, min(m.Top, maxTop)), OutOfScope: m.OutOfScope, TargetModel: m.Target, Models: m.Models, Routes: m.Routes, Providers: m.Providers, Days: m.Days,
+	out := Output{Category: m.Category, Kind: m.Kind, Metric: m.Metric, By: m.By, Least: m.Least, Top: max(0, min(m.Top, maxTop)), OutOfScope: m.OutOfScope, TargetModel: m.Target, Models: m.Models, Routes: m.Routes, Providers: m.Providers, Days: m.Days, PriceFactor: m.PriceFactor,
 		Targets: workload.Targets{CostCutPercent: m.Targets.CostCutPercent, P95MS: m.Targets.P95MS}}
 	out.Synthetic.Preset, out.Synthetic.Days = m.Synthetic.Preset, m.Synthetic.Days
 	out.Window = window(m, time.Now().UTC())
