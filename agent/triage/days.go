@@ -16,13 +16,13 @@ var weekdaysRe = regexp.MustCompile(`(?i)\b(?:on|over|during|for|in)\s+(?:the\s+
 // weekend") is a calendar period instead (model.OneWeekend).
 func daysKept(q string) string {
 	l := strings.ToLower(q)
-	weekends, weekdays := strings.Contains(l, "weekend") && !model.OneWeekend(l), weekdaysRe.MatchString(l) || strings.Contains(l, "weekday")
+	weekends, weekdays := strings.Contains(l, "weekend") && !model.OneWeekend(l), weekdaysRe.MatchString(l)
 	switch {
-	case weekends && weekdays: // "weekends vs weekdays": the days set against each other
+	case weekends && (weekdays || strings.Contains(l, "weekday")): // "weekends vs weekdays": set against each other
 		return ""
 	case weekends:
 		return ingest.DaysWeekends
-	case weekdaysRe.MatchString(l):
+	case weekdays:
 		return ingest.DaysWeekdays
 	}
 	return ""

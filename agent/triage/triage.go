@@ -357,7 +357,8 @@ func inherit(q string, m, prev model.Triage) model.Triage {
 	if len(m.Models) == 0 && len(m.Routes) == 0 && len(m.Providers) == 0 {
 		m.Models, m.Routes, m.Providers = prev.Models, prev.Routes, prev.Providers
 	}
-	if m.Days == "" && m.By != model.ByWeekday && m.From == "" { // "and by route?" after "… on weekends"
+	// "and by route?" after "… on weekends" keeps the days; a calendar period names its own.
+	if m.Days == "" && m.By != model.ByWeekday && m.From == "" {
 		m.Days = prev.Days
 	}
 	if m.PriceFactor == 0 && prev.PriceFactor != 0 && (m.Kind != model.KindFigure || m.Metric == "" || m.Metric == model.MetricPrice) {
@@ -646,10 +647,10 @@ func (t *triage) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 		case len(out.Models)+len(out.Routes) == 0 && strings.Contains(lower, "routes"):
 			out.By = model.ByRoute
 		case len(out.Models)+len(out.Routes) == 0 && model.AsksValue(lower): // "which route is the best value?"
-			switch out.By = model.ByModel; {
-			case strings.Contains(lower, "route"):
+			out.By = model.ByModel
+			if strings.Contains(lower, "route") {
 				out.By = model.ByRoute
-			case strings.Contains(lower, "provider"):
+			} else if strings.Contains(lower, "provider") {
 				out.By = model.ByProvider
 			}
 		default:
