@@ -804,6 +804,7 @@ func byRoute(r workload.Record) string    { return r.Route }
 func byModel(r workload.Record) string    { return r.Model }
 func byProvider(r workload.Record) string { return r.Provider }
 func byDay(r workload.Record) string      { return r.TS.UTC().Format("2006-01-02") }
+func byHour(r workload.Record) string     { return fmt.Sprintf("%02d", r.TS.UTC().Hour()) }
 
 // failsThenRate ranks by failed requests, then by error rate, as the answer does: a tie on
 // failures is no reason to leave a case out.
@@ -1022,7 +1023,7 @@ func rankedCases(f facts) []Case {
 	}
 	// The hour of the day (UTC) with the most requests, and the provider with the highest
 	// error rate (not the most errors).
-	g, ok := top(f.in(30, all), func(r workload.Record) string { return fmt.Sprintf("%02d", r.TS.UTC().Hour()) }, all, requests)
+	g, ok := top(f.in(30, all), byHour, all, requests)
 	h, _ := strconv.Atoi(g.key)
 	add("What time of day gets the most requests in the last 30 days?", ok,
 		fmt.Sprintf("**%02d:00–%02d:00 UTC** gets the most requests in the last 30 days: %d of %d", h, (h+1)%24, g.requests, len(f.in(30, all))))
@@ -1145,7 +1146,6 @@ func rankedCases(f facts) []Case {
 	g, ok = top(f.in(30, all), byModel, weekend, requests)
 	add("Which model do I use most on weekends?", ok,
 		fmt.Sprintf("**%s** gets the most requests on weekends (UTC) in the last 30 days: %d of %d", g.key, g.requests, len(f.in(30, weekend))))
-	byHour := func(r workload.Record) string { return fmt.Sprintf("%02d", r.TS.UTC().Hour()) }
 	g, ok = top(f.in(30, all), byHour, weekend, costOf)
 	h, _ = strconv.Atoi(g.key)
 	add("What's my most expensive hour on weekends?", ok,
@@ -1289,7 +1289,7 @@ func rankedCases(f facts) []Case {
 	g, ok = top(f.in(30, all), byModel, all, func(g group) float64 { return -perRequest(g) })
 	add("Which model is the cheapest in the last 30 days?", ok,
 		fmt.Sprintf("**%s** costs the least a request in the last 30 days: **$%.4f** on average over %d requests", g.key, g.cost/float64(g.requests), g.requests))
-	g, ok = top(f.in(30, all), func(r workload.Record) string { return fmt.Sprintf("%02d", r.TS.UTC().Hour()) }, all, costOf)
+	g, ok = top(f.in(30, all), byHour, all, costOf)
 	if ok {
 		h, _ := strconv.Atoi(g.key)
 		add("What time of day costs the most in the last 30 days?", ok,
@@ -1719,7 +1719,7 @@ func QuestionCases(recs []workload.Record, now time.Time) []Case {
 			cs = append(cs, Case{Question: q, Kind: KindQuestion, Must: []string{g.key, figure}, MustNot: []string{"## Recommendations"}})
 		}
 	}
-	g, ok := top(f.in(30, all), func(r workload.Record) string { return fmt.Sprintf("%02d", r.TS.UTC().Hour()) }, all, requests)
+	g, ok := top(f.in(30, all), byHour, all, requests)
 	add("Which hour of the day has the most requests in the last 30 days?", g, ok, fmt.Sprintf("%d requests", g.requests))
 	g, ok = top(f.in(14, all), func(r workload.Record) string { return r.ErrorType }, func(r workload.Record) bool { return !r.OK && r.ErrorType != "" }, requests)
 	add("Which error type is most common in the last 14 days?", g, ok, fmt.Sprintf("%d requests", g.requests))
