@@ -1148,7 +1148,7 @@ func rankedCases(f facts) []Case {
 		fmt.Sprintf("**%s** gets the most requests on weekends (UTC) in the last 30 days: %d of %d", g.key, g.requests, len(f.in(30, weekend))))
 	g, ok = top(f.in(30, all), byHour, weekend, costOf)
 	h, _ = strconv.Atoi(g.key)
-	add("What's my most expensive hour on weekends?", ok,
+	add("What time of day costs the most on weekends?", ok,
 		fmt.Sprintf("**%02d:00–%02d:00 UTC** costs the most on weekends (UTC) in the last 30 days: $%.2f of $%.2f", h, (h+1)%24, g.cost, cost(f.in(30, weekend))))
 	g, ok = top(f.in(30, all), byRoute, weekday, costOf)
 	add("What's the most expensive route on weekdays?", ok,
