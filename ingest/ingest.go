@@ -225,18 +225,33 @@ const (
 	DaysWeekdays = "weekdays"
 )
 
-// keeps reports whether the scope keeps a UTC day, counted from 1970-01-01 (a Thursday):
-// the whole day is a weekend day or a weekday, so daily rollups are kept or left whole.
-func (sc Scope) keeps(day int64) bool {
+// keepsDay reports whether the scope keeps a UTC day, counted from 1970-01-01 (a Thursday),
+// and widens sp (nil: none) to it. The whole day is a weekend day or a weekday, so daily
+// rollups are kept or left whole. A scope that keeps every day does nothing else: this is on
+// every record's path.
+func (sc Scope) keepsDay(day int64, sp *span) bool {
 	if sc.Days == "" {
 		return true
+	}
+	if sp != nil {
+		sp.add(day)
 	}
 	wd := time.Weekday(((day+4)%7 + 7) % 7)
 	return (wd == time.Saturday || wd == time.Sunday) == (sc.Days == DaysWeekends)
 }
 
-// unixDay is the UTC day of t, counted from 1970-01-01.
-func unixDay(t time.Time) int64 { return int64(math.Floor(float64(t.Unix()) / 86400)) }
+// keepsTime is keepsDay for the UTC day of t.
+func (sc Scope) keepsTime(t time.Time, sp *span) bool {
+	if sc.Days == "" {
+		return true
+	}
+	secs := t.Unix()
+	day := secs / 86400
+	if secs%86400 < 0 { // before 1970: division truncates toward zero
+		day--
+	}
+	return sc.keepsDay(day, sp)
+}
 
 // Analyze computes the statistics of the owner's records in w, within scope.
 func (s *Service) Analyze(ctx context.Context, owner string, w workload.Window, scope Scope) (workload.Stats, error) {
@@ -281,17 +296,14 @@ func (s *Service) Tally(ctx context.Context, owner string, w workload.Window, sc
 	var sp span
 	err := s.store.ScanRollups(ctx, owner, w, func(g *workload.Rollup) bool {
 		if in(g.Model, g.Route, g.Provider) {
-			sp.add(g.Day)
-			if scope.keeps(g.Day) {
+			if scope.keepsDay(g.Day, &sp) {
 				t.AddRollup(g)
 			}
 		}
 		return ctx.Err() == nil
 	}, func(r *workload.Record) bool {
 		if in(r.Model, r.Route, r.Provider) {
-			day := unixDay(r.TS)
-			sp.add(day)
-			if scope.keeps(day) {
+			if scope.keepsTime(r.TS, &sp) {
 				t.Add(r)
 			}
 		}
@@ -326,7 +338,8 @@ func (s *span) add(day int64) {
 }
 
 // cover sets the statistics' covered days from the span when the scope keeps some days of the
-// week only (otherwise the days the statistics hold are the span already).
+// week only (then keepsDay filled it; otherwise the days the statistics hold are the span
+// already).
 func (s span) cover(st *workload.Stats, w workload.Window, scope Scope) {
 	if scope.Days != "" && s.seen {
 		st.CoveredDays = math.Min(float64(s.last-s.first+1), w.Days())
@@ -361,9 +374,7 @@ func (s *Service) scan(ctx context.Context, owner string, w workload.Window, sco
 	var sp span
 	err := s.store.ScanRecords(ctx, owner, w, func(r *workload.Record) bool {
 		if in(r.Model, r.Route, r.Provider) {
-			day := unixDay(r.TS)
-			sp.add(day)
-			if scope.keeps(day) {
+			if scope.keepsTime(r.TS, &sp) {
 				fn(r)
 			}
 		}
@@ -399,7 +410,7 @@ func scanParallel[P any](ctx context.Context, s *Service, owner string, w worklo
 					continue // the reader stops soon; let it not block
 				}
 				errs[i] = workload.DecodeChunk(c, func(r *workload.Record) bool {
-					if w.Contains(r.TS) && in(r.Model, r.Route, r.Provider) && scope.keeps(unixDay(r.TS)) {
+					if w.Contains(r.TS) && in(r.Model, r.Route, r.Provider) && scope.keepsTime(r.TS, nil) {
 						add(parts[i], r)
 					}
 					return true
