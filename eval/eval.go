@@ -163,6 +163,15 @@ func maxTime(a, b time.Time) time.Time {
 	return a
 }
 
+// mean is the mean latency.
+func mean(rs []workload.Record) float64 {
+	var sum float64
+	for _, r := range rs {
+		sum += r.LatencyMS
+	}
+	return sum / float64(len(rs))
+}
+
 // p95 is the nearest-rank 95th percentile of the latencies.
 func p95(rs []workload.Record) float64 { return percentile(rs, 0.95) }
 
@@ -510,6 +519,7 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 	cs = append(cs, versusCases(f)...)
 	cs = append(cs, tokenCostCases(f)...)
 	cs = append(cs, providerScopeCases(f)...)
+	cs = append(cs, boundCases(f)...)
 	return append(cs, sumCases(f)...)
 }
 
@@ -1522,7 +1532,7 @@ func sumCases(f facts) []Case {
 		{Question: "What is my p99 latency in the last 7 days?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("Latency in the last 7 days: mean %.0f ms, p50 %.0f ms, p95 %.0f ms, **p99 %.0f ms**, over %d requests",
 				sum7/float64(len(all7)), percentile(all7, 0.5), p95(all7), p99of7, len(all7))}},
-		threshold(f), standOut(f),
+		standOut(f),
 		{Question: "How much did failed requests cost me in the last 30 days?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("Failed requests cost you **$%.2f** in the last 30 days, %.1f%% of your $%.2f spend: %d of %d requests failed",
 				cost(f.in(30, func(r workload.Record) bool { return !r.OK })), 100*cost(f.in(30, func(r workload.Record) bool { return !r.OK }))/cost(rs), cost(rs),
@@ -1589,21 +1599,72 @@ func weekendErrorRate(f facts) Case {
 			100*float64(failed)/float64(n), failed, n, days)}}
 }
 
-// threshold asks how many requests took longer than 10 s: the answer places 10 s among the
-// nearest-rank percentiles of the last 30 days, the only share it can honestly give.
-func threshold(f facts) Case {
+// boundCases ask about the requests within a bound on each one: how many took longer than a
+// latency, had more tokens than a size, or cost more than an amount, counted record by record
+// against all the window's requests; what they cost, how many failed, and their latency.
+func boundCases(f facts) []Case {
+	noReport := []string{"## Recommendations"}
 	rs := f.in(30, all)
-	share := "at most 1%"
-	switch {
-	case 10000 < percentile(rs, 0.5):
-		share = "more than half"
-	case 10000 < percentile(rs, 0.95):
-		share = "between 5% and half"
-	case 10000 < percentile(rs, 0.99):
-		share = "between 1% and 5%"
+	within := func(keep func(workload.Record) bool) []workload.Record { return f.in(30, keep) }
+	pct := func(n, of int) float64 { return 100 * float64(n) / float64(of) }
+	count := func(q, verb string, keep func(workload.Record) bool) Case {
+		in := within(keep)
+		return Case{Question: q, Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("**%d of your %d requests** (%.1f%%) in the last 30 days %s. They cost $%.2f, %.1f%% of your $%.2f",
+				len(in), len(rs), pct(len(in), len(rs)), verb, cost(in), 100*cost(in)/cost(rs), cost(rs))}}
 	}
-	return Case{Question: "How many requests took longer than 10 seconds in the last 30 days?", Kind: KindFigure, MustNot: []string{"## Recommendations"},
-		Must: []string{fmt.Sprintf("Of them, **%s** took longer than 10 s", share)}}
+	slow := func(ms float64) func(workload.Record) bool {
+		return func(r workload.Record) bool { return r.LatencyMS > ms }
+	}
+	long := func(r workload.Record) bool { return r.InputTokens > 8000 }
+	big := func(r workload.Record) bool { return r.InputTokens+r.OutputTokens > 10000 }
+	cs := []Case{
+		count("How many requests took longer than 10 seconds in the last 30 days?", "took longer than 10 s", slow(10000)),
+		count("What fraction of my requests have more than 8000 input tokens?", "had more than 8000 input tokens", long),
+		count("How many requests cost more than $0.50 in the last 30 days?", "cost more than $0.50", func(r workload.Record) bool { return r.CostUSD > 0.5 }),
+		count("What share of requests finished in under 2 seconds?", "took less than 2 s", func(r workload.Record) bool { return r.LatencyMS < 2000 }),
+		count("How many requests took between 1 and 5 seconds?", "took between 1 s and 5 s", func(r workload.Record) bool { return r.LatencyMS > 1000 && r.LatencyMS < 5000 }),
+	}
+	in := within(big)
+	cs = append(cs, Case{Question: "How much do requests over 10,000 tokens cost me?", Kind: KindFigure, MustNot: noReport,
+		Must: []string{fmt.Sprintf("Requests that had more than 10000 tokens (input and output) cost you **$%.2f** in the last 30 days: %.1f%% of your $%.2f, over %d of %d requests (%.1f%%)",
+			cost(in), 100*cost(in)/cost(rs), cost(rs), len(in), len(rs), pct(len(in), len(rs)))}})
+	slow5 := within(slow(5000))
+	failed := 0
+	for _, r := range slow5 {
+		if !r.OK {
+			failed++
+		}
+	}
+	restFailed := 0
+	for _, r := range rs {
+		if !r.OK && r.LatencyMS <= 5000 {
+			restFailed++
+		}
+	}
+	cs = append(cs, Case{Question: "What's the error rate of requests that took longer than 5 seconds?", Kind: KindFigure, MustNot: noReport,
+		Must: []string{fmt.Sprintf("Of the %d requests in the last 30 days that took longer than 5 s, **%d failed (%.2f%%)**, against %.2f%% of the other %d",
+			len(slow5), failed, pct(failed, len(slow5)), pct(restFailed, len(rs)-len(slow5)), len(rs)-len(slow5))}})
+	// A ranking within the bound: by how many of each model's requests lie in it.
+	if g, ok := top(rs, byModel, slow(20000), requests); ok {
+		n := len(f.in(30, modelIs(g.key)))
+		cs = append(cs, Case{Question: "Which model has the most requests slower than 20 seconds?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("**%s** has the most requests that took longer than 20 s: %d of its %d (%.1f%%), costing $%.2f", g.key, g.requests, n, pct(int(g.requests), n), g.cost)}})
+	}
+	// A follow-up keeps the bound and ranks by what it names.
+	if g, ok := top(rs, byRoute, slow(10000), requests); ok {
+		n := len(f.in(30, route(g.key)))
+		cs = append(cs, Case{Thread: []string{"How many requests took longer than 10 seconds in the last 30 days?"}, Question: "and by route?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("Route **%s** has the most requests that took longer than 10 s: %d of its %d (%.1f%%)", g.key, g.requests, n, pct(int(g.requests), n))}})
+	}
+	// Another figure of the requests within the bound: their latency, from their records
+	// alone, not the window's.
+	in = within(long)
+	cs = append(cs, Case{Question: "What's the p95 latency of requests with more than 8000 input tokens?", Kind: KindFigure,
+		Must: []string{fmt.Sprintf("Latency on requests that had more than 8000 input tokens in the last 30 days: mean %.0f ms, p50 %.0f ms, **p95 %.0f ms**, p99 %.0f ms, over %d requests",
+			mean(in), percentile(in, 0.5), p95(in), percentile(in, 0.99), len(in))},
+		MustNot: append([]string{fmt.Sprintf("p95 %.0f ms", p95(rs))}, noReport...)})
+	return cs
 }
 
 // standOut asks for the days that stand out in the last 30: a full UTC day whose spend or

@@ -208,8 +208,8 @@ func (s *Service) Synthetic(ctx context.Context, id netra.Identity, spec workloa
 }
 
 // Scope narrows an analysis to some models (by the price table's names, so a dated snapshot
-// counts as its model), routes and providers (as records name them, in any case); an empty
-// list means all.
+// counts as its model), routes and providers (as records name them, in any case), days of the
+// week and bounds on single requests; an empty list means all.
 type Scope struct {
 	Models    []string `json:"models,omitempty"`
 	Routes    []string `json:"routes,omitempty"`
@@ -217,6 +217,19 @@ type Scope struct {
 	// Days keeps the days of the week a question names: DaysWeekends (Saturdays and Sundays)
 	// or DaysWeekdays (Monday to Friday), UTC days both; "" keeps every day.
 	Days string `json:"days,omitempty"`
+	// Bounds keep the requests within every one of them ("took longer than 10 s"). A scope
+	// with bounds is read from the records: rollups sum requests of every size.
+	Bounds []workload.Bound `json:"bounds,omitempty"`
+}
+
+// keepsRecord reports whether r lies within every bound of the scope.
+func (sc Scope) keepsRecord(r *workload.Record) bool {
+	for _, b := range sc.Bounds {
+		if !b.Keeps(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // The days of the week a scope can keep.
@@ -292,6 +305,12 @@ func (s *Service) Latency(ctx context.Context, owner string, w workload.Window, 
 // question about spend, volume, tokens or errors, at a fraction of Analyze's cost.
 func (s *Service) Tally(ctx context.Context, owner string, w workload.Window, scope Scope) (workload.Stats, error) {
 	t := workload.NewTally(w, s.prices)
+	if len(scope.Bounds) > 0 {
+		sp, err := s.scan(ctx, owner, w, scope, func(r *workload.Record) { t.Add(r) })
+		st := t.Stats()
+		sp.cover(&st, w, scope)
+		return st, err
+	}
 	in := s.scope(scope)
 	var sp span
 	err := s.store.ScanRollups(ctx, owner, w, func(g *workload.Rollup) bool {
@@ -373,7 +392,7 @@ func (s *Service) scan(ctx context.Context, owner string, w workload.Window, sco
 	in := s.scope(scope)
 	var sp span
 	err := s.store.ScanRecords(ctx, owner, w, func(r *workload.Record) bool {
-		if in(r.Model, r.Route, r.Provider) {
+		if in(r.Model, r.Route, r.Provider) && scope.keepsRecord(r) {
 			if scope.keepsTime(r.TS, &sp) {
 				fn(r)
 			}
@@ -410,7 +429,7 @@ func scanParallel[P any](ctx context.Context, s *Service, owner string, w worklo
 					continue // the reader stops soon; let it not block
 				}
 				errs[i] = workload.DecodeChunk(c, func(r *workload.Record) bool {
-					if w.Contains(r.TS) && in(r.Model, r.Route, r.Provider) && scope.keepsTime(r.TS, nil) {
+					if w.Contains(r.TS) && in(r.Model, r.Route, r.Provider) && scope.keepsRecord(r) && scope.keepsTime(r.TS, nil) {
 						add(parts[i], r)
 					}
 					return true

@@ -122,3 +122,81 @@ func TestScopeKeepsWeekendsOrWeekdays(t *testing.T) {
 		t.Fatalf("the records hold no weekend or no weekday: %v", want)
 	}
 }
+
+// Bounds keep single requests, so a bounded tally reads the records, not the rollups (which
+// sum requests of every size), and every scan keeps the same requests.
+func TestScopeBoundsKeepRequests(t *testing.T) {
+	ctx := context.Background()
+	st, _ := sqlitetest.Open(t)
+	end := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	var all []workload.Record
+	for up := range 3 { // whole chunks inside the window: rolled up
+		var batch []workload.Record
+		for i := range 500 {
+			n := up*500 + i
+			batch = append(batch, workload.Record{ID: fmt.Sprintf("b%d", n), TS: end.Add(-time.Duration(n+1) * time.Minute),
+				Provider: "openai", Model: []string{"gpt-4o", "gpt-4o-mini"}[n%2], Route: "chat",
+				InputTokens: int64(100 * (n % 97)), OutputTokens: int64(n % 13), LatencyMS: float64(37 * (n % 301)), TTFTMS: float64(n % 3 * 100),
+				OK: n%11 != 0, CostUSD: float64(n%50) / 100})
+		}
+		u, err := st.BeginUpload(ctx, "ana", 1_000_000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := u.Add(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+		if err := u.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, batch...)
+	}
+	w := workload.Window{From: end.Add(-48 * time.Hour), To: end}
+	f := func(v float64) *float64 { return &v }
+	svc := ingest.New(ingest.Config{}, st)
+	for _, bounds := range [][]workload.Bound{
+		{{Measure: workload.MeasureLatency, Over: f(10000)}},
+		{{Measure: workload.MeasureInputTokens, Under: f(2000)}},
+		{{Measure: workload.MeasureCost, Over: f(0.1), Under: f(0.3)}, {Measure: workload.MeasureTTFT, Over: f(50)}}, // a zero TTFT is unknown: kept by no bound on it
+		{{Measure: workload.MeasureTokens, Over: f(9000)}},
+	} {
+		var want int64
+		var cost float64
+		for _, r := range all {
+			keep := true
+			for _, b := range bounds {
+				keep = keep && b.Keeps(&r)
+			}
+			if keep {
+				want++
+				cost += r.CostUSD
+			}
+		}
+		if want == 0 || want == int64(len(all)) {
+			t.Fatalf("bounds %+v keep %d of %d: a test of nothing", bounds, want, len(all))
+		}
+		scope := ingest.Scope{Models: []string{"gpt-4o", "gpt-4o-mini"}, Bounds: bounds}
+		tally, err := svc.Tally(ctx, "ana", w, scope)
+		if err != nil {
+			t.Fatal(err)
+		}
+		full, err := svc.Analyze(ctx, "ana", w, scope)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lat, err := svc.Latency(ctx, "ana", w, scope)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := svc.Query(ctx, "ana", w, scope, workload.GroupNone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tally.Totals.Requests != want || full.Totals.Requests != want || lat.LatencyMS.Count != want || len(q.Rows) != 1 || q.Rows[0].Requests != want {
+			t.Errorf("bounds %+v: tally %d, analysis %d, latency %d, query %+v requests; want %d", bounds, tally.Totals.Requests, full.Totals.Requests, lat.LatencyMS.Count, q.Rows, want)
+		}
+		if d := tally.Totals.CostUSD - cost; d > 1e-6 || d < -1e-6 {
+			t.Errorf("bounds %+v: tally cost %v, want %v", bounds, tally.Totals.CostUSD, cost)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/netra-ai/netra/resilience"
+	"github.com/netra-ai/netra/workload"
 )
 
 // Tasks a provider answers.
@@ -90,6 +91,9 @@ type Triage struct {
 	// the price of gpt-4o went up 20%?": 1.2; PriceChange), 0 when it names none. Set by
 	// triage, like Days.
 	PriceFactor float64 `json:"-"`
+	// Bounds keep the requests within them ("how many requests took longer than 10 s?":
+	// RequestBound). Set by triage from the question's words, like Days.
+	Bounds []workload.Bound `json:"-"`
 	// WindowDays is the rolling window the question names, ending now; 0 when it names none.
 	WindowDays  float64 `json:"window_days"`
 	WindowLabel string  `json:"window_label"`

@@ -5,14 +5,75 @@ import (
 	"testing"
 
 	"github.com/netra-ai/netra/model"
+	"github.com/netra-ai/netra/workload"
 )
 
-func TestLatencyThreshold(t *testing.T) {
+func TestRequestBound(t *testing.T) {
 	t.Parallel()
-	for q, want := range map[string]float64{"how many requests took longer than 10 seconds?": 10000, "requests slower than 500 ms": 500,
-		"calls over 2.5 s": 2500, "which took more than 750 milliseconds": 750, "how many requests failed?": 0, "over 3 days": 0} {
-		if got, ok := model.LatencyThreshold(q); got != want || ok != (want > 0) {
-			t.Errorf("%q: %v %v, want %v", q, got, ok, want)
+	type want struct {
+		measure     string
+		over, under float64 // 0: none
+	}
+	for q, w := range map[string]want{
+		"how many requests took longer than 10 seconds?":                        {workload.MeasureLatency, 10000, 0},
+		"requests slower than 500 ms":                                           {workload.MeasureLatency, 500, 0},
+		"requests slower than 500ms":                                            {workload.MeasureLatency, 500, 0},
+		"calls over 2.5 s":                                                      {workload.MeasureLatency, 2500, 0},
+		"which took more than 750 milliseconds":                                 {workload.MeasureLatency, 750, 0},
+		"how many requests took over 2 minutes?":                                {workload.MeasureLatency, 120000, 0},
+		"what share of requests finish under 1 second?":                         {workload.MeasureLatency, 0, 1000},
+		"requests with a time to first token over 800 ms":                       {workload.MeasureTTFT, 800, 0},
+		"how many requests took between 1 and 5 seconds?":                       {workload.MeasureLatency, 1000, 5000},
+		"what fraction of requests are over 8000 input tokens?":                 {workload.MeasureInputTokens, 8000, 0},
+		"how many prompts are longer than 8k tokens?":                           {workload.MeasureInputTokens, 8000, 0},
+		"responses over 1,000 tokens":                                           {workload.MeasureOutputTokens, 1000, 0},
+		"how much do requests over 10,000 tokens cost?":                         {workload.MeasureTokens, 10000, 0},
+		"requests with fewer than 500 output tokens":                            {workload.MeasureOutputTokens, 0, 500},
+		"how many requests cost more than $0.50?":                               {workload.MeasureCost, 0.5, 0},
+		"which model has the most calls over $1?":                               {workload.MeasureCost, 1, 0},
+		"requests between $0.10 and $0.50":                                      {workload.MeasureCost, 0.1, 0.5},
+		"how many requests took longer than 10 seconds in the last 30 days?":    {workload.MeasureLatency, 10000, 0},
+		"what is the p95 latency of requests with more than 8000 input tokens?": {workload.MeasureInputTokens, 8000, 0},
+		// Not a bound on each request: no unit, an aggregate, a target, a budget, a day's spend.
+		"how many requests failed?":                      {},
+		"over 3 days":                                    {},
+		"do I use more than 5 models?":                   {},
+		"which routes have a p95 over 5 seconds?":        {},
+		"which routes have an average latency over 2 s?": {},
+		"how can I keep latency under 2 seconds?":        {},
+		"which routes cost more than $0.05 per request?": {},
+		"will I stay under $1,000 this month?":           {},
+		"which days did I spend more than $30?":          {},
+		"did I spend more than $30 a day on gpt-4o?":     {},
+		"is gpt-4o-mini faster than gpt-4o?":             {},
+	} {
+		b, ok := model.RequestBound(q)
+		if ok != (w.measure != "") {
+			t.Errorf("%q: bound %v, want one: %v", q, ok, w.measure != "")
+			continue
+		}
+		if !ok {
+			continue
+		}
+		got := want{measure: b.Measure}
+		if b.Over != nil {
+			got.over = *b.Over
+		}
+		if b.Under != nil {
+			got.under = *b.Under
+		}
+		if got != w {
+			t.Errorf("%q: %+v, want %+v", q, got, w)
+		}
+	}
+	for q, want := range map[string]string{
+		"how many requests took longer than 10 seconds?":                        "how many requests took ?",
+		"what is the p95 latency of requests with more than 8000 input tokens?": "what is the p95 latency of requests with ?",
+		"how many requests took between 1 and 5 seconds?":                       "how many requests took ?",
+		"which model is the slowest?":                                           "which model is the slowest?",
+	} {
+		if got := model.WithoutBound(q); got != want {
+			t.Errorf("WithoutBound(%q) = %q, want %q", q, got, want)
 		}
 	}
 }

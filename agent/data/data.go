@@ -38,6 +38,10 @@ type Output struct {
 	// Whole is the window's totals over every model and route, for a figure about spend,
 	// requests or tokens in a scope: what share of the whole the scope is.
 	Whole *workload.Totals `json:"whole,omitempty"`
+	// Unbounded is the scope's tally without its bounds on requests, for a figure within them
+	// ("how many requests took longer than 10 s?"): what share of the scope's requests, and of
+	// each model's, route's or provider's, they are.
+	Unbounded *workload.Stats `json:"unbounded,omitempty"`
 	// Weeks are the two periods of a trend (triage.Window.TrendPeriods), the later first, for
 	// a trend ranked by route, model or provider ("which route grew the most?"), or of
 	// latency ("is my latency getting worse?": their latencies).
@@ -98,6 +102,16 @@ func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 			return agent.Result{}, err
 		}
 		out.Whole = &all.Totals
+	}
+	if t.Kind == model.KindFigure && len(t.Bounds) > 0 && countsBound(t.Metric) {
+		args := t.Args(t.Window.From, t.Window.To)
+		args.Bounds = nil
+		_ = rt.Think(ctx, fmt.Sprintf("Computing every request's totals %s, for the share within the bound.", t.Window.In()))
+		all, err := tally(ctx, rt, args)
+		if err != nil {
+			return agent.Result{}, err
+		}
+		out.Unbounded = &all
 	}
 	if t.Kind == model.KindWhatIf && t.TargetModel != "" {
 		args := t.Args(t.Window.From, t.Window.To)
@@ -164,6 +178,18 @@ func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 		}
 	}
 	return agent.Result{Output: out}, nil
+}
+
+// countsBound reports a figure that, within bounds on requests, is answered against the scope
+// without them: how many, what they cost, how many failed, what tokens they used, and the
+// model or route with the most of them. Any other figure (latency, cost a request, …) is
+// computed within the bounds alone.
+func countsBound(metric string) bool {
+	switch metric {
+	case model.MetricRequests, model.MetricCost, model.MetricErrorRate, model.MetricTokens, model.MetricTopModel, model.MetricTopRoute:
+		return true
+	}
+	return false
 }
 
 // maxPrices bounds the models one price question looks up (the tool's own bound).

@@ -41,6 +41,11 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 		b.WriteString("\nAsk how to reduce it for a report with recommendations.\n")
 		return
 	}
+	if d.Unbounded != nil {
+		writeBound(b, t, d)
+		b.WriteString("\nAsk how to reduce it for a report with recommendations.\n")
+		return
+	}
 	if tot.Requests == 0 {
 		writeNoneInScope(b, t)
 		return
@@ -158,11 +163,6 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 			fmt.Fprintf(b, "; time to first token p50 %.0f ms, p95 %.0f ms", s.TTFTMS.P50, s.TTFTMS.P95)
 		}
 		b.WriteString(".\n")
-		if over, ok := model.LatencyThreshold(question); ok && l.Count > 0 {
-			share, where := placed(over, l)
-			fmt.Fprintf(b, "Of them, **%s** took longer than %s: the percentiles are what is kept of the latencies, and %.0f ms lies %s.\n",
-				share, durationText(over), over, where)
-		}
 		b.WriteString("\n| route | requests | p50 ms | p95 ms | p99 ms |\n| --- | ---: | ---: | ---: | ---: |\n")
 		for _, r := range s.LatencyByRoute {
 			fmt.Fprintf(b, "| %s | %d | %.0f | %.0f | %.0f |\n", r.Route, r.Count, r.P50, r.P95, r.P99)
@@ -377,21 +377,6 @@ func durationText(ms float64) string {
 	return fmt.Sprintf("%.0f ms", ms)
 }
 
-// placed says what share of the requests took longer than ms, from where it lies among the
-// (nearest-rank) percentiles: "between 5% and half", "between the p50 (2710 ms) and the p95
-// (15789 ms)".
-func placed(ms float64, l workload.Dist) (share, where string) {
-	switch {
-	case ms < l.P50:
-		return "more than half", fmt.Sprintf("below the p50 (%.0f ms)", l.P50)
-	case ms < l.P95:
-		return "between 5% and half", fmt.Sprintf("between the p50 (%.0f ms) and the p95 (%.0f ms)", l.P50, l.P95)
-	case ms < l.P99:
-		return "between 1% and 5%", fmt.Sprintf("between the p95 (%.0f ms) and the p99 (%.0f ms)", l.P95, l.P99)
-	}
-	return "at most 1%", fmt.Sprintf("at or above the p99 (%.0f ms)", l.P99)
-}
-
 // writeTopSpend leads a ranking by cost when the question asks for its first few ("my top 3
 // routes", "the 2 cheapest models") of more: what they cost together, and which they are. rows
 // are ranked, at least the first few of all. It reports false when the question asks for no
@@ -473,7 +458,8 @@ func perDay(s workload.Stats, rate func(days float64) string) string {
 	return fmt.Sprintf(": about %s a day over the %.0f days your records cover", rate(s.CoveredDays), s.CoveredDays)
 }
 
-// scopeText names the question's scope: " on gpt-4o on route support-chat", or "".
+// scopeText names the question's scope: " on gpt-4o on route support-chat", " on requests that
+// took longer than 10 s", or "".
 func scopeText(t triage.Output) string {
 	scope := ""
 	if len(t.Models) > 0 {
@@ -490,6 +476,9 @@ func scopeText(t triage.Output) string {
 		scope += " on weekends (UTC)"
 	case ingest.DaysWeekdays:
 		scope += " on weekdays (UTC)"
+	}
+	if len(t.Bounds) > 0 {
+		scope += " on requests that " + boundsVerb(t.Bounds)
 	}
 	return scope
 }

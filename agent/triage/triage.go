@@ -165,9 +165,9 @@ func (o Output) ProviderScope() []string {
 }
 
 // Args are the data tools' arguments for the answer's scope over from – to: the models,
-// routes, providers (ProviderScope) and days of the week it keeps.
+// routes, providers (ProviderScope), days of the week and bounds on requests it keeps.
 func (o Output) Args(from, to time.Time) workloadtool.Args {
-	return workloadtool.Args{From: from, To: to, Models: o.Models, Routes: o.Routes, Providers: o.ProviderScope(), Days: o.Days}
+	return workloadtool.Args{From: from, To: to, Models: o.Models, Routes: o.Routes, Providers: o.ProviderScope(), Days: o.Days, Bounds: o.Bounds}
 }
 
 // Output is triage's result.
@@ -187,6 +187,7 @@ type Output struct {
 	Providers   []string         `json:"providers,omitempty"`
 	Days        string           `json:"days,omitempty"`         // ingest.DaysWeekends or DaysWeekdays: those days only
 	PriceFactor float64          `json:"price_factor,omitempty"` // a change of list prices asked (model.PriceChange), or 0
+	Bounds      []workload.Bound `json:"bounds,omitempty"`       // the requests kept: "slower than 10 s" (model.RequestBound)
 	Window      Window           `json:"window"`
 	Targets     workload.Targets `json:"targets"`
 	Sufficiency string           `json:"sufficiency"`
@@ -255,6 +256,7 @@ func (t *triage) classify(ctx context.Context, q string) (model.Triage, error) {
 		m.Kind = model.KindReport
 	}
 	keepDays(q, &m)
+	keepBounds(q, &m)
 	if f, ok := model.PriceChange(q); ok {
 		// List prices changed ("what if the price of gpt-4o went up 20%?"): the scope's spend
 		// at those prices, whatever the provider called it.
@@ -360,6 +362,9 @@ func inherit(q string, m, prev model.Triage) model.Triage {
 	// "and by route?" after "… on weekends" keeps the days; a calendar period names its own.
 	if m.Days == "" && m.By != model.ByWeekday && m.From == "" {
 		m.Days = prev.Days
+	}
+	if len(m.Bounds) == 0 { // "and by model?" after "how many requests took longer than 10 s?"
+		m.Bounds = prev.Bounds
 	}
 	if m.PriceFactor == 0 && prev.PriceFactor != 0 && (m.Kind != model.KindFigure || m.Metric == "" || m.Metric == model.MetricPrice) {
 		// "and claude-opus-4?" after "what if the price of gpt-4o went up 20%?": the same change.
@@ -582,7 +587,7 @@ func (t *triage) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 			_ = rt.Think(ctx, "A follow-up: keeping the scope of the question before it unless this one names another.")
 		}
 	}
-	out := Output{Category: m.Category, Kind: m.Kind, Metric: m.Metric, By: m.By, Least: m.Least, Top: max(0, min(m.Top, maxTop)), OutOfScope: m.OutOfScope, TargetModel: m.Target, Models: m.Models, Routes: m.Routes, Providers: m.Providers, Days: m.Days, PriceFactor: m.PriceFactor,
+	out := Output{Category: m.Category, Kind: m.Kind, Metric: m.Metric, By: m.By, Least: m.Least, Top: max(0, min(m.Top, maxTop)), OutOfScope: m.OutOfScope, TargetModel: m.Target, Models: m.Models, Routes: m.Routes, Providers: m.Providers, Days: m.Days, PriceFactor: m.PriceFactor, Bounds: m.Bounds,
 		Targets: workload.Targets{CostCutPercent: m.Targets.CostCutPercent, P95MS: m.Targets.P95MS}}
 	out.Synthetic.Preset, out.Synthetic.Days = m.Synthetic.Preset, m.Synthetic.Days
 	out.Window = window(m, time.Now().UTC())

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/netra-ai/netra/model"
+	"github.com/netra-ai/netra/workload"
 )
 
 // Provider is the offline provider. Known models and routes help it recognise entities.
@@ -258,7 +259,7 @@ func (p *Provider) triage(q string, today time.Time) model.Triage {
 		} else if target != "" {
 			t.Kind, t.Target = model.KindWhatIf, target
 			t.Models = slices.DeleteFunc(t.Models, func(m string) bool { return m == target })
-		} else if m, by := figureMetric(l); m != "" {
+		} else if m, by := figureMetric(model.WithoutBound(l)); m != "" { // the bound says which requests, not what of them
 			t.Kind, t.Metric, t.By = model.KindFigure, m, by
 		} else if t.Category == model.CategoryPerformance {
 			t.Kind = model.KindPerformance
@@ -498,7 +499,8 @@ func figureMetric(l string) (metric, by string) {
 	case ranksSpeed || has(l, "p50", "p95", "p99", "latency", "response time", "how long do", "how long does", "how long did",
 		"how long are", "duration", "to respond", "ttft", "time to first token", "first token") || asksThreshold(l):
 		return model.MetricLatency, by
-	case has(l, "how many requests", "how many calls", "requests", "calls", "traffic", "volume", "busiest", "busy", "quiet", "peak", "rpm", "rps", "qps"):
+	case has(l, "how many requests", "how many calls", "requests", "calls", "traffic", "volume", "busiest", "busy", "quiet", "peak", "rpm", "rps", "qps") &&
+		(has(l, "how many") || !has(l, "cost", "spend", "spent", "pay", "paid", "bill", "$")): // "what do my requests cost?" asks the cost
 		return model.MetricRequests, by
 	case has(l, "tokens"):
 		return model.MetricTokens, by
@@ -542,10 +544,10 @@ func asksLength(l string) bool {
 		"big are my prompts", "long are my answers", "long are the responses", "long are the prompts")
 }
 
-// asksThreshold reports a question about the requests slower than a latency.
+// asksThreshold reports a question about the requests slower (or faster) than a latency.
 func asksThreshold(l string) bool {
-	_, ok := model.LatencyThreshold(l)
-	return ok
+	b, ok := model.RequestBound(l)
+	return ok && (b.Measure == workload.MeasureLatency || b.Measure == workload.MeasureTTFT)
 }
 
 // asksAdvice reports a question that wants advice, not a figure: "how can I reduce …", "why …".

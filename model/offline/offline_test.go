@@ -287,8 +287,11 @@ func TestTriageRanks(t *testing.T) {
 		{"how much did I save from caching?", model.MetricCache, "", ""},
 		{"what's my ttft?", model.MetricLatency, "", ""},
 		{"what's my time to first token?", model.MetricLatency, "", ""},
-		{"how many requests took longer than 10 seconds?", model.MetricLatency, "", ""},
-		{"how many requests were slower than 500 ms on route support-chat?", model.MetricLatency, "", "support-chat"},
+		// A bound on requests says which are counted (triage keeps it as the scope's bound).
+		{"how many requests took longer than 10 seconds?", model.MetricRequests, "", ""},
+		{"how many requests were slower than 500 ms on route support-chat?", model.MetricRequests, "", "support-chat"},
+		{"what is the p95 latency of requests with more than 8000 input tokens?", model.MetricLatency, "", ""},
+		{"how much do requests over 10,000 tokens cost?", model.MetricCost, "", ""},
 		// A route named before the word, and the verb after it naming none.
 		{"is the checkout route getting more expensive?", model.MetricTrend, "", "checkout"},
 		{"is my support-chat endpoint rising in cost?", model.MetricTrend, "", "support-chat"},

@@ -32,9 +32,14 @@ const (
 
 const windowSchema = `"from":{"type":"string","format":"date-time"},"to":{"type":"string","format":"date-time"}`
 
-// scopeSchema narrows the stats and recommendations to models, routes, providers and the
-// days of the week.
-const scopeSchema = `,"models":{"type":"array","maxItems":20,"items":{"type":"string","maxLength":256}},"routes":{"type":"array","maxItems":20,"items":{"type":"string","maxLength":256}},"providers":{"type":"array","maxItems":20,"items":{"type":"string","maxLength":256}},"days":{"type":"string","enum":["","weekends","weekdays"],"description":"keep only weekends (Saturdays and Sundays, UTC) or weekdays"}`
+// scopeSchema narrows the stats and recommendations to models, routes, providers, the days of
+// the week and bounds on single requests.
+const scopeSchema = `,"models":{"type":"array","maxItems":20,"items":{"type":"string","maxLength":256}},"routes":{"type":"array","maxItems":20,"items":{"type":"string","maxLength":256}},"providers":{"type":"array","maxItems":20,"items":{"type":"string","maxLength":256}},"days":{"type":"string","enum":["","weekends","weekdays"],"description":"keep only weekends (Saturdays and Sundays, UTC) or weekdays"},` +
+	`"bounds":{"type":"array","maxItems":4,"description":"keep only the requests whose measure lies above over and/or below under (both strict), e.g. latency_ms over 10000 for the requests slower than 10 s",` +
+	`"items":{"type":"object","required":["measure"],"properties":{"measure":{"type":"string","enum":["latency_ms","ttft_ms","input_tokens","output_tokens","tokens","cost_usd"]},"over":{"type":"number"},"under":{"type":"number"}}}}`
+
+// maxBounds bounds a scope's bounds on single requests (the schema's maxItems).
+const maxBounds = 4
 
 // Args is the window argument of the data tools.
 type Args struct {
@@ -48,6 +53,8 @@ type Args struct {
 	Providers []string `json:"providers,omitempty"`
 	// Days keeps weekends or weekdays only (ingest.DaysWeekends, ingest.DaysWeekdays).
 	Days string `json:"days,omitempty"`
+	// Bounds keep the requests within them (workload.Bound): "slower than 10 s".
+	Bounds []workload.Bound `json:"bounds,omitempty"`
 	// Target is the model a what-if prices the traffic on.
 	Target string `json:"target,omitempty"`
 	// GroupBy is what workload_query groups by (workload.GroupBys).
@@ -68,7 +75,7 @@ type PriceResult struct {
 }
 
 func (a Args) scope() ingest.Scope {
-	return ingest.Scope{Models: a.Models, Routes: a.Routes, Providers: a.Providers, Days: a.Days}
+	return ingest.Scope{Models: a.Models, Routes: a.Routes, Providers: a.Providers, Days: a.Days, Bounds: a.Bounds}
 }
 
 func (a Args) window() (workload.Window, error) {
@@ -77,6 +84,14 @@ func (a Args) window() (workload.Window, error) {
 	}
 	if a.Days != "" && a.Days != ingest.DaysWeekends && a.Days != ingest.DaysWeekdays {
 		return workload.Window{}, netra.Errorf(netra.CodeInvalidRequest, "days must be %q or %q", ingest.DaysWeekends, ingest.DaysWeekdays)
+	}
+	if len(a.Bounds) > maxBounds {
+		return workload.Window{}, netra.Errorf(netra.CodeInvalidRequest, "at most %d bounds", maxBounds)
+	}
+	for _, b := range a.Bounds {
+		if err := b.Validate(); err != nil {
+			return workload.Window{}, netra.Errorf(netra.CodeInvalidRequest, "%v", err)
+		}
 	}
 	return workload.Window{From: a.From.UTC(), To: a.To.UTC()}, nil
 }
@@ -204,7 +219,7 @@ func Tools(svc *ingest.Service) []tool.Tool {
 		},
 		{
 			Name: Query,
-			Description: "Groups the user's records in a window (optionally narrowed to models and routes) by model, route, provider, day, hour of day (UTC) or error type, " +
+			Description: "Groups the user's records in a window (optionally narrowed to models, routes, providers, weekends or weekdays, and bounds on a request's latency, tokens or cost) by model, route, provider, day, hour of day (UTC) or error type, " +
 				"or not at all; each group's requests, errors, error rate, cost, tokens, retries and latency p50/p95/p99 and TTFT p50.",
 			Schema: `{"type":"object","required":["from","to"],"properties":{` + windowSchema + scopeSchema + `,
 				"group_by":{"type":"string","enum":["","model","route","provider","day","hour","error_type"]}}}`,
