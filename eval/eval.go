@@ -680,6 +680,15 @@ func calendarCases(f facts) []Case {
 			Must: []string{fmt.Sprintf("%s should cost you about **$", thisMonth.Format("January 2006")),
 				fmt.Sprintf("$%.2f spent so far", cost(mtd)),
 				fmt.Sprintf("days left at $%.2f a day, your rate in the last 30 days ($%.2f over %d requests, on the %.0f days your records cover)", cost(all30)/covered, cost(all30), len(all30), covered)}},
+		// A year at the rate: the daily rate times 365; this calendar year: its spend so far (the
+		// records start within it) and the rest at the rate.
+		{Question: "How much would I spend in a year at this rate?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("A year at $%.2f a day costs about **$%.2f** (365 days), or $%.2f a month: your rate in the last 30 days ($%.2f over %d requests, on the %.0f days your records cover)",
+				cost(all30)/covered, 365*cost(all30)/covered, 365*cost(all30)/covered/12, cost(all30), len(all30), covered)}},
+		{Question: "What will I spend by the end of the year?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("%d should cost you about **$", today.Year()),
+				fmt.Sprintf("$%.2f spent so far in your records", cost(f.in(366, func(r workload.Record) bool { return r.TS.Year() == today.Year() }))),
+				fmt.Sprintf("days left at $%.2f a day, your rate in the last 30 days", cost(all30)/covered)}},
 		// A budget: the forecast set against it, far enough above it that the seconds the run
 		// takes cannot move it across.
 		{Question: fmt.Sprintf("Will I stay under $%.0f this month?", math.Ceil(10*cost(all30))), Kind: KindFigure, MustNot: noReport,
@@ -1625,7 +1634,13 @@ func boundCases(f facts) []Case {
 		count("What share of requests finished in under 2 seconds?", "took less than 2 s", func(r workload.Record) bool { return r.LatencyMS < 2000 }),
 		count("How many requests took between 1 and 5 seconds?", "took between 1 s and 5 s", func(r workload.Record) bool { return r.LatencyMS > 1000 && r.LatencyMS < 5000 }),
 	}
-	in := within(big)
+	// Within a scope, the share is of the scope's requests.
+	gpt41 := f.in(30, modelIs("gpt-4.1"))
+	in := within(func(r workload.Record) bool { return r.Model == "gpt-4.1" && r.LatencyMS > 10000 })
+	cs = append(cs, Case{Question: "How many gpt-4.1 requests took longer than 10 seconds?", Kind: KindFigure, MustNot: noReport,
+		Must: []string{fmt.Sprintf("**%d of your %d requests** (%.1f%%) on gpt-4.1 in the last 30 days took longer than 10 s. They cost $%.2f, %.1f%% of your $%.2f",
+			len(in), len(gpt41), pct(len(in), len(gpt41)), cost(in), 100*cost(in)/cost(gpt41), cost(gpt41))}})
+	in = within(big)
 	cs = append(cs, Case{Question: "How much do requests over 10,000 tokens cost me?", Kind: KindFigure, MustNot: noReport,
 		Must: []string{fmt.Sprintf("Requests that had more than 10000 tokens (input and output) cost you **$%.2f** in the last 30 days: %.1f%% of your $%.2f, over %d of %d requests (%.1f%%)",
 			cost(in), 100*cost(in)/cost(rs), cost(rs), len(in), len(rs), pct(len(in), len(rs)))}})

@@ -169,6 +169,31 @@ func boundNumber(num, suffix string) (float64, bool) {
 	return v, true
 }
 
+// annualRe asks for a year at the current rate: "a year at this rate", "my annual run rate".
+var annualRe = regexp.MustCompile(`(?i)\b(?:a|per|each|every|one|in a) year\b|\bannual(?:ly|i[sz]ed)?\b|\byearly\b`)
+
+// yearEndRe asks for this calendar year to its end: "by the end of the year", "this year at
+// this rate".
+var yearEndRe = regexp.MustCompile(`(?i)\b(?:this|the) year\b|\byear[- ]end\b|\bend of (?:the )?year\b`)
+
+// Horizons of a forecast beyond the month.
+const (
+	HorizonYear    = "year"     // a year at the current rate
+	HorizonYearEnd = "year_end" // this calendar year: its spend so far and the rest at the rate
+)
+
+// ForecastHorizon is how far a forecast question looks beyond this month: HorizonYear,
+// HorizonYearEnd or "" (the month). The forecast reads it, whichever provider triaged.
+func ForecastHorizon(q string) string {
+	switch {
+	case annualRe.MatchString(q):
+		return HorizonYear
+	case yearEndRe.MatchString(q):
+		return HorizonYearEnd
+	}
+	return ""
+}
+
 // reliabilityRe is a question about how reliable something is: "the best uptime", "the most
 // reliable", "the lowest success rate".
 var reliabilityRe = regexp.MustCompile(`(?i)reliab|uptime|success rate|availability|succeed|successful`)

@@ -132,3 +132,21 @@ func TestPriceChange(t *testing.T) {
 		}
 	}
 }
+
+func TestForecastHorizon(t *testing.T) {
+	t.Parallel()
+	for q, want := range map[string]string{
+		"how much would I spend in a year at this rate?": model.HorizonYear,
+		"what's my annual run rate?":                     model.HorizonYear,
+		"what will gpt-4o cost me annually?":             model.HorizonYear,
+		"what's my yearly spend?":                        model.HorizonYear,
+		"what will I spend by the end of the year?":      model.HorizonYearEnd,
+		"how much will I spend this year at this rate?":  model.HorizonYearEnd,
+		"how much will I spend this month?":              "",
+		"how much did I spend in the last 12 months?":    "",
+	} {
+		if got := model.ForecastHorizon(q); got != want {
+			t.Errorf("%q: %q, want %q", q, got, want)
+		}
+	}
+}

@@ -49,6 +49,9 @@ type Output struct {
 	// MonthToDate is the scope's totals from the start of this UTC month to now, for a
 	// forecast of the month.
 	MonthToDate *workload.Totals `json:"month_to_date,omitempty"`
+	// YearToDate is the scope's totals from the start of this UTC year to now, for a forecast
+	// of the year ("what will I spend by the end of the year?").
+	YearToDate *workload.Totals `json:"year_to_date,omitempty"`
 	// Months are the tallies of last UTC month whole and this one so far, for "this month vs
 	// last month".
 	Months []workload.Stats `json:"months,omitempty"`
@@ -148,6 +151,15 @@ func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 			return agent.Result{}, err
 		}
 		out.MonthToDate = &month.Totals
+		if model.ForecastHorizon(in.Text) == model.HorizonYearEnd {
+			jan := time.Date(now.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
+			_ = rt.Think(ctx, fmt.Sprintf("Computing the spend of %d so far, for the forecast of the year.", now.Year()))
+			year, err := tally(ctx, rt, t.Args(jan, now))
+			if err != nil {
+				return agent.Result{}, err
+			}
+			out.YearToDate = &year.Totals
+		}
 	}
 	if t.Kind == model.KindFigure && t.Metric == model.MetricMonths {
 		now := t.Window.To

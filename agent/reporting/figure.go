@@ -258,7 +258,7 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 		writeTrendBy(b, t, d.Weeks)
 		writeTrend(b, t, s, d.Weeks, question)
 	case model.MetricForecast:
-		if writeForecast(b, t, s, d.MonthToDate, question) {
+		if writeForecast(b, t, s, d, question) {
 			return // it ends on the cut to ask for
 		}
 	case model.MetricAnomalies:
@@ -312,7 +312,8 @@ func namedErrorTypes(question string, byType map[string]int64) []string {
 
 // writeForecast answers "how much will I spend this month?": the month's spend so far, plus
 // its days left at the window's daily rate (over the days the records cover, as elsewhere).
-func writeForecast(b *strings.Builder, t triage.Output, s workload.Stats, month *workload.Totals, question string) (asked bool) {
+func writeForecast(b *strings.Builder, t triage.Output, s workload.Stats, d data.Output, question string) (asked bool) {
+	month := d.MonthToDate
 	now := t.Window.To.UTC()
 	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
 	next := first.AddDate(0, 1, 0)
@@ -321,6 +322,22 @@ func writeForecast(b *strings.Builder, t triage.Output, s workload.Stats, month 
 		return false
 	}
 	rate := s.Totals.CostUSD / s.CoveredDays
+	basis := fmt.Sprintf("your rate %s (%s over %d requests, on the %.0f days your records cover)", t.Window.In(), money(s.Totals.CostUSD), s.Totals.Requests, s.CoveredDays)
+	switch model.ForecastHorizon(question) {
+	case model.HorizonYear:
+		fmt.Fprintf(b, "A year%s at %s a day costs about **%s** (365 days), or %s a month: %s.\n", scopeText(t), money(rate), money(rate*365), money(rate*365/12), basis)
+		b.WriteString("\nA forecast at a steady rate: a change in traffic or prices moves it, and a year of change is likely.\n")
+		return false
+	case model.HorizonYearEnd:
+		if y := d.YearToDate; y != nil {
+			end := time.Date(now.Year()+1, 1, 1, 0, 0, 0, 0, time.UTC)
+			days := end.Sub(now).Hours() / 24
+			fmt.Fprintf(b, "%d should cost you about **%s**%s: %s spent so far in your records (to %s UTC), plus %.1f days left at %s a day, %s.\n",
+				now.Year(), money(y.CostUSD+rate*days), scopeText(t), money(y.CostUSD), now.Format("2006-01-02 15:04"), days, money(rate), basis)
+			b.WriteString("\nA forecast at a steady rate: a change in traffic or prices moves it.\n")
+			return false
+		}
+	}
 	left := next.Sub(now).Hours() / 24
 	fmt.Fprintf(b, "%s should cost you about **%s**%s: %s spent so far (to %s UTC), plus %.1f days left at %s a day, "+
 		"your rate %s (%s over %d requests, on the %.0f days your records cover).\n",

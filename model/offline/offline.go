@@ -401,7 +401,9 @@ func asksAboutNetra(l string) bool {
 // than a figure (advice, a report, a comparison, a diagnosis).
 func figureMetric(l string) (metric, by string) {
 	if has(l, "will i spend", "will i pay", "will it cost", "will my bill", "will i be billed", "projected", "projection", "forecast",
-		"end of the month", "end of month", "month end", "run rate", "on track", "budget", "stay under", "stay within", "stay below") && !asksAdvice(l) {
+		"end of the month", "end of month", "month end", "run rate", "on track", "budget", "stay under", "stay within", "stay below",
+		"at this rate", "at that rate", "at the current rate", "at my current rate", "at the same rate") && !asksAdvice(l) ||
+		model.ForecastHorizon(l) == model.HorizonYear && has(l, "cost", "spend", "bill", "pay", "run rate", "run-rate") && !has(l, "did i", "have i", "was ", "spent") && !asksAdvice(l) {
 		return model.MetricForecast, ""
 	}
 	if has(l, "anomal", "unusual", "spike", "spiking", "spiked", "outlier", "abnormal", "stand out", "stands out", "out of the ordinary") && !asksAdvice(l) {
