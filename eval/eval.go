@@ -689,6 +689,7 @@ func calendarCases(f facts) []Case {
 			Must: []string{fmt.Sprintf("%d should cost you about **$", today.Year()),
 				fmt.Sprintf("$%.2f spent so far in your records", cost(f.in(366, func(r workload.Record) bool { return r.TS.Year() == today.Year() }))),
 				fmt.Sprintf("days left at $%.2f a day, your rate in the last 30 days", cost(all30)/covered)}},
+		daysBeyond(f),
 		// A budget: the forecast set against it, far enough above it that the seconds the run
 		// takes cannot move it across.
 		{Question: fmt.Sprintf("Will I stay under $%.0f this month?", math.Ceil(10*cost(all30))), Kind: KindFigure, MustNot: noReport,
@@ -1680,6 +1681,35 @@ func boundCases(f facts) []Case {
 			mean(in), percentile(in, 0.5), p95(in), percentile(in, 0.99), len(in))},
 		MustNot: append([]string{fmt.Sprintf("p95 %.0f ms", p95(rs))}, noReport...)})
 	return cs
+}
+
+// daysBeyond asks which full UTC days of the last 30 cost more than the median full day
+// (rounded to the dollar): how many, what they cost together, against the window's spend.
+func daysBeyond(f facts) Case {
+	from := f.now.Add(-30 * 24 * time.Hour)
+	byDay := map[time.Time]float64{}
+	for _, r := range f.in(30, all) {
+		byDay[r.TS.UTC().Truncate(24*time.Hour)] += r.CostUSD
+	}
+	var costs []float64
+	for d, c := range byDay {
+		if !d.Before(from) && !d.Add(24*time.Hour).After(f.now) {
+			costs = append(costs, c)
+		}
+	}
+	slices.Sort(costs)
+	usd := math.Round(costs[len(costs)/2])
+	var n int
+	var sum float64
+	for _, c := range costs {
+		if c > usd {
+			n++
+			sum += c
+		}
+	}
+	total := cost(f.in(30, all))
+	return Case{Question: fmt.Sprintf("Which days did I spend more than $%.0f?", usd), Kind: KindFigure, MustNot: []string{"## Recommendations"},
+		Must: []string{fmt.Sprintf("**%d of the %d full days (UTC)** in the last 30 days cost more than $%.2f: $%.2f of $%.2f (%.1f%%)", n, len(costs), usd, sum, total, 100*sum/total)}}
 }
 
 // standOut asks for the days that stand out in the last 30: a full UTC day whose spend or

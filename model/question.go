@@ -194,6 +194,21 @@ func ForecastHorizon(q string) string {
 	return ""
 }
 
+// amountRe is a threshold in dollars: "more than $30", "under $10", "above $1.5k".
+var amountRe = regexp.MustCompile(`(?i)\b(?:(more|over|above|greater|higher|exceed(?:ed|ing|s)?)|(less|under|below|lower))\s+(?:than\s+)?\$\s?(\d[\d,]*(?:\.\d+)?)\s*(?:(k)\b)?`)
+
+// AmountThreshold is the dollar amount a question sets days or weeks against ("which days
+// did I spend more than $30?"): over is true for "more than", false for "less than"; ok is
+// false when it names none. A ranking of days keeps those beyond it.
+func AmountThreshold(q string) (usd float64, over, ok bool) {
+	m := amountRe.FindStringSubmatch(q)
+	if m == nil {
+		return 0, false, false
+	}
+	v, ok := boundNumber(m[3], m[4])
+	return v, m[1] != "", ok
+}
+
 // reliabilityRe is a question about how reliable something is: "the best uptime", "the most
 // reliable", "the lowest success rate".
 var reliabilityRe = regexp.MustCompile(`(?i)reliab|uptime|success rate|availability|succeed|successful`)

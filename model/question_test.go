@@ -150,3 +150,22 @@ func TestForecastHorizon(t *testing.T) {
 		}
 	}
 }
+
+func TestAmountThreshold(t *testing.T) {
+	t.Parallel()
+	type want struct {
+		usd      float64
+		over, ok bool
+	}
+	for q, w := range map[string]want{
+		"which days did I spend more than $30?":    {30, true, true},
+		"on which days did I spend less than $15?": {15, false, true},
+		"which weeks cost over $1.5k?":             {1500, true, true},
+		"which days cost the most?":                {},
+	} {
+		usd, over, ok := model.AmountThreshold(q)
+		if (want{usd, over, ok}) != w {
+			t.Errorf("%q: %v %v %v, want %+v", q, usd, over, ok, w)
+		}
+	}
+}

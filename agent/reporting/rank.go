@@ -120,6 +120,11 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 		case model.ByWeek:
 			whats = "weeks"
 		}
+		if usd, over, ok := model.AmountThreshold(question); ok && headline && (t.By == model.ByDay || t.By == model.ByWeek) {
+			// "which days did I spend more than $30?": those days, in time order.
+			writePeriodsBeyond(b, t, s, groups, what, whats, key, usd, over)
+			return true
+		}
 		if top := rows[0]; headline && daily {
 			// "daily spend": the whole and its rate first, then the day that cost the most.
 			on := "on"
@@ -862,5 +867,54 @@ func writeCompare(b *strings.Builder, t triage.Output, s workload.Stats, questio
 		n := float64(max(r.spend.Requests, 1))
 		fmt.Fprintf(b, "| %s | %d | %s | $%.4f | %.2f%% | %.0f | %.0f | %.0f | %.0f |\n", r.name, r.spend.Requests, money(r.spend.CostUSD), perReq(r), errRate(r),
 			r.lat.P50, r.lat.P95, float64(r.spend.InputTokens)/n, float64(r.spend.OutputTokens)/n)
+	}
+}
+
+// writePeriodsBeyond answers which full days (or weeks) cost more, or less, than an amount: how
+// many of them, what they cost together, then each in time order.
+func writePeriodsBeyond(b *strings.Builder, t triage.Output, s workload.Stats, groups []workload.Spend, what, whats string, key func(workload.Spend) string, usd float64, over bool) {
+	// Whole days or weeks only: the window's first and last are cut short, and a part of a day
+	// under the amount is no cheap day.
+	span := 24 * time.Hour
+	if t.By == model.ByWeek {
+		span *= 7
+	}
+	var full []workload.Spend
+	for _, g := range groups {
+		if first, err := time.Parse("2006-01-02", key(g)); err == nil && !first.Before(t.Window.From) && !first.Add(span).After(t.Window.To) {
+			full = append(full, g)
+		}
+	}
+	var kept []workload.Spend
+	var sum float64
+	for _, g := range full {
+		if over && g.CostUSD > usd || !over && g.CostUSD < usd {
+			kept = append(kept, g)
+			sum += g.CostUSD
+		}
+	}
+	sort.Slice(kept, func(i, j int) bool { return key(kept[i]) < key(kept[j]) })
+	than := "more than"
+	if !over {
+		than = "less than"
+	}
+	tot := s.Totals
+	if len(kept) == 0 {
+		fmt.Fprintf(b, "**None of the %d full %s**%s %s cost %s %s", len(full), whats, scopeText(t), t.Window.In(), than, money(usd))
+		if len(full) > 0 {
+			end := slices.MaxFunc(full, func(a, b workload.Spend) int { return cmp.Compare(a.CostUSD, b.CostUSD) })
+			if !over {
+				end = slices.MinFunc(full, func(a, b workload.Spend) int { return cmp.Compare(a.CostUSD, b.CostUSD) })
+			}
+			fmt.Fprintf(b, ": the %s, %s, cost %s", map[bool]string{true: "most", false: "least"}[over], key(end), money(end.CostUSD))
+		}
+		b.WriteString(".\n")
+		return
+	}
+	fmt.Fprintf(b, "**%d of the %d full %s**%s %s cost %s %s: %s of %s (%.1f%%).\n", len(kept), len(full), whats, scopeText(t), t.Window.In(), than, money(usd),
+		money(sum), money(tot.CostUSD), 100*sum/max(tot.CostUSD, 1e-12))
+	fmt.Fprintf(b, "\n| %s | requests | cost | share |\n| --- | ---: | ---: | ---: |\n", what)
+	for _, g := range kept {
+		fmt.Fprintf(b, "| %s | %d | %s | %.1f%% |\n", key(g), g.Requests, money(g.CostUSD), 100*g.CostUSD/max(tot.CostUSD, 1e-12))
 	}
 }

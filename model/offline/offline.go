@@ -590,7 +590,7 @@ func rankedBy(l string) string {
 	case has(l, "which week", "what week", "by week", "per week", "each week", "every week", "weekly", "week by week",
 		"busiest week", "expensive week", "costliest week", "quietest week", "worst week"):
 		return model.ByWeek
-	case has(l, "which day", "what day", "by day", "busiest day", "expensive day", "costliest day", "worst day", "quietest day", "peak day") ||
+	case has(l, "which day", "what day", "by day", "busiest day", "expensive day", "costliest day", "worst day", "quietest day", "peak day", "any day", "days did", "days have", "days had", "days cost") ||
 		countedRe.MatchString(l) && has(l, " days") && !windowRe.MatchString(l) ||
 		has(l, "daily", "day by day", "each day", "every day") && !has(l, "average", "avg", "mean", "typical", "a day", "per day"):
 		return model.ByDay
