@@ -520,6 +520,9 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 	cs = append(cs, tokenCostCases(f)...)
 	cs = append(cs, providerScopeCases(f)...)
 	cs = append(cs, boundCases(f)...)
+	if c, ok := noCaching(f, "code-chat"); ok {
+		cs = append(cs, c)
+	}
 	return append(cs, sumCases(f)...)
 }
 
@@ -1681,6 +1684,73 @@ func boundCases(f facts) []Case {
 			mean(in), percentile(in, 0.5), p95(in), percentile(in, 0.99), len(in))},
 		MustNot: append([]string{fmt.Sprintf("p95 %.0f ms", p95(rs))}, noReport...)})
 	return cs
+}
+
+// noCaching asks what prompt caching would save on a route where it saves nothing, and wants
+// the reason, from a cache simulated here on the route's records: for each model and prefix,
+// in the order logged, a use within the cache's lifetime of the one before reads it and any
+// other writes it; a prefix is as long as its shortest prompt. ok is false when caching would
+// save on the route after all.
+func noCaching(f facts, route string) (Case, bool) {
+	type acc struct {
+		reads, writes, minIn int64
+		last                 time.Time
+	}
+	prices := workload.DefaultPrices()
+	byKey := map[[2]string]*acc{}
+	var keys [][2]string
+	for _, r := range f.in(30, func(r workload.Record) bool { return r.Route == route && r.PrefixHash != "" }) {
+		p, ok := prices.Lookup(r.Model)
+		if !ok {
+			continue
+		}
+		k := [2]string{r.Model, r.PrefixHash}
+		a := byKey[k]
+		if a == nil {
+			a = &acc{minIn: r.InputTokens}
+			byKey[k] = a
+			keys = append(keys, k)
+		}
+		if gap := r.TS.Sub(a.last); a.reads+a.writes > 0 && gap <= p.CacheTTL() && gap >= -p.CacheTTL() {
+			a.reads++
+		} else {
+			a.writes++
+		}
+		a.minIn = min(a.minIn, r.InputTokens)
+		a.last = r.TS
+	}
+	type model struct {
+		reads, writes int64
+		save, premium float64
+	}
+	models := map[string]*model{}
+	for _, k := range keys {
+		a := byKey[k]
+		p, _ := prices.Lookup(k[0])
+		if a.reads == 0 || a.minIn < p.MinCacheTokens {
+			continue
+		}
+		m := models[k[0]]
+		if m == nil {
+			m = &model{}
+			models[k[0]] = m
+		}
+		m.reads += a.reads
+		m.writes += a.writes
+		m.save += float64(a.reads*a.minIn) * (p.Input - p.CachedInput) / 1e6
+		m.premium += float64(a.writes*a.minIn) * p.Input * (p.WritePremium() - 1) / 1e6
+	}
+	c := Case{Question: fmt.Sprintf("How much would prompt caching save me on %s?", route), Kind: KindReport,
+		Must: []string{fmt.Sprintf("**Prompt caching** shows no measurable saving on route %s in the last 30 days", route)}}
+	for name, m := range models {
+		if m.save-m.premium > 0 {
+			return Case{}, false
+		}
+		p, _ := prices.Lookup(name)
+		c.Must = append(c.Must, fmt.Sprintf("On %s, %d uses of its repeated prefixes would read the cache and %d would write it at %.2f× the input price (the cache lives %.0f minutes after a use), so caching would cost **$%.2f more** than it saves ($%.2f saved on reads, $%.2f in write premiums)",
+			name, m.reads, m.writes, p.WritePremium(), p.CacheTTL().Minutes(), math.Round(m.premium*100)/100-math.Round(m.save*100)/100, m.save, m.premium))
+	}
+	return c, len(c.Must) > 1
 }
 
 // daysBeyond asks which full UTC days of the last 30 cost more than the median full day

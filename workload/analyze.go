@@ -122,6 +122,32 @@ type PrefixStats struct {
 	// CacheableTokens are input tokens in repeated prefixes not already read from a cache.
 	CacheableTokens int64 `json:"cacheable_tokens"`
 	Truncated       bool  `json:"truncated,omitempty"`
+	// ByModel is what a cache would do on each model whose prompts repeat a prefix and whose
+	// price table entry has a cached price, saving or not (the recommendations keep only those
+	// that save): why caching saves nothing there, when it does not.
+	ByModel []PrefixModel `json:"by_model,omitempty"`
+}
+
+// PrefixModel is a cache on one model: the uses of its repeated prefixes that would read it
+// and those that would write it, what the reads save and what the writes' premium costs.
+type PrefixModel struct {
+	Model    string `json:"model"`
+	Provider string `json:"provider"`
+	// Prefixes count the repeated prefixes long enough to cache and used again while the
+	// cache holds them; Expired those never used again in time, Short those under MinTokens.
+	Prefixes int64 `json:"prefixes"`
+	Expired  int64 `json:"expired"`
+	Short    int64 `json:"short"`
+	Reads    int64 `json:"reads"`
+	Writes   int64 `json:"writes"`
+	// ReadSavingsUSD is what the reads save at the cached price; WritePremiumUSD what the
+	// writes cost over the input price. The saving is their difference.
+	ReadSavingsUSD  float64 `json:"read_savings_usd"`
+	WritePremiumUSD float64 `json:"write_premium_usd"`
+	SavingsUSD      float64 `json:"savings_usd"`
+	CacheTTLSeconds float64 `json:"cache_ttl_seconds"`
+	MinTokens       int64   `json:"min_tokens"`
+	WritePremium    float64 `json:"write_premium"` // the write price over the input price
 }
 
 // Stats is everything the data agent reports about a window.
@@ -598,7 +624,11 @@ func (a *Analyzer) Stats() Stats {
 		if c.SavingsUSD > 0 {
 			s.Caching = append(s.Caching, *c)
 		}
+		s.Prefixes.ByModel = append(s.Prefixes.ByModel, PrefixModel{Model: c.Model, Provider: c.Provider, Prefixes: c.Prefixes, Expired: c.Expired, Short: c.Short,
+			Reads: c.Reads, Writes: c.Writes, ReadSavingsUSD: c.SavingsUSD + c.WritePremiumUSD, WritePremiumUSD: c.WritePremiumUSD, SavingsUSD: c.SavingsUSD,
+			CacheTTLSeconds: c.Price.CacheTTL().Seconds(), MinTokens: c.Price.MinCacheTokens, WritePremium: c.Price.WritePremium()})
 	}
+	sort.Slice(s.Prefixes.ByModel, func(i, j int) bool { return s.Prefixes.ByModel[i].Model < s.Prefixes.ByModel[j].Model })
 	sort.Slice(s.Caching, func(i, j int) bool { return s.Caching[i].SavingsUSD > s.Caching[j].SavingsUSD })
 	for _, b := range a.batch {
 		s.Batching = append(s.Batching, *b)

@@ -247,7 +247,7 @@ func (r rep) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (agent.
 			if !writeStartWith(&b, opt, in.Text) {
 				writeCostliest(&b, t, stats, opt, in.Text)
 			}
-			writeNamedSavings(&b, t, opt, in.Text)
+			writeNamedSavings(&b, t, stats, opt, in.Text)
 		}
 		b.WriteString(r.summary(ctx, label, t.Window.In(), stats, opt, hasOpt, t.Targets.CostCutPercent))
 		b.WriteString("\n\n")
@@ -514,7 +514,7 @@ func writeRecommendations(b *strings.Builder, o workloadtool.RecommendationsResu
 
 // writeNamedSavings leads a report with what the kind of saving the question names ("how
 // much could I save with prompt caching?") would save, from the recommendations below it.
-func writeNamedSavings(b *strings.Builder, t triage.Output, o workloadtool.RecommendationsResult, question string) {
+func writeNamedSavings(b *strings.Builder, t triage.Output, s workload.Stats, o workloadtool.RecommendationsResult, question string) {
 	// The kinds of recommendation a question can name, with the words that name them.
 	kinds := []struct {
 		typ, name string
@@ -542,11 +542,50 @@ func writeNamedSavings(b *strings.Builder, t triage.Output, o workloadtool.Recom
 			}
 		}
 		if len(titles) == 0 {
-			fmt.Fprintf(b, "**%s** shows no measurable saving%s %s: none of the recommendations below is of that kind.\n\n", k.name, scopeText(t), t.Window.In())
+			fmt.Fprintf(b, "**%s** shows no measurable saving%s %s: none of the recommendations below is of that kind.\n", k.name, scopeText(t), t.Window.In())
+			if k.typ == workload.TypePromptCaching {
+				writeNoCaching(b, s.Prefixes)
+			}
+			b.WriteString("\n")
 			continue
 		}
 		fmt.Fprintf(b, "**%s** would save about **%s a month**%s, from your records %s: %s.\n\n", k.name, money(sum), scopeText(t), t.Window.In(),
 			strings.Join(titles, "; "))
+	}
+}
+
+// writeNoCaching says why a cache would save nothing on each model whose prompts repeat a
+// prefix: too short to cache, never reused while the cache holds it, or reused so rarely
+// within its lifetime that writing it at a premium costs more than reading it saves.
+func writeNoCaching(b *strings.Builder, p workload.PrefixStats) {
+	if len(p.ByModel) == 0 {
+		if p.RepeatedRequests == 0 {
+			b.WriteString("No request repeats a prompt prefix (`prefix_hash`) that a cache could read.\n")
+		} else {
+			b.WriteString("The models whose prompts repeat a prefix have no cached price in the price table.\n")
+		}
+		return
+	}
+	for _, m := range p.ByModel {
+		ttl := durationText(m.CacheTTLSeconds * 1000)
+		if m.CacheTTLSeconds >= 60 && math.Mod(m.CacheTTLSeconds, 60) == 0 {
+			ttl = fmt.Sprintf("%.0f minutes", m.CacheTTLSeconds/60)
+		}
+		var why []string
+		if m.Prefixes > 0 {
+			why = append(why, fmt.Sprintf("%d uses of its repeated prefixes would read the cache and %d would write it at %.2f× the input price (the cache lives %s after a use), so caching would cost **%s more** than it saves (%s saved on reads, %s in write premiums)",
+				m.Reads, m.Writes, m.WritePremium, ttl, money(workload.Cents(m.WritePremiumUSD)-workload.Cents(m.ReadSavingsUSD)), money(m.ReadSavingsUSD), money(m.WritePremiumUSD)))
+		}
+		if m.Expired > 0 {
+			why = append(why, fmt.Sprintf("%d repeated prefixes are never used again within the %s the cache lives", m.Expired, ttl))
+		}
+		if m.Short > 0 {
+			why = append(why, fmt.Sprintf("%d repeated prefixes are shorter than the %d tokens %s caches at the least", m.Short, m.MinTokens, m.Provider))
+		}
+		if m.SavingsUSD > 0 || len(why) == 0 {
+			continue
+		}
+		fmt.Fprintf(b, "On %s, %s.\n", m.Model, strings.Join(why, "; "))
 	}
 }
 
