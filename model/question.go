@@ -209,6 +209,14 @@ func AmountThreshold(q string) (usd float64, over, ok bool) {
 	return v, m[1] != "", ok
 }
 
+// spreadRe asks for a percentile of a per-request measure: "the median output length", "my
+// p95 prompt size", "a typical request's tokens".
+var spreadRe = regexp.MustCompile(`(?i)\b(median|p50|p95|p99|95th|99th|percentile|typical)\b`)
+
+// AsksSpread reports a question about the spread of single requests' sizes rather than their
+// sum or mean: triage reads it to answer tokens from the records, which keep it.
+func AsksSpread(q string) bool { return spreadRe.MatchString(q) }
+
 // reliabilityRe is a question about how reliable something is: "the best uptime", "the most
 // reliable", "the lowest success rate".
 var reliabilityRe = regexp.MustCompile(`(?i)reliab|uptime|success rate|availability|succeed|successful`)

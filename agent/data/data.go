@@ -72,11 +72,12 @@ func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 	case t.Kind == model.KindFigure && t.Metric == model.MetricLatency && t.By != model.ByProvider:
 		tool, what = workloadtool.Latency, "latency and time to first token"
 	case t.Kind == model.KindFigure && (t.Metric == model.MetricCompare || t.Metric == model.MetricLatency || t.By == model.ByHour || model.AsksRate(in.Text) != "" ||
-		t.Metric == model.MetricCostPerRequest && t.By == "" && model.CostPercentile(in.Text) != ""):
+		t.Metric == model.MetricCostPerRequest && t.By == "" && model.CostPercentile(in.Text) != "" ||
+		t.Metric == model.MetricTokens && t.By == "" && model.AsksSpread(in.Text)):
 		// keeps workload_stats: a comparison needs spend, errors and latency of each, latency
 		// by provider comes only with the full analysis, and the hours of the day (a ranking,
 		// or a rate's busiest hour) and the spread of a request's cost come from the records,
-		// not the daily rollups
+		// not the daily rollups, as does the spread of a request's tokens
 	case t.Kind == model.KindFigure:
 		tool, what = workloadtool.Tally, "spend, requests, tokens and errors"
 	}

@@ -178,8 +178,10 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 	case model.MetricTokens:
 		in, out := float64(tot.InputTokens)/float64(max(tot.Requests, 1)), float64(tot.OutputTokens)/float64(max(tot.Requests, 1))
 		q := strings.ToLower(question)
-		outAsked, inAsked := has(q, "output", "completion", "response"), has(q, "input", "prompt")
-		if outAsked != inAsked && !perRequestRe.MatchString(q) {
+		outAsked, inAsked := has(q, "output", "completion", "response", "answer"), has(q, "input", "prompt")
+		if model.AsksSpread(question) && s.InputTokens.Count > 0 {
+			writeTokenSpread(b, t, s, question, inAsked, outAsked)
+		} else if outAsked != inAsked && !perRequestRe.MatchString(q) {
 			// "how many output tokens did gpt-4.1 produce?": that side first.
 			side, n, per, other, otherN := "output", tot.OutputTokens, out, "input", tot.InputTokens
 			if inAsked {
@@ -372,6 +374,37 @@ func writeBudget(b *strings.Builder, spent, rate, forecast float64, now, next ti
 		fmt.Fprintf(b, "\nThat is **%s under your %s budget** (%.0f%% of it).\n", money(budget-forecast), money(budget), 100*forecast/budget)
 	}
 	return false
+}
+
+// writeTokenSpread answers the spread of a request's tokens ("the median output length"): the
+// percentile asked first (the median for "typical"), of the side asked or of both, then the
+// others, from the records.
+func writeTokenSpread(b *strings.Builder, t triage.Output, s workload.Stats, question string, inAsked, outAsked bool) {
+	k := percentileAsked(question)
+	if has(strings.ToLower(question), "typical") {
+		k = "p50"
+	}
+	pick := func(d workload.Dist) float64 {
+		return map[string]float64{"p50": d.P50, "p95": d.P95, "p99": d.P99, "mean": d.Mean}[k]
+	}
+	name := map[string]string{"p50": "median", "p95": "p95", "p99": "p99", "mean": "mean"}[k]
+	var sides []string
+	var dists []workload.Dist
+	if inAsked || !outAsked {
+		sides, dists = append(sides, "input"), append(dists, s.InputTokens)
+	}
+	if outAsked || !inAsked {
+		sides, dists = append(sides, "output"), append(dists, s.OutputTokens)
+	}
+	lead := make([]string, len(sides))
+	for i, d := range dists {
+		lead[i] = fmt.Sprintf("%.0f %s", pick(d), sides[i])
+	}
+	fmt.Fprintf(b, "The %s request%s %s has **%s tokens**, over %d requests.\n", name, scopeText(t), t.Window.In(), strings.Join(lead, " and "), dists[0].Count)
+	b.WriteString("\n| tokens | mean | p50 | p95 | p99 | largest |\n| --- | ---: | ---: | ---: | ---: | ---: |\n")
+	for i, d := range dists {
+		fmt.Fprintf(b, "| %s | %.0f | %.0f | %.0f | %.0f | %.0f |\n", sides[i], d.Mean, d.P50, d.P95, d.P99, d.Max)
+	}
 }
 
 // percentileAsked is the latency figure a question names: "p99", "p50" (or "median"), "mean"
