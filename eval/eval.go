@@ -522,8 +522,12 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 	cs = append(cs, boundCases(f)...)
 	// The spread of a request's tokens, from the records (nearest rank).
 	rs30 := f.in(30, all)
-	outRank := func(q float64) float64 { return ranked(rs30, q, func(r workload.Record) float64 { return float64(r.OutputTokens) }) }
-	inRank := func(q float64) float64 { return ranked(rs30, q, func(r workload.Record) float64 { return float64(r.InputTokens) }) }
+	outRank := func(q float64) float64 {
+		return ranked(rs30, q, func(r workload.Record) float64 { return float64(r.OutputTokens) })
+	}
+	inRank := func(q float64) float64 {
+		return ranked(rs30, q, func(r workload.Record) float64 { return float64(r.InputTokens) })
+	}
 	cs = append(cs,
 		Case{Question: "What's the median output length in the last 30 days?", Kind: KindFigure, MustNot: []string{"## Recommendations"},
 			Must: []string{fmt.Sprintf("The median request in the last 30 days has **%.0f output tokens**, over %d requests", outRank(0.5), len(rs30)),
