@@ -520,6 +520,7 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 	cs = append(cs, tokenCostCases(f)...)
 	cs = append(cs, providerScopeCases(f)...)
 	cs = append(cs, boundCases(f)...)
+	cs = append(cs, standOut(f)...)
 	// The spread of a request's tokens, from the records (nearest rank).
 	rs30 := f.in(30, all)
 	outRank := func(q float64) float64 {
@@ -1559,7 +1560,6 @@ func sumCases(f facts) []Case {
 		{Question: "What is my p99 latency in the last 7 days?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("Latency in the last 7 days: mean %.0f ms, p50 %.0f ms, p95 %.0f ms, **p99 %.0f ms**, over %d requests",
 				sum7/float64(len(all7)), percentile(all7, 0.5), p95(all7), p99of7, len(all7))}},
-		standOut(f),
 		{Question: "How much did failed requests cost me in the last 30 days?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("Failed requests cost you **$%.2f** in the last 30 days, %.1f%% of your $%.2f spend: %d of %d requests failed",
 				cost(f.in(30, func(r workload.Record) bool { return !r.OK })), 100*cost(f.in(30, func(r workload.Record) bool { return !r.OK }))/cost(rs), cost(rs),
@@ -1800,7 +1800,7 @@ func daysBeyond(f facts) Case {
 // requests reach 1.5× (or fall to 0.5×) the median full day of its kind, weekdays and weekends
 // apart (each with at least 3 days), or whose error rate, with at least 5 failures, is twice
 // the rate over all the full days.
-func standOut(f facts) Case {
+func standOut(f facts) []Case {
 	from := f.now.Add(-30 * 24 * time.Hour)
 	type day struct {
 		requests, fails int
@@ -1854,7 +1854,32 @@ func standOut(f facts) Case {
 	if out > 0 {
 		must = fmt.Sprintf("**%d of the %d full UTC days** in the last 30 days stand out", out, len(days))
 	}
-	return Case{Question: "Did anything unusual happen in the last 30 days?", Kind: KindFigure, MustNot: []string{"## Recommendations"}, Must: []string{must}}
+	cs := []Case{{Question: "Did anything unusual happen in the last 30 days?", Kind: KindFigure, MustNot: []string{"## Recommendations"}, Must: []string{must}}}
+	// Spend alone: the days whose spend stands out, or the one nearest to it against the
+	// median of its kind.
+	spikes, top, ratio := 0, time.Time{}, 0.0
+	for d, x := range days {
+		c := mid(slices.Clone(costs[weekend(d)]))
+		if len(costs[weekend(d)]) < 3 {
+			continue
+		}
+		if x.cost >= 1.5*c || x.cost <= 0.5*c {
+			spikes++
+		}
+		if x.cost/c > ratio {
+			top, ratio = d, x.cost/c
+		}
+	}
+	kind := "weekday"
+	if weekend(top) {
+		kind = "weekend"
+	}
+	must = fmt.Sprintf("**No day's spend stands out** in the last 30 days: over its %d full UTC days, none reaches 1.5× the median day of its kind or falls to 0.5× it. "+
+		"The highest against its kind, **%s** (%s), had $%.2f, %.2f× the %s median of $%.2f", len(days), top.Format("2006-01-02"), top.Weekday(), days[top].cost, ratio, kind, mid(slices.Clone(costs[weekend(top)])))
+	if spikes > 0 {
+		must = fmt.Sprintf("**%d of the %d full UTC days** in the last 30 days stand out", spikes, len(days))
+	}
+	return append(cs, Case{Question: "When did my spend spike in the last 30 days?", Kind: KindFigure, MustNot: []string{"## Recommendations", "requests failed)"}, Must: []string{must}})
 }
 
 // ttft is the sentence on the time to first token of the records that carry one.

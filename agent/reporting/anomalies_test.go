@@ -35,7 +35,7 @@ func TestAnomaliesAgainstTheirKind(t *testing.T) {
 	}
 	w := triage.Window{Window: workload.Window{From: from, To: from.AddDate(0, 0, 21)}, Label: "last 21 days", Phrase: "in the last 21 days"}
 	var b strings.Builder
-	writeAnomalies(&b, triage.Output{Window: w}, s)
+	writeAnomalies(&b, triage.Output{Window: w}, s, "any anomalies?")
 	out := b.String()
 	for _, want := range []string{
 		"**3 of the 21 full UTC days** in the last 21 days stand out from the median day of their kind (weekdays $30.00 and 1000 requests; weekends $12.00 and 400 requests;",
@@ -58,7 +58,7 @@ func TestAnomaliesAgainstTheirKind(t *testing.T) {
 		}
 	}
 	b.Reset()
-	writeAnomalies(&b, triage.Output{Window: w}, s)
+	writeAnomalies(&b, triage.Output{Window: w}, s, "any anomalies?")
 	if !strings.HasPrefix(b.String(), "**No day stands out** in the last 21 days: over its 21 full UTC days") {
 		t.Errorf("a steady weekly shape stands out:\n%s", b.String())
 	}

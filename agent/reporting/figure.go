@@ -264,7 +264,7 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 			return // it ends on the cut to ask for
 		}
 	case model.MetricAnomalies:
-		b.WriteString("\n" + writeAnomalies(b, t, s) + "\n")
+		b.WriteString("\n" + writeAnomalies(b, t, s, question) + "\n")
 		return
 	case model.MetricCache:
 		if tot.CachedInputTokens == 0 {
