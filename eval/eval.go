@@ -521,6 +521,7 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 	cs = append(cs, providerScopeCases(f)...)
 	cs = append(cs, boundCases(f)...)
 	cs = append(cs, standOut(f)...)
+	cs = append(cs, weekdayCases(f)...)
 	// The spread of a request's tokens, from the records (nearest rank).
 	rs30 := f.in(30, all)
 	outRank := func(q float64) float64 {
@@ -1765,6 +1766,47 @@ func noCaching(f facts, route string) (Case, bool) {
 			name, m.reads, m.writes, p.WritePremium(), p.CacheTTL().Minutes(), math.Round(m.premium*100)/100-math.Round(m.save*100)/100, m.save, m.premium))
 	}
 	return c, len(c.Must) > 1
+}
+
+// weekdayCases set days of the week side by side over the full UTC days of the last 30: two
+// days named, and requests a minute on weekdays against weekends.
+func weekdayCases(f facts) []Case {
+	from := f.now.Add(-30 * 24 * time.Hour)
+	type wd struct {
+		days     map[time.Time]bool
+		requests int
+		cost     float64
+	}
+	var w [7]wd
+	var weekdays, weekends wd
+	for _, r := range f.in(30, all) {
+		d := r.TS.UTC().Truncate(24 * time.Hour)
+		if d.Before(from) || d.Add(24*time.Hour).After(f.now) {
+			continue
+		}
+		for _, x := range []*wd{&w[d.Weekday()], map[bool]*wd{true: &weekends, false: &weekdays}[weekend(r)]} {
+			if x.days == nil {
+				x.days = map[time.Time]bool{}
+			}
+			x.days[d] = true
+			x.requests++
+			x.cost += r.CostUSD
+		}
+	}
+	sat, sun := w[time.Saturday], w[time.Sunday]
+	perSat, perSun := sat.cost/float64(len(sat.days)), sun.cost/float64(len(sun.days))
+	dir := "higher"
+	if perSun < perSat {
+		dir = "lower"
+	}
+	perMinute := func(x wd) float64 { return float64(x.requests) / float64(len(x.days)) / 1440 }
+	return []Case{
+		{Question: "Saturday vs Sunday spend in the last 30 days", Kind: KindFigure, MustNot: []string{"## Recommendations"},
+			Must: []string{fmt.Sprintf("By day of the week in the last 30 days, spend a day on average: **Saturdays** $%.2f (%d full days), **Sundays** $%.2f (%d full days). Sundays are **%.1f%% %s** than Saturdays",
+				perSat, len(sat.days), perSun, len(sun.days), 100*math.Abs(perSun/perSat-1), dir)}},
+		{Question: "How many requests per minute do I make on weekdays?", Kind: KindFigure, MustNot: []string{"## Recommendations"},
+			Must: []string{fmt.Sprintf("That is **%.3g requests a minute** on weekdays (Monday to Friday) on average, against %.3g on weekend days", perMinute(weekdays), perMinute(weekends))}},
+	}
 }
 
 // daysBeyond asks which full UTC days of the last 30 cost more than the median full day

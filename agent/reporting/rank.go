@@ -469,12 +469,7 @@ func writeHours(b *strings.Builder, t triage.Output, s workload.Stats, question 
 // the full UTC days of the window (the first and the last, cut by the window, are left out),
 // ranked by the measure asked (requests unless it is cost, errors or tokens).
 func writeWeekdays(b *strings.Builder, t triage.Output, s workload.Stats, question string) bool {
-	type wd struct {
-		day                  time.Weekday
-		days                 int
-		requests, errs, toks int64
-		cost                 float64
-	}
+	type wd = weekday
 	var w [7]wd
 	full := 0
 	for _, d := range s.SpendByDay {
@@ -555,7 +550,38 @@ func writeWeekdays(b *strings.Builder, t triage.Output, s workload.Stats, questi
 				fmt.Fprintf(b, ", against %s a day on the %d %s (%s in all)", format(val(other)), other.days, otherName, total(other))
 			}
 			b.WriteString(".\n")
+			if unit := model.AsksRate(question); unit != "" && what == "requests" && asked.days > 0 {
+				// "requests per minute on weekdays": the day's mean over its minutes or seconds.
+				per := map[string]float64{"minute": 1440, "second": 86400}[unit]
+				fmt.Fprintf(b, "That is **%.3g requests a %s** on %s on average, against %.3g on %s.\n", val(asked)/per, unit, askedName, val(other)/per, otherName)
+			}
 		}
+	}
+	if named := namedWeekdays(q, rows); len(named) >= 2 && (t.Metric != model.MetricLatency || s.LatencyMS.Count == 0) {
+		// "Saturday vs Sunday spend": the days named, side by side, in the order named.
+		parts := make([]string, len(named))
+		for i, x := range named {
+			parts[i] = fmt.Sprintf("**%ss** %s (%d full days)", x.day, format(val(x)), x.days)
+			if rated {
+				parts[i] = fmt.Sprintf("**%ss** %.2f%% (%d of %d requests failed over %d full days)", x.day, errRate(x), x.errs, x.requests, x.days)
+			}
+		}
+		per := " a day on average"
+		if rated {
+			per = ""
+		}
+		fmt.Fprintf(b, "By day of the week%s %s, %s%s: %s.", scopeText(t), t.Window.In(), what, per, strings.Join(parts, ", "))
+		higher := func(up bool) string { return map[bool]string{true: "higher", false: "lower"}[up] }
+		switch a, c := named[0], named[1]; {
+		case len(named) != 2:
+		case rated:
+			fmt.Fprintf(b, " %ss' error rate is **%.2f points %s** than %ss'.", c.day, math.Abs(math.Round(100*errRate(c))-math.Round(100*errRate(a)))/100, higher(errRate(c) >= errRate(a)), a.day) // as the rates read
+		case val(a) > 0:
+			fmt.Fprintf(b, " %ss are **%.1f%% %s** than %ss.", c.day, 100*math.Abs(val(c)/val(a)-1), higher(val(c) >= val(a)), a.day)
+		}
+		b.WriteString("\n")
+		writeWeekdayTable(b, rows, errRate)
+		return true
 	}
 	sort.SliceStable(rows, func(i, j int) bool { return (val(rows[i]) > val(rows[j])) != t.Least })
 	word := "most"
@@ -583,12 +609,47 @@ func writeWeekdays(b *strings.Builder, t triage.Output, s workload.Stats, questi
 		fmt.Fprintf(b, "**%ss** have the %s %s%s %s: %s a day on average over %d of them, against %s a day over all %d full UTC days.\n",
 			top.day, word, what, scopeText(t), t.Window.In(), format(val(top)), top.days, format(sum/float64(full)), full)
 	}
+	writeWeekdayTable(b, rows, errRate)
+	return true
+}
+
+// weekday is a day of the week over the full UTC days of a window: how many there were, and
+// their requests, failures, tokens and cost together.
+type weekday struct {
+	day                  time.Weekday
+	days                 int
+	requests, errs, toks int64
+	cost                 float64
+}
+
+// writeWeekdayTable is each day of the week's figures a day, in the rows' order.
+func writeWeekdayTable(b *strings.Builder, rows []weekday, errRate func(weekday) float64) {
 	b.WriteString("\n| day of the week | full days | requests a day | cost a day | failed requests a day | error rate |\n| --- | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, x := range rows {
 		n := float64(x.days)
 		fmt.Fprintf(b, "| %s | %d | %.0f | %s | %.1f | %.2f%% |\n", x.day, x.days, float64(x.requests)/n, money(x.cost/n), float64(x.errs)/n, errRate(x))
 	}
-	return true
+}
+
+// namedWeekdays are the days of the week a question names ("Saturday vs Sunday"), in the
+// order it names them, that the rows hold.
+func namedWeekdays(q string, rows []weekday) []weekday {
+	type at struct {
+		i int
+		x weekday
+	}
+	var found []at
+	for _, x := range rows {
+		if i := strings.Index(q, strings.ToLower(x.day.String())); i >= 0 {
+			found = append(found, at{i, x})
+		}
+	}
+	sort.Slice(found, func(i, j int) bool { return found[i].i < found[j].i })
+	out := make([]weekday, len(found))
+	for i, f := range found {
+		out[i] = f.x
+	}
+	return out
 }
 
 // writeErrorTypes answers "which error is the most common?": the error type first, then each

@@ -127,7 +127,8 @@ func calendar(l string, today time.Time) (from, to time.Time, ok bool) {
 		}
 		return sat, sun, true
 	}
-	if m := weekdayRe.FindStringSubmatch(l); m != nil {
+	if m := weekdayRe.FindStringSubmatch(l); m != nil && !(dayNames(l) >= 2 && has(l, "compar", " vs", "versus", " than ", "against", "difference")) {
+		// Two days of the week set against each other are days of the week, not dates.
 		// The latest such day: today for "on Thursday" asked on a Thursday, a week ago for
 		// "last Thursday".
 		back := (int(today.Weekday()) - weekday(m[2]) + 7) % 7

@@ -94,6 +94,7 @@ func TestTriageCalendar(t *testing.T) {
 		{"may I see my spend?", "", "", 0, now},
 		{"how much will I spend this month?", "", "", 0, now}, // a forecast of the month, at the default window's rate
 		{"top 3 models by cost", "", "", 0, now},
+		{"compare the error rate on Monday and Friday", "", "", 0, now}, // days of the week side by side, not two dates
 		{"how much did gpt-4o-2024-08-06 cost?", "", "", 0, now}, // a dated model name, not a date
 		{"what did gpt-4o-2024-08-06 cost on 2026-11-15?", "2026-11-15", "2026-11-15", 0, now},
 		{"which route has the most errors in the last 30 days?", "", "", 30, now},
