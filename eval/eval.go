@@ -522,6 +522,7 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 	cs = append(cs, boundCases(f)...)
 	cs = append(cs, standOut(f)...)
 	cs = append(cs, weekdayCases(f)...)
+	cs = append(cs, speedCases(f)...)
 	// The spread of a request's tokens, from the records (nearest rank).
 	rs30 := f.in(30, all)
 	outRank := func(q float64) float64 {
@@ -1766,6 +1767,30 @@ func noCaching(f facts, route string) (Case, bool) {
 			name, m.reads, m.writes, p.WritePremium(), p.CacheTTL().Minutes(), math.Round(m.premium*100)/100-math.Round(m.save*100)/100, m.save, m.premium))
 	}
 	return c, len(c.Must) > 1
+}
+
+// speedCases ask how fast answers are written: each successful request's output tokens over
+// the time from its first token to its last, in tokens a second, for the records that report
+// a time to first token; the median over all, and the model with the highest median.
+func speedCases(f facts) []Case {
+	timed := func(r workload.Record) bool {
+		return r.OK && r.OutputTokens > 0 && r.TTFTMS > 0 && r.LatencyMS > r.TTFTMS
+	}
+	speed := func(r workload.Record) float64 { return float64(r.OutputTokens) / ((r.LatencyMS - r.TTFTMS) / 1000) }
+	rs := f.in(30, timed)
+	var sum float64
+	for _, r := range rs {
+		sum += speed(r)
+	}
+	cs := []Case{{Question: "What's my output speed in tokens per second?", Kind: KindFigure, MustNot: []string{"## Recommendations"},
+		Must: []string{fmt.Sprintf("Answers in the last 30 days were written at **%.0f output tokens a second** (median; p95 %.0f, mean %.0f), counted from the first token to the last, over the %d successful requests that report a time to first token",
+			ranked(rs, 0.5, speed), ranked(rs, 0.95, speed), sum/float64(len(rs)), len(rs))}}}
+	if g, ok := top(rs, byModel, all, func(g group) float64 { return ranked(g.recs, 0.5, speed) }); ok {
+		cs = append(cs, Case{Question: "Which model generates the fastest?", Kind: KindFigure, MustNot: []string{"## Recommendations"},
+			Must: []string{fmt.Sprintf("**%s** writes its answers the fastest in the last 30 days: **%.0f output tokens a second** (median, after the first token), over %d successful requests; %.0f over all models",
+				g.key, ranked(g.recs, 0.5, speed), g.requests, ranked(rs, 0.5, speed))}})
+	}
+	return cs
 }
 
 // weekdayCases set days of the week side by side over the full UTC days of the last 30: two

@@ -296,7 +296,7 @@ func (s *Service) Latency(ctx context.Context, owner string, w workload.Window, 
 		parts[0].MergeLatencies(p)
 	}
 	l := parts[0].Stats()
-	st.LatencyMS, st.TTFTMS, st.LatencyByRoute, st.LatencyByModel = l.LatencyMS, l.TTFTMS, l.LatencyByRoute, l.LatencyByModel
+	st.LatencyMS, st.TTFTMS, st.OutputSpeed, st.LatencyByRoute, st.LatencyByModel = l.LatencyMS, l.TTFTMS, l.OutputSpeed, l.LatencyByRoute, l.LatencyByModel
 	return st, err
 }
 

@@ -217,6 +217,13 @@ var spreadRe = regexp.MustCompile(`(?i)\b(median|p50|p95|p99|95th|99th|percentil
 // sum or mean: triage reads it to answer tokens from the records, which keep it.
 func AsksSpread(q string) bool { return spreadRe.MatchString(q) }
 
+// speedRe asks how fast answers are written: "tokens per second", "output speed", "tok/s".
+var speedRe = regexp.MustCompile(`(?i)\btokens?\s*(?:per|a|each|/)\s*(?:second|sec|s)\b|\btok/s\b|\btps\b|\b(?:output|generation|decode|decoding|streaming|writing|token)\s+(?:speed|rate|throughput)\b|\btoken throughput\b|\bgenerat\w*\s+(?:the\s+)?fast`)
+
+// AsksSpeed reports a question about how fast models write their answers, in output tokens a
+// second: triage reads it to answer from the latency scan, which times each answer.
+func AsksSpeed(q string) bool { return speedRe.MatchString(q) }
+
 // reliabilityRe is a question about how reliable something is: "the best uptime", "the most
 // reliable", "the lowest success rate".
 var reliabilityRe = regexp.MustCompile(`(?i)reliab|uptime|success rate|availability|succeed|successful`)

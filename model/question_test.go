@@ -169,3 +169,21 @@ func TestAmountThreshold(t *testing.T) {
 		}
 	}
 }
+
+func TestAsksSpeed(t *testing.T) {
+	t.Parallel()
+	for q, want := range map[string]bool{
+		"what's my token throughput per second?":        true,
+		"output speed of each model":                    true,
+		"how many tokens per second does claude write?": true,
+		"which model generates the fastest?":            true,
+		"which model has the best tok/s?":               true,
+		"which model is fastest?":                       false, // latency
+		"how many tokens a request?":                    false,
+		"how many requests per second?":                 false,
+	} {
+		if got := model.AsksSpeed(q); got != want {
+			t.Errorf("%q: %v, want %v", q, got, want)
+		}
+	}
+}

@@ -83,6 +83,18 @@ type ModelLatency struct {
 	Dist
 	// TTFT is the model's time to first token, over its records that report one.
 	TTFT Dist `json:"ttft_ms"`
+	// OutputSpeed is its output tokens a second after the first token (Stats.OutputSpeed).
+	OutputSpeed Dist `json:"output_tokens_per_s"`
+}
+
+// OutputSpeedOf is how fast a request's answer was written: its output tokens over the time
+// from its first token to its end, in tokens a second. ok is false for a request that failed,
+// wrote nothing, or reports no time to first token (then the time to write is unknown).
+func OutputSpeedOf(r *Record) (tps float64, ok bool) {
+	if !r.OK || r.OutputTokens <= 0 || r.TTFTMS <= 0 || r.LatencyMS <= r.TTFTMS {
+		return 0, false
+	}
+	return float64(r.OutputTokens) / ((r.LatencyMS - r.TTFTMS) / 1000), true
 }
 
 // ProviderLatency is one provider's latency distribution.
@@ -167,6 +179,9 @@ type Stats struct {
 	OutputTokens Dist    `json:"output_tokens"`
 	LatencyMS    Dist    `json:"latency_ms"`
 	TTFTMS       Dist    `json:"ttft_ms"`
+	// OutputSpeed is how fast answers were written, in output tokens a second after the first
+	// (OutputSpeedOf), over the successful records that report a time to first token.
+	OutputSpeed Dist `json:"output_tokens_per_s"`
 	// RequestCostUSD is the distribution of what one request cost (the full analysis only:
 	// NewAnalyzer, not the tally or the latency scan).
 	RequestCostUSD Dist           `json:"request_cost_usd"`
@@ -254,6 +269,8 @@ type routeModel struct{ route, model string }
 type Analyzer struct {
 	tally                          Tally
 	in, out, lat, ttft, cost       []float32
+	speed                          []float32 // OutputSpeedOf each record that has one
+	sumSpeed                       float64
 	hours                          [24]int64
 	hourCost                       [24]float64
 	prefixes                       map[prefixKey]*prefixAcc
@@ -316,8 +333,10 @@ func (a *Analyzer) MergeLatencies(b *Analyzer) {
 	}
 	a.lat = append(a.lat, b.lat...)
 	a.ttft = append(a.ttft, b.ttft...)
+	a.speed = append(a.speed, b.speed...)
 	a.sumLat += b.sumLat
 	a.sumTTFT += b.sumTTFT
+	a.sumSpeed += b.sumSpeed
 	for name, rb := range b.tally.routes {
 		ra := a.tally.route(name)
 		ra.interactive += rb.interactive
@@ -325,7 +344,8 @@ func (a *Analyzer) MergeLatencies(b *Analyzer) {
 			*ra.lat = append(*ra.lat, *rb.lat...)
 		}
 	}
-	for _, m := range [...]struct{ a, b map[string]*[]float32 }{{a.tally.latByModel, b.tally.latByModel}, {a.tally.ttftByModel, b.tally.ttftByModel}} {
+	for _, m := range [...]struct{ a, b map[string]*[]float32 }{{a.tally.latByModel, b.tally.latByModel}, {a.tally.ttftByModel, b.tally.ttftByModel},
+		{a.tally.speedByModel, b.tally.speedByModel}} {
 		for name, mb := range m.b {
 			ma := m.a[name]
 			if ma == nil && len(m.a) < maxKeys {
@@ -404,6 +424,13 @@ func (a *Analyzer) Add(r *Record) bool {
 		a.sumTTFT += r.TTFTMS
 		if mi.ttft != nil {
 			*mi.ttft = append(*mi.ttft, float32(r.TTFTMS))
+		}
+		if v, ok := OutputSpeedOf(r); ok {
+			a.speed = append(a.speed, float32(v))
+			a.sumSpeed += v
+			if mi.speed != nil {
+				*mi.speed = append(*mi.speed, float32(v))
+			}
 		}
 	}
 	if mi.lat != nil {
@@ -546,6 +573,7 @@ func (a *Analyzer) Stats() Stats {
 	s.OutputTokens = dist(a.out, a.sumOut)
 	s.LatencyMS = dist(a.lat, a.sumLat)
 	s.TTFTMS = dist(a.ttft, a.sumTTFT)
+	s.OutputSpeed = dist(a.speed, a.sumSpeed)
 	s.RequestCostUSD = dist(a.cost, a.sumCost)
 	for route, ra := range a.tally.routes {
 		if ra.lat == nil {
@@ -555,11 +583,14 @@ func (a *Analyzer) Stats() Stats {
 	}
 	sort.Slice(s.LatencyByRoute, func(i, j int) bool { return s.LatencyByRoute[i].Route < s.LatencyByRoute[j].Route })
 	bySlowest(a.tally.latByModel, func(m string, d Dist) {
-		var ttft Dist
+		var ttft, speed Dist
 		if v := a.tally.ttftByModel[m]; v != nil {
 			ttft = dist(*v, sum(*v))
 		}
-		s.LatencyByModel = append(s.LatencyByModel, ModelLatency{Model: m, Dist: d, TTFT: ttft})
+		if v := a.tally.speedByModel[m]; v != nil {
+			speed = dist(*v, sum(*v))
+		}
+		s.LatencyByModel = append(s.LatencyByModel, ModelLatency{Model: m, Dist: d, TTFT: ttft, OutputSpeed: speed})
 	})
 	bySlowest(a.latByProvider, func(p string, d Dist) {
 		s.LatencyByProvider = append(s.LatencyByProvider, ProviderLatency{Provider: p, Dist: d})

@@ -42,3 +42,23 @@ func TestBoundKeepsAndValidates(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestOutputSpeedOf(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		r    workload.Record
+		tps  float64
+		kept bool
+	}{
+		{workload.Record{OK: true, OutputTokens: 300, LatencyMS: 3500, TTFTMS: 500}, 100, true}, // 300 tokens over the 3 s after the first
+		{workload.Record{OK: false, OutputTokens: 300, LatencyMS: 3500, TTFTMS: 500}, 0, false},
+		{workload.Record{OK: true, OutputTokens: 300, LatencyMS: 3500}, 0, false}, // no time to first token: the time to write is unknown
+		{workload.Record{OK: true, OutputTokens: 0, LatencyMS: 3500, TTFTMS: 500}, 0, false},
+		{workload.Record{OK: true, OutputTokens: 10, LatencyMS: 500, TTFTMS: 500}, 0, false},
+	} {
+		tps, ok := workload.OutputSpeedOf(&c.r)
+		if ok != c.kept || tps != c.tps {
+			t.Errorf("%+v: %v %v, want %v %v", c.r, tps, ok, c.tps, c.kept)
+		}
+	}
+}

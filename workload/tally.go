@@ -32,6 +32,7 @@ type Tally struct {
 	latencies                bool // keep latency series by model and route (the Analyzer's)
 	latByModel               map[string]*[]float32
 	ttftByModel              map[string]*[]float32 // the time to first token, of records that report it
+	speedByModel             map[string]*[]float32 // OutputSpeedOf, of records that have one
 	dayModel                 map[dayModel]*Spend
 }
 
@@ -50,6 +51,7 @@ type modelInfo struct {
 	spend           *Spend        // shared by the names of one model
 	lat             *[]float32    // nil past maxKeys models, or without latencies
 	ttft            *[]float32    // as lat
+	speed           *[]float32    // as lat
 	lastDay         int64         // the day of lastDaySpend: records come in runs of one day
 	lastDaySpend    *Spend
 	// provider and provLat: the provider of the model's last record and its latency series
@@ -79,7 +81,7 @@ func NewTally(w Window, prices *Prices) *Tally {
 func (t *Tally) init(w Window, prices *Prices) {
 	*t = Tally{w: w, prices: prices, byModel: map[string]*Spend{}, byRoute: map[string]*Spend{}, byProv: map[string]*Spend{},
 		days: map[int64]*Spend{}, errTypes: map[string]int64{}, errCost: map[string]float64{}, names: map[string][]string{}, models: map[string]*modelInfo{},
-		routes: map[string]*routeAcc{}, latByModel: map[string]*[]float32{}, ttftByModel: map[string]*[]float32{}, dayModel: map[dayModel]*Spend{}}
+		routes: map[string]*routeAcc{}, latByModel: map[string]*[]float32{}, ttftByModel: map[string]*[]float32{}, speedByModel: map[string]*[]float32{}, dayModel: map[dayModel]*Spend{}}
 }
 
 // entry returns m's entry for key, creating it. Keys are cloned: a record's strings share its
@@ -153,6 +155,10 @@ func (t *Tally) model(raw string) *modelInfo {
 	if mi.ttft = t.ttftByModel[mi.name]; mi.ttft == nil && t.latencies && len(t.ttftByModel) < maxKeys {
 		mi.ttft = new([]float32)
 		t.ttftByModel[mi.name] = mi.ttft
+	}
+	if mi.speed = t.speedByModel[mi.name]; mi.speed == nil && t.latencies && len(t.speedByModel) < maxKeys {
+		mi.speed = new([]float32)
+		t.speedByModel[mi.name] = mi.speed
 	}
 	if mi.price, mi.priced = t.prices.Lookup(mi.name); mi.priced {
 		if mi.price.CachedInput > 0 {

@@ -71,6 +71,11 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 		b.WriteString("\nAsk which to use, or how to reduce costs, for a report with recommendations.\n")
 		return
 	}
+	if t.Metric == model.MetricLatency && model.AsksSpeed(question) {
+		writeOutputSpeed(b, t, s, question)
+		b.WriteString("\nAsk how to reduce it for a report with recommendations.\n")
+		return
+	}
 	if writeRanked(b, t, s, question) {
 		b.WriteString("\nAsk how to reduce it for a report with recommendations.\n")
 		return
@@ -374,6 +379,47 @@ func writeBudget(b *strings.Builder, spent, rate, forecast float64, now, next ti
 		fmt.Fprintf(b, "\nThat is **%s under your %s budget** (%.0f%% of it).\n", money(budget-forecast), money(budget), 100*forecast/budget)
 	}
 	return false
+}
+
+// writeOutputSpeed answers how fast answers are written, in output tokens a second after the
+// first token: over the scope, or the model that writes the fastest (slowest), then each model.
+func writeOutputSpeed(b *strings.Builder, t triage.Output, s workload.Stats, question string) {
+	sp, scope, label := s.OutputSpeed, scopeText(t), t.Window.In()
+	// The fastest writes the most tokens a second: the other end from the fastest latency
+	// that triage's Least reads.
+	slow := has(strings.ToLower(question), "slowest", "lowest", "least", "worst")
+	if sp.Count == 0 {
+		fmt.Fprintf(b, "Your records%s %s carry no time to first token (`ttft_ms`) on a successful request, so how fast answers are written cannot be told: "+
+			"the time to the first token is spent reading the prompt, and only the time after it writes the answer.\n", scope, label)
+		return
+	}
+	rows := slices.DeleteFunc(slices.Clone(s.LatencyByModel), func(m workload.ModelLatency) bool { return m.OutputSpeed.Count == 0 })
+	sort.SliceStable(rows, func(i, j int) bool { return (rows[i].OutputSpeed.P50 > rows[j].OutputSpeed.P50) != slow })
+	if t.By == model.ByModel && len(rows) > 0 {
+		word := "fastest"
+		if slow {
+			word = "slowest"
+		}
+		fmt.Fprintf(b, "**%s** writes its answers the %s%s %s: **%.0f output tokens a second** (median, after the first token), over %d successful requests; %.0f over all models.\n",
+			rows[0].Model, word, scope, label, rows[0].OutputSpeed.P50, rows[0].OutputSpeed.Count, sp.P50)
+	} else {
+		fmt.Fprintf(b, "Answers%s %s were written at **%.0f output tokens a second** (median; p95 %.0f, mean %.0f), counted from the first token to the last, over the %d successful requests that report a time to first token.\n",
+			scope, label, sp.P50, sp.P95, sp.Mean, sp.Count)
+	}
+	b.WriteString("\n| model | requests timed | median tokens a second | p95 | time to first token p50 ms |\n| --- | ---: | ---: | ---: | ---: |\n")
+	for _, m := range rows {
+		fmt.Fprintf(b, "| %s | %d | %.0f | %.0f | %.0f |\n", m.Model, m.OutputSpeed.Count, m.OutputSpeed.P50, m.OutputSpeed.P95, m.TTFT.P50)
+	}
+	var untimed []string
+	for _, m := range s.LatencyByModel {
+		if m.OutputSpeed.Count == 0 {
+			untimed = append(untimed, m.Model)
+		}
+	}
+	if len(untimed) > 0 {
+		slices.Sort(untimed)
+		fmt.Fprintf(b, "\nNot timed, for want of a time to first token on a successful request: %s.\n", strings.Join(untimed, ", "))
+	}
 }
 
 // writeTokenSpread answers the spread of a request's tokens ("the median output length"): the

@@ -257,6 +257,13 @@ func (t *triage) classify(ctx context.Context, q string) (model.Triage, error) {
 	}
 	keepDays(q, &m)
 	keepBounds(q, &m)
+	if model.AsksSpeed(q) && (m.Kind == model.KindFigure || m.Kind == model.KindReport && m.Category != model.CategoryCostOptimization) {
+		// "tokens per second by model": answers are timed by the latency scan.
+		m.Kind, m.Metric = model.KindFigure, model.MetricLatency
+		if m.By != model.ByModel { // timed by model only
+			m.By = ""
+		}
+	}
 	if f, ok := model.PriceChange(q); ok {
 		// List prices changed ("what if the price of gpt-4o went up 20%?"): the scope's spend
 		// at those prices, whatever the provider called it.
