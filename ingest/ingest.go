@@ -305,14 +305,22 @@ func (s *Service) Latency(ctx context.Context, owner string, w workload.Window, 
 // question about spend, volume, tokens or errors, at a fraction of Analyze's cost.
 func (s *Service) Tally(ctx context.Context, owner string, w workload.Window, scope Scope) (workload.Stats, error) {
 	t := workload.NewTally(w, s.prices)
+	var sp span
 	if len(scope.Bounds) > 0 {
-		sp, err := s.scan(ctx, owner, w, scope, func(r *workload.Record) { t.Add(r) })
+		// Each core rolls up the records it keeps; rollups are the tally's additive unit.
+		parts, err := scanParallel(ctx, s, owner, w, scope, func(int) *workload.Rollups { return new(workload.Rollups) }, (*workload.Rollups).Add)
+		for _, p := range parts {
+			for _, g := range p.All() {
+				if scope.keepsDay(g.Day, &sp) {
+					t.AddRollup(g)
+				}
+			}
+		}
 		st := t.Stats()
 		sp.cover(&st, w, scope)
 		return st, err
 	}
 	in := s.scope(scope)
-	var sp span
 	err := s.store.ScanRollups(ctx, owner, w, func(g *workload.Rollup) bool {
 		if in(g.Model, g.Route, g.Provider) {
 			if scope.keepsDay(g.Day, &sp) {

@@ -17,6 +17,42 @@ import (
 //	go test -run XXX -bench Latency -benchtime 10x ./ingest/
 func BenchmarkLatency(b *testing.B) {
 	ctx := context.Background()
+	svc, w := bigStore(b)
+	b.ResetTimer()
+	for b.Loop() {
+		s, err := svc.Latency(ctx, "big", w, ingest.Scope{})
+		if err != nil || s.LatencyMS.Count == 0 {
+			b.Fatal(s.LatencyMS, err)
+		}
+	}
+}
+
+// BenchmarkTally: a figure about spend over the same million records, from the rollups, and
+// within a bound on each request ("requests slower than 2 s"), which reads every record.
+//
+//	go test -run XXX -bench Tally -benchtime 10x ./ingest/
+func BenchmarkTally(b *testing.B) {
+	ctx := context.Background()
+	svc, w := bigStore(b)
+	over := 2000.0
+	for _, c := range []struct {
+		name  string
+		scope ingest.Scope
+	}{{"rollups", ingest.Scope{}}, {"bounded", ingest.Scope{Bounds: []workload.Bound{{Measure: workload.MeasureLatency, Over: &over}}}}} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				s, err := svc.Tally(ctx, "big", w, c.scope)
+				if err != nil || s.Totals.Requests == 0 {
+					b.Fatal(s.Totals, err)
+				}
+			}
+		})
+	}
+}
+
+// bigStore is one user's 1,000,000 records in SQLite, and the window that holds them.
+func bigStore(b *testing.B) (*ingest.Service, workload.Window) {
+	ctx := context.Background()
 	st, _ := sqlitetest.Open(b)
 	now := time.Now().UTC().Truncate(time.Second)
 	models := []string{"gpt-4o", "gpt-4o-mini", "claude-sonnet-4", "gemini-2.5-flash"}
@@ -41,13 +77,5 @@ func BenchmarkLatency(b *testing.B) {
 	if err := up.Commit(ctx); err != nil {
 		b.Fatal(err)
 	}
-	svc := ingest.New(ingest.Config{}, st)
-	w := workload.Window{From: now.Add(-30 * 24 * time.Hour), To: now.Add(time.Second)}
-	b.ResetTimer()
-	for b.Loop() {
-		s, err := svc.Latency(ctx, "big", w, ingest.Scope{})
-		if err != nil || s.LatencyMS.Count == 0 {
-			b.Fatal(s.LatencyMS, err)
-		}
-	}
+	return ingest.New(ingest.Config{}, st), workload.Window{From: now.Add(-30 * 24 * time.Hour), To: now.Add(time.Second)}
 }

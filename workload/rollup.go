@@ -3,6 +3,7 @@ package workload
 import (
 	"encoding/binary"
 	"math"
+	"strings"
 )
 
 // A Rollup counts the records of one chunk that share a day, provider, model, route and
@@ -31,34 +32,52 @@ type rollupKey struct {
 	ok                                bool
 }
 
+// Rollups groups records as a chunk's rollups do: a tally's additive unit, so that records
+// counted on several cores sum into one Tally (AddRollup). The zero value is empty.
+type Rollups struct {
+	groups map[rollupKey]*Rollup
+	order  []*Rollup // in the order first met
+}
+
+// Add counts r in its group. Keys are cloned: a record's strings share its chunk's memory.
+func (s *Rollups) Add(r *Record) {
+	k := rollupKey{daysSinceEpoch(r.TS), r.Provider, r.Model, r.Route, r.ErrorType, r.OK}
+	g := s.groups[k]
+	if g == nil {
+		if s.groups == nil {
+			s.groups = map[rollupKey]*Rollup{}
+		}
+		k.provider, k.model, k.route, k.errorType = strings.Clone(k.provider), strings.Clone(k.model), strings.Clone(k.route), strings.Clone(k.errorType)
+		g = &Rollup{Day: k.day, Provider: k.provider, Model: k.model, Route: k.route, OK: r.OK, ErrorType: k.errorType}
+		s.groups[k] = g
+		s.order = append(s.order, g)
+	}
+	g.Requests++
+	g.InputTokens += r.InputTokens
+	g.OutputTokens += r.OutputTokens
+	g.CachedInputTokens += r.CachedInputTokens
+	g.Retries += r.Retries
+	if r.TTFTMS > 0 {
+		g.WithTTFT++
+	}
+	if r.PrefixHash != "" {
+		g.WithPrefix++
+	}
+	g.CostUSD += r.CostUSD
+	g.RetryWasteUSD += float64(r.Retries) * r.CostUSD
+}
+
+// All are the groups, in the order first met.
+func (s *Rollups) All() []*Rollup { return s.order }
+
 // RollUp encodes the rollups of a chunk's records: the same dictionary-and-varints layout as
 // EncodeChunk.
 func RollUp(recs []Record) []byte {
-	groups := map[rollupKey]*Rollup{}
-	var order []*Rollup
+	var set Rollups
 	for i := range recs {
-		r := &recs[i]
-		k := rollupKey{daysSinceEpoch(r.TS), r.Provider, r.Model, r.Route, r.ErrorType, r.OK}
-		g := groups[k]
-		if g == nil {
-			g = &Rollup{Day: k.day, Provider: r.Provider, Model: r.Model, Route: r.Route, OK: r.OK, ErrorType: r.ErrorType}
-			groups[k] = g
-			order = append(order, g)
-		}
-		g.Requests++
-		g.InputTokens += r.InputTokens
-		g.OutputTokens += r.OutputTokens
-		g.CachedInputTokens += r.CachedInputTokens
-		g.Retries += r.Retries
-		if r.TTFTMS > 0 {
-			g.WithTTFT++
-		}
-		if r.PrefixHash != "" {
-			g.WithPrefix++
-		}
-		g.CostUSD += r.CostUSD
-		g.RetryWasteUSD += float64(r.Retries) * r.CostUSD
+		set.Add(&recs[i])
 	}
+	order := set.All()
 	dict := map[string]uint64{}
 	var words []string
 	idx := func(s string) uint64 {
