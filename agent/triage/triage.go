@@ -294,7 +294,7 @@ func mentions(lower, model string, all []string) bool {
 
 // looseRoutes finds routes a question names loosely: "support chat" is the route support-chat
 // (every word of it), and so is "my support bot" when no other route starts with "support"
-// (the first word, five letters or more).
+// (the first word, five letters or more), and "on summarize" when no other route has the word.
 func looseRoutes(lower string, routes []string) []string {
 	words := strings.FieldsFunc(lower, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 	byFirst := map[string][]string{}
@@ -319,9 +319,27 @@ func looseRoutes(lower string, routes []string) []string {
 	if len(out) > 0 {
 		return out
 	}
-	// ... else its first word, when no other route starts with it.
+	// ... else its first word, when no other route starts with it ...
 	for _, w := range words {
 		if rs := byFirst[w]; len(rs) == 1 && !slices.Contains(out, rs[0]) {
+			out = append(out, rs[0])
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	// ... else any word of it after "on", "for" or "in", when no other route has that word:
+	// "p99 for claude on summarize" is nightly-summarize ("a complete report" names no route).
+	byPart := map[string][]string{}
+	for _, r := range routes {
+		for _, p := range strings.FieldsFunc(strings.ToLower(r), func(c rune) bool { return c == '-' || c == '_' || c == '/' || c == '.' || c == ' ' }) {
+			if len(p) >= 5 && !slices.Contains(byPart[p], r) {
+				byPart[p] = append(byPart[p], r)
+			}
+		}
+	}
+	for i, w := range words[1:] {
+		if rs := byPart[w]; len(rs) == 1 && (words[i] == "on" || words[i] == "for" || words[i] == "in") && !slices.Contains(out, rs[0]) {
 			out = append(out, rs[0])
 		}
 	}
