@@ -1698,6 +1698,17 @@ func boundCases(f facts) []Case {
 		cs = append(cs, Case{Thread: []string{"How many requests took longer than 10 seconds in the last 30 days?"}, Question: "and by route?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("Route **%s** has the most requests that took longer than 10 s: %d of its %d (%.1f%%)", g.key, g.requests, n, pct(int(g.requests), n))}})
 	}
+	// "They" are the requests the question before counted.
+	slow10 := within(slow(10000))
+	first := []string{"How many requests took longer than 10 seconds in the last 30 days?"}
+	cs = append(cs, Case{Thread: first, Question: "how much did they cost?", Kind: KindFigure, MustNot: noReport,
+		Must: []string{fmt.Sprintf("Requests that took longer than 10 s cost you **$%.2f** in the last 30 days: %.1f%% of your $%.2f, over %d of %d requests (%.1f%%)",
+			cost(slow10), 100*cost(slow10)/cost(rs), cost(rs), len(slow10), len(rs), pct(len(slow10), len(rs)))}})
+	if g, ok := top(rs, byModel, slow(10000), requests); ok {
+		n := len(f.in(30, modelIs(g.key)))
+		cs = append(cs, Case{Thread: first, Question: "which model were they on?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("**%s** has the most requests that took longer than 10 s: %d of its %d (%.1f%%)", g.key, g.requests, n, pct(int(g.requests), n))}})
+	}
 	// Another figure of the requests within the bound: their latency, from their records
 	// alone, not the window's.
 	in = within(long)

@@ -498,8 +498,12 @@ func shiftBack(m model.Triage, now time.Time) model.Triage {
 // it cost to …": there "it" names nothing.
 var refersBackRe = regexp.MustCompile(`(?i)\b(?:its|that (?:route|model|provider|one)|this (?:route|model|provider)|(?:make|making|is|was|did|does|has|cut|cutting|reduce|reducing|lower|lowering|fix|improve|optimi[sz]e|move|moving|switch|switching)\s+it)\b`)
 
+// theyRe refers to the requests the question before was about: "how much did they cost?"
+// after "how many requests took longer than 10 s?".
+var theyRe = regexp.MustCompile(`(?i)\b(?:they|them|those|these)\b`)
+
 // continues reports whether q takes something from the thread's questions before it.
-func continues(q string) bool { return FollowUp(q) || refersBackRe.MatchString(q) }
+func continues(q string) bool { return FollowUp(q) || refersBackRe.MatchString(q) || theyRe.MatchString(q) }
 
 // boldRe finds the bold runs of an answer.
 var boldRe = regexp.MustCompile(`\*\*([^*\n]{1,200})\*\*`)

@@ -268,6 +268,11 @@ func (p *Provider) triage(q string, today time.Time) model.Triage {
 			t.OutOfScope = !greetingRe.MatchString(strings.TrimSpace(l)) && !asksAboutNetra(l)
 			t.By = rankedBy(l) // "by route?": nothing alone, a breakdown of the figure before it in a thread
 		}
+		if t.Kind == model.KindReport && t.By == "" && strings.HasPrefix(strings.TrimSpace(l), "which ") {
+			// "which model were they on?": a report alone, the figure before it by model in a
+			// thread (the report reads no ranking).
+			t.By = rankedBy(l)
+		}
 	}
 	t.Top = top(l)
 	// Also outside a figure: a follow-up ("and the fastest?") asks it of the ranking before it.
