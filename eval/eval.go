@@ -523,6 +523,33 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 	cs = append(cs, standOut(f)...)
 	cs = append(cs, weekdayCases(f)...)
 	cs = append(cs, speedCases(f)...)
+	// A threshold on a percentile keeps the routes beyond it; a latency to reach is a target.
+	{
+		rs := f.in(30, all)
+		var names []string
+		var p95s []float64
+		routeOf := func(r workload.Record) string { return r.Route }
+		for r, g := range groups(rs, routeOf) {
+			if p := p95(g.recs); p > 5000 {
+				names, p95s = append(names, r), append(p95s, p)
+			}
+		}
+		idx := make([]int, len(names))
+		for i := range idx {
+			idx[i] = i
+		}
+		sort.Slice(idx, func(a, b int) bool { return p95s[idx[a]] > p95s[idx[b]] })
+		listed := make([]string, len(idx))
+		for i, j := range idx {
+			listed[i] = fmt.Sprintf("%s (%.0f ms)", names[j], p95s[j])
+		}
+		cs = append(cs,
+			Case{Question: "Which routes have a p95 over 5 seconds?", Kind: KindFigure, MustNot: []string{"## Recommendations"},
+				Must: []string{fmt.Sprintf("**%d of the %d routes** in the last 30 days have a p95 over 5 s: %s. Over all of them, p95 is %.0f ms",
+					len(names), len(groups(rs, routeOf)), strings.Join(listed, ", "), p95(rs))}},
+			Case{Question: "How do I get my latency under 2 seconds?", Kind: KindPerformance,
+				Must: []string{fmt.Sprintf("p95 latency in the last 30 days is **%.0f ms**, over your 2000 ms target by %.0f ms", p95(rs), p95(rs)-2000)}})
+	}
 	// A route named by a word of it after "on" ("on summarize": nightly-summarize), with a
 	// family of models that never served it.
 	if len(f.in(30, func(r workload.Record) bool { return r.Route == "nightly-summarize" && strings.HasPrefix(r.Model, "claude-") })) == 0 {

@@ -224,6 +224,35 @@ var speedRe = regexp.MustCompile(`(?i)\btokens?\s*(?:per|a|each|/)\s*(?:second|s
 // second: triage reads it to answer from the latency scan, which times each answer.
 func AsksSpeed(q string) bool { return speedRe.MatchString(q) }
 
+// percentileOverRe is a threshold on a latency percentile: "a p95 over 5 seconds", "median
+// latency under 800 ms".
+var percentileOverRe = regexp.MustCompile(`(?i)\b(p50|p95|p99|median|average|mean)\s+(?:latency\s+|response time\s+)?(?:is\s+|of\s+)?(?:(over|above|greater than|more than|higher than|longer than)|(under|below|less than|lower than|shorter than))\s+(\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|secs?|seconds?)\b`)
+
+// PercentileThreshold is a latency threshold on a percentile a question names ("which routes
+// have a p95 over 5 seconds?"): the percentile ("p50", "p95", "p99" or "mean"), the threshold
+// in milliseconds, and whether it asks for those over it; ok is false when it names none. A
+// ranking by latency keeps the groups beyond it.
+func PercentileThreshold(q string) (pct string, ms float64, over, ok bool) {
+	m := percentileOverRe.FindStringSubmatch(q)
+	if m == nil {
+		return "", 0, false, false
+	}
+	v, err := strconv.ParseFloat(m[4], 64)
+	if err != nil {
+		return "", 0, false, false
+	}
+	if u := strings.ToLower(m[5]); strings.HasPrefix(u, "s") {
+		v *= 1000
+	}
+	switch pct = strings.ToLower(m[1]); pct {
+	case "median":
+		pct = "p50"
+	case "average":
+		pct = "mean"
+	}
+	return pct, v, m[2] != "", true
+}
+
 // reliabilityRe is a question about how reliable something is: "the best uptime", "the most
 // reliable", "the lowest success rate".
 var reliabilityRe = regexp.MustCompile(`(?i)reliab|uptime|success rate|availability|succeed|successful`)

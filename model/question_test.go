@@ -187,3 +187,23 @@ func TestAsksSpeed(t *testing.T) {
 		}
 	}
 }
+
+func TestPercentileThreshold(t *testing.T) {
+	t.Parallel()
+	type want struct {
+		pct      string
+		ms       float64
+		over, ok bool
+	}
+	for q, w := range map[string]want{
+		"which routes have a p95 over 5 seconds?":          {"p95", 5000, true, true},
+		"which models have a median latency under 3 s?":    {"p50", 3000, false, true},
+		"routes with an average response time above 800ms": {"mean", 800, true, true},
+		"which route is slowest?":                          {},
+	} {
+		pct, ms, over, ok := model.PercentileThreshold(q)
+		if (want{pct, ms, over, ok}) != w {
+			t.Errorf("%q: %v %v %v %v, want %+v", q, pct, ms, over, ok, w)
+		}
+	}
+}

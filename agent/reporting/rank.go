@@ -343,6 +343,10 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 		}
 		// Ranked by the figure the question names, p95 unless it names another.
 		asked := percentileAsked(question)
+		pct, ms, over, beyond := model.PercentileThreshold(question)
+		if beyond {
+			asked = pct
+		}
 		of := func(d workload.Dist) float64 {
 			switch asked {
 			case "mean":
@@ -361,17 +365,35 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 			return (of(rows[i].Dist) > of(rows[j].Dist)) != t.Least
 		})
 		top := rows[0]
-		if asked == "p95" {
+		if beyond {
+			// "which routes have a p95 over 5 seconds?": those, slowest first.
+			kept := slices.DeleteFunc(slices.Clone(rows), func(r row) bool { return over && of(r.Dist) <= ms || !over && of(r.Dist) >= ms })
+			if !over {
+				slices.Reverse(kept)
+			}
+			than := map[bool]string{true: "over", false: "under"}[over]
+			names := make([]string, len(kept))
+			for i, r := range kept {
+				names[i] = fmt.Sprintf("%s (%.0f ms)", r.key, of(r.Dist))
+			}
+			fmt.Fprintf(b, "**%d of the %d %ss**%s %s have a %s %s %s", len(kept), len(rows), what, scope, label, asked, than, durationText(ms))
+			if len(kept) > 0 {
+				fmt.Fprintf(b, ": %s", strings.Join(names, ", "))
+			}
+			fmt.Fprintf(b, ". Over all of them, %s is %.0f ms.\n", asked, of(overall))
+		} else if asked == "p95" {
 			fmt.Fprintf(b, "%s is the %s%s %s: **p95 %.0f ms** (p50 %.0f ms, p99 %.0f ms), over %d requests.",
 				title(top.key), slowest, scope, label, top.P95, top.P50, top.P99, top.Count)
 		} else {
 			fmt.Fprintf(b, "%s is the %s%s %s by %s: **%s %.0f ms** (p95 %.0f ms), over %d requests.",
 				title(top.key), slowest, scope, label, asked, asked, of(top.Dist), top.P95, top.Count)
 		}
-		if len(rows) > 1 {
+		if len(rows) > 1 && !beyond {
 			fmt.Fprintf(b, " Over all of them, %s is %.0f ms.", asked, of(overall))
 		}
-		b.WriteString("\n")
+		if !beyond {
+			b.WriteString("\n")
+		}
 		fmt.Fprintf(b, "\n| %s | requests | p50 ms | p95 ms | p99 ms |\n| --- | ---: | ---: | ---: | ---: |\n", what)
 		for _, r := range rows[:min(len(rows), shown(t))] {
 			fmt.Fprintf(b, "| %s | %d | %.0f | %.0f | %.0f |\n", r.key, r.Count, r.P50, r.P95, r.P99)

@@ -48,12 +48,15 @@ func (p *Provider) Complete(ctx context.Context, req model.Request) (model.Respo
 }
 
 var (
-	windowRe   = regexp.MustCompile(`(?i)\b(?:last|past|previous)\s+(\d+)?\s*(hour|hours|day|days|week|weeks|month|months)\b`)
-	costCutRe  = regexp.MustCompile(`(?i)(?:cut|reduce|lower|save|decrease|trim)\b[^.%]{0,40}?(\d+(?:\.\d+)?)\s*%`)
-	p95Re      = regexp.MustCompile(`(?i)\bp95\b[^0-9]{0,20}(\d+(?:\.\d+)?)\s*(ms|s|sec|secs|seconds|milliseconds)\b`)
-	synthDays  = regexp.MustCompile(`(?i)\b(\d+)\s*days?\b`)
-	switchToRe = regexp.MustCompile(`(?i)\b(?:switch\w*|mov(?:e|es|ed|ing)|migrat\w*|chang\w*|rout(?:e|ed|ing)|send\w*|sent|put\w*)\b.{1,80}?\bto\s+([A-Za-z0-9][A-Za-z0-9._:/-]*)`)
-	useForRe   = regexp.MustCompile(`(?i)\b(?:use|used|using|try|tried|trying)\s+([A-Za-z0-9][A-Za-z0-9._:/-]*)\s+(?:for|on|in|instead)\b`)
+	windowRe  = regexp.MustCompile(`(?i)\b(?:last|past|previous)\s+(\d+)?\s*(hour|hours|day|days|week|weeks|month|months)\b`)
+	costCutRe = regexp.MustCompile(`(?i)(?:cut|reduce|lower|save|decrease|trim)\b[^.%]{0,40}?(\d+(?:\.\d+)?)\s*%`)
+	// latencyTargetRe is a latency to reach without a percentile named: "how do I get my
+	// latency under 2 seconds?" (the p95's target).
+	latencyTargetRe = regexp.MustCompile(`(?i)\b(?:get|bring|keep|reduce|cut|lower|drop|make)\b[^.?!]{0,40}?\b(?:latency|response time|requests|calls|it|them)\b[^.?!]{0,20}?\b(?:under|below|to|within|less than)\s+(\d+(?:\.\d+)?)\s*(ms|s|sec|secs|seconds|milliseconds)\b`)
+	p95Re           = regexp.MustCompile(`(?i)\bp95\b[^0-9]{0,20}(\d+(?:\.\d+)?)\s*(ms|s|sec|secs|seconds|milliseconds)\b`)
+	synthDays       = regexp.MustCompile(`(?i)\b(\d+)\s*days?\b`)
+	switchToRe      = regexp.MustCompile(`(?i)\b(?:switch\w*|mov(?:e|es|ed|ing)|migrat\w*|chang\w*|rout(?:e|ed|ing)|send\w*|sent|put\w*)\b.{1,80}?\bto\s+([A-Za-z0-9][A-Za-z0-9._:/-]*)`)
+	useForRe        = regexp.MustCompile(`(?i)\b(?:use|used|using|try|tried|trying)\s+([A-Za-z0-9][A-Za-z0-9._:/-]*)\s+(?:for|on|in|instead)\b`)
 	// "what would it cost to run everything on gpt-4o-mini?", "if all my traffic ran on X",
 	// "what if every request ran on X?"
 	runOnRe = regexp.MustCompile(`(?i)\b(?:run|runs|running|ran|put|putting|had|have|moved?|switched?|sent)\s+` + allTraffic + `\s+(?:on|to|through|with)\s+([A-Za-z0-9][A-Za-z0-9._:/-]*)`)
@@ -245,6 +248,14 @@ func (p *Provider) triage(q string, today time.Time) model.Triage {
 		}
 		t.Targets.P95MS = v
 	}
+	reach := latencyTargetRe.FindStringSubmatch(q) // a latency to reach: a diagnosis, not a figure
+	if m := reach; m != nil && t.Targets.P95MS == 0 {
+		v, _ := strconv.ParseFloat(m[1], 64)
+		if u := strings.ToLower(m[2]); u == "s" || strings.HasPrefix(u, "sec") {
+			v *= 1000
+		}
+		t.Targets.P95MS, t.Category = v, model.CategoryPerformance
+	}
 	t.Routes = routes(q)
 	t.Kind = model.KindReport
 	if t.Category != model.CategorySyntheticData {
@@ -259,7 +270,7 @@ func (p *Provider) triage(q string, today time.Time) model.Triage {
 		} else if target != "" {
 			t.Kind, t.Target = model.KindWhatIf, target
 			t.Models = slices.DeleteFunc(t.Models, func(m string) bool { return m == target })
-		} else if m, by := figureMetric(model.WithoutBound(l)); m != "" { // the bound says which requests, not what of them
+		} else if m, by := figureMetric(model.WithoutBound(l)); m != "" && reach == nil { // the bound says which requests, not what of them
 			t.Kind, t.Metric, t.By = model.KindFigure, m, by
 		} else if t.Category == model.CategoryPerformance {
 			t.Kind = model.KindPerformance

@@ -42,6 +42,9 @@ func TestTriageRules(t *testing.T) {
 		{"how can I reduce my LLM costs?", model.CategoryCostOptimization, 0, 0, 0, ""},
 		{"Cut cost 30% over the last 7 days", model.CategoryCostOptimization, 7, 30, 0, ""},
 		{"why is my support bot slow? I want p95 under 2 s", model.CategoryPerformance, 0, 0, 2000, ""},
+		// A latency to reach, with no percentile named, is the p95's target.
+		{"how do I get my latency under 2 seconds?", model.CategoryPerformance, 0, 0, 2000, ""},
+		{"how can I bring gpt-4o latency under 800ms?", model.CategoryPerformance, 0, 0, 800, "gpt-4o"},
 		{"spend on gpt-4o-mini in the past 24 hours", model.CategoryCostOptimization, 1, 0, 0, "gpt-4o-mini"},
 		{"compare gpt-4o and claude-sonnet-4 for the last 2 weeks", model.CategoryModelSelection, 14, 0, 0, "gpt-4o,claude-sonnet-4"},
 		{"generate a demo dataset for 30 days", model.CategorySyntheticData, 0, 0, 0, ""},
@@ -54,6 +57,12 @@ func TestTriageRules(t *testing.T) {
 			strings.Join(tr.Models, ",") != tc.models {
 			t.Errorf("%q → %+v", tc.q, tr)
 		}
+	}
+	if tr := triage(t, "how do I get my latency under 2 seconds?"); tr.Kind != model.KindPerformance {
+		t.Errorf("a latency to reach: kind %q, want a diagnosis", tr.Kind)
+	}
+	if tr := triage(t, "which routes have a p95 over 5 seconds?"); tr.Kind != model.KindFigure || tr.By != model.ByRoute {
+		t.Errorf("a threshold on the p95 of each route: kind %q by %q, want the ranking", tr.Kind, tr.By)
 	}
 	if tr := triage(t, "generate a demo dataset for 30 days of a coding assistant"); tr.Synthetic.Days != 30 || tr.Synthetic.Preset != "coding_assistant" {
 		t.Errorf("synthetic %+v", tr.Synthetic)
@@ -95,7 +104,7 @@ func TestTriageCalendar(t *testing.T) {
 		{"how much will I spend this month?", "", "", 0, now}, // a forecast of the month, at the default window's rate
 		{"top 3 models by cost", "", "", 0, now},
 		{"compare the error rate on Monday and Friday", "", "", 0, now}, // days of the week side by side, not two dates
-		{"how much did gpt-4o-2024-08-06 cost?", "", "", 0, now}, // a dated model name, not a date
+		{"how much did gpt-4o-2024-08-06 cost?", "", "", 0, now},        // a dated model name, not a date
 		{"what did gpt-4o-2024-08-06 cost on 2026-11-15?", "2026-11-15", "2026-11-15", 0, now},
 		{"which route has the most errors in the last 30 days?", "", "", 30, now},
 		{"how much did I spend between Nov 10 and Nov 20?", "2026-11-10", "2026-11-20", 0, now},
