@@ -503,7 +503,7 @@ func share(part, whole int64) float64 { return 100 * float64(part) / float64(max
 // writeNoneInScope says that the question's scope holds no request in its window, and what the
 // window does hold, so that a name that matches nothing is plain to see.
 func writeNoneInScope(b *strings.Builder, t triage.Output) {
-	fmt.Fprintf(b, "No requests%s %s.", scopeText(t), t.Window.In())
+	fmt.Fprintf(b, "No requests%s %s.", ofRequests(scopeText(t)), t.Window.In())
 	if c := t.Coverage; c.Records > 0 {
 		fmt.Fprintf(b, " Your %d records %s are on the models %s and the routes %s.", c.Records, t.Window.In(),
 			strings.Join(c.Models, ", "), strings.Join(c.Routes, ", "))
@@ -578,6 +578,10 @@ func scopeText(t triage.Output) string {
 	}
 	return scope
 }
+
+// ofRequests is a scope said after the word "requests": " that took longer than 10 s", not
+// " on requests that took longer than 10 s".
+func ofRequests(scope string) string { return strings.Replace(scope, " on requests that ", " that ", 1) }
 
 // scopeDays is " on weekends" or " on weekdays" when the answer keeps those days only, else "".
 func scopeDays(t triage.Output) string {
@@ -756,7 +760,7 @@ func writeMonths(b *strings.Builder, t triage.Output, months []workload.Stats) {
 	last := this.AddDate(0, -1, 0)
 	scope := scopeText(t)
 	if len(months) != 2 || months[0].Totals.Requests+months[1].Totals.Requests == 0 {
-		fmt.Fprintf(b, "No requests%s in %s or in %s so far.\n", scope, last.Format("January 2006"), this.Format("January"))
+		fmt.Fprintf(b, "No requests%s in %s or in %s so far.\n", ofRequests(scope), last.Format("January 2006"), this.Format("January"))
 		return
 	}
 	prev, cur := months[0].Totals, months[1].Totals

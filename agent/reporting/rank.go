@@ -272,7 +272,7 @@ func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question
 			if t.By != model.ByDay && t.By != model.ByWeek {
 				fmt.Fprintf(b, "You used %s%s %s. ", plural(len(groups), what), scope, label)
 			}
-			fmt.Fprintf(b, "%s gets the %s requests%s %s: %d of %d (%.1f%%), costing %s.\n", title(key(top)), most("most", "fewest"), scope, label,
+			fmt.Fprintf(b, "%s gets the %s requests%s %s: %d of %d (%.1f%%), costing %s.\n", title(key(top)), most("most", "fewest"), ofRequests(scope), label,
 				top.Requests, tot.Requests, 100*float64(top.Requests)/float64(tot.Requests), money(top.CostUSD))
 		}
 		fmt.Fprintf(b, "\n| %s | requests | share of requests | cost |\n| --- | ---: | ---: | ---: |\n", what)
@@ -479,7 +479,7 @@ func writeHours(b *strings.Builder, t triage.Output, s workload.Stats, question 
 	}
 	h := hours[0]
 	fmt.Fprintf(b, "**%02d:00–%02d:00 UTC** gets the %s requests%s %s: %d of %d (%.1f%%), against %.0f an hour on average.\n",
-		h, (h+1)%24, word, scopeText(t), t.Window.In(), s.TrafficByHour[h], tot, share(s.TrafficByHour[h], tot), float64(tot)/24)
+		h, (h+1)%24, word, ofRequests(scopeText(t)), t.Window.In(), s.TrafficByHour[h], tot, share(s.TrafficByHour[h], tot), float64(tot)/24)
 	b.WriteString("\n| hour (UTC) | requests | share |\n| --- | ---: | ---: |\n")
 	for _, h := range hours[:min(len(hours), shown(t))] {
 		fmt.Fprintf(b, "| %02d:00 | %d | %.1f%% |\n", h, s.TrafficByHour[h], share(s.TrafficByHour[h], tot))

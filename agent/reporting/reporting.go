@@ -377,7 +377,7 @@ func plural(n int, what string) string {
 // after, the share of it within a smaller model's comfortable range, the risks and how to
 // validate. The decision stays the user's: the figures frame it.
 func writeWhatIf(b *strings.Builder, t triage.Output, s workload.Stats, w *workload.WhatIf) {
-	scope, label := scopeText(t), t.Window.In()
+	scope, label := ofRequests(scopeText(t)), t.Window.In() // said after "requests" throughout
 	if w == nil || w.Requests+w.OnTarget == 0 {
 		fmt.Fprintf(b, "No requests%s %s to price on %s.\n", scope, label, t.TargetModel)
 		return
@@ -416,7 +416,7 @@ func writeWhatIf(b *strings.Builder, t triage.Output, s workload.Stats, w *workl
 func writePerformance(b *strings.Builder, t triage.Output, s workload.Stats) {
 	scope, label, l := scopeText(t), t.Window.In(), s.LatencyMS
 	if l.Count == 0 {
-		fmt.Fprintf(b, "No requests%s %s.\n", scope, label)
+		fmt.Fprintf(b, "No requests%s %s.\n", ofRequests(scope), label)
 		return
 	}
 	target := t.Targets.P95MS

@@ -62,7 +62,7 @@ func writeTrend(b *strings.Builder, t triage.Output, s workload.Stats, weeks []w
 			points(rate(last), rate(prev)), money(last.CostUSD), money(prev.CostUSD), change(last.CostUSD, prev.CostUSD))
 	case strings.Contains(q, "request") || strings.Contains(q, "traffic") || strings.Contains(q, "volume") || strings.Contains(q, "calls") || strings.Contains(q, "usage"):
 		fmt.Fprintf(b, "Your requests%s over %s were **%d**, against %d in %s: **%s**. Spend: %s against %s (%s); failed: %d against %d.\n",
-			scopeText(t), nowText, last.Requests, prev.Requests, thenText, change(float64(last.Requests), float64(prev.Requests)),
+			ofRequests(scopeText(t)), nowText, last.Requests, prev.Requests, thenText, change(float64(last.Requests), float64(prev.Requests)),
 			money(last.CostUSD), money(prev.CostUSD), change(last.CostUSD, prev.CostUSD), last.Errors, prev.Errors)
 	default:
 		fmt.Fprintf(b, "Your spend%s over %s was **%s**, against %s in %s: **%s**. "+

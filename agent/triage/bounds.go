@@ -26,7 +26,8 @@ func keepBounds(q string, m *model.Triage) {
 	}
 	own := map[string]string{workload.MeasureLatency: model.MetricLatency, workload.MeasureTTFT: model.MetricLatency,
 		workload.MeasureInputTokens: model.MetricTokens, workload.MeasureOutputTokens: model.MetricTokens, workload.MeasureTokens: model.MetricTokens}
-	if countRe.MatchString(q) || m.Metric == own[b.Measure] || m.Metric == "" {
+	counted := countRe.MatchString(q) && m.Metric != model.MetricErrorRate && m.Metric != model.MetricTokens // "how many of them failed?", "how many tokens …" ask those
+	if counted || m.Metric == own[b.Measure] || m.Metric == "" {
 		m.Metric = model.MetricRequests
 	}
 }
