@@ -570,6 +570,18 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 				fmt.Sprintf("| output | %.0f | %.0f | %.0f | %.0f | %.0f |", float64(outOf(rs30))/float64(len(rs30)), outRank(0.5), outRank(0.95), outRank(0.99), outRank(1))}},
 		Case{Question: "How many tokens does a typical request use?", Kind: KindFigure, MustNot: []string{"## Recommendations"},
 			Must: []string{fmt.Sprintf("The median request in the last 30 days has **%.0f input and %.0f output tokens**", inRank(0.5), outRank(0.5))}})
+	// The one request at the top of a measure, from the records.
+	slowest := rs30[0]
+	for _, r := range rs30 {
+		if float32(r.LatencyMS) > float32(slowest.LatencyMS) {
+			slowest = r
+		}
+	}
+	cs = append(cs,
+		Case{Question: "What was my slowest request?", Kind: KindFigure, MustNot: []string{"## Recommendations"},
+			Must: []string{fmt.Sprintf("Your slowest request in the last 30 days took **%.0f ms**, on %s on route %s", percentile(rs30, 1), slowest.Model, slowest.Route)}},
+		Case{Question: "What's the longest prompt I sent?", Kind: KindFigure, MustNot: []string{"## Recommendations"},
+			Must: []string{fmt.Sprintf("Your longest prompt in the last 30 days had **%.0f input tokens**; the median had %.0f and the p99 %.0f, over %d requests", inRank(1), inRank(0.5), inRank(0.99), len(rs30))}})
 	if c, ok := noCaching(f, "code-chat"); ok {
 		cs = append(cs, c)
 	}

@@ -253,6 +253,28 @@ func PercentileThreshold(q string) (pct string, ms float64, over, ok bool) {
 	return pct, v, m[2] != "", true
 }
 
+// largestRe asks for the one request at the top of a measure: "my slowest request", "the
+// longest prompt I sent", "the biggest response".
+var largestRe = regexp.MustCompile(`(?i)\b(?:my|the)\s+(?:single\s+)?(?:(slowest|longest-running)\s+(?:single\s+)?(?:request|call)|(?:longest|largest|biggest)\s+(?:single\s+)?(prompt|input|request|call|response|answer|output|completion))\b(?:[^s]|$)`)
+
+// Largest is the measure whose single largest request a question asks for: "latency" ("what
+// was my slowest request?"), "input" ("the longest prompt I sent") or "output" ("my longest
+// response"); "" when it asks none. The answer leads with the records' maximum.
+func Largest(q string) string {
+	m := largestRe.FindStringSubmatch(q)
+	switch {
+	case m == nil:
+		return ""
+	case m[1] != "":
+		return "latency"
+	}
+	switch strings.ToLower(m[2]) {
+	case "response", "answer", "output", "completion":
+		return "output"
+	}
+	return "input"
+}
+
 // reliabilityRe is a question about how reliable something is: "the best uptime", "the most
 // reliable", "the lowest success rate".
 var reliabilityRe = regexp.MustCompile(`(?i)reliab|uptime|success rate|availability|succeed|successful`)

@@ -207,3 +207,19 @@ func TestPercentileThreshold(t *testing.T) {
 		}
 	}
 }
+
+func TestLargest(t *testing.T) {
+	t.Parallel()
+	for q, want := range map[string]string{
+		"what was my slowest request?":      "latency",
+		"what's the longest prompt I sent?": "input",
+		"how big was my largest request?":   "input",
+		"my longest response":               "output",
+		"what are my longest prompts?":      "", // prompts by route, on average
+		"which model is the slowest?":       "",
+	} {
+		if got := model.Largest(q); got != want {
+			t.Errorf("%q: %q, want %q", q, got, want)
+		}
+	}
+}

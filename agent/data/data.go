@@ -73,7 +73,7 @@ func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 		tool, what = workloadtool.Latency, "latency and time to first token"
 	case t.Kind == model.KindFigure && (t.Metric == model.MetricCompare || t.Metric == model.MetricLatency || t.By == model.ByHour || model.AsksRate(in.Text) != "" ||
 		t.Metric == model.MetricCostPerRequest && t.By == "" && model.CostPercentile(in.Text) != "" ||
-		t.Metric == model.MetricTokens && t.By == "" && model.AsksSpread(in.Text)):
+		t.Metric == model.MetricTokens && t.By == "" && (model.AsksSpread(in.Text) || model.Largest(in.Text) != "")):
 		// keeps workload_stats: a comparison needs spend, errors and latency of each, latency
 		// by provider comes only with the full analysis, and the hours of the day (a ranking,
 		// or a rate's busiest hour) and the spread of a request's cost come from the records,

@@ -162,6 +162,30 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 				fmt.Fprintf(b, "Your records%s %s carry no time to first token (`ttft_ms`), so it cannot be given.\n", scope, label)
 			}
 		}
+		if model.Largest(question) == "latency" && l.Count > 0 {
+			fmt.Fprintf(b, "Your slowest request%s %s took **%.0f ms**", scope, label, l.Max)
+			// Where it ran: the model and the route whose own slowest it is.
+			where := ""
+			for _, m := range s.LatencyByModel {
+				if m.Max == l.Max {
+					where += " on " + m.Model
+					break
+				}
+			}
+			for _, r := range s.LatencyByRoute {
+				if r.Max == l.Max {
+					where += " on route " + r.Route
+					break
+				}
+			}
+			if where != "" {
+				b.WriteString("," + where)
+			}
+			b.WriteString(". ")
+			for k := range marks {
+				marks[k] = ""
+			}
+		}
 		fmt.Fprintf(b, "Latency%s %s: %smean %.0f ms%s, %sp50 %.0f ms%s, %sp95 %.0f ms%s, %sp99 %.0f ms%s, over %d requests", scope, label,
 			marks["mean"], l.Mean, marks["mean"], marks["p50"], l.P50, marks["p50"], marks["p95"], l.P95, marks["p95"], marks["p99"], l.P99, marks["p99"], l.Count)
 		if s.TTFTMS.Count > 0 && !has(q, "ttft", "first token") {
@@ -184,7 +208,7 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 		in, out := float64(tot.InputTokens)/float64(max(tot.Requests, 1)), float64(tot.OutputTokens)/float64(max(tot.Requests, 1))
 		q := strings.ToLower(question)
 		outAsked, inAsked := has(q, "output", "completion", "response", "answer"), has(q, "input", "prompt")
-		if model.AsksSpread(question) && s.InputTokens.Count > 0 {
+		if (model.AsksSpread(question) || model.Largest(question) != "") && s.InputTokens.Count > 0 {
 			writeTokenSpread(b, t, s, question, inAsked, outAsked)
 		} else if outAsked != inAsked && !perRequestRe.MatchString(q) {
 			// "how many output tokens did gpt-4.1 produce?": that side first.
@@ -426,6 +450,23 @@ func writeOutputSpeed(b *strings.Builder, t triage.Output, s workload.Stats, que
 // percentile asked first (the median for "typical"), of the side asked or of both, then the
 // others, from the records.
 func writeTokenSpread(b *strings.Builder, t triage.Output, s workload.Stats, question string, inAsked, outAsked bool) {
+	if side := model.Largest(question); side != "" {
+		// "the longest prompt I sent": the one request at the top, beside the spread.
+		d, what := s.InputTokens, "prompt"
+		if side == "output" {
+			d, what = s.OutputTokens, "answer"
+		}
+		fmt.Fprintf(b, "Your longest %s%s %s had **%.0f %s tokens**; the median had %.0f and the p99 %.0f, over %d requests.\n", what, scopeText(t), t.Window.In(),
+			d.Max, side, d.P50, d.P99, d.Count)
+		inAsked, outAsked = side == "input", side == "output"
+	} else {
+		writeSpreadLead(b, t, s, question, inAsked, outAsked)
+	}
+	writeSpreadTable(b, s, inAsked, outAsked)
+}
+
+// writeSpreadLead leads with the percentile of a request's tokens a question asks for.
+func writeSpreadLead(b *strings.Builder, t triage.Output, s workload.Stats, question string, inAsked, outAsked bool) {
 	k := percentileAsked(question)
 	if has(strings.ToLower(question), "typical") {
 		k = "p50"
@@ -447,9 +488,19 @@ func writeTokenSpread(b *strings.Builder, t triage.Output, s workload.Stats, que
 		lead[i] = fmt.Sprintf("%.0f %s", pick(d), sides[i])
 	}
 	fmt.Fprintf(b, "The %s request%s %s has **%s tokens**, over %d requests.\n", name, scopeText(t), t.Window.In(), strings.Join(lead, " and "), dists[0].Count)
+}
+
+// writeSpreadTable is the spread of the side asked of a request's tokens, or of both.
+func writeSpreadTable(b *strings.Builder, s workload.Stats, inAsked, outAsked bool) {
 	b.WriteString("\n| tokens | mean | p50 | p95 | p99 | largest |\n| --- | ---: | ---: | ---: | ---: | ---: |\n")
-	for i, d := range dists {
-		fmt.Fprintf(b, "| %s | %.0f | %.0f | %.0f | %.0f | %.0f |\n", sides[i], d.Mean, d.P50, d.P95, d.P99, d.Max)
+	for _, x := range []struct {
+		side string
+		d    workload.Dist
+		on   bool
+	}{{"input", s.InputTokens, inAsked || !outAsked}, {"output", s.OutputTokens, outAsked || !inAsked}} {
+		if x.on {
+			fmt.Fprintf(b, "| %s | %.0f | %.0f | %.0f | %.0f | %.0f |\n", x.side, x.d.Mean, x.d.P50, x.d.P95, x.d.P99, x.d.Max)
+		}
 	}
 }
 

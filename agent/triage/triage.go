@@ -257,6 +257,12 @@ func (t *triage) classify(ctx context.Context, q string) (model.Triage, error) {
 	}
 	keepDays(q, &m)
 	keepBounds(q, &m)
+	switch model.Largest(q) { // "what was my slowest request?": the records' largest, whatever the provider ranked
+	case "latency":
+		m.Kind, m.Metric, m.By = model.KindFigure, model.MetricLatency, ""
+	case "input", "output":
+		m.Kind, m.Metric, m.By = model.KindFigure, model.MetricTokens, ""
+	}
 	if model.AsksSpeed(q) && (m.Kind == model.KindFigure || m.Kind == model.KindReport && m.Category != model.CategoryCostOptimization) {
 		// "tokens per second by model": answers are timed by the latency scan.
 		m.Kind, m.Metric = model.KindFigure, model.MetricLatency

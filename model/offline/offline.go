@@ -416,6 +416,12 @@ func asksAboutNetra(l string) bool {
 // model.ByModel, …, or "" for the whole scope); metric is "" when the question asks for more
 // than a figure (advice, a report, a comparison, a diagnosis).
 func figureMetric(l string) (metric, by string) {
+	switch model.Largest(l) { // "my slowest request", "the longest prompt I sent": the one at the top
+	case "latency":
+		return model.MetricLatency, ""
+	case "input", "output":
+		return model.MetricTokens, ""
+	}
 	if has(l, "will i spend", "will i pay", "will it cost", "will my bill", "will i be billed", "projected", "projection", "forecast",
 		"end of the month", "end of month", "month end", "run rate", "on track", "budget", "stay under", "stay within", "stay below",
 		"at this rate", "at that rate", "at the current rate", "at my current rate", "at the same rate") && !asksAdvice(l) ||
