@@ -298,6 +298,12 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 		if w.target == "gpt-4o-mini" {
 			cs = append(cs, Case{Question: fmt.Sprintf("is %s good enough for %s?", w.target, w.route), Kind: KindWhatIf, MustNot: noReport, Must: must})
 		}
+		if w.target == "claude-sonnet-4" {
+			// A comparison of a model the route does not use with the one it does: the move priced.
+			cs = append(cs, Case{Question: fmt.Sprintf("Would %s be cheaper than %s for %s?", w.target, rr[0].Model, w.route), Kind: KindWhatIf, MustNot: noReport,
+				Must: []string{fmt.Sprintf("Moving the %d requests on %s on route %s in the last 30 days from %s to **%s** would %s **$%.2f**",
+					len(rr), rr[0].Model, w.route, rr[0].Model, w.target, verb, math.Abs(after-cost(rr)))}})
+		}
 	}
 	// A price asked: the table's list prices, then what the user paid a million tokens on it.
 	{

@@ -62,7 +62,10 @@ var (
 	runOnRe = regexp.MustCompile(`(?i)\b(?:run|runs|running|ran|put|putting|had|have|moved?|switched?|sent)\s+` + allTraffic + `\s+(?:on|to|through|with)\s+([A-Za-z0-9][A-Za-z0-9._:/-]*)`)
 	ranOnRe = regexp.MustCompile(`(?i)\b` + allTraffic + `\s+(?:ran|run|runs|went|were|was)\s+(?:on|through)\s+([A-Za-z0-9][A-Za-z0-9._:/-]*)`)
 	// "is gpt-4o-mini good enough for support-chat?", "could gpt-4o-mini handle code-chat?"
-	goodForRe  = regexp.MustCompile(`(?i)\b([A-Za-z0-9][A-Za-z0-9._:/-]*)\s+(?:be\s+)?(?:(?:good|enough|ok|okay|fine|sufficient|adequate|suitable|work)\b[^?.]{0,30}?\bfor|(?:handle|serve|replace|do))\b`)
+	goodForRe = regexp.MustCompile(`(?i)\b([A-Za-z0-9][A-Za-z0-9._:/-]*)\s+(?:be\s+)?(?:(?:good|enough|ok|okay|fine|sufficient|adequate|suitable|work)\b[^?.]{0,30}?\bfor|(?:handle|serve|replace|do))\b`)
+	// "would claude-sonnet-4 be cheaper than claude-opus-4 for code-chat?": the first priced
+	// on the second's traffic.
+	wouldBeRe  = regexp.MustCompile(`(?i)\bwould\s+([A-Za-z0-9][A-Za-z0-9._:/-]*)\s+be\s+(?:any\s+|much\s+|a lot\s+)?(?:cheaper|less expensive|more expensive|pricier|costlier)\b`)
 	providerRe = regexp.MustCompile(`\b(openai|anthropic|google|gemini|claude|gpt|grok|vertex|azure|bedrock|mistral|cohere|groq|together(?:\.ai|\s+ai)|deepseek|fireworks|openrouter|perplexity|xai)\b`)
 	// A maker's models named as a group: "anthropic models", "openai's models".
 	makerModelsRe = regexp.MustCompile(`\b(?:openai|anthropic|google|mistral|cohere|deepseek|xai)(?:'s)?\s+models\b`)
@@ -120,7 +123,7 @@ func top(l string) int {
 // whatIfTarget is the model a "should I switch X to Y?", "what would moving X to Y save?" or
 // "what if I used Y for X?" question would move traffic to, or "".
 func (p *Provider) whatIfTarget(q string) string {
-	for _, re := range []*regexp.Regexp{switchToRe, useForRe, goodForRe, runOnRe, ranOnRe} {
+	for _, re := range []*regexp.Regexp{switchToRe, useForRe, goodForRe, runOnRe, ranOnRe, wouldBeRe} {
 		for _, m := range re.FindAllStringSubmatch(q, -1) {
 			target := strings.ToLower(strings.TrimRight(m[1], "?.!,"))
 			for _, k := range p.known {

@@ -210,7 +210,8 @@ func TestTriageWhatIfWordings(t *testing.T) {
 		"try gpt-4o-mini on code-chat", "is gpt-4o-mini good enough for support-chat?", "could gpt-4o-mini handle code-chat?",
 		"would gpt-4o-mini be ok for rag-answer?", "can I use gpt-4o-mini for support-triage?",
 		"what would it cost to run everything on gpt-4o-mini?", "what if all my traffic ran on gpt-4o-mini?",
-		"what if every request ran on gpt-4o-mini?", "what would it cost to move all models to gpt-4o-mini?"} {
+		"what if every request ran on gpt-4o-mini?", "what would it cost to move all models to gpt-4o-mini?",
+		"would gpt-4o-mini be cheaper than gpt-4o for support-chat?"} {
 		if tr := triage(t, q); tr.Kind != model.KindWhatIf || tr.Target != "gpt-4o-mini" {
 			t.Errorf("%q → kind %s, target %q", q, tr.Kind, tr.Target)
 		}
