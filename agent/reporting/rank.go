@@ -25,7 +25,7 @@ import (
 // when the question ranks nothing, or ranks what writeFigure answers (cost by model or route).
 func writeRanked(b *strings.Builder, t triage.Output, s workload.Stats, question string) bool {
 	if t.By == model.ByErrorType {
-		return writeErrorTypes(b, t, s)
+		return writeErrorTypes(b, t, s, question)
 	}
 	if t.By == model.ByWeekday {
 		return writeWeekdays(b, t, s, question)
@@ -478,8 +478,13 @@ func writeHours(b *strings.Builder, t triage.Output, s workload.Stats, question 
 		word = "fewest"
 	}
 	h := hours[0]
-	fmt.Fprintf(b, "**%02d:00–%02d:00 UTC** gets the %s requests%s %s: %d of %d (%.1f%%), against %.0f an hour on average.\n",
+	fmt.Fprintf(b, "**%02d:00–%02d:00 UTC** gets the %s requests%s %s: %d of %d (%.1f%%), against %.0f in the average hour of the day",
 		h, (h+1)%24, word, ofRequests(scopeText(t)), t.Window.In(), s.TrafficByHour[h], tot, share(s.TrafficByHour[h], tot), float64(tot)/24)
+	if hours := keptHours(t); hours >= 24 {
+		// A rate: that hour of each day against any hour of the window's (on the days kept).
+		fmt.Fprintf(b, "; that is **%.1f requests an hour** then, against %.1f an hour over the window's %.0f hours%s", float64(s.TrafficByHour[h])/(hours/24), float64(tot)/hours, hours, scopeDays(t))
+	}
+	b.WriteString(".\n")
 	b.WriteString("\n| hour (UTC) | requests | share |\n| --- | ---: | ---: |\n")
 	for _, h := range hours[:min(len(hours), shown(t))] {
 		fmt.Fprintf(b, "| %02d:00 | %d | %.1f%% |\n", h, s.TrafficByHour[h], share(s.TrafficByHour[h], tot))
@@ -676,7 +681,7 @@ func namedWeekdays(q string, rows []weekday) []weekday {
 
 // writeErrorTypes answers "which error is the most common?": the error type first, then each
 // type with its share of the failed requests.
-func writeErrorTypes(b *strings.Builder, t triage.Output, s workload.Stats) bool {
+func writeErrorTypes(b *strings.Builder, t triage.Output, s workload.Stats, question string) bool {
 	if t.Metric != model.MetricErrorRate {
 		return false
 	}
@@ -693,6 +698,18 @@ func writeErrorTypes(b *strings.Builder, t triage.Output, s workload.Stats) bool
 		}
 		return types[i] < types[j]
 	})
+	if q := strings.ToLower(question); has(q, "cost", "spend", "spent", "expensive", "money", "$", "waste") && !has(q, "retr") {
+		// "which error type costs me the most?": by what its failed requests cost.
+		sort.SliceStable(types, func(i, j int) bool { return (s.Errors.CostByType[types[i]] > s.Errors.CostByType[types[j]]) != t.Least })
+		k := types[0]
+		fmt.Fprintf(b, "Requests that failed with **%s** cost you the %s%s %s: **%s** over %d failed requests, of %s that all %d failures cost.\n", k,
+			map[bool]string{false: "most", true: "least"}[t.Least], scope, label, money(s.Errors.CostByType[k]), s.Errors.ByType[k], money(s.Errors.WasteUSD), tot.Errors)
+		b.WriteString("\n| error type | requests | cost |\n| --- | ---: | ---: |\n")
+		for _, k := range types[:min(len(types), shown(t))] {
+			fmt.Fprintf(b, "| %s | %d | %s |\n", k, s.Errors.ByType[k], money(s.Errors.CostByType[k]))
+		}
+		return true
+	}
 	word := "most"
 	if t.Least {
 		word = "least"

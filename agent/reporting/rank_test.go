@@ -20,13 +20,13 @@ func TestErrorTypesTiedForFirst(t *testing.T) {
 	s.Totals = workload.Totals{Requests: 100, Errors: 7, ErrorRate: 0.07}
 	s.Errors.ByType = map[string]int64{"timeout": 3, "rate_limit": 3, "server_error": 1}
 	var b strings.Builder
-	writeErrorTypes(&b, triage.Output{Window: w, Metric: model.MetricErrorRate, By: model.ByErrorType}, s)
+	writeErrorTypes(&b, triage.Output{Window: w, Metric: model.MetricErrorRate, By: model.ByErrorType}, s, "which error is the most common?")
 	if want := "**rate_limit** and **timeout** are the most common errors in the last 30 days, tied at 3 each of 7 failed requests"; !strings.Contains(b.String(), want) {
 		t.Errorf("got %q, want %q", b.String(), want)
 	}
 	s.Errors.ByType["timeout"] = 4
 	b.Reset()
-	writeErrorTypes(&b, triage.Output{Window: w, Metric: model.MetricErrorRate, By: model.ByErrorType}, s)
+	writeErrorTypes(&b, triage.Output{Window: w, Metric: model.MetricErrorRate, By: model.ByErrorType}, s, "which error is the most common?")
 	if want := "**timeout** is the most common error in the last 30 days: 4 of 7 failed requests"; !strings.Contains(b.String(), want) {
 		t.Errorf("got %q, want %q", b.String(), want)
 	}
