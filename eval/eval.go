@@ -558,7 +558,10 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 	}
 	// A route named by a word of it after "on" ("on summarize": nightly-summarize), with a
 	// family of models that never served it.
-	if len(f.in(30, func(r workload.Record) bool { return r.Route == "nightly-summarize" && strings.HasPrefix(r.Model, "claude-") })) == 0 {
+	claudeSummarizes := func(r workload.Record) bool {
+		return r.Route == "nightly-summarize" && strings.HasPrefix(r.Model, "claude-")
+	}
+	if len(f.in(30, claudeSummarizes)) == 0 {
 		cs = append(cs, Case{Question: "What is my p99 latency for claude on summarize?", Kind: KindFigure, MustNot: []string{"## Recommendations"},
 			Must: []string{"No requests on claude-opus-4, claude-sonnet-4 on route nightly-summarize in the last 30 days."}})
 	}

@@ -632,7 +632,9 @@ func scopeText(t triage.Output) string {
 
 // ofRequests is a scope said after the word "requests": " that took longer than 10 s", not
 // " on requests that took longer than 10 s".
-func ofRequests(scope string) string { return strings.Replace(scope, " on requests that ", " that ", 1) }
+func ofRequests(scope string) string {
+	return strings.Replace(scope, " on requests that ", " that ", 1)
+}
 
 // scopeDays is " on weekends" or " on weekdays" when the answer keeps those days only, else "".
 func scopeDays(t triage.Output) string {

@@ -22,7 +22,7 @@ func TestClassifyReadsWordsWhateverTheProvider(t *testing.T) {
 	t.Parallel()
 	tr := &triage{provider: said(`{"category":"performance","kind":"report","models":[],"routes":[]}`)}
 	for _, c := range []struct {
-		q              string
+		q            string
 		kind, metric string
 		bound        string
 	}{

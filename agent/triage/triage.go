@@ -509,7 +509,9 @@ var refersBackRe = regexp.MustCompile(`(?i)\b(?:its|that (?:route|model|provider
 var theyRe = regexp.MustCompile(`(?i)\b(?:they|them|those|these)\b`)
 
 // continues reports whether q takes something from the thread's questions before it.
-func continues(q string) bool { return FollowUp(q) || refersBackRe.MatchString(q) || theyRe.MatchString(q) }
+func continues(q string) bool {
+	return FollowUp(q) || refersBackRe.MatchString(q) || theyRe.MatchString(q)
+}
 
 // boldRe finds the bold runs of an answer.
 var boldRe = regexp.MustCompile(`\*\*([^*\n]{1,200})\*\*`)
