@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/netra-ai/netra/ingest"
+	"github.com/netra-ai/netra/store/storesqlite"
 	"github.com/netra-ai/netra/store/storesqlite/sqlitetest"
 	"github.com/netra-ai/netra/workload"
 )
@@ -68,16 +69,7 @@ func TestScopeKeepsWeekendsOrWeekdays(t *testing.T) {
 			batch = append(batch, workload.Record{ID: fmt.Sprintf("d%d-%d", day, i), TS: first.AddDate(0, 0, day).Add(time.Duration(i*53) * time.Minute),
 				Provider: "openai", Model: "gpt-4o", Route: "chat", InputTokens: 100, OutputTokens: 10, LatencyMS: float64(10 * (day + 1)), OK: true, CostUSD: 0.001})
 		}
-		u, err := st.BeginUpload(ctx, "kim", 1_000_000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := u.Add(ctx, batch); err != nil {
-			t.Fatal(err)
-		}
-		if err := u.Commit(ctx); err != nil {
-			t.Fatal(err)
-		}
+		upload(t, st, "kim", batch)
 		all = append(all, batch...)
 	}
 	// From noon of the first day: its morning is outside, so the edge is read record by record.
@@ -139,16 +131,7 @@ func TestScopeBoundsKeepRequests(t *testing.T) {
 				InputTokens: int64(100 * (n % 97)), OutputTokens: int64(n % 13), LatencyMS: float64(37 * (n % 301)), TTFTMS: float64(n % 3 * 100),
 				OK: n%11 != 0, CostUSD: float64(n%50) / 100})
 		}
-		u, err := st.BeginUpload(ctx, "ana", 1_000_000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := u.Add(ctx, batch); err != nil {
-			t.Fatal(err)
-		}
-		if err := u.Commit(ctx); err != nil {
-			t.Fatal(err)
-		}
+		upload(t, st, "ana", batch)
 		all = append(all, batch...)
 	}
 	w := workload.Window{From: end.Add(-48 * time.Hour), To: end}
@@ -198,5 +181,21 @@ func TestScopeBoundsKeepRequests(t *testing.T) {
 		if d := tally.Totals.CostUSD - cost; d > 1e-6 || d < -1e-6 {
 			t.Errorf("bounds %+v: tally cost %v, want %v", bounds, tally.Totals.CostUSD, cost)
 		}
+	}
+}
+
+// upload stores recs as one upload of owner's.
+func upload(t *testing.T, st *storesqlite.Store, owner string, recs []workload.Record) {
+	t.Helper()
+	ctx := context.Background()
+	u, err := st.BeginUpload(ctx, owner, 1_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := u.Add(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	if err := u.Commit(ctx); err != nil {
+		t.Fatal(err)
 	}
 }
