@@ -98,7 +98,7 @@ func (dataAgent) Run(ctx context.Context, rt *agent.Runtime, in agent.Input) (ag
 		s.Totals.Requests, s.Totals.CostUSD, top, latency, s.Totals.ErrorRate*100))
 	out := Output{Stats: s}
 	repriced := t.PriceFactor > 0
-	if t.Kind == model.KindFigure && t.By == "" && len(t.Models)+len(t.Routes) > 0 && s.Totals.Requests > 0 &&
+	if t.Kind == model.KindFigure && t.By == "" && len(t.Models)+len(t.Routes) > 0 && len(t.Bounds) == 0 && s.Totals.Requests > 0 && // a bound's share is of Unbounded
 		(t.Metric == model.MetricCost || t.Metric == model.MetricRequests || t.Metric == model.MetricTokens || t.Metric == model.MetricPrice && repriced) {
 		_ = rt.Think(ctx, fmt.Sprintf("Computing the totals over every model and route %s, for the share.", t.Window.In()))
 		all, err := tally(ctx, rt, workloadtool.Args{From: t.Window.From, To: t.Window.To})
