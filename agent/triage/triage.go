@@ -230,10 +230,8 @@ func validCategory(c string) bool {
 	return false
 }
 
-// classify asks the provider what a question wants.
-// howToRe asks for advice: "how can I get better value for money?" wants the report.
-var howToRe = regexp.MustCompile(`(?i)\b(?:how (?:can|do|should|to|could)|improve|get (?:better|more)|increase|reduce)\b`)
-
+// classify asks the provider what a question wants, then reads from its words what every
+// provider's answer is set by (fromWords).
 func (t *triage) classify(ctx context.Context, q string) (model.Triage, error) {
 	res, err := t.provider.Complete(ctx, model.Request{Task: model.TaskTriage, Input: q})
 	if err != nil {
@@ -255,33 +253,7 @@ func (t *triage) classify(ctx context.Context, q string) (model.Triage, error) {
 	default:
 		m.Kind = model.KindReport
 	}
-	keepDays(q, &m)
-	keepBounds(q, &m)
-	switch model.Largest(q) { // "what was my slowest request?": the records' largest, whatever the provider ranked
-	case "latency":
-		m.Kind, m.Metric, m.By = model.KindFigure, model.MetricLatency, ""
-	case "input", "output":
-		m.Kind, m.Metric, m.By = model.KindFigure, model.MetricTokens, ""
-	}
-	if model.AsksSpeed(q) && (m.Kind == model.KindFigure || m.Kind == model.KindReport && m.Category != model.CategoryCostOptimization) {
-		// "tokens per second by model": answers are timed by the latency scan.
-		m.Kind, m.Metric = model.KindFigure, model.MetricLatency
-		if m.By != model.ByModel { // timed by model only
-			m.By = ""
-		}
-	}
-	if f, ok := model.PriceChange(q); ok {
-		// List prices changed ("what if the price of gpt-4o went up 20%?"): the scope's spend
-		// at those prices, whatever the provider called it.
-		m.Kind, m.Metric, m.By, m.Target, m.PriceFactor = model.KindFigure, model.MetricPrice, "", "", f
-	}
-	switch {
-	case model.AsksValue(q) && howToRe.MatchString(q): // "how can I get better value for money?"
-		m.Kind, m.Metric, m.By, m.Category = model.KindReport, "", "", model.CategoryCostOptimization
-	case model.AsksValue(q) && m.Kind != model.KindWhatIf:
-		// "Which model is the best value?": the models (or routes) side by side.
-		m.Kind, m.Metric, m.By = model.KindFigure, model.MetricCompare, ""
-	}
+	fromWords(q, &m)
 	return m, nil
 }
 
