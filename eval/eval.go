@@ -1725,6 +1725,9 @@ func boundCases(f facts) []Case {
 	cs = append(cs, Case{Question: "How many gpt-4.1 requests took longer than 10 seconds?", Kind: KindFigure, MustNot: noReport,
 		Must: []string{fmt.Sprintf("**%d of your %d requests** (%.1f%%) on gpt-4.1 in the last 30 days took longer than 10 s. They cost $%.2f, %.1f%% of your $%.2f",
 			len(in), len(gpt41), pct(len(in), len(gpt41)), cost(in), 100*cost(in)/cost(gpt41), cost(gpt41))}})
+	in = within(func(r workload.Record) bool { return r.CostUSD > 0.1 })
+	cs = append(cs, Case{Question: "What share of my spend comes from requests over $0.10?", Kind: KindFigure, MustNot: noReport,
+		Must: []string{fmt.Sprintf("Requests that cost more than $0.10 cost you **$%.2f** in the last 30 days: %.1f%% of your $%.2f", cost(in), 100*cost(in)/cost(rs), cost(rs))}})
 	in = within(big)
 	cs = append(cs, Case{Question: "How much do requests over 10,000 tokens cost me?", Kind: KindFigure, MustNot: noReport,
 		Must: []string{fmt.Sprintf("Requests that had more than 10000 tokens (input and output) cost you **$%.2f** in the last 30 days: %.1f%% of your $%.2f, over %d of %d requests (%.1f%%)",
@@ -1757,6 +1760,13 @@ func boundCases(f facts) []Case {
 		cs = append(cs, Case{Thread: []string{"How many requests took longer than 10 seconds in the last 30 days?"}, Question: "and by route?", Kind: KindFigure, MustNot: noReport,
 			Must: []string{fmt.Sprintf("Route **%s** has the most requests that took longer than 10 s: %d of its %d (%.1f%%)", g.key, g.requests, n, pct(int(g.requests), n))}})
 	}
+	// Within a bound and the days of the week kept: both narrow the requests, and the share is
+	// of the days' requests.
+	wknd := f.in(30, weekend)
+	in = within(func(r workload.Record) bool { return weekend(r) && r.LatencyMS > 10000 })
+	cs = append(cs, Case{Question: "How many requests took longer than 10 seconds on weekends?", Kind: KindFigure, MustNot: noReport,
+		Must: []string{fmt.Sprintf("**%d of your %d requests** (%.1f%%) on weekends (UTC) in the last 30 days took longer than 10 s. They cost $%.2f, %.1f%% of your $%.2f",
+			len(in), len(wknd), pct(len(in), len(wknd)), cost(in), 100*cost(in)/cost(wknd), cost(wknd))}})
 	// "They" are the requests the question before counted.
 	slow10 := within(slow(10000))
 	first := []string{"How many requests took longer than 10 seconds in the last 30 days?"}

@@ -10,6 +10,9 @@ import (
 // countRe asks how many requests, or what share of them: "how many", "what fraction".
 var countRe = regexp.MustCompile(`(?i)\bhow (?:many|often)\b|\b(?:what|which) (?:fraction|percent(?:age)?|share|portion|proportion|part)\b|\b(?:number|count|share|percent(?:age)?|fraction) of\b|%`)
 
+// spendShareRe asks a share of the spend, not of the requests: "what share of my spend …".
+var spendShareRe = regexp.MustCompile(`(?i)\b(?:share|fraction|percent(?:age)?|portion|proportion|part|%)\s+of\s+(?:my\s+|the\s+)?(?:spend|spending|cost|costs|bill|money)\b`)
+
 // keepBounds narrows m to the requests within the bound q names (model.RequestBound), read
 // from its words whichever provider classified it. A figure of the bound's own measure ("how
 // many requests took longer than 10 s?" is no question about latency), or one that asks how
@@ -26,7 +29,8 @@ func keepBounds(q string, m *model.Triage) {
 	}
 	own := map[string]string{workload.MeasureLatency: model.MetricLatency, workload.MeasureTTFT: model.MetricLatency,
 		workload.MeasureInputTokens: model.MetricTokens, workload.MeasureOutputTokens: model.MetricTokens, workload.MeasureTokens: model.MetricTokens}
-	counted := countRe.MatchString(q) && m.Metric != model.MetricErrorRate && m.Metric != model.MetricTokens // "how many of them failed?", "how many tokens …" ask those
+	// "How many of them failed?", "how many tokens …" and "what share of my spend …" ask those.
+	counted := countRe.MatchString(q) && !spendShareRe.MatchString(q) && m.Metric != model.MetricErrorRate && m.Metric != model.MetricTokens
 	if counted || m.Metric == own[b.Measure] || m.Metric == "" {
 		m.Metric = model.MetricRequests
 	}

@@ -23,6 +23,7 @@ func TestKeepBounds(t *testing.T) {
 		{"tokens of requests slower than 10 s", fig(model.MetricTokens), workload.MeasureLatency, model.MetricTokens},
 		{"how many requests over 30 seconds failed?", fig(model.MetricErrorRate), workload.MeasureLatency, model.MetricErrorRate},
 		{"how many tokens did requests over 10 s use?", fig(model.MetricTokens), workload.MeasureLatency, model.MetricTokens},
+		{"what share of my spend comes from requests over $0.10?", fig(model.MetricCost), workload.MeasureCost, model.MetricCost},
 		{"what fraction of requests are over 8000 input tokens?", fig(model.MetricTokens), workload.MeasureInputTokens, model.MetricRequests},
 		{"how many requests cost more than $0.50?", fig(model.MetricCost), workload.MeasureCost, model.MetricRequests},
 		{"how much do requests over 10,000 tokens cost?", fig(model.MetricCost), workload.MeasureTokens, model.MetricCost},

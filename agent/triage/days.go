@@ -38,7 +38,7 @@ func keepDays(q string, m *model.Triage) {
 	if d == "" {
 		return
 	}
-	if m.By == model.ByWeekday {
+	if m.By == model.ByWeekday && len(m.Bounds) == 0 { // the weekday table holds no bound
 		switch m.Metric {
 		case model.MetricCost, model.MetricRequests, model.MetricErrorRate, model.MetricTokens, "":
 			return

@@ -14,8 +14,8 @@ var howToRe = regexp.MustCompile(`(?i)\b(?:how (?:can|do|should|to|could)|improv
 // with it: the days of the week and the bounds on requests kept, the one request at the top,
 // output speed, a change of list prices and value for money.
 func fromWords(q string, m *model.Triage) {
-	keepDays(q, m)
 	keepBounds(q, m)
+	keepDays(q, m)
 	switch model.Largest(q) { // "what was my slowest request?": the records' largest, whatever the provider ranked
 	case "latency":
 		m.Kind, m.Metric, m.By = model.KindFigure, model.MetricLatency, ""
