@@ -1750,6 +1750,15 @@ func boundCases(f facts) []Case {
 	cs = append(cs, Case{Question: "What's the error rate of requests that took longer than 5 seconds?", Kind: KindFigure, MustNot: noReport,
 		Must: []string{fmt.Sprintf("Of the %d requests in the last 30 days that took longer than 5 s, **%d failed (%.2f%%)**, against %.2f%% of the other %d",
 			len(slow5), failed, pct(failed, len(slow5)), pct(restFailed, len(rs)-len(slow5)), len(rs)-len(slow5))}})
+	// The error rate within a bound, by model: by the rate, a model of fewer than 30 such
+	// requests after the others.
+	if g, ok := top(rs, byModel, big, func(g group) float64 {
+		return float64(g.fails)/float64(g.requests) + map[bool]float64{true: 1, false: 0}[g.requests >= 30]
+	}); ok {
+		cs = append(cs, Case{Question: "What is the error rate on requests over 10k tokens by model?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("**%s** has the highest error rate on requests that had more than 10000 tokens (input and output): **%.2f%%**, %d of its %d failed",
+				g.key, pct(int(g.fails), int(g.requests)), g.fails, g.requests)}})
+	}
 	// A ranking within the bound: by how many of each model's requests lie in it.
 	if g, ok := top(rs, byModel, slow(20000), requests); ok {
 		n := len(f.in(30, modelIs(g.key)))

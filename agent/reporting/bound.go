@@ -115,6 +115,10 @@ func writeBound(b *strings.Builder, t triage.Output, d data.Output) {
 	if t.Metric == model.MetricCost || t.Metric == model.MetricTopModel || t.Metric == model.MetricTopRoute {
 		key = func(r workload.Spend) float64 { return r.CostUSD }
 	}
+	if t.Metric == model.MetricErrorRate {
+		writeBoundErrors(b, t, rows, what, verb)
+		return
+	}
 	sort.SliceStable(rows, func(i, j int) bool { return key(rows[i]) > key(rows[j]) })
 	if t.By != "" || t.Metric == model.MetricTopModel || t.Metric == model.MetricTopRoute {
 		top := rows[0]
@@ -132,5 +136,29 @@ func writeBound(b *strings.Builder, t triage.Output, d data.Output) {
 	fmt.Fprintf(b, "\n| %s | requests | %s | share | their cost |\n| --- | ---: | ---: | ---: | ---: |\n", what, verb)
 	for _, r := range rows[:min(len(rows), shown(t))] {
 		fmt.Fprintf(b, "| %s | %d | %d | %.1f%% | %s |\n", r.Key, of[r.Key].Requests, r.Requests, share(r.Requests, of[r.Key].Requests), money(r.CostUSD))
+	}
+}
+
+// writeBoundErrors ranks the groups' requests within a bound by their error rate ("what is
+// the error rate on requests over 10k tokens by model?"), a group of fewer than minRated of
+// them after every other, and names the first when the question ranks.
+func writeBoundErrors(b *strings.Builder, t triage.Output, rows []workload.Spend, what, verb string) {
+	rate := func(r workload.Spend) float64 { return float64(r.Errors) / float64(max(r.Requests, 1)) }
+	sort.SliceStable(rows, func(i, j int) bool {
+		if few := rows[i].Requests < minRated; few != (rows[j].Requests < minRated) {
+			return !few
+		}
+		return rate(rows[i]) > rate(rows[j])
+	})
+	if top := rows[0]; t.By != "" {
+		name := "**" + top.Key + "**"
+		if what == "route" {
+			name = "Route " + name
+		}
+		fmt.Fprintf(b, "%s has the highest error rate on requests that %s: **%.2f%%**, %d of its %d failed.\n", name, verb, 100*rate(top), top.Errors, top.Requests)
+	}
+	fmt.Fprintf(b, "\n| %s | %s | failed | error rate |\n| --- | ---: | ---: | ---: |\n", what, verb)
+	for _, r := range rows[:min(len(rows), shown(t))] {
+		fmt.Fprintf(b, "| %s | %d | %d | %.2f%% |\n", r.Key, r.Requests, r.Errors, 100*rate(r))
 	}
 }
