@@ -1721,6 +1721,20 @@ func boundCases(f facts) []Case {
 		count("What share of requests finished in under 2 seconds?", "took less than 2 s", func(r workload.Record) bool { return r.LatencyMS < 2000 }),
 		count("How many requests took between 1 and 5 seconds?", "took between 1 s and 5 s", func(r workload.Record) bool { return r.LatencyMS > 1000 && r.LatencyMS < 5000 }),
 	}
+	// Whether any request is so: yes or no first, then how many.
+	dear := within(func(r workload.Record) bool { return r.CostUSD > 1 })
+	if len(dear) > 0 {
+		cs = append(cs, Case{Question: "Did any request cost more than $1?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("**Yes: %d of your %d requests** (%.1f%%) in the last 30 days cost more than $1.00", len(dear), len(rs), pct(len(dear), len(rs)))}})
+	}
+	if len(within(slow(600000))) == 0 {
+		cs = append(cs, Case{Question: "Were there any requests over 10 minutes?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("**No: none of your %d requests** in the last 30 days took longer than 600 s.", len(rs))}})
+	}
+	if n := len(within(slow(60000))); n > 0 { // a duration in words: "a minute"
+		cs = append(cs, Case{Question: "How many requests took over a minute?", Kind: KindFigure, MustNot: noReport,
+			Must: []string{fmt.Sprintf("**%d of your %d requests** (%.1f%%) in the last 30 days took longer than 60 s", n, len(rs), pct(n, len(rs)))}})
+	}
 	// Within a scope, the share is of the scope's requests.
 	gpt41 := f.in(30, modelIs("gpt-4.1"))
 	in := within(func(r workload.Record) bool { return r.Model == "gpt-4.1" && r.LatencyMS > 10000 })

@@ -39,7 +39,7 @@ var (
 // aggregate (a percentile, an average, a day's spend) or is a target. Triage reads it to
 // narrow the answer to those requests, whichever provider classified the question.
 func RequestBound(q string) (b workload.Bound, ok bool) {
-	l := strings.ToLower(q)
+	l := strings.ToLower(oneUnit(q))
 	aggregate := func(at []int) bool {
 		// The three words before the comparison: "have a p95 over 5 s", "keep my latency under 2 s",
 		// but "the p95 latency of requests with more than 8000 tokens" bounds the requests.
@@ -82,12 +82,22 @@ func WithoutBound(q string) string {
 	if _, ok := RequestBound(q); !ok {
 		return q
 	}
+	q = oneUnit(q)
 	at := betweenRe.FindStringIndex(q)
 	if at == nil {
 		at = boundRe.FindStringIndex(q)
 	}
+	if at == nil {
+		return q
+	}
 	return q[:at[0]] + q[at[1]:]
 }
+
+// oneUnitRe is a duration of one unit said in words after a comparison: "over a minute".
+var oneUnitRe = regexp.MustCompile(`(?i)\b((?:longer|slower|more|over|above|greater|under|less|shorter|faster|below|within)\s+(?:than\s+)?)(?:a|an|one)\s+(minute|second)\b`)
+
+// oneUnit writes "over a minute" as "over 1 minute", for the bound's number.
+func oneUnit(q string) string { return oneUnitRe.ReplaceAllString(q, "${1}1 ${2}") }
 
 // submatches are the texts of a match's groups from their indexes, "" for a group unmatched.
 func submatches(s string, at []int) []string {
@@ -274,6 +284,14 @@ func Largest(q string) string {
 	}
 	return "input"
 }
+
+// anyRe asks whether any request is so: "did any request cost more than $1?", "are any
+// requests taking over a minute?".
+var anyRe = regexp.MustCompile(`(?i)^\W*(?:did|do|does|are|were|is|was|have|has)\s+(?:there\s+)?(?:been\s+)?any\b`)
+
+// AsksAny reports a yes-or-no question about whether any request is so: the answer says yes
+// or no, then how many.
+func AsksAny(q string) bool { return anyRe.MatchString(q) }
 
 // reliabilityRe is a question about how reliable something is: "the best uptime", "the most
 // reliable", "the lowest success rate".

@@ -21,6 +21,7 @@ func TestRequestBound(t *testing.T) {
 		"calls over 2.5 s":                                                      {workload.MeasureLatency, 2500, 0},
 		"which took more than 750 milliseconds":                                 {workload.MeasureLatency, 750, 0},
 		"how many requests took over 2 minutes?":                                {workload.MeasureLatency, 120000, 0},
+		"are any requests taking over a minute?":                                {workload.MeasureLatency, 60000, 0},
 		"what share of requests finish under 1 second?":                         {workload.MeasureLatency, 0, 1000},
 		"requests with a time to first token over 800 ms":                       {workload.MeasureTTFT, 800, 0},
 		"how many requests took between 1 and 5 seconds?":                       {workload.MeasureLatency, 1000, 5000},
@@ -220,6 +221,21 @@ func TestLargest(t *testing.T) {
 	} {
 		if got := model.Largest(q); got != want {
 			t.Errorf("%q: %q, want %q", q, got, want)
+		}
+	}
+}
+
+func TestAsksAny(t *testing.T) {
+	t.Parallel()
+	for q, want := range map[string]bool{
+		"did any request cost more than $1?":      true,
+		"are any requests taking over a minute?":  true,
+		"were there any requests over 2 minutes?": true,
+		"how many requests cost more than $1?":    false,
+		"which requests, if any, took over 10 s?": false,
+	} {
+		if got := model.AsksAny(q); got != want {
+			t.Errorf("%q: %v, want %v", q, got, want)
 		}
 	}
 }

@@ -66,7 +66,7 @@ func requestMoney(v float64) string {
 // requests lie within them and what share, or what they cost, failed or used, against the
 // scope without the bounds (d.Unbounded); then each model's (route's, provider's, day's)
 // count beside its requests, ranked.
-func writeBound(b *strings.Builder, t triage.Output, d data.Output) {
+func writeBound(b *strings.Builder, t triage.Output, d data.Output, question string) {
 	s, all := d.Stats, d.Unbounded
 	verb := boundsVerb(t.Bounds)
 	u := t
@@ -77,8 +77,12 @@ func writeBound(b *strings.Builder, t triage.Output, d data.Output) {
 		writeNoneInScope(b, u)
 		return
 	}
+	yes, none := "", "None"
+	if model.AsksAny(question) { // "did any request cost more than $1?"
+		yes, none = "Yes: ", "No: none"
+	}
 	if in.Requests == 0 {
-		fmt.Fprintf(b, "**None of your %d requests**%s %s %s.\n", every.Requests, scope, label, verb)
+		fmt.Fprintf(b, "**%s of your %d requests**%s %s %s.\n", none, every.Requests, scope, label, verb)
 		return
 	}
 	switch t.Metric {
@@ -94,7 +98,7 @@ func writeBound(b *strings.Builder, t triage.Output, d data.Output) {
 			verb, in.InputTokens, in.OutputTokens, scope, label, share(in.InputTokens, every.InputTokens), share(in.OutputTokens, every.OutputTokens),
 			in.Requests, every.Requests, share(in.Requests, every.Requests))
 	default:
-		fmt.Fprintf(b, "**%d of your %d requests** (%.1f%%)%s %s %s. They cost %s, %.1f%% of your %s.\n", in.Requests, every.Requests,
+		fmt.Fprintf(b, "**%s%d of your %d requests** (%.1f%%)%s %s %s. They cost %s, %.1f%% of your %s.\n", yes, in.Requests, every.Requests,
 			share(in.Requests, every.Requests), scope, label, verb, money(in.CostUSD), 100*in.CostUSD/max(every.CostUSD, 1e-12), money(every.CostUSD))
 	}
 	what, rows, allRows := "model", s.SpendByModel, all.SpendByModel

@@ -42,7 +42,7 @@ func writeFigure(b *strings.Builder, t triage.Output, d data.Output, question st
 		return
 	}
 	if d.Unbounded != nil {
-		writeBound(b, t, d)
+		writeBound(b, t, d, question)
 		b.WriteString("\nAsk how to reduce it for a report with recommendations.\n")
 		return
 	}

@@ -30,7 +30,7 @@ func keepBounds(q string, m *model.Triage) {
 	own := map[string]string{workload.MeasureLatency: model.MetricLatency, workload.MeasureTTFT: model.MetricLatency,
 		workload.MeasureInputTokens: model.MetricTokens, workload.MeasureOutputTokens: model.MetricTokens, workload.MeasureTokens: model.MetricTokens}
 	// "How many of them failed?", "how many tokens …" and "what share of my spend …" ask those.
-	counted := countRe.MatchString(q) && !spendShareRe.MatchString(q) && m.Metric != model.MetricErrorRate && m.Metric != model.MetricTokens
+	counted := (countRe.MatchString(q) || model.AsksAny(q)) && !spendShareRe.MatchString(q) && m.Metric != model.MetricErrorRate && m.Metric != model.MetricTokens
 	if counted || m.Metric == own[b.Measure] || m.Metric == "" {
 		m.Metric = model.MetricRequests
 	}
