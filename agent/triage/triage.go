@@ -277,7 +277,7 @@ func looseRoutes(lower string, routes []string) []string {
 	words := strings.FieldsFunc(lower, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 	byFirst := map[string][]string{}
 	for _, r := range routes {
-		first := strings.FieldsFunc(strings.ToLower(r), func(c rune) bool { return c == '-' || c == '_' || c == '/' || c == '.' || c == ' ' })
+		first := routeWords(r)
 		if len(first) > 0 && len(first[0]) >= 5 {
 			byFirst[first[0]] = append(byFirst[first[0]], r)
 		}
@@ -285,7 +285,7 @@ func looseRoutes(lower string, routes []string) []string {
 	var out []string
 	// Every word of the route in the question ("support chat" is support-chat) ...
 	for _, r := range routes {
-		parts := strings.FieldsFunc(strings.ToLower(r), func(c rune) bool { return c == '-' || c == '_' || c == '/' || c == '.' || c == ' ' })
+		parts := routeWords(r)
 		all := len(parts) > 1
 		for _, p := range parts {
 			all = all && slices.Contains(words, p)
@@ -310,7 +310,7 @@ func looseRoutes(lower string, routes []string) []string {
 	// "p99 for claude on summarize" is nightly-summarize ("a complete report" names no route).
 	byPart := map[string][]string{}
 	for _, r := range routes {
-		for _, p := range strings.FieldsFunc(strings.ToLower(r), func(c rune) bool { return c == '-' || c == '_' || c == '/' || c == '.' || c == ' ' }) {
+		for _, p := range routeWords(r) {
 			if len(p) >= 5 && !slices.Contains(byPart[p], r) {
 				byPart[p] = append(byPart[p], r)
 			}
@@ -322,6 +322,11 @@ func looseRoutes(lower string, routes []string) []string {
 		}
 	}
 	return out
+}
+
+// routeWords are the words of a route's name, lower case: "support-chat" is support and chat.
+func routeWords(r string) []string {
+	return strings.FieldsFunc(strings.ToLower(r), func(c rune) bool { return c == '-' || c == '_' || c == '/' || c == '.' || c == ' ' })
 }
 
 // family is the models whose names start with a word of the question and a dash: "claude"
