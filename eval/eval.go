@@ -1789,7 +1789,7 @@ func boundCases(f facts) []Case {
 	// of the days' requests.
 	wknd := f.in(30, weekend)
 	in = within(func(r workload.Record) bool { return weekend(r) && r.LatencyMS > 10000 })
-	cs = append(cs, Case{Question: "How many requests took longer than 10 seconds on weekends?", Kind: KindFigure, MustNot: noReport,
+	cs = append(cs, Case{Question: "How many requests took longer than 10 seconds on weekends?", Kind: KindFigure, MustNot: append([]string{"has the most requests"}, noReport...), // no ranking asked
 		Must: []string{fmt.Sprintf("**%d of your %d requests** (%.1f%%) on weekends (UTC) in the last 30 days took longer than 10 s. They cost $%.2f, %.1f%% of your $%.2f",
 			len(in), len(wknd), pct(len(in), len(wknd)), cost(in), 100*cost(in)/cost(wknd), cost(wknd))}})
 	// "They" are the requests the question before counted.

@@ -38,10 +38,12 @@ func keepDays(q string, m *model.Triage) {
 	if d == "" {
 		return
 	}
-	if m.By == model.ByWeekday && len(m.Bounds) == 0 { // the weekday table holds no bound
+	if m.By == model.ByWeekday {
 		switch m.Metric {
 		case model.MetricCost, model.MetricRequests, model.MetricErrorRate, model.MetricTokens, "":
-			return
+			if len(m.Bounds) == 0 { // the weekday table holds no bound
+				return
+			}
 		}
 		m.By = ""
 	}

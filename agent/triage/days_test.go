@@ -5,6 +5,7 @@ import (
 
 	"github.com/netra-ai/netra/ingest"
 	"github.com/netra-ai/netra/model"
+	"github.com/netra-ai/netra/workload"
 )
 
 // TestKeepDays: weekends or weekdays narrow a figure, except where the breakdown by weekday
@@ -30,6 +31,9 @@ func TestKeepDays(t *testing.T) {
 		{"which weekday is the busiest?", model.Triage{Metric: model.MetricRequests, By: model.ByWeekday}, "", model.ByWeekday, model.MetricRequests},
 		{"how much did I spend last weekend?", model.Triage{Metric: model.MetricCost}, "", "", model.MetricCost},
 		{"errors over the weekend", model.Triage{Metric: model.MetricErrorRate}, "", "", model.MetricErrorRate},
+		// Within a bound, the weekday table does not answer: the days narrow the requests.
+		{"how many requests took longer than 10 seconds on weekends?", model.Triage{Metric: model.MetricRequests, By: model.ByWeekday,
+			Bounds: []workload.Bound{{Measure: workload.MeasureLatency}}}, ingest.DaysWeekends, "", model.MetricRequests},
 	} {
 		m := c.m
 		keepDays(c.q, &m)
